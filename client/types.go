@@ -1,0 +1,115 @@
+// Package client is the Go client of a Quantum1Net node's HTTP JSON API
+// (`/v1/…`), and the types that API speaks. Amounts are strings of uqc
+// (1 QC = 1,000,000 uqc) so that no JSON number ever loses precision.
+package client
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is GET /v1/status: the chain as this node sees it.
+type Status struct {
+	ChainID         string      `json:"chain_id"`
+	NodeID          string      `json:"node_id"`
+	Moniker         string      `json:"moniker"`
+	Height          int64       `json:"height"`
+	LatestBlockTime time.Time   `json:"latest_block_time"`
+	LatestBlockHash string      `json:"latest_block_hash"`
+	AppHash         string      `json:"app_hash"`
+	CatchingUp      bool        `json:"catching_up"`
+	Validators      []Validator `json:"validators"`
+}
+
+// Validator is one validator of the active set or a candidate.
+type Validator struct {
+	// Operator is the validator's operator address (q1valoper…).
+	Operator string `json:"operator"`
+	// Account is the operator's account address (q1…).
+	Account string `json:"account"`
+	// ConsensusAddress is the address CometBFT knows it by (q1valcons…).
+	ConsensusAddress string `json:"consensus_address"`
+	Moniker          string `json:"moniker"`
+	// Status is bonded, unbonding or unbonded.
+	Status string `json:"status"`
+	Jailed bool   `json:"jailed"`
+	// Tokens is the stake bonded to it, in uqc.
+	Tokens string `json:"tokens"`
+	// VotingPower is its power in consensus (0 outside the active set).
+	VotingPower int64 `json:"voting_power"`
+}
+
+// Account is GET /v1/accounts/{address}.
+type Account struct {
+	Address string `json:"address"`
+	// Balance is the account's uqc balance.
+	Balance string `json:"balance"`
+	// BalanceQC is Balance written for people ("12.5QC").
+	BalanceQC string `json:"balance_qc"`
+	// Exists is false for an address the chain has never seen.
+	Exists        bool   `json:"exists"`
+	AccountNumber uint64 `json:"account_number"`
+	Sequence      uint64 `json:"sequence"`
+	Height        int64  `json:"height"`
+}
+
+// Supply is GET /v1/supply: every uqc in existence and where it sits, all
+// read at one height. Total = Accounts + the sum of Modules; Genesis − Burned = Total.
+type Supply struct {
+	Height  int64  `json:"height"`
+	Denom   string `json:"denom"`
+	Total   string `json:"total"`
+	Genesis string `json:"genesis"`
+	// Burned is what slashing and vetoed governance deposits destroyed so far.
+	Burned string `json:"burned"`
+	// Accounts is what ordinary accounts hold.
+	Accounts string `json:"accounts"`
+	// Staked is bonded plus unbonding stake.
+	Staked       string `json:"staked"`
+	FeeCollector string `json:"fee_collector"`
+	// CommunityPool is the distribution module's community pool.
+	CommunityPool string `json:"community_pool"`
+	// RewardsPending is fee rewards the distribution module holds for
+	// validators and delegators who have not withdrawn them.
+	RewardsPending string `json:"rewards_pending"`
+	// GovDeposits is held in governance proposal deposits.
+	GovDeposits string `json:"gov_deposits"`
+	// Modules is the balance of every module account by name.
+	Modules map[string]string `json:"modules"`
+}
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// Tx is GET /v1/txs/{hash}: a committed transaction and what it did.
+type Tx struct {
+	Hash      string `json:"hash"`
+	Height    int64  `json:"height"`
+	Timestamp string `json:"timestamp"`
+	// Code is 0 for success; otherwise Codespace and Code name the error and Log says it.
+	Code      uint32 `json:"code"`
+	Codespace string `json:"codespace,omitempty"`
+	Log       string `json:"log,omitempty"`
+	GasWanted int64  `json:"gas_wanted"`
+	GasUsed   int64  `json:"gas_used"`
+	Memo      string `json:"memo,omitempty"`
+	// Fee is what the tx paid, e.g. "2500uqc".
+	Fee string `json:"fee"`
+	// Messages are the tx's msgs in the SDK's JSON, each with its "@type".
+	Messages []json.RawMessage `json:"messages"`
+	Events   []Event           `json:"events"`
+}
+
+// Event is a typed event a tx or block emitted.
+type Event struct {
+	Type       string      `json:"type"`
+	Attributes []Attribute `json:"attributes"`
+}
+
+// Attribute is one key and value of an event.
+type Attribute struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}

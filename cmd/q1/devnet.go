@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quantum1net/q1/internal/devnet"
+)
+
+func devnetCmd() *cobra.Command {
+	var (
+		nodes     int
+		dir       string
+		basePort  int
+		blockTime time.Duration
+		chainID   string
+	)
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Start a local multi-node network (4 validators by default)",
+		Long: `Start a local Quantum1Net network: N validators, each a separate 'q1 start'
+process with its own home in DIR/nodeI and a funded "default" account key
+(test keyring, unencrypted). It waits until blocks are produced, prints every
+node's addresses, and writes DIR/devnet.json for scripts.
+
+Node i listens on BASE+10i (CometBFT RPC), +1 (P2P), +2 (gRPC), +3 (HTTP API)
+and +4 (gateway). Each node's output goes to DIR/nodeI/node.log.
+
+Ctrl-C stops every node cleanly. Running q1 devnet again on the same DIR
+resumes the same network where it stopped; remove DIR for a fresh one.`,
+		Example: `  q1 devnet
+  q1 devnet --nodes 3 --dir /tmp/q1net --base-port 36600`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDevnet(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), devnetOptions{
+				nodes: nodes, dir: dir, basePort: basePort, blockTime: blockTime, chainID: chainID,
+			})
+		},
+	}
+	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of validator nodes")
+	cmd.Flags().StringVar(&dir, "dir", ".q1-devnet", "directory holding the nodes' homes")
+	cmd.Flags().IntVar(&basePort, "base-port", 26600, "first port; node i uses BASE+10i … BASE+10i+4")
+	cmd.Flags().DurationVar(&blockTime, "block-time", 200*time.Millisecond, "target time between blocks")
+	cmd.Flags().StringVar(&chainID, "chain-id", "q1-devnet", "chain id of a new network")
+	return cmd
+}
+
+type devnetOptions struct {
+	nodes     int
+	dir       string
+	basePort  int
+	blockTime time.Duration
+	chainID   string
+}
+
+func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) error {
+	if o.nodes < 1 || o.nodes > 50 {
+		return fmt.Errorf("--nodes must be between 1 and 50, got %d", o.nodes)
+	}
+	if o.basePort < 1024 || o.basePort+10*o.nodes > 65535 {
+		return fmt.Errorf("--base-port %d leaves no room for %d nodes (each takes 10 ports below 65536)", o.basePort, o.nodes)
+	}
+	dir, err := filepath.Abs(o.dir)
+	if err != nil {
+		return err
+	}
+	net, err := devnet.Load(dir)
+	switch {
+	case err == nil:
+		fmt.Fprintf(stderr, "Resuming the %d-node network %q in %s\n", len(net.Nodes), net.ChainID, dir)
+	case errors.Is(err, fs.ErrNotExist):
+		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+			return fmt.Errorf("%s is not empty and holds no %s: choose another --dir or remove it", dir, devnet.ManifestFile)
+		}
+		fmt.Fprintf(stderr, "Creating a %d-node network %q in %s\n", o.nodes, o.chainID, dir)
+		homes := make([]string, o.nodes)
+		for i := range homes {
+			homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
+		}
+		net, err = devnet.Generate(ctx, devnet.Options{
+			ChainID:   o.chainID,
+			Homes:     homes,
+			Ports:     devnet.PortsFrom(o.basePort),
+			BlockTime: o.blockTime,
+		})
+		if err != nil {
+			return err
+		}
+		if err := net.Save(dir); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+
+	binary, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the q1 binary: %w", err)
+	}
+	sup := devnet.NewSupervisor(binary, net)
+	defer func() {
+		fmt.Fprintln(stderr, "Stopping the nodes…")
+		sup.StopAll(15 * time.Second)
+		fmt.Fprintln(stderr, "All nodes stopped.")
+	}()
+	for i := range net.Nodes {
+		if err := sup.Start(i); err != nil {
+			return err
+		}
+	}
+	if err := waitForBlocks(ctx, stderr, sup); err != nil {
+		return err
+	}
+	printDevnet(stdout, dir, net)
+
+	// Serve until Ctrl-C, or until a node dies.
+	crashed := make(chan int, len(net.Nodes))
+	for i := range net.Nodes {
+		done, _ := sup.Exited(i)
+		go func() {
+			select {
+			case <-done:
+				crashed <- i
+			case <-ctx.Done():
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case i := <-crashed:
+		_, exitErr := sup.Exited(i)
+		return fmt.Errorf("node %s exited (%v); see %s", net.Nodes[i].Name, exitErr(), sup.LogPath(i))
+	}
+}
+
+// waitForBlocks waits until every node has seen a committed block, showing
+// progress, with a generous deadline.
+func waitForBlocks(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	p := newProgress(stderr, fmt.Sprintf("waiting for %d nodes to produce blocks", len(sup.Net.Nodes)))
+	defer p.done()
+	for i := range sup.Net.Nodes {
+		if err := sup.WaitForHeight(ctx, i, 2, func(int64) { p.tick() }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printDevnet(w io.Writer, dir string, net *devnet.Network) {
+	fmt.Fprintf(w, "\nQuantum1Net devnet %q is up: %d validators, blocks every ~%s.\n\n",
+		net.ChainID, len(net.Nodes), time.Duration(net.BlockTime))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NODE\tHTTP API\tGATEWAY\tRPC\tGRPC\tACCOUNT")
+	for _, n := range net.Nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.HTTP, n.Gateway, n.RPC, n.GRPC, n.Address)
+	}
+	tw.Flush()
+	first := net.Nodes[0]
+	fmt.Fprintf(w, "\nNetwork file: %s\n", filepath.Join(dir, devnet.ManifestFile))
+	fmt.Fprintf(w, "Try:  curl %s/v1/status\n", first.HTTP)
+	fmt.Fprintf(w, "      q1 wallet balance --home %s\n", first.Home)
+	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  Ctrl-C stops the network; run again to resume it.\n", dir)
+}

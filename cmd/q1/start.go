@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/server"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quantum1net/q1/internal/node"
+)
+
+const (
+	flagHTTP    = "http"
+	flagGateway = "gateway"
+)
+
+// startOptions make the SDK's `start` run our services beside the node.
+func startOptions() server.StartCmdOptions {
+	return server.StartCmdOptions{
+		AddFlags: func(cmd *cobra.Command) {
+			cmd.Flags().String(flagHTTP, "127.0.0.1:8080", "address of the HTTP JSON API (/v1/…), dashboard and metrics")
+			cmd.Flags().String(flagGateway, "127.0.0.1:8081", "address of the service gateway")
+		},
+		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
+			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
+			n, err := node.New(node.Config{
+				Home:        svrCtx.Config.RootDir,
+				HTTPAddr:    svrCtx.Viper.GetString(flagHTTP),
+				GatewayAddr: svrCtx.Viper.GetString(flagGateway),
+			}, clientCtx, logger)
+			if err != nil {
+				return err
+			}
+			g.Go(func() error { return n.Run(ctx) })
+			return nil
+		},
+	}
+}
+
+// newSlogLogger returns the logger of our own components: JSON when the
+// SDK's --log_format is json, text otherwise, on stderr like the SDK's.
+func newSlogLogger(format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}

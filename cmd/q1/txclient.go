@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/internal/qc"
+)
+
+const flagWait = "wait"
+
+// addTxClientFlags adds the flags every tx-sending command of ours takes:
+// the SDK's names for node, chain id and keyring, output, and how long to
+// wait for the commit.
+func addTxClientFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.String(flags.FlagNode, "", "CometBFT RPC address of a node (default: the home's client.toml)")
+	f.String(flags.FlagChainID, "", "chain id (default: the home's client.toml)")
+	f.String(flags.FlagKeyringBackend, "", "keyring backend (os|file|test; default: the home's client.toml)")
+	f.String(flags.FlagKeyringDir, "", "keyring directory (default: the home)")
+	f.String(flags.FlagGasPrices, "", "gas price to offer, e.g. 0.025uqc (default: the home's client.toml)")
+	f.StringP(flags.FlagOutput, "o", "text", "output format (text|json)")
+	f.Duration(flagWait, time.Minute, "how long to wait for the tx to be committed")
+}
+
+func outputJSON(c client.Context) bool { return c.OutputFormat == flags.OutputFormatJSON }
+
+func printJSON(cmd *cobra.Command, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+	return err
+}
+
+// parseAddress checks a q1… account address and says what is wrong with it.
+func parseAddress(s, role string) (sdk.AccAddress, error) {
+	hrp, _, err := bech32.DecodeAndConvert(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s address %q: not a q1… address (%v)", role, s, err)
+	}
+	if hrp != app.Bech32Prefix {
+		return nil, fmt.Errorf("invalid %s address %q: it starts with %q, but QCoin accounts start with %q", role, s, hrp+"1", app.Bech32Prefix+"1")
+	}
+	addr, err := sdk.AccAddressFromBech32(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid %s address %q: %v", role, s, err)
+	}
+	return addr, nil
+}
+
+// resolveAccount turns a key name or an address into an address.
+func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
+	if strings.HasPrefix(who, app.Bech32Prefix+"1") {
+		return parseAddress(who, "account")
+	}
+	rec, err := c.Keyring.Key(who)
+	if err != nil {
+		return nil, keyError(c, who, err)
+	}
+	return rec.GetAddress()
+}
+
+func keyError(c client.Context, name string, err error) error {
+	if errors.Is(err, sdkerrors.ErrKeyNotFound) || strings.Contains(err.Error(), "key not found") {
+		return fmt.Errorf("no key named %q in the %s keyring at %s (see: q1 keys list --home %s)",
+			name, c.Keyring.Backend(), c.KeyringDir, c.HomeDir)
+	}
+	return fmt.Errorf("read key %q: %w", name, err)
+}
+
+// withSigner sets the context's signing key from a key name.
+func withSigner(c client.Context, name string) (client.Context, error) {
+	rec, err := c.Keyring.Key(name)
+	if err != nil {
+		return c, keyError(c, name, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return c, err
+	}
+	return c.WithFrom(name).WithFromName(name).WithFromAddress(addr), nil
+}
+
+// checkNode makes sure a node answers and serves the chain this home is for.
+func checkNode(ctx context.Context, c client.Context) error {
+	if c.Client == nil {
+		return fmt.Errorf("no node to talk to: set --node or \"node\" in %s", clientToml(c))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := c.Client.Status(ctx)
+	if err != nil {
+		return nodeError(c, err)
+	}
+	if c.ChainID != "" && st.NodeInfo.Network != c.ChainID {
+		return fmt.Errorf("wrong chain id: this command is for chain %q, but the node at %s serves %q (check --chain-id or \"chain-id\" in %s)",
+			c.ChainID, c.NodeURI, st.NodeInfo.Network, clientToml(c))
+	}
+	return nil
+}
+
+func nodeError(c client.Context, err error) error {
+	reason := err.Error()
+	for _, r := range []string{"connection refused", "no such host", "i/o timeout", "context deadline exceeded", "connection reset"} {
+		if strings.Contains(reason, r) {
+			reason = r
+			break
+		}
+	}
+	return fmt.Errorf("cannot reach a node at %s (%s): is it running? Set --node or \"node\" in %s",
+		c.NodeURI, reason, clientToml(c))
+}
+
+func clientToml(c client.Context) string { return filepath.Join(c.HomeDir, "config", "client.toml") }
+
+// gasSettings reads the gas price and adjustment from the command's flags
+// or the home's client.toml.
+func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, error) {
+	v := viper.New()
+	v.SetConfigFile(clientToml(c))
+	_ = v.ReadInConfig()
+	priceStr, _ := cmd.Flags().GetString(flags.FlagGasPrices)
+	if priceStr == "" {
+		priceStr = v.GetString("gas-prices")
+	}
+	if priceStr == "" {
+		priceStr = "0.025" + app.BondDenom
+	}
+	prices, err := sdk.ParseDecCoins(priceStr)
+	if err != nil {
+		return nil, 0, fmt.Errorf("invalid gas price %q: %w", priceStr, err)
+	}
+	adj := v.GetFloat64("gas-adjustment")
+	if adj < 1 {
+		adj = 1.5
+	}
+	return prices, adj, nil
+}
+
+// txOptions describe a tx for the checks and messages around it.
+type txOptions struct {
+	// spend is what the msgs take from the signer besides the fee.
+	spend sdkmath.Int
+	// what names the action in messages ("send 25QC").
+	what string
+}
+
+// submitTx signs msgs with the context's key, checks the signer can pay,
+// broadcasts, and waits until the tx is committed. A tx the chain refuses
+// comes back as an error in people's words.
+func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg) (*txResult, error) {
+	ctx := cmd.Context()
+	if err := checkNode(ctx, c); err != nil {
+		return nil, err
+	}
+	prices, adj, err := gasSettings(cmd, c)
+	if err != nil {
+		return nil, err
+	}
+	f, err := tx.NewFactoryCLI(c, cmd.Flags())
+	if err != nil {
+		return nil, err
+	}
+	f = f.WithChainID(c.ChainID).WithGasAdjustment(adj).WithGasPrices(prices.String()).
+		WithSignMode(1) // SIGN_MODE_DIRECT
+	f, err = f.Prepare(c)
+	if err != nil {
+		return nil, fmt.Errorf("read account %s: %w", c.FromAddress, err)
+	}
+
+	balance, err := spendable(ctx, c, c.FromAddress)
+	if err != nil {
+		return nil, err
+	}
+	spend := o.spend
+	if spend.IsNil() {
+		spend = sdkmath.ZeroInt()
+	}
+	if balance.LT(spend) {
+		return nil, fmt.Errorf("insufficient funds: have %s, need %s (to %s)", qc.Format(balance), qc.Format(spend), o.what)
+	}
+
+	_, gas, err := tx.CalculateGas(c, f, msgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", o.what, humanize(err))
+	}
+	f = f.WithGas(gas)
+	fee := feeFor(prices, gas)
+	if balance.LT(spend.Add(fee)) {
+		return nil, fmt.Errorf("insufficient funds: have %s, need %s (%s plus a %s fee)",
+			qc.Format(balance), qc.Format(spend.Add(fee)), qc.Format(spend), qc.Format(fee))
+	}
+
+	txb, err := f.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Sign(ctx, f, c.FromName, txb, true); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	txBytes, err := c.TxConfig.TxEncoder()(txb.GetTx())
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.BroadcastTxSync(txBytes)
+	if err != nil {
+		return nil, nodeError(c, err)
+	}
+	if res.Code != 0 {
+		return nil, fmt.Errorf("the chain refused to %s: %s", o.what, humanizeLog(res.RawLog))
+	}
+	wait, _ := cmd.Flags().GetDuration(flagWait)
+	committed, err := waitForTx(ctx, c, cmd.ErrOrStderr(), res.TxHash, wait)
+	if err != nil {
+		return nil, err
+	}
+	if committed.TxResult.Code != 0 {
+		return nil, fmt.Errorf("tx %s failed at height %d: %s", res.TxHash, committed.Height, humanizeLog(committed.TxResult.Log))
+	}
+	return &txResult{
+		Hash:    res.TxHash,
+		Height:  committed.Height,
+		Code:    committed.TxResult.Code,
+		GasUsed: committed.TxResult.GasUsed,
+		Fee:     fee,
+	}, nil
+}
+
+// feeFor is gas × price, rounded up to a whole uqc.
+func feeFor(prices sdk.DecCoins, gas uint64) sdkmath.Int {
+	price := prices.AmountOf(app.BondDenom)
+	return price.MulInt(sdkmath.NewIntFromUint64(gas)).Ceil().TruncateInt()
+}
+
+func spendable(ctx context.Context, c client.Context, addr sdk.AccAddress) (sdkmath.Int, error) {
+	res, err := banktypes.NewQueryClient(c).SpendableBalanceByDenom(ctx,
+		&banktypes.QuerySpendableBalanceByDenomRequest{Address: addr.String(), Denom: app.BondDenom})
+	if err != nil {
+		return sdkmath.Int{}, fmt.Errorf("query balance of %s: %w", addr, err)
+	}
+	return res.Balance.Amount, nil
+}

@@ -1,0 +1,5 @@
+package main
+
+import "encoding/json"
+
+func marshalIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

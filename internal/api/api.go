@@ -1,0 +1,120 @@
+// Package api serves a node's HTTP JSON API under /v1/: the chain's status,
+// accounts, supply and transactions for the CLI, the dashboard and scripts.
+// Answers are JSON; errors are {"error": "..."} with a fitting status code.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/quantum1net/q1/client"
+)
+
+// Chain is what the API needs to read from the chain.
+type Chain interface {
+	Status(ctx context.Context) (*client.Status, error)
+	Account(ctx context.Context, address string) (*client.Account, error)
+	Supply(ctx context.Context) (*client.Supply, error)
+	Tx(ctx context.Context, hash string) (*client.Tx, error)
+}
+
+// Server is the /v1 API.
+type Server struct {
+	chain Chain
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithHandler mounts an extra handler on the API's mux at pattern (Go
+// ServeMux syntax), e.g. the blob store's.
+func WithHandler(pattern string, h http.Handler) Option {
+	return func(s *Server) { s.mux.Handle(pattern, h) }
+}
+
+// New returns the API server for chain.
+func New(chain Chain, opts ...Option) *Server {
+	s := &Server{chain: chain, log: slog.New(slog.DiscardHandler), mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /v1/status", s.status)
+	s.mux.HandleFunc("GET /v1/accounts/{address}", s.account)
+	s.mux.HandleFunc("GET /v1/supply", s.supply)
+	s.mux.HandleFunc("GET /v1/txs/{hash}", s.tx)
+	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
+	})
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Status(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Account(r.Context(), r.PathValue("address"))
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) supply(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Supply(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Tx(r.Context(), r.PathValue("hash"))
+	s.reply(w, r, v, err)
+}
+
+// reply writes v as JSON, or err with the status its kind calls for.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, v any, err error) {
+	if err != nil {
+		code := StatusOf(err)
+		if code >= 500 {
+			s.log.Warn("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		writeError(w, code, err.Error())
+		return
+	}
+	WriteJSON(w, http.StatusOK, v)
+}
+
+// StatusOf maps an error to the HTTP status the API answers it with.
+func StatusOf(err error) int {
+	switch {
+	case errors.Is(err, client.ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, client.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, client.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// WriteJSON writes v as an indented JSON body with the given status.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	WriteJSON(w, code, client.Error{Error: msg})
+}

@@ -1,0 +1,114 @@
+package devnet
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/template"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	srvconfig "github.com/cosmos/cosmos-sdk/server/config"
+)
+
+// ClientConfig is what a home's config/client.toml holds: the SDK's client
+// settings plus the gas price the CLI offers, so `q1 wallet send` needs no
+// flags beyond what the user means.
+type ClientConfig struct {
+	ChainID        string
+	KeyringBackend string
+	DefaultKey     string
+	Node           string
+	GasPrices      string
+	GasAdjustment  string
+}
+
+var clientTemplate = template.Must(template.New("client").Parse(`# Client settings for q1 commands run with --home pointing here.
+# The keyring backend is "test": keys are stored unencrypted. Use "file" or "os" for real funds.
+
+# The network chain ID
+chain-id = "{{ .ChainID }}"
+# The keyring's backend, where the keys are stored (os|file|kwallet|pass|test|memory)
+keyring-backend = "{{ .KeyringBackend }}"
+# Default key name, if set, defines the default key to use for signing transaction when the --from flag is not specified
+keyring-default-keyname = "{{ .DefaultKey }}"
+# CLI output format (text|json)
+output = "text"
+# <host>:<port> to CometBFT RPC interface for this chain
+node = "{{ .Node }}"
+# Transaction broadcasting mode (sync|async)
+broadcast-mode = "sync"
+
+# Quantum1Net: the gas price q1 wallet/service/sharer commands offer, and the
+# factor by which they raise the simulated gas.
+gas-prices = "{{ .GasPrices }}"
+gas-adjustment = "{{ .GasAdjustment }}"
+`))
+
+// WriteClientConfig writes home/config/client.toml.
+func WriteClientConfig(home string, c ClientConfig) error {
+	if c.KeyringBackend == "" {
+		c.KeyringBackend = "test"
+	}
+	if c.GasAdjustment == "" {
+		c.GasAdjustment = "1.5"
+	}
+	f, err := os.Create(filepath.Join(home, "config", "client.toml"))
+	if err != nil {
+		return fmt.Errorf("write client config: %w", err)
+	}
+	defer f.Close()
+	if err := clientTemplate.Execute(f, c); err != nil {
+		return fmt.Errorf("write client config: %w", err)
+	}
+	return f.Close()
+}
+
+// TuneCometConfig sets what a local network needs: short timeouts for the
+// block time, peers that share one IP, and a mempool big enough for load tests.
+func TuneCometConfig(cfg *cmtcfg.Config, blockTime time.Duration) {
+	cfg.Consensus.TimeoutCommit = blockTime
+	cfg.Consensus.TimeoutPropose = max(5*blockTime, time.Second)
+	cfg.Consensus.TimeoutProposeDelta = blockTime / 2
+	cfg.Consensus.TimeoutPrevote = max(2*blockTime, 200*time.Millisecond)
+	cfg.Consensus.TimeoutPrevoteDelta = blockTime / 2
+	cfg.Consensus.TimeoutPrecommit = max(2*blockTime, 200*time.Millisecond)
+	cfg.Consensus.TimeoutPrecommitDelta = blockTime / 2
+	// Gossip promptly: CometBFT batches p2p messages for up to 100ms and
+	// sleeps 100ms between gossip rounds, which on localhost would more
+	// than double the block time.
+	cfg.P2P.FlushThrottleTimeout = 10 * time.Millisecond
+	cfg.Consensus.PeerGossipSleepDuration = 10 * time.Millisecond
+	cfg.P2P.AddrBookStrict = false
+	cfg.P2P.AllowDuplicateIP = true
+	cfg.Mempool.Size = 20_000
+	cfg.Mempool.CacheSize = 40_000
+	cfg.RPC.MaxSubscriptionClients = 200
+	cfg.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
+	cfg.TxIndex.Indexer = "kv"
+}
+
+func writeNodeConfig(n *genNode, o Options, peers string) error {
+	cfg := n.cmt
+	TuneCometConfig(cfg, o.BlockTime)
+	cfg.RPC.ListenAddress = fmt.Sprintf("tcp://%s:%d", o.Host, n.ports.RPC)
+	cfg.P2P.ListenAddress = fmt.Sprintf("tcp://%s:%d", o.Host, n.ports.P2P)
+	cfg.P2P.PersistentPeers = peers
+	cfg.P2P.ExternalAddress = fmt.Sprintf("%s:%d", o.Host, n.ports.P2P)
+	cmtcfg.WriteConfigFile(filepath.Join(n.Home, "config", "config.toml"), cfg)
+
+	appCfg := srvconfig.DefaultConfig()
+	appCfg.MinGasPrices = o.MinGasPrice
+	appCfg.API.Enable = false
+	appCfg.GRPC.Enable = true
+	appCfg.GRPC.Address = fmt.Sprintf("%s:%d", o.Host, n.ports.GRPC)
+	appCfg.Telemetry.Enabled = false
+	srvconfig.WriteConfigFile(filepath.Join(n.Home, "config", "app.toml"), appCfg)
+
+	return WriteClientConfig(n.Home, ClientConfig{
+		ChainID:    o.ChainID,
+		DefaultKey: DefaultKeyName,
+		Node:       n.RPC,
+		GasPrices:  o.ClientGasPrice,
+	})
+}
