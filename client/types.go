@@ -113,3 +113,18 @@ type Attribute struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
+
+// Peers is GET /v1/peers: how to reach this node's P2P network, for a new
+// node joining it (`q1 init --join`).
+type Peers struct {
+	ChainID string `json:"chain_id"`
+	// Self is this node as a persistent-peer entry: id@host:port. Host is
+	// this node's configured external address, or empty when it has none
+	// (the joiner then uses the host it reached the API on).
+	Self string `json:"self"`
+	// SelfPort is this node's P2P port.
+	SelfPort int    `json:"self_port"`
+	NodeID   string `json:"node_id"`
+	// Connected are the peers this node is connected to, as id@host:port.
+	Connected []string `json:"connected"`
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -16,11 +17,14 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/internal/devnet"
+	"github.com/quantum1net/q1/internal/join"
 )
 
 const (
-	flagSingleNode = "single-node"
-	flagBlockTime  = "block-time"
+	flagSingleNode  = "single-node"
+	flagBlockTime   = "block-time"
+	flagJoin        = "join"
+	flagGenesisHash = "genesis-hash"
 )
 
 // initCmd is the SDK's `init`, with --single-node to set up a complete
@@ -38,17 +42,33 @@ node and validator keys, an account key named "default" in the test keyring
 (unencrypted: for local use), a genesis that funds it with 1,000,000 QC, and its
 gentx, so that 'q1 start --home DIR' produces blocks at once.
 
-Without --single-node it behaves as the Cosmos SDK's init: config, node keys
-and a genesis with no validators, for you to add accounts and gentxs to.`
+With --join URL it sets up a node for an existing network: it fetches the
+genesis and peers from the node whose HTTP API is at URL, checks the genesis
+hash when --genesis-hash is given (and prints it either way), and creates this
+node's own keys and a "default" account key. 'q1 start' then syncs the chain;
+'q1 validator join' makes the node a validator.
+
+Without either it behaves as the Cosmos SDK's init: config, node keys and a
+genesis with no validators, for you to add accounts and gentxs to.`
 	cmd.Example = `  q1 init --single-node --home ./mynode
-  q1 start --home ./mynode`
+  q1 start --home ./mynode
+
+  q1 init mynode --join http://10.0.0.5:8080 --genesis-hash sha256:4f1c… --home ./mynode`
 	cmd.Args = cobra.RangeArgs(0, 1)
 	cmd.Flags().Bool(flagSingleNode, false, "set up a complete one-node network (keys, funded account, gentx)")
-	cmd.Flags().Duration(flagBlockTime, time.Second, "target time between blocks (with --single-node)")
+	cmd.Flags().Duration(flagBlockTime, time.Second, "target time between blocks (with --single-node or --join)")
+	cmd.Flags().String(flagJoin, "", "HTTP API URL of a node of the network to join")
+	cmd.Flags().String(flagGenesisHash, "", "with --join: the genesis hash (sha256:…) the network must have")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		single, _ := cmd.Flags().GetBool(flagSingleNode)
-		if single {
+		joinURL, _ := cmd.Flags().GetString(flagJoin)
+		switch {
+		case single && joinURL != "":
+			return errors.New("--single-node and --join do not go together: one makes a new network, the other joins one")
+		case single:
 			return runInitSingleNode(cmd, args)
+		case joinURL != "":
+			return runInitJoin(cmd, args, joinURL)
 		}
 		if len(args) == 0 {
 			return errors.New("q1 init needs a MONIKER (a name for this node), or --single-node")
@@ -113,4 +133,35 @@ func applyQCoinGenesis(cmd *cobra.Command) error {
 		return err
 	}
 	return gen.SaveAs(genFile)
+}
+
+func runInitJoin(cmd *cobra.Command, args []string, joinURL string) error {
+	clientCtx := client.GetClientContextFromCmd(cmd)
+	moniker := "node"
+	if len(args) == 1 {
+		moniker = args[0]
+	}
+	net, err := join.Fetch(cmd.Context(), joinURL)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "Network %q, genesis hash %s\n", net.ChainID, net.GenesisHash)
+	if want, _ := cmd.Flags().GetString(flagGenesisHash); want != "" && want != net.GenesisHash {
+		return fmt.Errorf("genesis hash mismatch: the node at %s serves %s, but --genesis-hash says %s; not joining",
+			joinURL, net.GenesisHash, want)
+	}
+	if len(net.Peers) == 0 {
+		return fmt.Errorf("the node at %s reported no peers to connect to", joinURL)
+	}
+	blockTime, _ := cmd.Flags().GetDuration(flagBlockTime)
+	res, err := join.Setup(net, join.Options{Home: clientCtx.HomeDir, Moniker: moniker, BlockTime: blockTime})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Set up %s to join with %d peer(s): %s\n", clientCtx.HomeDir, len(net.Peers), strings.Join(net.Peers, ", "))
+	fmt.Fprintf(out, "  node id %s\n  account key %q (test keyring, unencrypted): %s\n", res.NodeID, devnet.DefaultKeyName, res.Address)
+	fmt.Fprintf(out, "Start it with: q1 start --home %s   (it block-syncs, then follows the chain)\n", clientCtx.HomeDir)
+	fmt.Fprintf(out, "Then, funded and synced: q1 validator join --from %s --stake AMOUNT --home %s\n", devnet.DefaultKeyName, clientCtx.HomeDir)
+	return nil
 }

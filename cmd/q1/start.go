@@ -30,6 +30,7 @@ func startOptions() server.StartCmdOptions {
 			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
 			n, err := node.New(node.Config{
 				Home:        svrCtx.Config.RootDir,
+				P2P:         svrCtx.Config.P2P,
 				HTTPAddr:    svrCtx.Viper.GetString(flagHTTP),
 				GatewayAddr: svrCtx.Viper.GetString(flagGateway),
 			}, clientCtx, logger)

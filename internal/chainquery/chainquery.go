@@ -168,6 +168,16 @@ func (c *Chain) Account(ctx context.Context, address string) (*q1client.Account,
 	return out, nil
 }
 
+// Funded reports whether an account holds any uqc: the bar for storing
+// blobs on a node.
+func (c *Chain) Funded(ctx context.Context, account string) (bool, error) {
+	a, err := c.Account(ctx, account)
+	if err != nil {
+		return false, err
+	}
+	return a.Balance != "0", nil
+}
+
 // Supply returns where every uqc sits, read at one height.
 func (c *Chain) Supply(ctx context.Context) (*q1client.Supply, error) {
 	height, err := c.LatestHeight(ctx)

@@ -97,13 +97,9 @@ func writeNodeConfig(n *genNode, o Options, peers string) error {
 	cfg.P2P.ExternalAddress = fmt.Sprintf("%s:%d", o.Host, n.ports.P2P)
 	cmtcfg.WriteConfigFile(filepath.Join(n.Home, "config", "config.toml"), cfg)
 
-	appCfg := srvconfig.DefaultConfig()
-	appCfg.MinGasPrices = o.MinGasPrice
-	appCfg.API.Enable = false
-	appCfg.GRPC.Enable = true
-	appCfg.GRPC.Address = fmt.Sprintf("%s:%d", o.Host, n.ports.GRPC)
-	appCfg.Telemetry.Enabled = false
-	srvconfig.WriteConfigFile(filepath.Join(n.Home, "config", "app.toml"), appCfg)
+	if err := WriteAppConfig(n.Home, fmt.Sprintf("%s:%d", o.Host, n.ports.GRPC), o.MinGasPrice); err != nil {
+		return err
+	}
 
 	return WriteClientConfig(n.Home, ClientConfig{
 		ChainID:    o.ChainID,
@@ -111,4 +107,23 @@ func writeNodeConfig(n *genNode, o Options, peers string) error {
 		Node:       n.RPC,
 		GasPrices:  o.ClientGasPrice,
 	})
+}
+
+// WriteAppConfig writes home/config/app.toml: the SDK's defaults with a
+// minimum gas price (default 0.01uqc), gRPC on grpcAddr (default
+// localhost:9090) and the SDK's REST server off (our /v1 API replaces it).
+func WriteAppConfig(home, grpcAddr, minGasPrice string) error {
+	appCfg := srvconfig.DefaultConfig()
+	if minGasPrice == "" {
+		minGasPrice = "0.01uqc"
+	}
+	appCfg.MinGasPrices = minGasPrice
+	appCfg.API.Enable = false
+	appCfg.GRPC.Enable = true
+	if grpcAddr != "" {
+		appCfg.GRPC.Address = grpcAddr
+	}
+	appCfg.Telemetry.Enabled = false
+	srvconfig.WriteConfigFile(filepath.Join(home, "config", "app.toml"), appCfg)
+	return nil
 }

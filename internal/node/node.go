@@ -15,19 +15,25 @@ import (
 	"time"
 
 	sdkmath "cosmossdk.io/math"
+	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cosmos/cosmos-sdk/client"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/internal/api"
+	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/chainquery"
+	"github.com/quantum1net/q1/internal/reqsign"
 )
 
 // Config is what the node's services need to know.
 type Config struct {
 	// Home is the node's home directory.
 	Home string
+	// P2P is CometBFT's P2P configuration (listen and external addresses),
+	// which joining nodes learn through GET /v1/peers.
+	P2P *cmtcfg.P2PConfig
 	// HTTPAddr is where the JSON API listens (host:port).
 	HTTPAddr string
 	// GatewayAddr is where the service gateway listens (host:port).
@@ -51,7 +57,23 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		return nil, err
 	}
 	chain := chainquery.New(clientCtx, supply)
-	apiSrv := api.New(chain, api.WithLogger(log.With("component", "api")))
+	blobs, err := blob.Open(filepath.Join(cfg.Home, "data", "blobs"), blob.WithLogger(log.With("component", "blob")))
+	if err != nil {
+		return nil, fmt.Errorf("open blob store: %w", err)
+	}
+	verifier, err := reqsign.NewVerifier()
+	if err != nil {
+		return nil, err
+	}
+	blobHandler := blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")})
+	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
+	apiSrv := api.New(chain,
+		api.WithLogger(log.With("component", "api")),
+		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
+		api.WithHandler("GET /v1/peers", http.HandlerFunc(join.peers)),
+		api.WithHandler("/v1/blobs", blobHandler),
+		api.WithHandler("/v1/blobs/", blobHandler),
+	)
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
