@@ -86,6 +86,15 @@ func TuneCometConfig(cfg *cmtcfg.Config, blockTime time.Duration) {
 	cfg.RPC.MaxSubscriptionClients = 200
 	cfg.RPC.TimeoutBroadcastTxCommit = 30 * time.Second
 	cfg.TxIndex.Indexer = "kv"
+	EnableCometMetrics(cfg)
+}
+
+// EnableCometMetrics turns on CometBFT's Prometheus metrics without its own
+// listener: they are registered in the process's default registry and served
+// with ours on the node's --http listener at /metrics.
+func EnableCometMetrics(cfg *cmtcfg.Config) {
+	cfg.Instrumentation.Prometheus = true
+	cfg.Instrumentation.PrometheusListenAddr = ""
 }
 
 func writeNodeConfig(n *genNode, o Options, peers string) error {

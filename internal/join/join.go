@@ -170,6 +170,7 @@ func Setup(n *Network, o Options) (*Result, error) {
 		devnet.TuneCometConfig(cfg, o.BlockTime)
 	}
 	cfg.Consensus.TimeoutCommit = o.BlockTime
+	devnet.EnableCometMetrics(cfg)
 	rpcPort, p2pPort := o.RPCPort, o.P2PPort
 	if rpcPort == 0 {
 		rpcPort = 26657

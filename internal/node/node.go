@@ -19,6 +19,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/internal/api"
@@ -81,6 +82,8 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv)
+	// CometBFT's metrics, the Go runtime's and ours share the default registry.
+	mux.Handle("GET /metrics", promhttp.Handler())
 	return &Node{
 		cfg:       cfg,
 		log:       log,
