@@ -179,6 +179,7 @@ func appConfig() *serverconfig.Config {
 func cometConfig() *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
 	cfg.Consensus.TimeoutCommit = devnet.MainnetBlockTime
+	devnet.EnableCometMetrics(cfg)
 	return cfg
 }
 
