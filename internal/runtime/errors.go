@@ -1,0 +1,106 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// ErrorKind classifies a failed request, for the gateway's status code and
+// for the per-service error counters.
+type ErrorKind string
+
+// The kinds of request failure.
+const (
+	// KindTimeout: the request ran past the service's request timeout (the
+	// instance was stopped and replaced), or no instance became free before
+	// the caller's deadline.
+	KindTimeout ErrorKind = "timeout"
+	// KindTrap: the guest trapped, panicked or exited; the instance was replaced.
+	KindTrap ErrorKind = "trap"
+	// KindMemory: the guest ran out of memory under the service's limit; the
+	// instance was replaced.
+	KindMemory ErrorKind = "memory"
+	// KindResponseTooLarge: the guest's response exceeded MaxResponseBytes.
+	KindResponseTooLarge ErrorKind = "response_too_large"
+	// KindBadResponse: the guest returned without a valid response.
+	KindBadResponse ErrorKind = "bad_response"
+	// KindRequestTooLarge: the encoded request exceeded MaxRequestBytes; the
+	// guest never saw it.
+	KindRequestTooLarge ErrorKind = "request_too_large"
+	// KindBadRequest: the request itself was malformed (no method, a path not
+	// starting with "/").
+	KindBadRequest ErrorKind = "bad_request"
+	// KindUnavailable: the service is closed or closing.
+	KindUnavailable ErrorKind = "unavailable"
+	// KindCanceled: the caller gave up while the request waited for an
+	// instance.
+	KindCanceled ErrorKind = "canceled"
+)
+
+// errorKinds lists every kind, for the counters.
+var errorKinds = []ErrorKind{
+	KindTimeout, KindTrap, KindMemory, KindResponseTooLarge, KindBadResponse,
+	KindRequestTooLarge, KindBadRequest, KindUnavailable, KindCanceled,
+}
+
+// HTTPStatus is the status code a gateway answers with for this kind:
+// 504 for a timeout, 413 for an oversized request, 400 for a malformed one,
+// 503 when the service is unavailable, 499 when the caller left, and 500 for
+// everything the guest got wrong.
+func (k ErrorKind) HTTPStatus() int {
+	switch k {
+	case KindTimeout:
+		return http.StatusGatewayTimeout
+	case KindRequestTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case KindBadRequest:
+		return http.StatusBadRequest
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	case KindCanceled:
+		return 499
+	}
+	return http.StatusInternalServerError
+}
+
+// Error is a failed request. Handle returns only *Error values.
+type Error struct {
+	// Service and Version name the service that failed.
+	Service, Version string
+	// Kind classifies the failure.
+	Kind ErrorKind
+	// Reason says what happened, for the caller and the logs.
+	Reason string
+	// Usage is what the request consumed before it failed; the node meters
+	// it like a successful request's.
+	Usage Usage
+}
+
+// Error returns "service <name>: <reason>".
+func (e *Error) Error() string { return fmt.Sprintf("service %s: %s", e.Service, e.Reason) }
+
+// HTTPStatus is e.Kind.HTTPStatus().
+func (e *Error) HTTPStatus() int { return e.Kind.HTTPStatus() }
+
+// ErrInvalidModule matches (errors.Is) every error that rejects a module:
+// bytes that are not WebAssembly, a module that does not follow q1-http/v1,
+// or one that imports a function it was not granted.
+var ErrInvalidModule = errors.New("invalid module")
+
+// ErrClosed is returned by a Runtime that was closed.
+var ErrClosed = errors.New("runtime closed")
+
+// ModuleError lists every problem found in a module.
+type ModuleError struct {
+	Problems []string
+}
+
+// Error returns "invalid module: " and the problems, separated by "; ".
+func (e *ModuleError) Error() string {
+	return "invalid module: " + strings.Join(e.Problems, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalidModule) true.
+func (e *ModuleError) Is(target error) bool { return target == ErrInvalidModule }
