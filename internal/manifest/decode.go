@@ -20,6 +20,10 @@ type ParseOptions struct {
 	// AllowMissingWasm accepts a manifest without code.wasm, as written by
 	// people before the CLI fills it in from --wasm. The chain never sets it.
 	AllowMissingWasm bool
+	// AllowMissingOwners accepts a manifest without permissions.owners, as
+	// in the examples: q1 service deploy makes the deploying key the sole
+	// owner. The chain never sets it.
+	AllowMissingOwners bool
 }
 
 // Parse reads a manifest written in YAML (or JSON, including canonical
@@ -27,10 +31,14 @@ type ParseOptions struct {
 // [Problems], listing every problem found, each with its field path and line.
 // Parse is deterministic and uses no floating point.
 func Parse(data []byte, opts ParseOptions) (*Manifest, error) {
-	d := &decoder{pos: positions{}, bad: map[string]bool{}}
+	d := &decoder{pos: positions{}, bad: map[string]bool{}, mayOmit: map[string]bool{}}
+	if opts.AllowMissingOwners {
+		d.mayOmit["permissions"] = true
+		d.mayOmit["permissions.owners"] = true
+	}
 	m := d.decode(data)
 	if m != nil {
-		v := &validator{pos: d.pos, bad: d.bad, requireWasm: !opts.AllowMissingWasm}
+		v := &validator{pos: d.pos, bad: d.bad, requireWasm: !opts.AllowMissingWasm, requireOwners: !opts.AllowMissingOwners}
 		m.check(v)
 		d.probs = append(d.probs, v.probs...)
 	}
@@ -86,6 +94,8 @@ type decoder struct {
 	probs Problems
 	pos   positions
 	bad   map[string]bool // paths that failed to decode; later checks skip them
+	// mayOmit are required paths a draft may leave out (ParseOptions).
+	mayOmit map[string]bool
 }
 
 // fail records a problem with the value at path p. It is located where
@@ -246,7 +256,7 @@ func (d *decoder) mapping(n *yaml.Node, p string) fields {
 		out[k.Value] = v
 	}
 	for _, c := range spec.fields {
-		if c.required && out[c.name] == nil && keys[c.name] == nil {
+		if c.required && out[c.name] == nil && keys[c.name] == nil && !d.mayOmit[joinPath(p, c.name)] {
 			d.failAt(joinPath(p, c.name), "is required")
 		}
 	}

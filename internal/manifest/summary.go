@@ -14,14 +14,22 @@ func (m *Manifest) Summary() string {
 	line := func(label, format string, args ...any) {
 		fmt.Fprintf(&b, "  %-13s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintf(&b, "%s %s\n", m.Name, m.Hash())
+	if m.HasWasm() && len(m.Permissions.Owners.Accounts) > 0 {
+		fmt.Fprintf(&b, "%s %s\n", m.Name, m.Hash())
+	} else {
+		fmt.Fprintf(&b, "%s (a draft: its hash is known once q1 service deploy fills in what is missing)\n", m.Name)
+	}
 	if m.HasWasm() {
 		line("code", "%s (%s)", m.Code.Wasm, m.Code.ABI)
 	} else {
 		line("code", "wasm not set yet; q1 service deploy --wasm fills it (%s)", m.Code.ABI)
 	}
 	perms := m.Permissions
-	line("owners", "%d of %d must approve changes", perms.Owners.Threshold, len(perms.Owners.Accounts))
+	if len(perms.Owners.Accounts) == 0 {
+		line("owners", "not set: q1 service deploy makes the deploying key the sole owner")
+	} else {
+		line("owners", "%d of %d must approve changes", perms.Owners.Threshold, len(perms.Owners.Accounts))
+	}
 	if n := len(perms.Operators); n > 0 {
 		line("operators", "%d", n)
 	}
