@@ -81,6 +81,10 @@ type Error struct {
 // Error returns "service <name>: <reason>".
 func (e *Error) Error() string { return fmt.Sprintf("service %s: %s", e.Service, e.Reason) }
 
+// FailureKind names the kind of failure, e.g. "timeout"; the gateway maps
+// it to a status code.
+func (e *Error) FailureKind() string { return string(e.Kind) }
+
 // HTTPStatus is e.Kind.HTTPStatus().
 func (e *Error) HTTPStatus() int { return e.Kind.HTTPStatus() }
 

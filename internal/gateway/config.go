@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxRequestBytes is the largest request body accepted (4 MiB).
+	DefaultMaxRequestBytes = 4 << 20
+	// DefaultMaxResponseBytes is the largest response body a forwarding
+	// node relays or a local run may return (16 MiB).
+	DefaultMaxResponseBytes = 16 << 20
+	// DefaultForwardSlack is added to a service's request timeout to bound
+	// a forwarded attempt when Config.ForwardTimeout is zero.
+	DefaultForwardSlack = 2 * time.Second
+	// DefaultMaxAttempts is how many replicas one request may try.
+	DefaultMaxAttempts = 3
+)
+
+// Config is the gateway's configuration. The zero value of every field but
+// BaseHosts means its default.
+type Config struct {
+	// BaseHosts are the host names the gateway answers on, lowercase, without
+	// port: "localhost", "gw.example.org". A service's own origin is
+	// {service}.{base host}. At least one is required.
+	BaseHosts []string
+	// MaxRequestBytes bounds a request body (413 above it).
+	MaxRequestBytes int64
+	// MaxResponseBytes bounds a response body this gateway returns.
+	MaxResponseBytes int64
+	// ForwardTimeout bounds one forwarded attempt, from sending to the last
+	// byte of the answer. Zero means the service's request timeout plus
+	// DefaultForwardSlack.
+	ForwardTimeout time.Duration
+	// MaxAttempts bounds how many replicas one request tries.
+	MaxAttempts int
+	// MaxCallers bounds the rate-limit buckets kept (DefaultMaxCallers).
+	MaxCallers int
+}
+
+// Validate reports every invalid field of c, each naming the field.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.BaseHosts) == 0 {
+		errs = append(errs, errors.New("gateway config: BaseHosts is empty; name at least one host, e.g. \"localhost\""))
+	}
+	for i, h := range c.BaseHosts {
+		if err := checkBaseHost(h); err != nil {
+			errs = append(errs, fmt.Errorf("gateway config: BaseHosts[%d]: %w", i, err))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"MaxRequestBytes", c.MaxRequestBytes},
+		{"MaxResponseBytes", c.MaxResponseBytes},
+		{"ForwardTimeout", int64(c.ForwardTimeout)},
+		{"MaxAttempts", int64(c.MaxAttempts)},
+		{"MaxCallers", int64(c.MaxCallers)},
+	} {
+		if f.v < 0 {
+			errs = append(errs, fmt.Errorf("gateway config: %s is negative (%d); use 0 for the default", f.name, f.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkBaseHost(h string) error {
+	switch {
+	case h == "":
+		return errors.New("host is empty")
+	case h != strings.ToLower(h):
+		return fmt.Errorf("host %q must be lowercase", h)
+	case strings.HasPrefix(h, ".") || strings.HasSuffix(h, "."):
+		return fmt.Errorf("host %q must not start or end with '.'", h)
+	case strings.ContainsAny(h, ":/@[] \t"):
+		return fmt.Errorf("host %q must be a bare host name, without scheme, port or path", h)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = DefaultMaxRequestBytes
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.MaxCallers == 0 {
+		c.MaxCallers = DefaultMaxCallers
+	}
+	return c
+}
+
+// Option configures optional parts of a Gateway.
+type Option func(*options)
+
+type options struct {
+	log         *slog.Logger
+	now         func() time.Time
+	transport   http.RoundTripper
+	backoffBase time.Duration
+	backoffMax  time.Duration
+}
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithClock sets the clock of backoffs, rate limits and latency (default
+// time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithTransport sets the transport forwarded requests use (default: a
+// dedicated http.Transport with a 3 s dial timeout and keep-alives).
+func WithTransport(t http.RoundTripper) Option { return func(o *options) { o.transport = t } }
+
+// WithBackoff sets how long a failed node is avoided: base after one
+// failure, doubling with each further one, at most max (defaults
+// DefaultBackoffBase and DefaultBackoffMax).
+func WithBackoff(base, max time.Duration) Option {
+	return func(o *options) { o.backoffBase, o.backoffMax = base, max }
+}
