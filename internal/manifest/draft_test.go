@@ -34,3 +34,13 @@ func TestDraftWithoutOwners(t *testing.T) {
 		t.Fatalf("a draft is still checked: %v", err)
 	}
 }
+
+func TestReservedNames(t *testing.T) {
+	err := ValidateName("blob")
+	if err == nil || err.Error() != `"blob" is reserved: nodes sign their own requests with that purpose; choose another name` {
+		t.Fatalf("ValidateName(blob) = %v", err)
+	}
+	if err := ValidateName("blobs"); err != nil {
+		t.Fatalf("ValidateName(blobs) = %v", err)
+	}
+}

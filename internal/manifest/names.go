@@ -27,8 +27,16 @@ func ValidateName(name string) error {
 		return fmt.Errorf("must be a DNS label: 1 to 63 lowercase letters, digits or '-', "+
 			"starting and ending with a letter or digit; got %q", name)
 	}
+	if reservedNames[name] {
+		return fmt.Errorf("%q is reserved: nodes sign their own requests with that purpose; choose another name", name)
+	}
 	return nil
 }
+
+// reservedNames cannot name a service: they are the purposes of signed
+// requests the nodes handle themselves (internal/reqsign), so a signature
+// made for one could never be taken as a call to a service.
+var reservedNames = map[string]bool{"blob": true, "logs": true, "node": true}
 
 // validateHost reports whether s is an egress host pattern: a lowercase DNS
 // name of at least two labels, optionally starting with "*." to allow every
