@@ -71,6 +71,10 @@ import (
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	"github.com/cosmos/gogoproto/proto"
+
+	servicesmodule "github.com/quantum1net/q1/x/services"
+	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 
 // maccPerms lists every module account and what it may do with coins. There
@@ -82,6 +86,8 @@ var maccPerms = map[string][]string{
 	stakingtypes.BondedPoolName:    {authtypes.Burner, authtypes.Staking},
 	stakingtypes.NotBondedPoolName: {authtypes.Burner, authtypes.Staking},
 	govtypes.ModuleName:            {authtypes.Burner},
+	// Escrows of services: coins in and out, never minted or burned.
+	servicestypes.ModuleName: nil,
 }
 
 // ModuleAccountNames returns the names of every module account, sorted.
@@ -116,6 +122,7 @@ type App struct {
 	ConsensusParamsKeeper consensusparamkeeper.Keeper
 	AuthzKeeper           authzkeeper.Keeper
 	FeeGrantKeeper        feegrantkeeper.Keeper
+	ServicesKeeper        *serviceskeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -146,6 +153,7 @@ func New(
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey,
 		consensusparamtypes.StoreKey, upgradetypes.StoreKey, feegrant.StoreKey,
 		evidencetypes.StoreKey, authzkeeper.StoreKey,
+		servicestypes.StoreKey,
 	)
 
 	app := &App{
@@ -173,6 +181,10 @@ func New(
 	app.BankKeeper = bankkeeper.NewBaseKeeper(appCodec,
 		runtime.NewKVStoreService(keys[banktypes.StoreKey]), app.AccountKeeper,
 		BlockedAddresses(), authority, logger)
+
+	app.ServicesKeeper = serviceskeeper.NewKeeper(appCodec,
+		runtime.NewKVStoreService(keys[servicestypes.StoreKey]), addrCodec,
+		app.AccountKeeper, app.BankKeeper, authority)
 
 	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[stakingtypes.StoreKey]), app.AccountKeeper, app.BankKeeper,
@@ -227,6 +239,7 @@ func New(
 		evidence.NewAppModule(app.EvidenceKeeper),
 		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
+		servicesmodule.NewAppModule(app.ServicesKeeper),
 	)
 
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager,
@@ -244,12 +257,14 @@ func New(
 	)
 	app.ModuleManager.SetOrderEndBlockers(
 		govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName, authz.ModuleName,
+		servicestypes.ModuleName,
 	)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, genutiltypes.ModuleName,
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName,
 		upgradetypes.ModuleName, consensusparamtypes.ModuleName,
+		servicestypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)

@@ -74,6 +74,8 @@ type Supply struct {
 	RewardsPending string `json:"rewards_pending"`
 	// GovDeposits is held in governance proposal deposits.
 	GovDeposits string `json:"gov_deposits"`
+	// Escrows is what services hold to pay for what they use.
+	Escrows string `json:"escrows"`
 	// Modules is the balance of every module account by name.
 	Modules map[string]string `json:"modules"`
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -38,6 +39,17 @@ func (p *progress) tick() {
 	}
 	p.n++
 	fmt.Fprintf(p.w, "\r%c %s (%.1fs)", spinner[p.n%len(spinner)], p.msg, time.Since(p.start).Seconds())
+}
+
+// bytes shows a transfer's progress: a bar on a terminal, nothing otherwise
+// (the start line was printed; done ends it).
+func (p *progress) bytes(sent, total int64) {
+	if !p.tty || total <= 0 {
+		return
+	}
+	const width = 30
+	filled := int(sent * width / total)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%%", p.msg, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), sent*100/total)
 }
 
 func (p *progress) note(s string) {

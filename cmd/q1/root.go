@@ -92,6 +92,7 @@ Start here:
 		devnetCmd(),
 		manifestCmd(),
 		validatorCmd(),
+		serviceCmd(),
 		walletCmd(),
 		debug.Cmd(),
 	)

@@ -7,8 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/quantum1net/q1/client"
 )
@@ -19,6 +21,10 @@ type Chain interface {
 	Account(ctx context.Context, address string) (*client.Account, error)
 	Supply(ctx context.Context) (*client.Supply, error)
 	Tx(ctx context.Context, hash string) (*client.Tx, error)
+	Services(ctx context.Context) (*client.Services, error)
+	Service(ctx context.Context, name string) (*client.Service, error)
+	History(ctx context.Context, name string) (*client.History, error)
+	Proposal(ctx context.Context, id uint64) (*client.Proposal, error)
 }
 
 // Server is the /v1 API.
@@ -47,6 +53,10 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/accounts/{address}", s.account)
 	s.mux.HandleFunc("GET /v1/supply", s.supply)
 	s.mux.HandleFunc("GET /v1/txs/{hash}", s.tx)
+	s.mux.HandleFunc("GET /v1/services", s.services)
+	s.mux.HandleFunc("GET /v1/services/{name}", s.service)
+	s.mux.HandleFunc("GET /v1/services/{name}/history", s.history)
+	s.mux.HandleFunc("GET /v1/proposals/{id}", s.proposal)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -76,6 +86,31 @@ func (s *Server) supply(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) tx(w http.ResponseWriter, r *http.Request) {
 	v, err := s.chain.Tx(r.Context(), r.PathValue("hash"))
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) services(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Services(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) service(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Service(r.Context(), r.PathValue("name"))
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.History(r.Context(), r.PathValue("name"))
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) proposal(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.reply(w, r, nil, fmt.Errorf("%w: proposal id %q is not a number", client.ErrBadRequest, r.PathValue("id")))
+		return
+	}
+	v, err := s.chain.Proposal(r.Context(), id)
 	s.reply(w, r, v, err)
 }
 

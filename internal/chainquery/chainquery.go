@@ -30,6 +30,7 @@ import (
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/internal/qc"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 
 // Chain answers the API's questions from a node's client context.
@@ -51,13 +52,15 @@ func (c *Chain) at(ctx context.Context, height int64) (client.Context, context.C
 	return c.ctx.WithHeight(height), ctx
 }
 
-// LatestHeight returns the last committed height.
+// LatestHeight returns the last height the app has committed. (CometBFT's
+// status can report a block it has stored but the app not yet committed;
+// ABCI Info asks the app itself.)
 func (c *Chain) LatestHeight(ctx context.Context) (int64, error) {
-	st, err := c.ctx.Client.Status(ctx)
+	info, err := c.ctx.Client.ABCIInfo(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("node status: %w", err)
 	}
-	return st.SyncInfo.LatestBlockHeight, nil
+	return info.Response.LastBlockHeight, nil
 }
 
 // Status returns the chain's status and its validators.
@@ -227,6 +230,7 @@ func (c *Chain) SupplyAt(ctx context.Context, height int64) (*q1client.Supply, e
 	out.CommunityPool = community.String()
 	out.RewardsPending = balances[distrtypes.ModuleName].Sub(community).String()
 	out.GovDeposits = balances[govtypes.ModuleName].String()
+	out.Escrows = balances[servicestypes.ModuleName].String()
 	return out, nil
 }
 

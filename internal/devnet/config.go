@@ -21,6 +21,8 @@ type ClientConfig struct {
 	Node           string
 	GasPrices      string
 	GasAdjustment  string
+	// API is the node's HTTP API (blob uploads, /v1 queries), e.g. http://127.0.0.1:8080.
+	API string
 }
 
 var clientTemplate = template.Must(template.New("client").Parse(`# Client settings for q1 commands run with --home pointing here.
@@ -43,6 +45,8 @@ broadcast-mode = "sync"
 # factor by which they raise the simulated gas.
 gas-prices = "{{ .GasPrices }}"
 gas-adjustment = "{{ .GasAdjustment }}"
+# The node's HTTP API: q1 service deploy uploads wasm there.
+api = "{{ .API }}"
 `))
 
 // WriteClientConfig writes home/config/client.toml.
@@ -115,6 +119,7 @@ func writeNodeConfig(n *genNode, o Options, peers string) error {
 		DefaultKey: DefaultKeyName,
 		Node:       n.RPC,
 		GasPrices:  o.ClientGasPrice,
+		API:        n.HTTP,
 	})
 }
 

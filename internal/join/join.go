@@ -205,6 +205,7 @@ func Setup(n *Network, o Options) (*Result, error) {
 		DefaultKey: devnet.DefaultKeyName,
 		Node:       cfg.RPC.ListenAddress,
 		GasPrices:  "0.025" + app.BondDenom,
+		API:        "http://127.0.0.1:8080",
 	}); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,101 @@
+package client
+
+import "encoding/json"
+
+// Service is GET /v1/services/{name}: a service as anyone sees it, with its
+// current manifest and its pending proposal.
+type Service struct {
+	Name string `json:"name"`
+	// Status is active, paused or deleted.
+	Status string `json:"status"`
+	// Version is the number of the current version; Hash its manifest's hash.
+	Version uint64 `json:"version"`
+	Hash    string `json:"hash"`
+	Creator string `json:"creator"`
+	// CreatedHeight and DeletedHeight (0 unless deleted) are block heights.
+	CreatedHeight int64 `json:"created_height"`
+	DeletedHeight int64 `json:"deleted_height,omitempty"`
+	// Pause says who paused it and why, while paused.
+	Pause *Pause `json:"pause,omitempty"`
+	// Escrow is its escrow balance in uqc.
+	Escrow   string `json:"escrow"`
+	EscrowQC string `json:"escrow_qc"`
+	// Manifest is the current canonical manifest (JSON).
+	Manifest json.RawMessage `json:"manifest"`
+	// Pending is the pending proposal, if any: visible to anyone until it
+	// activates.
+	Pending *Proposal `json:"pending,omitempty"`
+	Height  int64     `json:"height"`
+}
+
+// Pause records why a service is paused.
+type Pause struct {
+	// Reason is owner, operator or depletion.
+	Reason string `json:"reason"`
+	By     string `json:"by,omitempty"`
+	Height int64  `json:"height"`
+}
+
+// Proposal is a change to a service waiting for (or past) its owners' approvals.
+type Proposal struct {
+	ID      uint64 `json:"id"`
+	Service string `json:"service"`
+	// Kind is update, withdraw or delete.
+	Kind string `json:"kind"`
+	// Hash is what approvers name: the new manifest's hash for an update.
+	Hash           string   `json:"hash"`
+	Proposer       string   `json:"proposer"`
+	ProposedHeight int64    `json:"proposed_height"`
+	Threshold      uint32   `json:"threshold"`
+	Approvals      []string `json:"approvals"`
+	// Status is pending, executed, cancelled or failed.
+	Status string `json:"status"`
+	// ApprovedHeight is when the threshold was reached (0 until then).
+	ApprovedHeight int64 `json:"approved_height,omitempty"`
+	// ActivationHeight is the earliest height an update takes effect.
+	ActivationHeight int64 `json:"activation_height,omitempty"`
+	// Manifest is the proposed manifest (update).
+	Manifest json.RawMessage `json:"manifest,omitempty"`
+	// Amount and To are a withdrawal's (To is also a deletion's refund).
+	Amount  string `json:"amount,omitempty"`
+	To      string `json:"to,omitempty"`
+	Failure string `json:"failure,omitempty"`
+}
+
+// ServiceSummary is one entry of GET /v1/services.
+type ServiceSummary struct {
+	Name     string `json:"name"`
+	Status   string `json:"status"`
+	Version  uint64 `json:"version"`
+	Hash     string `json:"hash"`
+	Replicas uint32 `json:"replicas"`
+	Escrow   string `json:"escrow"`
+	// PendingProposal is the id of the pending proposal, 0 when none.
+	PendingProposal uint64 `json:"pending_proposal,omitempty"`
+}
+
+// Services is GET /v1/services.
+type Services struct {
+	Height   int64            `json:"height"`
+	Services []ServiceSummary `json:"services"`
+}
+
+// Version is one entry of GET /v1/services/{name}/history.
+type Version struct {
+	Version uint64 `json:"version"`
+	Hash    string `json:"hash"`
+	// Origin is create, update or scale.
+	Origin          string          `json:"origin"`
+	Proposer        string          `json:"proposer"`
+	Approvers       []string        `json:"approvers"`
+	ProposalID      uint64          `json:"proposal_id,omitempty"`
+	ProposedHeight  int64           `json:"proposed_height"`
+	ActivatedHeight int64           `json:"activated_height"`
+	Manifest        json.RawMessage `json:"manifest"`
+}
+
+// History is GET /v1/services/{name}/history: every version, oldest first.
+type History struct {
+	Service  string    `json:"service"`
+	Versions []Version `json:"versions"`
+}

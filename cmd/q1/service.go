@@ -1,0 +1,384 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/spf13/cobra"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/internal/chainquery"
+	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/internal/qc"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
+)
+
+func serviceCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "service",
+		Short: "Deploy and govern services under their manifests",
+		Long: `Services run under their Service Manifests (docs/manifest.md). Changes follow the
+manifest: owners propose, threshold owners approve by id and hash, and an update
+activates after the current notice. Operators may fund, pause, resume and scale.
+Manifests and wasm are public on chain.`,
+		RunE: client.ValidateCmd,
+	}
+	cmd.AddCommand(
+		serviceDeployCmd(), serviceProposeCmd(), serviceApproveCmd(), serviceCancelCmd(),
+		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
+		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
+		serviceScaleCmd(),
+	)
+	return cmd
+}
+
+// chainReader reads services through the command's node.
+func chainReader(c client.Context) *chainquery.Chain { return chainquery.New(c, sdkmath.ZeroInt()) }
+
+// queryCmd builds a read-only command with the SDK's query flags.
+func queryCmd(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, client.Context, []string) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := client.GetClientQueryContext(cmd)
+			if err != nil {
+				return err
+			}
+			if err := checkNode(cmd.Context(), c); err != nil {
+				return err
+			}
+			return run(cmd, c, args)
+		},
+	}
+	flags.AddQueryFlagsToCmd(cmd)
+	return cmd
+}
+
+// txCmd builds a command that signs one msg with --from and waits for it.
+func txCmd(use, short string, args cobra.PositionalArgs, run func(*cobra.Command, client.Context, []string) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := txClient(cmd)
+			if err != nil {
+				return err
+			}
+			return run(cmd, c, args)
+		},
+	}
+	cmd.Flags().String(flags.FlagFrom, "", "signing key (default: the home's default key)")
+	addTxClientFlags(cmd)
+	return cmd
+}
+
+func serviceStatusCmd() *cobra.Command {
+	return queryCmd("status NAME", "Show a service: status, version, escrow, pending proposal, manifest", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			s, err := chainReader(c).Service(cmd.Context(), args[0])
+			if err != nil {
+				return queryError(err)
+			}
+			if outputJSON(c) {
+				return printJSON(cmd, s)
+			}
+			printService(cmd.OutOrStdout(), s)
+			return nil
+		})
+}
+
+func printService(w io.Writer, s *q1client.Service) {
+	state := s.Status
+	if s.Pause != nil {
+		state += fmt.Sprintf(" (by %s at height %d)", s.Pause.Reason, s.Pause.Height)
+	}
+	fmt.Fprintf(w, "%s: %s, version %d, escrow %s\n", s.Name, state, s.Version, s.EscrowQC)
+	if p := s.Pending; p != nil {
+		fmt.Fprintf(w, "  pending proposal %d (%s, %s): %d of %d approvals", p.ID, p.Kind, p.Hash, len(p.Approvals), p.Threshold)
+		switch {
+		case p.Kind == "update" && p.ApprovedHeight > 0:
+			fmt.Fprintf(w, ", approved; activates at height %d", p.ActivationHeight)
+		case p.Kind == "update":
+			fmt.Fprintf(w, "; activates at height %d at the earliest", p.ActivationHeight)
+		}
+		fmt.Fprintln(w)
+	}
+	if m, err := manifest.ParseCanonical(s.Manifest); err == nil {
+		fmt.Fprint(w, m.Summary())
+	}
+}
+
+func serviceListCmd() *cobra.Command {
+	return queryCmd("list", "List every service", cobra.NoArgs,
+		func(cmd *cobra.Command, c client.Context, _ []string) error {
+			ss, err := chainReader(c).Services(cmd.Context())
+			if err != nil {
+				return queryError(err)
+			}
+			if outputJSON(c) {
+				return printJSON(cmd, ss)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSTATUS\tVERSION\tREPLICAS\tESCROW\tPENDING")
+			for _, s := range ss.Services {
+				pending := "-"
+				if s.PendingProposal != 0 {
+					pending = strconv.FormatUint(s.PendingProposal, 10)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", s.Name, s.Status, s.Version, s.Replicas, qc.Format(mustInt(s.Escrow)), pending)
+			}
+			return tw.Flush()
+		})
+}
+
+func serviceHistoryCmd() *cobra.Command {
+	return queryCmd("history NAME", "Show every version of a service: who approved it and when it activated", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			h, err := chainReader(c).History(cmd.Context(), args[0])
+			if err != nil {
+				return queryError(err)
+			}
+			if outputJSON(c) {
+				return printJSON(cmd, h)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "VERSION\tORIGIN\tACTIVATED\tHASH\tAPPROVED BY")
+			for _, v := range h.Versions {
+				fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", v.Version, v.Origin, v.ActivatedHeight, v.Hash, strings.Join(v.Approvers, ", "))
+			}
+			return tw.Flush()
+		})
+}
+
+func serviceProposeCmd() *cobra.Command {
+	cmd := txCmd("propose -f MANIFEST [--wasm FILE] --from KEY", "Propose a new manifest for a service (owners only)", cobra.NoArgs,
+		func(cmd *cobra.Command, c client.Context, _ []string) error {
+			path, _ := cmd.Flags().GetString(flagManifest)
+			if path == "" {
+				return errors.New("say which manifest with -f FILE")
+			}
+			var wasmHash string
+			if wasmPath, _ := cmd.Flags().GetString(flagWasm); wasmPath != "" {
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				h, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath)
+				if err != nil {
+					return err
+				}
+				wasmHash = h.String()
+			}
+			m, err := loadDraft(cmd, c, path, wasmHash)
+			if err != nil {
+				return err
+			}
+			msg := &servicestypes.MsgProposeUpdate{Proposer: c.FromAddress.String(), Name: m.Name, Manifest: m.Canonical()}
+			return submitProposal(cmd, c, m.Name, "propose an update of "+m.Name, msg)
+		})
+	cmd.Flags().StringP(flagManifest, "f", "", "the new manifest (YAML)")
+	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm")
+	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
+	return cmd
+}
+
+// submitProposal sends a msg that creates or approves a proposal and says
+// where the proposal stands.
+func submitProposal(cmd *cobra.Command, c client.Context, name, what string, msg sdk.Msg) error {
+	res, err := submitTx(cmd, c, txOptions{what: what}, msg)
+	if err != nil {
+		return err
+	}
+	s, qerr := chainReader(c).Service(cmd.Context(), name)
+	if outputJSON(c) {
+		return printJSON(cmd, map[string]any{"tx": res, "service": s})
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "Done: %s (tx %s, height %d)\n", what, res.Hash, res.Height)
+	if qerr == nil {
+		printService(w, s)
+		if p := s.Pending; p != nil && len(p.Approvals) < int(p.Threshold) {
+			fmt.Fprintf(w, "Other owners approve it with: q1 service approve %s --proposal %d --hash %s --from KEY\n", name, p.ID, p.Hash)
+		}
+	}
+	return nil
+}
+
+func serviceApproveCmd() *cobra.Command {
+	cmd := txCmd("approve NAME [--proposal ID] [--hash HASH] --from KEY",
+		"Approve a service's pending proposal, naming its id and hash", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			name := args[0]
+			id, _ := cmd.Flags().GetUint64("proposal")
+			hash, _ := cmd.Flags().GetString("hash")
+			if id == 0 || hash == "" {
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				s, err := chainReader(c).Service(cmd.Context(), name)
+				if err != nil {
+					return queryError(err)
+				}
+				if s.Pending == nil {
+					return fmt.Errorf("service %s has no pending proposal to approve", name)
+				}
+				if id == 0 {
+					id = s.Pending.ID
+				}
+				if hash == "" {
+					if id != s.Pending.ID {
+						return fmt.Errorf("proposal %d is not %s's pending proposal (%d): give --hash to approve it", id, name, s.Pending.ID)
+					}
+					hash = s.Pending.Hash
+					fmt.Fprintf(cmd.ErrOrStderr(), "approving proposal %d of %s with hash %s (as the chain shows it; pass --hash to pin what you reviewed)\n", id, name, hash)
+				}
+			}
+			msg := &servicestypes.MsgApproveProposal{Approver: c.FromAddress.String(), Name: name, ProposalId: id, Hash: hash}
+			return submitProposal(cmd, c, name, fmt.Sprintf("approve proposal %d of %s", id, name), msg)
+		})
+	cmd.Flags().Uint64("proposal", 0, "proposal id (default: the service's pending proposal)")
+	cmd.Flags().String("hash", "", "the hash you approve (default: the pending proposal's, as the chain shows it)")
+	return cmd
+}
+
+func serviceCancelCmd() *cobra.Command {
+	cmd := txCmd("cancel NAME [--proposal ID] --from KEY", "Cancel a service's pending proposal (owners)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			name := args[0]
+			id, _ := cmd.Flags().GetUint64("proposal")
+			if id == 0 {
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				s, err := chainReader(c).Service(cmd.Context(), name)
+				if err != nil {
+					return queryError(err)
+				}
+				if s.Pending == nil {
+					return fmt.Errorf("service %s has no pending proposal to cancel", name)
+				}
+				id = s.Pending.ID
+			}
+			msg := &servicestypes.MsgCancelProposal{Signer: c.FromAddress.String(), Name: name, ProposalId: id}
+			return submitProposal(cmd, c, name, fmt.Sprintf("cancel proposal %d of %s", id, name), msg)
+		})
+	cmd.Flags().Uint64("proposal", 0, "proposal id (default: the service's pending proposal)")
+	return cmd
+}
+
+func serviceFundCmd() *cobra.Command {
+	return txCmd("fund NAME AMOUNT --from KEY", "Add to a service's escrow (anyone may)", cobra.ExactArgs(2),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			amount, err := qc.ParseAmount(args[1])
+			if err != nil {
+				return err
+			}
+			msg := &servicestypes.MsgFundEscrow{Funder: c.FromAddress.String(), Name: args[0], Amount: amount}
+			return simpleServiceTx(cmd, c, args[0], txOptions{spend: amount, what: fmt.Sprintf("fund %s with %s", args[0], qc.Format(amount))}, msg)
+		})
+}
+
+func servicePauseCmd() *cobra.Command {
+	return txCmd("pause NAME --from KEY", "Pause a service (owners or operators)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			msg := &servicestypes.MsgPauseService{Signer: c.FromAddress.String(), Name: args[0]}
+			return simpleServiceTx(cmd, c, args[0], txOptions{what: "pause " + args[0]}, msg)
+		})
+}
+
+func serviceResumeCmd() *cobra.Command {
+	return txCmd("resume NAME --from KEY", "Resume a paused service (owners or operators)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			msg := &servicestypes.MsgResumeService{Signer: c.FromAddress.String(), Name: args[0]}
+			return simpleServiceTx(cmd, c, args[0], txOptions{what: "resume " + args[0]}, msg)
+		})
+}
+
+func serviceScaleCmd() *cobra.Command {
+	return txCmd("scale NAME REPLICAS --from KEY", "Set placement.replicas within replicasMax (operators or owners)", cobra.ExactArgs(2),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			n, err := strconv.ParseUint(args[1], 10, 32)
+			if err != nil || n == 0 {
+				return fmt.Errorf("REPLICAS must be a whole number of at least 1, got %q", args[1])
+			}
+			msg := &servicestypes.MsgScaleService{Signer: c.FromAddress.String(), Name: args[0], Replicas: uint32(n)}
+			return simpleServiceTx(cmd, c, args[0], txOptions{what: fmt.Sprintf("scale %s to %d replicas", args[0], n)}, msg)
+		})
+}
+
+func serviceDeleteCmd() *cobra.Command {
+	cmd := txCmd("delete NAME --from KEY [--refund-to ADDRESS]",
+		"Propose (or with threshold 1, do) deleting a service; the escrow is refunded", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			to, _ := cmd.Flags().GetString("refund-to")
+			if to == "" {
+				to = c.FromAddress.String()
+			} else if _, err := parseAddress(to, "--refund-to"); err != nil {
+				return err
+			}
+			msg := &servicestypes.MsgDeleteService{Proposer: c.FromAddress.String(), Name: args[0], RefundTo: to}
+			return submitProposal(cmd, c, args[0], "delete "+args[0], msg)
+		})
+	cmd.Flags().String("refund-to", "", "account that receives the remaining escrow (default: the signer)")
+	return cmd
+}
+
+func serviceWithdrawCmd() *cobra.Command {
+	cmd := txCmd("withdraw NAME AMOUNT --from KEY [--to ADDRESS]",
+		"Propose (or with threshold 1, do) a withdrawal from a service's escrow", cobra.ExactArgs(2),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			amount, err := qc.ParseAmount(args[1])
+			if err != nil {
+				return err
+			}
+			to, _ := cmd.Flags().GetString("to")
+			if to == "" {
+				to = c.FromAddress.String()
+			} else if _, err := parseAddress(to, "--to"); err != nil {
+				return err
+			}
+			msg := &servicestypes.MsgWithdrawEscrow{Proposer: c.FromAddress.String(), Name: args[0], Amount: amount, To: to}
+			return submitProposal(cmd, c, args[0], fmt.Sprintf("withdraw %s from %s", qc.Format(amount), args[0]), msg)
+		})
+	cmd.Flags().String("to", "", "account that receives the money (default: the signer)")
+	return cmd
+}
+
+// simpleServiceTx sends msg and prints the service afterwards.
+func simpleServiceTx(cmd *cobra.Command, c client.Context, name string, o txOptions, msg sdk.Msg) error {
+	res, err := submitTx(cmd, c, o, msg)
+	if err != nil {
+		return err
+	}
+	if outputJSON(c) {
+		return printJSON(cmd, res)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Done: %s (tx %s, height %d)\n", o.what, res.Hash, res.Height)
+	if s, err := chainReader(c).Service(cmd.Context(), name); err == nil {
+		printService(cmd.OutOrStdout(), s)
+	}
+	return nil
+}
+
+// queryError words a failed read for people.
+func queryError(err error) error {
+	if errors.Is(err, q1client.ErrNotFound) || errors.Is(err, q1client.ErrBadRequest) {
+		_, msg, _ := strings.Cut(err.Error(), ": ")
+		return errors.New(msg)
+	}
+	return errors.New(humanize(err))
+}
+
+func mustInt(s string) sdkmath.Int {
+	v, ok := sdkmath.NewIntFromString(s)
+	if !ok {
+		return sdkmath.ZeroInt()
+	}
+	return v
+}

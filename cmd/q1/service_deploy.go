@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
+	signingtypes "github.com/cosmos/cosmos-sdk/types/tx/signing"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"github.com/quantum1net/q1/internal/blob"
+	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/internal/reqsign"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
+)
+
+const (
+	flagManifest = "file"
+	flagWasm     = "wasm"
+	flagDeposit  = "deposit"
+	flagAPI      = "api-url"
+)
+
+// apiURL is the node HTTP API the CLI talks to: --api-url, else "api" in the
+// home's client.toml, else the --http default of q1 start.
+func apiURL(cmd *cobra.Command, c client.Context) string {
+	if u, _ := cmd.Flags().GetString(flagAPI); u != "" {
+		return strings.TrimRight(u, "/")
+	}
+	v := viper.New()
+	v.SetConfigFile(clientToml(c))
+	if v.ReadInConfig() == nil {
+		if u := v.GetString("api"); u != "" {
+			return strings.TrimRight(u, "/")
+		}
+	}
+	return "http://127.0.0.1:8080"
+}
+
+// keyringSigner signs blob uploads and other node requests with a key.
+func keyringSigner(c client.Context) reqsign.Signer {
+	return reqsign.SignerFunc(func(msg []byte) ([]byte, cryptotypes.PubKey, error) {
+		return c.Keyring.Sign(c.FromName, msg, signingtypes.SignMode_SIGN_MODE_DIRECT)
+	})
+}
+
+// loadDraft reads a manifest file that may leave code.wasm and owners to
+// the CLI, fills them (code.wasm from the wasm file's hash, owners with the
+// signer when none are named) and checks the result completely.
+func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash string) (*manifest.Manifest, error) {
+	m, err := manifest.ParseFile(path, manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
+	var problems manifest.Problems
+	if errors.As(err, &problems) {
+		for _, p := range problems {
+			fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+		}
+		return nil, fmt.Errorf("%s has %d problem(s); nothing was sent", path, len(problems))
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case wasmHash != "" && m.Code.Wasm != "" && m.Code.Wasm != wasmHash:
+		return nil, fmt.Errorf("%s names code.wasm %s, but --wasm hashes to %s: remove code.wasm from the manifest or pass the matching module",
+			path, m.Code.Wasm, wasmHash)
+	case wasmHash != "":
+		m.Code.Wasm = wasmHash
+	case m.Code.Wasm == "":
+		return nil, fmt.Errorf("%s has no code.wasm: pass the module with --wasm FILE", path)
+	}
+	if len(m.Permissions.Owners.Accounts) == 0 {
+		m.Permissions.Owners.Accounts = []string{c.FromAddress.String()}
+		m.Permissions.Owners.Threshold = 1
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: %s (%s) becomes the sole owner\n", path, c.FromName, c.FromAddress)
+	}
+	// Filling may make sets unsorted: round-trip through the canonical form.
+	m, err = manifest.ParseCanonical(canonicalOf(m))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// canonicalOf re-encodes m after the CLI filled fields in, going through
+// Parse so sets are normalised exactly as the chain will see them.
+func canonicalOf(m *manifest.Manifest) []byte {
+	again, err := manifest.Parse(m.Canonical(), manifest.ParseOptions{})
+	if err != nil {
+		return m.Canonical()
+	}
+	return again.Canonical()
+}
+
+// uploadWasm hashes and uploads a wasm file to the node's blob store,
+// showing progress, and checks the node now has it.
+func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, path string) (blob.Hash, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return blob.Hash{}, err
+	}
+	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("uploading %s (%s) to %s", path, humanBytes(st.Size()), api))
+	defer p.done()
+	httpc := &http.Client{Timeout: 10 * time.Minute}
+	h, err := blob.Upload(ctx, httpc, api, f, st.Size(), keyringSigner(c), func(sent, total int64) {
+		p.bytes(sent, total)
+	})
+	if err != nil {
+		return blob.Hash{}, uploadError(api, err)
+	}
+	// The chain cannot see blobs: make sure the node really holds it before
+	// anything refers to it.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, api+"/v1/blobs/"+h.String(), nil)
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return blob.Hash{}, uploadError(api, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return blob.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (%s); nothing was sent to the chain", api, h, resp.Status)
+	}
+	return h, nil
+}
+
+func uploadError(api string, err error) error {
+	var se *blob.StatusError
+	if errors.As(err, &se) {
+		return fmt.Errorf("upload refused by the node at %s: %s", api, se.Message)
+	}
+	if strings.Contains(err.Error(), "connection refused") {
+		return fmt.Errorf("cannot reach the node's HTTP API at %s (connection refused): is it running? Set --api-url or \"api\" in client.toml", api)
+	}
+	return err
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
+
+func serviceDeployCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deploy -f MANIFEST --wasm FILE --from KEY --deposit AMOUNT",
+		Short: "Upload a service's wasm and create it on chain under its manifest",
+		Long: `Deploy a new service: the wasm module is uploaded to the node's blob store (with
+progress), its hash fills code.wasm, the deploying key becomes the sole owner if the
+manifest names none, and MsgCreateService (manifest + initial escrow deposit) is
+sent and waited for. Manifests and wasm are public: put no secrets in them.`,
+		Example: `  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
+  q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC`,
+		Args: cobra.NoArgs,
+		RunE: runServiceDeploy,
+	}
+	cmd.Flags().StringP(flagManifest, "f", "", "the service manifest (YAML)")
+	cmd.Flags().String(flagWasm, "", "the compiled service (wasm)")
+	cmd.Flags().String(flagDeposit, "", "initial escrow deposit, e.g. 100QC")
+	cmd.Flags().String(flags.FlagFrom, "", "deploying key (default: the home's default key)")
+	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
+	addTxClientFlags(cmd)
+	return cmd
+}
+
+func runServiceDeploy(cmd *cobra.Command, _ []string) error {
+	c, err := txClient(cmd)
+	if err != nil {
+		return err
+	}
+	path, _ := cmd.Flags().GetString(flagManifest)
+	wasmPath, _ := cmd.Flags().GetString(flagWasm)
+	depositStr, _ := cmd.Flags().GetString(flagDeposit)
+	switch {
+	case path == "":
+		return errors.New("say which manifest with -f FILE")
+	case wasmPath == "":
+		return errors.New("say which module with --wasm FILE")
+	case depositStr == "":
+		return errors.New("say how much to put in escrow with --deposit AMOUNT, e.g. 100QC")
+	}
+	deposit, err := qc.ParseAmount(depositStr)
+	if err != nil {
+		return fmt.Errorf("--deposit: %w", err)
+	}
+	wasmHash, err := hashFileAt(wasmPath)
+	if err != nil {
+		return err
+	}
+	m, err := loadDraft(cmd, c, path, wasmHash.String())
+	if err != nil {
+		return err
+	}
+	if err := checkNode(cmd.Context(), c); err != nil {
+		return err
+	}
+	if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath); err != nil {
+		return err
+	}
+	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
+	res, err := submitTx(cmd, c, txOptions{spend: deposit, what: "create service " + m.Name}, msg)
+	if err != nil {
+		return err
+	}
+	if outputJSON(c) {
+		return printJSON(cmd, map[string]any{"service": m.Name, "hash": m.Hash(), "tx": res})
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Created service %s (version 1, %s) with %s in escrow\n  tx     %s\n  height %d\n",
+		m.Name, m.Hash(), qc.Format(deposit), res.Hash, res.Height)
+	return nil
+}
+
+// hashFileAt returns the content address of a file.
+func hashFileAt(path string) (blob.Hash, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+	}
+	defer f.Close()
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
+		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+	}
+	return blob.Hash(sum.Sum(nil)), nil
+}
+
+// txClient is the client context of a command that signs: --from (or the
+// default key) resolved in the keyring.
+func txClient(cmd *cobra.Command) (client.Context, error) {
+	c, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return c, err
+	}
+	from, _ := cmd.Flags().GetString(flags.FlagFrom)
+	if from == "" {
+		from = c.KeyringDefaultKeyName
+	}
+	if from == "" {
+		return c, errors.New("say which key signs with --from NAME")
+	}
+	return withSigner(c, from)
+}

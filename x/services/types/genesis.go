@@ -1,0 +1,164 @@
+package types
+
+import (
+	"fmt"
+
+	"github.com/quantum1net/q1/internal/manifest"
+)
+
+// DefaultGenesis returns the state of a new chain: default parameters and
+// no services.
+func DefaultGenesis() *GenesisState {
+	return &GenesisState{Params: DefaultParams(), NextProposalId: 1}
+}
+
+// Validate checks that gs is a consistent state the keeper can import: every
+// service has its versions 1..current, each a valid canonical manifest of
+// that service with the recorded hash; one escrow record per service; every
+// proposal belongs to a service and has an id below next_proposal_id; and a
+// service's pending_proposal_id names its only pending proposal.
+func (gs *GenesisState) Validate() error {
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	if gs.NextProposalId == 0 {
+		return fmt.Errorf("next_proposal_id: must be at least 1 (ids start at 1)")
+	}
+	services := make(map[string]*Service, len(gs.Services))
+	for i := range gs.Services {
+		s := &gs.Services[i]
+		if err := s.validate(); err != nil {
+			return fmt.Errorf("services[%d]: %w", i, err)
+		}
+		if services[s.Name] != nil {
+			return fmt.Errorf("services[%d]: service %s is listed twice", i, s.Name)
+		}
+		services[s.Name] = s
+	}
+	if err := gs.validateVersions(services); err != nil {
+		return err
+	}
+	if err := gs.validateProposals(services); err != nil {
+		return err
+	}
+	return gs.validateEscrows(services)
+}
+
+func (s *Service) validate() error {
+	if err := manifest.ValidateName(s.Name); err != nil {
+		return fmt.Errorf("name: %w", err)
+	}
+	if s.CurrentVersion == 0 {
+		return fmt.Errorf("service %s: current_version must be at least 1", s.Name)
+	}
+	switch s.Status {
+	case StatusActive, StatusDeleted:
+		if s.Pause != nil {
+			return fmt.Errorf("service %s: pause is set but the service is not paused", s.Name)
+		}
+	case StatusPaused:
+		if s.Pause == nil || s.Pause.Reason == PauseReasonUnspecified {
+			return fmt.Errorf("service %s: paused without a pause reason", s.Name)
+		}
+	default:
+		return fmt.Errorf("service %s: unknown status %v", s.Name, s.Status)
+	}
+	if (s.Status == StatusDeleted) != (s.DeletedHeight != 0) {
+		return fmt.Errorf("service %s: deleted_height must be set exactly when the status is deleted", s.Name)
+	}
+	if s.Status == StatusDeleted && s.PendingProposalId != 0 {
+		return fmt.Errorf("service %s: deleted but has pending proposal %d", s.Name, s.PendingProposalId)
+	}
+	return nil
+}
+
+func (gs *GenesisState) validateVersions(services map[string]*Service) error {
+	counts := make(map[string]uint64, len(services))
+	for i := range gs.Versions {
+		v := &gs.Versions[i]
+		s := services[v.Service]
+		if s == nil {
+			return fmt.Errorf("versions[%d]: service %s is not listed in services", i, v.Service)
+		}
+		counts[v.Service]++
+		if v.Number != counts[v.Service] {
+			return fmt.Errorf("versions[%d]: service %s version %d is out of order (want %d; list versions 1, 2, … in order)", i, v.Service, v.Number, counts[v.Service])
+		}
+		m, err := manifest.ParseCanonical(v.Manifest)
+		if err != nil {
+			return fmt.Errorf("versions[%d]: service %s version %d: %w", i, v.Service, v.Number, err)
+		}
+		if m.Name != v.Service {
+			return fmt.Errorf("versions[%d]: service %s version %d holds the manifest of %q", i, v.Service, v.Number, m.Name)
+		}
+		if h := m.Hash(); h != v.Hash {
+			return fmt.Errorf("versions[%d]: service %s version %d has hash %s recorded but its manifest hashes to %s", i, v.Service, v.Number, v.Hash, h)
+		}
+	}
+	for _, s := range gs.Services {
+		if counts[s.Name] != s.CurrentVersion {
+			return fmt.Errorf("service %s: current_version is %d but versions lists %d", s.Name, s.CurrentVersion, counts[s.Name])
+		}
+	}
+	return nil
+}
+
+func (gs *GenesisState) validateProposals(services map[string]*Service) error {
+	seen := make(map[uint64]bool, len(gs.Proposals))
+	pending := make(map[string]uint64)
+	for i := range gs.Proposals {
+		p := &gs.Proposals[i]
+		if p.Id == 0 || p.Id >= gs.NextProposalId {
+			return fmt.Errorf("proposals[%d]: id %d must be between 1 and next_proposal_id-1 (%d)", i, p.Id, gs.NextProposalId-1)
+		}
+		if seen[p.Id] {
+			return fmt.Errorf("proposals[%d]: proposal %d is listed twice", i, p.Id)
+		}
+		seen[p.Id] = true
+		if services[p.Service] == nil {
+			return fmt.Errorf("proposals[%d]: proposal %d belongs to unknown service %s", i, p.Id, p.Service)
+		}
+		if p.Kind == KindUnspecified || p.Kind > KindDelete {
+			return fmt.Errorf("proposals[%d]: proposal %d has unknown kind %v", i, p.Id, p.Kind)
+		}
+		if p.Status == ProposalUnspecified || p.Status > ProposalFailed {
+			return fmt.Errorf("proposals[%d]: proposal %d has unknown status %v", i, p.Id, p.Status)
+		}
+		if p.Amount.IsNil() || p.Amount.IsNegative() {
+			return fmt.Errorf("proposals[%d]: proposal %d has a negative or missing amount", i, p.Id)
+		}
+		if p.Status == ProposalPending {
+			if other, ok := pending[p.Service]; ok {
+				return fmt.Errorf("proposals[%d]: service %s has two pending proposals, %d and %d", i, p.Service, other, p.Id)
+			}
+			pending[p.Service] = p.Id
+		}
+	}
+	for _, s := range gs.Services {
+		if pending[s.Name] != s.PendingProposalId {
+			return fmt.Errorf("service %s: pending_proposal_id is %d but its pending proposal is %d (0: none)", s.Name, s.PendingProposalId, pending[s.Name])
+		}
+	}
+	return nil
+}
+
+func (gs *GenesisState) validateEscrows(services map[string]*Service) error {
+	seen := make(map[string]bool, len(gs.Escrows))
+	for i := range gs.Escrows {
+		e := &gs.Escrows[i]
+		if services[e.Service] == nil {
+			return fmt.Errorf("escrows[%d]: escrow of unknown service %s", i, e.Service)
+		}
+		if seen[e.Service] {
+			return fmt.Errorf("escrows[%d]: service %s has two escrow records", i, e.Service)
+		}
+		seen[e.Service] = true
+		if e.Balance.IsNil() || e.Balance.IsNegative() {
+			return fmt.Errorf("escrows[%d]: service %s has a negative or missing balance", i, e.Service)
+		}
+	}
+	if len(seen) != len(services) {
+		return fmt.Errorf("escrows: %d records for %d services; every service needs exactly one", len(seen), len(services))
+	}
+	return nil
+}

@@ -1,0 +1,30 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the module's name, and the name of the module account
+	// that holds every service's escrow. The account needs no Minter or
+	// Burner permission: the module only moves coins.
+	ModuleName = "services"
+
+	// StoreKey is the key of the module's KV store.
+	StoreKey = ModuleName
+)
+
+// Prefixes of the module's collections in its store. Never reuse or renumber
+// one: they are part of the chain's state.
+var (
+	ParamsKey          = collections.NewPrefix(0)
+	ServicesKey        = collections.NewPrefix(1)
+	VersionsKey        = collections.NewPrefix(2)
+	ProposalsKey       = collections.NewPrefix(3)
+	EscrowsKey         = collections.NewPrefix(4)
+	ActivationQueueKey = collections.NewPrefix(5)
+	NextProposalIDKey  = collections.NewPrefix(6)
+)
+
+// ManifestGasPerByte is the gas a msg is charged per byte of each manifest
+// the chain parses for it (the one it carries, the service's current one),
+// on top of the store's own gas.
+const ManifestGasPerByte = 10
