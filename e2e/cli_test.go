@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quantum1net/q1/internal/devnet"
 )
+
+// reHeight matches block heights, which differ from run to run.
+var reHeight = regexp.MustCompile(`height \d+`)
 
 var updateGolden = flag.Bool("update-golden", false, "rewrite golden files")
 
@@ -20,6 +24,9 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite golden files")
 type singleNode struct {
 	home, rpc, http string
 	sup             *devnet.Supervisor
+	// replacer turns run-specific strings (home, node, addresses) into
+	// stable names in golden files.
+	replacer *strings.Replacer
 }
 
 func startSingleNode(t *testing.T) *singleNode {
@@ -36,6 +43,13 @@ func startSingleNode(t *testing.T) *singleNode {
 		home: home,
 		rpc:  fmt.Sprintf("tcp://127.0.0.1:%d", p[0]),
 		http: fmt.Sprintf("http://127.0.0.1:%d", p[3]),
+	}
+	// The node runs on free ports: point the home's client config at them,
+	// as a user who moved the ports would.
+	if err := devnet.WriteClientConfig(home, devnet.ClientConfig{
+		ChainID: "q1-local", DefaultKey: devnet.DefaultKeyName, Node: n.rpc, GasPrices: "0.025uqc", API: n.http,
+	}); err != nil {
+		t.Fatal(err)
 	}
 	net := &devnet.Network{ChainID: "q1-local", Nodes: []devnet.Node{{
 		Name: "single", Home: home, RPC: n.rpc, HTTP: n.http,
@@ -164,6 +178,17 @@ func normalize(s, home, node, me, bob string) string {
 // golden compares got with testdata/cli/NAME.golden (rewritten with -update-golden).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	goldenCheck(t, name, got, nil)
+}
+
+// goldenCheck compares got, after r's replacements, with
+// testdata/cli/NAME.golden (rewritten with -update-golden).
+func goldenCheck(t *testing.T, name, got string, r *strings.Replacer) {
+	t.Helper()
+	if r != nil {
+		got = r.Replace(got)
+	}
+	got = reHeight.ReplaceAllString(got, "height N")
 	path := filepath.Join("testdata", "cli", name+".golden")
 	if *updateGolden {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

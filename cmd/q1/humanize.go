@@ -57,13 +57,36 @@ func shortHash(h string) string {
 }
 
 var (
+	// Noise the SDK and gRPC wrap around a chain's answer.
+	reNoise = []*regexp.Regexp{
+		regexp.MustCompile(`rpc error: code = \w+ desc = `),
+		regexp.MustCompile(`failed to execute message; message index: \d+: `),
+		regexp.MustCompile(` \[[^\]]*\.go:\d+\]`),
+		regexp.MustCompile(` with gas used: '\d+'`),
+		regexp.MustCompile(`: unknown request$`),
+	}
+	reUqc       = regexp.MustCompile(`\b(\d+)uqc\b`)
 	reSpendable = regexp.MustCompile(`spendable balance (\d+)uqc is smaller than (\d+)uqc`)
 	reFeeLow    = regexp.MustCompile(`insufficient fees; got: (\S*) required: ([^\s:]+)`)
 	reChainID   = regexp.MustCompile(`chain-id \(([^)]*)\)`)
 )
 
-// humanizeLog turns a chain's error log into words a person understands.
+// stripNoise removes what gRPC and the SDK wrap around an error.
+func stripNoise(msg string) string {
+	for _, re := range reNoise {
+		msg = re.ReplaceAllString(msg, "")
+	}
+	return msg
+}
+
+// humanizeLog turns a chain's error log into words a person understands,
+// amounts in QC.
 func humanizeLog(log string) string {
+	log = humanizeKnown(stripNoise(log))
+	return reUqc.ReplaceAllStringFunc(log, func(m string) string { return uqcString(strings.TrimSuffix(m, "uqc")) })
+}
+
+func humanizeKnown(log string) string {
 	if m := reSpendable.FindStringSubmatch(log); m != nil {
 		return fmt.Sprintf("insufficient funds: have %s, need %s", uqcString(m[1]), uqcString(m[2]))
 	}

@@ -10,11 +10,11 @@ func TestHumanizeLog(t *testing.T) {
 		},
 		{
 			"insufficient fees; got: 10uqc required: 2500uqc: insufficient fee",
-			"fee too low: offered 10uqc, the node requires 2500uqc (raise gas-prices in client.toml or --gas-prices)",
+			"fee too low: offered 0.00001QC, the node requires 0.0025QC (raise gas-prices in client.toml or --gas-prices)",
 		},
 		{
 			"insufficient fees; got:  required: 2500uqc: insufficient fee",
-			"fee too low: offered nothing, the node requires 2500uqc (raise gas-prices in client.toml or --gas-prices)",
+			"fee too low: offered nothing, the node requires 0.0025QC (raise gas-prices in client.toml or --gas-prices)",
 		},
 		{
 			"signature verification failed; please verify account number (7) and chain-id (q1-other): (unable to verify single signer signature): unauthorized",
@@ -25,5 +25,13 @@ func TestHumanizeLog(t *testing.T) {
 		if got := humanizeLog(tc.log); got != tc.want {
 			t.Errorf("humanizeLog(%q)\n got: %s\nwant: %s", tc.log, got, tc.want)
 		}
+	}
+}
+
+func TestHumanizeStripsNoise(t *testing.T) {
+	in := "rpc error: code = Unknown desc = failed to execute message; message index: 0: service hello can withdraw at most 105000000uqc (escrow balance minus 0uqc owed), not 1000000000uqc: insufficient escrow [/work/main/x/services/keeper/execute.go:95] with gas used: '63786': unknown request"
+	want := "service hello can withdraw at most 105QC (escrow balance minus 0QC owed), not 1000QC: insufficient escrow"
+	if got := humanizeLog(in); got != want {
+		t.Fatalf("\n got: %s\nwant: %s", got, want)
 	}
 }

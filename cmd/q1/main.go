@@ -50,6 +50,6 @@ func doMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "Error: %s\n", humanize(err))
+	fmt.Fprintf(stderr, "Error: %s\n", stripNoise(err.Error()))
 	return 1
 }
