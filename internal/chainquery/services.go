@@ -179,3 +179,42 @@ func (c *Chain) History(ctx context.Context, name string) (*q1client.History, er
 		key = res.Pagination.NextKey
 	}
 }
+
+// ReferencedWasm returns every wasm hash that a service not deleted runs,
+// or that its pending proposal would run: the blobs nodes must keep.
+func (c *Chain) ReferencedWasm(ctx context.Context) (map[string]bool, error) {
+	qcl := servicestypes.NewQueryClient(c.ctx)
+	refs := map[string]bool{}
+	var key []byte
+	for {
+		res, err := qcl.Services(ctx, &servicestypes.QueryServicesRequest{Pagination: &query.PageRequest{Key: key, Limit: 200}})
+		if err != nil {
+			return nil, fmt.Errorf("query services: %w", err)
+		}
+		for _, s := range res.Services {
+			if s.Status == servicestypes.StatusDeleted {
+				continue
+			}
+			one, err := qcl.Service(ctx, &servicestypes.QueryServiceRequest{Name: s.Name})
+			if err != nil {
+				return nil, fmt.Errorf("query service %s: %w", s.Name, err)
+			}
+			for _, b := range [][]byte{one.Current.Manifest, pendingManifest(one.Pending)} {
+				if m, err := manifest.ParseCanonical(b); err == nil {
+					refs[m.Code.Wasm] = true
+				}
+			}
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return refs, nil
+		}
+		key = res.Pagination.NextKey
+	}
+}
+
+func pendingManifest(p *servicestypes.Proposal) []byte {
+	if p == nil {
+		return nil
+	}
+	return p.Manifest
+}

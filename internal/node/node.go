@@ -44,6 +44,7 @@ type Config struct {
 // Node is the set of services running beside one SDK node.
 type Node struct {
 	cfg       Config
+	gc        *blobGC
 	log       *slog.Logger
 	clientCtx client.Context
 	httpLn    net.Listener
@@ -85,7 +86,9 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	// CometBFT's metrics, the Go runtime's and ours share the default registry.
 	mux.Handle("GET /metrics", promhttp.Handler())
 	return &Node{
-		cfg:       cfg,
+		cfg: cfg,
+		gc: &blobGC{store: blobs, chain: chain, log: log.With("component", "blob"),
+			interval: 10 * time.Minute, minAge: time.Hour},
 		log:       log,
 		clientCtx: clientCtx,
 		httpLn:    ln,
@@ -99,6 +102,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 
 // Run serves until ctx is cancelled, then shuts the listeners down cleanly.
 func (n *Node) Run(ctx context.Context) error {
+	go n.gc.run(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		n.log.Info("HTTP API listening", "component", "api", "addr", n.httpLn.Addr().String())
