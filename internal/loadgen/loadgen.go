@@ -16,15 +16,13 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cosmos/cosmos-sdk/client"
-	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/tx/signing"
-	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/internal/txsign"
 )
 
 // Account is a key held in memory with its on-chain number and the next
@@ -102,34 +100,15 @@ func (c *Client) Fee(gas uint64) sdkmath.Int {
 // Sign builds and signs a tx of msgs from a with its current sequence, and
 // advances the sequence.
 func (c *Client) Sign(a *Account, gas uint64, memo string, msgs ...sdk.Msg) ([]byte, error) {
-	txb := c.enc.TxConfig.NewTxBuilder()
-	if err := txb.SetMsgs(msgs...); err != nil {
-		return nil, err
-	}
-	txb.SetGasLimit(gas)
-	txb.SetFeeAmount(sdk.NewCoins(sdk.NewCoin(app.BondDenom, c.Fee(gas))))
-	txb.SetMemo(memo)
-	pub := a.Key.PubKey()
-	// First an empty signature so the signer infos are set, then the real one.
-	empty := signing.SignatureV2{PubKey: pub, Data: &signing.SingleSignatureData{SignMode: signing.SignMode_SIGN_MODE_DIRECT}, Sequence: a.Sequence}
-	if err := txb.SetSignatures(empty); err != nil {
-		return nil, err
-	}
-	sig, err := clienttx.SignWithPrivKey(context.Background(), signing.SignMode_SIGN_MODE_DIRECT,
-		authsigning.SignerData{
-			Address:       a.Address.String(),
-			ChainID:       c.chainID,
-			AccountNumber: a.Number,
-			Sequence:      a.Sequence,
-			PubKey:        pub,
-		}, txb, a.Key, c.enc.TxConfig, a.Sequence)
-	if err != nil {
-		return nil, err
-	}
-	if err := txb.SetSignatures(sig); err != nil {
-		return nil, err
-	}
-	bz, err := c.enc.TxConfig.TxEncoder()(txb.GetTx())
+	bz, err := txsign.Sign(c.enc.TxConfig, a.Key, txsign.Tx{
+		ChainID:       c.chainID,
+		AccountNumber: a.Number,
+		Sequence:      a.Sequence,
+		Gas:           gas,
+		Fee:           sdk.NewCoins(sdk.NewCoin(app.BondDenom, c.Fee(gas))),
+		Memo:          memo,
+		Msgs:          msgs,
+	})
 	if err != nil {
 		return nil, err
 	}
