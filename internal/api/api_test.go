@@ -1,0 +1,93 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/quantum1net/q1/client"
+)
+
+// fakeChain answers from fixed data, the way the real one maps its errors.
+type fakeChain struct{}
+
+func (fakeChain) Status(context.Context) (*client.Status, error) {
+	return &client.Status{ChainID: "q1-test", Height: 42, Validators: []client.Validator{}}, nil
+}
+
+func (fakeChain) Account(_ context.Context, addr string) (*client.Account, error) {
+	if addr != "q11good" {
+		return nil, fmt.Errorf("%w: %q is not a q1… account address", client.ErrBadRequest, addr)
+	}
+	return &client.Account{Address: addr, Balance: "25000000", BalanceQC: "25QC", Exists: true}, nil
+}
+
+func (fakeChain) Supply(context.Context) (*client.Supply, error) {
+	return nil, fmt.Errorf("%w: the node is catching up", client.ErrUnavailable)
+}
+
+func (fakeChain) Tx(_ context.Context, hash string) (*client.Tx, error) {
+	return nil, fmt.Errorf("%w: no committed tx %s", client.ErrNotFound, hash)
+}
+
+func (fakeChain) Services(context.Context) (*client.Services, error) {
+	return &client.Services{Height: 42, Services: []client.ServiceSummary{{Name: "hello", Status: "active"}}}, nil
+}
+
+func (fakeChain) Service(_ context.Context, name string) (*client.Service, error) {
+	return nil, fmt.Errorf("%w: no service named %s", client.ErrNotFound, name)
+}
+
+func (fakeChain) History(_ context.Context, name string) (*client.History, error) {
+	return &client.History{Service: name, Versions: []client.Version{}}, nil
+}
+
+func (fakeChain) Proposal(_ context.Context, id uint64) (*client.Proposal, error) {
+	return &client.Proposal{ID: id, Kind: "update"}, nil
+}
+
+func TestAPI(t *testing.T) {
+	srv := httptest.NewServer(New(fakeChain{}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string // a JSON field that must be present, as "key=value", or the error
+	}{
+		{"/v1/status", 200, "chain_id=q1-test"},
+		{"/v1/accounts/q11good", 200, "balance_qc=25QC"},
+		{"/v1/accounts/nope", 400, `error=bad request: "nope" is not a q1… account address`},
+		{"/v1/supply", 503, "error=unavailable: the node is catching up"},
+		{"/v1/txs/ABCD", 404, "error=not found: no committed tx ABCD"},
+		{"/v1/services/ghost", 404, "error=not found: no service named ghost"},
+		{"/v1/proposals/x", 400, `error=bad request: proposal id "x" is not a number`},
+		{"/v1/proposals/7", 200, "kind=update"},
+		{"/v1/nothing", 404, "error=no API endpoint GET /v1/nothing"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var body map[string]any
+			if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+				t.Fatal(err)
+			}
+			key, want, _ := strings.Cut(tc.body, "=")
+			if got := fmt.Sprint(body[key]); got != want {
+				t.Errorf("%s = %q, want %q", key, got, want)
+			}
+		})
+	}
+}
