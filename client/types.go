@@ -130,3 +130,29 @@ type Peers struct {
 	// Connected are the peers this node is connected to, as id@host:port.
 	Connected []string `json:"connected"`
 }
+
+// Block is one block as GET /v1/blocks lists it.
+type Block struct {
+	Height    int64     `json:"height"`
+	Time      time.Time `json:"time"`
+	Hash      string    `json:"hash"`
+	AppHash   string    `json:"app_hash"`
+	Proposer  string    `json:"proposer"` // consensus address (q1valcons…)
+	NumTxs    int       `json:"num_txs"`
+	TxHashes  []string  `json:"tx_hashes"`
+	SizeBytes int       `json:"size_bytes,omitempty"`
+}
+
+// Blocks is GET /v1/blocks: the most recent blocks, newest first.
+type Blocks struct {
+	Height int64   `json:"height"`
+	Blocks []Block `json:"blocks"`
+}
+
+// BlockDetail is GET /v1/blocks/{height}: a block, its txs and the events
+// its begin and end emitted.
+type BlockDetail struct {
+	Block
+	Txs    []Tx    `json:"txs"`
+	Events []Event `json:"events"`
+}

@@ -25,6 +25,8 @@ type Chain interface {
 	Service(ctx context.Context, name string) (*client.Service, error)
 	History(ctx context.Context, name string) (*client.History, error)
 	Proposal(ctx context.Context, id uint64) (*client.Proposal, error)
+	Blocks(ctx context.Context, n int) (*client.Blocks, error)
+	Block(ctx context.Context, height int64) (*client.BlockDetail, error)
 }
 
 // Server is the /v1 API.
@@ -57,6 +59,8 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/services/{name}", s.service)
 	s.mux.HandleFunc("GET /v1/services/{name}/history", s.history)
 	s.mux.HandleFunc("GET /v1/proposals/{id}", s.proposal)
+	s.mux.HandleFunc("GET /v1/blocks", s.blocks)
+	s.mux.HandleFunc("GET /v1/blocks/{height}", s.block)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -111,6 +115,30 @@ func (s *Server) proposal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.chain.Proposal(r.Context(), id)
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
+	n := 20
+	if q := r.URL.Query().Get("limit"); q != "" {
+		v, err := strconv.Atoi(q)
+		if err != nil {
+			s.reply(w, r, nil, fmt.Errorf("%w: limit %q is not a number", client.ErrBadRequest, q))
+			return
+		}
+		n = v
+	}
+	v, err := s.chain.Blocks(r.Context(), n)
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	h, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
+	if err != nil {
+		s.reply(w, r, nil, fmt.Errorf("%w: height %q is not a number", client.ErrBadRequest, r.PathValue("height")))
+		return
+	}
+	v, err := s.chain.Block(r.Context(), h)
 	s.reply(w, r, v, err)
 }
 

@@ -50,6 +50,17 @@ func (fakeChain) Proposal(_ context.Context, id uint64) (*client.Proposal, error
 	return &client.Proposal{ID: id, Kind: "update"}, nil
 }
 
+func (fakeChain) Blocks(_ context.Context, n int) (*client.Blocks, error) {
+	if n > 100 {
+		return nil, fmt.Errorf("%w: limit must be between 1 and 100, got %d", client.ErrBadRequest, n)
+	}
+	return &client.Blocks{Height: 42, Blocks: []client.Block{}}, nil
+}
+
+func (fakeChain) Block(_ context.Context, h int64) (*client.BlockDetail, error) {
+	return nil, fmt.Errorf("%w: no block %d (the chain is at 42)", client.ErrNotFound, h)
+}
+
 func TestAPI(t *testing.T) {
 	srv := httptest.NewServer(New(fakeChain{}))
 	defer srv.Close()
@@ -67,6 +78,10 @@ func TestAPI(t *testing.T) {
 		{"/v1/proposals/x", 400, `error=bad request: proposal id "x" is not a number`},
 		{"/v1/proposals/7", 200, "kind=update"},
 		{"/v1/nothing", 404, "error=no API endpoint GET /v1/nothing"},
+		{"/v1/blocks", 200, "height=42"},
+		{"/v1/blocks?limit=500", 400, "error=bad request: limit must be between 1 and 100, got 500"},
+		{"/v1/blocks?limit=ten", 400, `error=bad request: limit "ten" is not a number`},
+		{"/v1/blocks/99", 404, "error=not found: no block 99 (the chain is at 42)"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			resp, err := http.Get(srv.URL + tc.path)

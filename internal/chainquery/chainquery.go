@@ -255,7 +255,6 @@ func (c *Chain) Tx(ctx context.Context, hash string) (*q1client.Tx, error) {
 		GasWanted: res.GasWanted,
 		GasUsed:   res.GasUsed,
 		Messages:  []json.RawMessage{},
-		Events:    []q1client.Event{},
 	}
 	if res.Code != 0 {
 		out.Log = res.RawLog
@@ -275,12 +274,6 @@ func (c *Chain) Tx(ctx context.Context, hash string) (*q1client.Tx, error) {
 			out.Memo = mt.GetMemo()
 		}
 	}
-	for _, ev := range res.Events {
-		e := q1client.Event{Type: ev.Type, Attributes: []q1client.Attribute{}}
-		for _, a := range ev.Attributes {
-			e.Attributes = append(e.Attributes, q1client.Attribute{Key: a.Key, Value: a.Value})
-		}
-		out.Events = append(out.Events, e)
-	}
+	out.Events = events(res.Events)
 	return out, nil
 }
