@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -27,6 +28,11 @@ func startOptions() server.StartCmdOptions {
 			cmd.Flags().String(flagGateway, "127.0.0.1:8081", "address of the service gateway")
 		},
 		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
+			// A node's heap is mostly short-lived tx garbage: collecting less
+			// often bought ~20% more sends/s in q1 bench chain. GOGC overrides.
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(400)
+			}
 			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
 			n, err := node.New(node.Config{
 				Home:        svrCtx.Config.RootDir,

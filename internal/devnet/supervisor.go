@@ -65,6 +65,9 @@ type Supervisor struct {
 	Net *Network
 	// ExtraArgs are appended to every node's `q1 start` command line.
 	ExtraArgs []string
+	// Args, if set, replaces the whole command line of node n (e.g. to run
+	// another engine for a benchmark baseline); ExtraArgs is then ignored.
+	Args func(n Node) []string
 
 	mu    sync.Mutex
 	procs []*process
@@ -102,6 +105,9 @@ func (s *Supervisor) Start(i int) error {
 		"--http", HostPort(n.HTTP),
 		"--gateway", HostPort(n.Gateway),
 	}, s.ExtraArgs...)
+	if s.Args != nil {
+		args = s.Args(n)
+	}
 	cmd := exec.Command(s.Binary, args...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -137,6 +143,36 @@ func (s *Supervisor) Running(i int) bool {
 	defer s.mu.Unlock()
 	p := s.procs[i]
 	return p != nil && !p.exited()
+}
+
+// Pid returns node i's process id, or 0 when it is not running.
+func (s *Supervisor) Pid(i int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.procs[i]; p != nil && !p.exited() {
+		return p.cmd.Process.Pid
+	}
+	return 0
+}
+
+// AnyExited returns a channel that receives an error when any node's
+// current process exits, until ctx ends.
+func (s *Supervisor) AnyExited(ctx context.Context) <-chan error {
+	ch := make(chan error, len(s.Net.Nodes))
+	for i, n := range s.Net.Nodes {
+		done, exitErr := s.Exited(i)
+		if done == nil {
+			continue
+		}
+		go func() {
+			select {
+			case <-done:
+				ch <- fmt.Errorf("node %s exited (%v); see %s", n.Name, exitErr(), s.LogPath(i))
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ch
 }
 
 // Exited returns a channel closed when node i's current process exits, and
