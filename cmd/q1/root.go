@@ -91,6 +91,7 @@ Start here:
 		initCmd(tempApp.BasicModuleManager),
 		devnetCmd(),
 		manifestCmd(),
+		benchCmd(),
 		validatorCmd(),
 		serviceCmd(),
 		walletCmd(),
