@@ -73,6 +73,12 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 
 	servicesmodule "github.com/quantum1net/q1/x/services"
+	sharersmodule "github.com/quantum1net/q1/x/sharers"
+	sharerskeeper "github.com/quantum1net/q1/x/sharers/keeper"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagemodule "github.com/quantum1net/q1/x/usage"
+	usagekeeper "github.com/quantum1net/q1/x/usage/keeper"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
@@ -88,6 +94,8 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	// Escrows of services: coins in and out, never minted or burned.
 	servicestypes.ModuleName: nil,
+	// Sharers' collateral; Burner so that a proven false claim can be slashed.
+	sharerstypes.ModuleName: {authtypes.Burner},
 }
 
 // ModuleAccountNames returns the names of every module account, sorted.
@@ -123,6 +131,8 @@ type App struct {
 	AuthzKeeper           authzkeeper.Keeper
 	FeeGrantKeeper        feegrantkeeper.Keeper
 	ServicesKeeper        *serviceskeeper.Keeper
+	SharersKeeper         *sharerskeeper.Keeper
+	UsageKeeper           *usagekeeper.Keeper
 
 	ModuleManager      *module.Manager
 	BasicModuleManager module.BasicManager
@@ -153,7 +163,7 @@ func New(
 		distrtypes.StoreKey, slashingtypes.StoreKey, govtypes.StoreKey,
 		consensusparamtypes.StoreKey, upgradetypes.StoreKey, feegrant.StoreKey,
 		evidencetypes.StoreKey, authzkeeper.StoreKey,
-		servicestypes.StoreKey,
+		servicestypes.StoreKey, sharerstypes.StoreKey, usagetypes.StoreKey,
 	)
 
 	app := &App{
@@ -185,6 +195,12 @@ func New(
 	app.ServicesKeeper = serviceskeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[servicestypes.StoreKey]), addrCodec,
 		app.AccountKeeper, app.BankKeeper, authority)
+	app.SharersKeeper = sharerskeeper.NewKeeper(appCodec,
+		runtime.NewKVStoreService(keys[sharerstypes.StoreKey]), addrCodec,
+		app.AccountKeeper, app.BankKeeper, app.ServicesKeeper, authority)
+	app.UsageKeeper = usagekeeper.NewKeeper(appCodec,
+		runtime.NewKVStoreService(keys[usagetypes.StoreKey]), addrCodec, app.SharersKeeper, authority)
+	app.ServicesKeeper.SetHooks(servicestypes.NewMultiServicesHooks(app.SharersKeeper.Hooks()))
 
 	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[stakingtypes.StoreKey]), app.AccountKeeper, app.BankKeeper,
@@ -240,6 +256,8 @@ func New(
 		authzmodule.NewAppModule(appCodec, app.AuthzKeeper, app.AccountKeeper, app.BankKeeper, interfaceRegistry),
 		consensus.NewAppModule(appCodec, app.ConsensusParamsKeeper),
 		servicesmodule.NewAppModule(app.ServicesKeeper),
+		sharersmodule.NewAppModule(app.SharersKeeper),
+		usagemodule.NewAppModule(app.UsageKeeper),
 	)
 
 	app.BasicModuleManager = module.NewBasicManagerFromManager(app.ModuleManager,
@@ -257,14 +275,15 @@ func New(
 	)
 	app.ModuleManager.SetOrderEndBlockers(
 		govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName, authz.ModuleName,
-		servicestypes.ModuleName,
+		// services activates updates before sharers places them, in the same block.
+		servicestypes.ModuleName, sharerstypes.ModuleName,
 	)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,
 		slashingtypes.ModuleName, govtypes.ModuleName, genutiltypes.ModuleName,
 		evidencetypes.ModuleName, authz.ModuleName, feegrant.ModuleName,
 		upgradetypes.ModuleName, consensusparamtypes.ModuleName,
-		servicestypes.ModuleName,
+		servicestypes.ModuleName, sharerstypes.ModuleName, usagetypes.ModuleName,
 	}
 	app.ModuleManager.SetOrderInitGenesis(genesisOrder...)
 	app.ModuleManager.SetOrderExportGenesis(genesisOrder...)
@@ -288,12 +307,15 @@ func New(
 	app.SetBeginBlocker(app.BeginBlocker)
 	app.SetEndBlocker(app.EndBlocker)
 
-	anteHandler, err := ante.NewAnteHandler(ante.HandlerOptions{
-		AccountKeeper:   app.AccountKeeper,
-		BankKeeper:      app.BankKeeper,
-		FeegrantKeeper:  app.FeeGrantKeeper,
-		SignModeHandler: txConfig.SignModeHandler(),
-		SigGasConsumer:  ante.DefaultSigVerificationGasConsumer,
+	anteHandler, err := NewAnteHandler(AnteHandlerOptions{
+		HandlerOptions: ante.HandlerOptions{
+			AccountKeeper:   app.AccountKeeper,
+			BankKeeper:      app.BankKeeper,
+			FeegrantKeeper:  app.FeeGrantKeeper,
+			SignModeHandler: txConfig.SignModeHandler(),
+			SigGasConsumer:  ante.DefaultSigVerificationGasConsumer,
+		},
+		UsageKeeper: app.UsageKeeper,
 	})
 	if err != nil {
 		panic(fmt.Errorf("ante handler: %w", err))

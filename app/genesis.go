@@ -14,6 +14,8 @@ import (
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
 // GenesisState is the app's genesis: each module's JSON by module name.
@@ -51,6 +53,9 @@ type ChainParams struct {
 	MaxDepositPeriod      time.Duration
 	// MaxValidators bounds the active set.
 	MaxValidators uint32
+	// Sharers are the sharers module's parameters: collateral, epochs,
+	// liveness, lease acknowledgement, placement bounds.
+	Sharers sharerstypes.Params
 }
 
 // MainnetParams are the defaults for a long-lived network (~1 s blocks).
@@ -64,6 +69,7 @@ func MainnetParams() ChainParams {
 		ExpeditedVotingPeriod: 24 * time.Hour,
 		MaxDepositPeriod:      48 * time.Hour,
 		MaxValidators:         100,
+		Sharers:               sharerstypes.DefaultParams(),
 	}
 }
 
@@ -80,6 +86,7 @@ func DevnetParams() ChainParams {
 		ExpeditedVotingPeriod: 15 * time.Second,
 		MaxDepositPeriod:      30 * time.Second,
 		MaxValidators:         100,
+		Sharers:               sharerstypes.DevnetParams(),
 	}
 }
 
@@ -117,6 +124,13 @@ func (g GenesisState) ApplyChainParams(cdc codec.JSONCodec, p ChainParams) error
 		slashing.Params.SignedBlocksWindow = p.SignedBlocksWindow
 		slashing.Params.MinSignedPerWindow = p.MinSignedPerWindow
 		slashing.Params.DowntimeJailDuration = p.DowntimeJail
+	}); err != nil {
+		return err
+	}
+
+	var sharers sharerstypes.GenesisState
+	if err := g.update(cdc, sharerstypes.ModuleName, &sharers, func() {
+		sharers.Params = p.Sharers
 	}); err != nil {
 		return err
 	}

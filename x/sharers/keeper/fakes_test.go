@@ -1,0 +1,176 @@
+package keeper_test
+
+import (
+	"context"
+	"fmt"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/quantum1net/q1/internal/manifest"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
+)
+
+// fakeAccounts knows module account addresses the way x/auth derives them.
+type fakeAccounts struct{}
+
+func (fakeAccounts) GetModuleAddress(name string) sdk.AccAddress {
+	return authtypes.NewModuleAddress(name)
+}
+
+// fakeBank really moves balances, kept in a map by raw address, and refuses
+// to overdraw like x/bank does. Between begin and end it journals what it
+// changes, so a failed transaction can be undone.
+type fakeBank struct {
+	balances map[string]sdk.Coins
+	journal  []journalEntry
+	open     bool
+}
+
+type journalEntry struct {
+	addr string
+	had  sdk.Coins
+}
+
+func newFakeBank() *fakeBank { return &fakeBank{balances: map[string]sdk.Coins{}} }
+
+func (b *fakeBank) mint(addr sdk.AccAddress, amt sdk.Coins) {
+	b.set(string(addr), b.balances[string(addr)].Add(amt...))
+}
+
+func (b *fakeBank) set(addr string, c sdk.Coins) {
+	if b.open {
+		b.journal = append(b.journal, journalEntry{addr, b.balances[addr]})
+	}
+	b.balances[addr] = c
+}
+
+// begin starts journaling a transaction's changes.
+func (b *fakeBank) begin() { b.open, b.journal = true, b.journal[:0] }
+
+// end stops journaling, undoing the transaction's changes unless ok.
+func (b *fakeBank) end(ok bool) {
+	if !ok {
+		for i := len(b.journal) - 1; i >= 0; i-- {
+			b.balances[b.journal[i].addr] = b.journal[i].had
+		}
+	}
+	b.open, b.journal = false, b.journal[:0]
+}
+
+func (b *fakeBank) send(from, to sdk.AccAddress, amt sdk.Coins) error {
+	have := b.balances[string(from)]
+	left, neg := have.SafeSub(amt...)
+	if neg {
+		return errorsmod.Wrapf(sdkerrors.ErrInsufficientFunds, "spendable balance %s is smaller than %s", have, amt)
+	}
+	b.set(string(from), left)
+	b.set(string(to), b.balances[string(to)].Add(amt...))
+	return nil
+}
+
+func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccAddress, module string, amt sdk.Coins) error {
+	return b.send(from, authtypes.NewModuleAddress(module), amt)
+}
+
+func (b *fakeBank) SendCoinsFromModuleToAccount(_ context.Context, module string, to sdk.AccAddress, amt sdk.Coins) error {
+	return b.send(authtypes.NewModuleAddress(module), to, amt)
+}
+
+func (b *fakeBank) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {
+	return sdk.NewCoin(denom, b.balances[string(addr)].AmountOf(denom))
+}
+
+// total is the sum of every balance: the fake bank's supply.
+func (b *fakeBank) total(denom string) math.Int {
+	sum := math.ZeroInt()
+	for _, c := range b.balances {
+		sum = sum.Add(c.AmountOf(denom))
+	}
+	return sum
+}
+
+// fakeServices is x/services as placement sees it: service records and
+// their current manifests. Its methods change a service the way the real
+// keeper does and fire the same hooks.
+type fakeServices struct {
+	services map[string]*fakeService
+	hooks    servicestypes.ServicesHooks
+}
+
+type fakeService struct {
+	rec servicestypes.Service
+	m   *manifest.Manifest
+}
+
+func newFakeServices() *fakeServices { return &fakeServices{services: map[string]*fakeService{}} }
+
+func (f *fakeServices) GetService(_ context.Context, name string) (servicestypes.Service, error) {
+	s, ok := f.services[name]
+	if !ok {
+		return servicestypes.Service{}, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
+	}
+	return s.rec, nil
+}
+
+func (f *fakeServices) CurrentManifest(_ context.Context, name string) (*manifest.Manifest, error) {
+	s, ok := f.services[name]
+	if !ok {
+		return nil, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
+	}
+	return manifest.ParseCanonical(s.m.Canonical()) // a copy, as the real keeper parses stored bytes
+}
+
+func (f *fakeServices) create(ctx context.Context, m *manifest.Manifest) error {
+	if _, ok := f.services[m.Name]; ok {
+		return fmt.Errorf("service %s exists", m.Name)
+	}
+	f.services[m.Name] = &fakeService{rec: servicestypes.Service{Name: m.Name, Status: servicestypes.StatusActive, CurrentVersion: 1}, m: m}
+	return f.hooks.AfterServiceCreated(ctx, m.Name, m)
+}
+
+func (f *fakeServices) activate(ctx context.Context, m *manifest.Manifest) error {
+	s := f.services[m.Name]
+	old := s.m
+	s.m = m
+	s.rec.CurrentVersion++
+	return f.hooks.AfterVersionActivated(ctx, m.Name, old, m)
+}
+
+func (f *fakeServices) scale(ctx context.Context, name string, replicas uint32) error {
+	s := f.services[name]
+	old := s.m.Placement.Replicas
+	next, err := manifest.ParseCanonical(s.m.Canonical())
+	if err != nil {
+		return err
+	}
+	next.Placement.Replicas = replicas
+	if next.Placement.ReplicasMax < replicas {
+		next.Placement.ReplicasMax = replicas
+	}
+	s.m = next
+	return f.hooks.AfterScaled(ctx, name, old, replicas)
+}
+
+func (f *fakeServices) pause(ctx context.Context, name string) error {
+	s := f.services[name]
+	s.rec.Status = servicestypes.StatusPaused
+	s.rec.Pause = &servicestypes.Pause{Reason: servicestypes.PauseReasonOwner}
+	return f.hooks.AfterServicePaused(ctx, name, servicestypes.PauseReasonOwner)
+}
+
+func (f *fakeServices) resume(ctx context.Context, name string) error {
+	s := f.services[name]
+	s.rec.Status = servicestypes.StatusActive
+	s.rec.Pause = nil
+	return f.hooks.AfterServiceResumed(ctx, name)
+}
+
+func (f *fakeServices) remove(ctx context.Context, name string) error {
+	s := f.services[name]
+	s.rec.Status = servicestypes.StatusDeleted
+	return f.hooks.AfterServiceDeleted(ctx, name)
+}

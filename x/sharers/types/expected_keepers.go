@@ -1,0 +1,35 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/quantum1net/q1/internal/manifest"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
+)
+
+// AccountKeeper is what the module needs from x/auth.
+type AccountKeeper interface {
+	// GetModuleAddress returns the address of a module account, or nil when
+	// the app did not declare it.
+	GetModuleAddress(name string) sdk.AccAddress
+}
+
+// BankKeeper is what the module needs from x/bank: moving collateral between
+// sharers and the module account, and reading its balance.
+type BankKeeper interface {
+	SendCoinsFromAccountToModule(ctx context.Context, from sdk.AccAddress, toModule string, amt sdk.Coins) error
+	SendCoinsFromModuleToAccount(ctx context.Context, fromModule string, to sdk.AccAddress, amt sdk.Coins) error
+	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
+}
+
+// ServicesKeeper is what placement needs from x/services: a service's status
+// and the manifest it runs under.
+type ServicesKeeper interface {
+	// GetService returns the service's record, or an error wrapping
+	// servicestypes.ErrServiceNotFound.
+	GetService(ctx context.Context, name string) (servicestypes.Service, error)
+	// CurrentManifest returns the manifest the service runs under.
+	CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error)
+}

@@ -1,0 +1,36 @@
+package usage
+
+import (
+	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
+
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// AutoCLIOptions describes the module's query commands for the SDK's
+// autocli. Usage reports are sent by the node's reporter, not typed in.
+func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
+	arg := func(names ...string) []*autocliv1.PositionalArgDescriptor {
+		out := make([]*autocliv1.PositionalArgDescriptor, len(names))
+		for i, n := range names {
+			out[i] = &autocliv1.PositionalArgDescriptor{ProtoField: n}
+		}
+		return out
+	}
+	return &autocliv1.ModuleOptions{
+		Query: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Query_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "Report", Use: "report [sharer] [epoch]", Short: "Show a sharer's usage report for an epoch", PositionalArgs: arg("sharer", "epoch")},
+				{RpcMethod: "Reports", Use: "reports [sharer]", Short: "List a sharer's usage reports, oldest first", PositionalArgs: arg("sharer")},
+				{RpcMethod: "Params", Use: "params", Short: "Show the module's parameters"},
+			},
+		},
+		Tx: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Msg_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "UsageReport", Skip: true},  // sent by the node
+				{RpcMethod: "UpdateParams", Skip: true}, // governance only
+			},
+		},
+	}
+}

@@ -1,0 +1,142 @@
+// Package keeper holds the usage module's state and rules. So far it keeps
+// sharers' usage reports, one per (sharer, epoch), each also the sharer's
+// heartbeat (recorded in x/sharers); charging escrows for usage and rent
+// comes later. It is deterministic: it reads the block height from the
+// context and nothing from the machine it runs on.
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/log"
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// Keeper owns the usage module's store. Build it with [NewKeeper].
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	authority    string
+	sharers      types.SharersKeeper
+
+	// Schema describes the collections below.
+	Schema collections.Schema
+	// Params are the module's parameters.
+	Params collections.Item[types.Params]
+	// Reports holds every report by (sharer, epoch).
+	Reports collections.Map[collections.Pair[sdk.AccAddress, uint64], types.Report]
+	// CheckTxSeen holds the (sharer, epoch) pairs the ante handler admitted
+	// to the mempool since the last commit; only CheckTx writes it.
+	CheckTxSeen collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+}
+
+// NewKeeper returns the module's keeper. addressCodec encodes account
+// addresses (bech32 "q1"); authority is the account allowed to change the
+// parameters (the governance module's).
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	storeService store.KVStoreService,
+	addressCodec address.Codec,
+	sharers types.SharersKeeper,
+	authority string,
+) *Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Sprintf("usage keeper authority %q is not a valid address: %v", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	pair := collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)
+	k := &Keeper{
+		cdc:          cdc,
+		addressCodec: addressCodec,
+		authority:    authority,
+		sharers:      sharers,
+
+		Params:      collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Reports:     collections.NewMap(sb, types.ReportsKey, "reports", pair, codec.CollValue[types.Report](cdc)),
+		CheckTxSeen: collections.NewKeySet(sb, types.CheckTxSeenKey, "check_tx_seen", pair),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(fmt.Sprintf("usage keeper schema: %v", err))
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority returns the account allowed to change the parameters.
+func (k *Keeper) Authority() string { return k.authority }
+
+// AddressCodec returns the codec of account addresses.
+func (k *Keeper) AddressCodec() address.Codec { return k.addressCodec }
+
+// Logger returns the module's logger.
+func (k *Keeper) Logger(ctx context.Context) log.Logger {
+	return sdk.UnwrapSDKContext(ctx).Logger().With("module", "x/"+types.ModuleName)
+}
+
+// GetParams returns the module's parameters.
+func (k *Keeper) GetParams(ctx context.Context) (types.Params, error) {
+	p, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Params{}, fmt.Errorf("read %s params: %w", types.ModuleName, err)
+	}
+	return p, nil
+}
+
+// account decodes the account address s given in the msg field named field,
+// and returns it in canonical (lowercase bech32) form with its bytes.
+func (k *Keeper) account(field, s string) (string, sdk.AccAddress, error) {
+	bz, err := k.addressCodec.StringToBytes(s)
+	if err != nil {
+		return "", nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: %q is not a valid account address: %v", field, s, err)
+	}
+	canon, err := k.addressCodec.BytesToString(bz)
+	if err != nil {
+		return "", nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: encode %q: %v", field, s, err)
+	}
+	return canon, bz, nil
+}
+
+// GetReport returns sharer's report for epoch, or an error wrapping
+// types.ErrReportNotFound.
+func (k *Keeper) GetReport(ctx context.Context, sharer string, epoch uint64) (types.Report, error) {
+	_, bz, err := k.account("sharer", sharer)
+	if err != nil {
+		return types.Report{}, err
+	}
+	r, err := k.Reports.Get(ctx, collections.Join(bz, epoch))
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Report{}, errorsmod.Wrapf(types.ErrReportNotFound, "sharer %s has no report for epoch %d", sharer, epoch)
+	}
+	if err != nil {
+		return types.Report{}, fmt.Errorf("read report of %s for epoch %d: %w", sharer, epoch, err)
+	}
+	return r, nil
+}
+
+// HasReport reports whether the sharer at raw address bz reported epoch.
+func (k *Keeper) HasReport(ctx context.Context, bz sdk.AccAddress, epoch uint64) (bool, error) {
+	has, err := k.Reports.Has(ctx, collections.Join(bz, epoch))
+	if err != nil {
+		return false, fmt.Errorf("read report of %s for epoch %d: %w", bz, epoch, err)
+	}
+	return has, nil
+}
+
+// emit emits a typed event on ctx's event manager.
+func emit(ctx context.Context, ev proto.Message) error {
+	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(ev); err != nil {
+		return fmt.Errorf("emit %T: %w", ev, err)
+	}
+	return nil
+}

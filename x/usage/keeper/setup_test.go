@@ -1,0 +1,122 @@
+package keeper_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"testing"
+
+	"cosmossdk.io/core/address"
+	storetypes "cosmossdk.io/store/types"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+
+	"github.com/quantum1net/q1/internal/manifest"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	"github.com/quantum1net/q1/x/usage"
+	"github.com/quantum1net/q1/x/usage/keeper"
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// fixture is a usage keeper on an in-memory store over a fake x/sharers.
+type fixture struct {
+	t       *testing.T
+	ctx     sdk.Context
+	k       *keeper.Keeper
+	msgs    types.MsgServer
+	query   types.QueryServer
+	sharers *fakeSharers
+	ac      address.Codec
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	key := storetypes.NewKVStoreKey(types.StoreKey)
+	tc := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
+	enc := moduletestutil.MakeTestEncodingConfig(usage.AppModuleBasic{})
+	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	authority, err := ac.BytesToString(authtypes.NewModuleAddress("gov"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := newFakeSharers()
+	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, authority)
+	f := &fixture{
+		t: t, ctx: tc.Ctx.WithBlockHeight(1), k: k, sharers: fs, ac: ac,
+		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k),
+	}
+	if err := k.InitGenesis(f.ctx, types.DefaultGenesis()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// addr returns the q1 address of the account called name.
+func (f *fixture) addr(name string) string {
+	s, err := f.ac.BytesToString(f.raw(name))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+func (f *fixture) raw(name string) sdk.AccAddress {
+	sum := sha256.Sum256([]byte(name))
+	return sdk.AccAddress(sum[:20])
+}
+
+// sharer registers name, with name+"-hot" as its hot key.
+func (f *fixture) sharer(name string) {
+	f.sharers.sharers[f.addr(name)] = sharerstypes.Sharer{
+		Address: f.addr(name), HotKey: f.addr(name + "-hot"), Status: sharerstypes.SharerActive,
+	}
+}
+
+// lease gives sharer name lease id, placed at height placed and closed at
+// closed (0: open).
+func (f *fixture) lease(id uint64, name string, placed, closed int64) {
+	f.sharers.leases[id] = sharerstypes.Lease{Id: id, Service: "hello", Sharer: f.addr(name), PlacedHeight: placed, ClosedHeight: closed}
+}
+
+// tx runs fn on a cached store written only when it succeeds.
+func (f *fixture) tx(fn func(ctx context.Context) error) error {
+	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
+	cache, write := f.ctx.CacheContext()
+	if err := fn(cache); err != nil {
+		return err
+	}
+	write()
+	return nil
+}
+
+func (f *fixture) report(name string, epoch uint64, entries ...types.UsageEntry) error {
+	msg := &types.MsgUsageReport{Sharer: f.addr(name), Epoch: epoch, Entries: entries}
+	return f.tx(func(ctx context.Context) error {
+		_, err := f.msgs.UsageReport(ctx, msg)
+		return err
+	})
+}
+
+// wantErr fails unless err is non-nil and contains every one of parts.
+func wantErr(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want one containing %q", parts)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Fatalf("error %q does not contain %q", err, p)
+		}
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+}
