@@ -73,14 +73,14 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 
 	servicesmodule "github.com/quantum1net/q1/x/services"
+	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharersmodule "github.com/quantum1net/q1/x/sharers"
 	sharerskeeper "github.com/quantum1net/q1/x/sharers/keeper"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagemodule "github.com/quantum1net/q1/x/usage"
 	usagekeeper "github.com/quantum1net/q1/x/usage/keeper"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
-	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
-	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 
 // maccPerms lists every module account and what it may do with coins. There
