@@ -23,6 +23,9 @@ const HotKeyFile = "hot_key.json"
 // sharer's own account key can stay offline.
 type HotKey struct {
 	Key *secp256k1.PrivKey
+	// Sharer is the account that granted this key, once q1 sharer register
+	// has recorded it; empty before.
+	Sharer string
 }
 
 // Address is the hot key's account address.
@@ -31,6 +34,7 @@ func (h HotKey) Address() sdk.AccAddress { return sdk.AccAddress(h.Key.PubKey().
 type hotKeyJSON struct {
 	Address string `json:"address"`
 	PrivKey string `json:"priv_key"` // hex of the 32-byte secp256k1 secret
+	Sharer  string `json:"sharer,omitempty"`
 }
 
 // HotKeyPath is the hot key file of a node home.
@@ -51,7 +55,7 @@ func LoadHotKey(home string) (HotKey, error) {
 	if err != nil || len(raw) != secp256k1.PrivKeySize {
 		return HotKey{}, fmt.Errorf("read %s: priv_key is not a 32-byte hex secp256k1 key", HotKeyPath(home))
 	}
-	k := HotKey{Key: &secp256k1.PrivKey{Key: raw}}
+	k := HotKey{Key: &secp256k1.PrivKey{Key: raw}, Sharer: j.Sharer}
 	if j.Address != "" && j.Address != k.Address().String() {
 		return HotKey{}, fmt.Errorf("read %s: address %s does not match its key (%s)", HotKeyPath(home), j.Address, k.Address())
 	}
@@ -69,12 +73,25 @@ func LoadOrCreateHotKey(home string) (HotKey, bool, error) {
 		return HotKey{}, false, err
 	}
 	k = HotKey{Key: secp256k1.GenPrivKey()}
-	b, err := json.MarshalIndent(hotKeyJSON{Address: k.Address().String(), PrivKey: hex.EncodeToString(k.Key.Key)}, "", "  ")
-	if err != nil {
+	if err := k.Save(home); err != nil {
 		return HotKey{}, false, err
 	}
-	if err := os.WriteFile(HotKeyPath(home), append(b, '\n'), 0o600); err != nil {
-		return HotKey{}, false, fmt.Errorf("write hot key: %w", err)
-	}
 	return k, true, nil
+}
+
+// Save writes the hot key (with the sharer it serves, if known) to the home,
+// readable by the owner only.
+func (h HotKey) Save(home string) error {
+	b, err := json.MarshalIndent(hotKeyJSON{Address: h.Address().String(), PrivKey: hex.EncodeToString(h.Key.Key), Sharer: h.Sharer}, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := HotKeyPath(home) + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write hot key: %w", err)
+	}
+	if err := os.Rename(tmp, HotKeyPath(home)); err != nil {
+		return fmt.Errorf("write hot key: %w", err)
+	}
+	return nil
 }
