@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	sdkmath "cosmossdk.io/math"
@@ -26,6 +27,7 @@ import (
 	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/chainquery"
 	"github.com/quantum1net/q1/internal/reqsign"
+	"github.com/quantum1net/q1/internal/runtime"
 )
 
 // Config is what the node's services need to know.
@@ -44,11 +46,19 @@ type Config struct {
 // Node is the set of services running beside one SDK node.
 type Node struct {
 	cfg       Config
-	gc        *blobGC
 	log       *slog.Logger
 	clientCtx client.Context
-	httpLn    net.Listener
-	httpSrv   *http.Server
+
+	gc       *blobGC
+	rt       *runtime.Runtime
+	replicas *replicaManager
+	view     *chainView
+	agent    *agent
+	gateway  *gatewaySwitch
+	metrics  *metrics
+
+	httpLn, gatewayLn   net.Listener
+	httpSrv, gatewaySrv *http.Server
 }
 
 // New prepares the node's services and binds their listeners, so a port
@@ -58,11 +68,29 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
+	n := &Node{cfg: cfg, log: log, clientCtx: clientCtx}
 	chain := chainquery.New(clientCtx, supply)
 	blobs, err := blob.Open(filepath.Join(cfg.Home, "data", "blobs"), blob.WithLogger(log.With("component", "blob")))
 	if err != nil {
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
+	n.gc = &blobGC{store: blobs, chain: chain, log: log.With("component", "blob"), interval: 10 * time.Minute, minAge: time.Hour}
+
+	n.rt, err = runtime.New(filepath.Join(cfg.Home, "data", "wasm-cache"), runtime.WithLogger(log.With("component", "runtime")))
+	if err != nil {
+		return nil, fmt.Errorf("start the wasm runtime: %w", err)
+	}
+	m, err := loadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
+	if err != nil {
+		return nil, err
+	}
+	n.replicas = newReplicaManager(n.rt, blobs, filepath.Join(cfg.Home, "data", "kv"), log.With("component", "replicas"))
+	n.replicas.meter = m
+	n.view = newChainView(clientCtx, func() string { return n.agent.Sharer() })
+	n.agent = newAgent(cfg.Home, clientCtx, n.view, n.replicas, m, log.With("component", "agent"))
+	n.replicas.peers = func() []string { return n.peerBlobURLs() }
+	n.metrics = newMetrics(n.replicas)
+
 	verifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
@@ -76,55 +104,84 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
 	)
+	n.gateway = newGatewaySwitch(cfg.GatewayAddr, n, blobHandler, log.With("component", "gateway"))
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
+	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("listen on --http %s: %w", cfg.HTTPAddr, err)
+	}
+	if n.gatewayLn, err = net.Listen("tcp", cfg.GatewayAddr); err != nil {
+		n.httpLn.Close()
+		return nil, fmt.Errorf("listen on --gateway %s: %w", cfg.GatewayAddr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv)
 	// CometBFT's metrics, the Go runtime's and ours share the default registry.
 	mux.Handle("GET /metrics", promhttp.Handler())
-	return &Node{
-		cfg: cfg,
-		gc: &blobGC{store: blobs, chain: chain, log: log.With("component", "blob"),
-			interval: 10 * time.Minute, minAge: time.Hour},
-		log:       log,
-		clientCtx: clientCtx,
-		httpLn:    ln,
-		httpSrv: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
-	}, nil
+	n.httpSrv = newServer(mux, log)
+	n.gatewaySrv = newServer(n.gateway, log)
+	return n, nil
 }
 
-// Run serves until ctx is cancelled, then shuts the listeners down cleanly.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// peerBlobURLs are the other sharers' nodes, as bases blob.Fetcher appends
+// /v1/blobs/{hash} to: a node serves its blobs on its gateway under /_q1.
+func (n *Node) peerBlobURLs() []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	eps, err := n.view.Endpoints(ctx)
+	if err != nil {
+		n.log.Warn("list peers", "err", err)
+		return nil
+	}
+	for i, e := range eps {
+		eps[i] = strings.TrimRight(e, "/") + nodePathPrefix
+	}
+	return eps
+}
+
+// Run serves until ctx is cancelled, then shuts everything down cleanly:
+// listeners first, then the replicas (in-flight requests drain), then the
+// runtime.
 func (n *Node) Run(ctx context.Context) error {
 	go n.gc.run(ctx)
-	errc := make(chan error, 1)
-	go func() {
-		n.log.Info("HTTP API listening", "component", "api", "addr", n.httpLn.Addr().String())
-		if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("serve HTTP API: %w", err)
+	agentDone := make(chan struct{})
+	go func() { n.agent.run(ctx); close(agentDone) }()
+	errc := make(chan error, 2)
+	serve := func(name string, srv *http.Server, ln net.Listener) {
+		n.log.Info(name+" listening", "component", "node", "addr", ln.Addr().String())
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve %s: %w", name, err)
 		}
-		close(errc)
-	}()
+	}
+	go serve("HTTP API", n.httpSrv, n.httpLn)
+	go serve("gateway", n.gatewaySrv, n.gatewayLn)
+	var runErr error
 	select {
 	case <-ctx.Done():
-	case err, ok := <-errc:
-		if ok {
-			return err
+	case runErr = <-errc:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range []*http.Server{n.gatewaySrv, n.httpSrv} {
+		if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("shut down listeners: %w", err)
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := n.httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down HTTP API: %w", err)
+	<-agentDone
+	n.replicas.Reconcile(shutdownCtx, nil)
+	if err := n.rt.Close(shutdownCtx); err != nil {
+		n.log.Warn("close runtime", "err", err)
 	}
-	n.log.Info("HTTP API stopped", "component", "api")
-	return nil
+	n.log.Info("node services stopped", "component", "node")
+	return runErr
 }
 
 // GenesisSupply reads the uqc supply a genesis file created.

@@ -38,6 +38,7 @@ type replicaManager struct {
 	peers   func() []string                               // other nodes' API base URLs, to fetch blobs from
 	ack     func(ctx context.Context, lease uint64) error // acknowledge a lease on chain
 	logs    *serviceLogs
+	meter   *meter // counts usage per lease; nil in tests that do not meter
 	mu      sync.RWMutex
 	running map[string]*replica // by service name
 	loading map[string]string   // service → manifest hash being loaded
@@ -82,10 +83,25 @@ func (m *replicaManager) Handle(ctx context.Context, service string, req *gatewa
 	if errors.Is(err, runtime.ErrClosed) {
 		return nil, notLoaded{service} // switched or drained under us: another replica takes it
 	}
+	var rerr *runtime.Error
+	switch {
+	case err == nil:
+		m.count(r.lease, res.Usage, uint64(len(res.Body)))
+	case errors.As(err, &rerr):
+		m.count(r.lease, rerr.Usage, 0) // a failed request consumed CPU too
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &gateway.Response{Status: res.Status, Header: res.Header, Body: res.Body}, nil
+}
+
+// count meters a request: its CPU time, and egress as the bytes sent to
+// egress hosts plus the response body sent back to the caller.
+func (m *replicaManager) count(lease uint64, u runtime.Usage, respBytes uint64) {
+	if m.meter != nil {
+		m.meter.add(lease, u.CPU, uint64(max(u.EgressBytes, 0))+respBytes)
+	}
 }
 
 // notLoaded tells the gateway this node does not run the service (any more).
