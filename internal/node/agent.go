@@ -103,7 +103,9 @@ func (a *agent) poll(ctx context.Context) {
 	if sharer == "" {
 		return
 	}
-	a.reconcile(qctx, sharer)
+	// Replicas load in the background under the agent's own context, not
+	// this poll's, which ends when the poll does.
+	a.reconcile(ctx, sharer)
 	a.report(qctx, sharer)
 }
 
@@ -133,9 +135,12 @@ func (a *agent) loadKey() error {
 	return nil
 }
 
-// reconcile runs exactly the replicas of this sharer's open leases.
+// reconcile runs exactly the replicas of this sharer's open leases; ctx
+// bounds the replicas' loading, so it must live as long as the node.
 func (a *agent) reconcile(ctx context.Context, sharer string) {
-	leases, err := a.view.leases(ctx, &sharerstypes.QueryLeasesRequest{Sharer: sharer})
+	qctx, cancel := queryCtx()
+	defer cancel()
+	leases, err := a.view.leases(qctx, &sharerstypes.QueryLeasesRequest{Sharer: sharer})
 	if err != nil {
 		a.log.Warn("read leases", "err", err)
 		return
