@@ -124,7 +124,19 @@ func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) e
 	if err := waitForBlocks(ctx, stderr, sup); err != nil {
 		return err
 	}
-	printDevnet(stdout, dir, net)
+	if err := registerSharers(ctx, stderr, net); err != nil {
+		return err
+	}
+	services, err := deployExamples(ctx, stderr, dir, net)
+	if err != nil {
+		return err
+	}
+	if len(services) > 0 {
+		if err := waitServing(ctx, stderr, net.Nodes[0].Gateway, services); err != nil {
+			return err
+		}
+	}
+	printDevnet(stdout, dir, net, services)
 
 	// Serve until Ctrl-C, or until a node dies.
 	crashed := make(chan int, len(net.Nodes))
@@ -162,7 +174,7 @@ func waitForBlocks(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor
 	return nil
 }
 
-func printDevnet(w io.Writer, dir string, net *devnet.Network) {
+func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string) {
 	fmt.Fprintf(w, "\nQuantum1Net devnet %q is up: %d validators, blocks every ~%s.\n\n",
 		net.ChainID, len(net.Nodes), time.Duration(net.BlockTime))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -172,6 +184,15 @@ func printDevnet(w io.Writer, dir string, net *devnet.Network) {
 	}
 	tw.Flush()
 	first := net.Nodes[0]
+	if len(services) > 0 {
+		fmt.Fprintf(w, "\nServices (through any node's gateway; here node0's):\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, s := range services {
+			origin, path := serviceURLs(first.Gateway, s)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s, origin, path)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\nNetwork file: %s\n", filepath.Join(dir, devnet.ManifestFile))
 	fmt.Fprintf(w, "Try:  curl %s/v1/status\n", first.HTTP)
 	fmt.Fprintf(w, "      q1 wallet balance --home %s\n", first.Home)

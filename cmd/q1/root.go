@@ -94,6 +94,7 @@ Start here:
 		benchCmd(),
 		validatorCmd(),
 		serviceCmd(),
+		sharerCmd(),
 		walletCmd(),
 		debug.Cmd(),
 	)

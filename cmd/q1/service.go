@@ -36,6 +36,7 @@ Manifests and wasm are public on chain.`,
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
 		serviceScaleCmd(),
+		servicePlacementCmd(),
 	)
 	return cmd
 }

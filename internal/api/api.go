@@ -1,5 +1,6 @@
 // Package api serves a node's HTTP JSON API under /v1/: the chain's status,
-// accounts, supply and transactions for the CLI, the dashboard and scripts.
+// accounts, supply, transactions, services, sharers, leases and placement
+// for the CLI, the dashboard and scripts.
 // Answers are JSON; errors are {"error": "..."} with a fitting status code.
 package api
 
@@ -27,6 +28,11 @@ type Chain interface {
 	Proposal(ctx context.Context, id uint64) (*client.Proposal, error)
 	Blocks(ctx context.Context, n int) (*client.Blocks, error)
 	Block(ctx context.Context, height int64) (*client.BlockDetail, error)
+	Sharers(ctx context.Context) (*client.Sharers, error)
+	Sharer(ctx context.Context, address string) (*client.SharerStatus, error)
+	Leases(ctx context.Context, sharer, service string, limit int) (*client.Leases, error)
+	Placement(ctx context.Context, service string) (*client.Placement, error)
+	Epoch(ctx context.Context) (*client.Epoch, error)
 }
 
 // Server is the /v1 API.
@@ -61,6 +67,11 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/proposals/{id}", s.proposal)
 	s.mux.HandleFunc("GET /v1/blocks", s.blocks)
 	s.mux.HandleFunc("GET /v1/blocks/{height}", s.block)
+	s.mux.HandleFunc("GET /v1/sharers", s.sharers)
+	s.mux.HandleFunc("GET /v1/sharers/{address}", s.sharer)
+	s.mux.HandleFunc("GET /v1/leases", s.leases)
+	s.mux.HandleFunc("GET /v1/services/{name}/placement", s.placement)
+	s.mux.HandleFunc("GET /v1/epoch", s.epoch)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -139,6 +150,43 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.chain.Block(r.Context(), h)
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) sharers(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Sharers(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) sharer(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Sharer(r.Context(), r.PathValue("address"))
+	s.reply(w, r, v, err)
+}
+
+// leases answers GET /v1/leases?sharer=ADDRESS&service=NAME&limit=N; every
+// parameter is optional.
+func (s *Server) leases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		v, err := strconv.Atoi(l)
+		if err != nil || v < 1 {
+			s.reply(w, r, nil, fmt.Errorf("%w: limit %q is not a positive number", client.ErrBadRequest, l))
+			return
+		}
+		limit = v
+	}
+	v, err := s.chain.Leases(r.Context(), q.Get("sharer"), q.Get("service"), limit)
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) placement(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Placement(r.Context(), r.PathValue("name"))
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Epoch(r.Context())
 	s.reply(w, r, v, err)
 }
 

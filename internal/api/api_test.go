@@ -61,6 +61,39 @@ func (fakeChain) Block(_ context.Context, h int64) (*client.BlockDetail, error) 
 	return nil, fmt.Errorf("%w: no block %d (the chain is at 42)", client.ErrNotFound, h)
 }
 
+func (fakeChain) Sharers(context.Context) (*client.Sharers, error) {
+	return &client.Sharers{Height: 42, Sharers: []client.Sharer{{Address: "q11sharer", Status: "active"}}}, nil
+}
+
+func (fakeChain) Sharer(_ context.Context, addr string) (*client.SharerStatus, error) {
+	switch addr {
+	case "q11sharer":
+		return &client.SharerStatus{Sharer: client.Sharer{Address: addr, Status: "offline"}, Leases: []client.Lease{}}, nil
+	case "q11nobody":
+		return nil, fmt.Errorf("%w: %s is not a sharer", client.ErrNotFound, addr)
+	}
+	return nil, fmt.Errorf("%w: sharer %q is not a q1… account address", client.ErrBadRequest, addr)
+}
+
+// Leases echoes its filters in the one lease it returns.
+func (fakeChain) Leases(_ context.Context, sharer, service string, limit int) (*client.Leases, error) {
+	if limit > 1000 {
+		return nil, fmt.Errorf("%w: limit must be between 1 and 1000, got %d", client.ErrBadRequest, limit)
+	}
+	return &client.Leases{Height: 42, Leases: []client.Lease{{ID: uint64(limit), Sharer: sharer, Service: service}}}, nil
+}
+
+func (fakeChain) Placement(_ context.Context, name string) (*client.Placement, error) {
+	if name != "hello" {
+		return nil, fmt.Errorf("%w: no service named %s", client.ErrNotFound, name)
+	}
+	return &client.Placement{Service: name, Wanted: 2, Placed: 1, Explanation: "1 sharer: 1 chosen"}, nil
+}
+
+func (fakeChain) Epoch(context.Context) (*client.Epoch, error) {
+	return &client.Epoch{Number: 7, StartHeight: 140, BlocksPerEpoch: 20, Height: 150}, nil
+}
+
 func TestAPI(t *testing.T) {
 	srv := httptest.NewServer(New(fakeChain{}))
 	defer srv.Close()
@@ -82,6 +115,17 @@ func TestAPI(t *testing.T) {
 		{"/v1/blocks?limit=500", 400, "error=bad request: limit must be between 1 and 100, got 500"},
 		{"/v1/blocks?limit=ten", 400, `error=bad request: limit "ten" is not a number`},
 		{"/v1/blocks/99", 404, "error=not found: no block 99 (the chain is at 42)"},
+		{"/v1/sharers", 200, "height=42"},
+		{"/v1/sharers/q11sharer", 200, "status=offline"},
+		{"/v1/sharers/q11nobody", 404, "error=not found: q11nobody is not a sharer"},
+		{"/v1/sharers/nope", 400, `error=bad request: sharer "nope" is not a q1… account address`},
+		{"/v1/leases?sharer=q11sharer&service=hello", 200, "height=42"},
+		{"/v1/leases?limit=5000", 400, "error=bad request: limit must be between 1 and 1000, got 5000"},
+		{"/v1/leases?limit=0", 400, `error=bad request: limit "0" is not a positive number`},
+		{"/v1/leases?limit=many", 400, `error=bad request: limit "many" is not a positive number`},
+		{"/v1/services/hello/placement", 200, "explanation=1 sharer: 1 chosen"},
+		{"/v1/services/ghost/placement", 404, "error=not found: no service named ghost"},
+		{"/v1/epoch", 200, "blocks_per_epoch=20"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			resp, err := http.Get(srv.URL + tc.path)
@@ -102,6 +146,42 @@ func TestAPI(t *testing.T) {
 			key, want, _ := strings.Cut(tc.body, "=")
 			if got := fmt.Sprint(body[key]); got != want {
 				t.Errorf("%s = %q, want %q", key, got, want)
+			}
+		})
+	}
+}
+
+// TestLeasesFilters checks that GET /v1/leases hands its query parameters
+// to the chain as they were given (0: the chain's default limit).
+func TestLeasesFilters(t *testing.T) {
+	srv := httptest.NewServer(New(fakeChain{}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		query string
+		want  client.Lease
+	}{
+		{"", client.Lease{}},
+		{"?sharer=q11a", client.Lease{Sharer: "q11a"}},
+		{"?service=hello&limit=7", client.Lease{ID: 7, Service: "hello"}},
+		{"?sharer=q11a&service=hello", client.Lease{Sharer: "q11a", Service: "hello"}},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + "/v1/leases" + tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got client.Leases
+			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Leases) != 1 {
+				t.Fatalf("%d leases, want 1", len(got.Leases))
+			}
+			l := got.Leases[0]
+			if l.ID != tc.want.ID || l.Sharer != tc.want.Sharer || l.Service != tc.want.Service {
+				t.Errorf("the chain was asked for (sharer %q, service %q, limit %d), want (%q, %q, %d)",
+					l.Sharer, l.Service, l.ID, tc.want.Sharer, tc.want.Service, tc.want.ID)
 			}
 		})
 	}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/quantum1net/q1/internal/devnet"
+	"github.com/quantum1net/q1/internal/node"
+)
+
+// exampleServices are deployed by q1 devnet, in this order.
+var exampleServices = []string{"hello", "counter", "echo"}
+
+// q1Run runs this binary with args and returns its combined output.
+func q1Run(ctx context.Context, args ...string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.CommandContext(ctx, self, args...).CombinedOutput()
+	return string(out), err
+}
+
+// examplesDir finds the examples' sources: q1 devnet deploys them when run
+// from a Quantum1Net checkout (as `go run ./cmd/q1 devnet` is).
+func examplesDir() (string, bool) {
+	dir, err := filepath.Abs("examples")
+	if err != nil {
+		return "", false
+	}
+	for _, name := range exampleServices {
+		if _, err := os.Stat(filepath.Join(dir, name, "main.go")); err != nil {
+			return "", false
+		}
+	}
+	return dir, true
+}
+
+// buildExample compiles an example to wasm with the Go toolchain.
+func buildExample(ctx context.Context, srcDir, name, outDir string) (string, error) {
+	out := filepath.Join(outDir, name+".wasm")
+	cmd := exec.CommandContext(ctx, "go", "build", "-buildmode=c-shared", "-o", out, "./"+name)
+	cmd.Dir = srcDir
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build examples/%s: %v\n%s", name, err, b)
+	}
+	return out, nil
+}
+
+// deployExamples builds and deploys the example services from node0's
+// default key, skipping those the network already has (a resumed devnet).
+func deployExamples(ctx context.Context, stderr io.Writer, dir string, net *devnet.Network) ([]string, error) {
+	src, ok := examplesDir()
+	if !ok {
+		fmt.Fprintln(stderr, "Not in a Quantum1Net checkout (no ./examples): no example services deployed.")
+		return nil, nil
+	}
+	home := net.Nodes[0].Home
+	wasmDir := filepath.Join(dir, "wasm")
+	if err := os.MkdirAll(wasmDir, 0o755); err != nil {
+		return nil, err
+	}
+	var deployed []string
+	for _, name := range exampleServices {
+		if _, err := q1Run(ctx, "service", "status", name, "--home", home); err == nil {
+			deployed = append(deployed, name) // already there
+			continue
+		}
+		fmt.Fprintf(stderr, "Building examples/%s for wasm…\n", name)
+		wasm, err := buildExample(ctx, src, name, wasmDir)
+		if err != nil {
+			return deployed, err
+		}
+		fmt.Fprintf(stderr, "Deploying %s…\n", name)
+		out, err := q1Run(ctx, "service", "deploy", "-f", filepath.Join(src, name, "service.yaml"),
+			"--wasm", wasm, "--from", devnet.DefaultKeyName, "--deposit", "1000QC", "--home", home)
+		if err != nil {
+			return deployed, fmt.Errorf("deploy %s: %v\n%s", name, err, out)
+		}
+		deployed = append(deployed, name)
+	}
+	return deployed, nil
+}
+
+// waitServing waits until each service answers through node0's gateway.
+func waitServing(ctx context.Context, stderr io.Writer, gateway string, services []string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	p := newProgress(stderr, fmt.Sprintf("waiting for %s to be placed and warm", strings.Join(services, ", ")))
+	defer p.done()
+	client := &http.Client{Timeout: 5 * time.Second}
+	for _, name := range services {
+		url := strings.TrimRight(gateway, "/") + "/s/" + name + "/"
+		for {
+			resp, err := client.Get(url)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode < 500 {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s did not start serving at %s within 2 minutes (see q1 service placement %s)", name, url, name)
+			case <-time.After(200 * time.Millisecond):
+				p.tick()
+			}
+		}
+	}
+	return nil
+}
+
+// serviceURLs returns a service's URLs on a node's gateway: its own origin
+// and the path form.
+func serviceURLs(gateway, name string) (string, string) {
+	hostPort := devnet.HostPort(gateway)
+	_, port, _ := strings.Cut(hostPort, ":")
+	return fmt.Sprintf("http://%s.localhost:%s/", name, port), strings.TrimRight(gateway, "/") + "/s/" + name + "/"
+}
+
+// sharerRegistered reports whether a node's home already serves a sharer.
+func sharerRegistered(home string) bool {
+	k, err := node.LoadHotKey(home)
+	return err == nil && k.Sharer != ""
+}
+
+// devnetPrices are the devnet sharers' prices: the examples' manifests
+// accept them, and they differ a little per node so placement has a choice.
+func devnetPrices(i int) string {
+	return fmt.Sprintf("cpu=%duqc/core-s,memory=2uqc/MiB-h,storage=50uqc/GiB-h,requests=10uqc/1k,egress=5000uqc/GiB", 400+10*i)
+}
+
+// registerSharers makes every node of a devnet a sharer (skipping those
+// already registered): each node's default key registers its node with
+// `q1 sharer register`, as an operator would on that machine.
+func registerSharers(ctx context.Context, stderr io.Writer, net *devnet.Network) error {
+	for i, n := range net.Nodes {
+		if sharerRegistered(n.Home) {
+			continue
+		}
+		fmt.Fprintf(stderr, "Registering %s as a sharer…\n", n.Name)
+		out, err := q1Run(ctx, "sharer", "register", "--from", devnet.DefaultKeyName, "--home", n.Home,
+			"--endpoint", n.Gateway, "--cpu", "2", "--memory", "4Gi", "--disk", "20Gi", "--egress", "100Gi",
+			"--attr", "region=local", "--price", devnetPrices(i))
+		if err != nil {
+			return fmt.Errorf("register %s as a sharer: %v\n%s", n.Name, err, out)
+		}
+	}
+	return nil
+}
