@@ -73,6 +73,11 @@ func TestJoinAndValidate(t *testing.T) {
 	if _, errOut, code := runQ1(t, "wallet", "send", "--from", "default", addr, "300000QC", "--home", tn.net.Nodes[0].Home); code != 0 {
 		t.Fatalf("fund the joined node: %s", errOut)
 	}
+	// The joined node follows the chain: wait until it has seen the funding.
+	waitFor(t, time.Minute, "the joined node to see its funds", func() bool {
+		out, _, code := q1("wallet", "balance", "default", "-o", "json")
+		return code == 0 && strings.Contains(out, `"balance_qc": "300000QC"`)
+	})
 	if _, errOut, code := q1("validator", "status"); code != 1 || !strings.Contains(errOut, "this node is not a validator") {
 		t.Fatalf("validator status before joining: exit %d: %s", code, errOut)
 	}
