@@ -25,7 +25,24 @@ type Service struct {
 	// Pending is the pending proposal, if any: visible to anyone until it
 	// activates.
 	Pending *Proposal `json:"pending,omitempty"`
-	Height  int64     `json:"height"`
+	// Replicas say how each placed replica is doing, as its node reports it
+	// (filled by q1 service status, which asks the nodes).
+	Replicas []Replica `json:"replicas,omitempty"`
+	Height   int64     `json:"height"`
+}
+
+// Replica is one placed replica of a service and its node's account of it.
+type Replica struct {
+	Lease    uint64 `json:"lease"`
+	Replica  uint32 `json:"replica"`
+	Sharer   string `json:"sharer"`
+	Endpoint string `json:"endpoint"`
+	Acked    bool   `json:"acked"`
+	// State is serving, loading or failed as the node says; unreachable
+	// when the node does not answer.
+	State   string `json:"state"`
+	Version string `json:"version,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // Pause records why a service is paused.

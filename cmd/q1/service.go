@@ -83,14 +83,19 @@ func txCmd(use, short string, args cobra.PositionalArgs, run func(*cobra.Command
 func serviceStatusCmd() *cobra.Command {
 	return queryCmd("status NAME", "Show a service: status, version, escrow, pending proposal, manifest", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, c client.Context, args []string) error {
-			s, err := chainReader(c).Service(cmd.Context(), args[0])
+			chain := chainReader(c)
+			s, err := chain.Service(cmd.Context(), args[0])
 			if err != nil {
 				return queryError(err)
+			}
+			if s.Status != "deleted" {
+				s.Replicas, _ = replicaStates(cmd.Context(), chain, args[0])
 			}
 			if outputJSON(c) {
 				return printJSON(cmd, s)
 			}
 			printService(cmd.OutOrStdout(), s)
+			printReplicas(cmd.OutOrStdout(), s.Replicas)
 			return nil
 		})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/quantum1net/q1/internal/api"
 	"github.com/quantum1net/q1/internal/gateway"
 	"github.com/quantum1net/q1/internal/reqsign"
 )
@@ -78,9 +79,14 @@ func (s *gatewaySwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.ServeHTTP(w, r)
 }
 
-// serveNode serves what other nodes fetch: blobs, read-only.
+// serveNode serves what other nodes and clients ask a node about itself:
+// its blobs (read-only) and the state of its replicas.
 func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, nodePathPrefix)
+	if path == "/v1/replicas" && r.Method == http.MethodGet {
+		api.WriteJSON(w, http.StatusOK, s.n.replicas.States())
+		return
+	}
 	if !strings.HasPrefix(path, "/v1/blobs/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		http.Error(w, "no node endpoint "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 		return

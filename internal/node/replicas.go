@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,6 +137,11 @@ func (m *replicaManager) Reconcile(ctx context.Context, desired []Desired) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for name := range m.failed {
+		if _, ok := want[name]; !ok {
+			delete(m.failed, name)
+		}
+	}
 	for name, r := range m.running {
 		if _, ok := want[name]; !ok {
 			delete(m.running, name)
@@ -260,4 +268,35 @@ func (m *replicaManager) drain(r *replica) {
 // RemoveData deletes a service's replica-local data (its kv store).
 func (m *replicaManager) RemoveData(service string) error {
 	return os.RemoveAll(filepath.Join(m.kvDir, service))
+}
+
+// ReplicaState is what a node says about one of its replicas.
+type ReplicaState struct {
+	Service string `json:"service"`
+	Lease   uint64 `json:"lease,omitempty"`
+	// Version is the manifest hash running (or failing, or loading).
+	Version string `json:"version"`
+	// State is serving, loading or failed.
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// States lists this node's replicas: serving, loading and failed.
+func (m *replicaManager) States() []ReplicaState {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := []ReplicaState{}
+	for name, r := range m.running {
+		out = append(out, ReplicaState{Service: name, Lease: r.lease, Version: r.hash, State: "serving"})
+	}
+	for name, hash := range m.loading {
+		out = append(out, ReplicaState{Service: name, Version: hash, State: "loading"})
+	}
+	for name, f := range m.failed {
+		out = append(out, ReplicaState{Service: name, Version: f.hash, State: "failed", Reason: f.reason})
+	}
+	slices.SortFunc(out, func(a, b ReplicaState) int {
+		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.State, b.State))
+	})
+	return out
 }

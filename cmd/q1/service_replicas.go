@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/internal/chainquery"
+)
+
+// nodeReplica is what GET {endpoint}/_q1/v1/replicas answers, per service.
+type nodeReplica struct {
+	Service string `json:"service"`
+	Version string `json:"version"`
+	State   string `json:"state"`
+	Reason  string `json:"reason"`
+}
+
+// replicaStates asks every node holding a lease of the service how its
+// replica is doing: the chain knows where replicas are placed, each node
+// knows whether its replica started (and why not).
+func replicaStates(ctx context.Context, chain *chainquery.Chain, service string) ([]q1client.Replica, error) {
+	p, err := chain.Placement(ctx, service)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	out := []q1client.Replica{}
+	for _, l := range p.Leases {
+		v := q1client.Replica{Lease: l.ID, Replica: l.Replica, Sharer: l.Sharer, Acked: l.Acked, State: "unreachable"}
+		if s, err := chain.Sharer(ctx, l.Sharer); err == nil {
+			v.Endpoint = s.Endpoint
+		}
+		for _, r := range fetchNodeReplicas(ctx, client, v.Endpoint) {
+			if r.Service == service {
+				v.State, v.Version, v.Reason = r.State, r.Version, r.Reason
+				if r.State == "serving" {
+					break // a failed newer version beside a serving one: report the serving one
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []nodeReplica {
+	if endpoint == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+"/_q1/v1/replicas", nil)
+	if err != nil {
+		return nil
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var rs []nodeReplica
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rs) != nil {
+		return nil
+	}
+	return rs
+}
+
+func printReplicas(w io.Writer, reps []q1client.Replica) {
+	for _, r := range reps {
+		fmt.Fprintf(w, "  replica %d on %s (%s): %s", r.Replica, r.Sharer, r.Endpoint, r.State)
+		if !r.Acked {
+			fmt.Fprint(w, ", not yet acknowledged")
+		}
+		if r.Reason != "" {
+			fmt.Fprintf(w, ": %s", r.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+}
