@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -50,7 +51,13 @@ func (g *Gateway) dispatch(c *call) *reply {
 		if out.reply != nil {
 			return out.reply
 		}
-		g.log.Warn("replica failed; trying another", "service", c.service, "sharer", rp.Sharer, "reason", out.failure)
+		// A replica still starting (not loaded) is normal right after a
+		// deploy or an update; anything else deserves a warning.
+		level := slog.LevelWarn
+		if out.notRun != "" {
+			level = slog.LevelDebug
+		}
+		g.log.Log(c.r.Context(), level, "replica failed; trying another", "service", c.service, "sharer", rp.Sharer, "reason", out.failure)
 		failures = append(failures, rp.Sharer+": "+out.failure)
 		allTimeouts = allTimeouts && out.timeout
 	}

@@ -95,7 +95,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	blobHandler := blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")})
+	blobHandler := precompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), n.replicas)
 	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
