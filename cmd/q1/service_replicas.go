@@ -72,11 +72,11 @@ func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []n
 func printReplicas(w io.Writer, reps []q1client.Replica) {
 	for _, r := range reps {
 		fmt.Fprintf(w, "  replica %d on %s (%s): %s", r.Replica, r.Sharer, r.Endpoint, r.State)
-		if !r.Acked {
-			fmt.Fprint(w, ", not yet acknowledged")
-		}
 		if r.Reason != "" {
 			fmt.Fprintf(w, ": %s", r.Reason)
+		}
+		if !r.Acked {
+			fmt.Fprint(w, " (lease not acknowledged yet)")
 		}
 		fmt.Fprintln(w)
 	}

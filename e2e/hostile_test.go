@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// writeDraft writes a service manifest draft (owners and code filled in by
+// the CLI) with the given name, resources and capabilities.
+func writeDraft(t *testing.T, name, resources, capabilities string) string {
+	t.Helper()
+	doc := fmt.Sprintf(`apiVersion: q1/v1
+name: %s
+permissions:
+  callers: [{paths: ["/*"], allow: public}]
+  logViewers: public
+%s
+resources: %s
+pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 50uqc, per1kRequests: 10uqc, egressPerGiB: 5000uqc}
+`, name, capabilities, resources)
+	p := filepath.Join(t.TempDir(), name+".yaml")
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestHostileServices runs misbehaving services through a live node — an
+// infinite loop, a memory bomb, a 1 GiB response, a panic, bytes that are
+// not wasm, a module using a capability it was not granted — while a second
+// service on the same node answers every one of a concurrent stream of calls.
+func TestHostileServices(t *testing.T) {
+	tn := startTestnet(t, netOptions{nodes: 1})
+	tn.registerSharers(t)
+	deploy := func(name, manifest, wasm string) {
+		t.Helper()
+		if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", manifest, "--wasm", wasm,
+			"--from", "default", "--deposit", "100QC"); code != 0 {
+			t.Fatalf("deploy %s: %s%s", name, out, errOut)
+		}
+	}
+	deploy("steady", writeDraft(t, "steady", "{memory: 32Mi}", ""), exampleWasm(t, "hello"))
+	deploy("hostile", writeDraft(t, "hostile", "{memory: 64Mi, requestTimeout: 1s}", ""), buildWasm(t, "internal/runtime/testdata/hostile"))
+	junk := filepath.Join(t.TempDir(), "junk.wasm")
+	if err := os.WriteFile(junk, []byte("#!/bin/sh\necho this is not wasm\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deploy("junk", writeDraft(t, "junk", "{memory: 32Mi}", ""), junk)
+	deploy("greedy", writeDraft(t, "greedy", "{memory: 32Mi}", ""), exampleWasm(t, "counter"))
+
+	gw := tn.net.Nodes[0].Gateway
+	waitServed(t, 2*time.Minute, "steady", []string{gw})
+	waitFor(t, 2*time.Minute, "hostile to serve", func() bool {
+		code, _, _, err := call(&http.Client{Timeout: 5 * time.Second}, gw, "GET", "hostile", "/ok", "")
+		return err == nil && code == 200
+	})
+
+	// Modules that cannot run say why in q1 service status.
+	for name, want := range map[string]string{
+		"junk":   "invalid module: not a WebAssembly module: invalid magic number",
+		"greedy": "module imports q1.kv_get but the manifest grants no kv capability (permissions.capabilities.kv)",
+	} {
+		waitFor(t, time.Minute, name+" to report why it cannot start", func() bool {
+			for _, r := range tn.serviceStatus(t, name).Replicas {
+				if r.State == "failed" && strings.Contains(r.Reason, want) {
+					return true
+				}
+			}
+			return false
+		})
+		out, errOut, _ := tn.q1(t, 0, "service", "status", name)
+		out += errOut
+		if !strings.Contains(out, "failed: ") || !strings.Contains(out, want) {
+			t.Errorf("q1 service status %s does not show why:\n%s", name, out)
+		}
+	}
+
+	var served, failed atomic.Int64
+	var lastFailure atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body, _, err := call(c, gw, "GET", "steady", "/still-here", "")
+				if err != nil || code != 200 || body != "hello from Quantum1Net: /still-here\n" {
+					failed.Add(1)
+					lastFailure.Store(fmt.Sprintf("%d %q %v", code, body, err))
+					continue
+				}
+				served.Add(1)
+			}
+		}()
+	}
+
+	c := &http.Client{Timeout: 30 * time.Second}
+	for _, hc := range []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/loop", 504, "request exceeded the service's 1s timeout; the instance was stopped and replaced"},
+		{"/membomb", 500, "instance ran out of memory (limit 32 MiB per instance)"},
+		{"/bigresponse", 500, "response exceeds the service's 16 MiB limit"},
+		{"/panic", 500, "guest failed: panic: boom; the instance was replaced"},
+	} {
+		code, body, _, err := call(c, gw, "GET", "hostile", hc.path, "")
+		if err != nil || code != hc.status || !strings.Contains(body, hc.want) {
+			t.Errorf("hostile %s: %d %q (%v); want %d with %q", hc.path, code, body, err, hc.status, hc.want)
+		}
+		// The misbehaving service recovers too.
+		if code, body, _, _ := call(c, gw, "GET", "hostile", "/ok", ""); code != 200 || body != "ok" {
+			t.Errorf("after %s: GET /ok = %d %q", hc.path, code, body)
+		}
+	}
+	waitFor(t, time.Minute, "the steady stream to keep going", func() bool { return served.Load() >= 50 })
+	close(stop)
+	wg.Wait()
+	t.Logf("steady served %d calls during the hostile ones, %d failed", served.Load(), failed.Load())
+	if failed.Load() > 0 {
+		t.Fatalf("%d calls to the steady service failed; last: %v", failed.Load(), lastFailure.Load())
+	}
+}
