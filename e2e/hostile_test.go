@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -135,4 +136,78 @@ func TestHostileServices(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Fatalf("%d calls to the steady service failed; last: %v", failed.Load(), lastFailure.Load())
 	}
+}
+
+// TestServiceLogs: a service's log lines are read from the nodes running it
+// by the viewers its manifest allows, and can be followed.
+func TestServiceLogs(t *testing.T) {
+	tn := startTestnet(t, netOptions{nodes: 1})
+	tn.registerSharers(t)
+	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/echo/service.yaml",
+		"--wasm", exampleWasm(t, "echo"), "--from", "default", "--deposit", "100QC"); code != 0 {
+		t.Fatalf("deploy: %s%s", out, errOut)
+	}
+	gw := tn.net.Nodes[0].Gateway
+	waitServed(t, 2*time.Minute, "echo", []string{gw})
+	c := &http.Client{Timeout: 5 * time.Second}
+	for _, p := range []string{"/one", "/two", "/three"} {
+		if code, _, _, err := call(c, gw, "POST", "echo", p, "hi"); err != nil || code != 200 {
+			t.Fatalf("POST %s: %d %v", p, code, err)
+		}
+	}
+
+	// logViewers is owners: an unsigned request and a stranger are refused.
+	_, errOut, code := tn.q1(t, 0, "service", "logs", "echo")
+	if code != 1 || !strings.Contains(errOut, "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)") {
+		t.Fatalf("unsigned logs: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runQ1(t, "keys", "add", "stranger", "--home", tn.net.Nodes[0].Home); code != 0 {
+		t.Fatal(errOut)
+	}
+	_, errOut, code = tn.q1(t, 0, "service", "logs", "echo", "--from", "stranger")
+	if code != 1 || !strings.Contains(errOut, "may not read the logs of echo (permissions.logViewers)") {
+		t.Fatalf("a stranger's logs: exit %d: %s", code, errOut)
+	}
+	var out string
+	waitFor(t, 30*time.Second, "three log lines", func() bool {
+		out, errOut, code = tn.q1(t, 0, "service", "logs", "echo", "--from", "default")
+		return code == 0 && strings.Contains(out, "path=/three")
+	})
+	for _, p := range []string{"path=/one", "path=/two", "path=/three"} {
+		if !strings.Contains(out, p) {
+			t.Errorf("logs lack %s:\n%s", p, out)
+		}
+	}
+
+	// -f follows: a new call shows up while the command runs.
+	cmd := exec.Command(q1Bin, "service", "logs", "echo", "-f", "--from", "default", "--home", tn.net.Nodes[0].Home)
+	var buf lockedBuffer
+	cmd.Stdout = &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor(t, 30*time.Second, "the followed stream to start", func() bool { return strings.Contains(buf.String(), "path=/three") })
+	if code, _, _, err := call(c, gw, "GET", "echo", "/four", ""); err != nil || code != 200 {
+		t.Fatalf("GET /four: %d %v", code, err)
+	}
+	waitFor(t, 30*time.Second, "the new line to be followed", func() bool { return strings.Contains(buf.String(), "path=/four") })
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from a process and read from a test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

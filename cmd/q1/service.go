@@ -35,7 +35,7 @@ Manifests and wasm are public on chain.`,
 		serviceDeployCmd(), serviceProposeCmd(), serviceApproveCmd(), serviceCancelCmd(),
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
-		serviceScaleCmd(),
+		serviceScaleCmd(), serviceLogsCmd(),
 		servicePlacementCmd(),
 	)
 	return cmd

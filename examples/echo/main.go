@@ -1,5 +1,6 @@
 // Command echo answers every request with what it received: the method, the
-// path and query, the headers (sorted) and the body.
+// path and query, the headers (sorted) and the body, and logs one line per
+// request (its manifest grants the log capability; `q1 service logs echo`).
 //
 // Build: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o echo.wasm ./examples/echo
 package main
@@ -15,8 +16,10 @@ import (
 )
 
 func init() {
+	log := guest.Log()
 	guest.Handle(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
+		log.Info("echo", "method", r.Method, "path", r.URL.Path, "bytes", len(body))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return

@@ -87,6 +87,14 @@ func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 		api.WriteJSON(w, http.StatusOK, s.n.replicas.States())
 		return
 	}
+	if name, ok := strings.CutPrefix(path, "/v1/services/"); ok && r.Method == http.MethodGet {
+		if name, ok = strings.CutSuffix(name, "/logs"); ok && !strings.Contains(name, "/") {
+			r2 := r.Clone(r.Context())
+			r2.SetPathValue("name", name)
+			s.n.logs.ServeHTTP(w, r2)
+			return
+		}
+	}
 	if !strings.HasPrefix(path, "/v1/blobs/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		http.Error(w, "no node endpoint "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 		return

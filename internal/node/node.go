@@ -56,6 +56,7 @@ type Node struct {
 	agent    *agent
 	gateway  *gatewaySwitch
 	metrics  *metrics
+	logs     *logsHandler
 
 	httpLn, gatewayLn   net.Listener
 	httpSrv, gatewaySrv *http.Server
@@ -103,7 +104,13 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		api.WithHandler("GET /v1/peers", http.HandlerFunc(join.peers)),
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
+		api.WithHandler("GET /v1/services/{name}/logs", n.logs),
 	)
+	logsVerifier, err := reqsign.NewVerifier()
+	if err != nil {
+		return nil, err
+	}
+	n.logs = &logsHandler{n: n, verifier: logsVerifier}
 	n.gateway = newGatewaySwitch(cfg.GatewayAddr, n, blobHandler, log.With("component", "gateway"))
 
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

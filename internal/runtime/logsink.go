@@ -67,6 +67,30 @@ func (b *LogBuffer) Lines() []LogLine {
 	return append(out, b.lines[:b.next]...)
 }
 
+// Since returns the kept lines numbered seq and later (lines are numbered
+// from 0 in the order they were written), oldest first, and the number the
+// next line will get. Lines pushed out before they were read are skipped.
+func (b *LogBuffer) Since(seq uint64) ([]LogLine, uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	first := b.dropped // the number of the oldest kept line
+	next := first + uint64(len(b.lines))
+	if seq < first {
+		seq = first
+	}
+	var out []LogLine
+	for n := seq; n < next; n++ {
+		i := int(n-first) + b.next
+		if len(b.lines) == cap(b.lines) {
+			i %= len(b.lines)
+		} else {
+			i = int(n - first)
+		}
+		out = append(out, b.lines[i])
+	}
+	return out, next
+}
+
 // Dropped counts lines that were pushed out by newer ones.
 func (b *LogBuffer) Dropped() uint64 {
 	b.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,34 @@ func TestGuestLogLines(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("log lines:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLogBufferSince(t *testing.T) {
+	b := NewLogBuffer(3)
+	write := func(msg string) { b.WriteLog(LogLine{Message: msg}) }
+	msgs := func(ls []LogLine) string {
+		var s []string
+		for _, l := range ls {
+			s = append(s, l.Message)
+		}
+		return strings.Join(s, ",")
+	}
+	write("a")
+	write("b")
+	if got, next := b.Since(0); msgs(got) != "a,b" || next != 2 {
+		t.Fatalf("Since(0) = %s, %d", msgs(got), next)
+	}
+	write("c")
+	write("d")
+	write("e") // a and b pushed out
+	if got, next := b.Since(1); msgs(got) != "c,d,e" || next != 5 {
+		t.Fatalf("Since(1) = %s, %d", msgs(got), next)
+	}
+	if got, next := b.Since(4); msgs(got) != "e" || next != 5 {
+		t.Fatalf("Since(4) = %s, %d", msgs(got), next)
+	}
+	if got, next := b.Since(5); len(got) != 0 || next != 5 {
+		t.Fatalf("Since(5) = %s, %d", msgs(got), next)
 	}
 }
