@@ -225,8 +225,24 @@ func TestUpdateSwitch(t *testing.T) {
 			}
 		}()
 	}
-	// The new version: the same service, with the echo example's code.
-	if out, errOut, code := tn.q1(t, 0, "service", "propose", "-f", "../examples/hello/service.yaml",
+	// The new version: the same service, with the echo example's code,
+	// which logs: the CLI refuses it under hello's manifest, which grants no
+	// log capability, and sends it under one that does.
+	out, errOut, code := tn.q1(t, 0, "service", "propose", "-f", "../examples/hello/service.yaml",
+		"--wasm", exampleWasm(t, "echo"), "--from", "default")
+	if want := "module imports q1.log but the manifest grants no log capability (permissions.capabilities.log)"; code != 1 || !strings.Contains(errOut, want) {
+		t.Fatalf("propose echo's code without the log capability: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
+	}
+	doc, err := os.ReadFile("../examples/hello/service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logging := filepath.Join(t.TempDir(), "hello.yaml")
+	doc = []byte(strings.Replace(string(doc), "  logViewers: public\n", "  logViewers: public\n  capabilities: {log: true}\n", 1))
+	if err := os.WriteFile(logging, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := tn.q1(t, 0, "service", "propose", "-f", logging,
 		"--wasm", exampleWasm(t, "echo"), "--from", "default"); code != 0 {
 		t.Fatalf("propose: %s%s", out, errOut)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/manifest"
 	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/internal/runtime"
 	"github.com/quantum1net/q1/internal/reqsign"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
@@ -28,6 +29,7 @@ import (
 const (
 	flagManifest = "file"
 	flagWasm     = "wasm"
+	flagNoCheck  = "skip-wasm-check"
 	flagDeposit  = "deposit"
 	flagAPI      = "api-url"
 )
@@ -174,6 +176,7 @@ sent and waited for. Manifests and wasm are public: put no secrets in them.`,
 	}
 	cmd.Flags().StringP(flagManifest, "f", "", "the service manifest (YAML)")
 	cmd.Flags().String(flagWasm, "", "the compiled service (wasm)")
+	cmd.Flags().Bool(flagNoCheck, false, "upload and send even if the module fails the local check (nodes check again and will not run it)")
 	cmd.Flags().String(flagDeposit, "", "initial escrow deposit, e.g. 100QC")
 	cmd.Flags().String(flags.FlagFrom, "", "deploying key (default: the home's default key)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
@@ -209,6 +212,9 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWasm(cmd, wasmPath, m); err != nil {
+		return err
+	}
 	if err := checkNode(cmd.Context(), c); err != nil {
 		return err
 	}
@@ -226,6 +232,38 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "Created service %s (version 1, %s) with %s in escrow\n  tx     %s\n  height %d\n",
 		m.Name, m.Hash(), qc.Format(deposit), res.Hash, res.Height)
 	return nil
+}
+
+// checkWasm refuses, before anything is uploaded or sent, a module no node
+// would run under m: not q1-http/v1, or importing a capability m does not
+// grant. Nodes check again when they load it; this only saves a wasted deploy.
+func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
+	if skip, _ := cmd.Flags().GetBool(flagNoCheck); skip {
+		return nil
+	}
+	wasm, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read --wasm: %w", err)
+	}
+	var granted []runtime.Capability
+	if caps := m.Permissions.Capabilities; caps.KV != nil {
+		granted = append(granted, runtime.CapabilityKV)
+	}
+	if m.Permissions.Capabilities.Log {
+		granted = append(granted, runtime.CapabilityLog)
+	}
+	if m.Permissions.Capabilities.Egress != nil {
+		granted = append(granted, runtime.CapabilityEgress)
+	}
+	_, err = runtime.Check(cmd.Context(), wasm, granted)
+	var bad *runtime.ModuleError
+	if errors.As(err, &bad) {
+		for _, p := range bad.Problems {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", path, p)
+		}
+		return fmt.Errorf("%s cannot run as service %s (%d problem(s)); nothing was sent", path, m.Name, len(bad.Problems))
+	}
+	return err
 }
 
 // hashFileAt returns the content address of a file.

@@ -182,3 +182,38 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+func TestCheckWithoutARuntime(t *testing.T) {
+	ctx := context.Background()
+	m, err := Check(ctx, capsWasm(t), []Capability{CapabilityKV, CapabilityLog, CapabilityEgress})
+	if err != nil {
+		t.Fatalf("caps with every grant: %v", err)
+	}
+	if want := []Capability{CapabilityEgress, CapabilityKV, CapabilityLog}; !reflect.DeepEqual(m.Capabilities(), want) {
+		t.Fatalf("Capabilities() = %v, want %v", m.Capabilities(), want)
+	}
+
+	_, err = Check(ctx, capsWasm(t), []Capability{CapabilityKV})
+	if !errors.Is(err, ErrInvalidModule) {
+		t.Fatalf("caps with kv only: %v, want ErrInvalidModule", err)
+	}
+	for _, want := range []string{
+		"module imports q1.log but the manifest grants no log capability (permissions.capabilities.log)",
+		"module imports q1.http_fetch but the manifest grants no egress capability (permissions.capabilities.egress)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "kv capability") {
+		t.Errorf("error %q complains about the granted kv", err)
+	}
+
+	_, err = Check(ctx, []byte("#!/bin/sh\necho hi\n"), nil)
+	if !errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), "not a WebAssembly module") {
+		t.Fatalf("a shell script: %v", err)
+	}
+	if _, err := Check(ctx, helloWasm(t), nil); err != nil {
+		t.Fatalf("hello needs nothing: %v", err)
+	}
+}

@@ -33,7 +33,8 @@ func TestHelloServesRequestAfterRequest(t *testing.T) {
 
 func TestEchoSeesTheWholeRequest(t *testing.T) {
 	rt := newTestRuntime(t)
-	svc := load(t, rt, ServiceSpec{Name: "echo", Wasm: echoWasm(t)})
+	logs := NewLogBuffer(10)
+	svc := load(t, rt, ServiceSpec{Name: "echo", Wasm: echoWasm(t), Capabilities: Capabilities{Log: logs}})
 	resp, err := svc.Handle(context.Background(), &Request{
 		Method: "PUT",
 		Path:   "/things/1?x=y&z",
@@ -48,11 +49,17 @@ func TestEchoSeesTheWholeRequest(t *testing.T) {
 	if string(resp.Body) != want {
 		t.Fatalf("echo:\n got %q\nwant %q", resp.Body, want)
 	}
+	lines := logs.Lines()
+	if len(lines) != 1 || lines[0].Service != "echo" || lines[0].Stream != "log" ||
+		!strings.Contains(lines[0].Message, "method=PUT") || !strings.Contains(lines[0].Message, "path=/things/1") {
+		t.Fatalf("echo logged %+v, want one line with its method and path", lines)
+	}
 }
 
 func TestRequestsTheGuestNeverSees(t *testing.T) {
 	rt := newTestRuntime(t)
-	svc := load(t, rt, ServiceSpec{Name: "echo", Wasm: echoWasm(t), Limits: Limits{MaxRequestBytes: 1024}})
+	svc := load(t, rt, ServiceSpec{Name: "echo", Wasm: echoWasm(t), Limits: Limits{MaxRequestBytes: 1024},
+		Capabilities: Capabilities{Log: NewLogBuffer(10)}})
 	tests := []struct {
 		name string
 		req  Request
