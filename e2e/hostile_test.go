@@ -40,10 +40,10 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 func TestHostileServices(t *testing.T) {
 	tn := startTestnet(t, netOptions{nodes: 1})
 	tn.registerSharers(t)
-	deploy := func(name, manifest, wasm string) {
+	deploy := func(name, manifest, wasm string, extra ...string) {
 		t.Helper()
-		if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", manifest, "--wasm", wasm,
-			"--from", "default", "--deposit", "100QC"); code != 0 {
+		args := append([]string{"service", "deploy", "-f", manifest, "--wasm", wasm, "--from", "default", "--deposit", "100QC"}, extra...)
+		if out, errOut, code := tn.q1(t, 0, args...); code != 0 {
 			t.Fatalf("deploy %s: %s%s", name, out, errOut)
 		}
 	}
@@ -53,8 +53,20 @@ func TestHostileServices(t *testing.T) {
 	if err := os.WriteFile(junk, []byte("#!/bin/sh\necho this is not wasm\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	deploy("junk", writeDraft(t, "junk", "{memory: 32Mi}", ""), junk)
-	deploy("greedy", writeDraft(t, "greedy", "{memory: 32Mi}", ""), exampleWasm(t, "counter"))
+	// The CLI refuses modules no node would run before sending anything...
+	for _, bad := range []struct{ name, wasm, want string }{
+		{"junk", junk, junk + ": not a WebAssembly module: invalid magic number"},
+		{"greedy", exampleWasm(t, "counter"), "module imports q1.kv_get but the manifest grants no kv capability (permissions.capabilities.kv)"},
+	} {
+		out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", writeDraft(t, bad.name, "{memory: 32Mi}", ""), "--wasm", bad.wasm,
+			"--from", "default", "--deposit", "100QC")
+		if code != 1 || !strings.Contains(errOut, bad.want) || !strings.Contains(errOut, "nothing was sent") {
+			t.Fatalf("deploy %s: exit %d, want 1 and %q:\n%s%s", bad.name, code, bad.want, out, errOut)
+		}
+	}
+	// ...and nodes refuse them too when a deployer skips that check.
+	deploy("junk", writeDraft(t, "junk", "{memory: 32Mi}", ""), junk, "--skip-wasm-check")
+	deploy("greedy", writeDraft(t, "greedy", "{memory: 32Mi}", ""), exampleWasm(t, "counter"), "--skip-wasm-check")
 
 	gw := tn.net.Nodes[0].Gateway
 	waitServed(t, 2*time.Minute, "steady", []string{gw})
@@ -210,4 +222,49 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestServiceCallRules: a manifest's caller rules are enforced by the
+// gateway: public paths for anyone, reserved paths only for requests signed
+// by the listed accounts (q1 service call --from), refusals with reasons.
+func TestServiceCallRules(t *testing.T) {
+	tn := startTestnet(t, netOptions{nodes: 1})
+	tn.registerSharers(t)
+	home := tn.net.Nodes[0].Home
+	admin := tn.net.Nodes[0].Address
+	if _, errOut, code := runQ1(t, "keys", "add", "mallory", "--home", home); code != 0 {
+		t.Fatal(errOut)
+	}
+	manifest := writeDraft(t, "guarded", "{memory: 32Mi}", "  capabilities: {log: true}")
+	doc, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = []byte(strings.Replace(string(doc), `  callers: [{paths: ["/*"], allow: public}]`,
+		`  callers: [{paths: ["/admin/*"], allow: [`+admin+`]}, {paths: ["/*"], allow: public}]`, 1))
+	if err := os.WriteFile(manifest, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", manifest, "--wasm", exampleWasm(t, "echo"),
+		"--from", "default", "--deposit", "100QC"); code != 0 {
+		t.Fatalf("deploy: %s%s", out, errOut)
+	}
+	waitServed(t, 2*time.Minute, "guarded", []string{tn.net.Nodes[0].Gateway})
+
+	out, errOut, code := tn.q1(t, 0, "service", "call", "guarded", "/hello")
+	if code != 0 || !strings.HasPrefix(out, "GET /hello\n") {
+		t.Fatalf("public path: exit %d: %s%s", code, out, errOut)
+	}
+	out, errOut, code = tn.q1(t, 0, "service", "call", "guarded", "/admin/stats")
+	if code != 1 || !strings.Contains(out+errOut, "401") {
+		t.Fatalf("reserved path unsigned: exit %d: %s%s", code, out, errOut)
+	}
+	out, errOut, code = tn.q1(t, 0, "service", "call", "guarded", "/admin/stats", "--from", "mallory")
+	if code != 1 || !strings.Contains(out+errOut, "403") {
+		t.Fatalf("reserved path signed by a stranger: exit %d: %s%s", code, out, errOut)
+	}
+	out, errOut, code = tn.q1(t, 0, "service", "call", "guarded", "/admin/stats?x=1", "--from", "default", "-X", "POST", "-d", "secret")
+	if code != 0 || !strings.HasPrefix(out, "POST /admin/stats?x=1\n") || !strings.HasSuffix(out, "\nsecret") {
+		t.Fatalf("reserved path signed by the admin: exit %d: %s%s", code, out, errOut)
+	}
 }

@@ -35,7 +35,7 @@ Manifests and wasm are public on chain.`,
 		serviceDeployCmd(), serviceProposeCmd(), serviceApproveCmd(), serviceCancelCmd(),
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
-		serviceScaleCmd(), serviceLogsCmd(),
+		serviceScaleCmd(), serviceLogsCmd(), serviceCallCmd(),
 		servicePlacementCmd(),
 	)
 	return cmd
@@ -170,12 +170,10 @@ func serviceProposeCmd() *cobra.Command {
 			if path == "" {
 				return errors.New("say which manifest with -f FILE")
 			}
+			wasmPath, _ := cmd.Flags().GetString(flagWasm)
 			var wasmHash string
-			if wasmPath, _ := cmd.Flags().GetString(flagWasm); wasmPath != "" {
-				if err := checkNode(cmd.Context(), c); err != nil {
-					return err
-				}
-				h, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath)
+			if wasmPath != "" {
+				h, err := hashFileAt(wasmPath)
 				if err != nil {
 					return err
 				}
@@ -185,11 +183,23 @@ func serviceProposeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if wasmPath != "" {
+				if err := checkWasm(cmd, wasmPath, m); err != nil {
+					return err
+				}
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath); err != nil {
+					return err
+				}
+			}
 			msg := &servicestypes.MsgProposeUpdate{Proposer: c.FromAddress.String(), Name: m.Name, Manifest: m.Canonical()}
 			return submitProposal(cmd, c, m.Name, "propose an update of "+m.Name, msg)
 		})
 	cmd.Flags().StringP(flagManifest, "f", "", "the new manifest (YAML)")
 	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm")
+	cmd.Flags().Bool(flagNoCheck, false, "upload and send even if the module fails the local check (nodes check again and will not run it)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
 	return cmd
 }

@@ -21,8 +21,8 @@ import (
 	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/manifest"
 	"github.com/quantum1net/q1/internal/qc"
-	"github.com/quantum1net/q1/internal/runtime"
 	"github.com/quantum1net/q1/internal/reqsign"
+	"github.com/quantum1net/q1/internal/runtime"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 

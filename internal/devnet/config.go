@@ -23,6 +23,8 @@ type ClientConfig struct {
 	GasAdjustment  string
 	// API is the node's HTTP API (blob uploads, /v1 queries), e.g. http://127.0.0.1:8080.
 	API string
+	// Gateway is the node's service gateway, e.g. http://127.0.0.1:8081.
+	Gateway string
 }
 
 var clientTemplate = template.Must(template.New("client").Parse(`# Client settings for q1 commands run with --home pointing here.
@@ -47,6 +49,8 @@ gas-prices = "{{ .GasPrices }}"
 gas-adjustment = "{{ .GasAdjustment }}"
 # The node's HTTP API: q1 service deploy uploads wasm there.
 api = "{{ .API }}"
+# The node's service gateway: q1 service call sends requests there.
+gateway = "{{ .Gateway }}"
 `))
 
 // WriteClientConfig writes home/config/client.toml.
@@ -120,6 +124,7 @@ func writeNodeConfig(n *genNode, o Options, peers string) error {
 		Node:       n.RPC,
 		GasPrices:  o.ClientGasPrice,
 		API:        n.HTTP,
+		Gateway:    n.Gateway,
 	})
 }
 

@@ -206,6 +206,7 @@ func Setup(n *Network, o Options) (*Result, error) {
 		Node:       cfg.RPC.ListenAddress,
 		GasPrices:  "0.025" + app.BondDenom,
 		API:        "http://127.0.0.1:8080",
+		Gateway:    "http://127.0.0.1:8081",
 	}); err != nil {
 		return nil, err
 	}
