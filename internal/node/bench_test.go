@@ -150,36 +150,11 @@ func (p *servicePath) reportGuestCPU(b *testing.B, cpu0 time.Duration, n0 uint64
 
 func newServicePath(b *testing.B) *servicePath {
 	b.Helper()
-	ctx := context.Background()
 	_, replicas, mf := benchRuntime(b)
-	replicas.Reconcile(ctx, []Desired{{LeaseID: 1, Service: mf.Name, Manifest: mf, Acked: true}})
-	deadline := time.Now().Add(2 * time.Minute)
-	for !replicas.Local(mf.Name) {
-		if reason, failed := replicas.Failure(mf.Name); failed {
-			b.Fatalf("hello's replica failed to start: %s", reason)
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("hello's replica did not start within 2 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-
-	log := slog.New(slog.DiscardHandler)
-	listen := func() (net.Listener, string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		return ln, "http://" + ln.Addr().String()
-	}
-	serve := func(ln net.Listener, h http.Handler) {
-		srv := newServer(h, log)
-		go srv.Serve(ln)
-		b.Cleanup(func() { srv.Close() })
-	}
-	lnA, urlA := listen()
-	lnB, urlB := listen()
-	lnP, urlP := listen()
+	startReplica(b, replicas, mf)
+	lnA, urlA := benchListen(b)
+	lnB, urlB := benchListen(b)
+	lnP, urlP := benchListen(b)
 
 	keyA, keyB := secp256k1.GenPrivKey(), secp256k1.GenPrivKey()
 	addrA, addrB := sharerAddress(b, keyA), sharerAddress(b, keyB)
@@ -190,27 +165,13 @@ func newServicePath(b *testing.B) *servicePath {
 	}
 	meter := newMetrics(replicas)
 	// Node b's runtime holds no replica, as on a node that was not placed.
-	idle := newReplicaManager(replicas.rt, replicas.blobs, replicas.kvDir, log)
-	gw := func(self string, key *secp256k1.PrivKey, rt gateway.Runtime, addr string) http.Handler {
-		verifier, err := reqsign.NewVerifier()
-		if err != nil {
-			b.Fatal(err)
-		}
-		g, err := gateway.New(gateway.Config{BaseHosts: baseHosts(addr)}, gateway.Deps{
-			Self: self, Runtime: rt, Chain: chain, Verifier: verifier,
-			NodeKey: key, NodeKeys: chain, Meter: meter,
-		}, gateway.WithLogger(log))
-		if err != nil {
-			b.Fatal(err)
-		}
-		return g
-	}
-	serve(lnA, gw(addrA, keyA, replicas, lnA.Addr().String()))
-	serve(lnB, gw(addrB, keyB, idle, lnB.Addr().String()))
+	idle := newReplicaManager(replicas.rt, replicas.blobs, replicas.kvDir, slog.New(slog.DiscardHandler))
+	benchServe(b, lnA, benchGateway(b, addrA, keyA, replicas, chain, meter, lnA.Addr().String()))
+	benchServe(b, lnB, benchGateway(b, addrB, keyB, idle, chain, meter, lnB.Addr().String()))
 
-	p := &servicePath{client: &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: 2 * benchWorkers, DisableCompression: true,
-	}}, replicas: replicas, service: mf.Name}
+	transport := &http.Transport{MaxIdleConnsPerHost: 2 * benchWorkers, DisableCompression: true}
+	b.Cleanup(transport.CloseIdleConnections)
+	p := &servicePath{client: &http.Client{Transport: transport}, replicas: replicas, service: mf.Name}
 	host := mf.Name + ".localhost"
 	p.local = target{name: "gateway, local replica", url: urlA + "/greet", host: host}
 	p.forwarded = target{name: "gateway, forwarded", url: urlB + "/greet", host: host}
@@ -226,7 +187,7 @@ func newServicePath(b *testing.B) *servicePath {
 		b.Fatalf("hello through the gateway: status %d, body %q, %v", res.StatusCode, body, err)
 	}
 	contentType := res.Header.Get("Content-Type")
-	serve(lnP, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	benchServe(b, lnP, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", contentType)
 		w.Write(body)
 	}))
@@ -243,6 +204,57 @@ func newServicePath(b *testing.B) *servicePath {
 		}
 	}
 	return p
+}
+
+// startReplica gives replicas a lease of mf and waits until it serves.
+func startReplica(b *testing.B, replicas *replicaManager, mf *manifest.Manifest) {
+	b.Helper()
+	replicas.Reconcile(context.Background(), []Desired{{LeaseID: 1, Service: mf.Name, Manifest: mf, Acked: true}})
+	deadline := time.Now().Add(2 * time.Minute)
+	for !replicas.Local(mf.Name) {
+		if reason, failed := replicas.Failure(mf.Name); failed {
+			b.Fatalf("hello's replica failed to start: %s", reason)
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("hello's replica did not start within 2 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// benchGateway is a node's gateway as gatewaySwitch builds it.
+func benchGateway(b *testing.B, self string, key *secp256k1.PrivKey, rt gateway.Runtime, chain *benchChain,
+	meter gateway.Meter, addr string) http.Handler {
+	b.Helper()
+	verifier, err := reqsign.NewVerifier()
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := gateway.New(gateway.Config{BaseHosts: baseHosts(addr)}, gateway.Deps{
+		Self: self, Runtime: rt, Chain: chain, Verifier: verifier,
+		NodeKey: key, NodeKeys: chain, Meter: meter,
+	}, gateway.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return g
+}
+
+func benchListen(b *testing.B) (net.Listener, string) {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+// benchServe serves h on ln with the node's http.Server settings until
+// the benchmark ends.
+func benchServe(b *testing.B, ln net.Listener, h http.Handler) {
+	srv := newServer(h, slog.New(slog.DiscardHandler))
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
 }
 
 func sharerAddress(b *testing.B, key *secp256k1.PrivKey) string {
