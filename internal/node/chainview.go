@@ -95,6 +95,12 @@ func (v *chainView) service(name string) serviceEntry {
 	// A module's registered "not found" error reaches a gRPC client as
 	// codes.Unknown with its text; either form means the chain answered.
 	e.known = err == nil || status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found")
+	if !e.known {
+		// Say so, and ask again next time: a failed read is not an answer
+		// to keep for the rest of the block.
+		e.state.Unavailable = err.Error()
+		return e
+	}
 	if err == nil {
 		e.state.Exists = res.Service.Status != servicestypes.StatusDeleted
 		if res.Service.Status == servicestypes.StatusPaused && res.Service.Pause != nil {
