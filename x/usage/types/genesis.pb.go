@@ -24,10 +24,27 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GenesisState is the module's whole state.
+// GenesisState is the module's whole state. The indexes (open meters by
+// service, the depletion, low-balance, grace and meter-prune queues, the
+// sharers of each service) are not exported: they are rebuilt from the
+// records.
 type GenesisState struct {
 	Params  Params   `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
 	Reports []Report `protobuf:"bytes,2,rep,name=reports,proto3" json:"reports"`
+	// meters are the rent accounts of acknowledged leases, by lease id.
+	Meters []LeaseMeter `protobuf:"bytes,3,rep,name=meters,proto3" json:"meters"`
+	// accounts are the services' economics, by name.
+	Accounts []ServiceAccount `protobuf:"bytes,4,rep,name=accounts,proto3" json:"accounts"`
+	// records are the usage records, by (service, epoch, lease).
+	Records []UsageRecord `protobuf:"bytes,5,rep,name=records,proto3" json:"records"`
+	// sharer_services, sharer_epochs and sharer_totals are each sharer's
+	// earnings by service, by epoch and in total; service_epochs each
+	// service's charges by epoch.
+	SharerServices []Tally `protobuf:"bytes,6,rep,name=sharer_services,json=sharerServices,proto3" json:"sharer_services"`
+	SharerEpochs   []Tally `protobuf:"bytes,7,rep,name=sharer_epochs,json=sharerEpochs,proto3" json:"sharer_epochs"`
+	SharerTotals   []Tally `protobuf:"bytes,8,rep,name=sharer_totals,json=sharerTotals,proto3" json:"sharer_totals"`
+	ServiceEpochs  []Tally `protobuf:"bytes,9,rep,name=service_epochs,json=serviceEpochs,proto3" json:"service_epochs"`
+	Totals         Totals  `protobuf:"bytes,10,opt,name=totals,proto3" json:"totals"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -77,6 +94,62 @@ func (m *GenesisState) GetReports() []Report {
 	return nil
 }
 
+func (m *GenesisState) GetMeters() []LeaseMeter {
+	if m != nil {
+		return m.Meters
+	}
+	return nil
+}
+
+func (m *GenesisState) GetAccounts() []ServiceAccount {
+	if m != nil {
+		return m.Accounts
+	}
+	return nil
+}
+
+func (m *GenesisState) GetRecords() []UsageRecord {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSharerServices() []Tally {
+	if m != nil {
+		return m.SharerServices
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSharerEpochs() []Tally {
+	if m != nil {
+		return m.SharerEpochs
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSharerTotals() []Tally {
+	if m != nil {
+		return m.SharerTotals
+	}
+	return nil
+}
+
+func (m *GenesisState) GetServiceEpochs() []Tally {
+	if m != nil {
+		return m.ServiceEpochs
+	}
+	return nil
+}
+
+func (m *GenesisState) GetTotals() Totals {
+	if m != nil {
+		return m.Totals
+	}
+	return Totals{}
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "q1.usage.v1.GenesisState")
 }
@@ -84,22 +157,34 @@ func init() {
 func init() { proto.RegisterFile("q1/usage/v1/genesis.proto", fileDescriptor_316c8cdd84e0387e) }
 
 var fileDescriptor_316c8cdd84e0387e = []byte{
-	// 237 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2c, 0x34, 0xd4, 0x2f,
-	0x2d, 0x4e, 0x4c, 0x4f, 0xd5, 0x2f, 0x33, 0xd4, 0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6,
-	0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0xe2, 0x2e, 0x34, 0xd4, 0x03, 0x4b, 0xe9, 0x95, 0x19, 0x4a,
-	0x09, 0x26, 0xe6, 0x66, 0xe6, 0xe5, 0xeb, 0x83, 0x49, 0x88, 0xbc, 0x94, 0x48, 0x7a, 0x7e, 0x7a,
-	0x3e, 0x98, 0xa9, 0x0f, 0x62, 0x41, 0x45, 0xc5, 0x91, 0x0d, 0x2c, 0xa9, 0x2c, 0x48, 0x85, 0x1a,
-	0xa7, 0xd4, 0xc0, 0xc8, 0xc5, 0xe3, 0x0e, 0xb1, 0x20, 0xb8, 0x24, 0xb1, 0x24, 0x55, 0xc8, 0x8c,
-	0x8b, 0xad, 0x20, 0xb1, 0x28, 0x31, 0xb7, 0x58, 0x82, 0x51, 0x81, 0x51, 0x83, 0xdb, 0x48, 0x58,
-	0x0f, 0xc9, 0x42, 0xbd, 0x00, 0xb0, 0x94, 0x13, 0xe7, 0x89, 0x7b, 0xf2, 0x0c, 0x2b, 0x9e, 0x6f,
-	0xd0, 0x62, 0x0c, 0x82, 0xaa, 0x16, 0xb2, 0xe0, 0x62, 0x2f, 0x4a, 0x2d, 0xc8, 0x2f, 0x2a, 0x29,
-	0x96, 0x60, 0x52, 0x60, 0xc6, 0xd0, 0x18, 0x04, 0x96, 0x43, 0xd6, 0x08, 0x53, 0xee, 0xe4, 0x78,
-	0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47, 0x72, 0x8c, 0x0f, 0x1e, 0xc9, 0x31, 0x4e, 0x78, 0x2c, 0xc7,
-	0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d, 0xc7, 0x72, 0x0c, 0x51, 0xea, 0xe9, 0x99, 0x25, 0x19, 0xa5,
-	0x49, 0x7a, 0xc9, 0xf9, 0xb9, 0xfa, 0x85, 0xa5, 0x89, 0x79, 0x25, 0xa5, 0xb9, 0x86, 0x79, 0xa9,
-	0x25, 0xfa, 0x85, 0x86, 0xfa, 0x15, 0x50, 0xef, 0x80, 0xfd, 0x92, 0xc4, 0x06, 0xf6, 0x8c, 0x31,
-	0x20, 0x00, 0x00, 0xff, 0xff, 0x7b, 0x96, 0x4d, 0x9d, 0x38, 0x01, 0x00, 0x00,
+	// 424 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x92, 0xcd, 0xaa, 0xd3, 0x40,
+	0x14, 0xc7, 0x13, 0x6b, 0xd3, 0x76, 0xfa, 0x21, 0x8e, 0x42, 0xc7, 0x0a, 0xb1, 0xb8, 0x51, 0x5c,
+	0x64, 0x88, 0x42, 0x11, 0xc1, 0x45, 0x8b, 0x1f, 0x1b, 0x05, 0x69, 0xeb, 0xc6, 0x8d, 0x4c, 0xe3,
+	0x90, 0x06, 0x9a, 0x4c, 0x32, 0x33, 0x29, 0xf6, 0x21, 0x04, 0x1f, 0xc3, 0xa5, 0x8f, 0xd1, 0x65,
+	0x97, 0xae, 0xe4, 0xd2, 0x2e, 0xee, 0x6b, 0x5c, 0x32, 0x33, 0xbd, 0x24, 0xf7, 0xde, 0x45, 0xef,
+	0xa6, 0x1c, 0x7a, 0xce, 0xef, 0x77, 0xfe, 0x43, 0x0e, 0x78, 0x94, 0xf9, 0x38, 0x17, 0x24, 0xa4,
+	0x78, 0xed, 0xe3, 0x90, 0x26, 0x54, 0x44, 0xc2, 0x4b, 0x39, 0x93, 0x0c, 0xb6, 0x33, 0xdf, 0x53,
+	0x2d, 0x6f, 0xed, 0x0f, 0xee, 0x93, 0x38, 0x4a, 0x18, 0x56, 0xbf, 0xba, 0x3f, 0x78, 0x18, 0xb2,
+	0x90, 0xa9, 0x12, 0x17, 0x95, 0xf9, 0xb7, 0x5f, 0x16, 0xca, 0x4d, 0x4a, 0x8d, 0xee, 0xe9, 0xaf,
+	0x3a, 0xe8, 0x7c, 0xd4, 0x0b, 0x66, 0x92, 0x48, 0x0a, 0x47, 0xc0, 0x49, 0x09, 0x27, 0xb1, 0x40,
+	0xf6, 0xd0, 0x7e, 0xde, 0x7e, 0xf9, 0xc0, 0x2b, 0x2d, 0xf4, 0xbe, 0xa8, 0xd6, 0xa4, 0xb5, 0xfd,
+	0xff, 0xc4, 0xfa, 0x73, 0xfe, 0xf7, 0x85, 0x3d, 0x35, 0xd3, 0xf0, 0x35, 0x68, 0x70, 0x9a, 0x32,
+	0x2e, 0x05, 0xba, 0x33, 0xac, 0x5d, 0x03, 0xa7, 0xaa, 0x57, 0x06, 0x8f, 0xe3, 0xf0, 0x0d, 0x70,
+	0x62, 0x2a, 0x29, 0x17, 0xa8, 0xa6, 0xc0, 0x7e, 0x05, 0xfc, 0x44, 0x89, 0xa0, 0x9f, 0x8b, 0x7e,
+	0x65, 0xab, 0x26, 0xe0, 0x04, 0x34, 0x49, 0x10, 0xb0, 0x3c, 0x91, 0x02, 0xdd, 0x55, 0xf4, 0xe3,
+	0x0a, 0x3d, 0xa3, 0x7c, 0x1d, 0x05, 0x74, 0xac, 0x67, 0xca, 0x86, 0x4b, 0x0e, 0xbe, 0x2d, 0x92,
+	0x07, 0x8c, 0xff, 0x10, 0xa8, 0xae, 0x14, 0xa8, 0xa2, 0xf8, 0x5a, 0x14, 0x53, 0x35, 0x70, 0x25,
+	0xbe, 0x62, 0xe0, 0x07, 0x70, 0x4f, 0x2c, 0x09, 0xa7, 0xfc, 0xbb, 0xd0, 0xcb, 0x04, 0x72, 0x94,
+	0x06, 0x56, 0x34, 0x73, 0xb2, 0x5a, 0x6d, 0xca, 0x82, 0x9e, 0xa6, 0x4c, 0xc2, 0xe2, 0x29, 0x5d,
+	0xe3, 0xa1, 0x29, 0x0b, 0x96, 0x02, 0x35, 0x4e, 0xb1, 0x74, 0x34, 0xf3, 0x5e, 0x21, 0x25, 0x87,
+	0x64, 0x92, 0xac, 0x04, 0x6a, 0xde, 0xc2, 0x31, 0x57, 0x08, 0x7c, 0x07, 0x7a, 0xe6, 0x21, 0xc7,
+	0x20, 0xad, 0x53, 0x24, 0x5d, 0x03, 0x99, 0x24, 0x23, 0xe0, 0x98, 0x08, 0xe0, 0x86, 0x33, 0xd2,
+	0xab, 0x2a, 0x1f, 0x54, 0x4f, 0x4f, 0xc6, 0xdb, 0xbd, 0x6b, 0xef, 0xf6, 0xae, 0x7d, 0xb6, 0x77,
+	0xed, 0xdf, 0x07, 0xd7, 0xda, 0x1d, 0x5c, 0xeb, 0xdf, 0xc1, 0xb5, 0xbe, 0x3d, 0x0b, 0x23, 0xb9,
+	0xcc, 0x17, 0x5e, 0xc0, 0x62, 0x9c, 0xe5, 0x24, 0x91, 0x79, 0xec, 0x27, 0x54, 0xe2, 0xcc, 0xc7,
+	0x3f, 0xcd, 0x6d, 0xab, 0xc3, 0x5e, 0x38, 0xea, 0xb2, 0x5f, 0x5d, 0x04, 0x00, 0x00, 0xff, 0xff,
+	0x5f, 0x83, 0x20, 0x9d, 0x45, 0x03, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -122,6 +207,114 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if len(m.ServiceEpochs) > 0 {
+		for iNdEx := len(m.ServiceEpochs) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.ServiceEpochs[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.SharerTotals) > 0 {
+		for iNdEx := len(m.SharerTotals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.SharerTotals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.SharerEpochs) > 0 {
+		for iNdEx := len(m.SharerEpochs) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.SharerEpochs[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.SharerServices) > 0 {
+		for iNdEx := len(m.SharerServices) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.SharerServices[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x32
+		}
+	}
+	if len(m.Records) > 0 {
+		for iNdEx := len(m.Records) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Records[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Accounts) > 0 {
+		for iNdEx := len(m.Accounts) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Accounts[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	if len(m.Meters) > 0 {
+		for iNdEx := len(m.Meters) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Meters[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
 	if len(m.Reports) > 0 {
 		for iNdEx := len(m.Reports) - 1; iNdEx >= 0; iNdEx-- {
 			{
@@ -174,6 +367,50 @@ func (m *GenesisState) Size() (n int) {
 			n += 1 + l + sovGenesis(uint64(l))
 		}
 	}
+	if len(m.Meters) > 0 {
+		for _, e := range m.Meters {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Accounts) > 0 {
+		for _, e := range m.Accounts {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Records) > 0 {
+		for _, e := range m.Records {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.SharerServices) > 0 {
+		for _, e := range m.SharerServices {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.SharerEpochs) > 0 {
+		for _, e := range m.SharerEpochs {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.SharerTotals) > 0 {
+		for _, e := range m.SharerTotals {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.ServiceEpochs) > 0 {
+		for _, e := range m.ServiceEpochs {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	l = m.Totals.Size()
+	n += 1 + l + sovGenesis(uint64(l))
 	return n
 }
 
@@ -276,6 +513,277 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 			}
 			m.Reports = append(m.Reports, Report{})
 			if err := m.Reports[len(m.Reports)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Meters", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Meters = append(m.Meters, LeaseMeter{})
+			if err := m.Meters[len(m.Meters)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Accounts", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Accounts = append(m.Accounts, ServiceAccount{})
+			if err := m.Accounts[len(m.Accounts)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Records = append(m.Records, UsageRecord{})
+			if err := m.Records[len(m.Records)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SharerServices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SharerServices = append(m.SharerServices, Tally{})
+			if err := m.SharerServices[len(m.SharerServices)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SharerEpochs", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SharerEpochs = append(m.SharerEpochs, Tally{})
+			if err := m.SharerEpochs[len(m.SharerEpochs)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SharerTotals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SharerTotals = append(m.SharerTotals, Tally{})
+			if err := m.SharerTotals[len(m.SharerTotals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ServiceEpochs", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ServiceEpochs = append(m.ServiceEpochs, Tally{})
+			if err := m.ServiceEpochs[len(m.ServiceEpochs)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -5,7 +5,9 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -29,6 +31,39 @@ var _ = math.Inf
 // A compilation error at this line likely means your copy of the
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
+
+// GroupBy says how a query groups charges.
+type GroupBy int32
+
+const (
+	// Records one by one (ServiceUsage) or the total (SharerEarnings).
+	GroupByNone    GroupBy = 0
+	GroupBySharer  GroupBy = 1
+	GroupByEpoch   GroupBy = 2
+	GroupByService GroupBy = 3
+)
+
+var GroupBy_name = map[int32]string{
+	0: "GROUP_BY_NONE",
+	1: "GROUP_BY_SHARER",
+	2: "GROUP_BY_EPOCH",
+	3: "GROUP_BY_SERVICE",
+}
+
+var GroupBy_value = map[string]int32{
+	"GROUP_BY_NONE":    0,
+	"GROUP_BY_SHARER":  1,
+	"GROUP_BY_EPOCH":   2,
+	"GROUP_BY_SERVICE": 3,
+}
+
+func (x GroupBy) String() string {
+	return proto.EnumName(GroupBy_name, int32(x))
+}
+
+func (GroupBy) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{0}
+}
 
 // QueryReportRequest names a sharer and an epoch.
 type QueryReportRequest struct {
@@ -316,48 +351,770 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryServiceUsageRequest names a service and how to list its usage.
+type QueryServiceUsageRequest struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// group_by NONE lists records, optionally only sharer's (sharer set) or
+	// only epoch's (has_epoch set); EPOCH and SHARER list one tally per epoch
+	// or per sharer instead.
+	GroupBy    GroupBy            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=q1.usage.v1.GroupBy" json:"group_by,omitempty"`
+	Sharer     string             `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	HasEpoch   bool               `protobuf:"varint,4,opt,name=has_epoch,json=hasEpoch,proto3" json:"has_epoch,omitempty"`
+	Epoch      uint64             `protobuf:"varint,5,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,6,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryServiceUsageRequest) Reset()         { *m = QueryServiceUsageRequest{} }
+func (m *QueryServiceUsageRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceUsageRequest) ProtoMessage()    {}
+func (*QueryServiceUsageRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{6}
+}
+func (m *QueryServiceUsageRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceUsageRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceUsageRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceUsageRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceUsageRequest.Merge(m, src)
+}
+func (m *QueryServiceUsageRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceUsageRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceUsageRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceUsageRequest proto.InternalMessageInfo
+
+func (m *QueryServiceUsageRequest) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageRequest) GetGroupBy() GroupBy {
+	if m != nil {
+		return m.GroupBy
+	}
+	return GroupByNone
+}
+
+func (m *QueryServiceUsageRequest) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageRequest) GetHasEpoch() bool {
+	if m != nil {
+		return m.HasEpoch
+	}
+	return false
+}
+
+func (m *QueryServiceUsageRequest) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *QueryServiceUsageRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryServiceUsageResponse is one page of records or tallies, in key order
+// (records by epoch then lease; tallies by epoch or sharer address).
+type QueryServiceUsageResponse struct {
+	Records    []UsageRecord       `protobuf:"bytes,1,rep,name=records,proto3" json:"records"`
+	Tallies    []Tally             `protobuf:"bytes,2,rep,name=tallies,proto3" json:"tallies"`
+	Pagination *query.PageResponse `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryServiceUsageResponse) Reset()         { *m = QueryServiceUsageResponse{} }
+func (m *QueryServiceUsageResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceUsageResponse) ProtoMessage()    {}
+func (*QueryServiceUsageResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{7}
+}
+func (m *QueryServiceUsageResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceUsageResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceUsageResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceUsageResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceUsageResponse.Merge(m, src)
+}
+func (m *QueryServiceUsageResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceUsageResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceUsageResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceUsageResponse proto.InternalMessageInfo
+
+func (m *QueryServiceUsageResponse) GetRecords() []UsageRecord {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *QueryServiceUsageResponse) GetTallies() []Tally {
+	if m != nil {
+		return m.Tallies
+	}
+	return nil
+}
+
+func (m *QueryServiceUsageResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QuerySharerEarningsRequest names a sharer and how to group its earnings.
+type QuerySharerEarningsRequest struct {
+	Sharer string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// group_by SERVICE or EPOCH lists tallies; NONE only the total.
+	GroupBy    GroupBy            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=q1.usage.v1.GroupBy" json:"group_by,omitempty"`
+	Pagination *query.PageRequest `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QuerySharerEarningsRequest) Reset()         { *m = QuerySharerEarningsRequest{} }
+func (m *QuerySharerEarningsRequest) String() string { return proto.CompactTextString(m) }
+func (*QuerySharerEarningsRequest) ProtoMessage()    {}
+func (*QuerySharerEarningsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{8}
+}
+func (m *QuerySharerEarningsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySharerEarningsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySharerEarningsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySharerEarningsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySharerEarningsRequest.Merge(m, src)
+}
+func (m *QuerySharerEarningsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySharerEarningsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySharerEarningsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySharerEarningsRequest proto.InternalMessageInfo
+
+func (m *QuerySharerEarningsRequest) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QuerySharerEarningsRequest) GetGroupBy() GroupBy {
+	if m != nil {
+		return m.GroupBy
+	}
+	return GroupByNone
+}
+
+func (m *QuerySharerEarningsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QuerySharerEarningsResponse is the sharer's total and one page of tallies
+// (by service name or by epoch).
+type QuerySharerEarningsResponse struct {
+	Total      Tally               `protobuf:"bytes,1,opt,name=total,proto3" json:"total"`
+	Tallies    []Tally             `protobuf:"bytes,2,rep,name=tallies,proto3" json:"tallies"`
+	Pagination *query.PageResponse `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QuerySharerEarningsResponse) Reset()         { *m = QuerySharerEarningsResponse{} }
+func (m *QuerySharerEarningsResponse) String() string { return proto.CompactTextString(m) }
+func (*QuerySharerEarningsResponse) ProtoMessage()    {}
+func (*QuerySharerEarningsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{9}
+}
+func (m *QuerySharerEarningsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySharerEarningsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySharerEarningsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySharerEarningsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySharerEarningsResponse.Merge(m, src)
+}
+func (m *QuerySharerEarningsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySharerEarningsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySharerEarningsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySharerEarningsResponse proto.InternalMessageInfo
+
+func (m *QuerySharerEarningsResponse) GetTotal() Tally {
+	if m != nil {
+		return m.Total
+	}
+	return Tally{}
+}
+
+func (m *QuerySharerEarningsResponse) GetTallies() []Tally {
+	if m != nil {
+		return m.Tallies
+	}
+	return nil
+}
+
+func (m *QuerySharerEarningsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryServiceEconomicsRequest names a service.
+type QueryServiceEconomicsRequest struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+}
+
+func (m *QueryServiceEconomicsRequest) Reset()         { *m = QueryServiceEconomicsRequest{} }
+func (m *QueryServiceEconomicsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceEconomicsRequest) ProtoMessage()    {}
+func (*QueryServiceEconomicsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{10}
+}
+func (m *QueryServiceEconomicsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceEconomicsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceEconomicsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceEconomicsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceEconomicsRequest.Merge(m, src)
+}
+func (m *QueryServiceEconomicsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceEconomicsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceEconomicsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceEconomicsRequest proto.InternalMessageInfo
+
+func (m *QueryServiceEconomicsRequest) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+// QueryServiceEconomicsResponse is a service's escrow now.
+type QueryServiceEconomicsResponse struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// balance is the escrow; owed the rent accrued and not yet settled;
+	// available = balance − owed, what a withdrawal may take.
+	Balance   cosmossdk_io_math.Int       `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+	Owed      cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=owed,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"owed"`
+	Available cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=available,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"available"`
+	// burn_per_hour is the rent per hour of block time of its open
+	// acknowledged leases (usage comes on top, as reported).
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// low is true once escrow.low was emitted: available covers fewer than
+	// low_balance_blocks blocks of burn.
+	Low              bool   `protobuf:"varint,6,opt,name=low,proto3" json:"low,omitempty"`
+	LowBalanceBlocks uint64 `protobuf:"varint,7,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
+	// burning is false when nothing accrues (no acknowledged lease); then
+	// hours_left and blocks_left are 0 and mean "not running out".
+	Burning    bool                        `protobuf:"varint,8,opt,name=burning,proto3" json:"burning,omitempty"`
+	HoursLeft  cosmossdk_io_math.LegacyDec `protobuf:"bytes,9,opt,name=hours_left,json=hoursLeft,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"hours_left"`
+	BlocksLeft uint64                      `protobuf:"varint,10,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
+	// block_time_ms is the block time the projection assumed.
+	BlockTimeMs uint64 `protobuf:"varint,11,opt,name=block_time_ms,json=blockTimeMs,proto3" json:"block_time_ms,omitempty"`
+	// dry_height is the projected height the escrow runs dry (0: none).
+	DryHeight int64 `protobuf:"varint,12,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	// depleted is true while the service is paused because its escrow ran
+	// dry; grace_deadline is when it is deleted unless resumed, and
+	// deposit_to_resume what a deposit must add to resume it.
+	Depleted        bool                  `protobuf:"varint,13,opt,name=depleted,proto3" json:"depleted,omitempty"`
+	DepletedHeight  int64                 `protobuf:"varint,14,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+	GraceDeadline   int64                 `protobuf:"varint,15,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,16,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
+	// account holds the caps in force, the rates and the totals.
+	Account ServiceAccount `protobuf:"bytes,17,opt,name=account,proto3" json:"account"`
+	// leases are the rent meters of its open acknowledged leases.
+	Leases []LeaseMeter `protobuf:"bytes,18,rep,name=leases,proto3" json:"leases"`
+}
+
+func (m *QueryServiceEconomicsResponse) Reset()         { *m = QueryServiceEconomicsResponse{} }
+func (m *QueryServiceEconomicsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceEconomicsResponse) ProtoMessage()    {}
+func (*QueryServiceEconomicsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{11}
+}
+func (m *QueryServiceEconomicsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceEconomicsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceEconomicsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceEconomicsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceEconomicsResponse.Merge(m, src)
+}
+func (m *QueryServiceEconomicsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceEconomicsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceEconomicsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceEconomicsResponse proto.InternalMessageInfo
+
+func (m *QueryServiceEconomicsResponse) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryServiceEconomicsResponse) GetLow() bool {
+	if m != nil {
+		return m.Low
+	}
+	return false
+}
+
+func (m *QueryServiceEconomicsResponse) GetLowBalanceBlocks() uint64 {
+	if m != nil {
+		return m.LowBalanceBlocks
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetBurning() bool {
+	if m != nil {
+		return m.Burning
+	}
+	return false
+}
+
+func (m *QueryServiceEconomicsResponse) GetBlocksLeft() uint64 {
+	if m != nil {
+		return m.BlocksLeft
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetBlockTimeMs() uint64 {
+	if m != nil {
+		return m.BlockTimeMs
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetDryHeight() int64 {
+	if m != nil {
+		return m.DryHeight
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetDepleted() bool {
+	if m != nil {
+		return m.Depleted
+	}
+	return false
+}
+
+func (m *QueryServiceEconomicsResponse) GetDepletedHeight() int64 {
+	if m != nil {
+		return m.DepletedHeight
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetGraceDeadline() int64 {
+	if m != nil {
+		return m.GraceDeadline
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetAccount() ServiceAccount {
+	if m != nil {
+		return m.Account
+	}
+	return ServiceAccount{}
+}
+
+func (m *QueryServiceEconomicsResponse) GetLeases() []LeaseMeter {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+// QueryTotalsRequest asks for the module's counters.
+type QueryTotalsRequest struct {
+}
+
+func (m *QueryTotalsRequest) Reset()         { *m = QueryTotalsRequest{} }
+func (m *QueryTotalsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTotalsRequest) ProtoMessage()    {}
+func (*QueryTotalsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{12}
+}
+func (m *QueryTotalsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTotalsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTotalsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTotalsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTotalsRequest.Merge(m, src)
+}
+func (m *QueryTotalsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTotalsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTotalsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTotalsRequest proto.InternalMessageInfo
+
+// QueryTotalsResponse holds them.
+type QueryTotalsResponse struct {
+	Totals Totals `protobuf:"bytes,1,opt,name=totals,proto3" json:"totals"`
+}
+
+func (m *QueryTotalsResponse) Reset()         { *m = QueryTotalsResponse{} }
+func (m *QueryTotalsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTotalsResponse) ProtoMessage()    {}
+func (*QueryTotalsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{13}
+}
+func (m *QueryTotalsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTotalsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTotalsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTotalsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTotalsResponse.Merge(m, src)
+}
+func (m *QueryTotalsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTotalsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTotalsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTotalsResponse proto.InternalMessageInfo
+
+func (m *QueryTotalsResponse) GetTotals() Totals {
+	if m != nil {
+		return m.Totals
+	}
+	return Totals{}
+}
+
+// QueryInvariantsRequest asks for an audit of the whole state.
+type QueryInvariantsRequest struct {
+}
+
+func (m *QueryInvariantsRequest) Reset()         { *m = QueryInvariantsRequest{} }
+func (m *QueryInvariantsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryInvariantsRequest) ProtoMessage()    {}
+func (*QueryInvariantsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{14}
+}
+func (m *QueryInvariantsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryInvariantsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryInvariantsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryInvariantsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryInvariantsRequest.Merge(m, src)
+}
+func (m *QueryInvariantsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryInvariantsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryInvariantsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryInvariantsRequest proto.InternalMessageInfo
+
+// QueryInvariantsResponse is the audit: broken is empty when every
+// invariant holds.
+type QueryInvariantsResponse struct {
+	Broken []string `protobuf:"bytes,1,rep,name=broken,proto3" json:"broken,omitempty"`
+	Totals Totals   `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals"`
+	// escrows sums the escrow records; escrow_account is what the services
+	// module account holds.
+	Escrows       cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=escrows,proto3,customtype=cosmossdk.io/math.Int" json:"escrows"`
+	EscrowAccount cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=escrow_account,json=escrowAccount,proto3,customtype=cosmossdk.io/math.Int" json:"escrow_account"`
+	// supply is the bank's total supply of the denom.
+	Supply cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=supply,proto3,customtype=cosmossdk.io/math.Int" json:"supply"`
+}
+
+func (m *QueryInvariantsResponse) Reset()         { *m = QueryInvariantsResponse{} }
+func (m *QueryInvariantsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryInvariantsResponse) ProtoMessage()    {}
+func (*QueryInvariantsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{15}
+}
+func (m *QueryInvariantsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryInvariantsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryInvariantsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryInvariantsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryInvariantsResponse.Merge(m, src)
+}
+func (m *QueryInvariantsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryInvariantsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryInvariantsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryInvariantsResponse proto.InternalMessageInfo
+
+func (m *QueryInvariantsResponse) GetBroken() []string {
+	if m != nil {
+		return m.Broken
+	}
+	return nil
+}
+
+func (m *QueryInvariantsResponse) GetTotals() Totals {
+	if m != nil {
+		return m.Totals
+	}
+	return Totals{}
+}
+
 func init() {
+	proto.RegisterEnum("q1.usage.v1.GroupBy", GroupBy_name, GroupBy_value)
 	proto.RegisterType((*QueryReportRequest)(nil), "q1.usage.v1.QueryReportRequest")
 	proto.RegisterType((*QueryReportResponse)(nil), "q1.usage.v1.QueryReportResponse")
 	proto.RegisterType((*QueryReportsRequest)(nil), "q1.usage.v1.QueryReportsRequest")
 	proto.RegisterType((*QueryReportsResponse)(nil), "q1.usage.v1.QueryReportsResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "q1.usage.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "q1.usage.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryServiceUsageRequest)(nil), "q1.usage.v1.QueryServiceUsageRequest")
+	proto.RegisterType((*QueryServiceUsageResponse)(nil), "q1.usage.v1.QueryServiceUsageResponse")
+	proto.RegisterType((*QuerySharerEarningsRequest)(nil), "q1.usage.v1.QuerySharerEarningsRequest")
+	proto.RegisterType((*QuerySharerEarningsResponse)(nil), "q1.usage.v1.QuerySharerEarningsResponse")
+	proto.RegisterType((*QueryServiceEconomicsRequest)(nil), "q1.usage.v1.QueryServiceEconomicsRequest")
+	proto.RegisterType((*QueryServiceEconomicsResponse)(nil), "q1.usage.v1.QueryServiceEconomicsResponse")
+	proto.RegisterType((*QueryTotalsRequest)(nil), "q1.usage.v1.QueryTotalsRequest")
+	proto.RegisterType((*QueryTotalsResponse)(nil), "q1.usage.v1.QueryTotalsResponse")
+	proto.RegisterType((*QueryInvariantsRequest)(nil), "q1.usage.v1.QueryInvariantsRequest")
+	proto.RegisterType((*QueryInvariantsResponse)(nil), "q1.usage.v1.QueryInvariantsResponse")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/query.proto", fileDescriptor_44872caf3c8048cc) }
 
 var fileDescriptor_44872caf3c8048cc = []byte{
-	// 462 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x93, 0xb1, 0x6e, 0xd4, 0x30,
-	0x18, 0xc7, 0xcf, 0x85, 0x4b, 0x55, 0xdf, 0x84, 0x1b, 0xc1, 0x29, 0x48, 0x69, 0xc8, 0x40, 0xab,
-	0x0e, 0xb6, 0x7c, 0x48, 0x88, 0x95, 0x1b, 0x60, 0x42, 0x2a, 0x96, 0x58, 0xd8, 0x9c, 0x93, 0x95,
-	0xcb, 0x90, 0x38, 0x89, 0x9d, 0x13, 0x7d, 0x01, 0xc4, 0xc8, 0xca, 0x1b, 0x30, 0xf2, 0x18, 0x1d,
-	0x3b, 0x32, 0x21, 0x74, 0x37, 0xf0, 0x1a, 0x28, 0xb6, 0x43, 0xcf, 0x22, 0xa5, 0x2c, 0xa7, 0xe4,
-	0xf3, 0xff, 0xfb, 0x7f, 0xff, 0xef, 0x77, 0x31, 0x7c, 0xd4, 0x50, 0xd2, 0x29, 0x9e, 0x0b, 0xb2,
-	0xa1, 0xa4, 0xe9, 0x44, 0x7b, 0x89, 0xeb, 0x56, 0x6a, 0x89, 0x66, 0x0d, 0xc5, 0xe6, 0x00, 0x6f,
-	0x68, 0xf4, 0x80, 0x97, 0x45, 0x25, 0x89, 0xf9, 0xb5, 0xe7, 0xd1, 0xf9, 0x4a, 0xaa, 0x52, 0x2a,
-	0x92, 0x71, 0x25, 0x6c, 0x23, 0xd9, 0xd0, 0x4c, 0x68, 0x4e, 0x49, 0xcd, 0xf3, 0xa2, 0xe2, 0xba,
-	0x90, 0x95, 0xd3, 0x3e, 0x76, 0xda, 0x41, 0xb6, 0x3f, 0x28, 0x0a, 0x73, 0x99, 0x4b, 0xf3, 0x48,
-	0xfa, 0x27, 0x57, 0xf5, 0x72, 0xe9, 0xcb, 0x5a, 0x28, 0x7b, 0x90, 0x2e, 0x21, 0x7a, 0xdb, 0x77,
-	0x33, 0x51, 0xcb, 0x56, 0x33, 0xd1, 0x74, 0x42, 0x69, 0xf4, 0x10, 0x06, 0x6a, 0xcd, 0x5b, 0xd1,
-	0xce, 0x41, 0x02, 0xce, 0x8e, 0x98, 0x7b, 0x43, 0x21, 0x9c, 0x8a, 0x5a, 0xae, 0xd6, 0xf3, 0x83,
-	0x04, 0x9c, 0xdd, 0x67, 0xf6, 0x25, 0x7d, 0x03, 0x8f, 0x3d, 0x0f, 0x55, 0xcb, 0x4a, 0x09, 0xf4,
-	0x1c, 0x06, 0xad, 0xa9, 0x18, 0x93, 0xd9, 0xe2, 0x18, 0xef, 0x31, 0xc0, 0x56, 0xbc, 0x3c, 0xba,
-	0xfa, 0x71, 0x32, 0xf9, 0xfa, 0xeb, 0xdb, 0x39, 0x60, 0x4e, 0x9d, 0x76, 0x9e, 0x9d, 0xba, 0x2b,
-	0xd3, 0x2b, 0x08, 0x6f, 0x08, 0x99, 0x60, 0xb3, 0xc5, 0x53, 0x6c, 0x11, 0xe1, 0x1e, 0x27, 0xb6,
-	0x78, 0x1c, 0x4e, 0x7c, 0xc1, 0x73, 0xe1, 0x3c, 0xd9, 0x5e, 0x67, 0xfa, 0x05, 0xc0, 0xd0, 0x9f,
-	0xeb, 0xf6, 0x78, 0x01, 0x0f, 0x6d, 0x32, 0x35, 0x07, 0xc9, 0xbd, 0xff, 0x58, 0x64, 0x90, 0xa3,
-	0xd7, 0x23, 0xd1, 0x4e, 0xef, 0x8c, 0x66, 0xc7, 0x7a, 0xd9, 0x42, 0xf7, 0x2f, 0x5d, 0xf0, 0x96,
-	0x97, 0x03, 0x91, 0x3f, 0xdc, 0x87, 0xea, 0x0d, 0xf7, 0xda, 0x54, 0x46, 0xb9, 0x5b, 0xb1, 0xc7,
-	0xdd, 0xaa, 0x17, 0x1f, 0x0f, 0xe0, 0xd4, 0xf8, 0x21, 0x06, 0x03, 0xbb, 0x15, 0x3a, 0xf1, 0x7a,
-	0xff, 0xfe, 0x52, 0xa2, 0xe4, 0x76, 0x81, 0x8d, 0x93, 0x4e, 0x3f, 0xf5, 0x53, 0xd0, 0x3b, 0x78,
-	0xe8, 0xc0, 0xa2, 0x5b, 0x7b, 0x86, 0xcd, 0xa2, 0x27, 0xff, 0x50, 0xf8, 0xb6, 0x0c, 0x06, 0x76,
-	0xa3, 0xb1, 0xa8, 0x1e, 0xae, 0xb1, 0xa8, 0x3e, 0x39, 0xe7, 0xb9, 0x7c, 0x79, 0xb5, 0x8d, 0xc1,
-	0xf5, 0x36, 0x06, 0x3f, 0xb7, 0x31, 0xf8, 0xbc, 0x8b, 0x27, 0xd7, 0xbb, 0x78, 0xf2, 0x7d, 0x17,
-	0x4f, 0xde, 0x9f, 0xe6, 0x85, 0x5e, 0x77, 0x19, 0x5e, 0xc9, 0x92, 0x34, 0x1d, 0xaf, 0x74, 0x57,
-	0xd2, 0x4a, 0x68, 0xd2, 0x50, 0xf2, 0xc1, 0xdd, 0x2f, 0x73, 0xb9, 0xb2, 0xc0, 0xdc, 0xae, 0x67,
-	0xbf, 0x03, 0x00, 0x00, 0xff, 0xff, 0x62, 0xd0, 0xef, 0x2f, 0x10, 0x04, 0x00, 0x00,
+	// 1395 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0x4f, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0xe6, 0x8f, 0x1d, 0xbf, 0x34, 0x8e, 0x33, 0x0d, 0xed, 0x76, 0x43, 0x1d, 0x63, 0xda,
+	0x26, 0x44, 0x60, 0xe3, 0x54, 0x2a, 0x15, 0x12, 0x12, 0x75, 0xeb, 0x36, 0xa9, 0xfa, 0x27, 0x6c,
+	0x13, 0x2a, 0x2a, 0xa4, 0xd5, 0x78, 0x3d, 0x5d, 0x2f, 0x5d, 0xef, 0x6c, 0x76, 0x76, 0x13, 0xfc,
+	0x0d, 0xaa, 0x9c, 0xb8, 0x72, 0xc8, 0x89, 0x0b, 0x12, 0x42, 0xe2, 0xc0, 0x87, 0xe8, 0xb1, 0x42,
+	0x1c, 0x2a, 0x84, 0xaa, 0xaa, 0x3d, 0xf0, 0x11, 0xe0, 0x88, 0x76, 0x66, 0x36, 0xf6, 0xc6, 0x9b,
+	0xba, 0x35, 0x17, 0x2e, 0xd6, 0xbe, 0x37, 0xbf, 0xf7, 0x9b, 0x37, 0xef, 0xbd, 0x79, 0xf3, 0x0c,
+	0xa7, 0x77, 0x6a, 0xd5, 0x90, 0x61, 0x8b, 0x54, 0x77, 0x6b, 0xd5, 0x9d, 0x90, 0xf8, 0xdd, 0x8a,
+	0xe7, 0xd3, 0x80, 0xa2, 0x99, 0x9d, 0x5a, 0x85, 0x2f, 0x54, 0x76, 0x6b, 0xda, 0x3c, 0xee, 0xd8,
+	0x2e, 0xad, 0xf2, 0x5f, 0xb1, 0xae, 0xad, 0x9a, 0x94, 0x75, 0x28, 0xab, 0x36, 0x31, 0x23, 0xc2,
+	0xb0, 0xba, 0x5b, 0x6b, 0x92, 0x00, 0xd7, 0xaa, 0x1e, 0xb6, 0x6c, 0x17, 0x07, 0x36, 0x75, 0x25,
+	0x76, 0x51, 0x62, 0x63, 0x58, 0xff, 0x46, 0xda, 0x19, 0xb1, 0x68, 0x70, 0xa9, 0x2a, 0x04, 0xb9,
+	0xb4, 0x60, 0x51, 0x8b, 0x0a, 0x7d, 0xf4, 0x25, 0xb5, 0x09, 0x97, 0x83, 0xae, 0x47, 0x24, 0xbc,
+	0x5c, 0x07, 0xf4, 0x45, 0x44, 0xac, 0x13, 0x8f, 0xfa, 0x81, 0x4e, 0x76, 0x42, 0xc2, 0x02, 0x74,
+	0x0a, 0x32, 0xac, 0x8d, 0x7d, 0xe2, 0xab, 0x4a, 0x49, 0x59, 0xc9, 0xe9, 0x52, 0x42, 0x0b, 0x30,
+	0x45, 0x3c, 0x6a, 0xb6, 0xd5, 0xf1, 0x92, 0xb2, 0x32, 0xa9, 0x0b, 0xa1, 0x7c, 0x1b, 0x4e, 0x26,
+	0x38, 0x98, 0x47, 0x5d, 0x46, 0xd0, 0x25, 0xc8, 0xf8, 0x5c, 0xc3, 0x49, 0x66, 0xd6, 0x4e, 0x56,
+	0xfa, 0xc2, 0x53, 0x11, 0xe0, 0x7a, 0xee, 0xc9, 0xf3, 0xa5, 0xb1, 0x1f, 0xff, 0xfa, 0x65, 0x55,
+	0xd1, 0x25, 0xba, 0x1c, 0x26, 0xe8, 0xd8, 0x30, 0x9f, 0xae, 0x03, 0xf4, 0x82, 0xc7, 0x1d, 0x9b,
+	0x59, 0xbb, 0x50, 0x91, 0x31, 0x89, 0x22, 0x5d, 0x11, 0x91, 0x93, 0x91, 0xae, 0x6c, 0x62, 0x8b,
+	0x48, 0x4e, 0xbd, 0xcf, 0xb2, 0xfc, 0xbd, 0x02, 0x0b, 0xc9, 0x7d, 0xe5, 0x39, 0x2e, 0x43, 0x56,
+	0x78, 0xc6, 0x54, 0xa5, 0x34, 0xf1, 0x06, 0x07, 0x89, 0xe1, 0xe8, 0x46, 0x8a, 0x6b, 0xcb, 0x43,
+	0x5d, 0x13, 0xdb, 0x26, 0x7c, 0x5b, 0x90, 0x59, 0xda, 0xc4, 0x3e, 0xee, 0xc4, 0x11, 0x39, 0x8c,
+	0x7b, 0xac, 0xed, 0xc5, 0xdd, 0xe3, 0x9a, 0xd4, 0xb8, 0x0b, 0x70, 0x22, 0xee, 0x02, 0x5d, 0xfe,
+	0x47, 0x01, 0x95, 0xf3, 0xdd, 0x23, 0xfe, 0xae, 0x6d, 0x92, 0x6d, 0xd6, 0x8b, 0x14, 0x52, 0x21,
+	0xcb, 0x84, 0x5a, 0x86, 0x3f, 0x16, 0x51, 0x15, 0xa6, 0x2d, 0x9f, 0x86, 0x9e, 0xd1, 0xec, 0xf2,
+	0x23, 0xe6, 0xd7, 0x16, 0x12, 0x1b, 0xde, 0x88, 0x16, 0xeb, 0x5d, 0x3d, 0x6b, 0x89, 0x8f, 0xbe,
+	0x44, 0x4e, 0x24, 0x12, 0xb9, 0x08, 0xb9, 0x36, 0x66, 0x86, 0x28, 0xb0, 0xc9, 0x92, 0xb2, 0x32,
+	0xad, 0x4f, 0xb7, 0x31, 0x6b, 0x44, 0x72, 0xaf, 0xf2, 0xa6, 0xfa, 0x2a, 0xef, 0x48, 0xee, 0x33,
+	0x23, 0xe7, 0xfe, 0x4f, 0x05, 0xce, 0xa4, 0x1c, 0x5d, 0x06, 0xf4, 0xb3, 0xa8, 0x00, 0x4c, 0xea,
+	0xb7, 0xe2, 0x02, 0x50, 0x13, 0x07, 0x94, 0xe0, 0x08, 0x70, 0xa4, 0x0a, 0xb8, 0x0d, 0xfa, 0x04,
+	0xb2, 0x01, 0x76, 0x1c, 0x9b, 0x30, 0x75, 0x9c, 0x9b, 0xa3, 0x84, 0xf9, 0x16, 0x76, 0x9c, 0x6e,
+	0xc2, 0x50, 0xa2, 0x8f, 0x94, 0xcf, 0xc4, 0xe8, 0xe5, 0xf3, 0xb3, 0x02, 0x9a, 0x38, 0x1e, 0x8f,
+	0x74, 0x03, 0xfb, 0xae, 0xed, 0x5a, 0x43, 0x6f, 0xd6, 0x5b, 0x67, 0xf6, 0x7a, 0x8a, 0xc3, 0xa3,
+	0xa4, 0xe3, 0x77, 0x05, 0x16, 0x53, 0xfd, 0x95, 0x09, 0xb9, 0x08, 0x53, 0x01, 0x0d, 0xb0, 0x23,
+	0x0b, 0x7c, 0x48, 0x3c, 0x05, 0xf6, 0x7f, 0x90, 0x86, 0xcb, 0xf0, 0x6e, 0x7f, 0x91, 0x35, 0x4c,
+	0xea, 0xd2, 0x8e, 0x6d, 0xb2, 0xa1, 0x77, 0xac, 0xfc, 0x22, 0x0b, 0x67, 0x8f, 0x31, 0x95, 0x21,
+	0x39, 0xfe, 0x7e, 0xde, 0x84, 0x6c, 0x13, 0x3b, 0xd8, 0x35, 0x09, 0x4f, 0x62, 0xae, 0xfe, 0x71,
+	0x74, 0xc6, 0x3f, 0x9e, 0x2f, 0xbd, 0x23, 0x8e, 0xc0, 0x5a, 0x8f, 0x2a, 0x36, 0xad, 0x76, 0x70,
+	0xd0, 0xae, 0x6c, 0xb8, 0xc1, 0x6f, 0xbf, 0x7e, 0x04, 0xf2, 0x6c, 0x1b, 0x6e, 0x20, 0x43, 0x21,
+	0x09, 0xd0, 0x4d, 0x98, 0xa4, 0x7b, 0xa4, 0x25, 0x2e, 0x6e, 0xfd, 0x92, 0x24, 0x5a, 0x1c, 0x24,
+	0xba, 0x45, 0x2c, 0x6c, 0x76, 0xaf, 0x11, 0xb3, 0x8f, 0xee, 0x1a, 0x31, 0x05, 0x1d, 0xe7, 0x40,
+	0x5b, 0x90, 0xc3, 0xbb, 0xd8, 0x76, 0x70, 0xd3, 0x21, 0xfc, 0xba, 0x8f, 0x4e, 0xd8, 0x23, 0x42,
+	0x0f, 0x60, 0xb6, 0x19, 0xfa, 0xae, 0xe1, 0x11, 0xdf, 0x68, 0xd3, 0xd0, 0xe7, 0xfd, 0x62, 0x74,
+	0xe6, 0x99, 0x88, 0x6c, 0x93, 0xf8, 0xeb, 0x34, 0xf4, 0x51, 0x01, 0x26, 0x1c, 0xba, 0xc7, 0xdb,
+	0xcc, 0xb4, 0x1e, 0x7d, 0xa2, 0x0f, 0x01, 0x39, 0x74, 0xcf, 0x90, 0xe1, 0x31, 0x9a, 0x0e, 0x35,
+	0x1f, 0x31, 0x35, 0xcb, 0x5b, 0x54, 0xc1, 0xa1, 0x7b, 0x75, 0xb1, 0x50, 0xe7, 0xfa, 0x28, 0x47,
+	0x11, 0x9d, 0xed, 0x5a, 0xea, 0x34, 0xe7, 0x88, 0x45, 0xb4, 0x0d, 0x10, 0x39, 0xcb, 0x0c, 0x87,
+	0x3c, 0x0c, 0xd4, 0xdc, 0x7f, 0x0b, 0x06, 0x67, 0xba, 0x45, 0x1e, 0x06, 0x68, 0x09, 0x66, 0x84,
+	0x4b, 0x82, 0x17, 0xb8, 0x5f, 0x20, 0x54, 0x1c, 0x50, 0x86, 0x59, 0x2e, 0x19, 0x81, 0xdd, 0x21,
+	0x46, 0x87, 0xa9, 0x33, 0x1c, 0x22, 0xac, 0xb6, 0xec, 0x0e, 0xb9, 0xcd, 0xd0, 0x59, 0x80, 0x96,
+	0xdf, 0x35, 0xda, 0xc4, 0xb6, 0xda, 0x81, 0x7a, 0xa2, 0xa4, 0xac, 0x4c, 0xe8, 0xb9, 0x96, 0xdf,
+	0x5d, 0xe7, 0x0a, 0xa4, 0xc1, 0x74, 0x8b, 0x78, 0x0e, 0x09, 0x48, 0x4b, 0x9d, 0x15, 0x4d, 0x3b,
+	0x96, 0xd1, 0x32, 0xcc, 0xc5, 0xdf, 0xb1, 0x7d, 0x9e, 0xdb, 0xe7, 0x63, 0xb5, 0x24, 0x39, 0x0f,
+	0x79, 0xcb, 0xc7, 0x26, 0x31, 0x5a, 0x04, 0xb7, 0x1c, 0xdb, 0x25, 0xea, 0x1c, 0xc7, 0xcd, 0x72,
+	0xed, 0x35, 0xa9, 0x44, 0x5f, 0xc3, 0x7c, 0x8b, 0x78, 0x94, 0xd9, 0x81, 0x11, 0x50, 0xc3, 0x27,
+	0x2c, 0xec, 0x10, 0xb5, 0x30, 0x62, 0x51, 0xcf, 0x49, 0xaa, 0x2d, 0xaa, 0x73, 0x22, 0xf4, 0x39,
+	0x64, 0xb1, 0x69, 0xd2, 0xd0, 0x0d, 0xd4, 0x79, 0x7e, 0xc9, 0x17, 0x13, 0x0d, 0x42, 0x5e, 0xbd,
+	0x2b, 0x02, 0x92, 0xe8, 0x14, 0xd2, 0x0c, 0x7d, 0x0a, 0x19, 0x87, 0x60, 0x46, 0x98, 0x8a, 0x78,
+	0x87, 0x39, 0x9d, 0x20, 0xb8, 0x15, 0x2d, 0xdd, 0x26, 0x01, 0xf1, 0x13, 0xaf, 0xaf, 0xb0, 0x38,
+	0x7c, 0xe2, 0xb7, 0xa2, 0x66, 0x35, 0xf0, 0xc4, 0xc7, 0xda, 0xde, 0x13, 0xcf, 0x9b, 0x5a, 0xfa,
+	0x13, 0x2f, 0xc0, 0x89, 0x4d, 0x04, 0xba, 0xac, 0xc2, 0x29, 0x4e, 0xb7, 0xe1, 0xee, 0x62, 0xdf,
+	0xc6, 0xee, 0xe1, 0x74, 0x55, 0x7e, 0x36, 0x0e, 0xa7, 0x07, 0x96, 0xe4, 0x6e, 0xa7, 0x20, 0xd3,
+	0xf4, 0xe9, 0x23, 0xe2, 0xf2, 0xe7, 0x2f, 0xa7, 0x4b, 0xa9, 0xcf, 0x8b, 0xf1, 0xb7, 0xf1, 0x22,
+	0xea, 0x48, 0x84, 0x99, 0x3e, 0xdd, 0x63, 0xb2, 0x91, 0x8c, 0xd0, 0x91, 0x24, 0x01, 0xba, 0x0f,
+	0x79, 0xf1, 0x69, 0xc4, 0xb9, 0x9b, 0x1c, 0x91, 0x72, 0x56, 0xf0, 0xc8, 0xfc, 0xa2, 0x75, 0xc8,
+	0xb0, 0xd0, 0xf3, 0x9c, 0xae, 0xec, 0x20, 0x6f, 0x4f, 0x28, 0xed, 0x57, 0x7f, 0x52, 0x20, 0x2b,
+	0x9f, 0xca, 0xe8, 0xc2, 0xdd, 0xd0, 0xef, 0x6e, 0x6f, 0x1a, 0xf5, 0xaf, 0x8c, 0x3b, 0x77, 0xef,
+	0x34, 0x0a, 0x63, 0xda, 0xdc, 0xfe, 0x41, 0x69, 0x46, 0xae, 0xdf, 0xa1, 0x2e, 0x41, 0x17, 0x60,
+	0xee, 0x10, 0x73, 0x6f, 0xfd, 0x8a, 0xde, 0xd0, 0x0b, 0x8a, 0x36, 0xbf, 0x7f, 0x50, 0x9a, 0x95,
+	0x28, 0xf1, 0x2a, 0xa2, 0x73, 0x90, 0x3f, 0xc4, 0x35, 0x36, 0xef, 0x5e, 0x5d, 0x2f, 0x8c, 0x6b,
+	0x85, 0xfd, 0x83, 0xd2, 0x09, 0x09, 0x13, 0x83, 0xd3, 0x0a, 0x14, 0x7a, 0x6c, 0x0d, 0xfd, 0xcb,
+	0x8d, 0xab, 0x8d, 0xc2, 0x84, 0x86, 0xf6, 0x0f, 0x4a, 0xf9, 0x98, 0x4e, 0x14, 0xb6, 0x36, 0xf9,
+	0xf8, 0x87, 0xe2, 0xd8, 0xda, 0xdf, 0x53, 0x30, 0xc5, 0x0b, 0x01, 0xe9, 0x90, 0x11, 0xb3, 0x2d,
+	0x5a, 0x4a, 0x24, 0x76, 0xf0, 0xff, 0x82, 0x56, 0x3a, 0x1e, 0x20, 0x6a, 0xa8, 0x3c, 0xf5, 0x38,
+	0x8a, 0x09, 0xda, 0x86, 0xac, 0x1c, 0xaf, 0xd1, 0xb1, 0x36, 0x71, 0x4d, 0x6a, 0xef, 0xbd, 0x06,
+	0x91, 0xa4, 0xd5, 0x21, 0x23, 0xe6, 0xda, 0x34, 0x57, 0x13, 0x43, 0x73, 0x9a, 0xab, 0xc9, 0xf9,
+	0x39, 0xe6, 0x6c, 0xc1, 0x89, 0xfe, 0x69, 0x10, 0x9d, 0x1f, 0x34, 0x4c, 0x19, 0x94, 0xb5, 0x0b,
+	0xc3, 0x60, 0xc9, 0x5d, 0xbe, 0x81, 0x7c, 0x72, 0xc8, 0x41, 0xcb, 0x29, 0x04, 0x69, 0x63, 0x9b,
+	0xb6, 0x32, 0x1c, 0x98, 0xdc, 0xcb, 0x83, 0xc2, 0xd1, 0xf9, 0x01, 0x7d, 0x70, 0xac, 0xbb, 0x47,
+	0xc7, 0x13, 0x6d, 0xf5, 0x4d, 0xa0, 0x03, 0x79, 0x11, 0x6d, 0x20, 0x2d, 0x2f, 0x89, 0x4e, 0x97,
+	0x96, 0x97, 0x64, 0xd3, 0x8b, 0x39, 0xef, 0x03, 0xf4, 0x7a, 0x14, 0x7a, 0x7f, 0xd0, 0x6c, 0xa0,
+	0xb9, 0x69, 0xe7, 0x5e, 0x0f, 0x12, 0xfc, 0xf5, 0x2b, 0x4f, 0x5e, 0x16, 0x95, 0xa7, 0x2f, 0x8b,
+	0xca, 0x8b, 0x97, 0x45, 0xe5, 0xbb, 0x57, 0xc5, 0xb1, 0xa7, 0xaf, 0x8a, 0x63, 0xcf, 0x5e, 0x15,
+	0xc7, 0x1e, 0x2c, 0x5b, 0x76, 0xd0, 0x0e, 0x9b, 0x15, 0x93, 0x76, 0xaa, 0x3b, 0x21, 0x76, 0x83,
+	0xb0, 0x53, 0x73, 0x49, 0x50, 0xdd, 0xa9, 0x55, 0xbf, 0x95, 0x7f, 0xab, 0xf9, 0x7f, 0xea, 0x66,
+	0x86, 0xff, 0xa9, 0xbe, 0xf8, 0x6f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xe7, 0x9b, 0xdd, 0x87, 0x22,
+	0x10, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -378,6 +1135,23 @@ type QueryClient interface {
 	Reports(ctx context.Context, in *QueryReportsRequest, opts ...grpc.CallOption) (*QueryReportsResponse, error)
 	// Params returns the module's parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// ServiceUsage lists a service's usage records (by epoch, then lease),
+	// optionally of one sharer or one epoch; or its charges grouped by epoch
+	// or by sharer.
+	ServiceUsage(ctx context.Context, in *QueryServiceUsageRequest, opts ...grpc.CallOption) (*QueryServiceUsageResponse, error)
+	// SharerEarnings returns what a sharer earned in total, and by service or
+	// by epoch.
+	SharerEarnings(ctx context.Context, in *QuerySharerEarningsRequest, opts ...grpc.CallOption) (*QuerySharerEarningsResponse, error)
+	// ServiceEconomics returns a service's escrow as the chain sees it now:
+	// balance, rent owed, burn rate, whether it is low, how long it lasts,
+	// and its depletion and grace deadline.
+	ServiceEconomics(ctx context.Context, in *QueryServiceEconomicsRequest, opts ...grpc.CallOption) (*QueryServiceEconomicsResponse, error)
+	// Totals returns the module's cumulative counters.
+	Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error)
+	// Invariants checks the economic invariants over the whole state (escrows
+	// against the module account, collateral, counters, meters) and reports
+	// what is broken. It reads everything: for tests and audits.
+	Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error)
 }
 
 type queryClient struct {
@@ -415,6 +1189,51 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) ServiceUsage(ctx context.Context, in *QueryServiceUsageRequest, opts ...grpc.CallOption) (*QueryServiceUsageResponse, error) {
+	out := new(QueryServiceUsageResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/ServiceUsage", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) SharerEarnings(ctx context.Context, in *QuerySharerEarningsRequest, opts ...grpc.CallOption) (*QuerySharerEarningsResponse, error) {
+	out := new(QuerySharerEarningsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/SharerEarnings", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ServiceEconomics(ctx context.Context, in *QueryServiceEconomicsRequest, opts ...grpc.CallOption) (*QueryServiceEconomicsResponse, error) {
+	out := new(QueryServiceEconomicsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/ServiceEconomics", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error) {
+	out := new(QueryTotalsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/Totals", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error) {
+	out := new(QueryInvariantsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/Invariants", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Report returns a sharer's report for one epoch.
@@ -423,6 +1242,23 @@ type QueryServer interface {
 	Reports(context.Context, *QueryReportsRequest) (*QueryReportsResponse, error)
 	// Params returns the module's parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// ServiceUsage lists a service's usage records (by epoch, then lease),
+	// optionally of one sharer or one epoch; or its charges grouped by epoch
+	// or by sharer.
+	ServiceUsage(context.Context, *QueryServiceUsageRequest) (*QueryServiceUsageResponse, error)
+	// SharerEarnings returns what a sharer earned in total, and by service or
+	// by epoch.
+	SharerEarnings(context.Context, *QuerySharerEarningsRequest) (*QuerySharerEarningsResponse, error)
+	// ServiceEconomics returns a service's escrow as the chain sees it now:
+	// balance, rent owed, burn rate, whether it is low, how long it lasts,
+	// and its depletion and grace deadline.
+	ServiceEconomics(context.Context, *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error)
+	// Totals returns the module's cumulative counters.
+	Totals(context.Context, *QueryTotalsRequest) (*QueryTotalsResponse, error)
+	// Invariants checks the economic invariants over the whole state (escrows
+	// against the module account, collateral, counters, meters) and reports
+	// what is broken. It reads everything: for tests and audits.
+	Invariants(context.Context, *QueryInvariantsRequest) (*QueryInvariantsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -437,6 +1273,21 @@ func (*UnimplementedQueryServer) Reports(ctx context.Context, req *QueryReportsR
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) ServiceUsage(ctx context.Context, req *QueryServiceUsageRequest) (*QueryServiceUsageResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServiceUsage not implemented")
+}
+func (*UnimplementedQueryServer) SharerEarnings(ctx context.Context, req *QuerySharerEarningsRequest) (*QuerySharerEarningsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SharerEarnings not implemented")
+}
+func (*UnimplementedQueryServer) ServiceEconomics(ctx context.Context, req *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServiceEconomics not implemented")
+}
+func (*UnimplementedQueryServer) Totals(ctx context.Context, req *QueryTotalsRequest) (*QueryTotalsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Totals not implemented")
+}
+func (*UnimplementedQueryServer) Invariants(ctx context.Context, req *QueryInvariantsRequest) (*QueryInvariantsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Invariants not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -497,6 +1348,96 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_ServiceUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryServiceUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ServiceUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/ServiceUsage",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ServiceUsage(ctx, req.(*QueryServiceUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_SharerEarnings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuerySharerEarningsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).SharerEarnings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/SharerEarnings",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).SharerEarnings(ctx, req.(*QuerySharerEarningsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ServiceEconomics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryServiceEconomicsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ServiceEconomics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/ServiceEconomics",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ServiceEconomics(ctx, req.(*QueryServiceEconomicsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Totals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTotalsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Totals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/Totals",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Totals(ctx, req.(*QueryTotalsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Invariants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryInvariantsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Invariants(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/Invariants",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Invariants(ctx, req.(*QueryInvariantsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "q1.usage.v1.Query",
@@ -513,6 +1454,26 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "ServiceUsage",
+			Handler:    _Query_ServiceUsage_Handler,
+		},
+		{
+			MethodName: "SharerEarnings",
+			Handler:    _Query_SharerEarnings_Handler,
+		},
+		{
+			MethodName: "ServiceEconomics",
+			Handler:    _Query_ServiceEconomics_Handler,
+		},
+		{
+			MethodName: "Totals",
+			Handler:    _Query_Totals_Handler,
+		},
+		{
+			MethodName: "Invariants",
+			Handler:    _Query_Invariants_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -734,6 +1695,605 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryServiceUsageRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceUsageRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceUsageRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.HasEpoch {
+		i--
+		if m.HasEpoch {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.GroupBy != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.GroupBy))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceUsageResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceUsageResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Tallies) > 0 {
+		for iNdEx := len(m.Tallies) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Tallies[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Records) > 0 {
+		for iNdEx := len(m.Records) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Records[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QuerySharerEarningsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySharerEarningsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySharerEarningsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.GroupBy != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.GroupBy))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QuerySharerEarningsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySharerEarningsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySharerEarningsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Tallies) > 0 {
+		for iNdEx := len(m.Tallies) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Tallies[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	{
+		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceEconomicsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceEconomicsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceEconomicsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceEconomicsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceEconomicsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x92
+		}
+	}
+	{
+		size, err := m.Account.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x8a
+	{
+		size := m.DepositToResume.Size()
+		i -= size
+		if _, err := m.DepositToResume.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x82
+	if m.GraceDeadline != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.GraceDeadline))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.DepletedHeight != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DepletedHeight))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.Depleted {
+		i--
+		if m.Depleted {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.DryHeight != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DryHeight))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.BlockTimeMs != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.BlockTimeMs))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.BlocksLeft != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.BlocksLeft))
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size := m.HoursLeft.Size()
+		i -= size
+		if _, err := m.HoursLeft.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if m.Burning {
+		i--
+		if m.Burning {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.LowBalanceBlocks != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LowBalanceBlocks))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.Low {
+		i--
+		if m.Low {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	{
+		size := m.BurnPerHour.Size()
+		i -= size
+		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Available.Size()
+		i -= size
+		if _, err := m.Available.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Owed.Size()
+		i -= size
+		if _, err := m.Owed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Balance.Size()
+		i -= size
+		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTotalsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTotalsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTotalsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTotalsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTotalsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTotalsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryInvariantsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryInvariantsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryInvariantsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryInvariantsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryInvariantsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryInvariantsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Supply.Size()
+		i -= size
+		if _, err := m.Supply.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.EscrowAccount.Size()
+		i -= size
+		if _, err := m.EscrowAccount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Escrows.Size()
+		i -= size
+		if _, err := m.Escrows.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Broken) > 0 {
+		for iNdEx := len(m.Broken) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Broken[iNdEx])
+			copy(dAtA[i:], m.Broken[iNdEx])
+			i = encodeVarintQuery(dAtA, i, uint64(len(m.Broken[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -824,6 +2384,227 @@ func (m *QueryParamsResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryServiceUsageRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.GroupBy != 0 {
+		n += 1 + sovQuery(uint64(m.GroupBy))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.HasEpoch {
+		n += 2
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovQuery(uint64(m.Epoch))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryServiceUsageResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Records) > 0 {
+		for _, e := range m.Records {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if len(m.Tallies) > 0 {
+		for _, e := range m.Tallies {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QuerySharerEarningsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.GroupBy != 0 {
+		n += 1 + sovQuery(uint64(m.GroupBy))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QuerySharerEarningsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if len(m.Tallies) > 0 {
+		for _, e := range m.Tallies {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryServiceEconomicsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryServiceEconomicsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = m.Balance.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Owed.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Available.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.BurnPerHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Low {
+		n += 2
+	}
+	if m.LowBalanceBlocks != 0 {
+		n += 1 + sovQuery(uint64(m.LowBalanceBlocks))
+	}
+	if m.Burning {
+		n += 2
+	}
+	l = m.HoursLeft.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.BlocksLeft != 0 {
+		n += 1 + sovQuery(uint64(m.BlocksLeft))
+	}
+	if m.BlockTimeMs != 0 {
+		n += 1 + sovQuery(uint64(m.BlockTimeMs))
+	}
+	if m.DryHeight != 0 {
+		n += 1 + sovQuery(uint64(m.DryHeight))
+	}
+	if m.Depleted {
+		n += 2
+	}
+	if m.DepletedHeight != 0 {
+		n += 1 + sovQuery(uint64(m.DepletedHeight))
+	}
+	if m.GraceDeadline != 0 {
+		n += 1 + sovQuery(uint64(m.GraceDeadline))
+	}
+	l = m.DepositToResume.Size()
+	n += 2 + l + sovQuery(uint64(l))
+	l = m.Account.Size()
+	n += 2 + l + sovQuery(uint64(l))
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 2 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryTotalsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryTotalsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Totals.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryInvariantsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryInvariantsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Broken) > 0 {
+		for _, s := range m.Broken {
+			l = len(s)
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	l = m.Totals.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Escrows.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.EscrowAccount.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Supply.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -1365,6 +3146,1667 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceUsageRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceUsageRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GroupBy", wireType)
+			}
+			m.GroupBy = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GroupBy |= GroupBy(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HasEpoch", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.HasEpoch = bool(v != 0)
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceUsageResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceUsageResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Records = append(m.Records, UsageRecord{})
+			if err := m.Records[len(m.Records)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tallies", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tallies = append(m.Tallies, Tally{})
+			if err := m.Tallies[len(m.Tallies)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySharerEarningsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySharerEarningsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySharerEarningsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GroupBy", wireType)
+			}
+			m.GroupBy = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GroupBy |= GroupBy(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySharerEarningsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySharerEarningsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Tallies", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Tallies = append(m.Tallies, Tally{})
+			if err := m.Tallies[len(m.Tallies)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceEconomicsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceEconomicsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceEconomicsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceEconomicsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceEconomicsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Owed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Available", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Available.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Low = bool(v != 0)
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
+			}
+			m.LowBalanceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Burning", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Burning = bool(v != 0)
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HoursLeft", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.HoursLeft.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlocksLeft", wireType)
+			}
+			m.BlocksLeft = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BlocksLeft |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlockTimeMs", wireType)
+			}
+			m.BlockTimeMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BlockTimeMs |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
+			}
+			m.DryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DryHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Depleted", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Depleted = bool(v != 0)
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
+			}
+			m.DepletedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DepletedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
+			}
+			m.GraceDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GraceDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepositToResume", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DepositToResume.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Account", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Account.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, LeaseMeter{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTotalsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTotalsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTotalsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTotalsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTotalsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTotalsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryInvariantsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryInvariantsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryInvariantsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryInvariantsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryInvariantsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryInvariantsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Broken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Broken = append(m.Broken, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Escrows", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Escrows.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EscrowAccount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EscrowAccount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Supply", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Supply.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
