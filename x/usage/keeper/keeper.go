@@ -51,36 +51,24 @@ type Keeper struct {
 	// CheckTxSeen holds the (sharer, epoch) pairs the ante handler admitted
 	// to the mempool since the last commit; only CheckTx writes it.
 	CheckTxSeen collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	// Meters holds the rent meter of every acknowledged lease, open or
-	// closed and not yet pruned, by lease id.
-	Meters collections.Map[uint64, types.LeaseMeter]
-	// OpenMeters indexes the open meters by (service, lease id).
+	// Meters holds the rent meter of every open acknowledged lease, by
+	// lease id; OpenMeters indexes them by (service, lease id).
+	Meters     collections.Map[uint64, types.LeaseMeter]
 	OpenMeters collections.KeySet[collections.Pair[string, uint64]]
 	// Accounts holds each service's economics, by name.
 	Accounts collections.Map[string, types.ServiceAccount]
-	// DryQueue, LowQueue and GraceQueue index services by (height,
-	// name): the projected height their escrow runs dry, the projected
-	// height it falls below the low mark, and the end of a depleted
-	// service's grace period.
+	// DryQueue, LowQueue and GraceQueue index services by (height, name):
+	// the projected height their escrow runs dry, the projected height it
+	// falls below lowBalanceBlocks of burn, and the end of a depleted
+	// service's grace period. The EndBlocker reads only keys up to the
+	// current height.
 	DryQueue   collections.KeySet[collections.Pair[int64, string]]
 	LowQueue   collections.KeySet[collections.Pair[int64, string]]
 	GraceQueue collections.KeySet[collections.Pair[int64, string]]
-	// MeterPrune indexes closed meters by (prune height, lease id).
-	MeterPrune collections.KeySet[collections.Pair[int64, uint64]]
 	// Records holds every usage record by (service, epoch, lease id).
 	Records collections.Map[collections.Triple[string, uint64, uint64], types.UsageRecord]
-	// SharerServices tallies each sharer's earnings by (sharer, service);
-	// ServiceSharers indexes the same pairs by (service, sharer).
-	SharerServices collections.Map[collections.Pair[sdk.AccAddress, string], types.Tally]
-	ServiceSharers collections.KeySet[collections.Pair[string, sdk.AccAddress]]
-	// SharerEpochs tallies each sharer's earnings by (sharer, epoch).
-	SharerEpochs collections.Map[collections.Pair[sdk.AccAddress, uint64], types.Tally]
-	// SharerTotals tallies each sharer's earnings in total.
-	SharerTotals collections.Map[sdk.AccAddress, types.Tally]
-	// ServiceEpochs tallies each service's charges by (service, epoch).
-	ServiceEpochs collections.Map[collections.Pair[string, uint64], types.Tally]
-	// Totals are the module's cumulative counters.
-	Totals collections.Item[types.Totals]
+	// Earnings holds what each sharer earned by (sharer, service, epoch).
+	Earnings collections.Map[collections.Triple[sdk.AccAddress, string, uint64], types.Earnings]
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
@@ -126,18 +114,10 @@ func NewKeeper(
 		DryQueue:   collections.NewKeySet(sb, types.DryQueueKey, "dry_queue", heightName),
 		LowQueue:   collections.NewKeySet(sb, types.LowQueueKey, "low_queue", heightName),
 		GraceQueue: collections.NewKeySet(sb, types.GraceQueueKey, "grace_queue", heightName),
-		MeterPrune: collections.NewKeySet(sb, types.MeterPruneKey, "meter_prune",
-			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		Records: collections.NewMap(sb, types.RecordsKey, "records",
 			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint64Key), codec.CollValue[types.UsageRecord](cdc)),
-		SharerServices: collections.NewMap(sb, types.SharerServicesKey, "sharer_services",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), codec.CollValue[types.Tally](cdc)),
-		ServiceSharers: collections.NewKeySet(sb, types.ServiceSharersKey, "service_sharers",
-			collections.PairKeyCodec(collections.StringKey, sdk.AccAddressKey)),
-		SharerEpochs:  collections.NewMap(sb, types.SharerEpochsKey, "sharer_epochs", addrEpoch, codec.CollValue[types.Tally](cdc)),
-		SharerTotals:  collections.NewMap(sb, types.SharerTotalsKey, "sharer_totals", sdk.AccAddressKey, codec.CollValue[types.Tally](cdc)),
-		ServiceEpochs: collections.NewMap(sb, types.ServiceEpochsKey, "service_epochs", collections.PairKeyCodec(collections.StringKey, collections.Uint64Key), codec.CollValue[types.Tally](cdc)),
-		Totals:        collections.NewItem(sb, types.TotalsKey, "totals", codec.CollValue[types.Totals](cdc)),
+		Earnings: collections.NewMap(sb, types.EarningsKey, "earnings",
+			collections.TripleKeyCodec(sdk.AccAddressKey, collections.StringKey, collections.Uint64Key), codec.CollValue[types.Earnings](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -205,18 +185,6 @@ func (k *Keeper) HasReport(ctx context.Context, bz sdk.AccAddress, epoch uint64)
 		return false, fmt.Errorf("read report of %s for epoch %d: %w", bz, epoch, err)
 	}
 	return has, nil
-}
-
-// GetTotals returns the module's cumulative counters.
-func (k *Keeper) GetTotals(ctx context.Context) (types.Totals, error) {
-	t, err := k.Totals.Get(ctx)
-	if errors.Is(err, collections.ErrNotFound) {
-		return types.ZeroTotals(), nil
-	}
-	if err != nil {
-		return types.Totals{}, fmt.Errorf("read totals: %w", err)
-	}
-	return t, nil
 }
 
 // emit emits a typed event on ctx's event manager.

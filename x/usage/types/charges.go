@@ -9,25 +9,28 @@ import (
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
-// Kinds of caps a usage charge records (Cap.Kind). They are stable keys:
+// Kinds of caps a usage record lists (Cap.Kind). They are stable keys:
 // clients branch on them.
 const (
-	// CapManifestPrice: the lease's locked price was above the current
-	// manifest's pricing cap, so the cap was charged.
-	CapManifestPrice = "manifest_price"
+	// CapPrice: the lease's locked price was above the current manifest's
+	// pricing cap, so the cap was charged.
+	CapPrice = "price"
 	// CapPhysicalCPU and CapPhysicalEgress: the sharer's claims over all its
 	// leases exceeded its offered capacity over the epoch, so every claim
 	// was scaled down in proportion.
 	CapPhysicalCPU    = "physical_cpu"
 	CapPhysicalEgress = "physical_egress"
-	// CapUnacknowledged: the lease was not acknowledged by the end of the
-	// epoch, so nothing is charged for it.
+	// CapUnacknowledged: the lease was never acknowledged, so nothing is
+	// charged for it.
 	CapUnacknowledged = "unacknowledged"
-	// CapMaxPerHour: the service's rent and usage over the epoch would pass
-	// policies.budget.maxPerHour × the epoch's duration.
+	// CapLeaseClosed: the lease had closed (its service paused, deleted or
+	// moved) when the report came, so nothing is charged for it.
+	CapLeaseClosed = "lease_closed"
+	// CapMaxPerHour: the service's usage over the epoch would pass
+	// (policies.budget.maxPerHour − rent burn) × the epoch's duration.
 	CapMaxPerHour = "max_per_hour"
-	// CapEscrowEmpty: the escrow held less than the charge.
-	CapEscrowEmpty = "escrow_empty"
+	// CapEscrow: the escrow held less than the charge.
+	CapEscrow = "escrow"
 )
 
 // Components a cap applies to (Cap.Component).
@@ -51,66 +54,6 @@ func OverDuration(ratePerHour math.LegacyDec, d time.Duration) math.LegacyDec {
 		return math.LegacyZeroDec()
 	}
 	return ratePerHour.MulInt64(int64(d)).QuoInt64(nsPerHour)
-}
-
-// IsOpen reports whether the meter's lease has not closed.
-func (m *LeaseMeter) IsOpen() bool { return m.ClosedHeight == 0 }
-
-// AccruedAt returns the rent the lease accrued from its acknowledgement to
-// t (to its close, if it closed before t).
-func (m *LeaseMeter) AccruedAt(t time.Time) math.LegacyDec {
-	if !m.IsOpen() && t.After(m.ClosedTime) {
-		t = m.ClosedTime
-	}
-	return m.SegmentBase.Add(OverDuration(m.RatePerHour, t.Sub(m.SegmentStart)))
-}
-
-// DueAt returns the whole uqc of rent accrued by t and not yet settled; the
-// fraction below one uqc waits for the next settlement.
-func (m *LeaseMeter) DueAt(t time.Time) math.Int {
-	due := m.AccruedAt(t).TruncateInt().Sub(m.Settled)
-	if due.IsNegative() {
-		return math.ZeroInt()
-	}
-	return due
-}
-
-// OwedAt returns the rent accrued by t and not yet settled, fraction
-// included.
-func (m *LeaseMeter) OwedAt(t time.Time) math.LegacyDec {
-	owed := m.AccruedAt(t).Sub(math.LegacyNewDecFromInt(m.Settled))
-	if owed.IsNegative() {
-		return math.LegacyZeroDec()
-	}
-	return owed
-}
-
-// RentAt returns the service's cumulative rent at t, from its rent points:
-// the last point at or before t, extended at its rate. Before the first
-// point it is the first point's value (points older than any report can
-// name are pruned).
-func (a *ServiceAccount) RentAt(t time.Time) math.LegacyDec {
-	if len(a.RentPoints) == 0 {
-		return math.LegacyZeroDec()
-	}
-	i := len(a.RentPoints) - 1
-	for i > 0 && a.RentPoints[i].Time.After(t) {
-		i--
-	}
-	p := a.RentPoints[i]
-	if p.Time.After(t) {
-		return p.Accrued
-	}
-	return p.Accrued.Add(OverDuration(p.RatePerHour, t.Sub(p.Time)))
-}
-
-// RentBetween returns the rent the service accrued between from and to.
-func (a *ServiceAccount) RentBetween(from, to time.Time) math.LegacyDec {
-	d := a.RentAt(to).Sub(a.RentAt(from))
-	if d.IsNegative() {
-		return math.LegacyZeroDec()
-	}
-	return d
 }
 
 // Charges are a usage entry's charge by component, in uqc.

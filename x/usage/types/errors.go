@@ -19,3 +19,8 @@ var (
 	ErrReportNotFound  = errorsmod.Register(ModuleName, 12, "report not found")
 	ErrServiceUnknown  = errorsmod.Register(ModuleName, 13, "service has no economics")
 )
+
+// Errors of charging and escrows.
+var (
+	ErrDepositBelowResume = errorsmod.Register(ModuleName, 14, "deposit below the resume threshold")
+)

@@ -39,7 +39,7 @@ type EventUsageReported struct {
 	// received charged − protocol_share.
 	Charged       cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
 	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
-	// caps counts the caps applied to the report's entries.
+	// caps counts the caps applied to the report's entries (see the records).
 	Caps uint32 `protobuf:"varint,9,opt,name=caps,proto3" json:"caps,omitempty"`
 }
 
@@ -125,226 +125,23 @@ func (m *EventUsageReported) GetCaps() uint32 {
 	return 0
 }
 
-// EventUsageCharged is emitted for each service a report charged.
-type EventUsageCharged struct {
-	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Sharer  string `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	Epoch   uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	// leases are the service's leases the report named.
-	Leases        []uint64              `protobuf:"varint,4,rep,packed,name=leases,proto3" json:"leases,omitempty"`
-	Charged       cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
-	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
-}
-
-func (m *EventUsageCharged) Reset()         { *m = EventUsageCharged{} }
-func (m *EventUsageCharged) String() string { return proto.CompactTextString(m) }
-func (*EventUsageCharged) ProtoMessage()    {}
-func (*EventUsageCharged) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{1}
-}
-func (m *EventUsageCharged) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *EventUsageCharged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_EventUsageCharged.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *EventUsageCharged) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventUsageCharged.Merge(m, src)
-}
-func (m *EventUsageCharged) XXX_Size() int {
-	return m.Size()
-}
-func (m *EventUsageCharged) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventUsageCharged.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_EventUsageCharged proto.InternalMessageInfo
-
-func (m *EventUsageCharged) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
-}
-
-func (m *EventUsageCharged) GetSharer() string {
-	if m != nil {
-		return m.Sharer
-	}
-	return ""
-}
-
-func (m *EventUsageCharged) GetEpoch() uint64 {
-	if m != nil {
-		return m.Epoch
-	}
-	return 0
-}
-
-func (m *EventUsageCharged) GetLeases() []uint64 {
-	if m != nil {
-		return m.Leases
-	}
-	return nil
-}
-
-// EventCapApplied is emitted for each cap that reduced a usage charge.
-type EventCapApplied struct {
-	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Sharer  string `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	Epoch   uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	LeaseId uint64 `protobuf:"varint,4,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
-	Cap     Cap    `protobuf:"bytes,5,opt,name=cap,proto3" json:"cap"`
-}
-
-func (m *EventCapApplied) Reset()         { *m = EventCapApplied{} }
-func (m *EventCapApplied) String() string { return proto.CompactTextString(m) }
-func (*EventCapApplied) ProtoMessage()    {}
-func (*EventCapApplied) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{2}
-}
-func (m *EventCapApplied) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *EventCapApplied) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_EventCapApplied.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *EventCapApplied) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventCapApplied.Merge(m, src)
-}
-func (m *EventCapApplied) XXX_Size() int {
-	return m.Size()
-}
-func (m *EventCapApplied) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventCapApplied.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_EventCapApplied proto.InternalMessageInfo
-
-func (m *EventCapApplied) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
-}
-
-func (m *EventCapApplied) GetSharer() string {
-	if m != nil {
-		return m.Sharer
-	}
-	return ""
-}
-
-func (m *EventCapApplied) GetEpoch() uint64 {
-	if m != nil {
-		return m.Epoch
-	}
-	return 0
-}
-
-func (m *EventCapApplied) GetLeaseId() uint64 {
-	if m != nil {
-		return m.LeaseId
-	}
-	return 0
-}
-
-func (m *EventCapApplied) GetCap() Cap {
-	if m != nil {
-		return m.Cap
-	}
-	return Cap{}
-}
-
-// LeaseRent is the rent one lease was paid in a settlement.
-type LeaseRent struct {
-	LeaseId    uint64                `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
-	Sharer     string                `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	Paid       cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
-	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
-}
-
-func (m *LeaseRent) Reset()         { *m = LeaseRent{} }
-func (m *LeaseRent) String() string { return proto.CompactTextString(m) }
-func (*LeaseRent) ProtoMessage()    {}
-func (*LeaseRent) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{3}
-}
-func (m *LeaseRent) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *LeaseRent) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_LeaseRent.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *LeaseRent) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_LeaseRent.Merge(m, src)
-}
-func (m *LeaseRent) XXX_Size() int {
-	return m.Size()
-}
-func (m *LeaseRent) XXX_DiscardUnknown() {
-	xxx_messageInfo_LeaseRent.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_LeaseRent proto.InternalMessageInfo
-
-func (m *LeaseRent) GetLeaseId() uint64 {
-	if m != nil {
-		return m.LeaseId
-	}
-	return 0
-}
-
-func (m *LeaseRent) GetSharer() string {
-	if m != nil {
-		return m.Sharer
-	}
-	return ""
-}
-
-// EventRentSettled is emitted when a service's accrued rent is settled.
+// EventRentSettled is emitted when rent of a lease is settled.
 type EventRentSettled struct {
-	Service string      `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Leases  []LeaseRent `protobuf:"bytes,2,rep,name=leases,proto3" json:"leases"`
-	// paid is what left the escrow, protocol_share of it to the fee collector.
-	Paid          cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
-	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	LeaseId uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Sharer  string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// paid left the escrow, protocol_share of it to the fee collector.
+	Paid          cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
 	// written_off is rent accrued that the escrow could not pay.
-	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
+	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
 }
 
 func (m *EventRentSettled) Reset()         { *m = EventRentSettled{} }
 func (m *EventRentSettled) String() string { return proto.CompactTextString(m) }
 func (*EventRentSettled) ProtoMessage()    {}
 func (*EventRentSettled) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{4}
+	return fileDescriptor_a51e682c962a5046, []int{1}
 }
 func (m *EventRentSettled) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -380,70 +177,18 @@ func (m *EventRentSettled) GetService() string {
 	return ""
 }
 
-func (m *EventRentSettled) GetLeases() []LeaseRent {
+func (m *EventRentSettled) GetLeaseId() uint64 {
 	if m != nil {
-		return m.Leases
-	}
-	return nil
-}
-
-// EventBurnChanged is emitted when a service's rent rate changes (a lease
-// acknowledged or closed, a new manifest).
-type EventBurnChanged struct {
-	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	// burn_per_hour is the rent per hour of block time now, after
-	// policies.budget.maxPerHour; list_burn_per_hour before it.
-	BurnPerHour     cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
-	ListBurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=list_burn_per_hour,json=listBurnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"list_burn_per_hour"`
-	// leases counts the open acknowledged leases paying rent.
-	Leases uint32 `protobuf:"varint,4,opt,name=leases,proto3" json:"leases,omitempty"`
-}
-
-func (m *EventBurnChanged) Reset()         { *m = EventBurnChanged{} }
-func (m *EventBurnChanged) String() string { return proto.CompactTextString(m) }
-func (*EventBurnChanged) ProtoMessage()    {}
-func (*EventBurnChanged) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{5}
-}
-func (m *EventBurnChanged) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *EventBurnChanged) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_EventBurnChanged.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *EventBurnChanged) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventBurnChanged.Merge(m, src)
-}
-func (m *EventBurnChanged) XXX_Size() int {
-	return m.Size()
-}
-func (m *EventBurnChanged) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventBurnChanged.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_EventBurnChanged proto.InternalMessageInfo
-
-func (m *EventBurnChanged) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
-}
-
-func (m *EventBurnChanged) GetLeases() uint32 {
-	if m != nil {
-		return m.Leases
+		return m.LeaseId
 	}
 	return 0
+}
+
+func (m *EventRentSettled) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
 }
 
 // EventEscrowLow is escrow.low: emitted once when a service's escrow falls
@@ -453,19 +198,17 @@ type EventEscrowLow struct {
 	Service     string                      `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	Balance     cosmossdk_io_math.Int       `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
 	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
-	// blocks_left and hours_left are how long the escrow lasts at this burn.
-	BlocksLeft       uint64                      `protobuf:"varint,4,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
-	HoursLeft        cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=hours_left,json=hoursLeft,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"hours_left"`
-	LowBalanceBlocks uint64                      `protobuf:"varint,6,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
-	// dry_height is the projected height the escrow runs dry.
-	DryHeight int64 `protobuf:"varint,7,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	// blocks_left is how many blocks the escrow lasts at this burn (at
+	// params.block_time_ms).
+	BlocksLeft       uint64 `protobuf:"varint,4,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
+	LowBalanceBlocks uint64 `protobuf:"varint,5,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
 }
 
 func (m *EventEscrowLow) Reset()         { *m = EventEscrowLow{} }
 func (m *EventEscrowLow) String() string { return proto.CompactTextString(m) }
 func (*EventEscrowLow) ProtoMessage()    {}
 func (*EventEscrowLow) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{6}
+	return fileDescriptor_a51e682c962a5046, []int{2}
 }
 func (m *EventEscrowLow) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -515,33 +258,20 @@ func (m *EventEscrowLow) GetLowBalanceBlocks() uint64 {
 	return 0
 }
 
-func (m *EventEscrowLow) GetDryHeight() int64 {
-	if m != nil {
-		return m.DryHeight
-	}
-	return 0
-}
-
-// EventEscrowDepleted is emitted when a service's escrow ran dry: it was
-// paused (its data kept until grace_deadline) or, with
-// policies.budget.onDepletion delete, deleted.
+// EventEscrowDepleted is emitted when a service's escrow ran dry and the
+// service was paused; it is deleted at grace_deadline unless a deposit of
+// deposit_to_resume (the balance to reach) resumes it first.
 type EventEscrowDepleted struct {
-	Service     string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	OnDepletion string `protobuf:"bytes,2,opt,name=on_depletion,json=onDepletion,proto3" json:"on_depletion,omitempty"`
-	// written_off is rent accrued that the escrow could not pay.
-	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
-	// grace_deadline is the height it is deleted at unless resumed; 0 when
-	// deleted at once.
-	GraceDeadline int64 `protobuf:"varint,4,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
-	// deposit_to_resume is the escrow balance a deposit must bring it to.
-	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
+	Service         string                `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	GraceDeadline   int64                 `protobuf:"varint,2,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
 }
 
 func (m *EventEscrowDepleted) Reset()         { *m = EventEscrowDepleted{} }
 func (m *EventEscrowDepleted) String() string { return proto.CompactTextString(m) }
 func (*EventEscrowDepleted) ProtoMessage()    {}
 func (*EventEscrowDepleted) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{7}
+	return fileDescriptor_a51e682c962a5046, []int{3}
 }
 func (m *EventEscrowDepleted) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -577,124 +307,11 @@ func (m *EventEscrowDepleted) GetService() string {
 	return ""
 }
 
-func (m *EventEscrowDepleted) GetOnDepletion() string {
-	if m != nil {
-		return m.OnDepletion
-	}
-	return ""
-}
-
 func (m *EventEscrowDepleted) GetGraceDeadline() int64 {
 	if m != nil {
 		return m.GraceDeadline
 	}
 	return 0
-}
-
-// EventDepositBelowResume is emitted when a deposit into a depleted
-// service's escrow is accepted but too small to resume it.
-type EventDepositBelowResume struct {
-	Service string                `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Balance cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
-	// needed is the balance that resumes it; shortfall = needed − balance.
-	Needed        cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=needed,proto3,customtype=cosmossdk.io/math.Int" json:"needed"`
-	Shortfall     cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=shortfall,proto3,customtype=cosmossdk.io/math.Int" json:"shortfall"`
-	GraceDeadline int64                 `protobuf:"varint,5,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
-}
-
-func (m *EventDepositBelowResume) Reset()         { *m = EventDepositBelowResume{} }
-func (m *EventDepositBelowResume) String() string { return proto.CompactTextString(m) }
-func (*EventDepositBelowResume) ProtoMessage()    {}
-func (*EventDepositBelowResume) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{8}
-}
-func (m *EventDepositBelowResume) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *EventDepositBelowResume) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_EventDepositBelowResume.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *EventDepositBelowResume) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventDepositBelowResume.Merge(m, src)
-}
-func (m *EventDepositBelowResume) XXX_Size() int {
-	return m.Size()
-}
-func (m *EventDepositBelowResume) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventDepositBelowResume.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_EventDepositBelowResume proto.InternalMessageInfo
-
-func (m *EventDepositBelowResume) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
-}
-
-func (m *EventDepositBelowResume) GetGraceDeadline() int64 {
-	if m != nil {
-		return m.GraceDeadline
-	}
-	return 0
-}
-
-// EventResumedByDeposit is emitted when a deposit resumed a depleted
-// service (x/services emits its EventServiceResumed too).
-type EventResumedByDeposit struct {
-	Service string                `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Balance cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
-	Needed  cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=needed,proto3,customtype=cosmossdk.io/math.Int" json:"needed"`
-}
-
-func (m *EventResumedByDeposit) Reset()         { *m = EventResumedByDeposit{} }
-func (m *EventResumedByDeposit) String() string { return proto.CompactTextString(m) }
-func (*EventResumedByDeposit) ProtoMessage()    {}
-func (*EventResumedByDeposit) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{9}
-}
-func (m *EventResumedByDeposit) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *EventResumedByDeposit) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_EventResumedByDeposit.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *EventResumedByDeposit) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_EventResumedByDeposit.Merge(m, src)
-}
-func (m *EventResumedByDeposit) XXX_Size() int {
-	return m.Size()
-}
-func (m *EventResumedByDeposit) XXX_DiscardUnknown() {
-	xxx_messageInfo_EventResumedByDeposit.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_EventResumedByDeposit proto.InternalMessageInfo
-
-func (m *EventResumedByDeposit) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
 }
 
 // EventGraceExpired is emitted when a depleted service was not resumed
@@ -708,7 +325,7 @@ func (m *EventGraceExpired) Reset()         { *m = EventGraceExpired{} }
 func (m *EventGraceExpired) String() string { return proto.CompactTextString(m) }
 func (*EventGraceExpired) ProtoMessage()    {}
 func (*EventGraceExpired) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{10}
+	return fileDescriptor_a51e682c962a5046, []int{4}
 }
 func (m *EventGraceExpired) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -760,7 +377,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{11}
+	return fileDescriptor_a51e682c962a5046, []int{5}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -798,15 +415,9 @@ func (m *EventParamsUpdated) GetParams() Params {
 
 func init() {
 	proto.RegisterType((*EventUsageReported)(nil), "q1.usage.v1.EventUsageReported")
-	proto.RegisterType((*EventUsageCharged)(nil), "q1.usage.v1.EventUsageCharged")
-	proto.RegisterType((*EventCapApplied)(nil), "q1.usage.v1.EventCapApplied")
-	proto.RegisterType((*LeaseRent)(nil), "q1.usage.v1.LeaseRent")
 	proto.RegisterType((*EventRentSettled)(nil), "q1.usage.v1.EventRentSettled")
-	proto.RegisterType((*EventBurnChanged)(nil), "q1.usage.v1.EventBurnChanged")
 	proto.RegisterType((*EventEscrowLow)(nil), "q1.usage.v1.EventEscrowLow")
 	proto.RegisterType((*EventEscrowDepleted)(nil), "q1.usage.v1.EventEscrowDepleted")
-	proto.RegisterType((*EventDepositBelowResume)(nil), "q1.usage.v1.EventDepositBelowResume")
-	proto.RegisterType((*EventResumedByDeposit)(nil), "q1.usage.v1.EventResumedByDeposit")
 	proto.RegisterType((*EventGraceExpired)(nil), "q1.usage.v1.EventGraceExpired")
 	proto.RegisterType((*EventParamsUpdated)(nil), "q1.usage.v1.EventParamsUpdated")
 }
@@ -814,73 +425,55 @@ func init() {
 func init() { proto.RegisterFile("q1/usage/v1/events.proto", fileDescriptor_a51e682c962a5046) }
 
 var fileDescriptor_a51e682c962a5046 = []byte{
-	// 1056 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xd4, 0x57, 0xcf, 0x6b, 0x1b, 0xd7,
-	0x13, 0xf7, 0x6a, 0xf5, 0xc3, 0x1a, 0xc5, 0xbf, 0x5e, 0x9c, 0x64, 0xe3, 0x2f, 0x5f, 0xd9, 0x11,
-	0x94, 0x98, 0x52, 0x4b, 0x91, 0x0b, 0x81, 0x1e, 0x2d, 0xcb, 0xd4, 0x0e, 0x6e, 0x9b, 0xae, 0xeb,
-	0x16, 0x42, 0x61, 0x79, 0xda, 0x1d, 0x49, 0x4b, 0x56, 0xfb, 0xd6, 0xef, 0xbd, 0xb5, 0xa2, 0x3f,
-	0xa0, 0xc7, 0x42, 0x6f, 0xfd, 0x17, 0x4a, 0x4f, 0xa5, 0xe4, 0x5a, 0xe8, 0xad, 0x39, 0x86, 0x9c,
-	0xda, 0x1e, 0x42, 0xb1, 0x0f, 0x3d, 0xf7, 0x3f, 0x28, 0xfb, 0xf6, 0xc9, 0x91, 0xe2, 0x20, 0x88,
-	0x2c, 0x02, 0xbd, 0x18, 0xcd, 0xcc, 0x7b, 0x9f, 0x99, 0xf9, 0xcc, 0x9b, 0x19, 0x2f, 0x58, 0x27,
-	0xf5, 0x5a, 0x2c, 0x68, 0x07, 0x6b, 0xa7, 0xf5, 0x1a, 0x9e, 0x62, 0x28, 0x45, 0x35, 0xe2, 0x4c,
-	0x32, 0x52, 0x3a, 0xa9, 0x57, 0x95, 0xa5, 0x7a, 0x5a, 0x5f, 0x5b, 0xa1, 0x3d, 0x3f, 0x64, 0x35,
-	0xf5, 0x37, 0xb5, 0xaf, 0xdd, 0x76, 0x99, 0xe8, 0x31, 0xe1, 0x28, 0xa9, 0x96, 0x0a, 0xda, 0xb4,
-	0xda, 0x61, 0x1d, 0x96, 0xea, 0x93, 0x5f, 0x5a, 0x7b, 0x6b, 0xd4, 0x95, 0x1c, 0x44, 0xa8, 0x8f,
-	0x57, 0xbe, 0x35, 0x81, 0xec, 0x25, 0xae, 0x8f, 0x13, 0xab, 0x8d, 0x11, 0xe3, 0x12, 0x3d, 0x72,
-	0x0f, 0xf2, 0xa2, 0x4b, 0x39, 0x72, 0xcb, 0xd8, 0x30, 0x36, 0x8b, 0x0d, 0xeb, 0xc5, 0xd3, 0xad,
-	0x55, 0xed, 0x67, 0xc7, 0xf3, 0x38, 0x0a, 0x71, 0x24, 0xb9, 0x1f, 0x76, 0x6c, 0x7d, 0x8e, 0xac,
-	0x42, 0x0e, 0x23, 0xe6, 0x76, 0xad, 0xcc, 0x86, 0xb1, 0x99, 0xb5, 0x53, 0x81, 0x58, 0x50, 0xc0,
-	0x50, 0x72, 0x1f, 0x85, 0x65, 0x6e, 0x18, 0x9b, 0x0b, 0xf6, 0x50, 0x24, 0x6b, 0x30, 0xcf, 0xf1,
-	0x24, 0x46, 0x21, 0x85, 0x95, 0x55, 0x57, 0x2e, 0x64, 0xf2, 0x7f, 0x00, 0x37, 0x8a, 0x9d, 0x9e,
-	0x1f, 0x04, 0xbe, 0xb0, 0x72, 0xca, 0x5a, 0x74, 0xa3, 0xf8, 0x13, 0xa5, 0x20, 0x77, 0xe0, 0x1a,
-	0x76, 0x92, 0x10, 0x9c, 0xd6, 0x40, 0xa2, 0xb0, 0xf2, 0xea, 0x40, 0x29, 0xd5, 0x35, 0x12, 0x15,
-	0x79, 0x00, 0x05, 0xb7, 0x4b, 0x79, 0x07, 0x3d, 0xab, 0xa0, 0x12, 0xb8, 0xf7, 0xec, 0xe5, 0xfa,
-	0xdc, 0x9f, 0x2f, 0xd7, 0x6f, 0xa4, 0x49, 0x08, 0xef, 0x71, 0xd5, 0x67, 0xb5, 0x1e, 0x95, 0xdd,
-	0xea, 0x41, 0x28, 0x5f, 0x3c, 0xdd, 0x02, 0x9d, 0xdd, 0x41, 0x28, 0x7f, 0xf8, 0xfb, 0xa7, 0xf7,
-	0x0d, 0x7b, 0x08, 0x40, 0xbe, 0x82, 0x45, 0xc5, 0x95, 0xcb, 0x02, 0x47, 0x25, 0x6b, 0xcd, 0x4f,
-	0x09, 0xb9, 0x30, 0xc4, 0x39, 0x4a, 0x60, 0x08, 0x81, 0xac, 0x4b, 0x23, 0x61, 0x15, 0x15, 0x33,
-	0xea, 0x77, 0xe5, 0xe7, 0x0c, 0xac, 0xbc, 0xaa, 0xc7, 0xae, 0x0e, 0xc1, 0x82, 0x82, 0x40, 0x7e,
-	0xea, 0xbb, 0x98, 0xd6, 0xc3, 0x1e, 0x8a, 0x23, 0x85, 0xca, 0xbc, 0x6d, 0xa1, 0xcc, 0xd1, 0x42,
-	0xdd, 0x84, 0x7c, 0x80, 0x54, 0x60, 0x52, 0x0c, 0x73, 0x33, 0x6b, 0x6b, 0x69, 0x94, 0xc8, 0xdc,
-	0xec, 0x89, 0xcc, 0xcf, 0x84, 0xc8, 0xca, 0x2f, 0x06, 0x2c, 0x29, 0xd2, 0x76, 0x69, 0xb4, 0x13,
-	0x45, 0x81, 0xff, 0x4e, 0x28, 0xbb, 0x0d, 0xf3, 0x8a, 0x24, 0xc7, 0xf7, 0xf4, 0x0b, 0x2e, 0x28,
-	0xf9, 0xc0, 0x23, 0x5b, 0x60, 0xba, 0x34, 0x52, 0x8c, 0x95, 0xb6, 0x97, 0xab, 0x23, 0xdd, 0x5c,
-	0xdd, 0xa5, 0x51, 0xa3, 0x98, 0x24, 0x9c, 0x66, 0x92, 0x9c, 0xab, 0xfc, 0x63, 0x40, 0xf1, 0x30,
-	0xb9, 0x6a, 0x63, 0x28, 0xc7, 0x70, 0x8d, 0x71, 0xdc, 0xb7, 0x0f, 0xbd, 0x09, 0xd9, 0x88, 0xfa,
-	0x9e, 0x8a, 0x7c, 0x1a, 0xa6, 0xd5, 0x6d, 0xf2, 0x39, 0x94, 0xfa, 0xdc, 0x97, 0x12, 0x43, 0x87,
-	0xb5, 0xdb, 0x2a, 0xdb, 0x69, 0xc0, 0x40, 0x83, 0x7c, 0xd6, 0x6e, 0x57, 0xfe, 0xc8, 0xc0, 0xb2,
-	0xaa, 0x59, 0x92, 0xf3, 0x11, 0x4a, 0x19, 0x4c, 0x2c, 0xda, 0x47, 0x17, 0xef, 0x33, 0xb3, 0x61,
-	0x6e, 0x96, 0xb6, 0x6f, 0x8e, 0x91, 0x7a, 0x41, 0xde, 0x28, 0xb5, 0xc3, 0x27, 0x3c, 0x1b, 0x0a,
-	0x2e, 0x3f, 0xde, 0xec, 0x6c, 0xa6, 0xc0, 0x6b, 0xdc, 0xe6, 0x66, 0xc0, 0xed, 0x37, 0x43, 0x6e,
-	0x1b, 0x31, 0x0f, 0x77, 0xbb, 0x34, 0x9c, 0x3c, 0x43, 0x1e, 0xc1, 0x42, 0x2b, 0xe6, 0xa1, 0x13,
-	0x21, 0x77, 0xba, 0x2c, 0x1e, 0x3e, 0xae, 0xfb, 0x3a, 0x86, 0xff, 0x5d, 0x8e, 0xe1, 0x10, 0x3b,
-	0xd4, 0x1d, 0x34, 0xd1, 0x1d, 0x89, 0xa4, 0x89, 0x6e, 0x1a, 0x49, 0x29, 0x01, 0x7b, 0x88, 0x7c,
-	0x9f, 0xc5, 0x9c, 0xb8, 0x40, 0x02, 0x5f, 0x48, 0x67, 0xdc, 0x81, 0x79, 0x25, 0x07, 0x4b, 0x09,
-	0x62, 0x63, 0xc4, 0xc9, 0xe8, 0xf0, 0x4a, 0x46, 0xa9, 0x96, 0x2a, 0xdf, 0x9b, 0xb0, 0xa8, 0x78,
-	0xd8, 0x13, 0x2e, 0x67, 0xfd, 0x43, 0xd6, 0x9f, 0xc0, 0xc2, 0x03, 0x28, 0xb4, 0x68, 0x40, 0x43,
-	0x17, 0x75, 0xfe, 0x53, 0x4c, 0x3a, 0x0d, 0x70, 0x99, 0x51, 0x73, 0x76, 0x8c, 0xae, 0x43, 0xa9,
-	0x15, 0x30, 0xf7, 0xb1, 0x70, 0x02, 0x6c, 0x4b, 0x3d, 0x79, 0x20, 0x55, 0x1d, 0x62, 0x5b, 0x92,
-	0x63, 0x80, 0xc4, 0xa7, 0xb6, 0xe7, 0xae, 0xe4, 0xb9, 0xa8, 0x90, 0x14, 0xec, 0x07, 0x40, 0x02,
-	0xd6, 0x77, 0x74, 0x8a, 0x4e, 0xea, 0x50, 0xef, 0xde, 0xe5, 0x80, 0xf5, 0x1b, 0xa9, 0xa1, 0xa1,
-	0xf4, 0xc9, 0x0a, 0xf7, 0xf8, 0xc0, 0xe9, 0xa2, 0xdf, 0xe9, 0x4a, 0xb5, 0x83, 0x4d, 0xbb, 0xe8,
-	0xf1, 0xc1, 0xbe, 0x52, 0x54, 0x7e, 0xcc, 0xc0, 0xf5, 0x91, 0xca, 0x34, 0x31, 0x0a, 0x50, 0x4e,
-	0x7c, 0xa4, 0x77, 0xe0, 0x1a, 0x0b, 0x1d, 0x4f, 0x1d, 0xf4, 0x59, 0x98, 0xd6, 0xc8, 0x2e, 0xb1,
-	0xb0, 0x39, 0x54, 0xbd, 0xde, 0x49, 0xe6, 0xd5, 0x3b, 0x89, 0xbc, 0x07, 0x8b, 0x1d, 0x4e, 0x5d,
-	0x74, 0x3c, 0xa4, 0x5e, 0xe0, 0x87, 0x69, 0xd7, 0x9b, 0xf6, 0x82, 0xd2, 0x36, 0xb5, 0x92, 0x7c,
-	0x0d, 0x2b, 0x1e, 0x46, 0x4c, 0xf8, 0xd2, 0x91, 0xcc, 0xe1, 0x28, 0xe2, 0x1e, 0x4e, 0xdd, 0xc9,
-	0x4b, 0x1a, 0xea, 0x0b, 0x66, 0x2b, 0xa0, 0xca, 0xaf, 0x19, 0xb8, 0xa5, 0xc8, 0x6a, 0xa6, 0x86,
-	0x06, 0x06, 0xac, 0x9f, 0xda, 0xde, 0xd1, 0x7b, 0xde, 0x87, 0x7c, 0x88, 0xe8, 0xe1, 0xf4, 0x43,
-	0x54, 0xdf, 0x27, 0x9f, 0x42, 0x51, 0x74, 0x19, 0x97, 0x6d, 0x1a, 0x04, 0x53, 0x4f, 0xd0, 0x57,
-	0x10, 0x6f, 0x28, 0x50, 0xee, 0x0d, 0x05, 0xaa, 0xfc, 0x66, 0xc0, 0x0d, 0xbd, 0x6d, 0x12, 0xda,
-	0xbc, 0xc6, 0x40, 0x73, 0xf9, 0x5f, 0x23, 0xb0, 0xf2, 0xa5, 0xfe, 0xff, 0xf0, 0xe3, 0x24, 0xbf,
-	0xbd, 0x27, 0x91, 0xcf, 0x27, 0xb6, 0xcd, 0x5d, 0x58, 0xf2, 0x74, 0x73, 0x0d, 0x9b, 0x31, 0xa3,
-	0x08, 0x5a, 0x1c, 0xaa, 0x75, 0x47, 0x1e, 0xea, 0xef, 0x80, 0x87, 0x94, 0xd3, 0x9e, 0x38, 0x8e,
-	0x3c, 0x9a, 0xf4, 0xe3, 0x7d, 0xc8, 0x47, 0x4a, 0xa1, 0x70, 0x4b, 0xdb, 0xd7, 0xc7, 0xd6, 0x6e,
-	0x7a, 0x76, 0x6c, 0xe7, 0xa6, 0xa7, 0x1b, 0x3b, 0xcf, 0xce, 0xca, 0xc6, 0xf3, 0xb3, 0xb2, 0xf1,
-	0xd7, 0x59, 0xd9, 0xf8, 0xee, 0xbc, 0x3c, 0xf7, 0xfc, 0xbc, 0x3c, 0xf7, 0xfb, 0x79, 0x79, 0xee,
-	0xd1, 0xdd, 0x8e, 0x2f, 0xbb, 0x71, 0xab, 0xea, 0xb2, 0x5e, 0xed, 0x24, 0xa6, 0xa1, 0x8c, 0x7b,
-	0xf5, 0x10, 0x65, 0xed, 0xa4, 0x5e, 0x7b, 0xa2, 0x3f, 0x51, 0xd4, 0xf7, 0x49, 0x2b, 0xaf, 0xd6,
-	0xe4, 0x87, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0xb9, 0xb7, 0x3c, 0x03, 0x26, 0x0d, 0x00, 0x00,
+	// 759 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0xc1, 0x4e, 0xf3, 0x46,
+	0x10, 0x8e, 0x49, 0x48, 0xc8, 0xa6, 0x49, 0x61, 0xa1, 0xaa, 0xa1, 0x6a, 0xa0, 0x91, 0x2a, 0x50,
+	0x55, 0x6c, 0xd2, 0x4a, 0xdc, 0x89, 0x82, 0x0a, 0x28, 0x55, 0xa9, 0x29, 0xad, 0x84, 0x2a, 0x59,
+	0x9b, 0xf5, 0xc4, 0xb6, 0xb0, 0xbd, 0xce, 0xee, 0x3a, 0x81, 0x87, 0xa8, 0xd4, 0x57, 0xe8, 0xad,
+	0xc7, 0x1e, 0x78, 0x08, 0x8e, 0x88, 0x53, 0xd5, 0x03, 0xaa, 0xe0, 0xd0, 0x43, 0x5f, 0xa2, 0xf2,
+	0x7a, 0x53, 0x45, 0x6a, 0x85, 0xfe, 0x3f, 0xfa, 0x2f, 0x96, 0xe7, 0x9b, 0xd9, 0x6f, 0x66, 0xbe,
+	0xd9, 0x1d, 0x64, 0x8e, 0xbb, 0x76, 0x26, 0x88, 0x0f, 0xf6, 0xa4, 0x6b, 0xc3, 0x04, 0x12, 0x29,
+	0xac, 0x94, 0x33, 0xc9, 0x70, 0x63, 0xdc, 0xb5, 0x94, 0xc7, 0x9a, 0x74, 0xb7, 0xd6, 0x48, 0x1c,
+	0x26, 0xcc, 0x56, 0xdf, 0xc2, 0xbf, 0xb5, 0x49, 0x99, 0x88, 0x99, 0x70, 0x95, 0x65, 0x17, 0x86,
+	0x76, 0x6d, 0xf8, 0xcc, 0x67, 0x05, 0x9e, 0xff, 0x69, 0xf4, 0xc3, 0xf9, 0x54, 0xf2, 0x36, 0x05,
+	0x1d, 0xde, 0xf9, 0xa9, 0x8c, 0xf0, 0x71, 0x9e, 0xfa, 0x32, 0xf7, 0x3a, 0x90, 0x32, 0x2e, 0xc1,
+	0xc3, 0x07, 0xa8, 0x2a, 0x02, 0xc2, 0x81, 0x9b, 0xc6, 0x8e, 0xb1, 0x57, 0xef, 0x99, 0x8f, 0x77,
+	0xfb, 0x1b, 0x3a, 0xcf, 0x91, 0xe7, 0x71, 0x10, 0xe2, 0x42, 0xf2, 0x30, 0xf1, 0x1d, 0x1d, 0x87,
+	0x37, 0xd0, 0x32, 0xa4, 0x8c, 0x06, 0xe6, 0xd2, 0x8e, 0xb1, 0x57, 0x71, 0x0a, 0x03, 0x9b, 0xa8,
+	0x06, 0x89, 0xe4, 0x21, 0x08, 0xb3, 0xbc, 0x63, 0xec, 0x35, 0x9d, 0x99, 0x89, 0xb7, 0xd0, 0x0a,
+	0x87, 0x71, 0x06, 0x42, 0x0a, 0xb3, 0xa2, 0x8e, 0xfc, 0x6b, 0xe3, 0x8f, 0x11, 0xa2, 0x69, 0xe6,
+	0xc6, 0x61, 0x14, 0x85, 0xc2, 0x5c, 0x56, 0xde, 0x3a, 0x4d, 0xb3, 0xaf, 0x15, 0x80, 0x3f, 0x41,
+	0xef, 0x81, 0x9f, 0x97, 0xe0, 0x0e, 0x6f, 0x25, 0x08, 0xb3, 0xaa, 0x02, 0x1a, 0x05, 0xd6, 0xcb,
+	0x21, 0x7c, 0x86, 0x6a, 0x34, 0x20, 0xdc, 0x07, 0xcf, 0xac, 0xa9, 0x06, 0x0e, 0xee, 0x9f, 0xb6,
+	0x4b, 0x7f, 0x3c, 0x6d, 0x7f, 0x50, 0x34, 0x21, 0xbc, 0x6b, 0x2b, 0x64, 0x76, 0x4c, 0x64, 0x60,
+	0x9d, 0x26, 0xf2, 0xf1, 0x6e, 0x1f, 0xe9, 0xee, 0x4e, 0x13, 0xf9, 0xeb, 0x5f, 0xbf, 0x7d, 0x66,
+	0x38, 0x33, 0x02, 0xfc, 0x03, 0x6a, 0x29, 0xad, 0x28, 0x8b, 0x5c, 0xd5, 0xac, 0xb9, 0xb2, 0x20,
+	0x65, 0x73, 0xc6, 0x73, 0x91, 0xd3, 0x60, 0x8c, 0x2a, 0x94, 0xa4, 0xc2, 0xac, 0x2b, 0x65, 0xd4,
+	0x7f, 0xe7, 0xef, 0x25, 0xb4, 0xaa, 0xe6, 0xe1, 0x40, 0x22, 0x2f, 0x40, 0xca, 0x08, 0xbc, 0x5c,
+	0x45, 0x01, 0x7c, 0x12, 0x52, 0x28, 0xc6, 0xe1, 0xcc, 0x4c, 0xbc, 0x89, 0x56, 0x22, 0x20, 0x02,
+	0xdc, 0xd0, 0xd3, 0xc2, 0xd7, 0x94, 0x7d, 0x3a, 0x3f, 0xc2, 0xf2, 0x1b, 0x8e, 0xb0, 0x8f, 0x2a,
+	0x29, 0x09, 0x3d, 0x35, 0x8e, 0x45, 0xda, 0x53, 0xa7, 0xff, 0x47, 0xae, 0xe5, 0x77, 0x23, 0xd7,
+	0xb7, 0xa8, 0x31, 0xe5, 0xa1, 0x94, 0x90, 0xb8, 0x6c, 0x34, 0x52, 0x53, 0x5f, 0x84, 0x15, 0x69,
+	0x92, 0x6f, 0x46, 0xa3, 0xce, 0x2f, 0x4b, 0xa8, 0xa5, 0xd4, 0x3e, 0x16, 0x94, 0xb3, 0xe9, 0x80,
+	0x4d, 0x5f, 0xd1, 0xfa, 0x0c, 0xd5, 0x86, 0x24, 0x22, 0x09, 0x05, 0x25, 0xf5, 0x42, 0x77, 0x4a,
+	0x13, 0xe0, 0x2b, 0xd4, 0x1c, 0x66, 0x3c, 0x71, 0x53, 0xe0, 0x6e, 0xc0, 0xb2, 0xd9, 0x8c, 0x0e,
+	0x35, 0xe3, 0x47, 0xff, 0x65, 0x1c, 0x80, 0x4f, 0xe8, 0x6d, 0x1f, 0xe8, 0x1c, 0x6f, 0x1f, 0x68,
+	0xc1, 0xdb, 0xc8, 0xc9, 0xce, 0x81, 0x9f, 0xb0, 0x8c, 0xe3, 0x6d, 0xd4, 0x18, 0x46, 0x8c, 0x5e,
+	0x0b, 0x37, 0x82, 0x91, 0xd4, 0x8f, 0x0b, 0x15, 0xd0, 0x00, 0x46, 0x12, 0x7f, 0x8e, 0x70, 0xc4,
+	0xa6, 0xae, 0xae, 0xc5, 0x2d, 0x3c, 0xfa, 0x99, 0xad, 0x46, 0x6c, 0xda, 0x2b, 0x1c, 0x3d, 0x85,
+	0x77, 0xee, 0x0c, 0xb4, 0x3e, 0xa7, 0x51, 0x1f, 0xd2, 0x08, 0xe4, 0xab, 0x97, 0xf2, 0x53, 0xd4,
+	0xf2, 0x39, 0xa1, 0xe0, 0x7a, 0x40, 0xbc, 0x28, 0x4c, 0x0a, 0xbd, 0xca, 0x4e, 0x53, 0xa1, 0x7d,
+	0x0d, 0xe2, 0x1f, 0xd1, 0x9a, 0x07, 0x29, 0x13, 0xa1, 0x74, 0x25, 0x73, 0x39, 0x88, 0x2c, 0x06,
+	0xad, 0xc3, 0xdb, 0x2b, 0xfb, 0xbe, 0xa6, 0xfa, 0x8e, 0x39, 0x8a, 0xa8, 0xf3, 0x3d, 0x5a, 0x53,
+	0x55, 0x7f, 0x95, 0xe7, 0x3c, 0xbe, 0x49, 0x43, 0xfe, 0x6a, 0xcd, 0xbb, 0x28, 0x67, 0x50, 0x9d,
+	0xb9, 0x01, 0x84, 0x7e, 0x20, 0x75, 0xd1, 0xad, 0x19, 0x7c, 0xa2, 0xd0, 0xce, 0x40, 0xef, 0xcb,
+	0x73, 0xc2, 0x49, 0x2c, 0x2e, 0x53, 0x8f, 0xe4, 0x62, 0x1c, 0xa2, 0x6a, 0xaa, 0x00, 0xc5, 0xdb,
+	0xf8, 0x62, 0xdd, 0x9a, 0xdb, 0xe0, 0x56, 0x11, 0xdb, 0xab, 0xe7, 0x5d, 0x15, 0xe5, 0xea, 0xe8,
+	0xde, 0xd1, 0xfd, 0x73, 0xdb, 0x78, 0x78, 0x6e, 0x1b, 0x7f, 0x3e, 0xb7, 0x8d, 0x9f, 0x5f, 0xda,
+	0xa5, 0x87, 0x97, 0x76, 0xe9, 0xf7, 0x97, 0x76, 0xe9, 0x6a, 0xd7, 0x0f, 0x65, 0x90, 0x0d, 0x2d,
+	0xca, 0x62, 0x7b, 0x9c, 0x91, 0x44, 0x66, 0x71, 0x37, 0x01, 0x69, 0x8f, 0xbb, 0xf6, 0x8d, 0x5e,
+	0xe5, 0x6a, 0x8f, 0x0f, 0xab, 0xea, 0x95, 0x7c, 0xf9, 0x4f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x51,
+	0x62, 0x61, 0x21, 0x4e, 0x06, 0x00, 0x00,
 }
 
 func (m *EventUsageReported) Marshal() (dAtA []byte, err error) {
@@ -963,198 +556,6 @@ func (m *EventUsageReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *EventUsageCharged) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *EventUsageCharged) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *EventUsageCharged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size := m.ProtocolShare.Size()
-		i -= size
-		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x32
-	{
-		size := m.Charged.Size()
-		i -= size
-		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x2a
-	if len(m.Leases) > 0 {
-		dAtA2 := make([]byte, len(m.Leases)*10)
-		var j1 int
-		for _, num := range m.Leases {
-			for num >= 1<<7 {
-				dAtA2[j1] = uint8(uint64(num)&0x7f | 0x80)
-				num >>= 7
-				j1++
-			}
-			dAtA2[j1] = uint8(num)
-			j1++
-		}
-		i -= j1
-		copy(dAtA[i:], dAtA2[:j1])
-		i = encodeVarintEvents(dAtA, i, uint64(j1))
-		i--
-		dAtA[i] = 0x22
-	}
-	if m.Epoch != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
-		i--
-		dAtA[i] = 0x18
-	}
-	if len(m.Sharer) > 0 {
-		i -= len(m.Sharer)
-		copy(dAtA[i:], m.Sharer)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
-		i--
-		dAtA[i] = 0x12
-	}
-	if len(m.Service) > 0 {
-		i -= len(m.Service)
-		copy(dAtA[i:], m.Service)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
-		i--
-		dAtA[i] = 0xa
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *EventCapApplied) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *EventCapApplied) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *EventCapApplied) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size, err := m.Cap.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x2a
-	if m.LeaseId != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
-		i--
-		dAtA[i] = 0x20
-	}
-	if m.Epoch != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
-		i--
-		dAtA[i] = 0x18
-	}
-	if len(m.Sharer) > 0 {
-		i -= len(m.Sharer)
-		copy(dAtA[i:], m.Sharer)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
-		i--
-		dAtA[i] = 0x12
-	}
-	if len(m.Service) > 0 {
-		i -= len(m.Service)
-		copy(dAtA[i:], m.Service)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
-		i--
-		dAtA[i] = 0xa
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *LeaseRent) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *LeaseRent) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *LeaseRent) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size := m.WrittenOff.Size()
-		i -= size
-		if _, err := m.WrittenOff.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x22
-	{
-		size := m.Paid.Size()
-		i -= size
-		if _, err := m.Paid.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	if len(m.Sharer) > 0 {
-		i -= len(m.Sharer)
-		copy(dAtA[i:], m.Sharer)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
-		i--
-		dAtA[i] = 0x12
-	}
-	if m.LeaseId != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
-		i--
-		dAtA[i] = 0x8
-	}
-	return len(dAtA) - i, nil
-}
-
 func (m *EventRentSettled) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -1184,7 +585,7 @@ func (m *EventRentSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x2a
+	dAtA[i] = 0x32
 	{
 		size := m.ProtocolShare.Size()
 		i -= size
@@ -1194,7 +595,7 @@ func (m *EventRentSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x22
+	dAtA[i] = 0x2a
 	{
 		size := m.Paid.Size()
 		i -= size
@@ -1204,76 +605,19 @@ func (m *EventRentSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1a
-	if len(m.Leases) > 0 {
-		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
-			{
-				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
-				if err != nil {
-					return 0, err
-				}
-				i -= size
-				i = encodeVarintEvents(dAtA, i, uint64(size))
-			}
-			i--
-			dAtA[i] = 0x12
-		}
-	}
-	if len(m.Service) > 0 {
-		i -= len(m.Service)
-		copy(dAtA[i:], m.Service)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+	dAtA[i] = 0x22
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
 		i--
-		dAtA[i] = 0xa
+		dAtA[i] = 0x1a
 	}
-	return len(dAtA) - i, nil
-}
-
-func (m *EventBurnChanged) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *EventBurnChanged) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *EventBurnChanged) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	if m.Leases != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.Leases))
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
 		i--
-		dAtA[i] = 0x20
+		dAtA[i] = 0x10
 	}
-	{
-		size := m.ListBurnPerHour.Size()
-		i -= size
-		if _, err := m.ListBurnPerHour.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size := m.BurnPerHour.Size()
-		i -= size
-		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x12
 	if len(m.Service) > 0 {
 		i -= len(m.Service)
 		copy(dAtA[i:], m.Service)
@@ -1304,26 +648,11 @@ func (m *EventEscrowLow) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
-	if m.DryHeight != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.DryHeight))
-		i--
-		dAtA[i] = 0x38
-	}
 	if m.LowBalanceBlocks != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.LowBalanceBlocks))
 		i--
-		dAtA[i] = 0x30
+		dAtA[i] = 0x28
 	}
-	{
-		size := m.HoursLeft.Size()
-		i -= size
-		if _, err := m.HoursLeft.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x2a
 	if m.BlocksLeft != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.BlocksLeft))
 		i--
@@ -1388,144 +717,12 @@ func (m *EventEscrowDepleted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintEvents(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x2a
+	dAtA[i] = 0x1a
 	if m.GraceDeadline != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.GraceDeadline))
 		i--
-		dAtA[i] = 0x20
+		dAtA[i] = 0x10
 	}
-	{
-		size := m.WrittenOff.Size()
-		i -= size
-		if _, err := m.WrittenOff.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	if len(m.OnDepletion) > 0 {
-		i -= len(m.OnDepletion)
-		copy(dAtA[i:], m.OnDepletion)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.OnDepletion)))
-		i--
-		dAtA[i] = 0x12
-	}
-	if len(m.Service) > 0 {
-		i -= len(m.Service)
-		copy(dAtA[i:], m.Service)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
-		i--
-		dAtA[i] = 0xa
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *EventDepositBelowResume) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *EventDepositBelowResume) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *EventDepositBelowResume) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	if m.GraceDeadline != 0 {
-		i = encodeVarintEvents(dAtA, i, uint64(m.GraceDeadline))
-		i--
-		dAtA[i] = 0x28
-	}
-	{
-		size := m.Shortfall.Size()
-		i -= size
-		if _, err := m.Shortfall.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x22
-	{
-		size := m.Needed.Size()
-		i -= size
-		if _, err := m.Needed.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size := m.Balance.Size()
-		i -= size
-		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x12
-	if len(m.Service) > 0 {
-		i -= len(m.Service)
-		copy(dAtA[i:], m.Service)
-		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
-		i--
-		dAtA[i] = 0xa
-	}
-	return len(dAtA) - i, nil
-}
-
-func (m *EventResumedByDeposit) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *EventResumedByDeposit) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *EventResumedByDeposit) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size := m.Needed.Size()
-		i -= size
-		if _, err := m.Needed.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size := m.Balance.Size()
-		i -= size
-		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintEvents(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x12
 	if len(m.Service) > 0 {
 		i -= len(m.Service)
 		copy(dAtA[i:], m.Service)
@@ -1650,82 +847,6 @@ func (m *EventUsageReported) Size() (n int) {
 	return n
 }
 
-func (m *EventUsageCharged) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Service)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = len(m.Sharer)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	if m.Epoch != 0 {
-		n += 1 + sovEvents(uint64(m.Epoch))
-	}
-	if len(m.Leases) > 0 {
-		l = 0
-		for _, e := range m.Leases {
-			l += sovEvents(uint64(e))
-		}
-		n += 1 + sovEvents(uint64(l)) + l
-	}
-	l = m.Charged.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.ProtocolShare.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	return n
-}
-
-func (m *EventCapApplied) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Service)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = len(m.Sharer)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	if m.Epoch != 0 {
-		n += 1 + sovEvents(uint64(m.Epoch))
-	}
-	if m.LeaseId != 0 {
-		n += 1 + sovEvents(uint64(m.LeaseId))
-	}
-	l = m.Cap.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	return n
-}
-
-func (m *LeaseRent) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	if m.LeaseId != 0 {
-		n += 1 + sovEvents(uint64(m.LeaseId))
-	}
-	l = len(m.Sharer)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = m.Paid.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.WrittenOff.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	return n
-}
-
 func (m *EventRentSettled) Size() (n int) {
 	if m == nil {
 		return 0
@@ -1736,11 +857,12 @@ func (m *EventRentSettled) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
-	if len(m.Leases) > 0 {
-		for _, e := range m.Leases {
-			l = e.Size()
-			n += 1 + l + sovEvents(uint64(l))
-		}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
 	}
 	l = m.Paid.Size()
 	n += 1 + l + sovEvents(uint64(l))
@@ -1748,26 +870,6 @@ func (m *EventRentSettled) Size() (n int) {
 	n += 1 + l + sovEvents(uint64(l))
 	l = m.WrittenOff.Size()
 	n += 1 + l + sovEvents(uint64(l))
-	return n
-}
-
-func (m *EventBurnChanged) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Service)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = m.BurnPerHour.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.ListBurnPerHour.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	if m.Leases != 0 {
-		n += 1 + sovEvents(uint64(m.Leases))
-	}
 	return n
 }
 
@@ -1788,13 +890,8 @@ func (m *EventEscrowLow) Size() (n int) {
 	if m.BlocksLeft != 0 {
 		n += 1 + sovEvents(uint64(m.BlocksLeft))
 	}
-	l = m.HoursLeft.Size()
-	n += 1 + l + sovEvents(uint64(l))
 	if m.LowBalanceBlocks != 0 {
 		n += 1 + sovEvents(uint64(m.LowBalanceBlocks))
-	}
-	if m.DryHeight != 0 {
-		n += 1 + sovEvents(uint64(m.DryHeight))
 	}
 	return n
 }
@@ -1809,55 +906,10 @@ func (m *EventEscrowDepleted) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
-	l = len(m.OnDepletion)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = m.WrittenOff.Size()
-	n += 1 + l + sovEvents(uint64(l))
 	if m.GraceDeadline != 0 {
 		n += 1 + sovEvents(uint64(m.GraceDeadline))
 	}
 	l = m.DepositToResume.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	return n
-}
-
-func (m *EventDepositBelowResume) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Service)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = m.Balance.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.Needed.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.Shortfall.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	if m.GraceDeadline != 0 {
-		n += 1 + sovEvents(uint64(m.GraceDeadline))
-	}
-	return n
-}
-
-func (m *EventResumedByDeposit) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = len(m.Service)
-	if l > 0 {
-		n += 1 + l + sovEvents(uint64(l))
-	}
-	l = m.Balance.Size()
-	n += 1 + l + sovEvents(uint64(l))
-	l = m.Needed.Size()
 	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
@@ -2159,637 +1211,6 @@ func (m *EventUsageReported) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *EventUsageCharged) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: EventUsageCharged: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventUsageCharged: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Sharer = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 3:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
-			}
-			m.Epoch = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Epoch |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 4:
-			if wireType == 0 {
-				var v uint64
-				for shift := uint(0); ; shift += 7 {
-					if shift >= 64 {
-						return ErrIntOverflowEvents
-					}
-					if iNdEx >= l {
-						return io.ErrUnexpectedEOF
-					}
-					b := dAtA[iNdEx]
-					iNdEx++
-					v |= uint64(b&0x7F) << shift
-					if b < 0x80 {
-						break
-					}
-				}
-				m.Leases = append(m.Leases, v)
-			} else if wireType == 2 {
-				var packedLen int
-				for shift := uint(0); ; shift += 7 {
-					if shift >= 64 {
-						return ErrIntOverflowEvents
-					}
-					if iNdEx >= l {
-						return io.ErrUnexpectedEOF
-					}
-					b := dAtA[iNdEx]
-					iNdEx++
-					packedLen |= int(b&0x7F) << shift
-					if b < 0x80 {
-						break
-					}
-				}
-				if packedLen < 0 {
-					return ErrInvalidLengthEvents
-				}
-				postIndex := iNdEx + packedLen
-				if postIndex < 0 {
-					return ErrInvalidLengthEvents
-				}
-				if postIndex > l {
-					return io.ErrUnexpectedEOF
-				}
-				var elementCount int
-				var count int
-				for _, integer := range dAtA[iNdEx:postIndex] {
-					if integer < 128 {
-						count++
-					}
-				}
-				elementCount = count
-				if elementCount != 0 && len(m.Leases) == 0 {
-					m.Leases = make([]uint64, 0, elementCount)
-				}
-				for iNdEx < postIndex {
-					var v uint64
-					for shift := uint(0); ; shift += 7 {
-						if shift >= 64 {
-							return ErrIntOverflowEvents
-						}
-						if iNdEx >= l {
-							return io.ErrUnexpectedEOF
-						}
-						b := dAtA[iNdEx]
-						iNdEx++
-						v |= uint64(b&0x7F) << shift
-						if b < 0x80 {
-							break
-						}
-					}
-					m.Leases = append(m.Leases, v)
-				}
-			} else {
-				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
-			}
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 6:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *EventCapApplied) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: EventCapApplied: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventCapApplied: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Sharer = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 3:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
-			}
-			m.Epoch = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Epoch |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 4:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
-			}
-			m.LeaseId = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.LeaseId |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Cap", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Cap.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *LeaseRent) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: LeaseRent: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: LeaseRent: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
-			}
-			m.LeaseId = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.LeaseId |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Sharer = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 4:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.WrittenOff.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
 func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
@@ -2852,10 +1273,10 @@ func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 			m.Service = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
 			}
-			var msglen int
+			m.LeaseId = 0
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowEvents
@@ -2865,27 +1286,44 @@ func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				msglen |= int(b&0x7F) << shift
+				m.LeaseId |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-			if msglen < 0 {
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
 				return ErrInvalidLengthEvents
 			}
-			postIndex := iNdEx + msglen
+			postIndex := iNdEx + intStringLen
 			if postIndex < 0 {
 				return ErrInvalidLengthEvents
 			}
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Leases = append(m.Leases, LeaseRent{})
-			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
-		case 3:
+		case 4:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
 			}
@@ -2919,7 +1357,7 @@ func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 4:
+		case 5:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
 			}
@@ -2953,7 +1391,7 @@ func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 5:
+		case 6:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
 			}
@@ -2987,175 +1425,6 @@ func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *EventBurnChanged) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: EventBurnChanged: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventBurnChanged: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.BurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ListBurnPerHour", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.ListBurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 4:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
-			}
-			m.Leases = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Leases |= uint32(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipEvents(dAtA[iNdEx:])
@@ -3326,40 +1595,6 @@ func (m *EventEscrowLow) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field HoursLeft", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.HoursLeft.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 6:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
 			}
@@ -3374,25 +1609,6 @@ func (m *EventEscrowLow) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 7:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
-			}
-			m.DryHeight = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.DryHeight |= int64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -3480,72 +1696,6 @@ func (m *EventEscrowDepleted) Unmarshal(dAtA []byte) error {
 			m.Service = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field OnDepletion", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.OnDepletion = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.WrittenOff.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 4:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
 			}
@@ -3564,7 +1714,7 @@ func (m *EventEscrowDepleted) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 5:
+		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DepositToResume", wireType)
 			}
@@ -3595,359 +1745,6 @@ func (m *EventEscrowDepleted) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.DepositToResume.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *EventDepositBelowResume) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: EventDepositBelowResume: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventDepositBelowResume: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Needed", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Needed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 4:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Shortfall", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Shortfall.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 5:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
-			}
-			m.GraceDeadline = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.GraceDeadline |= int64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		default:
-			iNdEx = preIndex
-			skippy, err := skipEvents(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *EventResumedByDeposit) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowEvents
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: EventResumedByDeposit: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: EventResumedByDeposit: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Needed", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowEvents
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthEvents
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthEvents
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Needed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

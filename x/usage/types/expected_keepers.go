@@ -20,8 +20,6 @@ type SharersKeeper interface {
 	GetSharer(ctx context.Context, addr string) (sharerstypes.Sharer, error)
 	// GetLease returns a lease, open or recently closed.
 	GetLease(ctx context.Context, id uint64) (sharerstypes.Lease, error)
-	// ActiveLeases returns the open leases of a service.
-	ActiveLeases(ctx context.Context, service string) ([]sharerstypes.Lease, error)
 	// CurrentEpoch returns the epoch in progress.
 	CurrentEpoch(ctx context.Context) (sharerstypes.EpochInfo, error)
 	// GetEpoch returns a recently ended epoch; ok is false otherwise.
@@ -42,8 +40,6 @@ type ServicesKeeper interface {
 	GetService(ctx context.Context, name string) (servicestypes.Service, error)
 	// CurrentManifest returns the manifest the service runs under.
 	CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error)
-	// IterateServices calls fn with every service in name order.
-	IterateServices(ctx context.Context, fn func(s servicestypes.Service) (stop bool, err error)) error
 	// EscrowBalance returns what the service holds in escrow.
 	EscrowBalance(ctx context.Context, name string) (math.Int, error)
 	// PayFromEscrowToAccount and PayFromEscrowToModule move amount out of
@@ -57,6 +53,9 @@ type ServicesKeeper interface {
 	// DeleteForDepletion deletes the service because its escrow ran dry,
 	// refunding what it does not owe to its creator; reason is recorded.
 	DeleteForDepletion(ctx context.Context, name, reason string) error
+	// SumEscrows returns the sum of the escrow records and the services
+	// whose escrow is negative.
+	SumEscrows(ctx context.Context) (sum math.Int, negative []string, err error)
 	// ModuleAddress is the account holding every escrow.
 	ModuleAddress() sdk.AccAddress
 	// GetParams returns x/services' parameters (the escrow denom).
@@ -66,5 +65,4 @@ type ServicesKeeper interface {
 // BankKeeper is what the audit reads from x/bank.
 type BankKeeper interface {
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
-	GetSupply(ctx context.Context, denom string) sdk.Coin
 }

@@ -2,31 +2,16 @@ package types
 
 import (
 	"fmt"
-	"slices"
 
 	"cosmossdk.io/math"
 
 	"github.com/quantum1net/q1/internal/manifest"
 )
 
-// DefaultGenesis returns the state of a new chain: default parameters,
-// zero totals and nothing else.
+// DefaultGenesis returns the state of a new chain: default parameters and
+// nothing else.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams(), Totals: ZeroTotals()}
-}
-
-// ZeroTotals returns counters that are all zero.
-func ZeroTotals() Totals {
-	z := math.ZeroInt()
-	return Totals{Deposited: z, PaidToSharers: z, ProtocolShare: z, Withdrawn: z, WrittenOff: z}
-}
-
-// NewTally returns an empty tally for the given key fields.
-func NewTally(service, sharer string, epoch uint64) Tally {
-	return Tally{
-		Service: service, Sharer: sharer, Epoch: epoch,
-		Usage: math.ZeroInt(), Rent: math.ZeroInt(), ProtocolShare: math.ZeroInt(), UsageCounted: math.LegacyZeroDec(),
-	}
+	return &GenesisState{Params: DefaultParams()}
 }
 
 // NewServiceAccount returns the account of a service nothing has been
@@ -34,8 +19,6 @@ func NewTally(service, sharer string, epoch uint64) Tally {
 func NewServiceAccount(service string) ServiceAccount {
 	return ServiceAccount{
 		Service:             service,
-		ReplicaRentAtCaps:   math.LegacyZeroDec(),
-		ListBurnPerHour:     math.LegacyZeroDec(),
 		BurnPerHour:         math.LegacyZeroDec(),
 		DepletedBurnPerHour: math.LegacyZeroDec(),
 		RentCharged:         math.ZeroInt(),
@@ -45,104 +28,41 @@ func NewServiceAccount(service string) ServiceAccount {
 	}
 }
 
+// NewEarnings returns zero earnings for a key.
+func NewEarnings(sharer, service string, epoch uint64) Earnings {
+	return Earnings{Sharer: sharer, Service: service, Epoch: epoch,
+		Usage: math.ZeroInt(), Rent: math.ZeroInt(), ProtocolShare: math.ZeroInt()}
+}
+
+// Add adds o's amounts to e.
+func (e *Earnings) Add(o Earnings) {
+	e.Usage = e.Usage.Add(o.Usage)
+	e.Rent = e.Rent.Add(o.Rent)
+	e.ProtocolShare = e.ProtocolShare.Add(o.ProtocolShare)
+}
+
 // Validate checks that gs is a state the keeper can import: valid params;
-// at most one report per (sharer, epoch), one meter per lease, one account
-// per service, one record per (service, epoch, lease) and one tally per
-// key; valid addresses; amounts set and never negative.
+// at most one report per (sharer, epoch), meter per lease, account per
+// service, record per (service, epoch, lease) and earnings per key; valid
+// addresses; amounts set and never negative.
 func (gs *GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
 	}
-	if err := validateReports(gs.Reports); err != nil {
-		return err
+	seen := map[string]bool{}
+	once := func(kind string, i int, key string) error {
+		k := kind + "/" + key
+		if seen[k] {
+			return fmt.Errorf("%s[%d]: %s appears twice", kind, i, key)
+		}
+		seen[k] = true
+		return nil
 	}
-	seen := newSeen()
-	for i, m := range gs.Meters {
-		if m.LeaseId == 0 || m.Service == "" {
-			return fmt.Errorf("meters[%d]: lease id and service are required", i)
-		}
-		if err := manifest.ValidateAccount(m.Sharer); err != nil {
-			return fmt.Errorf("meters[%d]: sharer: %w", i, err)
-		}
-		if !seen.add(fmt.Sprint("meter/", m.LeaseId)) {
-			return fmt.Errorf("meters[%d]: lease %d has two meters", i, m.LeaseId)
-		}
-		if err := nonNegative(fmt.Sprintf("meters[%d]", i),
-			decs{"list_rate_per_hour": m.ListRatePerHour, "rate_per_hour": m.RatePerHour, "segment_base": m.SegmentBase, "usage_carry": m.UsageCarry},
-			ints{"settled": m.Settled, "paid": m.Paid}); err != nil {
-			return err
-		}
-	}
-	for i, a := range gs.Accounts {
-		if a.Service == "" || !seen.add("account/"+a.Service) {
-			return fmt.Errorf("accounts[%d]: service %q is empty or listed twice", i, a.Service)
-		}
-		if err := nonNegative(fmt.Sprintf("accounts[%d]", i),
-			decs{"replica_rent_at_caps": a.ReplicaRentAtCaps, "list_burn_per_hour": a.ListBurnPerHour, "burn_per_hour": a.BurnPerHour, "depleted_burn_per_hour": a.DepletedBurnPerHour},
-			ints{"rent_charged": a.RentCharged, "usage_charged": a.UsageCharged, "protocol_share": a.ProtocolShare, "written_off": a.WrittenOff}); err != nil {
-			return err
-		}
-	}
-	for i, r := range gs.Records {
-		if err := manifest.ValidateAccount(r.Sharer); err != nil {
-			return fmt.Errorf("records[%d]: sharer: %w", i, err)
-		}
-		if !seen.add(fmt.Sprintf("record/%s/%d/%d", r.Service, r.Epoch, r.LeaseId)) {
-			return fmt.Errorf("records[%d]: service %s has two records of lease %d for epoch %d", i, r.Service, r.LeaseId, r.Epoch)
-		}
-		if err := nonNegative(fmt.Sprintf("records[%d]", i),
-			decs{"cpu_charge": r.CpuCharge, "requests_charge": r.RequestsCharge, "egress_charge": r.EgressCharge},
-			ints{"charged": r.Charged, "to_sharer": r.ToSharer, "protocol_share": r.ProtocolShare}); err != nil {
-			return err
-		}
-		if !r.ToSharer.Add(r.ProtocolShare).Equal(r.Charged) {
-			return fmt.Errorf("records[%d]: to_sharer %s plus protocol_share %s is not charged %s", i, r.ToSharer, r.ProtocolShare, r.Charged)
-		}
-	}
-	tallies := []struct {
-		name            string
-		list            []Tally
-		sharer, service bool
-	}{
-		{"sharer_services", gs.SharerServices, true, true},
-		{"sharer_epochs", gs.SharerEpochs, true, false},
-		{"sharer_totals", gs.SharerTotals, true, false},
-		{"service_epochs", gs.ServiceEpochs, false, true},
-	}
-	for _, tl := range tallies {
-		for i, t := range tl.list {
-			where := fmt.Sprintf("%s[%d]", tl.name, i)
-			if tl.sharer {
-				if err := manifest.ValidateAccount(t.Sharer); err != nil {
-					return fmt.Errorf("%s: sharer: %w", where, err)
-				}
-			}
-			if tl.service && t.Service == "" {
-				return fmt.Errorf("%s: service is required", where)
-			}
-			if !seen.add(fmt.Sprintf("%s/%s/%s/%d", tl.name, t.Sharer, t.Service, t.Epoch)) {
-				return fmt.Errorf("%s: listed twice", where)
-			}
-			if err := nonNegative(where, decs{"usage_counted": t.UsageCounted},
-				ints{"usage": t.Usage, "rent": t.Rent, "protocol_share": t.ProtocolShare}); err != nil {
-				return err
-			}
-		}
-	}
-	t := gs.Totals
-	return nonNegative("totals", nil, ints{
-		"deposited": t.Deposited, "paid_to_sharers": t.PaidToSharers, "protocol_share": t.ProtocolShare,
-		"withdrawn": t.Withdrawn, "written_off": t.WrittenOff,
-	})
-}
-
-func validateReports(reports []Report) error {
-	seen := newSeen()
-	for i, r := range reports {
+	for i, r := range gs.Reports {
 		if err := manifest.ValidateAccount(r.Sharer); err != nil {
 			return fmt.Errorf("reports[%d]: sharer: %w", i, err)
 		}
-		if !seen.add(fmt.Sprintf("%s/%d", r.Sharer, r.Epoch)) {
+		if err := once("reports", i, fmt.Sprintf("%s/%d", r.Sharer, r.Epoch)); err != nil {
 			return fmt.Errorf("reports[%d]: sharer %s reports epoch %d twice", i, r.Sharer, r.Epoch)
 		}
 		for j := 1; j < len(r.Entries); j++ {
@@ -151,49 +71,56 @@ func validateReports(reports []Report) error {
 			}
 		}
 	}
+	for i, m := range gs.Meters {
+		if m.LeaseId == 0 || m.Service == "" {
+			return fmt.Errorf("meters[%d]: lease id and service are required", i)
+		}
+		if err := manifest.ValidateAccount(m.Sharer); err != nil {
+			return fmt.Errorf("meters[%d]: sharer: %w", i, err)
+		}
+		if err := once("meters", i, fmt.Sprintf("lease %d", m.LeaseId)); err != nil {
+			return err
+		}
+		if badDec(m.ListRatePerHour) || badDec(m.RatePerHour) || badDec(m.Carry) {
+			return fmt.Errorf("meters[%d]: rates and carry must be set and not negative", i)
+		}
+	}
+	for i, a := range gs.Accounts {
+		if a.Service == "" {
+			return fmt.Errorf("accounts[%d]: service is required", i)
+		}
+		if err := once("accounts", i, "service "+a.Service); err != nil {
+			return err
+		}
+		if badDec(a.BurnPerHour) || badDec(a.DepletedBurnPerHour) ||
+			badInt(a.RentCharged) || badInt(a.UsageCharged) || badInt(a.ProtocolShare) || badInt(a.WrittenOff) {
+			return fmt.Errorf("accounts[%d]: amounts must be set and not negative", i)
+		}
+	}
+	for i, r := range gs.Records {
+		if err := manifest.ValidateAccount(r.Sharer); err != nil {
+			return fmt.Errorf("records[%d]: sharer: %w", i, err)
+		}
+		if err := once("records", i, fmt.Sprintf("service %s epoch %d lease %d", r.Service, r.Epoch, r.LeaseId)); err != nil {
+			return err
+		}
+		if badInt(r.Charged) || badInt(r.ToSharer) || badInt(r.ProtocolShare) {
+			return fmt.Errorf("records[%d]: amounts must be set and not negative", i)
+		}
+	}
+	for i, e := range gs.Earnings {
+		if err := manifest.ValidateAccount(e.Sharer); err != nil {
+			return fmt.Errorf("earnings[%d]: sharer: %w", i, err)
+		}
+		if err := once("earnings", i, fmt.Sprintf("sharer %s service %s epoch %d", e.Sharer, e.Service, e.Epoch)); err != nil {
+			return err
+		}
+		if badInt(e.Usage) || badInt(e.Rent) || badInt(e.ProtocolShare) {
+			return fmt.Errorf("earnings[%d]: amounts must be set and not negative", i)
+		}
+	}
 	return nil
 }
 
-// seen is a set of keys, for finding duplicates.
-type seen struct{ keys map[string]struct{} }
-
-func newSeen() seen { return seen{keys: map[string]struct{}{}} }
-
-// add records key and reports whether it was new.
-func (s seen) add(key string) bool {
-	if _, ok := s.keys[key]; ok {
-		return false
-	}
-	s.keys[key] = struct{}{}
-	return true
-}
-
-type (
-	decs map[string]math.LegacyDec
-	ints map[string]math.Int
-)
-
-// nonNegative reports the first amount of ds and is that is unset or
-// negative, in name order.
-func nonNegative(where string, ds decs, is ints) error {
-	for _, name := range sortedKeys(ds) {
-		if d := ds[name]; d.IsNil() || d.IsNegative() {
-			return fmt.Errorf("%s: %s must be set and not negative, got %v", where, name, d)
-		}
-	}
-	for _, name := range sortedKeys(is) {
-		if i := is[name]; i.IsNil() || i.IsNegative() {
-			return fmt.Errorf("%s: %s must be set and not negative, got %v", where, name, i)
-		}
-	}
-	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func badDec(d math.LegacyDec) bool { return d.IsNil() || d.IsNegative() }
+func badInt(n math.Int) bool       { return n.IsNil() || n.IsNegative() }

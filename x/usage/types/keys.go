@@ -21,19 +21,19 @@ var (
 	// the mempool. It is written only in CheckTx, into the check state that
 	// every commit discards, so it never reaches consensus state.
 	CheckTxSeenKey = collections.NewPrefix(2)
-
-	MetersKey         = collections.NewPrefix(3)
-	OpenMetersKey     = collections.NewPrefix(4)
-	AccountsKey       = collections.NewPrefix(5)
-	DryQueueKey       = collections.NewPrefix(6)
-	LowQueueKey       = collections.NewPrefix(7)
-	GraceQueueKey     = collections.NewPrefix(8)
-	MeterPruneKey     = collections.NewPrefix(9)
-	RecordsKey        = collections.NewPrefix(10)
-	SharerServicesKey = collections.NewPrefix(11)
-	ServiceSharersKey = collections.NewPrefix(12)
-	SharerEpochsKey   = collections.NewPrefix(13)
-	SharerTotalsKey   = collections.NewPrefix(14)
-	ServiceEpochsKey  = collections.NewPrefix(15)
-	TotalsKey         = collections.NewPrefix(16)
+	// MetersKey holds the rent meters of open acknowledged leases by lease
+	// id; OpenMetersKey indexes them by (service, lease id).
+	MetersKey     = collections.NewPrefix(3)
+	OpenMetersKey = collections.NewPrefix(4)
+	// AccountsKey holds each service's economics by name.
+	AccountsKey = collections.NewPrefix(5)
+	// DryQueueKey, LowQueueKey and GraceQueueKey index services by (height,
+	// name) for the EndBlocker.
+	DryQueueKey   = collections.NewPrefix(6)
+	LowQueueKey   = collections.NewPrefix(7)
+	GraceQueueKey = collections.NewPrefix(8)
+	// RecordsKey holds usage records by (service, epoch, lease id).
+	RecordsKey = collections.NewPrefix(9)
+	// EarningsKey holds sharers' earnings by (sharer, service, epoch).
+	EarningsKey = collections.NewPrefix(10)
 )

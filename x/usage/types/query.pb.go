@@ -32,39 +32,6 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// GroupBy says how a query groups charges.
-type GroupBy int32
-
-const (
-	// Records one by one (ServiceUsage) or the total (SharerEarnings).
-	GroupByNone    GroupBy = 0
-	GroupBySharer  GroupBy = 1
-	GroupByEpoch   GroupBy = 2
-	GroupByService GroupBy = 3
-)
-
-var GroupBy_name = map[int32]string{
-	0: "GROUP_BY_NONE",
-	1: "GROUP_BY_SHARER",
-	2: "GROUP_BY_EPOCH",
-	3: "GROUP_BY_SERVICE",
-}
-
-var GroupBy_value = map[string]int32{
-	"GROUP_BY_NONE":    0,
-	"GROUP_BY_SHARER":  1,
-	"GROUP_BY_EPOCH":   2,
-	"GROUP_BY_SERVICE": 3,
-}
-
-func (x GroupBy) String() string {
-	return proto.EnumName(GroupBy_name, int32(x))
-}
-
-func (GroupBy) EnumDescriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{0}
-}
-
 // QueryReportRequest names a sharer and an epoch.
 type QueryReportRequest struct {
 	Sharer string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
@@ -354,14 +321,14 @@ func (m *QueryParamsResponse) GetParams() Params {
 // QueryServiceUsageRequest names a service and how to list its usage.
 type QueryServiceUsageRequest struct {
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	// group_by NONE lists records, optionally only sharer's (sharer set) or
-	// only epoch's (has_epoch set); EPOCH and SHARER list one tally per epoch
-	// or per sharer instead.
-	GroupBy    GroupBy            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=q1.usage.v1.GroupBy" json:"group_by,omitempty"`
-	Sharer     string             `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	HasEpoch   bool               `protobuf:"varint,4,opt,name=has_epoch,json=hasEpoch,proto3" json:"has_epoch,omitempty"`
-	Epoch      uint64             `protobuf:"varint,5,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	Pagination *query.PageRequest `protobuf:"bytes,6,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	// by is "" to list records, "sharer" or "epoch" to sum them per sharer or
+	// per epoch.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// sharer and epoch (when has_epoch) keep only that sharer's or epoch's
+	// records.
+	Sharer   string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	HasEpoch bool   `protobuf:"varint,4,opt,name=has_epoch,json=hasEpoch,proto3" json:"has_epoch,omitempty"`
+	Epoch    uint64 `protobuf:"varint,5,opt,name=epoch,proto3" json:"epoch,omitempty"`
 }
 
 func (m *QueryServiceUsageRequest) Reset()         { *m = QueryServiceUsageRequest{} }
@@ -404,11 +371,11 @@ func (m *QueryServiceUsageRequest) GetService() string {
 	return ""
 }
 
-func (m *QueryServiceUsageRequest) GetGroupBy() GroupBy {
+func (m *QueryServiceUsageRequest) GetBy() string {
 	if m != nil {
-		return m.GroupBy
+		return m.By
 	}
-	return GroupByNone
+	return ""
 }
 
 func (m *QueryServiceUsageRequest) GetSharer() string {
@@ -432,26 +399,117 @@ func (m *QueryServiceUsageRequest) GetEpoch() uint64 {
 	return 0
 }
 
-func (m *QueryServiceUsageRequest) GetPagination() *query.PageRequest {
-	if m != nil {
-		return m.Pagination
-	}
-	return nil
+// UsageSum sums usage records per sharer or per epoch (the other key empty).
+type UsageSum struct {
+	Sharer        string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch         uint64                `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Records       uint64                `protobuf:"varint,3,opt,name=records,proto3" json:"records,omitempty"`
+	Requests      uint64                `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	CpuMillis     uint64                `protobuf:"varint,5,opt,name=cpu_millis,json=cpuMillis,proto3" json:"cpu_millis,omitempty"`
+	EgressBytes   uint64                `protobuf:"varint,6,opt,name=egress_bytes,json=egressBytes,proto3" json:"egress_bytes,omitempty"`
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// caps counts the caps applied.
+	Caps uint64 `protobuf:"varint,10,opt,name=caps,proto3" json:"caps,omitempty"`
 }
 
-// QueryServiceUsageResponse is one page of records or tallies, in key order
-// (records by epoch then lease; tallies by epoch or sharer address).
+func (m *UsageSum) Reset()         { *m = UsageSum{} }
+func (m *UsageSum) String() string { return proto.CompactTextString(m) }
+func (*UsageSum) ProtoMessage()    {}
+func (*UsageSum) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{7}
+}
+func (m *UsageSum) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UsageSum) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UsageSum.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UsageSum) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UsageSum.Merge(m, src)
+}
+func (m *UsageSum) XXX_Size() int {
+	return m.Size()
+}
+func (m *UsageSum) XXX_DiscardUnknown() {
+	xxx_messageInfo_UsageSum.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UsageSum proto.InternalMessageInfo
+
+func (m *UsageSum) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *UsageSum) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *UsageSum) GetRecords() uint64 {
+	if m != nil {
+		return m.Records
+	}
+	return 0
+}
+
+func (m *UsageSum) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *UsageSum) GetCpuMillis() uint64 {
+	if m != nil {
+		return m.CpuMillis
+	}
+	return 0
+}
+
+func (m *UsageSum) GetEgressBytes() uint64 {
+	if m != nil {
+		return m.EgressBytes
+	}
+	return 0
+}
+
+func (m *UsageSum) GetCaps() uint64 {
+	if m != nil {
+		return m.Caps
+	}
+	return 0
+}
+
+// QueryServiceUsageResponse holds the records (by epoch, then lease) or the
+// sums (by sharer address or epoch), and the total over all of them.
 type QueryServiceUsageResponse struct {
-	Records    []UsageRecord       `protobuf:"bytes,1,rep,name=records,proto3" json:"records"`
-	Tallies    []Tally             `protobuf:"bytes,2,rep,name=tallies,proto3" json:"tallies"`
-	Pagination *query.PageResponse `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	Service string        `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Records []UsageRecord `protobuf:"bytes,2,rep,name=records,proto3" json:"records"`
+	Sums    []UsageSum    `protobuf:"bytes,3,rep,name=sums,proto3" json:"sums"`
+	Total   UsageSum      `protobuf:"bytes,4,opt,name=total,proto3" json:"total"`
 }
 
 func (m *QueryServiceUsageResponse) Reset()         { *m = QueryServiceUsageResponse{} }
 func (m *QueryServiceUsageResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryServiceUsageResponse) ProtoMessage()    {}
 func (*QueryServiceUsageResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{7}
+	return fileDescriptor_44872caf3c8048cc, []int{8}
 }
 func (m *QueryServiceUsageResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -480,6 +538,13 @@ func (m *QueryServiceUsageResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_QueryServiceUsageResponse proto.InternalMessageInfo
 
+func (m *QueryServiceUsageResponse) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
 func (m *QueryServiceUsageResponse) GetRecords() []UsageRecord {
 	if m != nil {
 		return m.Records
@@ -487,33 +552,33 @@ func (m *QueryServiceUsageResponse) GetRecords() []UsageRecord {
 	return nil
 }
 
-func (m *QueryServiceUsageResponse) GetTallies() []Tally {
+func (m *QueryServiceUsageResponse) GetSums() []UsageSum {
 	if m != nil {
-		return m.Tallies
+		return m.Sums
 	}
 	return nil
 }
 
-func (m *QueryServiceUsageResponse) GetPagination() *query.PageResponse {
+func (m *QueryServiceUsageResponse) GetTotal() UsageSum {
 	if m != nil {
-		return m.Pagination
+		return m.Total
 	}
-	return nil
+	return UsageSum{}
 }
 
 // QuerySharerEarningsRequest names a sharer and how to group its earnings.
 type QuerySharerEarningsRequest struct {
 	Sharer string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	// group_by SERVICE or EPOCH lists tallies; NONE only the total.
-	GroupBy    GroupBy            `protobuf:"varint,2,opt,name=group_by,json=groupBy,proto3,enum=q1.usage.v1.GroupBy" json:"group_by,omitempty"`
-	Pagination *query.PageRequest `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	// by is "" for the total only, "service" or "epoch" for a sum per service
+	// or per epoch too.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
 }
 
 func (m *QuerySharerEarningsRequest) Reset()         { *m = QuerySharerEarningsRequest{} }
 func (m *QuerySharerEarningsRequest) String() string { return proto.CompactTextString(m) }
 func (*QuerySharerEarningsRequest) ProtoMessage()    {}
 func (*QuerySharerEarningsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{8}
+	return fileDescriptor_44872caf3c8048cc, []int{9}
 }
 func (m *QuerySharerEarningsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -549,33 +614,28 @@ func (m *QuerySharerEarningsRequest) GetSharer() string {
 	return ""
 }
 
-func (m *QuerySharerEarningsRequest) GetGroupBy() GroupBy {
+func (m *QuerySharerEarningsRequest) GetBy() string {
 	if m != nil {
-		return m.GroupBy
+		return m.By
 	}
-	return GroupByNone
+	return ""
 }
 
-func (m *QuerySharerEarningsRequest) GetPagination() *query.PageRequest {
-	if m != nil {
-		return m.Pagination
-	}
-	return nil
-}
-
-// QuerySharerEarningsResponse is the sharer's total and one page of tallies
-// (by service name or by epoch).
+// QuerySharerEarningsResponse is the sharer's total and the sums (by
+// service name or by epoch; the other key empty). received = usage + rent −
+// protocol_share is what reached the sharer's account.
 type QuerySharerEarningsResponse struct {
-	Total      Tally               `protobuf:"bytes,1,opt,name=total,proto3" json:"total"`
-	Tallies    []Tally             `protobuf:"bytes,2,rep,name=tallies,proto3" json:"tallies"`
-	Pagination *query.PageResponse `protobuf:"bytes,3,opt,name=pagination,proto3" json:"pagination,omitempty"`
+	Sharer   string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Total    Earnings              `protobuf:"bytes,2,opt,name=total,proto3" json:"total"`
+	Received cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=received,proto3,customtype=cosmossdk.io/math.Int" json:"received"`
+	Sums     []Earnings            `protobuf:"bytes,4,rep,name=sums,proto3" json:"sums"`
 }
 
 func (m *QuerySharerEarningsResponse) Reset()         { *m = QuerySharerEarningsResponse{} }
 func (m *QuerySharerEarningsResponse) String() string { return proto.CompactTextString(m) }
 func (*QuerySharerEarningsResponse) ProtoMessage()    {}
 func (*QuerySharerEarningsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{9}
+	return fileDescriptor_44872caf3c8048cc, []int{10}
 }
 func (m *QuerySharerEarningsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -604,23 +664,23 @@ func (m *QuerySharerEarningsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_QuerySharerEarningsResponse proto.InternalMessageInfo
 
-func (m *QuerySharerEarningsResponse) GetTotal() Tally {
+func (m *QuerySharerEarningsResponse) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QuerySharerEarningsResponse) GetTotal() Earnings {
 	if m != nil {
 		return m.Total
 	}
-	return Tally{}
+	return Earnings{}
 }
 
-func (m *QuerySharerEarningsResponse) GetTallies() []Tally {
+func (m *QuerySharerEarningsResponse) GetSums() []Earnings {
 	if m != nil {
-		return m.Tallies
-	}
-	return nil
-}
-
-func (m *QuerySharerEarningsResponse) GetPagination() *query.PageResponse {
-	if m != nil {
-		return m.Pagination
+		return m.Sums
 	}
 	return nil
 }
@@ -634,7 +694,7 @@ func (m *QueryServiceEconomicsRequest) Reset()         { *m = QueryServiceEconom
 func (m *QueryServiceEconomicsRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryServiceEconomicsRequest) ProtoMessage()    {}
 func (*QueryServiceEconomicsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{10}
+	return fileDescriptor_44872caf3c8048cc, []int{11}
 }
 func (m *QueryServiceEconomicsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -670,48 +730,48 @@ func (m *QueryServiceEconomicsRequest) GetService() string {
 	return ""
 }
 
-// QueryServiceEconomicsResponse is a service's escrow now.
+// QueryServiceEconomicsResponse is a service's escrow now, with rent
+// accrued up to the block time of the query.
 type QueryServiceEconomicsResponse struct {
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// status is the service's status: active, paused or deleted.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
 	// balance is the escrow; owed the rent accrued and not yet settled;
 	// available = balance − owed, what a withdrawal may take.
-	Balance   cosmossdk_io_math.Int       `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
-	Owed      cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=owed,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"owed"`
-	Available cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=available,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"available"`
+	Balance   cosmossdk_io_math.Int       `protobuf:"bytes,3,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+	Owed      cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=owed,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"owed"`
+	Available cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=available,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"available"`
 	// burn_per_hour is the rent per hour of block time of its open
 	// acknowledged leases (usage comes on top, as reported).
-	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
-	// low is true once escrow.low was emitted: available covers fewer than
-	// low_balance_blocks blocks of burn.
-	Low              bool   `protobuf:"varint,6,opt,name=low,proto3" json:"low,omitempty"`
-	LowBalanceBlocks uint64 `protobuf:"varint,7,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
-	// burning is false when nothing accrues (no acknowledged lease); then
-	// hours_left and blocks_left are 0 and mean "not running out".
-	Burning    bool                        `protobuf:"varint,8,opt,name=burning,proto3" json:"burning,omitempty"`
-	HoursLeft  cosmossdk_io_math.LegacyDec `protobuf:"bytes,9,opt,name=hours_left,json=hoursLeft,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"hours_left"`
-	BlocksLeft uint64                      `protobuf:"varint,10,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
-	// block_time_ms is the block time the projection assumed.
-	BlockTimeMs uint64 `protobuf:"varint,11,opt,name=block_time_ms,json=blockTimeMs,proto3" json:"block_time_ms,omitempty"`
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// hours_left and blocks_left are how long available lasts at that burn
+	// (blocks at params.block_time_ms); both 0 when nothing burns.
+	HoursLeft  cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=hours_left,json=hoursLeft,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"hours_left"`
+	BlocksLeft uint64                      `protobuf:"varint,8,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
+	// low is true once escrow.low was emitted: fewer than low_balance_blocks
+	// blocks of burn are left.
+	Low              bool   `protobuf:"varint,9,opt,name=low,proto3" json:"low,omitempty"`
+	LowBalanceBlocks uint64 `protobuf:"varint,10,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
 	// dry_height is the projected height the escrow runs dry (0: none).
-	DryHeight int64 `protobuf:"varint,12,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	DryHeight int64 `protobuf:"varint,11,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
 	// depleted is true while the service is paused because its escrow ran
 	// dry; grace_deadline is when it is deleted unless resumed, and
-	// deposit_to_resume what a deposit must add to resume it.
-	Depleted        bool                  `protobuf:"varint,13,opt,name=depleted,proto3" json:"depleted,omitempty"`
-	DepletedHeight  int64                 `protobuf:"varint,14,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
-	GraceDeadline   int64                 `protobuf:"varint,15,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
-	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,16,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
-	// account holds the caps in force, the rates and the totals.
-	Account ServiceAccount `protobuf:"bytes,17,opt,name=account,proto3" json:"account"`
-	// leases are the rent meters of its open acknowledged leases.
-	Leases []LeaseMeter `protobuf:"bytes,18,rep,name=leases,proto3" json:"leases"`
+	// deposit_to_resume how much a deposit must add to resume it.
+	Depleted        bool                  `protobuf:"varint,12,opt,name=depleted,proto3" json:"depleted,omitempty"`
+	DepletedHeight  int64                 `protobuf:"varint,13,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+	GraceDeadline   int64                 `protobuf:"varint,14,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,15,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
+	// account holds the totals; leases the rent meters of its open
+	// acknowledged leases.
+	Account ServiceAccount `protobuf:"bytes,16,opt,name=account,proto3" json:"account"`
+	Leases  []LeaseMeter   `protobuf:"bytes,17,rep,name=leases,proto3" json:"leases"`
 }
 
 func (m *QueryServiceEconomicsResponse) Reset()         { *m = QueryServiceEconomicsResponse{} }
 func (m *QueryServiceEconomicsResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryServiceEconomicsResponse) ProtoMessage()    {}
 func (*QueryServiceEconomicsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{11}
+	return fileDescriptor_44872caf3c8048cc, []int{12}
 }
 func (m *QueryServiceEconomicsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -747,6 +807,20 @@ func (m *QueryServiceEconomicsResponse) GetService() string {
 	return ""
 }
 
+func (m *QueryServiceEconomicsResponse) GetStatus() string {
+	if m != nil {
+		return m.Status
+	}
+	return ""
+}
+
+func (m *QueryServiceEconomicsResponse) GetBlocksLeft() uint64 {
+	if m != nil {
+		return m.BlocksLeft
+	}
+	return 0
+}
+
 func (m *QueryServiceEconomicsResponse) GetLow() bool {
 	if m != nil {
 		return m.Low
@@ -757,27 +831,6 @@ func (m *QueryServiceEconomicsResponse) GetLow() bool {
 func (m *QueryServiceEconomicsResponse) GetLowBalanceBlocks() uint64 {
 	if m != nil {
 		return m.LowBalanceBlocks
-	}
-	return 0
-}
-
-func (m *QueryServiceEconomicsResponse) GetBurning() bool {
-	if m != nil {
-		return m.Burning
-	}
-	return false
-}
-
-func (m *QueryServiceEconomicsResponse) GetBlocksLeft() uint64 {
-	if m != nil {
-		return m.BlocksLeft
-	}
-	return 0
-}
-
-func (m *QueryServiceEconomicsResponse) GetBlockTimeMs() uint64 {
-	if m != nil {
-		return m.BlockTimeMs
 	}
 	return 0
 }
@@ -824,88 +877,6 @@ func (m *QueryServiceEconomicsResponse) GetLeases() []LeaseMeter {
 	return nil
 }
 
-// QueryTotalsRequest asks for the module's counters.
-type QueryTotalsRequest struct {
-}
-
-func (m *QueryTotalsRequest) Reset()         { *m = QueryTotalsRequest{} }
-func (m *QueryTotalsRequest) String() string { return proto.CompactTextString(m) }
-func (*QueryTotalsRequest) ProtoMessage()    {}
-func (*QueryTotalsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{12}
-}
-func (m *QueryTotalsRequest) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *QueryTotalsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_QueryTotalsRequest.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *QueryTotalsRequest) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_QueryTotalsRequest.Merge(m, src)
-}
-func (m *QueryTotalsRequest) XXX_Size() int {
-	return m.Size()
-}
-func (m *QueryTotalsRequest) XXX_DiscardUnknown() {
-	xxx_messageInfo_QueryTotalsRequest.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_QueryTotalsRequest proto.InternalMessageInfo
-
-// QueryTotalsResponse holds them.
-type QueryTotalsResponse struct {
-	Totals Totals `protobuf:"bytes,1,opt,name=totals,proto3" json:"totals"`
-}
-
-func (m *QueryTotalsResponse) Reset()         { *m = QueryTotalsResponse{} }
-func (m *QueryTotalsResponse) String() string { return proto.CompactTextString(m) }
-func (*QueryTotalsResponse) ProtoMessage()    {}
-func (*QueryTotalsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{13}
-}
-func (m *QueryTotalsResponse) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *QueryTotalsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_QueryTotalsResponse.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *QueryTotalsResponse) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_QueryTotalsResponse.Merge(m, src)
-}
-func (m *QueryTotalsResponse) XXX_Size() int {
-	return m.Size()
-}
-func (m *QueryTotalsResponse) XXX_DiscardUnknown() {
-	xxx_messageInfo_QueryTotalsResponse.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_QueryTotalsResponse proto.InternalMessageInfo
-
-func (m *QueryTotalsResponse) GetTotals() Totals {
-	if m != nil {
-		return m.Totals
-	}
-	return Totals{}
-}
-
 // QueryInvariantsRequest asks for an audit of the whole state.
 type QueryInvariantsRequest struct {
 }
@@ -914,7 +885,7 @@ func (m *QueryInvariantsRequest) Reset()         { *m = QueryInvariantsRequest{}
 func (m *QueryInvariantsRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryInvariantsRequest) ProtoMessage()    {}
 func (*QueryInvariantsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{14}
+	return fileDescriptor_44872caf3c8048cc, []int{13}
 }
 func (m *QueryInvariantsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -947,20 +918,17 @@ var xxx_messageInfo_QueryInvariantsRequest proto.InternalMessageInfo
 // invariant holds.
 type QueryInvariantsResponse struct {
 	Broken []string `protobuf:"bytes,1,rep,name=broken,proto3" json:"broken,omitempty"`
-	Totals Totals   `protobuf:"bytes,2,opt,name=totals,proto3" json:"totals"`
 	// escrows sums the escrow records; escrow_account is what the services
 	// module account holds.
-	Escrows       cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=escrows,proto3,customtype=cosmossdk.io/math.Int" json:"escrows"`
-	EscrowAccount cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=escrow_account,json=escrowAccount,proto3,customtype=cosmossdk.io/math.Int" json:"escrow_account"`
-	// supply is the bank's total supply of the denom.
-	Supply cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=supply,proto3,customtype=cosmossdk.io/math.Int" json:"supply"`
+	Escrows       cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=escrows,proto3,customtype=cosmossdk.io/math.Int" json:"escrows"`
+	EscrowAccount cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=escrow_account,json=escrowAccount,proto3,customtype=cosmossdk.io/math.Int" json:"escrow_account"`
 }
 
 func (m *QueryInvariantsResponse) Reset()         { *m = QueryInvariantsResponse{} }
 func (m *QueryInvariantsResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryInvariantsResponse) ProtoMessage()    {}
 func (*QueryInvariantsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_44872caf3c8048cc, []int{15}
+	return fileDescriptor_44872caf3c8048cc, []int{14}
 }
 func (m *QueryInvariantsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -996,15 +964,7 @@ func (m *QueryInvariantsResponse) GetBroken() []string {
 	return nil
 }
 
-func (m *QueryInvariantsResponse) GetTotals() Totals {
-	if m != nil {
-		return m.Totals
-	}
-	return Totals{}
-}
-
 func init() {
-	proto.RegisterEnum("q1.usage.v1.GroupBy", GroupBy_name, GroupBy_value)
 	proto.RegisterType((*QueryReportRequest)(nil), "q1.usage.v1.QueryReportRequest")
 	proto.RegisterType((*QueryReportResponse)(nil), "q1.usage.v1.QueryReportResponse")
 	proto.RegisterType((*QueryReportsRequest)(nil), "q1.usage.v1.QueryReportsRequest")
@@ -1012,13 +972,12 @@ func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "q1.usage.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "q1.usage.v1.QueryParamsResponse")
 	proto.RegisterType((*QueryServiceUsageRequest)(nil), "q1.usage.v1.QueryServiceUsageRequest")
+	proto.RegisterType((*UsageSum)(nil), "q1.usage.v1.UsageSum")
 	proto.RegisterType((*QueryServiceUsageResponse)(nil), "q1.usage.v1.QueryServiceUsageResponse")
 	proto.RegisterType((*QuerySharerEarningsRequest)(nil), "q1.usage.v1.QuerySharerEarningsRequest")
 	proto.RegisterType((*QuerySharerEarningsResponse)(nil), "q1.usage.v1.QuerySharerEarningsResponse")
 	proto.RegisterType((*QueryServiceEconomicsRequest)(nil), "q1.usage.v1.QueryServiceEconomicsRequest")
 	proto.RegisterType((*QueryServiceEconomicsResponse)(nil), "q1.usage.v1.QueryServiceEconomicsResponse")
-	proto.RegisterType((*QueryTotalsRequest)(nil), "q1.usage.v1.QueryTotalsRequest")
-	proto.RegisterType((*QueryTotalsResponse)(nil), "q1.usage.v1.QueryTotalsResponse")
 	proto.RegisterType((*QueryInvariantsRequest)(nil), "q1.usage.v1.QueryInvariantsRequest")
 	proto.RegisterType((*QueryInvariantsResponse)(nil), "q1.usage.v1.QueryInvariantsResponse")
 }
@@ -1026,95 +985,90 @@ func init() {
 func init() { proto.RegisterFile("q1/usage/v1/query.proto", fileDescriptor_44872caf3c8048cc) }
 
 var fileDescriptor_44872caf3c8048cc = []byte{
-	// 1395 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0x4f, 0x6f, 0x1b, 0x45,
-	0x14, 0xcf, 0xe6, 0x8f, 0x1d, 0xbf, 0x34, 0x8e, 0x33, 0x0d, 0xed, 0x76, 0x43, 0x1d, 0x63, 0xda,
-	0x26, 0x44, 0x60, 0xe3, 0x54, 0x2a, 0x15, 0x12, 0x12, 0x75, 0xeb, 0x36, 0xa9, 0xfa, 0x27, 0x6c,
-	0x13, 0x2a, 0x2a, 0xa4, 0xd5, 0x78, 0x3d, 0x5d, 0x2f, 0x5d, 0xef, 0x6c, 0x76, 0x76, 0x13, 0xfc,
-	0x0d, 0xaa, 0x9c, 0xb8, 0x72, 0xc8, 0x89, 0x0b, 0x12, 0x42, 0xe2, 0xc0, 0x87, 0xe8, 0xb1, 0x42,
-	0x1c, 0x2a, 0x84, 0xaa, 0xaa, 0x3d, 0xf0, 0x11, 0xe0, 0x88, 0x76, 0x66, 0x36, 0xf6, 0xc6, 0x9b,
-	0xba, 0x35, 0x17, 0x2e, 0xd6, 0xbe, 0x37, 0xbf, 0xf7, 0x9b, 0x37, 0xef, 0xbd, 0x79, 0xf3, 0x0c,
-	0xa7, 0x77, 0x6a, 0xd5, 0x90, 0x61, 0x8b, 0x54, 0x77, 0x6b, 0xd5, 0x9d, 0x90, 0xf8, 0xdd, 0x8a,
-	0xe7, 0xd3, 0x80, 0xa2, 0x99, 0x9d, 0x5a, 0x85, 0x2f, 0x54, 0x76, 0x6b, 0xda, 0x3c, 0xee, 0xd8,
-	0x2e, 0xad, 0xf2, 0x5f, 0xb1, 0xae, 0xad, 0x9a, 0x94, 0x75, 0x28, 0xab, 0x36, 0x31, 0x23, 0xc2,
-	0xb0, 0xba, 0x5b, 0x6b, 0x92, 0x00, 0xd7, 0xaa, 0x1e, 0xb6, 0x6c, 0x17, 0x07, 0x36, 0x75, 0x25,
-	0x76, 0x51, 0x62, 0x63, 0x58, 0xff, 0x46, 0xda, 0x19, 0xb1, 0x68, 0x70, 0xa9, 0x2a, 0x04, 0xb9,
-	0xb4, 0x60, 0x51, 0x8b, 0x0a, 0x7d, 0xf4, 0x25, 0xb5, 0x09, 0x97, 0x83, 0xae, 0x47, 0x24, 0xbc,
-	0x5c, 0x07, 0xf4, 0x45, 0x44, 0xac, 0x13, 0x8f, 0xfa, 0x81, 0x4e, 0x76, 0x42, 0xc2, 0x02, 0x74,
-	0x0a, 0x32, 0xac, 0x8d, 0x7d, 0xe2, 0xab, 0x4a, 0x49, 0x59, 0xc9, 0xe9, 0x52, 0x42, 0x0b, 0x30,
-	0x45, 0x3c, 0x6a, 0xb6, 0xd5, 0xf1, 0x92, 0xb2, 0x32, 0xa9, 0x0b, 0xa1, 0x7c, 0x1b, 0x4e, 0x26,
-	0x38, 0x98, 0x47, 0x5d, 0x46, 0xd0, 0x25, 0xc8, 0xf8, 0x5c, 0xc3, 0x49, 0x66, 0xd6, 0x4e, 0x56,
-	0xfa, 0xc2, 0x53, 0x11, 0xe0, 0x7a, 0xee, 0xc9, 0xf3, 0xa5, 0xb1, 0x1f, 0xff, 0xfa, 0x65, 0x55,
-	0xd1, 0x25, 0xba, 0x1c, 0x26, 0xe8, 0xd8, 0x30, 0x9f, 0xae, 0x03, 0xf4, 0x82, 0xc7, 0x1d, 0x9b,
-	0x59, 0xbb, 0x50, 0x91, 0x31, 0x89, 0x22, 0x5d, 0x11, 0x91, 0x93, 0x91, 0xae, 0x6c, 0x62, 0x8b,
-	0x48, 0x4e, 0xbd, 0xcf, 0xb2, 0xfc, 0xbd, 0x02, 0x0b, 0xc9, 0x7d, 0xe5, 0x39, 0x2e, 0x43, 0x56,
-	0x78, 0xc6, 0x54, 0xa5, 0x34, 0xf1, 0x06, 0x07, 0x89, 0xe1, 0xe8, 0x46, 0x8a, 0x6b, 0xcb, 0x43,
-	0x5d, 0x13, 0xdb, 0x26, 0x7c, 0x5b, 0x90, 0x59, 0xda, 0xc4, 0x3e, 0xee, 0xc4, 0x11, 0x39, 0x8c,
-	0x7b, 0xac, 0xed, 0xc5, 0xdd, 0xe3, 0x9a, 0xd4, 0xb8, 0x0b, 0x70, 0x22, 0xee, 0x02, 0x5d, 0xfe,
-	0x47, 0x01, 0x95, 0xf3, 0xdd, 0x23, 0xfe, 0xae, 0x6d, 0x92, 0x6d, 0xd6, 0x8b, 0x14, 0x52, 0x21,
-	0xcb, 0x84, 0x5a, 0x86, 0x3f, 0x16, 0x51, 0x15, 0xa6, 0x2d, 0x9f, 0x86, 0x9e, 0xd1, 0xec, 0xf2,
-	0x23, 0xe6, 0xd7, 0x16, 0x12, 0x1b, 0xde, 0x88, 0x16, 0xeb, 0x5d, 0x3d, 0x6b, 0x89, 0x8f, 0xbe,
-	0x44, 0x4e, 0x24, 0x12, 0xb9, 0x08, 0xb9, 0x36, 0x66, 0x86, 0x28, 0xb0, 0xc9, 0x92, 0xb2, 0x32,
-	0xad, 0x4f, 0xb7, 0x31, 0x6b, 0x44, 0x72, 0xaf, 0xf2, 0xa6, 0xfa, 0x2a, 0xef, 0x48, 0xee, 0x33,
-	0x23, 0xe7, 0xfe, 0x4f, 0x05, 0xce, 0xa4, 0x1c, 0x5d, 0x06, 0xf4, 0xb3, 0xa8, 0x00, 0x4c, 0xea,
-	0xb7, 0xe2, 0x02, 0x50, 0x13, 0x07, 0x94, 0xe0, 0x08, 0x70, 0xa4, 0x0a, 0xb8, 0x0d, 0xfa, 0x04,
-	0xb2, 0x01, 0x76, 0x1c, 0x9b, 0x30, 0x75, 0x9c, 0x9b, 0xa3, 0x84, 0xf9, 0x16, 0x76, 0x9c, 0x6e,
-	0xc2, 0x50, 0xa2, 0x8f, 0x94, 0xcf, 0xc4, 0xe8, 0xe5, 0xf3, 0xb3, 0x02, 0x9a, 0x38, 0x1e, 0x8f,
-	0x74, 0x03, 0xfb, 0xae, 0xed, 0x5a, 0x43, 0x6f, 0xd6, 0x5b, 0x67, 0xf6, 0x7a, 0x8a, 0xc3, 0xa3,
-	0xa4, 0xe3, 0x77, 0x05, 0x16, 0x53, 0xfd, 0x95, 0x09, 0xb9, 0x08, 0x53, 0x01, 0x0d, 0xb0, 0x23,
-	0x0b, 0x7c, 0x48, 0x3c, 0x05, 0xf6, 0x7f, 0x90, 0x86, 0xcb, 0xf0, 0x6e, 0x7f, 0x91, 0x35, 0x4c,
-	0xea, 0xd2, 0x8e, 0x6d, 0xb2, 0xa1, 0x77, 0xac, 0xfc, 0x22, 0x0b, 0x67, 0x8f, 0x31, 0x95, 0x21,
-	0x39, 0xfe, 0x7e, 0xde, 0x84, 0x6c, 0x13, 0x3b, 0xd8, 0x35, 0x09, 0x4f, 0x62, 0xae, 0xfe, 0x71,
-	0x74, 0xc6, 0x3f, 0x9e, 0x2f, 0xbd, 0x23, 0x8e, 0xc0, 0x5a, 0x8f, 0x2a, 0x36, 0xad, 0x76, 0x70,
-	0xd0, 0xae, 0x6c, 0xb8, 0xc1, 0x6f, 0xbf, 0x7e, 0x04, 0xf2, 0x6c, 0x1b, 0x6e, 0x20, 0x43, 0x21,
-	0x09, 0xd0, 0x4d, 0x98, 0xa4, 0x7b, 0xa4, 0x25, 0x2e, 0x6e, 0xfd, 0x92, 0x24, 0x5a, 0x1c, 0x24,
-	0xba, 0x45, 0x2c, 0x6c, 0x76, 0xaf, 0x11, 0xb3, 0x8f, 0xee, 0x1a, 0x31, 0x05, 0x1d, 0xe7, 0x40,
-	0x5b, 0x90, 0xc3, 0xbb, 0xd8, 0x76, 0x70, 0xd3, 0x21, 0xfc, 0xba, 0x8f, 0x4e, 0xd8, 0x23, 0x42,
-	0x0f, 0x60, 0xb6, 0x19, 0xfa, 0xae, 0xe1, 0x11, 0xdf, 0x68, 0xd3, 0xd0, 0xe7, 0xfd, 0x62, 0x74,
-	0xe6, 0x99, 0x88, 0x6c, 0x93, 0xf8, 0xeb, 0x34, 0xf4, 0x51, 0x01, 0x26, 0x1c, 0xba, 0xc7, 0xdb,
-	0xcc, 0xb4, 0x1e, 0x7d, 0xa2, 0x0f, 0x01, 0x39, 0x74, 0xcf, 0x90, 0xe1, 0x31, 0x9a, 0x0e, 0x35,
-	0x1f, 0x31, 0x35, 0xcb, 0x5b, 0x54, 0xc1, 0xa1, 0x7b, 0x75, 0xb1, 0x50, 0xe7, 0xfa, 0x28, 0x47,
-	0x11, 0x9d, 0xed, 0x5a, 0xea, 0x34, 0xe7, 0x88, 0x45, 0xb4, 0x0d, 0x10, 0x39, 0xcb, 0x0c, 0x87,
-	0x3c, 0x0c, 0xd4, 0xdc, 0x7f, 0x0b, 0x06, 0x67, 0xba, 0x45, 0x1e, 0x06, 0x68, 0x09, 0x66, 0x84,
-	0x4b, 0x82, 0x17, 0xb8, 0x5f, 0x20, 0x54, 0x1c, 0x50, 0x86, 0x59, 0x2e, 0x19, 0x81, 0xdd, 0x21,
-	0x46, 0x87, 0xa9, 0x33, 0x1c, 0x22, 0xac, 0xb6, 0xec, 0x0e, 0xb9, 0xcd, 0xd0, 0x59, 0x80, 0x96,
-	0xdf, 0x35, 0xda, 0xc4, 0xb6, 0xda, 0x81, 0x7a, 0xa2, 0xa4, 0xac, 0x4c, 0xe8, 0xb9, 0x96, 0xdf,
-	0x5d, 0xe7, 0x0a, 0xa4, 0xc1, 0x74, 0x8b, 0x78, 0x0e, 0x09, 0x48, 0x4b, 0x9d, 0x15, 0x4d, 0x3b,
-	0x96, 0xd1, 0x32, 0xcc, 0xc5, 0xdf, 0xb1, 0x7d, 0x9e, 0xdb, 0xe7, 0x63, 0xb5, 0x24, 0x39, 0x0f,
-	0x79, 0xcb, 0xc7, 0x26, 0x31, 0x5a, 0x04, 0xb7, 0x1c, 0xdb, 0x25, 0xea, 0x1c, 0xc7, 0xcd, 0x72,
-	0xed, 0x35, 0xa9, 0x44, 0x5f, 0xc3, 0x7c, 0x8b, 0x78, 0x94, 0xd9, 0x81, 0x11, 0x50, 0xc3, 0x27,
-	0x2c, 0xec, 0x10, 0xb5, 0x30, 0x62, 0x51, 0xcf, 0x49, 0xaa, 0x2d, 0xaa, 0x73, 0x22, 0xf4, 0x39,
-	0x64, 0xb1, 0x69, 0xd2, 0xd0, 0x0d, 0xd4, 0x79, 0x7e, 0xc9, 0x17, 0x13, 0x0d, 0x42, 0x5e, 0xbd,
-	0x2b, 0x02, 0x92, 0xe8, 0x14, 0xd2, 0x0c, 0x7d, 0x0a, 0x19, 0x87, 0x60, 0x46, 0x98, 0x8a, 0x78,
-	0x87, 0x39, 0x9d, 0x20, 0xb8, 0x15, 0x2d, 0xdd, 0x26, 0x01, 0xf1, 0x13, 0xaf, 0xaf, 0xb0, 0x38,
-	0x7c, 0xe2, 0xb7, 0xa2, 0x66, 0x35, 0xf0, 0xc4, 0xc7, 0xda, 0xde, 0x13, 0xcf, 0x9b, 0x5a, 0xfa,
-	0x13, 0x2f, 0xc0, 0x89, 0x4d, 0x04, 0xba, 0xac, 0xc2, 0x29, 0x4e, 0xb7, 0xe1, 0xee, 0x62, 0xdf,
-	0xc6, 0xee, 0xe1, 0x74, 0x55, 0x7e, 0x36, 0x0e, 0xa7, 0x07, 0x96, 0xe4, 0x6e, 0xa7, 0x20, 0xd3,
-	0xf4, 0xe9, 0x23, 0xe2, 0xf2, 0xe7, 0x2f, 0xa7, 0x4b, 0xa9, 0xcf, 0x8b, 0xf1, 0xb7, 0xf1, 0x22,
-	0xea, 0x48, 0x84, 0x99, 0x3e, 0xdd, 0x63, 0xb2, 0x91, 0x8c, 0xd0, 0x91, 0x24, 0x01, 0xba, 0x0f,
-	0x79, 0xf1, 0x69, 0xc4, 0xb9, 0x9b, 0x1c, 0x91, 0x72, 0x56, 0xf0, 0xc8, 0xfc, 0xa2, 0x75, 0xc8,
-	0xb0, 0xd0, 0xf3, 0x9c, 0xae, 0xec, 0x20, 0x6f, 0x4f, 0x28, 0xed, 0x57, 0x7f, 0x52, 0x20, 0x2b,
-	0x9f, 0xca, 0xe8, 0xc2, 0xdd, 0xd0, 0xef, 0x6e, 0x6f, 0x1a, 0xf5, 0xaf, 0x8c, 0x3b, 0x77, 0xef,
-	0x34, 0x0a, 0x63, 0xda, 0xdc, 0xfe, 0x41, 0x69, 0x46, 0xae, 0xdf, 0xa1, 0x2e, 0x41, 0x17, 0x60,
-	0xee, 0x10, 0x73, 0x6f, 0xfd, 0x8a, 0xde, 0xd0, 0x0b, 0x8a, 0x36, 0xbf, 0x7f, 0x50, 0x9a, 0x95,
-	0x28, 0xf1, 0x2a, 0xa2, 0x73, 0x90, 0x3f, 0xc4, 0x35, 0x36, 0xef, 0x5e, 0x5d, 0x2f, 0x8c, 0x6b,
-	0x85, 0xfd, 0x83, 0xd2, 0x09, 0x09, 0x13, 0x83, 0xd3, 0x0a, 0x14, 0x7a, 0x6c, 0x0d, 0xfd, 0xcb,
-	0x8d, 0xab, 0x8d, 0xc2, 0x84, 0x86, 0xf6, 0x0f, 0x4a, 0xf9, 0x98, 0x4e, 0x14, 0xb6, 0x36, 0xf9,
-	0xf8, 0x87, 0xe2, 0xd8, 0xda, 0xdf, 0x53, 0x30, 0xc5, 0x0b, 0x01, 0xe9, 0x90, 0x11, 0xb3, 0x2d,
-	0x5a, 0x4a, 0x24, 0x76, 0xf0, 0xff, 0x82, 0x56, 0x3a, 0x1e, 0x20, 0x6a, 0xa8, 0x3c, 0xf5, 0x38,
-	0x8a, 0x09, 0xda, 0x86, 0xac, 0x1c, 0xaf, 0xd1, 0xb1, 0x36, 0x71, 0x4d, 0x6a, 0xef, 0xbd, 0x06,
-	0x91, 0xa4, 0xd5, 0x21, 0x23, 0xe6, 0xda, 0x34, 0x57, 0x13, 0x43, 0x73, 0x9a, 0xab, 0xc9, 0xf9,
-	0x39, 0xe6, 0x6c, 0xc1, 0x89, 0xfe, 0x69, 0x10, 0x9d, 0x1f, 0x34, 0x4c, 0x19, 0x94, 0xb5, 0x0b,
-	0xc3, 0x60, 0xc9, 0x5d, 0xbe, 0x81, 0x7c, 0x72, 0xc8, 0x41, 0xcb, 0x29, 0x04, 0x69, 0x63, 0x9b,
-	0xb6, 0x32, 0x1c, 0x98, 0xdc, 0xcb, 0x83, 0xc2, 0xd1, 0xf9, 0x01, 0x7d, 0x70, 0xac, 0xbb, 0x47,
-	0xc7, 0x13, 0x6d, 0xf5, 0x4d, 0xa0, 0x03, 0x79, 0x11, 0x6d, 0x20, 0x2d, 0x2f, 0x89, 0x4e, 0x97,
-	0x96, 0x97, 0x64, 0xd3, 0x8b, 0x39, 0xef, 0x03, 0xf4, 0x7a, 0x14, 0x7a, 0x7f, 0xd0, 0x6c, 0xa0,
-	0xb9, 0x69, 0xe7, 0x5e, 0x0f, 0x12, 0xfc, 0xf5, 0x2b, 0x4f, 0x5e, 0x16, 0x95, 0xa7, 0x2f, 0x8b,
-	0xca, 0x8b, 0x97, 0x45, 0xe5, 0xbb, 0x57, 0xc5, 0xb1, 0xa7, 0xaf, 0x8a, 0x63, 0xcf, 0x5e, 0x15,
-	0xc7, 0x1e, 0x2c, 0x5b, 0x76, 0xd0, 0x0e, 0x9b, 0x15, 0x93, 0x76, 0xaa, 0x3b, 0x21, 0x76, 0x83,
-	0xb0, 0x53, 0x73, 0x49, 0x50, 0xdd, 0xa9, 0x55, 0xbf, 0x95, 0x7f, 0xab, 0xf9, 0x7f, 0xea, 0x66,
-	0x86, 0xff, 0xa9, 0xbe, 0xf8, 0x6f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xe7, 0x9b, 0xdd, 0x87, 0x22,
-	0x10, 0x00, 0x00,
+	// 1324 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x57, 0xcf, 0x6f, 0x1b, 0xc5,
+	0x17, 0xcf, 0x26, 0x8e, 0x7f, 0x3c, 0x37, 0x69, 0x3a, 0x4d, 0xdb, 0xad, 0xf3, 0x6d, 0x92, 0xee,
+	0x97, 0x36, 0xa1, 0x02, 0x1b, 0x17, 0x54, 0x55, 0x48, 0x48, 0xd4, 0x4a, 0xa1, 0xad, 0x12, 0xa9,
+	0x6c, 0x5a, 0x55, 0xaa, 0x90, 0x56, 0xe3, 0xdd, 0xa9, 0xbd, 0x74, 0xbd, 0xb3, 0x99, 0x99, 0x75,
+	0xf0, 0x7f, 0xc0, 0x0d, 0xae, 0x9c, 0xb9, 0x70, 0xe4, 0xc0, 0x01, 0xf1, 0x17, 0xf4, 0x58, 0x71,
+	0x40, 0x88, 0x43, 0x85, 0xd2, 0x03, 0x67, 0xfe, 0x03, 0x34, 0x3f, 0x36, 0xf6, 0xc6, 0x4e, 0x5d,
+	0x7c, 0xb1, 0x76, 0xde, 0x7c, 0xde, 0x67, 0xde, 0x7c, 0xe6, 0xbd, 0x37, 0x63, 0xb8, 0x74, 0xd0,
+	0x6c, 0xa4, 0x1c, 0x77, 0x48, 0xa3, 0xdf, 0x6c, 0x1c, 0xa4, 0x84, 0x0d, 0xea, 0x09, 0xa3, 0x82,
+	0xa2, 0xea, 0x41, 0xb3, 0xae, 0x26, 0xea, 0xfd, 0x66, 0xed, 0x1c, 0xee, 0x85, 0x31, 0x6d, 0xa8,
+	0x5f, 0x3d, 0x5f, 0xbb, 0xe1, 0x53, 0xde, 0xa3, 0xbc, 0xd1, 0xc6, 0x9c, 0x68, 0xc7, 0x46, 0xbf,
+	0xd9, 0x26, 0x02, 0x37, 0x1b, 0x09, 0xee, 0x84, 0x31, 0x16, 0x21, 0x8d, 0x0d, 0x76, 0xcd, 0x60,
+	0x33, 0xd8, 0xe8, 0x42, 0xb5, 0xcb, 0x7a, 0xd2, 0x53, 0xa3, 0x86, 0x1e, 0x98, 0xa9, 0xd5, 0x0e,
+	0xed, 0x50, 0x6d, 0x97, 0x5f, 0xc6, 0x9a, 0x0b, 0x59, 0x0c, 0x12, 0x62, 0xe0, 0x4e, 0x0b, 0xd0,
+	0x17, 0x92, 0xd8, 0x25, 0x09, 0x65, 0xc2, 0x25, 0x07, 0x29, 0xe1, 0x02, 0x5d, 0x84, 0x22, 0xef,
+	0x62, 0x46, 0x98, 0x6d, 0x6d, 0x5a, 0xdb, 0x15, 0xd7, 0x8c, 0xd0, 0x2a, 0x2c, 0x92, 0x84, 0xfa,
+	0x5d, 0x7b, 0x7e, 0xd3, 0xda, 0x2e, 0xb8, 0x7a, 0xe0, 0xec, 0xc1, 0xf9, 0x1c, 0x07, 0x4f, 0x68,
+	0xcc, 0x09, 0xba, 0x05, 0x45, 0xa6, 0x2c, 0x8a, 0xa4, 0x7a, 0xf3, 0x7c, 0x7d, 0x44, 0x9e, 0xba,
+	0x06, 0xb7, 0x2a, 0x2f, 0x5e, 0x6d, 0xcc, 0xfd, 0xf8, 0xf7, 0x4f, 0x37, 0x2c, 0xd7, 0xa0, 0x9d,
+	0x34, 0x47, 0xc7, 0xa7, 0xc5, 0xf4, 0x19, 0xc0, 0x50, 0x3c, 0x15, 0x58, 0xf5, 0xe6, 0xf5, 0xba,
+	0xd1, 0x44, 0x2a, 0x5d, 0xd7, 0xca, 0x19, 0xa5, 0xeb, 0x0f, 0x71, 0x87, 0x18, 0x4e, 0x77, 0xc4,
+	0xd3, 0xf9, 0xde, 0x82, 0xd5, 0xfc, 0xba, 0x66, 0x1f, 0xb7, 0xa1, 0xa4, 0x23, 0xe3, 0xb6, 0xb5,
+	0xb9, 0xf0, 0x16, 0x1b, 0xc9, 0xe0, 0xe8, 0xf3, 0x09, 0xa1, 0x6d, 0x4d, 0x0d, 0x4d, 0x2f, 0x9b,
+	0x8b, 0x6d, 0xd5, 0x9c, 0xd2, 0x43, 0xcc, 0x70, 0x2f, 0x53, 0xe4, 0x58, 0xf7, 0xcc, 0x3a, 0xd4,
+	0x3d, 0x51, 0x96, 0x89, 0xba, 0x6b, 0x70, 0x4e, 0x77, 0x8d, 0x76, 0xbe, 0xb5, 0xc0, 0x56, 0x7c,
+	0xfb, 0x84, 0xf5, 0x43, 0x9f, 0x3c, 0xe6, 0x43, 0xa5, 0x90, 0x0d, 0x25, 0xae, 0xcd, 0x46, 0xfe,
+	0x6c, 0x88, 0x96, 0x61, 0xbe, 0x3d, 0x50, 0x9b, 0xab, 0xb8, 0xf3, 0xed, 0xc1, 0xc8, 0x39, 0x2d,
+	0xe4, 0xce, 0x69, 0x0d, 0x2a, 0x5d, 0xcc, 0x3d, 0x9d, 0x3f, 0x85, 0x4d, 0x6b, 0xbb, 0xec, 0x96,
+	0xbb, 0x98, 0xdf, 0x95, 0xe3, 0x61, 0x62, 0x2d, 0x8e, 0x26, 0xd6, 0x2f, 0x0b, 0x50, 0x56, 0x51,
+	0xec, 0xa7, 0xbd, 0xff, 0x96, 0x93, 0x32, 0x5e, 0x46, 0x7c, 0xca, 0x02, 0xae, 0xc2, 0x28, 0xb8,
+	0xd9, 0x10, 0xd5, 0xa0, 0xcc, 0xf4, 0xa6, 0xb8, 0x0a, 0xa3, 0xe0, 0x1e, 0x8f, 0xd1, 0x15, 0x00,
+	0x3f, 0x49, 0xbd, 0x5e, 0x18, 0x45, 0x21, 0x37, 0xb1, 0x54, 0xfc, 0x24, 0xdd, 0x53, 0x06, 0x74,
+	0x15, 0xce, 0x90, 0x0e, 0x23, 0x9c, 0x7b, 0xed, 0x81, 0x20, 0xdc, 0x2e, 0x2a, 0x40, 0x55, 0xdb,
+	0x5a, 0xd2, 0x84, 0x1e, 0x40, 0xc9, 0xef, 0x62, 0xd6, 0x21, 0x81, 0x5d, 0x92, 0x61, 0xb6, 0x3e,
+	0x90, 0x42, 0xff, 0xf9, 0x6a, 0xe3, 0x82, 0x3e, 0x76, 0x1e, 0x3c, 0xaf, 0x87, 0xb4, 0xd1, 0xc3,
+	0xa2, 0x5b, 0xbf, 0x1f, 0x8b, 0xdf, 0x7e, 0x7e, 0x1f, 0x4c, 0x3e, 0xdc, 0x8f, 0x85, 0x49, 0x1f,
+	0x43, 0x80, 0xf6, 0xa0, 0x22, 0xa8, 0x67, 0x36, 0x5d, 0x9e, 0x91, 0xad, 0x2c, 0xe8, 0xbe, 0x16,
+	0xea, 0x09, 0x2c, 0xab, 0x9a, 0xf7, 0x69, 0xa4, 0x49, 0xed, 0xca, 0x8c, 0x9c, 0x4b, 0x19, 0x8f,
+	0x62, 0x46, 0x08, 0x0a, 0x3e, 0x4e, 0xb8, 0x0d, 0x4a, 0x0e, 0xf5, 0xed, 0x1c, 0x59, 0x70, 0x79,
+	0x42, 0x32, 0x99, 0x14, 0x3d, 0x3d, 0x9b, 0x3e, 0x19, 0x9e, 0xdb, 0xbc, 0x2a, 0x36, 0x3b, 0x97,
+	0xbd, 0x86, 0x46, 0x02, 0x4e, 0x54, 0x9c, 0x3e, 0xdc, 0x8f, 0xa0, 0xc0, 0xd3, 0x9e, 0x3c, 0x73,
+	0xe9, 0x7b, 0x61, 0xdc, 0x77, 0x3f, 0xed, 0x8d, 0x3a, 0x2a, 0x34, 0xba, 0x05, 0x8b, 0x82, 0x0a,
+	0x1c, 0xa9, 0x7c, 0x78, 0x1b, 0x37, 0x0d, 0x77, 0x76, 0xa0, 0xa6, 0xf7, 0xa8, 0x04, 0xbe, 0x8b,
+	0x59, 0x1c, 0xc6, 0x9d, 0xa9, 0x0d, 0xeb, 0x44, 0xc1, 0x38, 0xff, 0x58, 0xb0, 0x36, 0x91, 0xc6,
+	0x88, 0x75, 0x1a, 0xcf, 0x71, 0xd4, 0xf3, 0x13, 0xa2, 0xce, 0x58, 0xc6, 0xa3, 0x46, 0xbb, 0xb2,
+	0x00, 0x7c, 0x12, 0xf6, 0x49, 0xa0, 0x4b, 0x74, 0x96, 0xac, 0xca, 0x18, 0x8e, 0x15, 0x2f, 0x4c,
+	0x50, 0x7c, 0x52, 0x10, 0x0a, 0xed, 0xdc, 0x86, 0xff, 0x8d, 0x66, 0xc7, 0x5d, 0x9f, 0xc6, 0xb4,
+	0x17, 0xfa, 0x7c, 0x6a, 0xbb, 0x71, 0x7e, 0x2d, 0xc1, 0x95, 0x53, 0x5c, 0xa7, 0x26, 0x97, 0x54,
+	0x52, 0x60, 0x91, 0x72, 0xa3, 0xbe, 0x19, 0xc9, 0xa2, 0x6d, 0xe3, 0x08, 0xc7, 0x3e, 0x99, 0x59,
+	0x90, 0x8c, 0x00, 0x3d, 0x80, 0x02, 0x3d, 0x24, 0x81, 0x4a, 0xa5, 0x4a, 0xeb, 0x96, 0x21, 0x5a,
+	0x1b, 0x27, 0xda, 0x25, 0x1d, 0xec, 0x0f, 0x76, 0x88, 0x3f, 0x42, 0xb7, 0x43, 0x7c, 0xa3, 0x92,
+	0xe4, 0x40, 0x8f, 0xa0, 0x82, 0xfb, 0x38, 0x8c, 0x70, 0x3b, 0x22, 0xaa, 0x1b, 0xcd, 0x4e, 0x38,
+	0x24, 0x42, 0x4f, 0x61, 0xa9, 0x9d, 0xb2, 0xd8, 0x4b, 0x08, 0xf3, 0xba, 0x34, 0x65, 0xaa, 0x8d,
+	0xcd, 0xce, 0x5c, 0x95, 0x64, 0x0f, 0x09, 0xbb, 0x47, 0x53, 0x86, 0x1e, 0x03, 0x48, 0x4a, 0xee,
+	0x45, 0xe4, 0x99, 0x30, 0x1d, 0x70, 0xe6, 0x90, 0x15, 0xd3, 0x2e, 0x79, 0x26, 0xd0, 0x06, 0x54,
+	0xdb, 0x11, 0xf5, 0x9f, 0x1b, 0xde, 0xb2, 0x6a, 0x34, 0xa0, 0x4d, 0x0a, 0xb0, 0x02, 0x0b, 0x11,
+	0x3d, 0x54, 0x0d, 0xad, 0xec, 0xca, 0x4f, 0xf4, 0x1e, 0xa0, 0x88, 0x1e, 0x7a, 0xe6, 0x58, 0x3c,
+	0x8d, 0x35, 0x2d, 0x6a, 0x25, 0xa2, 0x87, 0x2d, 0x3d, 0xd1, 0x52, 0x76, 0xd9, 0xf8, 0x03, 0x36,
+	0xf0, 0xba, 0x24, 0xec, 0x74, 0x85, 0x5d, 0xdd, 0xb4, 0xb6, 0x17, 0xdc, 0x4a, 0xc0, 0x06, 0xf7,
+	0x94, 0x41, 0xde, 0x19, 0x01, 0x49, 0x22, 0x22, 0x48, 0x60, 0x9f, 0xd1, 0x57, 0x57, 0x36, 0x46,
+	0x5b, 0x70, 0x36, 0xfb, 0xce, 0xfc, 0x97, 0x94, 0xff, 0x72, 0x66, 0x36, 0x24, 0xd7, 0x60, 0xb9,
+	0xc3, 0xb0, 0x4f, 0xbc, 0x80, 0xe0, 0x20, 0x0a, 0x63, 0x62, 0x2f, 0x2b, 0xdc, 0x92, 0xb2, 0xee,
+	0x18, 0x23, 0xfa, 0x12, 0xce, 0x05, 0x24, 0xa1, 0x3c, 0x14, 0x9e, 0xa0, 0x1e, 0x23, 0x3c, 0xed,
+	0x11, 0xfb, 0xec, 0x8c, 0x69, 0x79, 0xd6, 0x50, 0x3d, 0xa2, 0xae, 0x22, 0x42, 0x9f, 0x42, 0x09,
+	0xfb, 0x3e, 0x4d, 0x63, 0x61, 0xaf, 0xa8, 0xb6, 0xb1, 0x96, 0xab, 0x58, 0x53, 0x54, 0x77, 0x34,
+	0x24, 0xd7, 0x62, 0x8d, 0x1b, 0xfa, 0x18, 0x8a, 0x11, 0xc1, 0x9c, 0x70, 0xfb, 0x9c, 0x2a, 0xf9,
+	0x4b, 0x39, 0x82, 0x5d, 0x39, 0xb5, 0x47, 0x04, 0x61, 0xb9, 0x27, 0x86, 0xf6, 0x70, 0x6c, 0xb8,
+	0xa8, 0x6a, 0xf7, 0x7e, 0xdc, 0xc7, 0x2c, 0xc4, 0xf1, 0xf1, 0xeb, 0xce, 0xf9, 0xdd, 0x82, 0x4b,
+	0x63, 0x53, 0xc3, 0x06, 0xd8, 0x66, 0xf4, 0x39, 0x89, 0xd5, 0xfb, 0xab, 0xe2, 0x9a, 0x91, 0x2c,
+	0x5b, 0xc2, 0x7d, 0x46, 0x0f, 0x4d, 0x3d, 0xcf, 0x52, 0xb6, 0x86, 0x40, 0x5e, 0x8e, 0xfa, 0xd3,
+	0xcb, 0xe4, 0x99, 0xb5, 0x13, 0x2c, 0x69, 0x1e, 0x23, 0xe1, 0xcd, 0x1f, 0x16, 0x61, 0x51, 0x6d,
+	0x0c, 0xb9, 0x50, 0xd4, 0x6f, 0x45, 0xb4, 0x91, 0x93, 0x6c, 0xfc, 0xfd, 0x5d, 0xdb, 0x3c, 0x1d,
+	0xa0, 0x35, 0x71, 0x16, 0xbf, 0x91, 0x8b, 0xa1, 0xc7, 0x50, 0x32, 0xcf, 0x55, 0x74, 0xaa, 0x4f,
+	0xa6, 0x71, 0xed, 0xea, 0x1b, 0x10, 0x79, 0x5a, 0x17, 0x8a, 0xfa, 0x9d, 0x38, 0x29, 0xd4, 0xdc,
+	0x23, 0x74, 0x52, 0xa8, 0xf9, 0xf7, 0x68, 0xc6, 0x19, 0xc0, 0x99, 0xd1, 0xb7, 0x00, 0xba, 0x36,
+	0xee, 0x38, 0xe1, 0xe1, 0x59, 0xbb, 0x3e, 0x0d, 0x96, 0x5f, 0xe5, 0x2b, 0x58, 0xce, 0x5f, 0xa3,
+	0x68, 0x6b, 0x02, 0xc1, 0xa4, 0xfb, 0xba, 0xb6, 0x3d, 0x1d, 0x98, 0x5f, 0x2b, 0x81, 0x95, 0x93,
+	0x97, 0x10, 0x7a, 0xf7, 0xd4, 0x70, 0x4f, 0xde, 0x71, 0xb5, 0x1b, 0x6f, 0x03, 0xcd, 0xaf, 0xf8,
+	0x04, 0x60, 0x58, 0x1f, 0xe8, 0xff, 0xe3, 0x04, 0x63, 0x85, 0x55, 0x7b, 0xe7, 0xcd, 0x20, 0xcd,
+	0xdf, 0xba, 0xf3, 0xe2, 0x68, 0xdd, 0x7a, 0x79, 0xb4, 0x6e, 0xfd, 0x75, 0xb4, 0x6e, 0x7d, 0xf7,
+	0x7a, 0x7d, 0xee, 0xe5, 0xeb, 0xf5, 0xb9, 0x3f, 0x5e, 0xaf, 0xcf, 0x3d, 0xdd, 0xea, 0x84, 0xa2,
+	0x9b, 0xb6, 0xeb, 0x3e, 0xed, 0x35, 0x0e, 0x52, 0x1c, 0x8b, 0xb4, 0xd7, 0x8c, 0x89, 0x68, 0x1c,
+	0x34, 0x1b, 0x5f, 0x9b, 0xbf, 0x94, 0xea, 0xff, 0x64, 0xbb, 0xa8, 0x1e, 0x85, 0x1f, 0xfe, 0x1b,
+	0x00, 0x00, 0xff, 0xff, 0x71, 0x3f, 0x69, 0x0d, 0x1e, 0x0f, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1136,8 +1090,8 @@ type QueryClient interface {
 	// Params returns the module's parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
 	// ServiceUsage lists a service's usage records (by epoch, then lease),
-	// optionally of one sharer or one epoch; or its charges grouped by epoch
-	// or by sharer.
+	// optionally only one sharer's or one epoch's, or sums them by sharer or
+	// by epoch.
 	ServiceUsage(ctx context.Context, in *QueryServiceUsageRequest, opts ...grpc.CallOption) (*QueryServiceUsageResponse, error)
 	// SharerEarnings returns what a sharer earned in total, and by service or
 	// by epoch.
@@ -1146,11 +1100,10 @@ type QueryClient interface {
 	// balance, rent owed, burn rate, whether it is low, how long it lasts,
 	// and its depletion and grace deadline.
 	ServiceEconomics(ctx context.Context, in *QueryServiceEconomicsRequest, opts ...grpc.CallOption) (*QueryServiceEconomicsResponse, error)
-	// Totals returns the module's cumulative counters.
-	Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error)
-	// Invariants checks the economic invariants over the whole state (escrows
-	// against the module account, collateral, counters, meters) and reports
-	// what is broken. It reads everything: for tests and audits.
+	// Invariants checks the economic invariants over the whole state (escrow
+	// records against the services module account, collateral, no negative
+	// escrow, meters only for open acknowledged leases) and says what is
+	// broken. It reads everything: for tests and audits.
 	Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error)
 }
 
@@ -1216,15 +1169,6 @@ func (c *queryClient) ServiceEconomics(ctx context.Context, in *QueryServiceEcon
 	return out, nil
 }
 
-func (c *queryClient) Totals(ctx context.Context, in *QueryTotalsRequest, opts ...grpc.CallOption) (*QueryTotalsResponse, error) {
-	out := new(QueryTotalsResponse)
-	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/Totals", in, out, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *queryClient) Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error) {
 	out := new(QueryInvariantsResponse)
 	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/Invariants", in, out, opts...)
@@ -1243,8 +1187,8 @@ type QueryServer interface {
 	// Params returns the module's parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
 	// ServiceUsage lists a service's usage records (by epoch, then lease),
-	// optionally of one sharer or one epoch; or its charges grouped by epoch
-	// or by sharer.
+	// optionally only one sharer's or one epoch's, or sums them by sharer or
+	// by epoch.
 	ServiceUsage(context.Context, *QueryServiceUsageRequest) (*QueryServiceUsageResponse, error)
 	// SharerEarnings returns what a sharer earned in total, and by service or
 	// by epoch.
@@ -1253,11 +1197,10 @@ type QueryServer interface {
 	// balance, rent owed, burn rate, whether it is low, how long it lasts,
 	// and its depletion and grace deadline.
 	ServiceEconomics(context.Context, *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error)
-	// Totals returns the module's cumulative counters.
-	Totals(context.Context, *QueryTotalsRequest) (*QueryTotalsResponse, error)
-	// Invariants checks the economic invariants over the whole state (escrows
-	// against the module account, collateral, counters, meters) and reports
-	// what is broken. It reads everything: for tests and audits.
+	// Invariants checks the economic invariants over the whole state (escrow
+	// records against the services module account, collateral, no negative
+	// escrow, meters only for open acknowledged leases) and says what is
+	// broken. It reads everything: for tests and audits.
 	Invariants(context.Context, *QueryInvariantsRequest) (*QueryInvariantsResponse, error)
 }
 
@@ -1282,9 +1225,6 @@ func (*UnimplementedQueryServer) SharerEarnings(ctx context.Context, req *QueryS
 }
 func (*UnimplementedQueryServer) ServiceEconomics(ctx context.Context, req *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ServiceEconomics not implemented")
-}
-func (*UnimplementedQueryServer) Totals(ctx context.Context, req *QueryTotalsRequest) (*QueryTotalsResponse, error) {
-	return nil, status.Errorf(codes.Unimplemented, "method Totals not implemented")
 }
 func (*UnimplementedQueryServer) Invariants(ctx context.Context, req *QueryInvariantsRequest) (*QueryInvariantsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Invariants not implemented")
@@ -1402,24 +1342,6 @@ func _Query_ServiceEconomics_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
-func _Query_Totals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(QueryTotalsRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(QueryServer).Totals(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: "/q1.usage.v1.Query/Totals",
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(QueryServer).Totals(ctx, req.(*QueryTotalsRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _Query_Invariants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(QueryInvariantsRequest)
 	if err := dec(in); err != nil {
@@ -1466,10 +1388,6 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ServiceEconomics",
 			Handler:    _Query_ServiceEconomics_Handler,
-		},
-		{
-			MethodName: "Totals",
-			Handler:    _Query_Totals_Handler,
 		},
 		{
 			MethodName: "Invariants",
@@ -1715,18 +1633,6 @@ func (m *QueryServiceUsageRequest) MarshalToSizedBuffer(dAtA []byte) (int, error
 	_ = i
 	var l int
 	_ = l
-	if m.Pagination != nil {
-		{
-			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
-			if err != nil {
-				return 0, err
-			}
-			i -= size
-			i = encodeVarintQuery(dAtA, i, uint64(size))
-		}
-		i--
-		dAtA[i] = 0x32
-	}
 	if m.Epoch != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
 		i--
@@ -1749,15 +1655,107 @@ func (m *QueryServiceUsageRequest) MarshalToSizedBuffer(dAtA []byte) (int, error
 		i--
 		dAtA[i] = 0x1a
 	}
-	if m.GroupBy != 0 {
-		i = encodeVarintQuery(dAtA, i, uint64(m.GroupBy))
+	if len(m.By) > 0 {
+		i -= len(m.By)
+		copy(dAtA[i:], m.By)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.By)))
 		i--
-		dAtA[i] = 0x10
+		dAtA[i] = 0x12
 	}
 	if len(m.Service) > 0 {
 		i -= len(m.Service)
 		copy(dAtA[i:], m.Service)
 		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UsageSum) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UsageSum) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UsageSum) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Caps != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Caps))
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size := m.ToSharer.Size()
+		i -= size
+		if _, err := m.ToSharer.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Charged.Size()
+		i -= size
+		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.EgressBytes != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.EgressBytes))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.CpuMillis != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.CpuMillis))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Requests != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Records != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Records))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
 		i--
 		dAtA[i] = 0xa
 	}
@@ -1784,22 +1782,20 @@ func (m *QueryServiceUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 	_ = i
 	var l int
 	_ = l
-	if m.Pagination != nil {
-		{
-			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
-			if err != nil {
-				return 0, err
-			}
-			i -= size
-			i = encodeVarintQuery(dAtA, i, uint64(size))
+	{
+		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
 		}
-		i--
-		dAtA[i] = 0x1a
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
-	if len(m.Tallies) > 0 {
-		for iNdEx := len(m.Tallies) - 1; iNdEx >= 0; iNdEx-- {
+	i--
+	dAtA[i] = 0x22
+	if len(m.Sums) > 0 {
+		for iNdEx := len(m.Sums) - 1; iNdEx >= 0; iNdEx-- {
 			{
-				size, err := m.Tallies[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				size, err := m.Sums[iNdEx].MarshalToSizedBuffer(dAtA[:i])
 				if err != nil {
 					return 0, err
 				}
@@ -1807,7 +1803,7 @@ func (m *QueryServiceUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 				i = encodeVarintQuery(dAtA, i, uint64(size))
 			}
 			i--
-			dAtA[i] = 0x12
+			dAtA[i] = 0x1a
 		}
 	}
 	if len(m.Records) > 0 {
@@ -1821,8 +1817,15 @@ func (m *QueryServiceUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, erro
 				i = encodeVarintQuery(dAtA, i, uint64(size))
 			}
 			i--
-			dAtA[i] = 0xa
+			dAtA[i] = 0x12
 		}
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -1847,22 +1850,12 @@ func (m *QuerySharerEarningsRequest) MarshalToSizedBuffer(dAtA []byte) (int, err
 	_ = i
 	var l int
 	_ = l
-	if m.Pagination != nil {
-		{
-			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
-			if err != nil {
-				return 0, err
-			}
-			i -= size
-			i = encodeVarintQuery(dAtA, i, uint64(size))
-		}
+	if len(m.By) > 0 {
+		i -= len(m.By)
+		copy(dAtA[i:], m.By)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.By)))
 		i--
-		dAtA[i] = 0x1a
-	}
-	if m.GroupBy != 0 {
-		i = encodeVarintQuery(dAtA, i, uint64(m.GroupBy))
-		i--
-		dAtA[i] = 0x10
+		dAtA[i] = 0x12
 	}
 	if len(m.Sharer) > 0 {
 		i -= len(m.Sharer)
@@ -1894,22 +1887,10 @@ func (m *QuerySharerEarningsResponse) MarshalToSizedBuffer(dAtA []byte) (int, er
 	_ = i
 	var l int
 	_ = l
-	if m.Pagination != nil {
-		{
-			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
-			if err != nil {
-				return 0, err
-			}
-			i -= size
-			i = encodeVarintQuery(dAtA, i, uint64(size))
-		}
-		i--
-		dAtA[i] = 0x1a
-	}
-	if len(m.Tallies) > 0 {
-		for iNdEx := len(m.Tallies) - 1; iNdEx >= 0; iNdEx-- {
+	if len(m.Sums) > 0 {
+		for iNdEx := len(m.Sums) - 1; iNdEx >= 0; iNdEx-- {
 			{
-				size, err := m.Tallies[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				size, err := m.Sums[iNdEx].MarshalToSizedBuffer(dAtA[:i])
 				if err != nil {
 					return 0, err
 				}
@@ -1917,9 +1898,19 @@ func (m *QuerySharerEarningsResponse) MarshalToSizedBuffer(dAtA []byte) (int, er
 				i = encodeVarintQuery(dAtA, i, uint64(size))
 			}
 			i--
-			dAtA[i] = 0x12
+			dAtA[i] = 0x22
 		}
 	}
+	{
+		size := m.Received.Size()
+		i -= size
+		if _, err := m.Received.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
 	{
 		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -1929,7 +1920,14 @@ func (m *QuerySharerEarningsResponse) MarshalToSizedBuffer(dAtA []byte) (int, er
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0xa
+	dAtA[i] = 0x12
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
 	return len(dAtA) - i, nil
 }
 
@@ -1996,7 +1994,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 			i--
 			dAtA[i] = 0x1
 			i--
-			dAtA[i] = 0x92
+			dAtA[i] = 0x8a
 		}
 	}
 	{
@@ -2010,7 +2008,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 	i--
 	dAtA[i] = 0x1
 	i--
-	dAtA[i] = 0x8a
+	dAtA[i] = 0x82
 	{
 		size := m.DepositToResume.Size()
 		i -= size
@@ -2020,18 +2018,16 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x82
+	dAtA[i] = 0x7a
 	if m.GraceDeadline != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.GraceDeadline))
 		i--
-		dAtA[i] = 0x78
+		dAtA[i] = 0x70
 	}
 	if m.DepletedHeight != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.DepletedHeight))
 		i--
-		dAtA[i] = 0x70
+		dAtA[i] = 0x68
 	}
 	if m.Depleted {
 		i--
@@ -2041,22 +2037,32 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 			dAtA[i] = 0
 		}
 		i--
-		dAtA[i] = 0x68
+		dAtA[i] = 0x60
 	}
 	if m.DryHeight != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.DryHeight))
 		i--
-		dAtA[i] = 0x60
-	}
-	if m.BlockTimeMs != 0 {
-		i = encodeVarintQuery(dAtA, i, uint64(m.BlockTimeMs))
-		i--
 		dAtA[i] = 0x58
+	}
+	if m.LowBalanceBlocks != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LowBalanceBlocks))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.Low {
+		i--
+		if m.Low {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x48
 	}
 	if m.BlocksLeft != 0 {
 		i = encodeVarintQuery(dAtA, i, uint64(m.BlocksLeft))
 		i--
-		dAtA[i] = 0x50
+		dAtA[i] = 0x40
 	}
 	{
 		size := m.HoursLeft.Size()
@@ -2067,32 +2073,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x4a
-	if m.Burning {
-		i--
-		if m.Burning {
-			dAtA[i] = 1
-		} else {
-			dAtA[i] = 0
-		}
-		i--
-		dAtA[i] = 0x40
-	}
-	if m.LowBalanceBlocks != 0 {
-		i = encodeVarintQuery(dAtA, i, uint64(m.LowBalanceBlocks))
-		i--
-		dAtA[i] = 0x38
-	}
-	if m.Low {
-		i--
-		if m.Low {
-			dAtA[i] = 1
-		} else {
-			dAtA[i] = 0
-		}
-		i--
-		dAtA[i] = 0x30
-	}
+	dAtA[i] = 0x3a
 	{
 		size := m.BurnPerHour.Size()
 		i -= size
@@ -2102,7 +2083,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x2a
+	dAtA[i] = 0x32
 	{
 		size := m.Available.Size()
 		i -= size
@@ -2112,7 +2093,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x22
+	dAtA[i] = 0x2a
 	{
 		size := m.Owed.Size()
 		i -= size
@@ -2122,7 +2103,7 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1a
+	dAtA[i] = 0x22
 	{
 		size := m.Balance.Size()
 		i -= size
@@ -2132,7 +2113,14 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x12
+	dAtA[i] = 0x1a
+	if len(m.Status) > 0 {
+		i -= len(m.Status)
+		copy(dAtA[i:], m.Status)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Status)))
+		i--
+		dAtA[i] = 0x12
+	}
 	if len(m.Service) > 0 {
 		i -= len(m.Service)
 		copy(dAtA[i:], m.Service)
@@ -2140,62 +2128,6 @@ func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, 
 		i--
 		dAtA[i] = 0xa
 	}
-	return len(dAtA) - i, nil
-}
-
-func (m *QueryTotalsRequest) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *QueryTotalsRequest) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *QueryTotalsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	return len(dAtA) - i, nil
-}
-
-func (m *QueryTotalsResponse) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *QueryTotalsResponse) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *QueryTotalsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
-		i = encodeVarintQuery(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0xa
 	return len(dAtA) - i, nil
 }
 
@@ -2243,16 +2175,6 @@ func (m *QueryInvariantsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	var l int
 	_ = l
 	{
-		size := m.Supply.Size()
-		i -= size
-		if _, err := m.Supply.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintQuery(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x2a
-	{
 		size := m.EscrowAccount.Size()
 		i -= size
 		if _, err := m.EscrowAccount.MarshalTo(dAtA[i:]); err != nil {
@@ -2261,23 +2183,13 @@ func (m *QueryInvariantsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x22
+	dAtA[i] = 0x1a
 	{
 		size := m.Escrows.Size()
 		i -= size
 		if _, err := m.Escrows.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
-		i = encodeVarintQuery(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
 		i = encodeVarintQuery(dAtA, i, uint64(size))
 	}
 	i--
@@ -2398,8 +2310,9 @@ func (m *QueryServiceUsageRequest) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
 	}
-	if m.GroupBy != 0 {
-		n += 1 + sovQuery(uint64(m.GroupBy))
+	l = len(m.By)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
 	}
 	l = len(m.Sharer)
 	if l > 0 {
@@ -2411,9 +2324,42 @@ func (m *QueryServiceUsageRequest) Size() (n int) {
 	if m.Epoch != 0 {
 		n += 1 + sovQuery(uint64(m.Epoch))
 	}
-	if m.Pagination != nil {
-		l = m.Pagination.Size()
+	return n
+}
+
+func (m *UsageSum) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovQuery(uint64(m.Epoch))
+	}
+	if m.Records != 0 {
+		n += 1 + sovQuery(uint64(m.Records))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovQuery(uint64(m.Requests))
+	}
+	if m.CpuMillis != 0 {
+		n += 1 + sovQuery(uint64(m.CpuMillis))
+	}
+	if m.EgressBytes != 0 {
+		n += 1 + sovQuery(uint64(m.EgressBytes))
+	}
+	l = m.Charged.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.ToSharer.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Caps != 0 {
+		n += 1 + sovQuery(uint64(m.Caps))
 	}
 	return n
 }
@@ -2424,22 +2370,24 @@ func (m *QueryServiceUsageResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	if len(m.Records) > 0 {
 		for _, e := range m.Records {
 			l = e.Size()
 			n += 1 + l + sovQuery(uint64(l))
 		}
 	}
-	if len(m.Tallies) > 0 {
-		for _, e := range m.Tallies {
+	if len(m.Sums) > 0 {
+		for _, e := range m.Sums {
 			l = e.Size()
 			n += 1 + l + sovQuery(uint64(l))
 		}
 	}
-	if m.Pagination != nil {
-		l = m.Pagination.Size()
-		n += 1 + l + sovQuery(uint64(l))
-	}
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
 
@@ -2453,11 +2401,8 @@ func (m *QuerySharerEarningsRequest) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
 	}
-	if m.GroupBy != 0 {
-		n += 1 + sovQuery(uint64(m.GroupBy))
-	}
-	if m.Pagination != nil {
-		l = m.Pagination.Size()
+	l = len(m.By)
+	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
@@ -2469,17 +2414,19 @@ func (m *QuerySharerEarningsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	l = m.Total.Size()
 	n += 1 + l + sovQuery(uint64(l))
-	if len(m.Tallies) > 0 {
-		for _, e := range m.Tallies {
+	l = m.Received.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if len(m.Sums) > 0 {
+		for _, e := range m.Sums {
 			l = e.Size()
 			n += 1 + l + sovQuery(uint64(l))
 		}
-	}
-	if m.Pagination != nil {
-		l = m.Pagination.Size()
-		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
 }
@@ -2507,6 +2454,10 @@ func (m *QueryServiceEconomicsResponse) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovQuery(uint64(l))
 	}
+	l = len(m.Status)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	l = m.Balance.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	l = m.Owed.Size()
@@ -2515,22 +2466,16 @@ func (m *QueryServiceEconomicsResponse) Size() (n int) {
 	n += 1 + l + sovQuery(uint64(l))
 	l = m.BurnPerHour.Size()
 	n += 1 + l + sovQuery(uint64(l))
-	if m.Low {
-		n += 2
-	}
-	if m.LowBalanceBlocks != 0 {
-		n += 1 + sovQuery(uint64(m.LowBalanceBlocks))
-	}
-	if m.Burning {
-		n += 2
-	}
 	l = m.HoursLeft.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	if m.BlocksLeft != 0 {
 		n += 1 + sovQuery(uint64(m.BlocksLeft))
 	}
-	if m.BlockTimeMs != 0 {
-		n += 1 + sovQuery(uint64(m.BlockTimeMs))
+	if m.Low {
+		n += 2
+	}
+	if m.LowBalanceBlocks != 0 {
+		n += 1 + sovQuery(uint64(m.LowBalanceBlocks))
 	}
 	if m.DryHeight != 0 {
 		n += 1 + sovQuery(uint64(m.DryHeight))
@@ -2545,7 +2490,7 @@ func (m *QueryServiceEconomicsResponse) Size() (n int) {
 		n += 1 + sovQuery(uint64(m.GraceDeadline))
 	}
 	l = m.DepositToResume.Size()
-	n += 2 + l + sovQuery(uint64(l))
+	n += 1 + l + sovQuery(uint64(l))
 	l = m.Account.Size()
 	n += 2 + l + sovQuery(uint64(l))
 	if len(m.Leases) > 0 {
@@ -2554,26 +2499,6 @@ func (m *QueryServiceEconomicsResponse) Size() (n int) {
 			n += 2 + l + sovQuery(uint64(l))
 		}
 	}
-	return n
-}
-
-func (m *QueryTotalsRequest) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	return n
-}
-
-func (m *QueryTotalsResponse) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = m.Totals.Size()
-	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
 
@@ -2598,13 +2523,9 @@ func (m *QueryInvariantsResponse) Size() (n int) {
 			n += 1 + l + sovQuery(uint64(l))
 		}
 	}
-	l = m.Totals.Size()
-	n += 1 + l + sovQuery(uint64(l))
 	l = m.Escrows.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	l = m.EscrowAccount.Size()
-	n += 1 + l + sovQuery(uint64(l))
-	l = m.Supply.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -3232,10 +3153,10 @@ func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
 			m.Service = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 2:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GroupBy", wireType)
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field By", wireType)
 			}
-			m.GroupBy = 0
+			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowQuery
@@ -3245,11 +3166,24 @@ func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.GroupBy |= GroupBy(b&0x7F) << shift
+				stringLen |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.By = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
@@ -3321,11 +3255,61 @@ func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 6:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
 			}
-			var msglen int
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UsageSum) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UsageSum: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UsageSum: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowQuery
@@ -3335,28 +3319,240 @@ func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				msglen |= int(b&0x7F) << shift
+				stringLen |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-			if msglen < 0 {
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
 				return ErrInvalidLengthQuery
 			}
-			postIndex := iNdEx + msglen
+			postIndex := iNdEx + intStringLen
 			if postIndex < 0 {
 				return ErrInvalidLengthQuery
 			}
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if m.Pagination == nil {
-				m.Pagination = &query.PageRequest{}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
 			}
-			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			m.Records = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Records |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuMillis", wireType)
+			}
+			m.CpuMillis = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CpuMillis |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EgressBytes", wireType)
+			}
+			m.EgressBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSharer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Caps", wireType)
+			}
+			m.Caps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Caps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])
@@ -3409,6 +3605,38 @@ func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
 		switch fieldNum {
 		case 1:
 			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
 			}
 			var msglen int
@@ -3441,9 +3669,9 @@ func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 2:
+		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Tallies", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Sums", wireType)
 			}
 			var msglen int
 			for shift := uint(0); ; shift += 7 {
@@ -3470,14 +3698,14 @@ func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Tallies = append(m.Tallies, Tally{})
-			if err := m.Tallies[len(m.Tallies)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			m.Sums = append(m.Sums, UsageSum{})
+			if err := m.Sums[len(m.Sums)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
-		case 3:
+		case 4:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
 			}
 			var msglen int
 			for shift := uint(0); ; shift += 7 {
@@ -3504,10 +3732,7 @@ func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if m.Pagination == nil {
-				m.Pagination = &query.PageResponse{}
-			}
-			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -3594,29 +3819,10 @@ func (m *QuerySharerEarningsRequest) Unmarshal(dAtA []byte) error {
 			m.Sharer = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 2:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GroupBy", wireType)
-			}
-			m.GroupBy = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.GroupBy |= GroupBy(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field By", wireType)
 			}
-			var msglen int
+			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowQuery
@@ -3626,27 +3832,23 @@ func (m *QuerySharerEarningsRequest) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				msglen |= int(b&0x7F) << shift
+				stringLen |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-			if msglen < 0 {
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
 				return ErrInvalidLengthQuery
 			}
-			postIndex := iNdEx + msglen
+			postIndex := iNdEx + intStringLen
 			if postIndex < 0 {
 				return ErrInvalidLengthQuery
 			}
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if m.Pagination == nil {
-				m.Pagination = &query.PageRequest{}
-			}
-			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
+			m.By = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -3700,6 +3902,38 @@ func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
 		switch fieldNum {
 		case 1:
 			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
 			}
 			var msglen int
@@ -3731,11 +3965,11 @@ func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 2:
+		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Tallies", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Received", wireType)
 			}
-			var msglen int
+			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowQuery
@@ -3745,29 +3979,29 @@ func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				msglen |= int(b&0x7F) << shift
+				stringLen |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-			if msglen < 0 {
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
 				return ErrInvalidLengthQuery
 			}
-			postIndex := iNdEx + msglen
+			postIndex := iNdEx + intStringLen
 			if postIndex < 0 {
 				return ErrInvalidLengthQuery
 			}
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			m.Tallies = append(m.Tallies, Tally{})
-			if err := m.Tallies[len(m.Tallies)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.Received.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
-		case 3:
+		case 4:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Sums", wireType)
 			}
 			var msglen int
 			for shift := uint(0); ; shift += 7 {
@@ -3794,10 +4028,8 @@ func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if m.Pagination == nil {
-				m.Pagination = &query.PageResponse{}
-			}
-			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			m.Sums = append(m.Sums, Earnings{})
+			if err := m.Sums[len(m.Sums)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -3967,6 +4199,38 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 2:
 			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Status = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
 			}
 			var stringLen uint64
@@ -3999,7 +4263,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 3:
+		case 4:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
 			}
@@ -4033,7 +4297,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 4:
+		case 5:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Available", wireType)
 			}
@@ -4067,7 +4331,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 5:
+		case 6:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
 			}
@@ -4101,66 +4365,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 6:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
-			}
-			var v int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				v |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			m.Low = bool(v != 0)
 		case 7:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
-			}
-			m.LowBalanceBlocks = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 8:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Burning", wireType)
-			}
-			var v int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				v |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			m.Burning = bool(v != 0)
-		case 9:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field HoursLeft", wireType)
 			}
@@ -4194,7 +4399,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 10:
+		case 8:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field BlocksLeft", wireType)
 			}
@@ -4213,11 +4418,11 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 11:
+		case 9:
 			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field BlockTimeMs", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
 			}
-			m.BlockTimeMs = 0
+			var v int
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowQuery
@@ -4227,12 +4432,32 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.BlockTimeMs |= uint64(b&0x7F) << shift
+				v |= int(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
 			}
-		case 12:
+			m.Low = bool(v != 0)
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
+			}
+			m.LowBalanceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
 			}
@@ -4251,7 +4476,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 13:
+		case 12:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Depleted", wireType)
 			}
@@ -4271,7 +4496,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Depleted = bool(v != 0)
-		case 14:
+		case 13:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
 			}
@@ -4290,7 +4515,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 15:
+		case 14:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
 			}
@@ -4309,7 +4534,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 16:
+		case 15:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DepositToResume", wireType)
 			}
@@ -4343,7 +4568,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 17:
+		case 16:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Account", wireType)
 			}
@@ -4376,7 +4601,7 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 18:
+		case 17:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
 			}
@@ -4407,139 +4632,6 @@ func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
 			}
 			m.Leases = append(m.Leases, LeaseMeter{})
 			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipQuery(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthQuery
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *QueryTotalsRequest) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowQuery
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: QueryTotalsRequest: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: QueryTotalsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		default:
-			iNdEx = preIndex
-			skippy, err := skipQuery(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthQuery
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *QueryTotalsResponse) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowQuery
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: QueryTotalsResponse: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: QueryTotalsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthQuery
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthQuery
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -4677,39 +4769,6 @@ func (m *QueryInvariantsResponse) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 2:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthQuery
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthQuery
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Escrows", wireType)
 			}
 			var stringLen uint64
@@ -4742,7 +4801,7 @@ func (m *QueryInvariantsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 4:
+		case 3:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field EscrowAccount", wireType)
 			}
@@ -4773,40 +4832,6 @@ func (m *QueryInvariantsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.EscrowAccount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Supply", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowQuery
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthQuery
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthQuery
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Supply.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -11,7 +11,6 @@ import (
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
 	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
-	types "github.com/quantum1net/q1/x/sharers/types"
 	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
@@ -43,17 +42,11 @@ type Params struct {
 	// the fee collector, which x/distribution pays out to validators and
 	// delegators; the rest goes to the sharer. 0 ≤ protocol_share < 1.
 	ProtocolShare cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"protocol_share"`
-	// projection_block_time_ms is the block time, in milliseconds, the
-	// projections of escrow depletion assume at least: rent accrues with block
-	// time, blocks are counted in heights, and the longer of this and the
-	// average block time of the last ended epoch converts one into the other.
-	// A longer assumed block time projects heights early, never late; an
-	// early arrival is re-checked and indexed again.
-	ProjectionBlockTimeMs uint64 `protobuf:"varint,4,opt,name=projection_block_time_ms,json=projectionBlockTimeMs,proto3" json:"projection_block_time_ms,omitempty"`
-	// max_due_per_block bounds the escrow checks (depletion, low balance,
-	// grace expiry) the EndBlocker runs in one block; the rest wait for the
-	// next block, in height order.
-	MaxDuePerBlock uint32 `protobuf:"varint,5,opt,name=max_due_per_block,json=maxDuePerBlock,proto3" json:"max_due_per_block,omitempty"`
+	// block_time_ms is the block time, in milliseconds, that projections
+	// assume to turn rent per hour into blocks (policies.budget.lowBalanceBlocks,
+	// the height an escrow runs dry). A projected height is re-checked with the
+	// block header time when it arrives, and indexed again if it came early.
+	BlockTimeMs uint64 `protobuf:"varint,4,opt,name=block_time_ms,json=blockTimeMs,proto3" json:"block_time_ms,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -103,16 +96,9 @@ func (m *Params) GetMaxEntriesPerReport() uint32 {
 	return 0
 }
 
-func (m *Params) GetProjectionBlockTimeMs() uint64 {
+func (m *Params) GetBlockTimeMs() uint64 {
 	if m != nil {
-		return m.ProjectionBlockTimeMs
-	}
-	return 0
-}
-
-func (m *Params) GetMaxDuePerBlock() uint32 {
-	if m != nil {
-		return m.MaxDuePerBlock
+		return m.BlockTimeMs
 	}
 	return 0
 }
@@ -265,21 +251,17 @@ func (m *Report) GetHeight() int64 {
 // Cap is one limit applied to a usage charge, recorded with the charge so
 // that an owner can see what was claimed and what was paid.
 type Cap struct {
-	// kind is a stable key (types.Cap* constants): manifest_price,
-	// physical_cpu, physical_egress, unacknowledged, max_per_hour,
-	// escrow_empty.
+	// kind is a stable key (types.Cap* constants): price, physical_cpu,
+	// physical_egress, unacknowledged, lease_closed, max_per_hour, escrow.
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
-	// component is cpu, requests, egress, or usage (all three together).
+	// component is cpu, requests, egress, or usage (the three together).
 	Component string `protobuf:"bytes,2,opt,name=component,proto3" json:"component,omitempty"`
-	// limit is the cap: a price in uqc per unit (manifest_price), the
-	// sharer's capacity over the epoch in CPU milliseconds or bytes
-	// (physical_*), or uqc left (max_per_hour: of the epoch's allowance;
-	// escrow_empty: in escrow).
-	Limit string `protobuf:"bytes,3,opt,name=limit,proto3" json:"limit,omitempty"`
-	// before and after are the value the cap changed, in the unit of limit:
-	// the lease's price, the claimed quantity, or the charge in uqc.
-	Before string `protobuf:"bytes,4,opt,name=before,proto3" json:"before,omitempty"`
-	After  string `protobuf:"bytes,5,opt,name=after,proto3" json:"after,omitempty"`
+	// before and after are what the cap changed: a price in uqc per unit
+	// (price), a quantity (physical_*), or the charge in uqc (the others).
+	Before string `protobuf:"bytes,3,opt,name=before,proto3" json:"before,omitempty"`
+	After  string `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
+	// detail says why, in words.
+	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
 }
 
 func (m *Cap) Reset()         { *m = Cap{} }
@@ -329,13 +311,6 @@ func (m *Cap) GetComponent() string {
 	return ""
 }
 
-func (m *Cap) GetLimit() string {
-	if m != nil {
-		return m.Limit
-	}
-	return ""
-}
-
 func (m *Cap) GetBefore() string {
 	if m != nil {
 		return m.Before
@@ -350,9 +325,16 @@ func (m *Cap) GetAfter() string {
 	return ""
 }
 
+func (m *Cap) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
 // UsageRecord is what the chain made of one lease's entry in one report:
-// the usage claimed and counted, the prices applied, the charge by
-// component, the caps that reduced it, and how the charge was split.
+// the usage claimed and counted, the charge, the caps that reduced it, and
+// how the charge was split.
 type UsageRecord struct {
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
 	Sharer  string `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
@@ -365,26 +347,15 @@ type UsageRecord struct {
 	// counted_* are what the physical capacity caps let count.
 	CountedCpuMillis   uint64 `protobuf:"varint,8,opt,name=counted_cpu_millis,json=countedCpuMillis,proto3" json:"counted_cpu_millis,omitempty"`
 	CountedEgressBytes uint64 `protobuf:"varint,9,opt,name=counted_egress_bytes,json=countedEgressBytes,proto3" json:"counted_egress_bytes,omitempty"`
-	// the prices applied, uqc per unit: the lease's locked prices, each at
-	// most the current manifest's pricing cap.
-	CpuPerCoreSecond uint64 `protobuf:"varint,10,opt,name=cpu_per_core_second,json=cpuPerCoreSecond,proto3" json:"cpu_per_core_second,omitempty"`
-	Per_1KRequests   uint64 `protobuf:"varint,11,opt,name=per_1k_requests,json=per1kRequests,proto3" json:"per_1k_requests,omitempty"`
-	EgressPerGib     uint64 `protobuf:"varint,12,opt,name=egress_per_gib,json=egressPerGib,proto3" json:"egress_per_gib,omitempty"`
-	// the charge by component at those prices, before the budget and escrow
-	// caps, in uqc (decimal).
-	CpuCharge      cosmossdk_io_math.LegacyDec `protobuf:"bytes,13,opt,name=cpu_charge,json=cpuCharge,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"cpu_charge"`
-	RequestsCharge cosmossdk_io_math.LegacyDec `protobuf:"bytes,14,opt,name=requests_charge,json=requestsCharge,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"requests_charge"`
-	EgressCharge   cosmossdk_io_math.LegacyDec `protobuf:"bytes,15,opt,name=egress_charge,json=egressCharge,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"egress_charge"`
-	// charged is what left the escrow for this entry, in whole uqc (the
-	// fraction carries to the lease's next charge): to_sharer plus
-	// protocol_share.
-	Charged       cosmossdk_io_math.Int `protobuf:"bytes,16,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
-	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,17,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
-	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,18,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// charged is what left the escrow for this entry, in whole uqc (a
+	// fraction of a uqc is not charged): to_sharer plus protocol_share.
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
 	// caps are the limits applied, in the order they were applied.
-	Caps []Cap `protobuf:"bytes,19,rep,name=caps,proto3" json:"caps"`
+	Caps []Cap `protobuf:"bytes,13,rep,name=caps,proto3" json:"caps"`
 	// height is when the report was accepted.
-	Height int64 `protobuf:"varint,20,opt,name=height,proto3" json:"height,omitempty"`
+	Height int64 `protobuf:"varint,14,opt,name=height,proto3" json:"height,omitempty"`
 }
 
 func (m *UsageRecord) Reset()         { *m = UsageRecord{} }
@@ -483,27 +454,6 @@ func (m *UsageRecord) GetCountedEgressBytes() uint64 {
 	return 0
 }
 
-func (m *UsageRecord) GetCpuPerCoreSecond() uint64 {
-	if m != nil {
-		return m.CpuPerCoreSecond
-	}
-	return 0
-}
-
-func (m *UsageRecord) GetPer_1KRequests() uint64 {
-	if m != nil {
-		return m.Per_1KRequests
-	}
-	return 0
-}
-
-func (m *UsageRecord) GetEgressPerGib() uint64 {
-	if m != nil {
-		return m.EgressPerGib
-	}
-	return 0
-}
-
 func (m *UsageRecord) GetCaps() []Cap {
 	if m != nil {
 		return m.Caps
@@ -518,40 +468,24 @@ func (m *UsageRecord) GetHeight() int64 {
 	return 0
 }
 
-// LeaseMeter is the rent account of one acknowledged lease. Rent accrues
-// from the acknowledgement at rate_per_hour of block time; accrued(t) =
-// segment_base + rate_per_hour × (t − segment_start), and a settlement pays
-// floor(accrued) − settled, so the fraction carries to the next one. A
-// closed lease's meter stops accruing and stays until prune_height for the
-// usage carry of late reports.
+// LeaseMeter is the rent account of one open, acknowledged lease: rent
+// accrues at rate_per_hour of block header time from settled_time; a
+// settlement pays the whole uqc of carry + rate × elapsed and keeps the
+// fraction in carry. It is removed when the lease closes (after a last
+// settlement up to the lease's close time).
 type LeaseMeter struct {
 	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
 	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
 	Sharer  string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
 	// list_rate_per_hour is the rent at the lease's locked prices, each at
-	// most the manifest's cap (memory and storage; see RentPerHour).
+	// most the manifest's cap (memory and storage; reserved CPU is charged
+	// per core-second used, from reports).
 	ListRatePerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=list_rate_per_hour,json=listRatePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"list_rate_per_hour"`
 	// rate_per_hour is list_rate_per_hour scaled down, with the service's
 	// other leases, to fit policies.budget.maxPerHour.
-	RatePerHour  cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=rate_per_hour,json=ratePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rate_per_hour"`
-	AckedTime    time.Time                   `protobuf:"bytes,6,opt,name=acked_time,json=ackedTime,proto3,stdtime" json:"acked_time"`
-	SegmentStart time.Time                   `protobuf:"bytes,7,opt,name=segment_start,json=segmentStart,proto3,stdtime" json:"segment_start"`
-	// segment_base is the rent accrued before segment_start.
-	SegmentBase cosmossdk_io_math.LegacyDec `protobuf:"bytes,8,opt,name=segment_base,json=segmentBase,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"segment_base"`
-	// settled is the rent accounted for: paid, plus what was written off
-	// because the escrow ran dry.
-	Settled cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=settled,proto3,customtype=cosmossdk.io/math.Int" json:"settled"`
-	// paid is the rent that left the escrow (to the sharer and the protocol).
-	Paid        cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
-	SettledTime time.Time             `protobuf:"bytes,11,opt,name=settled_time,json=settledTime,proto3,stdtime" json:"settled_time"`
-	// usage_carry is the fraction of a uqc of usage charged but not yet paid.
-	UsageCarry cosmossdk_io_math.LegacyDec `protobuf:"bytes,12,opt,name=usage_carry,json=usageCarry,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"usage_carry"`
-	// closed_height is when the lease closed; 0 while open.
-	ClosedHeight int64     `protobuf:"varint,13,opt,name=closed_height,json=closedHeight,proto3" json:"closed_height,omitempty"`
-	ClosedTime   time.Time `protobuf:"bytes,14,opt,name=closed_time,json=closedTime,proto3,stdtime" json:"closed_time"`
-	// prune_height is when a closed meter is removed: after the last report
-	// that can name the lease.
-	PruneHeight int64 `protobuf:"varint,15,opt,name=prune_height,json=pruneHeight,proto3" json:"prune_height,omitempty"`
+	RatePerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=rate_per_hour,json=ratePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rate_per_hour"`
+	SettledTime time.Time                   `protobuf:"bytes,6,opt,name=settled_time,json=settledTime,proto3,stdtime" json:"settled_time"`
+	Carry       cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=carry,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"carry"`
 }
 
 func (m *LeaseMeter) Reset()         { *m = LeaseMeter{} }
@@ -608,20 +542,6 @@ func (m *LeaseMeter) GetSharer() string {
 	return ""
 }
 
-func (m *LeaseMeter) GetAckedTime() time.Time {
-	if m != nil {
-		return m.AckedTime
-	}
-	return time.Time{}
-}
-
-func (m *LeaseMeter) GetSegmentStart() time.Time {
-	if m != nil {
-		return m.SegmentStart
-	}
-	return time.Time{}
-}
-
 func (m *LeaseMeter) GetSettledTime() time.Time {
 	if m != nil {
 		return m.SettledTime
@@ -629,126 +549,39 @@ func (m *LeaseMeter) GetSettledTime() time.Time {
 	return time.Time{}
 }
 
-func (m *LeaseMeter) GetClosedHeight() int64 {
-	if m != nil {
-		return m.ClosedHeight
-	}
-	return 0
-}
-
-func (m *LeaseMeter) GetClosedTime() time.Time {
-	if m != nil {
-		return m.ClosedTime
-	}
-	return time.Time{}
-}
-
-func (m *LeaseMeter) GetPruneHeight() int64 {
-	if m != nil {
-		return m.PruneHeight
-	}
-	return 0
-}
-
-// RentPoint is a point of a service's cumulative rent: accrued is the rent
-// accrued by all its leases up to time, and rate_per_hour its burn after.
-type RentPoint struct {
-	Time        time.Time                   `protobuf:"bytes,1,opt,name=time,proto3,stdtime" json:"time"`
-	Accrued     cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=accrued,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"accrued"`
-	RatePerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=rate_per_hour,json=ratePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rate_per_hour"`
-}
-
-func (m *RentPoint) Reset()         { *m = RentPoint{} }
-func (m *RentPoint) String() string { return proto.CompactTextString(m) }
-func (*RentPoint) ProtoMessage()    {}
-func (*RentPoint) Descriptor() ([]byte, []int) {
-	return fileDescriptor_dbfa0ff5a83347d4, []int{6}
-}
-func (m *RentPoint) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *RentPoint) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_RentPoint.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *RentPoint) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_RentPoint.Merge(m, src)
-}
-func (m *RentPoint) XXX_Size() int {
-	return m.Size()
-}
-func (m *RentPoint) XXX_DiscardUnknown() {
-	xxx_messageInfo_RentPoint.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_RentPoint proto.InternalMessageInfo
-
-func (m *RentPoint) GetTime() time.Time {
-	if m != nil {
-		return m.Time
-	}
-	return time.Time{}
-}
-
-// ServiceAccount is the economics of one service: the caps of its current
-// manifest, its burn rate, the projections of its escrow, depletion and
-// its totals.
+// ServiceAccount is the economics of one service: its burn rate, the
+// indexed projections of its escrow, its depletion, and its totals.
 type ServiceAccount struct {
 	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	// price_caps are the current manifest's pricing caps.
-	PriceCaps types.Prices `protobuf:"bytes,2,opt,name=price_caps,json=priceCaps,proto3" json:"price_caps"`
-	// max_per_hour is policies.budget.maxPerHour in uqc; 0 when not set.
-	MaxPerHour       uint64 `protobuf:"varint,3,opt,name=max_per_hour,json=maxPerHour,proto3" json:"max_per_hour,omitempty"`
-	LowBalanceBlocks uint64 `protobuf:"varint,4,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
-	OnDepletion      string `protobuf:"bytes,5,opt,name=on_depletion,json=onDepletion,proto3" json:"on_depletion,omitempty"`
-	GraceBlocks      uint64 `protobuf:"varint,6,opt,name=grace_blocks,json=graceBlocks,proto3" json:"grace_blocks,omitempty"`
-	// replica_rent_at_caps is the rent of one replica at the pricing caps:
-	// what a resume needs when nothing burned at depletion.
-	ReplicaRentAtCaps cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=replica_rent_at_caps,json=replicaRentAtCaps,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"replica_rent_at_caps"`
-	Replicas          uint32                      `protobuf:"varint,8,opt,name=replicas,proto3" json:"replicas,omitempty"`
-	// list_burn_per_hour sums its open acknowledged leases' list rates;
-	// burn_per_hour their rates after policies.budget.maxPerHour.
-	ListBurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,9,opt,name=list_burn_per_hour,json=listBurnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"list_burn_per_hour"`
-	BurnPerHour     cosmossdk_io_math.LegacyDec `protobuf:"bytes,10,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
-	// rent_points trace the cumulative rent back to the oldest epoch a report
-	// can still name (for policies.budget.maxPerHour); the last is current.
-	RentPoints []RentPoint `protobuf:"bytes,11,rep,name=rent_points,json=rentPoints,proto3" json:"rent_points"`
-	// dry_height and low_height are where the escrow is projected to run dry
-	// and to fall below low_balance_blocks of burn (0: not projected); both
-	// are indexed and re-checked on arrival.
-	DryHeight int64 `protobuf:"varint,12,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
-	LowHeight int64 `protobuf:"varint,13,opt,name=low_height,json=lowHeight,proto3" json:"low_height,omitempty"`
+	// burn_per_hour is the rent per hour of block time of its open
+	// acknowledged leases (after policies.budget.maxPerHour).
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// dry_height and low_height are the projected heights its escrow runs dry
+	// and falls below lowBalanceBlocks of burn (0: not projected); both are
+	// keys of indexes the EndBlocker reads at that height.
+	DryHeight int64 `protobuf:"varint,3,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	LowHeight int64 `protobuf:"varint,4,opt,name=low_height,json=lowHeight,proto3" json:"low_height,omitempty"`
 	// low is set once escrow.low was emitted, until the balance recovers.
-	Low bool `protobuf:"varint,14,opt,name=low,proto3" json:"low,omitempty"`
+	Low bool `protobuf:"varint,5,opt,name=low,proto3" json:"low,omitempty"`
 	// depleted_height is when the escrow ran dry and the service paused (0:
-	// not depleted); grace_deadline when it is deleted unless a deposit
-	// resumes it first; depleted_burn_per_hour its burn just before.
-	DepletedHeight      int64                       `protobuf:"varint,15,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
-	GraceDeadline       int64                       `protobuf:"varint,16,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
-	DepletedBurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,17,opt,name=depleted_burn_per_hour,json=depletedBurnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"depleted_burn_per_hour"`
-	// deleted is set once the service was deleted; its account stays.
-	Deleted bool `protobuf:"varint,18,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// not depleted); grace_deadline the height it is deleted at unless a
+	// deposit resumes it; depleted_burn_per_hour its burn just before.
+	DepletedHeight      int64                       `protobuf:"varint,6,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+	GraceDeadline       int64                       `protobuf:"varint,7,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepletedBurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,8,opt,name=depleted_burn_per_hour,json=depletedBurnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"depleted_burn_per_hour"`
 	// totals since creation, in uqc that left the escrow (protocol share
-	// included), and rent written off because the escrow ran dry.
-	RentCharged   cosmossdk_io_math.Int `protobuf:"bytes,19,opt,name=rent_charged,json=rentCharged,proto3,customtype=cosmossdk.io/math.Int" json:"rent_charged"`
-	UsageCharged  cosmossdk_io_math.Int `protobuf:"bytes,20,opt,name=usage_charged,json=usageCharged,proto3,customtype=cosmossdk.io/math.Int" json:"usage_charged"`
-	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,21,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
-	WrittenOff    cosmossdk_io_math.Int `protobuf:"bytes,22,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
+	// included), and rent the escrow could not pay.
+	RentCharged   cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=rent_charged,json=rentCharged,proto3,customtype=cosmossdk.io/math.Int" json:"rent_charged"`
+	UsageCharged  cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=usage_charged,json=usageCharged,proto3,customtype=cosmossdk.io/math.Int" json:"usage_charged"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	WrittenOff    cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
 }
 
 func (m *ServiceAccount) Reset()         { *m = ServiceAccount{} }
 func (m *ServiceAccount) String() string { return proto.CompactTextString(m) }
 func (*ServiceAccount) ProtoMessage()    {}
 func (*ServiceAccount) Descriptor() ([]byte, []int) {
-	return fileDescriptor_dbfa0ff5a83347d4, []int{7}
+	return fileDescriptor_dbfa0ff5a83347d4, []int{6}
 }
 func (m *ServiceAccount) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -782,55 +615,6 @@ func (m *ServiceAccount) GetService() string {
 		return m.Service
 	}
 	return ""
-}
-
-func (m *ServiceAccount) GetPriceCaps() types.Prices {
-	if m != nil {
-		return m.PriceCaps
-	}
-	return types.Prices{}
-}
-
-func (m *ServiceAccount) GetMaxPerHour() uint64 {
-	if m != nil {
-		return m.MaxPerHour
-	}
-	return 0
-}
-
-func (m *ServiceAccount) GetLowBalanceBlocks() uint64 {
-	if m != nil {
-		return m.LowBalanceBlocks
-	}
-	return 0
-}
-
-func (m *ServiceAccount) GetOnDepletion() string {
-	if m != nil {
-		return m.OnDepletion
-	}
-	return ""
-}
-
-func (m *ServiceAccount) GetGraceBlocks() uint64 {
-	if m != nil {
-		return m.GraceBlocks
-	}
-	return 0
-}
-
-func (m *ServiceAccount) GetReplicas() uint32 {
-	if m != nil {
-		return m.Replicas
-	}
-	return 0
-}
-
-func (m *ServiceAccount) GetRentPoints() []RentPoint {
-	if m != nil {
-		return m.RentPoints
-	}
-	return nil
 }
 
 func (m *ServiceAccount) GetDryHeight() int64 {
@@ -868,43 +652,30 @@ func (m *ServiceAccount) GetGraceDeadline() int64 {
 	return 0
 }
 
-func (m *ServiceAccount) GetDeleted() bool {
-	if m != nil {
-		return m.Deleted
-	}
-	return false
-}
-
-// Tally sums charges for a key: (sharer, service), (sharer, epoch), a
-// sharer, or (service, epoch). The key fields that do not apply are empty.
-type Tally struct {
-	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
-	Sharer  string `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
-	Epoch   uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
-	// usage and rent are what left escrows, protocol share included; the
-	// sharer received usage + rent − protocol_share.
+// Earnings are what left escrows for a (sharer, service, epoch): usage
+// charged by the sharer's report of that epoch, and rent settled while that
+// epoch was current. The sharer received usage + rent − protocol_share.
+type Earnings struct {
+	Sharer        string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Service       string                `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Epoch         uint64                `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Usage         cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=usage,proto3,customtype=cosmossdk.io/math.Int" json:"usage"`
 	Rent          cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=rent,proto3,customtype=cosmossdk.io/math.Int" json:"rent"`
 	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
-	// records counts usage records.
-	Records uint64 `protobuf:"varint,7,opt,name=records,proto3" json:"records,omitempty"`
-	// usage_counted is, for (service, epoch), the usage counted against
-	// policies.budget.maxPerHour, before whole-uqc rounding.
-	UsageCounted cosmossdk_io_math.LegacyDec `protobuf:"bytes,8,opt,name=usage_counted,json=usageCounted,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"usage_counted"`
 }
 
-func (m *Tally) Reset()         { *m = Tally{} }
-func (m *Tally) String() string { return proto.CompactTextString(m) }
-func (*Tally) ProtoMessage()    {}
-func (*Tally) Descriptor() ([]byte, []int) {
-	return fileDescriptor_dbfa0ff5a83347d4, []int{8}
+func (m *Earnings) Reset()         { *m = Earnings{} }
+func (m *Earnings) String() string { return proto.CompactTextString(m) }
+func (*Earnings) ProtoMessage()    {}
+func (*Earnings) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{7}
 }
-func (m *Tally) XXX_Unmarshal(b []byte) error {
+func (m *Earnings) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
 }
-func (m *Tally) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+func (m *Earnings) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 	if deterministic {
-		return xxx_messageInfo_Tally.Marshal(b, m, deterministic)
+		return xxx_messageInfo_Earnings.Marshal(b, m, deterministic)
 	} else {
 		b = b[:cap(b)]
 		n, err := m.MarshalToSizedBuffer(b)
@@ -914,94 +685,38 @@ func (m *Tally) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
 		return b[:n], nil
 	}
 }
-func (m *Tally) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_Tally.Merge(m, src)
+func (m *Earnings) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Earnings.Merge(m, src)
 }
-func (m *Tally) XXX_Size() int {
+func (m *Earnings) XXX_Size() int {
 	return m.Size()
 }
-func (m *Tally) XXX_DiscardUnknown() {
-	xxx_messageInfo_Tally.DiscardUnknown(m)
+func (m *Earnings) XXX_DiscardUnknown() {
+	xxx_messageInfo_Earnings.DiscardUnknown(m)
 }
 
-var xxx_messageInfo_Tally proto.InternalMessageInfo
+var xxx_messageInfo_Earnings proto.InternalMessageInfo
 
-func (m *Tally) GetService() string {
-	if m != nil {
-		return m.Service
-	}
-	return ""
-}
-
-func (m *Tally) GetSharer() string {
+func (m *Earnings) GetSharer() string {
 	if m != nil {
 		return m.Sharer
 	}
 	return ""
 }
 
-func (m *Tally) GetEpoch() uint64 {
+func (m *Earnings) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *Earnings) GetEpoch() uint64 {
 	if m != nil {
 		return m.Epoch
 	}
 	return 0
 }
-
-func (m *Tally) GetRecords() uint64 {
-	if m != nil {
-		return m.Records
-	}
-	return 0
-}
-
-// Totals are the module's cumulative counters, in uqc. Every uqc that left
-// an escrow reached a sharer, the fee collector or the service's owners:
-// deposited = Σ escrow balances + paid_to_sharers + protocol_share +
-// withdrawn, at every height.
-type Totals struct {
-	// deposited entered escrows (creation deposits and MsgFundEscrow).
-	Deposited     cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=deposited,proto3,customtype=cosmossdk.io/math.Int" json:"deposited"`
-	PaidToSharers cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=paid_to_sharers,json=paidToSharers,proto3,customtype=cosmossdk.io/math.Int" json:"paid_to_sharers"`
-	// protocol_share went to the fee collector.
-	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
-	// withdrawn went back to owners: approved withdrawals and deletion refunds.
-	Withdrawn cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=withdrawn,proto3,customtype=cosmossdk.io/math.Int" json:"withdrawn"`
-	// written_off is rent accrued that no escrow could pay (no coins moved).
-	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
-}
-
-func (m *Totals) Reset()         { *m = Totals{} }
-func (m *Totals) String() string { return proto.CompactTextString(m) }
-func (*Totals) ProtoMessage()    {}
-func (*Totals) Descriptor() ([]byte, []int) {
-	return fileDescriptor_dbfa0ff5a83347d4, []int{9}
-}
-func (m *Totals) XXX_Unmarshal(b []byte) error {
-	return m.Unmarshal(b)
-}
-func (m *Totals) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
-	if deterministic {
-		return xxx_messageInfo_Totals.Marshal(b, m, deterministic)
-	} else {
-		b = b[:cap(b)]
-		n, err := m.MarshalToSizedBuffer(b)
-		if err != nil {
-			return nil, err
-		}
-		return b[:n], nil
-	}
-}
-func (m *Totals) XXX_Merge(src proto.Message) {
-	xxx_messageInfo_Totals.Merge(m, src)
-}
-func (m *Totals) XXX_Size() int {
-	return m.Size()
-}
-func (m *Totals) XXX_DiscardUnknown() {
-	xxx_messageInfo_Totals.DiscardUnknown(m)
-}
-
-var xxx_messageInfo_Totals proto.InternalMessageInfo
 
 func init() {
 	proto.RegisterType((*Params)(nil), "q1.usage.v1.Params")
@@ -1010,125 +725,85 @@ func init() {
 	proto.RegisterType((*Cap)(nil), "q1.usage.v1.Cap")
 	proto.RegisterType((*UsageRecord)(nil), "q1.usage.v1.UsageRecord")
 	proto.RegisterType((*LeaseMeter)(nil), "q1.usage.v1.LeaseMeter")
-	proto.RegisterType((*RentPoint)(nil), "q1.usage.v1.RentPoint")
 	proto.RegisterType((*ServiceAccount)(nil), "q1.usage.v1.ServiceAccount")
-	proto.RegisterType((*Tally)(nil), "q1.usage.v1.Tally")
-	proto.RegisterType((*Totals)(nil), "q1.usage.v1.Totals")
+	proto.RegisterType((*Earnings)(nil), "q1.usage.v1.Earnings")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/types.proto", fileDescriptor_dbfa0ff5a83347d4) }
 
 var fileDescriptor_dbfa0ff5a83347d4 = []byte{
-	// 1733 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x58, 0x4d, 0x73, 0x1b, 0x49,
-	0x19, 0x8e, 0x22, 0xd9, 0xf2, 0xbc, 0x23, 0xc9, 0x76, 0xdb, 0xf1, 0xce, 0x06, 0xd6, 0xf1, 0x8a,
-	0x8f, 0x0d, 0xd4, 0x46, 0x8a, 0xb2, 0x55, 0x70, 0x81, 0xa2, 0x22, 0x3b, 0x90, 0x6c, 0x25, 0xc1,
-	0x8c, 0x9d, 0x0a, 0x2c, 0x45, 0x4d, 0xb5, 0x66, 0xda, 0xd2, 0xe0, 0x99, 0xe9, 0x71, 0x77, 0x4f,
-	0x64, 0x17, 0x67, 0x2e, 0x9c, 0xf6, 0xc6, 0x3f, 0xa0, 0x38, 0x51, 0x14, 0xb5, 0xff, 0x81, 0x3d,
-	0x6e, 0xed, 0x89, 0xe2, 0xb0, 0x50, 0xc9, 0x81, 0x7f, 0x40, 0x71, 0xa4, 0xfa, 0xed, 0x1e, 0x4b,
-	0x8a, 0x37, 0x01, 0x4b, 0xa9, 0xbd, 0xb8, 0xd4, 0x6f, 0x77, 0x3f, 0xdd, 0xef, 0xd7, 0xd3, 0xcf,
-	0x18, 0xde, 0x3a, 0xe9, 0x75, 0x0b, 0x49, 0x87, 0xac, 0xfb, 0xac, 0xd7, 0x55, 0x67, 0x39, 0x93,
-	0x9d, 0x5c, 0x70, 0xc5, 0x89, 0x7b, 0xd2, 0xeb, 0xe0, 0x44, 0xe7, 0x59, 0xef, 0xfa, 0x3a, 0x4d,
-	0xe3, 0x8c, 0x77, 0xf1, 0xaf, 0x99, 0xbf, 0xfe, 0x76, 0xc8, 0x65, 0xca, 0x65, 0x80, 0xa3, 0xae,
-	0x19, 0xd8, 0xa9, 0xcd, 0x21, 0x1f, 0x72, 0x63, 0xd7, 0xbf, 0xac, 0xf5, 0xc6, 0x90, 0xf3, 0x61,
-	0xc2, 0xba, 0x38, 0x1a, 0x14, 0x47, 0x5d, 0x15, 0xa7, 0x4c, 0x2a, 0x9a, 0xe6, 0x25, 0xe2, 0x49,
-	0xaf, 0x2b, 0x47, 0x54, 0x30, 0x21, 0x5f, 0xba, 0x4c, 0xfb, 0x2f, 0x57, 0x61, 0x79, 0x9f, 0x0a,
-	0x9a, 0x4a, 0x72, 0x1b, 0x36, 0x05, 0xcb, 0xb9, 0x50, 0xc1, 0x38, 0xce, 0x22, 0x3e, 0x0e, 0x58,
-	0xce, 0xc3, 0x91, 0xf4, 0x2a, 0x3b, 0x95, 0x9b, 0x35, 0x9f, 0x98, 0xb9, 0xa7, 0x38, 0x75, 0x0f,
-	0x67, 0xc8, 0x07, 0xb0, 0x95, 0xd2, 0xd3, 0x80, 0x65, 0x4a, 0xc4, 0x4c, 0x06, 0x39, 0x13, 0x81,
-	0x59, 0xe5, 0x5d, 0xdd, 0xa9, 0xdc, 0x6c, 0xfa, 0x1b, 0x29, 0x3d, 0xbd, 0x67, 0x26, 0xf7, 0x99,
-	0xf0, 0x71, 0x8a, 0xfc, 0x0a, 0x5a, 0x78, 0x74, 0xc8, 0x93, 0x00, 0x2f, 0xe5, 0x55, 0x77, 0x2a,
-	0x37, 0x9d, 0xfe, 0xf7, 0x3e, 0xfd, 0xe2, 0xc6, 0x95, 0xbf, 0x7f, 0x71, 0xe3, 0x6b, 0xc6, 0x63,
-	0x19, 0x1d, 0x77, 0x62, 0xde, 0x4d, 0xa9, 0x1a, 0x75, 0x1e, 0xb2, 0x21, 0x0d, 0xcf, 0xf6, 0x58,
-	0xf8, 0xf9, 0x27, 0xb7, 0xc0, 0x06, 0x64, 0x8f, 0x85, 0x7f, 0xfc, 0xd7, 0x9f, 0xbf, 0x5b, 0xf1,
-	0x9b, 0x25, 0xda, 0x81, 0x06, 0x23, 0xdf, 0x07, 0x2f, 0x17, 0xfc, 0xd7, 0x2c, 0x54, 0x31, 0xcf,
-	0x82, 0x41, 0xc2, 0xc3, 0xe3, 0x40, 0xc7, 0x23, 0x48, 0xa5, 0x57, 0x43, 0x4f, 0xae, 0x4d, 0xe6,
-	0xfb, 0x7a, 0xfa, 0x30, 0x4e, 0xd9, 0x23, 0x49, 0xbe, 0x03, 0xeb, 0xda, 0x99, 0xa8, 0x60, 0xe8,
-	0x08, 0xee, 0xf4, 0x96, 0xd0, 0x8f, 0x56, 0x4a, 0x4f, 0xf7, 0x0a, 0xb6, 0xcf, 0x04, 0x6e, 0x68,
-	0xff, 0xb6, 0x02, 0xf0, 0x44, 0x67, 0x50, 0x3b, 0x77, 0x46, 0xde, 0x86, 0x95, 0x84, 0x51, 0xc9,
-	0x82, 0x38, 0xb2, 0xc1, 0xaa, 0xe3, 0xf8, 0x41, 0x44, 0xae, 0xc3, 0x8a, 0x60, 0x27, 0x05, 0x93,
-	0x4a, 0x62, 0x4c, 0x6a, 0xfe, 0xf9, 0x98, 0xbc, 0x03, 0x10, 0xe6, 0x45, 0x90, 0xc6, 0x49, 0x12,
-	0x4b, 0x0c, 0x42, 0xcd, 0x77, 0xc2, 0xbc, 0x78, 0x84, 0x06, 0xf2, 0x2e, 0x34, 0xd8, 0x50, 0x30,
-	0x29, 0x83, 0xc1, 0x99, 0x62, 0xe5, 0xe5, 0x5d, 0x63, 0xeb, 0x6b, 0x53, 0xfb, 0x0f, 0x15, 0x58,
-	0xb6, 0x51, 0xbd, 0x0d, 0xcb, 0x26, 0xc3, 0x78, 0x03, 0xa7, 0xef, 0x7d, 0xfe, 0xc9, 0xad, 0x4d,
-	0x1b, 0xaa, 0xbb, 0x51, 0xa4, 0xf7, 0x1c, 0x28, 0x11, 0x67, 0x43, 0xdf, 0xae, 0x23, 0x9b, 0xb0,
-	0x84, 0x09, 0xb6, 0xf7, 0x32, 0x03, 0xf2, 0x03, 0xa8, 0xdb, 0x74, 0x7a, 0xd5, 0x9d, 0xea, 0x4d,
-	0xf7, 0xce, 0x5b, 0x9d, 0xa9, 0x72, 0xed, 0x4c, 0xbc, 0xee, 0x3b, 0x3a, 0x5f, 0x26, 0x05, 0xe5,
-	0x16, 0xb2, 0x05, 0xcb, 0x23, 0x16, 0x0f, 0x47, 0x0a, 0x6f, 0x5b, 0xf5, 0xed, 0xa8, 0xfd, 0x1b,
-	0xa8, 0xee, 0xd2, 0x9c, 0x10, 0xa8, 0x1d, 0xc7, 0x99, 0x09, 0x92, 0xe3, 0xe3, 0x6f, 0xf2, 0x75,
-	0x70, 0x42, 0x9e, 0xe6, 0x3c, 0x63, 0x99, 0x29, 0x1b, 0xc7, 0x9f, 0x18, 0xf4, 0x25, 0x93, 0x38,
-	0x8d, 0x95, 0xa9, 0x11, 0xdf, 0x0c, 0xf4, 0x31, 0x03, 0x76, 0xc4, 0x05, 0xc3, 0x63, 0x1c, 0xdf,
-	0x8e, 0xf4, 0x6a, 0x7a, 0xa4, 0x98, 0xc0, 0xb4, 0x39, 0xbe, 0x19, 0xb4, 0x7f, 0xbf, 0x02, 0x2e,
-	0xde, 0xdb, 0x67, 0x21, 0x17, 0x11, 0xf1, 0xa0, 0x2e, 0x99, 0x78, 0x16, 0x87, 0xcc, 0x5e, 0xa4,
-	0x1c, 0x4e, 0x05, 0xf1, 0xea, 0x65, 0x83, 0x58, 0x9d, 0x0e, 0xe2, 0x74, 0x41, 0xd4, 0x5e, 0x5d,
-	0x10, 0x4b, 0xaf, 0x2d, 0x88, 0xe5, 0xff, 0x55, 0x10, 0xf5, 0x0b, 0x05, 0x41, 0xde, 0x07, 0x12,
-	0xf2, 0x22, 0x53, 0x2c, 0x0a, 0xa6, 0x90, 0x56, 0x70, 0xe1, 0x9a, 0x9d, 0xd9, 0x3d, 0x07, 0xbc,
-	0x0d, 0x9b, 0xe5, 0xea, 0x19, 0x60, 0xc7, 0x34, 0xbc, 0x9d, 0xbb, 0x37, 0x85, 0x7f, 0x0b, 0x36,
-	0x34, 0xae, 0xee, 0x8f, 0x90, 0x0b, 0x16, 0x48, 0x16, 0xf2, 0x2c, 0xf2, 0xc0, 0x1e, 0x90, 0x17,
-	0xfb, 0x4c, 0xec, 0x72, 0xc1, 0x0e, 0xd0, 0x4e, 0xbe, 0x0d, 0xab, 0x7a, 0x69, 0xef, 0x38, 0x38,
-	0xf7, 0xd9, 0xc5, 0xa5, 0xcd, 0x9c, 0x89, 0xde, 0xb1, 0x5f, 0x3a, 0xfe, 0x4d, 0x68, 0xd9, 0x0b,
-	0xe8, 0xe5, 0xc3, 0x78, 0xe0, 0x35, 0x70, 0x99, 0xf5, 0x77, 0x9f, 0x89, 0x9f, 0xc4, 0x03, 0xf2,
-	0xc4, 0x84, 0x27, 0x1c, 0x51, 0x31, 0x64, 0x5e, 0x73, 0x21, 0xd2, 0xd0, 0x61, 0xdd, 0x45, 0x20,
-	0x12, 0xc0, 0x6a, 0x79, 0xbb, 0x12, 0xbb, 0xb5, 0x10, 0x76, 0xab, 0x84, 0xb3, 0x07, 0xfc, 0x12,
-	0x9a, 0xd6, 0x3b, 0x0b, 0xbf, 0xba, 0x10, 0xbc, 0x0d, 0x8a, 0x05, 0xff, 0x10, 0xea, 0x06, 0x35,
-	0xf2, 0xd6, 0x10, 0xf6, 0xb6, 0x85, 0xbd, 0x76, 0x11, 0xf6, 0x41, 0xa6, 0xa6, 0x00, 0x1f, 0x64,
-	0xca, 0x76, 0xaf, 0x05, 0x20, 0x8f, 0xc0, 0x51, 0x3c, 0xb0, 0x1d, 0xb0, 0x3e, 0x27, 0xda, 0x8a,
-	0xe2, 0x07, 0xa6, 0x37, 0x9e, 0x5e, 0x20, 0x7a, 0x32, 0x27, 0xe6, 0x4b, 0x14, 0xdf, 0x85, 0x5a,
-	0x48, 0x73, 0xe9, 0x6d, 0x20, 0x41, 0xad, 0xcd, 0x10, 0xd4, 0x2e, 0xcd, 0xa7, 0x99, 0x09, 0x17,
-	0x4e, 0xd1, 0xd2, 0xe6, 0x0c, 0x2d, 0xfd, 0xbb, 0x0e, 0xf0, 0x50, 0x37, 0xe6, 0x23, 0xa6, 0x98,
-	0x78, 0x1d, 0x8f, 0x4f, 0x71, 0xc6, 0xd5, 0x57, 0x71, 0x46, 0xf5, 0xff, 0xe4, 0x8c, 0x10, 0x48,
-	0x12, 0x4b, 0x15, 0x08, 0xaa, 0xcc, 0x53, 0x33, 0xe2, 0x85, 0x30, 0x4c, 0x36, 0x77, 0x51, 0xac,
-	0x6a, 0x44, 0x9f, 0x2a, 0xfd, 0x46, 0xdd, 0xe7, 0x85, 0x20, 0x1f, 0x41, 0x73, 0x16, 0x7f, 0x69,
-	0x21, 0x7c, 0x57, 0x4c, 0x61, 0xdf, 0x07, 0xa0, 0xe1, 0x31, 0x8b, 0xf0, 0x5d, 0x45, 0x9e, 0x72,
-	0xef, 0x5c, 0xef, 0x18, 0x11, 0xd2, 0x29, 0x45, 0x48, 0xe7, 0xb0, 0x14, 0x21, 0xfd, 0xa6, 0x3e,
-	0xf4, 0xe3, 0x7f, 0xdc, 0xa8, 0xd8, 0xde, 0xc3, 0xcd, 0x7a, 0x9a, 0x3c, 0x86, 0xa6, 0x64, 0xc3,
-	0x94, 0x65, 0x2a, 0x90, 0x8a, 0x0a, 0x85, 0x9c, 0x76, 0x29, 0xb0, 0x86, 0xdd, 0x7f, 0xa0, 0xb7,
-	0x93, 0x5f, 0x40, 0x39, 0x0e, 0x06, 0x54, 0x32, 0x64, 0xbe, 0x05, 0x9c, 0xb6, 0x58, 0x7d, 0x2a,
-	0xb1, 0xd1, 0x24, 0x53, 0x2a, 0x61, 0x11, 0xf2, 0xe3, 0x5c, 0x8d, 0x66, 0x01, 0xc8, 0x1e, 0xd4,
-	0x72, 0x1a, 0x1b, 0xde, 0x9c, 0x07, 0x08, 0x77, 0x93, 0x87, 0xda, 0x59, 0x04, 0x34, 0x89, 0x70,
-	0x2f, 0x1b, 0x3b, 0xd7, 0x6e, 0xc7, 0x54, 0x3c, 0x05, 0x17, 0x9b, 0x28, 0x08, 0xa9, 0x10, 0x67,
-	0x48, 0xc0, 0xf3, 0x47, 0x0e, 0x10, 0x6a, 0x57, 0x23, 0x91, 0x6f, 0x40, 0x33, 0x4c, 0xb8, 0x64,
-	0x51, 0x60, 0x7b, 0xb0, 0x89, 0x3d, 0xd8, 0x30, 0xc6, 0xfb, 0x68, 0x23, 0x1f, 0x82, 0x6b, 0x17,
-	0xa1, 0x2b, 0xad, 0xcb, 0xba, 0x02, 0x66, 0x37, 0x7a, 0xf2, 0x2e, 0x34, 0x72, 0x51, 0x64, 0xac,
-	0x3c, 0x6f, 0x15, 0xcf, 0x73, 0xd1, 0x66, 0x8e, 0x6b, 0xff, 0xa7, 0x02, 0x8e, 0xcf, 0x32, 0xb5,
-	0xcf, 0xe3, 0x4c, 0x91, 0x1f, 0x42, 0x0d, 0x4f, 0xad, 0x5c, 0xf6, 0x54, 0xdc, 0x46, 0xf6, 0xa1,
-	0x4e, 0xc3, 0x50, 0x14, 0x2c, 0xb2, 0xb2, 0x61, 0xde, 0xa8, 0x95, 0x30, 0x17, 0x9b, 0xb7, 0xfa,
-	0xc6, 0x9a, 0xb7, 0xfd, 0x3b, 0x80, 0xd6, 0x81, 0xe1, 0xae, 0xbb, 0x21, 0x3e, 0xf1, 0xaf, 0x11,
-	0x44, 0x3f, 0x02, 0xc8, 0x45, 0x1c, 0xea, 0xa2, 0xc8, 0x8d, 0x80, 0x75, 0xef, 0x5c, 0xd3, 0x7c,
-	0x6b, 0xbf, 0x26, 0x34, 0xe3, 0xee, 0xeb, 0x05, 0x72, 0x9a, 0x74, 0x1d, 0xdc, 0xb3, 0xab, 0x99,
-	0x77, 0x07, 0x1a, 0x5a, 0x54, 0xcf, 0x38, 0x52, 0xf3, 0x21, 0xa5, 0xa7, 0x25, 0x99, 0xbc, 0x0f,
-	0x24, 0xe1, 0xe3, 0x60, 0x40, 0x13, 0x9a, 0x85, 0xcc, 0xc8, 0xee, 0x52, 0xec, 0xae, 0x25, 0x7c,
-	0xdc, 0x37, 0x13, 0x28, 0xbc, 0x51, 0x03, 0xf1, 0x2c, 0x88, 0x58, 0x9e, 0x30, 0xad, 0xdf, 0xad,
-	0xd0, 0x73, 0x79, 0xb6, 0x57, 0x9a, 0xf4, 0x92, 0xa1, 0xa0, 0x13, 0x28, 0xa3, 0xa3, 0x5c, 0xb4,
-	0x59, 0x94, 0x21, 0x7e, 0xe9, 0x24, 0x71, 0x48, 0x03, 0xa1, 0xb9, 0x82, 0x2a, 0xe3, 0x60, 0x7d,
-	0xa1, 0x30, 0xaf, 0x5b, 0x4c, 0x5d, 0x58, 0x77, 0x15, 0xba, 0x8f, 0x6a, 0x0f, 0x8d, 0x46, 0x85,
-	0x35, 0xfd, 0xf3, 0xf1, 0xf9, 0x33, 0x30, 0x28, 0x44, 0x36, 0x09, 0x90, 0xb3, 0xf8, 0x33, 0xd0,
-	0x2f, 0x44, 0x36, 0xf5, 0x0c, 0xcc, 0xe2, 0xc3, 0x62, 0x95, 0x34, 0x98, 0xc2, 0xee, 0x83, 0x8b,
-	0xd1, 0xcb, 0x75, 0x13, 0x69, 0x65, 0xa7, 0x5f, 0xe3, 0xad, 0x99, 0xd7, 0xf8, 0xbc, 0xc7, 0xa6,
-	0xcb, 0x03, 0x44, 0x69, 0x45, 0xc9, 0x1b, 0x89, 0xb3, 0xb2, 0x53, 0x1b, 0xd8, 0xa9, 0x4e, 0x24,
-	0xce, 0x2c, 0x2d, 0xbc, 0x03, 0xa0, 0x8b, 0x63, 0x86, 0x38, 0x9c, 0x84, 0x8f, 0xed, 0xf4, 0x1a,
-	0x54, 0x13, 0x3e, 0x46, 0xb6, 0x58, 0xf1, 0xf5, 0x4f, 0xf2, 0x1e, 0xac, 0x9a, 0xe2, 0x98, 0xd0,
-	0x8d, 0x69, 0xff, 0x56, 0x69, 0xb6, 0x5b, 0xbf, 0x05, 0x2d, 0x53, 0x25, 0x11, 0xa3, 0x51, 0x12,
-	0x67, 0x0c, 0xe5, 0x53, 0xd5, 0x6f, 0xa2, 0x75, 0xcf, 0x1a, 0xc9, 0x31, 0x6c, 0x9d, 0xe3, 0xcd,
-	0x06, 0x72, 0x7d, 0xa1, 0x40, 0x6e, 0x94, 0xa8, 0xd3, 0xc9, 0xf2, 0xa0, 0x1e, 0x31, 0xb4, 0xa2,
-	0x52, 0x5a, 0xf1, 0xcb, 0x21, 0x39, 0x80, 0x06, 0x86, 0xba, 0x94, 0x7a, 0x1b, 0x73, 0x3e, 0x1c,
-	0x98, 0xb0, 0x5d, 0x2b, 0xf7, 0x9e, 0x40, 0xd3, 0x32, 0xbe, 0x45, 0xdd, 0x9c, 0x13, 0xb5, 0x61,
-	0xd8, 0xde, 0xc2, 0x5e, 0x94, 0x7d, 0xd7, 0xde, 0x8c, 0xec, 0xfb, 0x19, 0xb8, 0x63, 0x11, 0x2b,
-	0xc5, 0xb2, 0x80, 0x1f, 0x1d, 0x79, 0x5b, 0x73, 0xa2, 0x82, 0x05, 0xf9, 0xe9, 0xd1, 0x51, 0xfb,
-	0xaf, 0x55, 0x58, 0x3a, 0xa4, 0x49, 0x72, 0xf6, 0x15, 0x7c, 0x14, 0xfe, 0x18, 0x96, 0x30, 0x4e,
-	0x56, 0xe9, 0x5d, 0xfe, 0xe2, 0x66, 0xbb, 0x16, 0x0f, 0x3a, 0x8b, 0x56, 0xd0, 0xcd, 0x21, 0x1e,
-	0xf4, 0xee, 0x2f, 0xc9, 0xd2, 0xf2, 0x9b, 0xc9, 0x92, 0x07, 0x75, 0x81, 0xdf, 0xd9, 0xe5, 0x07,
-	0x6a, 0x39, 0xd4, 0xdf, 0x41, 0xb6, 0xde, 0xcc, 0x87, 0xe5, 0x82, 0xea, 0xcc, 0x56, 0x9d, 0xc1,
-	0x6a, 0xff, 0xa9, 0x0a, 0xcb, 0x87, 0x5c, 0xd1, 0x44, 0x92, 0xc7, 0xe0, 0x44, 0x2c, 0xe7, 0x32,
-	0xd6, 0x67, 0x54, 0xe6, 0xf4, 0x6a, 0x02, 0x41, 0x7e, 0x0e, 0xab, 0x5a, 0x6f, 0x05, 0xe7, 0xdf,
-	0x46, 0xd2, 0x56, 0xc2, 0x3c, 0xb1, 0xa2, 0x71, 0x74, 0x68, 0x3f, 0x90, 0xe4, 0x97, 0x24, 0xa1,
-	0xfa, 0x66, 0x92, 0xf0, 0x18, 0x9c, 0x71, 0xac, 0x46, 0x91, 0xa0, 0xe3, 0x6c, 0xee, 0x7a, 0x9b,
-	0x40, 0xbc, 0xdc, 0x7a, 0x4b, 0x8b, 0xb7, 0x5e, 0xff, 0xee, 0xa7, 0xcf, 0xb7, 0x2b, 0x9f, 0x3d,
-	0xdf, 0xae, 0xfc, 0xf3, 0xf9, 0x76, 0xe5, 0xe3, 0x17, 0xdb, 0x57, 0x3e, 0x7b, 0xb1, 0x7d, 0xe5,
-	0x6f, 0x2f, 0xb6, 0xaf, 0x7c, 0xf4, 0xde, 0x30, 0x56, 0xa3, 0x62, 0xd0, 0x09, 0x79, 0xda, 0x3d,
-	0x29, 0x68, 0xa6, 0x8a, 0xb4, 0x97, 0x31, 0xd5, 0x3d, 0xe9, 0x75, 0x4f, 0xed, 0x7f, 0x54, 0xf1,
-	0x3f, 0x98, 0x83, 0x65, 0x74, 0xfa, 0x83, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0x17, 0x82, 0x5a,
-	0xb9, 0x6a, 0x15, 0x00, 0x00,
+	// 1130 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x57, 0x4d, 0x6f, 0xdb, 0x46,
+	0x13, 0x36, 0xad, 0x0f, 0x8b, 0x23, 0xcb, 0xc9, 0xbb, 0xf1, 0x9b, 0x28, 0x6e, 0x23, 0xbb, 0x02,
+	0x8a, 0x18, 0x45, 0x23, 0x5a, 0x09, 0xd0, 0x53, 0x2f, 0x91, 0xed, 0x22, 0x29, 0x6c, 0x34, 0xa5,
+	0x13, 0x04, 0x08, 0x50, 0x10, 0x2b, 0x72, 0x44, 0x11, 0x26, 0xb9, 0xf4, 0x72, 0x69, 0x59, 0x87,
+	0x1e, 0x73, 0xcf, 0xaf, 0x28, 0x7a, 0xec, 0x21, 0x3f, 0x22, 0x47, 0x23, 0xbd, 0x14, 0x3d, 0xa4,
+	0x85, 0x7d, 0xe8, 0xa1, 0xb7, 0xfe, 0x82, 0x82, 0xcb, 0xa5, 0x4d, 0xd5, 0xb1, 0x5b, 0xcb, 0xb9,
+	0x18, 0x9c, 0x8f, 0x7d, 0x38, 0xfb, 0xcc, 0xcc, 0x43, 0x19, 0x6e, 0xed, 0x75, 0x8d, 0x24, 0xa6,
+	0x2e, 0x1a, 0xfb, 0x5d, 0x43, 0x8c, 0x23, 0x8c, 0x3b, 0x11, 0x67, 0x82, 0x91, 0xfa, 0x5e, 0xb7,
+	0x23, 0x03, 0x9d, 0xfd, 0xee, 0xd2, 0xff, 0x68, 0xe0, 0x85, 0xcc, 0x90, 0x7f, 0xb3, 0xf8, 0xd2,
+	0x6d, 0x9b, 0xc5, 0x01, 0x8b, 0x2d, 0x69, 0x19, 0x99, 0xa1, 0x42, 0x8b, 0x2e, 0x73, 0x59, 0xe6,
+	0x4f, 0x9f, 0x94, 0x77, 0xd9, 0x65, 0xcc, 0xf5, 0xd1, 0x90, 0x56, 0x3f, 0x19, 0x18, 0xc2, 0x0b,
+	0x30, 0x16, 0x34, 0x88, 0xb2, 0x84, 0xf6, 0x5f, 0x1a, 0x54, 0x9f, 0x50, 0x4e, 0x83, 0x98, 0xac,
+	0xc1, 0x22, 0xc7, 0x88, 0x71, 0x61, 0x8d, 0xbc, 0xd0, 0x61, 0x23, 0x0b, 0x23, 0x66, 0x0f, 0xe3,
+	0xa6, 0xb6, 0xa2, 0xad, 0x96, 0x4d, 0x92, 0xc5, 0x9e, 0xcb, 0xd0, 0xa6, 0x8c, 0x90, 0x07, 0x70,
+	0x33, 0xa0, 0x07, 0x16, 0x86, 0x82, 0x7b, 0x18, 0x5b, 0x11, 0x72, 0x2b, 0xcb, 0x6a, 0xce, 0xae,
+	0x68, 0xab, 0x0d, 0xf3, 0x46, 0x40, 0x0f, 0x36, 0xb3, 0xe0, 0x13, 0xe4, 0xa6, 0x0c, 0x91, 0xef,
+	0x60, 0x41, 0xbe, 0xda, 0x66, 0xbe, 0x15, 0x0f, 0x29, 0xc7, 0x66, 0x69, 0x45, 0x5b, 0xd5, 0x7b,
+	0x5f, 0xbc, 0x79, 0xb7, 0x3c, 0xf3, 0xeb, 0xbb, 0xe5, 0x8f, 0xb2, 0x6b, 0xc5, 0xce, 0x6e, 0xc7,
+	0x63, 0x46, 0x40, 0xc5, 0xb0, 0xb3, 0x85, 0x2e, 0xb5, 0xc7, 0x1b, 0x68, 0xbf, 0x7d, 0x7d, 0x0f,
+	0xd4, 0xad, 0x37, 0xd0, 0xfe, 0xf1, 0x8f, 0x9f, 0x3e, 0xd3, 0xcc, 0x46, 0x8e, 0xb6, 0x93, 0x82,
+	0x91, 0x36, 0x34, 0xfa, 0x3e, 0xb3, 0x77, 0xad, 0xf4, 0xa6, 0x56, 0x10, 0x37, 0xcb, 0xb2, 0xfc,
+	0xba, 0x74, 0x3e, 0xf5, 0x02, 0xdc, 0x8e, 0xdb, 0x2f, 0x35, 0x80, 0x67, 0x29, 0xcd, 0x69, 0x71,
+	0x63, 0x72, 0x1b, 0x6a, 0x3e, 0xd2, 0x18, 0x2d, 0xcf, 0x51, 0x97, 0x9d, 0x93, 0xf6, 0x63, 0x87,
+	0x2c, 0x41, 0x8d, 0xe3, 0x5e, 0x82, 0xb1, 0x88, 0xe5, 0x9d, 0xca, 0xe6, 0x89, 0x4d, 0xee, 0x00,
+	0xd8, 0x51, 0x62, 0x05, 0x9e, 0xef, 0x7b, 0xb1, 0xbc, 0x44, 0xd9, 0xd4, 0xed, 0x28, 0xd9, 0x96,
+	0x0e, 0xf2, 0x09, 0xcc, 0xa3, 0xcb, 0x31, 0x8e, 0xad, 0xfe, 0x58, 0xe0, 0x49, 0x1d, 0x99, 0xaf,
+	0x97, 0xba, 0xda, 0x3f, 0x68, 0x50, 0x55, 0xac, 0xac, 0x41, 0x55, 0x92, 0xc1, 0x65, 0x05, 0x7a,
+	0xaf, 0xf9, 0xf6, 0xf5, 0xbd, 0x45, 0x75, 0xd5, 0x87, 0x8e, 0x93, 0x9e, 0xd9, 0x11, 0xdc, 0x0b,
+	0x5d, 0x53, 0xe5, 0x91, 0x45, 0xa8, 0xc8, 0x06, 0xa9, 0xba, 0x32, 0x83, 0x7c, 0x09, 0x73, 0xaa,
+	0x1d, 0xcd, 0xd2, 0x4a, 0x69, 0xb5, 0x7e, 0xff, 0x56, 0xa7, 0x30, 0x53, 0x9d, 0xd3, 0x5b, 0xf7,
+	0xf4, 0x94, 0xef, 0x8c, 0xc2, 0xfc, 0x08, 0xb9, 0x09, 0xd5, 0x21, 0x7a, 0xee, 0x50, 0xc8, 0x6a,
+	0x4b, 0xa6, 0xb2, 0xda, 0xdf, 0x43, 0x69, 0x9d, 0x46, 0x84, 0x40, 0x79, 0xd7, 0x0b, 0x33, 0x92,
+	0x74, 0x53, 0x3e, 0x93, 0x8f, 0x41, 0xb7, 0x59, 0x10, 0xb1, 0x10, 0xc3, 0xac, 0xed, 0xba, 0x79,
+	0xea, 0x48, 0x01, 0xfb, 0x38, 0x60, 0x79, 0x93, 0x4d, 0x65, 0xa5, 0xc5, 0xd3, 0x81, 0x40, 0x2e,
+	0xdf, 0xa3, 0x9b, 0x99, 0x91, 0x66, 0x3b, 0x28, 0xa8, 0xe7, 0x37, 0x2b, 0x59, 0x76, 0x66, 0xb5,
+	0x5f, 0x56, 0xa0, 0x2e, 0x2b, 0x37, 0xd1, 0x66, 0xdc, 0x21, 0x4d, 0x98, 0x8b, 0x91, 0xef, 0x7b,
+	0x36, 0xaa, 0x52, 0x72, 0xb3, 0x40, 0xe3, 0xec, 0x65, 0x69, 0x2c, 0x15, 0x69, 0x2c, 0x8e, 0x44,
+	0xf9, 0xfc, 0x91, 0xa8, 0x5c, 0x38, 0x12, 0xd5, 0x7f, 0x1b, 0x89, 0xb9, 0x33, 0x23, 0x41, 0x3e,
+	0x07, 0x62, 0xb3, 0x24, 0x14, 0xe8, 0x58, 0x05, 0xa4, 0x9a, 0x4c, 0xbc, 0xae, 0x22, 0xeb, 0x27,
+	0x80, 0x6b, 0xb0, 0x98, 0x67, 0x4f, 0x00, 0xeb, 0xd9, 0xca, 0xaa, 0xd8, 0x66, 0x01, 0xff, 0x6b,
+	0x98, 0xb3, 0x87, 0x94, 0xbb, 0xe8, 0x34, 0x41, 0x32, 0xb4, 0xa6, 0xd6, 0xee, 0xff, 0x67, 0xd7,
+	0xee, 0x71, 0x28, 0x0a, 0x0b, 0xf7, 0x38, 0x14, 0x6a, 0x5a, 0x14, 0x00, 0xd9, 0x06, 0x5d, 0x30,
+	0x4b, 0xf1, 0x5d, 0x9f, 0x12, 0xad, 0x26, 0xd8, 0x4e, 0xd6, 0x89, 0xe7, 0x67, 0x84, 0x61, 0x7e,
+	0x4a, 0xcc, 0x7f, 0x48, 0x82, 0x01, 0x65, 0x9b, 0x46, 0x71, 0xb3, 0x21, 0x17, 0xe2, 0xfa, 0xc4,
+	0x42, 0xac, 0xd3, 0xa8, 0xb8, 0x09, 0x32, 0xb1, 0xb0, 0x06, 0x0b, 0x13, 0x6b, 0x70, 0x58, 0x02,
+	0xd8, 0x4a, 0xc7, 0x60, 0x1b, 0xd3, 0x71, 0xbd, 0x40, 0x37, 0x0a, 0x13, 0x3a, 0x7b, 0xde, 0x84,
+	0x96, 0xfe, 0xe3, 0x84, 0xda, 0x40, 0x7c, 0x2f, 0x16, 0x16, 0xa7, 0x02, 0xa5, 0xc6, 0x0e, 0x59,
+	0xa2, 0x16, 0x67, 0x6a, 0xd1, 0xbc, 0x96, 0x22, 0x9a, 0x54, 0xe0, 0x13, 0xe4, 0x8f, 0x58, 0xc2,
+	0xc9, 0x0b, 0x68, 0x4c, 0xe2, 0x57, 0xae, 0x84, 0x5f, 0xe7, 0x05, 0xec, 0x2d, 0x98, 0x8f, 0x51,
+	0x08, 0x1f, 0x1d, 0x29, 0xca, 0x72, 0x2f, 0xea, 0xf7, 0x97, 0x3a, 0xd9, 0xb7, 0xa9, 0x93, 0x7f,
+	0x9b, 0x3a, 0x4f, 0xf3, 0x6f, 0x53, 0xaf, 0x91, 0xbe, 0xf6, 0xd5, 0x6f, 0xcb, 0x9a, 0x42, 0x53,
+	0xc7, 0xd3, 0x04, 0xb2, 0x05, 0x15, 0x9b, 0x72, 0x3e, 0x96, 0xdb, 0x33, 0x7d, 0x85, 0x19, 0x48,
+	0xfb, 0xcf, 0x0a, 0x2c, 0xec, 0x64, 0xad, 0x79, 0x68, 0xcb, 0x7d, 0xb9, 0x40, 0x5d, 0x5e, 0x40,
+	0xa3, 0x9f, 0xf0, 0xf0, 0x94, 0xa4, 0xd9, 0xab, 0x91, 0x94, 0x82, 0xe5, 0x24, 0xdd, 0x01, 0x70,
+	0xf8, 0xd8, 0x52, 0x73, 0x57, 0x92, 0x73, 0xa7, 0x3b, 0x7c, 0xfc, 0x48, 0x3a, 0xd2, 0xb0, 0xcf,
+	0x46, 0xd6, 0x84, 0x3a, 0xeb, 0x3e, 0x1b, 0xa9, 0xf0, 0x75, 0x28, 0xf9, 0x6c, 0x24, 0x9b, 0x56,
+	0x33, 0xd3, 0x47, 0x72, 0x17, 0xae, 0x39, 0x18, 0xf9, 0x98, 0x6a, 0x83, 0x3a, 0x55, 0x95, 0xa7,
+	0x16, 0x72, 0xb7, 0x3a, 0xfa, 0x29, 0x2c, 0xb8, 0x9c, 0xda, 0x68, 0x39, 0x48, 0x1d, 0xdf, 0x0b,
+	0x51, 0x12, 0x5b, 0x32, 0x1b, 0xd2, 0xbb, 0xa1, 0x9c, 0x64, 0x17, 0x6e, 0x9e, 0xe0, 0x4d, 0x92,
+	0x50, 0xbb, 0x12, 0x09, 0x37, 0x72, 0xd4, 0x5e, 0x81, 0x8c, 0x1d, 0x98, 0xe7, 0x18, 0x0a, 0x2b,
+	0x97, 0x2a, 0x7d, 0x4a, 0x21, 0xa8, 0xa7, 0x28, 0xeb, 0x4a, 0xae, 0x9e, 0x41, 0x43, 0xae, 0xbd,
+	0x75, 0x55, 0x01, 0x9c, 0x97, 0x30, 0x39, 0xec, 0x59, 0xd9, 0xaa, 0x7f, 0x18, 0xd9, 0xfa, 0x16,
+	0xea, 0x23, 0xee, 0x09, 0x81, 0xa1, 0xc5, 0x06, 0x83, 0xa9, 0xc5, 0x10, 0x14, 0xc8, 0x37, 0x83,
+	0x41, 0xfb, 0xe7, 0x59, 0xa8, 0x6d, 0x52, 0x1e, 0x7a, 0xa1, 0x1b, 0x4f, 0xf1, 0x93, 0xe3, 0x7c,
+	0x55, 0x7b, 0xff, 0x57, 0xf4, 0x2b, 0xa8, 0x48, 0xaa, 0x94, 0x58, 0x5d, 0xbe, 0xf6, 0xec, 0x38,
+	0xd9, 0x80, 0x72, 0xda, 0x48, 0xa5, 0x49, 0x97, 0x87, 0x91, 0xa7, 0xdf, 0xd3, 0xa8, 0xea, 0x07,
+	0x69, 0x54, 0xef, 0xe1, 0x9b, 0xa3, 0x96, 0x76, 0x78, 0xd4, 0xd2, 0x7e, 0x3f, 0x6a, 0x69, 0xaf,
+	0x8e, 0x5b, 0x33, 0x87, 0xc7, 0xad, 0x99, 0x5f, 0x8e, 0x5b, 0x33, 0x2f, 0xee, 0xba, 0x9e, 0x18,
+	0x26, 0xfd, 0x8e, 0xcd, 0x02, 0x63, 0x2f, 0xa1, 0xa1, 0x48, 0x82, 0x6e, 0x88, 0xc2, 0xd8, 0xeb,
+	0x1a, 0x07, 0xea, 0x3f, 0x00, 0xf9, 0xf3, 0xbf, 0x5f, 0x95, 0x88, 0x0f, 0xfe, 0x0e, 0x00, 0x00,
+	0xff, 0xff, 0x75, 0xa7, 0xd7, 0xe1, 0x1a, 0x0c, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -1151,13 +826,8 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
-	if m.MaxDuePerBlock != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.MaxDuePerBlock))
-		i--
-		dAtA[i] = 0x28
-	}
-	if m.ProjectionBlockTimeMs != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.ProjectionBlockTimeMs))
+	if m.BlockTimeMs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BlockTimeMs))
 		i--
 		dAtA[i] = 0x20
 	}
@@ -1301,24 +971,24 @@ func (m *Cap) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x2a
+	}
 	if len(m.After) > 0 {
 		i -= len(m.After)
 		copy(dAtA[i:], m.After)
 		i = encodeVarintTypes(dAtA, i, uint64(len(m.After)))
 		i--
-		dAtA[i] = 0x2a
+		dAtA[i] = 0x22
 	}
 	if len(m.Before) > 0 {
 		i -= len(m.Before)
 		copy(dAtA[i:], m.Before)
 		i = encodeVarintTypes(dAtA, i, uint64(len(m.Before)))
-		i--
-		dAtA[i] = 0x22
-	}
-	if len(m.Limit) > 0 {
-		i -= len(m.Limit)
-		copy(dAtA[i:], m.Limit)
-		i = encodeVarintTypes(dAtA, i, uint64(len(m.Limit)))
 		i--
 		dAtA[i] = 0x1a
 	}
@@ -1362,9 +1032,7 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	if m.Height != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
 		i--
-		dAtA[i] = 0x1
-		i--
-		dAtA[i] = 0xa0
+		dAtA[i] = 0x70
 	}
 	if len(m.Caps) > 0 {
 		for iNdEx := len(m.Caps) - 1; iNdEx >= 0; iNdEx-- {
@@ -1377,9 +1045,7 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 				i = encodeVarintTypes(dAtA, i, uint64(size))
 			}
 			i--
-			dAtA[i] = 0x1
-			i--
-			dAtA[i] = 0x9a
+			dAtA[i] = 0x6a
 		}
 	}
 	{
@@ -1391,9 +1057,7 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x92
+	dAtA[i] = 0x62
 	{
 		size := m.ToSharer.Size()
 		i -= size
@@ -1403,9 +1067,7 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x8a
+	dAtA[i] = 0x5a
 	{
 		size := m.Charged.Size()
 		i -= size
@@ -1415,54 +1077,7 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x82
-	{
-		size := m.EgressCharge.Size()
-		i -= size
-		if _, err := m.EgressCharge.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x7a
-	{
-		size := m.RequestsCharge.Size()
-		i -= size
-		if _, err := m.RequestsCharge.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x72
-	{
-		size := m.CpuCharge.Size()
-		i -= size
-		if _, err := m.CpuCharge.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x6a
-	if m.EgressPerGib != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.EgressPerGib))
-		i--
-		dAtA[i] = 0x60
-	}
-	if m.Per_1KRequests != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.Per_1KRequests))
-		i--
-		dAtA[i] = 0x58
-	}
-	if m.CpuPerCoreSecond != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.CpuPerCoreSecond))
-		i--
-		dAtA[i] = 0x50
-	}
+	dAtA[i] = 0x52
 	if m.CountedEgressBytes != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.CountedEgressBytes))
 		i--
@@ -1535,86 +1150,22 @@ func (m *LeaseMeter) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
-	if m.PruneHeight != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.PruneHeight))
-		i--
-		dAtA[i] = 0x78
+	{
+		size := m.Carry.Size()
+		i -= size
+		if _, err := m.Carry.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
-	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.ClosedTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedTime):])
+	i--
+	dAtA[i] = 0x3a
+	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SettledTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledTime):])
 	if err1 != nil {
 		return 0, err1
 	}
 	i -= n1
 	i = encodeVarintTypes(dAtA, i, uint64(n1))
-	i--
-	dAtA[i] = 0x72
-	if m.ClosedHeight != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.ClosedHeight))
-		i--
-		dAtA[i] = 0x68
-	}
-	{
-		size := m.UsageCarry.Size()
-		i -= size
-		if _, err := m.UsageCarry.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x62
-	n2, err2 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SettledTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledTime):])
-	if err2 != nil {
-		return 0, err2
-	}
-	i -= n2
-	i = encodeVarintTypes(dAtA, i, uint64(n2))
-	i--
-	dAtA[i] = 0x5a
-	{
-		size := m.Paid.Size()
-		i -= size
-		if _, err := m.Paid.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x52
-	{
-		size := m.Settled.Size()
-		i -= size
-		if _, err := m.Settled.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x4a
-	{
-		size := m.SegmentBase.Size()
-		i -= size
-		if _, err := m.SegmentBase.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x42
-	n3, err3 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SegmentStart, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SegmentStart):])
-	if err3 != nil {
-		return 0, err3
-	}
-	i -= n3
-	i = encodeVarintTypes(dAtA, i, uint64(n3))
-	i--
-	dAtA[i] = 0x3a
-	n4, err4 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.AckedTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AckedTime):])
-	if err4 != nil {
-		return 0, err4
-	}
-	i -= n4
-	i = encodeVarintTypes(dAtA, i, uint64(n4))
 	i--
 	dAtA[i] = 0x32
 	{
@@ -1659,57 +1210,6 @@ func (m *LeaseMeter) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *RentPoint) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *RentPoint) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *RentPoint) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size := m.RatePerHour.Size()
-		i -= size
-		if _, err := m.RatePerHour.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size := m.Accrued.Size()
-		i -= size
-		if _, err := m.Accrued.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x12
-	n5, err5 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.Time, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time):])
-	if err5 != nil {
-		return 0, err5
-	}
-	i -= n5
-	i = encodeVarintTypes(dAtA, i, uint64(n5))
-	i--
-	dAtA[i] = 0xa
-	return len(dAtA) - i, nil
-}
-
 func (m *ServiceAccount) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -1739,9 +1239,7 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0xb2
+	dAtA[i] = 0x62
 	{
 		size := m.ProtocolShare.Size()
 		i -= size
@@ -1751,9 +1249,7 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0xaa
+	dAtA[i] = 0x5a
 	{
 		size := m.UsageCharged.Size()
 		i -= size
@@ -1763,9 +1259,7 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0xa2
+	dAtA[i] = 0x52
 	{
 		size := m.RentCharged.Size()
 		i -= size
@@ -1775,21 +1269,7 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x9a
-	if m.Deleted {
-		i--
-		if m.Deleted {
-			dAtA[i] = 1
-		} else {
-			dAtA[i] = 0
-		}
-		i--
-		dAtA[i] = 0x1
-		i--
-		dAtA[i] = 0x90
-	}
+	dAtA[i] = 0x4a
 	{
 		size := m.DepletedBurnPerHour.Size()
 		i -= size
@@ -1799,20 +1279,16 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
-	dAtA[i] = 0x1
-	i--
-	dAtA[i] = 0x8a
+	dAtA[i] = 0x42
 	if m.GraceDeadline != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.GraceDeadline))
 		i--
-		dAtA[i] = 0x1
-		i--
-		dAtA[i] = 0x80
+		dAtA[i] = 0x38
 	}
 	if m.DepletedHeight != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.DepletedHeight))
 		i--
-		dAtA[i] = 0x78
+		dAtA[i] = 0x30
 	}
 	if m.Low {
 		i--
@@ -1822,31 +1298,17 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 			dAtA[i] = 0
 		}
 		i--
-		dAtA[i] = 0x70
+		dAtA[i] = 0x28
 	}
 	if m.LowHeight != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.LowHeight))
 		i--
-		dAtA[i] = 0x68
+		dAtA[i] = 0x20
 	}
 	if m.DryHeight != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.DryHeight))
 		i--
-		dAtA[i] = 0x60
-	}
-	if len(m.RentPoints) > 0 {
-		for iNdEx := len(m.RentPoints) - 1; iNdEx >= 0; iNdEx-- {
-			{
-				size, err := m.RentPoints[iNdEx].MarshalToSizedBuffer(dAtA[:i])
-				if err != nil {
-					return 0, err
-				}
-				i -= size
-				i = encodeVarintTypes(dAtA, i, uint64(size))
-			}
-			i--
-			dAtA[i] = 0x5a
-		}
+		dAtA[i] = 0x18
 	}
 	{
 		size := m.BurnPerHour.Size()
@@ -1854,63 +1316,6 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
 			return 0, err
 		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x52
-	{
-		size := m.ListBurnPerHour.Size()
-		i -= size
-		if _, err := m.ListBurnPerHour.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x4a
-	if m.Replicas != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.Replicas))
-		i--
-		dAtA[i] = 0x40
-	}
-	{
-		size := m.ReplicaRentAtCaps.Size()
-		i -= size
-		if _, err := m.ReplicaRentAtCaps.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x3a
-	if m.GraceBlocks != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.GraceBlocks))
-		i--
-		dAtA[i] = 0x30
-	}
-	if len(m.OnDepletion) > 0 {
-		i -= len(m.OnDepletion)
-		copy(dAtA[i:], m.OnDepletion)
-		i = encodeVarintTypes(dAtA, i, uint64(len(m.OnDepletion)))
-		i--
-		dAtA[i] = 0x2a
-	}
-	if m.LowBalanceBlocks != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.LowBalanceBlocks))
-		i--
-		dAtA[i] = 0x20
-	}
-	if m.MaxPerHour != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.MaxPerHour))
-		i--
-		dAtA[i] = 0x18
-	}
-	{
-		size, err := m.PriceCaps.MarshalToSizedBuffer(dAtA[:i])
-		if err != nil {
-			return 0, err
-		}
-		i -= size
 		i = encodeVarintTypes(dAtA, i, uint64(size))
 	}
 	i--
@@ -1925,7 +1330,7 @@ func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
-func (m *Tally) Marshal() (dAtA []byte, err error) {
+func (m *Earnings) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
 	n, err := m.MarshalToSizedBuffer(dAtA[:size])
@@ -1935,31 +1340,16 @@ func (m *Tally) Marshal() (dAtA []byte, err error) {
 	return dAtA[:n], nil
 }
 
-func (m *Tally) MarshalTo(dAtA []byte) (int, error) {
+func (m *Earnings) MarshalTo(dAtA []byte) (int, error) {
 	size := m.Size()
 	return m.MarshalToSizedBuffer(dAtA[:size])
 }
 
-func (m *Tally) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+func (m *Earnings) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	i := len(dAtA)
 	_ = i
 	var l int
 	_ = l
-	{
-		size := m.UsageCounted.Size()
-		i -= size
-		if _, err := m.UsageCounted.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x42
-	if m.Records != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.Records))
-		i--
-		dAtA[i] = 0x38
-	}
 	{
 		size := m.ProtocolShare.Size()
 		i -= size
@@ -1995,93 +1385,20 @@ func (m *Tally) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i--
 		dAtA[i] = 0x18
 	}
-	if len(m.Sharer) > 0 {
-		i -= len(m.Sharer)
-		copy(dAtA[i:], m.Sharer)
-		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
-		i--
-		dAtA[i] = 0x12
-	}
 	if len(m.Service) > 0 {
 		i -= len(m.Service)
 		copy(dAtA[i:], m.Service)
 		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
 		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
 		dAtA[i] = 0xa
 	}
-	return len(dAtA) - i, nil
-}
-
-func (m *Totals) Marshal() (dAtA []byte, err error) {
-	size := m.Size()
-	dAtA = make([]byte, size)
-	n, err := m.MarshalToSizedBuffer(dAtA[:size])
-	if err != nil {
-		return nil, err
-	}
-	return dAtA[:n], nil
-}
-
-func (m *Totals) MarshalTo(dAtA []byte) (int, error) {
-	size := m.Size()
-	return m.MarshalToSizedBuffer(dAtA[:size])
-}
-
-func (m *Totals) MarshalToSizedBuffer(dAtA []byte) (int, error) {
-	i := len(dAtA)
-	_ = i
-	var l int
-	_ = l
-	{
-		size := m.WrittenOff.Size()
-		i -= size
-		if _, err := m.WrittenOff.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x2a
-	{
-		size := m.Withdrawn.Size()
-		i -= size
-		if _, err := m.Withdrawn.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x22
-	{
-		size := m.ProtocolShare.Size()
-		i -= size
-		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x1a
-	{
-		size := m.PaidToSharers.Size()
-		i -= size
-		if _, err := m.PaidToSharers.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0x12
-	{
-		size := m.Deposited.Size()
-		i -= size
-		if _, err := m.Deposited.MarshalTo(dAtA[i:]); err != nil {
-			return 0, err
-		}
-		i = encodeVarintTypes(dAtA, i, uint64(size))
-	}
-	i--
-	dAtA[i] = 0xa
 	return len(dAtA) - i, nil
 }
 
@@ -2110,11 +1427,8 @@ func (m *Params) Size() (n int) {
 	}
 	l = m.ProtocolShare.Size()
 	n += 1 + l + sovTypes(uint64(l))
-	if m.ProjectionBlockTimeMs != 0 {
-		n += 1 + sovTypes(uint64(m.ProjectionBlockTimeMs))
-	}
-	if m.MaxDuePerBlock != 0 {
-		n += 1 + sovTypes(uint64(m.MaxDuePerBlock))
+	if m.BlockTimeMs != 0 {
+		n += 1 + sovTypes(uint64(m.BlockTimeMs))
 	}
 	return n
 }
@@ -2179,15 +1493,15 @@ func (m *Cap) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
-	l = len(m.Limit)
-	if l > 0 {
-		n += 1 + l + sovTypes(uint64(l))
-	}
 	l = len(m.Before)
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
 	l = len(m.After)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Detail)
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
@@ -2229,35 +1543,20 @@ func (m *UsageRecord) Size() (n int) {
 	if m.CountedEgressBytes != 0 {
 		n += 1 + sovTypes(uint64(m.CountedEgressBytes))
 	}
-	if m.CpuPerCoreSecond != 0 {
-		n += 1 + sovTypes(uint64(m.CpuPerCoreSecond))
-	}
-	if m.Per_1KRequests != 0 {
-		n += 1 + sovTypes(uint64(m.Per_1KRequests))
-	}
-	if m.EgressPerGib != 0 {
-		n += 1 + sovTypes(uint64(m.EgressPerGib))
-	}
-	l = m.CpuCharge.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.RequestsCharge.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.EgressCharge.Size()
-	n += 1 + l + sovTypes(uint64(l))
 	l = m.Charged.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.ToSharer.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.ProtocolShare.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	if len(m.Caps) > 0 {
 		for _, e := range m.Caps {
 			l = e.Size()
-			n += 2 + l + sovTypes(uint64(l))
+			n += 1 + l + sovTypes(uint64(l))
 		}
 	}
 	if m.Height != 0 {
-		n += 2 + sovTypes(uint64(m.Height))
+		n += 1 + sovTypes(uint64(m.Height))
 	}
 	return n
 }
@@ -2283,42 +1582,9 @@ func (m *LeaseMeter) Size() (n int) {
 	n += 1 + l + sovTypes(uint64(l))
 	l = m.RatePerHour.Size()
 	n += 1 + l + sovTypes(uint64(l))
-	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.AckedTime)
-	n += 1 + l + sovTypes(uint64(l))
-	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SegmentStart)
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.SegmentBase.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.Settled.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.Paid.Size()
-	n += 1 + l + sovTypes(uint64(l))
 	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledTime)
 	n += 1 + l + sovTypes(uint64(l))
-	l = m.UsageCarry.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	if m.ClosedHeight != 0 {
-		n += 1 + sovTypes(uint64(m.ClosedHeight))
-	}
-	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.ClosedTime)
-	n += 1 + l + sovTypes(uint64(l))
-	if m.PruneHeight != 0 {
-		n += 1 + sovTypes(uint64(m.PruneHeight))
-	}
-	return n
-}
-
-func (m *RentPoint) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.Time)
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.Accrued.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.RatePerHour.Size()
+	l = m.Carry.Size()
 	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
@@ -2333,36 +1599,8 @@ func (m *ServiceAccount) Size() (n int) {
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
-	l = m.PriceCaps.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	if m.MaxPerHour != 0 {
-		n += 1 + sovTypes(uint64(m.MaxPerHour))
-	}
-	if m.LowBalanceBlocks != 0 {
-		n += 1 + sovTypes(uint64(m.LowBalanceBlocks))
-	}
-	l = len(m.OnDepletion)
-	if l > 0 {
-		n += 1 + l + sovTypes(uint64(l))
-	}
-	if m.GraceBlocks != 0 {
-		n += 1 + sovTypes(uint64(m.GraceBlocks))
-	}
-	l = m.ReplicaRentAtCaps.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	if m.Replicas != 0 {
-		n += 1 + sovTypes(uint64(m.Replicas))
-	}
-	l = m.ListBurnPerHour.Size()
-	n += 1 + l + sovTypes(uint64(l))
 	l = m.BurnPerHour.Size()
 	n += 1 + l + sovTypes(uint64(l))
-	if len(m.RentPoints) > 0 {
-		for _, e := range m.RentPoints {
-			l = e.Size()
-			n += 1 + l + sovTypes(uint64(l))
-		}
-	}
 	if m.DryHeight != 0 {
 		n += 1 + sovTypes(uint64(m.DryHeight))
 	}
@@ -2376,35 +1614,32 @@ func (m *ServiceAccount) Size() (n int) {
 		n += 1 + sovTypes(uint64(m.DepletedHeight))
 	}
 	if m.GraceDeadline != 0 {
-		n += 2 + sovTypes(uint64(m.GraceDeadline))
+		n += 1 + sovTypes(uint64(m.GraceDeadline))
 	}
 	l = m.DepletedBurnPerHour.Size()
-	n += 2 + l + sovTypes(uint64(l))
-	if m.Deleted {
-		n += 3
-	}
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.RentCharged.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.UsageCharged.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.ProtocolShare.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	l = m.WrittenOff.Size()
-	n += 2 + l + sovTypes(uint64(l))
+	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
 
-func (m *Tally) Size() (n int) {
+func (m *Earnings) Size() (n int) {
 	if m == nil {
 		return 0
 	}
 	var l int
 	_ = l
-	l = len(m.Service)
+	l = len(m.Sharer)
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
-	l = len(m.Sharer)
+	l = len(m.Service)
 	if l > 0 {
 		n += 1 + l + sovTypes(uint64(l))
 	}
@@ -2416,30 +1651,6 @@ func (m *Tally) Size() (n int) {
 	l = m.Rent.Size()
 	n += 1 + l + sovTypes(uint64(l))
 	l = m.ProtocolShare.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	if m.Records != 0 {
-		n += 1 + sovTypes(uint64(m.Records))
-	}
-	l = m.UsageCounted.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	return n
-}
-
-func (m *Totals) Size() (n int) {
-	if m == nil {
-		return 0
-	}
-	var l int
-	_ = l
-	l = m.Deposited.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.PaidToSharers.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.ProtocolShare.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.Withdrawn.Size()
-	n += 1 + l + sovTypes(uint64(l))
-	l = m.WrittenOff.Size()
 	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
@@ -2553,9 +1764,9 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 4:
 			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ProjectionBlockTimeMs", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field BlockTimeMs", wireType)
 			}
-			m.ProjectionBlockTimeMs = 0
+			m.BlockTimeMs = 0
 			for shift := uint(0); ; shift += 7 {
 				if shift >= 64 {
 					return ErrIntOverflowTypes
@@ -2565,26 +1776,7 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 				}
 				b := dAtA[iNdEx]
 				iNdEx++
-				m.ProjectionBlockTimeMs |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 5:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field MaxDuePerBlock", wireType)
-			}
-			m.MaxDuePerBlock = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.MaxDuePerBlock |= uint32(b&0x7F) << shift
+				m.BlockTimeMs |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -2985,38 +2177,6 @@ func (m *Cap) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 3:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Limit", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Limit = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 4:
-			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Before", wireType)
 			}
 			var stringLen uint64
@@ -3047,7 +2207,7 @@ func (m *Cap) Unmarshal(dAtA []byte) error {
 			}
 			m.Before = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
-		case 5:
+		case 4:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field After", wireType)
 			}
@@ -3078,6 +2238,38 @@ func (m *Cap) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.After = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
@@ -3327,165 +2519,6 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 				}
 			}
 		case 10:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field CpuPerCoreSecond", wireType)
-			}
-			m.CpuPerCoreSecond = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.CpuPerCoreSecond |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 11:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Per_1KRequests", wireType)
-			}
-			m.Per_1KRequests = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Per_1KRequests |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 12:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field EgressPerGib", wireType)
-			}
-			m.EgressPerGib = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.EgressPerGib |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 13:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field CpuCharge", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.CpuCharge.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 14:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field RequestsCharge", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.RequestsCharge.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 15:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field EgressCharge", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.EgressCharge.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 16:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
 			}
@@ -3519,7 +2552,7 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 17:
+		case 11:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
 			}
@@ -3553,7 +2586,7 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 18:
+		case 12:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
 			}
@@ -3587,7 +2620,7 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 19:
+		case 13:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Caps", wireType)
 			}
@@ -3621,7 +2654,7 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 20:
+		case 14:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
 			}
@@ -3843,174 +2876,6 @@ func (m *LeaseMeter) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 6:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field AckedTime", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.AckedTime, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 7:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field SegmentStart", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.SegmentStart, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 8:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field SegmentBase", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.SegmentBase.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 9:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Settled", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Settled.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 10:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 11:
-			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field SettledTime", wireType)
 			}
 			var msglen int
@@ -4042,9 +2907,9 @@ func (m *LeaseMeter) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 12:
+		case 7:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field UsageCarry", wireType)
+				return fmt.Errorf("proto: wrong wireType = %d for field Carry", wireType)
 			}
 			var stringLen uint64
 			for shift := uint(0); ; shift += 7 {
@@ -4072,229 +2937,7 @@ func (m *LeaseMeter) Unmarshal(dAtA []byte) error {
 			if postIndex > l {
 				return io.ErrUnexpectedEOF
 			}
-			if err := m.UsageCarry.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 13:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ClosedHeight", wireType)
-			}
-			m.ClosedHeight = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.ClosedHeight |= int64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 14:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ClosedTime", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.ClosedTime, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 15:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field PruneHeight", wireType)
-			}
-			m.PruneHeight = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.PruneHeight |= int64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		default:
-			iNdEx = preIndex
-			skippy, err := skipTypes(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *RentPoint) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowTypes
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: RentPoint: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: RentPoint: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Time", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.Time, dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Accrued", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Accrued.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field RatePerHour", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.RatePerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+			if err := m.Carry.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
@@ -4382,215 +3025,6 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 			iNdEx = postIndex
 		case 2:
 			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field PriceCaps", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.PriceCaps.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field MaxPerHour", wireType)
-			}
-			m.MaxPerHour = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.MaxPerHour |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 4:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
-			}
-			m.LowBalanceBlocks = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field OnDepletion", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.OnDepletion = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 6:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field GraceBlocks", wireType)
-			}
-			m.GraceBlocks = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.GraceBlocks |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 7:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ReplicaRentAtCaps", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.ReplicaRentAtCaps.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 8:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Replicas", wireType)
-			}
-			m.Replicas = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Replicas |= uint32(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 9:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ListBurnPerHour", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.ListBurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 10:
-			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
 			}
 			var stringLen uint64
@@ -4623,41 +3057,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 11:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field RentPoints", wireType)
-			}
-			var msglen int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				msglen |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			if msglen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + msglen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.RentPoints = append(m.RentPoints, RentPoint{})
-			if err := m.RentPoints[len(m.RentPoints)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 12:
+		case 3:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
 			}
@@ -4676,7 +3076,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 13:
+		case 4:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field LowHeight", wireType)
 			}
@@ -4695,7 +3095,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 14:
+		case 5:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
 			}
@@ -4715,7 +3115,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Low = bool(v != 0)
-		case 15:
+		case 6:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
 			}
@@ -4734,7 +3134,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 16:
+		case 7:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
 			}
@@ -4753,7 +3153,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 17:
+		case 8:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field DepletedBurnPerHour", wireType)
 			}
@@ -4787,27 +3187,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 18:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Deleted", wireType)
-			}
-			var v int
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				v |= int(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			m.Deleted = bool(v != 0)
-		case 19:
+		case 9:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field RentCharged", wireType)
 			}
@@ -4841,7 +3221,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 20:
+		case 10:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field UsageCharged", wireType)
 			}
@@ -4875,7 +3255,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 21:
+		case 11:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
 			}
@@ -4909,7 +3289,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
-		case 22:
+		case 12:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
 			}
@@ -4964,7 +3344,7 @@ func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
 	}
 	return nil
 }
-func (m *Tally) Unmarshal(dAtA []byte) error {
+func (m *Earnings) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
 	iNdEx := 0
 	for iNdEx < l {
@@ -4987,45 +3367,13 @@ func (m *Tally) Unmarshal(dAtA []byte) error {
 		fieldNum := int32(wire >> 3)
 		wireType := int(wire & 0x7)
 		if wireType == 4 {
-			return fmt.Errorf("proto: Tally: wiretype end group for non-group")
+			return fmt.Errorf("proto: Earnings: wiretype end group for non-group")
 		}
 		if fieldNum <= 0 {
-			return fmt.Errorf("proto: Tally: illegal tag %d (wire type %d)", fieldNum, wire)
+			return fmt.Errorf("proto: Earnings: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			m.Service = string(dAtA[iNdEx:postIndex])
-			iNdEx = postIndex
-		case 2:
 			if wireType != 2 {
 				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
 			}
@@ -5056,6 +3404,38 @@ func (m *Tally) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 3:
 			if wireType != 0 {
@@ -5175,279 +3555,6 @@ func (m *Tally) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 7:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
-			}
-			m.Records = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.Records |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-		case 8:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field UsageCounted", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.UsageCounted.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		default:
-			iNdEx = preIndex
-			skippy, err := skipTypes(dAtA[iNdEx:])
-			if err != nil {
-				return err
-			}
-			if (skippy < 0) || (iNdEx+skippy) < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if (iNdEx + skippy) > l {
-				return io.ErrUnexpectedEOF
-			}
-			iNdEx += skippy
-		}
-	}
-
-	if iNdEx > l {
-		return io.ErrUnexpectedEOF
-	}
-	return nil
-}
-func (m *Totals) Unmarshal(dAtA []byte) error {
-	l := len(dAtA)
-	iNdEx := 0
-	for iNdEx < l {
-		preIndex := iNdEx
-		var wire uint64
-		for shift := uint(0); ; shift += 7 {
-			if shift >= 64 {
-				return ErrIntOverflowTypes
-			}
-			if iNdEx >= l {
-				return io.ErrUnexpectedEOF
-			}
-			b := dAtA[iNdEx]
-			iNdEx++
-			wire |= uint64(b&0x7F) << shift
-			if b < 0x80 {
-				break
-			}
-		}
-		fieldNum := int32(wire >> 3)
-		wireType := int(wire & 0x7)
-		if wireType == 4 {
-			return fmt.Errorf("proto: Totals: wiretype end group for non-group")
-		}
-		if fieldNum <= 0 {
-			return fmt.Errorf("proto: Totals: illegal tag %d (wire type %d)", fieldNum, wire)
-		}
-		switch fieldNum {
-		case 1:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Deposited", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Deposited.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 2:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field PaidToSharers", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.PaidToSharers.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 3:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 4:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field Withdrawn", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.Withdrawn.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
-				return err
-			}
-			iNdEx = postIndex
-		case 5:
-			if wireType != 2 {
-				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
-			}
-			var stringLen uint64
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				stringLen |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
-			intStringLen := int(stringLen)
-			if intStringLen < 0 {
-				return ErrInvalidLengthTypes
-			}
-			postIndex := iNdEx + intStringLen
-			if postIndex < 0 {
-				return ErrInvalidLengthTypes
-			}
-			if postIndex > l {
-				return io.ErrUnexpectedEOF
-			}
-			if err := m.WrittenOff.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex
