@@ -89,6 +89,7 @@ func (f *fakeSharers) CheckInvariants(context.Context) error { return nil }
 type fakeServices struct {
 	sharers   *fakeSharers
 	leaseHook sharerstypes.SharersHooks
+	svcHook   servicestypes.ServicesHooks
 	height    func() (int64, time.Time)
 	services  map[string]servicestypes.Service
 	manifests map[string]*manifest.Manifest
@@ -216,7 +217,7 @@ func (s *fakeServices) DeleteForDepletion(ctx context.Context, name, reason stri
 		_ = s.debit(name, b)
 		s.credit("creator", b)
 	}
-	return nil
+	return s.svcHook.AfterServiceDeleted(ctx, name)
 }
 
 func (s *fakeServices) SumEscrows(context.Context) (math.Int, []string, error) {

@@ -416,7 +416,7 @@ func (k *Keeper) graceExpired(ctx context.Context, name string, deadline int64) 
 		return nil
 	}
 	depleted := a.DepletedHeight
-	a.GraceDeadline = 0
+	a.DepletedHeight, a.GraceDeadline = 0, 0
 	if err := k.setAccount(ctx, a); err != nil {
 		return err
 	}

@@ -322,13 +322,16 @@ func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *manife
 	for _, mt := range meters {
 		list = list.Add(mt.ListRatePerHour)
 	}
-	factor := math.LegacyOneDec()
-	if mx := m.Policies.Budget.MaxPerHour; mx != nil && list.GT(math.LegacyNewDecFromInt(math.NewIntFromUint64(uint64(*mx)))) {
-		factor = math.LegacyNewDecFromInt(math.NewIntFromUint64(uint64(*mx))).Quo(list)
+	limit := list
+	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
+		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(uint64(*mx))))
 	}
 	burn := math.LegacyZeroDec()
 	for _, mt := range meters {
-		mt.RatePerHour = mt.ListRatePerHour.Mul(factor)
+		mt.RatePerHour = mt.ListRatePerHour
+		if limit.LT(list) {
+			mt.RatePerHour = mt.ListRatePerHour.Mul(limit).QuoTruncate(list)
+		}
 		burn = burn.Add(mt.RatePerHour)
 		if err := k.Meters.Set(ctx, mt.LeaseId, mt); err != nil {
 			return fmt.Errorf("write meter of lease %d: %w", mt.LeaseId, err)
