@@ -200,4 +200,3 @@ func TestProtocolShareParam(t *testing.T) {
 	})
 	wantErr(t, err, "params.protocol_share: must be at least 0 and below 1")
 }
-
