@@ -126,9 +126,11 @@ func (s msgServer) FundEscrow(ctx context.Context, msg *types.MsgFundEscrow) (*t
 	// Resuming a service paused by depletion once the deposit covers
 	// lowBalanceBlocks of burn belongs to the escrow hooks (x/usage), which
 	// know the burn rate; they may also settle, so read the balance again.
+	// A refusal (a deposit too small to resume) already names the service
+	// and the amount needed: it is returned as is.
 	note, err := k.escrowHooks.AfterEscrowFunded(ctx, l.svc.Name, msg.Amount)
 	if err != nil {
-		return nil, fmt.Errorf("hooks after funding the escrow of service %s: %w", l.svc.Name, err)
+		return nil, err
 	}
 	if bal, err = k.EscrowBalance(ctx, l.svc.Name); err != nil {
 		return nil, err
