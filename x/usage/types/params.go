@@ -33,6 +33,14 @@ func DefaultParams() Params {
 	}
 }
 
+// DevnetParams returns the parameters of a local development network (100–200
+// ms blocks): the defaults with projections assuming 200 ms blocks.
+func DevnetParams() Params {
+	p := DefaultParams()
+	p.BlockTimeMs = 200
+	return p
+}
+
 // Validate reports the first parameter that is out of range. The window
 // may not exceed the epochs x/sharers keeps (sharerstypes.EpochHistory):
 // a report is checked against its epoch's heights.
