@@ -36,7 +36,7 @@ Manifests and wasm are public on chain.`,
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
 		serviceScaleCmd(), serviceLogsCmd(), serviceCallCmd(),
-		servicePlacementCmd(),
+		servicePlacementCmd(), serviceUsageCmd(),
 	)
 	return cmd
 }
@@ -91,10 +91,17 @@ func serviceStatusCmd() *cobra.Command {
 			if s.Status != "deleted" {
 				s.Replicas, _ = replicaStates(cmd.Context(), chain, args[0])
 			}
+			eco, ecoErr := chain.ServiceEconomics(cmd.Context(), args[0])
+			if ecoErr == nil {
+				s.Economics = economicsOut(eco)
+			}
 			if outputJSON(c) {
 				return printJSON(cmd, s)
 			}
 			printService(cmd.OutOrStdout(), s)
+			if ecoErr == nil {
+				printEconomics(cmd.OutOrStdout(), eco)
+			}
 			printReplicas(cmd.OutOrStdout(), s.Replicas)
 			return nil
 		})
