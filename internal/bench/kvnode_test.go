@@ -76,7 +76,7 @@ func TestKVStoreNodeUnderLoad(t *testing.T) {
 	}
 	net, err := devnet.Generate(ctx, devnet.Options{
 		ChainID: chainID,
-		Homes:   []string{filepath.Join(t.TempDir(), "node0")},
+		Homes:   []string{filepath.Join(settledTempDir(t), "node0")},
 		Ports: func(int) devnet.Ports {
 			return devnet.Ports{RPC: ports[0], P2P: ports[1], GRPC: ports[2], HTTP: ports[3], Gateway: ports[4]}
 		},
@@ -170,4 +170,25 @@ func waitHeight(ctx context.Context, t *testing.T, n devnet.Node, h int64) int64
 			t.Fatalf("node %s did not reach height %d: %v (last answer: height %d, error %v)", n.Name, h, serr, got, err)
 		}
 	}
+}
+
+// settledTempDir is t.TempDir for a node's home: CometBFT may still be
+// writing its config directory (the address book) for a moment after the
+// node stopped, which makes t.TempDir's cleanup fail now and then, so the
+// removal is retried briefly.
+func settledTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "kvnode")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("remove %s: %v", dir, err)
+	})
+	return dir
 }
