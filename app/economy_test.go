@@ -256,6 +256,14 @@ func TestEconomyAcrossModules(t *testing.T) {
 		t.Fatalf("economics after depletion: %+v", eco)
 	}
 
+	err = e.tx(func(ctx context.Context) error {
+		_, err := e.services.ResumeService(ctx, &servicestypes.MsgResumeService{Signer: account("alice").String(), Name: "hello"})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("deposit at least %suqc (q1 service fund) before height %d", eco.DepositToResume, eco.GraceDeadline)) {
+		t.Fatalf("resuming a depleted service by its owners: %v", err)
+	}
+
 	fund := func(amount math.Int) (*servicestypes.MsgFundEscrowResponse, error) {
 		var r *servicestypes.MsgFundEscrowResponse
 		err := e.tx(func(ctx context.Context) error {

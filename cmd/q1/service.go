@@ -385,6 +385,9 @@ func simpleServiceTx(cmd *cobra.Command, c client.Context, name string, o txOpti
 	fmt.Fprintf(cmd.OutOrStdout(), "Done: %s (tx %s, height %d)\n", o.what, res.Hash, res.Height)
 	if s, err := chainReader(c).Service(cmd.Context(), name); err == nil {
 		printService(cmd.OutOrStdout(), s)
+		if eco, err := chainReader(c).ServiceEconomics(cmd.Context(), name); err == nil {
+			printEconomics(cmd.OutOrStdout(), eco)
+		}
 	}
 	return nil
 }
