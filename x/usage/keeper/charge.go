@@ -125,8 +125,13 @@ func (k *Keeper) chargeEntry(ctx context.Context, p types.Params, dur time.Durat
 		}
 	}
 	total := types.UsageCharges(rec.CountedCpuMillis, rec.Requests, rec.CountedEgressBytes, prices).Total()
-	a, err := k.touch(ctx, l.Service)
+	// Rent is settled first, so the burn the allowance leaves room for and
+	// the escrow the charge is capped by are as of now.
+	a, err := k.GetAccount(ctx, l.Service)
 	if err != nil {
+		return err
+	}
+	if err := k.settle(ctx, &a); err != nil {
 		return err
 	}
 	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
@@ -142,32 +147,25 @@ func (k *Keeper) chargeEntry(ctx context.Context, p types.Params, dur time.Durat
 			total = allowance
 		}
 	}
-	whole := total.TruncateInt()
-	if !whole.IsPositive() {
-		return nil
+	if whole := total.TruncateInt(); whole.IsPositive() {
+		paid, share, err := k.pay(ctx, l.Service, l.Sharer, whole)
+		if err != nil {
+			return err
+		}
+		if paid.LT(whole) {
+			rec.Caps = append(rec.Caps, types.Cap{Kind: types.CapEscrow, Component: types.ComponentUsage,
+				Before: whole.String(), After: paid.String(),
+				Detail: fmt.Sprintf("the escrow of service %s held %suqc", l.Service, paid)})
+		}
+		rec.Charged, rec.ProtocolShare, rec.ToSharer = paid, share, paid.Sub(share)
+		if paid.IsPositive() {
+			if err := k.addEarnings(ctx, l.Sharer, l.Service, rec.Epoch, paid, math.ZeroInt(), share); err != nil {
+				return err
+			}
+			a.UsageCharged = a.UsageCharged.Add(paid)
+			a.ProtocolShare = a.ProtocolShare.Add(share)
+		}
 	}
-	paid, share, err := k.pay(ctx, l.Service, l.Sharer, whole)
-	if err != nil {
-		return err
-	}
-	if paid.LT(whole) {
-		rec.Caps = append(rec.Caps, types.Cap{Kind: types.CapEscrow, Component: types.ComponentUsage,
-			Before: whole.String(), After: paid.String(),
-			Detail: fmt.Sprintf("the escrow of service %s held %suqc", l.Service, paid)})
-	}
-	rec.Charged, rec.ProtocolShare, rec.ToSharer = paid, share, paid.Sub(share)
-	if !paid.IsPositive() {
-		return nil
-	}
-	if err := k.addEarnings(ctx, l.Sharer, l.Service, rec.Epoch, paid, math.ZeroInt(), share); err != nil {
-		return err
-	}
-	a, err = k.GetAccount(ctx, l.Service)
-	if err != nil {
-		return err
-	}
-	a.UsageCharged = a.UsageCharged.Add(paid)
-	a.ProtocolShare = a.ProtocolShare.Add(share)
 	if err := k.project(ctx, &a); err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type fixture struct {
 	sharers  *fakeSharers
 	services *fakeServices
 	ac       address.Codec
+	commit   func() // commits the store, as the end of a block does
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -53,6 +54,7 @@ func newFixture(t *testing.T) *fixture {
 		t: t, ctx: tc.Ctx.WithBlockHeight(1).WithBlockTime(genesisTime), k: k, sharers: fs, services: svc, ac: ac,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k),
 	}
+	f.commit = func() { tc.CMS.Commit() }
 	svc.height = func() (int64, time.Time) { return f.ctx.BlockHeight(), f.ctx.BlockTime() }
 	if err := k.InitGenesis(f.ctx, types.DefaultGenesis()); err != nil {
 		t.Fatal(err)
