@@ -49,10 +49,16 @@ func (h sharersHooks) AfterLeaseAcked(ctx context.Context, l sharerstypes.Lease)
 	if err != nil {
 		return err
 	}
+	// Rent accrues from the acknowledgement, which is this block; never
+	// from a time the chain has not reached or an unset one.
+	start, now := l.AckedTime, sdk.UnwrapSDKContext(ctx).BlockTime()
+	if start.IsZero() || start.After(now) {
+		start = now
+	}
 	mt := types.LeaseMeter{
 		LeaseId: l.Id, Service: l.Service, Sharer: l.Sharer,
 		ListRatePerHour: listRate(l, m), RatePerHour: math.LegacyZeroDec(),
-		SettledTime: l.AckedTime, Carry: math.LegacyZeroDec(),
+		SettledTime: start, Carry: math.LegacyZeroDec(),
 	}
 	if err := k.Meters.Set(ctx, l.Id, mt); err != nil {
 		return fmt.Errorf("write meter of lease %d: %w", l.Id, err)
