@@ -195,9 +195,9 @@ func (k *Keeper) usageAllowance(ctx context.Context, service string, epoch, maxP
 // closeWhy names why a lease closed, for messages.
 func closeWhy(l sharerstypes.Lease) string {
 	if l.CloseDetail != "" {
-		return l.CloseReason.String() + ": " + l.CloseDetail
+		return l.CloseReason.Label() + ": " + l.CloseDetail
 	}
-	return l.CloseReason.String()
+	return l.CloseReason.Label()
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }

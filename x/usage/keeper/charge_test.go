@@ -125,7 +125,7 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 		{"budget", 3, 10, []string{types.CapMaxPerHour}, "policies.budget.maxPerHour 3600uqc"},
 		{"poor", 4, 5, []string{types.CapEscrow}, "the escrow of service poor held 5uqc"},
 		{"poor", 5, 0, []string{types.CapUnacknowledged}, "lease 5 was never acknowledged"},
-		{"paused", 6, 0, []string{types.CapLeaseClosed}, "lease 6 closed at height"},
+		{"paused", 6, 0, []string{types.CapLeaseClosed}, "lease 6 closed at height 11 (service_paused): nothing is charged for a closed lease"},
 	} {
 		r := f.record(c.service, e, c.lease)
 		wantInt(t, c.service+" charged", r.Charged, c.charged)
@@ -151,6 +151,32 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 	if !f.total().Equal(before) {
 		t.Errorf("money created or destroyed: %s → %s", before, f.total())
 	}
+	f.audit()
+}
+
+// TestReportForDeletedService: a report naming a lease of a service deleted
+// since is accepted (it is the sharer's heartbeat) and charges nothing for
+// it, saying why in the record.
+func TestReportForDeletedService(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("gone", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "gone", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	svc := f.services.services["gone"]
+	svc.Status = servicestypes.StatusDeleted
+	f.services.services["gone"] = svc
+	noErr(t, f.services.closeLeases(f.ctx, "gone", sharerstypes.CloseServiceDeleted))
+	e := f.endEpoch()
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 100_000})
+	noErr(t, err)
+	wantInt(t, "charged", resp.Charged, 0)
+	r := f.record("gone", e, 1)
+	if len(r.Caps) != 1 || !strings.Contains(r.Caps[0].Detail, "lease 1 closed at height 11 (service_deleted)") {
+		t.Errorf("record caps: %+v", r.Caps)
+	}
+	wantInt(t, "escrow", f.services.escrows["gone"], 1_000_000)
 	f.audit()
 }
 
