@@ -39,7 +39,7 @@ type Chain interface {
 	Epoch(ctx context.Context) (*client.Epoch, error)
 	// The economy: answers are the usage module's query responses, written
 	// in the chain's proto JSON.
-	ServiceUsage(ctx context.Context, service, by string) (*usagetypes.QueryServiceUsageResponse, error)
+	ServiceUsage(ctx context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error)
 	ServiceEconomics(ctx context.Context, service string) (*usagetypes.QueryServiceEconomicsResponse, error)
 	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
 }
@@ -202,9 +202,20 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, v, err)
 }
 
-// serviceUsage answers GET /v1/services/{name}/usage?by=sharer|epoch.
+// serviceUsage answers GET /v1/services/{name}/usage?by=sharer|epoch&sharer=ADDRESS&epoch=N;
+// every parameter is optional.
 func (s *Server) serviceUsage(w http.ResponseWriter, r *http.Request) {
-	v, err := s.chain.ServiceUsage(r.Context(), r.PathValue("name"), r.URL.Query().Get("by"))
+	q := r.URL.Query()
+	req := &usagetypes.QueryServiceUsageRequest{Service: r.PathValue("name"), By: q.Get("by"), Sharer: q.Get("sharer")}
+	if e := q.Get("epoch"); e != "" {
+		n, err := strconv.ParseUint(e, 10, 64)
+		if err != nil {
+			s.reply(w, r, nil, fmt.Errorf("%w: epoch %q is not a number", client.ErrBadRequest, e))
+			return
+		}
+		req.HasEpoch, req.Epoch = true, n
+	}
+	v, err := s.chain.ServiceUsage(r.Context(), req)
 	s.replyProto(w, r, v, err)
 }
 

@@ -97,8 +97,9 @@ func (fakeChain) Epoch(context.Context) (*client.Epoch, error) {
 	return &client.Epoch{Number: 7, StartHeight: 140, BlocksPerEpoch: 20, Height: 150}, nil
 }
 
-// ServiceUsage echoes its grouping in the one sum it returns.
-func (fakeChain) ServiceUsage(_ context.Context, name, by string) (*usagetypes.QueryServiceUsageResponse, error) {
+// ServiceUsage echoes its grouping and filters in the one sum it returns.
+func (fakeChain) ServiceUsage(_ context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error) {
+	name, by := req.Service, req.By
 	if name != "hello" {
 		return nil, fmt.Errorf("%w: service %s does not exist", client.ErrNotFound, name)
 	}
@@ -108,7 +109,7 @@ func (fakeChain) ServiceUsage(_ context.Context, name, by string) (*usagetypes.Q
 	z := math.ZeroInt()
 	out := &usagetypes.QueryServiceUsageResponse{Service: name, Total: usagetypes.UsageSum{Requests: 7, Charged: math.NewInt(70), ToSharer: z, ProtocolShare: z}}
 	if by != "" {
-		out.Sums = []usagetypes.UsageSum{{Sharer: by, Charged: z, ToSharer: z, ProtocolShare: z}}
+		out.Sums = []usagetypes.UsageSum{{Sharer: by + "/" + req.Sharer, Epoch: req.Epoch, Charged: z, ToSharer: z, ProtocolShare: z}}
 	}
 	return out, nil
 }
@@ -162,6 +163,7 @@ func TestAPI(t *testing.T) {
 		{"/v1/services/ghost/placement", 404, "error=not found: no service named ghost"},
 		{"/v1/epoch", 200, "blocks_per_epoch=20"},
 		{"/v1/services/hello/usage", 200, "service=hello"},
+		{"/v1/services/hello/usage?epoch=last", 400, `error=bad request: epoch "last" is not a number`},
 		{"/v1/services/hello/usage?by=lease", 400, `error=bad request: by "lease": use sharer, epoch or nothing`},
 		{"/v1/services/ghost/usage", 404, "error=not found: service ghost does not exist"},
 		{"/v1/services/hello/economics", 200, "burn_per_hour=3600.000000000000000000"},
@@ -200,7 +202,7 @@ func TestAPI(t *testing.T) {
 func TestEconomyJSON(t *testing.T) {
 	srv := httptest.NewServer(New(fakeChain{}))
 	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/v1/services/hello/usage?by=epoch")
+	resp, err := http.Get(srv.URL + "/v1/services/hello/usage?by=epoch&sharer=q11a&epoch=4")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestEconomyJSON(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	if body.Records == nil || len(body.Sums) != 1 || body.Sums[0]["sharer"] != "epoch" {
+	if body.Records == nil || len(body.Sums) != 1 || body.Sums[0]["sharer"] != "epoch/q11a" || body.Sums[0]["epoch"] != "4" {
 		t.Errorf("usage: %+v", body)
 	}
 	if body.Total["requests"] != "7" || body.Total["charged"] != "70" || body.Total["caps"] != "0" {

@@ -40,23 +40,31 @@ func queryErr(err error, what string) error {
 	return notFound(err, what)
 }
 
-// ServiceUsage returns a service's usage records at the latest height, or
-// their sums by "sharer" or "epoch" (by).
-func (c *Chain) ServiceUsage(ctx context.Context, service, by string) (*usagetypes.QueryServiceUsageResponse, error) {
-	if err := manifest.ValidateName(service); err != nil {
-		return nil, fmt.Errorf("%w: service name %q: %v", q1client.ErrBadRequest, service, err)
+// ServiceUsage returns a service's usage records at the latest height,
+// only one sharer's or one epoch's when req names them, or their sums by
+// "sharer" or "epoch" (req.By).
+func (c *Chain) ServiceUsage(ctx context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error) {
+	if err := manifest.ValidateName(req.Service); err != nil {
+		return nil, fmt.Errorf("%w: service name %q: %v", q1client.ErrBadRequest, req.Service, err)
 	}
-	if by != "" && by != "sharer" && by != "epoch" {
-		return nil, fmt.Errorf("%w: by %q: use sharer, epoch or nothing", q1client.ErrBadRequest, by)
+	if req.By != "" && req.By != "sharer" && req.By != "epoch" {
+		return nil, fmt.Errorf("%w: by %q: use sharer, epoch or nothing", q1client.ErrBadRequest, req.By)
+	}
+	if req.Sharer != "" {
+		addr, err := accountParam("sharer", req.Sharer)
+		if err != nil {
+			return nil, err
+		}
+		req.Sharer = addr
 	}
 	height, err := c.LatestHeight(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cctx, gctx := c.at(ctx, height)
-	res, err := usagetypes.NewQueryClient(cctx).ServiceUsage(gctx, &usagetypes.QueryServiceUsageRequest{Service: service, By: by})
+	res, err := usagetypes.NewQueryClient(cctx).ServiceUsage(gctx, req)
 	if err != nil {
-		return nil, queryErr(err, "no service named "+service)
+		return nil, queryErr(err, "no service named "+req.Service)
 	}
 	return res, nil
 }
