@@ -249,3 +249,21 @@ func TestEconomyGenesisRoundTrip(t *testing.T) {
 	bad.Meters = append(bad.Meters, gs.Meters[0])
 	wantErr(t, bad.Validate(), "meters[1]: lease 1 appears twice")
 }
+
+// TestEndBlockerIsolatesFailures: a service whose check fails is logged and
+// dropped from the queue; the block and the other services go on.
+func TestEndBlockerIsolatesFailures(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.burning("broken", 10, svcOpts{})
+	f.burning("fine", 10, svcOpts{})
+	delete(f.services.manifests, "broken") // its checks now fail
+	f.wait(10, time.Second)
+	f.endBlock()
+	if f.services.services["fine"].Status != servicestypes.StatusPaused {
+		t.Error("the healthy service was not paused at its dry height")
+	}
+	if q := f.queued(f.k.DryQueue); len(q) != 0 {
+		t.Errorf("dry queue after the block: %v", q)
+	}
+}

@@ -291,7 +291,9 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		if err := k.GraceQueue.Remove(ctx, key); err != nil {
 			return err
 		}
-		if err := k.graceExpired(ctx, key.K2(), key.K1()); err != nil {
+		if err := k.isolate(ctx, k.GraceQueue, key, "grace end", func(ctx context.Context) error {
+			return k.graceExpired(ctx, key.K2(), key.K1())
+		}); err != nil {
 			return err
 		}
 	}
@@ -300,18 +302,18 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	for _, key := range low {
-		a, err := k.GetAccount(ctx, key.K2())
-		if err != nil {
-			return err
-		}
-		if a.LowHeight != key.K1() {
-			if err := k.LowQueue.Remove(ctx, key); err != nil {
+		if err := k.isolate(ctx, k.LowQueue, key, "low mark", func(ctx context.Context) error {
+			a, err := k.GetAccount(ctx, key.K2())
+			if err != nil {
 				return err
 			}
-			continue
-		}
-		if _, err := k.touch(ctx, key.K2()); err != nil {
-			return fmt.Errorf("low mark of service %s: %w", key.K2(), err)
+			if a.LowHeight != key.K1() {
+				return k.LowQueue.Remove(ctx, key)
+			}
+			_, err = k.touch(ctx, key.K2())
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	dry, err := due(ctx, k.DryQueue, h)
@@ -319,26 +321,44 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 		return err
 	}
 	for _, key := range dry {
-		a, err := k.GetAccount(ctx, key.K2())
-		if err != nil {
-			return err
-		}
-		if a.DryHeight != key.K1() {
-			if err := k.DryQueue.Remove(ctx, key); err != nil {
+		if err := k.isolate(ctx, k.DryQueue, key, "dry mark", func(ctx context.Context) error {
+			a, err := k.GetAccount(ctx, key.K2())
+			if err != nil {
 				return err
 			}
-			continue
-		}
-		if a, err = k.touch(ctx, key.K2()); err != nil {
-			return fmt.Errorf("dry mark of service %s: %w", key.K2(), err)
-		}
-		if a.DryHeight > h || a.DryHeight == 0 {
-			continue // came early, or stopped burning: indexed again
-		}
-		if err := k.deplete(ctx, a); err != nil {
-			return fmt.Errorf("deplete service %s: %w", a.Service, err)
+			if a.DryHeight != key.K1() {
+				return k.DryQueue.Remove(ctx, key)
+			}
+			if a, err = k.touch(ctx, key.K2()); err != nil {
+				return err
+			}
+			if a.DryHeight > h || a.DryHeight == 0 {
+				return nil // came early, or stopped burning: indexed again
+			}
+			return k.deplete(ctx, a)
+		}); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// isolate runs fn, the EndBlocker's work for one queued service, on a
+// cached store written only when it succeeds. A failure is logged and the
+// queue entry dropped (the next touch of the service indexes it again): one
+// service's trouble never halts the chain. Only a failure to drop the entry
+// is returned.
+func (k *Keeper) isolate(ctx context.Context, q collections.KeySet[collections.Pair[int64, string]], key collections.Pair[int64, string], what string, fn func(context.Context) error) error {
+	cache, write := sdk.UnwrapSDKContext(ctx).CacheContext()
+	if err := fn(cache); err != nil {
+		k.Logger(ctx).Error("escrow check failed; skipped until the service is touched again",
+			"check", what, "service", key.K2(), "height", key.K1(), "err", err)
+		if err := q.Remove(ctx, key); err != nil {
+			return fmt.Errorf("drop %s of service %s: %w", what, key.K2(), err)
+		}
+		return nil
+	}
+	write()
 	return nil
 }
 
