@@ -17,7 +17,6 @@ var (
 	ErrInvalidParams   = errorsmod.Register(ModuleName, 10, "invalid params")
 	ErrInvalidGenesis  = errorsmod.Register(ModuleName, 11, "invalid genesis")
 	ErrReportNotFound  = errorsmod.Register(ModuleName, 12, "report not found")
-	ErrServiceUnknown  = errorsmod.Register(ModuleName, 13, "service has no economics")
 )
 
 // Errors of charging and escrows.
