@@ -199,8 +199,14 @@ func New(
 		runtime.NewKVStoreService(keys[sharerstypes.StoreKey]), addrCodec,
 		app.AccountKeeper, app.BankKeeper, app.ServicesKeeper, authority)
 	app.UsageKeeper = usagekeeper.NewKeeper(appCodec,
-		runtime.NewKVStoreService(keys[usagetypes.StoreKey]), addrCodec, app.SharersKeeper, authority)
-	app.ServicesKeeper.SetHooks(servicestypes.NewMultiServicesHooks(app.SharersKeeper.Hooks()))
+		runtime.NewKVStoreService(keys[usagetypes.StoreKey]), addrCodec, app.SharersKeeper,
+		app.ServicesKeeper, app.BankKeeper, authtypes.FeeCollectorName, authority)
+	// x/sharers closes and places leases first; x/usage then follows the
+	// services' rent and escrows.
+	app.ServicesKeeper.SetHooks(servicestypes.NewMultiServicesHooks(app.SharersKeeper.Hooks(), app.UsageKeeper.ServicesHooks()))
+	app.ServicesKeeper.SetEscrowHooks(app.UsageKeeper.EscrowHooks())
+	app.ServicesKeeper.SetEscrowOwed(app.UsageKeeper)
+	app.SharersKeeper.SetHooks(sharerstypes.MultiSharersHooks{app.UsageKeeper.SharersHooks()})
 
 	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[stakingtypes.StoreKey]), app.AccountKeeper, app.BankKeeper,
@@ -275,8 +281,9 @@ func New(
 	)
 	app.ModuleManager.SetOrderEndBlockers(
 		govtypes.ModuleName, stakingtypes.ModuleName, feegrant.ModuleName, authz.ModuleName,
-		// services activates updates before sharers places them, in the same block.
-		servicestypes.ModuleName, sharerstypes.ModuleName,
+		// services activates updates before sharers places them, in the same block;
+		// usage then visits the escrows due (low, dry, grace ended).
+		servicestypes.ModuleName, sharerstypes.ModuleName, usagetypes.ModuleName,
 	)
 	genesisOrder := []string{
 		authtypes.ModuleName, banktypes.ModuleName, distrtypes.ModuleName, stakingtypes.ModuleName,

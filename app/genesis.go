@@ -16,6 +16,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
 // GenesisState is the app's genesis: each module's JSON by module name.
@@ -56,6 +57,9 @@ type ChainParams struct {
 	// Sharers are the sharers module's parameters: collateral, epochs,
 	// liveness, lease acknowledgement, placement bounds.
 	Sharers sharerstypes.Params
+	// Usage are the usage module's parameters: the report window, the
+	// protocol share of charges, the block time escrow projections assume.
+	Usage usagetypes.Params
 }
 
 // MainnetParams are the defaults for a long-lived network (~1 s blocks).
@@ -70,6 +74,7 @@ func MainnetParams() ChainParams {
 		MaxDepositPeriod:      48 * time.Hour,
 		MaxValidators:         100,
 		Sharers:               sharerstypes.DefaultParams(),
+		Usage:                 usagetypes.DefaultParams(),
 	}
 }
 
@@ -87,6 +92,7 @@ func DevnetParams() ChainParams {
 		MaxDepositPeriod:      30 * time.Second,
 		MaxValidators:         100,
 		Sharers:               sharerstypes.DevnetParams(),
+		Usage:                 usagetypes.DevnetParams(),
 	}
 }
 
@@ -131,6 +137,13 @@ func (g GenesisState) ApplyChainParams(cdc codec.JSONCodec, p ChainParams) error
 	var sharers sharerstypes.GenesisState
 	if err := g.update(cdc, sharerstypes.ModuleName, &sharers, func() {
 		sharers.Params = p.Sharers
+	}); err != nil {
+		return err
+	}
+
+	var usage usagetypes.GenesisState
+	if err := g.update(cdc, usagetypes.ModuleName, &usage, func() {
+		usage.Params = p.Usage
 	}); err != nil {
 		return err
 	}

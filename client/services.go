@@ -28,7 +28,29 @@ type Service struct {
 	// Replicas say how each placed replica is doing, as its node reports it
 	// (filled by q1 service status, which asks the nodes).
 	Replicas []Replica `json:"replicas,omitempty"`
-	Height   int64     `json:"height"`
+	// Economics is its escrow as the usage module sees it (filled by q1
+	// service status, from GET /v1/services/{name}/economics).
+	Economics *Economics `json:"economics,omitempty"`
+	Height    int64      `json:"height"`
+}
+
+// Economics is a service's escrow now: amounts in uqc (decimal strings),
+// burn per hour of rent, and how long what is available lasts.
+type Economics struct {
+	Balance     string `json:"balance"`
+	Owed        string `json:"owed"`
+	Available   string `json:"available"`
+	BurnPerHour string `json:"burn_per_hour"`
+	HoursLeft   string `json:"hours_left"`
+	BlocksLeft  uint64 `json:"blocks_left"`
+	// Low is set once escrow.low was emitted (fewer than lowBalanceBlocks
+	// blocks of burn left).
+	Low bool `json:"low"`
+	// Depleted is set while the service is paused because its escrow ran
+	// dry; DepositToResume must be deposited before GraceDeadline.
+	Depleted        bool   `json:"depleted"`
+	GraceDeadline   int64  `json:"grace_deadline,omitempty"`
+	DepositToResume string `json:"deposit_to_resume"`
 }
 
 // Replica is one placed replica of a service and its node's account of it.

@@ -36,7 +36,7 @@ Manifests and wasm are public on chain.`,
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
 		serviceScaleCmd(), serviceLogsCmd(), serviceCallCmd(),
-		servicePlacementCmd(),
+		servicePlacementCmd(), serviceUsageCmd(),
 	)
 	return cmd
 }
@@ -91,10 +91,17 @@ func serviceStatusCmd() *cobra.Command {
 			if s.Status != "deleted" {
 				s.Replicas, _ = replicaStates(cmd.Context(), chain, args[0])
 			}
+			eco, ecoErr := chain.ServiceEconomics(cmd.Context(), args[0])
+			if ecoErr == nil {
+				s.Economics = economicsOut(eco)
+			}
 			if outputJSON(c) {
 				return printJSON(cmd, s)
 			}
 			printService(cmd.OutOrStdout(), s)
+			if ecoErr == nil {
+				printEconomics(cmd.OutOrStdout(), eco)
+			}
 			printReplicas(cmd.OutOrStdout(), s.Replicas)
 			return nil
 		})
@@ -372,6 +379,9 @@ func simpleServiceTx(cmd *cobra.Command, c client.Context, name string, o txOpti
 	fmt.Fprintf(cmd.OutOrStdout(), "Done: %s (tx %s, height %d)\n", o.what, res.Hash, res.Height)
 	if s, err := chainReader(c).Service(cmd.Context(), name); err == nil {
 		printService(cmd.OutOrStdout(), s)
+		if eco, err := chainReader(c).ServiceEconomics(cmd.Context(), name); err == nil {
+			printEconomics(cmd.OutOrStdout(), eco)
+		}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
@@ -32,6 +33,7 @@ const (
 	flagNoCheck  = "skip-wasm-check"
 	flagDeposit  = "deposit"
 	flagAPI      = "api-url"
+	flagDryRun   = "dry-run"
 )
 
 // apiURL is the node HTTP API the CLI talks to: --api-url, else "api" in the
@@ -170,7 +172,8 @@ progress), its hash fills code.wasm, the deploying key becomes the sole owner if
 manifest names none, and MsgCreateService (manifest + initial escrow deposit) is
 sent and waited for. Manifests and wasm are public: put no secrets in them.`,
 		Example: `  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
-  q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC`,
+  q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC
+  q1 service deploy -f examples/hello/service.yaml --dry-run --deposit 100QC`,
 		Args: cobra.NoArgs,
 		RunE: runServiceDeploy,
 	}
@@ -180,11 +183,63 @@ sent and waited for. Manifests and wasm are public: put no secrets in them.`,
 	cmd.Flags().String(flagDeposit, "", "initial escrow deposit, e.g. 100QC")
 	cmd.Flags().String(flags.FlagFrom, "", "deploying key (default: the home's default key)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
+	cmd.Flags().Bool(flagDryRun, false, "upload and send nothing: show where the service would be placed now and what it would cost per hour")
 	addTxClientFlags(cmd)
 	return cmd
 }
 
+// runDeployDryRun asks the chain where the manifest would be placed now and
+// what that would cost; it needs no key, no module and no deposit.
+func runDeployDryRun(cmd *cobra.Command) error {
+	c, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return err
+	}
+	path, _ := cmd.Flags().GetString(flagManifest)
+	if path == "" {
+		return errors.New("say which manifest with -f FILE")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read -f: %w", err)
+	}
+	if _, err := manifest.Parse(raw, manifest.ParseOptions{Filename: path, AllowMissingWasm: true, AllowMissingOwners: true}); err != nil {
+		var problems manifest.Problems
+		if errors.As(err, &problems) {
+			for _, p := range problems {
+				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
+			}
+			return fmt.Errorf("%s has %d problem(s)", path, len(problems))
+		}
+		return err
+	}
+	if err := checkNode(cmd.Context(), c); err != nil {
+		return err
+	}
+	res, err := chainReader(c).PlacementPreview(cmd.Context(), raw)
+	if err != nil {
+		return queryError(err)
+	}
+	if outputJSON(c) {
+		return printProtoJSON(cmd, res)
+	}
+	printPreview(cmd.OutOrStdout(), res)
+	if d, _ := cmd.Flags().GetString(flagDeposit); d != "" && res.RentPerHour.IsPositive() {
+		deposit, err := qc.ParseAmount(d)
+		if err != nil {
+			return fmt.Errorf("--deposit: %w", err)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "A deposit of %s pays about %s hours of rent\n", qc.Format(deposit),
+			sdkmath.LegacyNewDecFromInt(deposit).Quo(res.RentPerHour).RoundInt())
+	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "dry run: nothing was uploaded or sent")
+	return nil
+}
+
 func runServiceDeploy(cmd *cobra.Command, _ []string) error {
+	if dry, _ := cmd.Flags().GetBool(flagDryRun); dry {
+		return runDeployDryRun(cmd)
+	}
 	c, err := txClient(cmd)
 	if err != nil {
 		return err

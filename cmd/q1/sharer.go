@@ -41,7 +41,7 @@ the node's hot key there and grants it in the same transaction.`,
 		RunE: client.ValidateCmd,
 	}
 	cmd.AddCommand(sharerRegisterCmd(), sharerUpdateCmd(), sharerDeregisterCmd(), sharerCollateralCmd(),
-		sharerStatusCmd(), sharerListCmd())
+		sharerStatusCmd(), sharerListCmd(), sharerEarningsCmd())
 	return cmd
 }
 

@@ -13,7 +13,11 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/cosmos/cosmos-sdk/codec"
+	"github.com/cosmos/gogoproto/proto"
+
 	"github.com/quantum1net/q1/client"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
 // Chain is what the API needs to read from the chain.
@@ -33,6 +37,11 @@ type Chain interface {
 	Leases(ctx context.Context, sharer, service string, limit int) (*client.Leases, error)
 	Placement(ctx context.Context, service string) (*client.Placement, error)
 	Epoch(ctx context.Context) (*client.Epoch, error)
+	// The economy: answers are the usage module's query responses, written
+	// in the chain's proto JSON.
+	ServiceUsage(ctx context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error)
+	ServiceEconomics(ctx context.Context, service string) (*usagetypes.QueryServiceEconomicsResponse, error)
+	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
 }
 
 // Server is the /v1 API.
@@ -72,6 +81,9 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/leases", s.leases)
 	s.mux.HandleFunc("GET /v1/services/{name}/placement", s.placement)
 	s.mux.HandleFunc("GET /v1/epoch", s.epoch)
+	s.mux.HandleFunc("GET /v1/services/{name}/usage", s.serviceUsage)
+	s.mux.HandleFunc("GET /v1/services/{name}/economics", s.serviceEconomics)
+	s.mux.HandleFunc("GET /v1/sharers/{address}/earnings", s.sharerEarnings)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -188,6 +200,43 @@ func (s *Server) placement(w http.ResponseWriter, r *http.Request) {
 func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 	v, err := s.chain.Epoch(r.Context())
 	s.reply(w, r, v, err)
+}
+
+// serviceUsage answers GET /v1/services/{name}/usage?by=sharer|epoch&sharer=ADDRESS&epoch=N;
+// every parameter is optional.
+func (s *Server) serviceUsage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := &usagetypes.QueryServiceUsageRequest{Service: r.PathValue("name"), By: q.Get("by"), Sharer: q.Get("sharer")}
+	if e := q.Get("epoch"); e != "" {
+		n, err := strconv.ParseUint(e, 10, 64)
+		if err != nil {
+			s.reply(w, r, nil, fmt.Errorf("%w: epoch %q is not a number", client.ErrBadRequest, e))
+			return
+		}
+		req.HasEpoch, req.Epoch = true, n
+	}
+	v, err := s.chain.ServiceUsage(r.Context(), req)
+	s.replyProto(w, r, v, err)
+}
+
+func (s *Server) serviceEconomics(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.ServiceEconomics(r.Context(), r.PathValue("name"))
+	s.replyProto(w, r, v, err)
+}
+
+// sharerEarnings answers GET /v1/sharers/{address}/earnings?by=service|epoch.
+func (s *Server) sharerEarnings(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.SharerEarnings(r.Context(), r.PathValue("address"), r.URL.Query().Get("by"))
+	s.replyProto(w, r, v, err)
+}
+
+// replyProto writes a query response in the chain's proto JSON, or err.
+func (s *Server) replyProto(w http.ResponseWriter, r *http.Request, v proto.Message, err error) {
+	var raw json.RawMessage
+	if err == nil {
+		raw, err = codec.ProtoMarshalJSON(v, nil)
+	}
+	s.reply(w, r, raw, err)
 }
 
 // reply writes v as JSON, or err with the status its kind calls for.

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"cosmossdk.io/math"
+
 	"github.com/quantum1net/q1/client"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
 // fakeChain answers from fixed data, the way the real one maps its errors.
@@ -94,6 +97,39 @@ func (fakeChain) Epoch(context.Context) (*client.Epoch, error) {
 	return &client.Epoch{Number: 7, StartHeight: 140, BlocksPerEpoch: 20, Height: 150}, nil
 }
 
+// ServiceUsage echoes its grouping and filters in the one sum it returns.
+func (fakeChain) ServiceUsage(_ context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error) {
+	name, by := req.Service, req.By
+	if name != "hello" {
+		return nil, fmt.Errorf("%w: service %s does not exist", client.ErrNotFound, name)
+	}
+	if by != "" && by != "sharer" && by != "epoch" {
+		return nil, fmt.Errorf("%w: by %q: use sharer, epoch or nothing", client.ErrBadRequest, by)
+	}
+	z := math.ZeroInt()
+	out := &usagetypes.QueryServiceUsageResponse{Service: name, Total: usagetypes.UsageSum{Requests: 7, Charged: math.NewInt(70), ToSharer: z, ProtocolShare: z}}
+	if by != "" {
+		out.Sums = []usagetypes.UsageSum{{Sharer: by + "/" + req.Sharer, Epoch: req.Epoch, Charged: z, ToSharer: z, ProtocolShare: z}}
+	}
+	return out, nil
+}
+
+func (fakeChain) ServiceEconomics(_ context.Context, name string) (*usagetypes.QueryServiceEconomicsResponse, error) {
+	if name != "hello" {
+		return nil, fmt.Errorf("%w: service %s does not exist", client.ErrNotFound, name)
+	}
+	z, zd := math.ZeroInt(), math.LegacyZeroDec()
+	return &usagetypes.QueryServiceEconomicsResponse{Service: name, Status: "active", Balance: math.NewInt(1000), Owed: zd, Available: zd,
+		BurnPerHour: math.LegacyNewDec(3600), HoursLeft: zd, Low: true, DepositToResume: z, Account: usagetypes.NewServiceAccount(name)}, nil
+}
+
+func (fakeChain) SharerEarnings(_ context.Context, addr, by string) (*usagetypes.QuerySharerEarningsResponse, error) {
+	if addr != "q11sharer" {
+		return nil, fmt.Errorf("%w: sharer %q is not a q1… account address", client.ErrBadRequest, addr)
+	}
+	return &usagetypes.QuerySharerEarningsResponse{Sharer: addr, Total: usagetypes.NewEarnings(addr, by, 0), Received: math.NewInt(95)}, nil
+}
+
 func TestAPI(t *testing.T) {
 	srv := httptest.NewServer(New(fakeChain{}))
 	defer srv.Close()
@@ -126,6 +162,15 @@ func TestAPI(t *testing.T) {
 		{"/v1/services/hello/placement", 200, "explanation=1 sharer: 1 chosen"},
 		{"/v1/services/ghost/placement", 404, "error=not found: no service named ghost"},
 		{"/v1/epoch", 200, "blocks_per_epoch=20"},
+		{"/v1/services/hello/usage", 200, "service=hello"},
+		{"/v1/services/hello/usage?epoch=last", 400, `error=bad request: epoch "last" is not a number`},
+		{"/v1/services/hello/usage?by=lease", 400, `error=bad request: by "lease": use sharer, epoch or nothing`},
+		{"/v1/services/ghost/usage", 404, "error=not found: service ghost does not exist"},
+		{"/v1/services/hello/economics", 200, "burn_per_hour=3600.000000000000000000"},
+		{"/v1/services/hello/economics", 200, "low=true"},
+		{"/v1/services/ghost/economics", 404, "error=not found: service ghost does not exist"},
+		{"/v1/sharers/q11sharer/earnings", 200, "received=95"},
+		{"/v1/sharers/nope/earnings", 400, `error=bad request: sharer "nope" is not a q1… account address`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			resp, err := http.Get(srv.URL + tc.path)
@@ -148,6 +193,34 @@ func TestAPI(t *testing.T) {
 				t.Errorf("%s = %q, want %q", key, got, want)
 			}
 		})
+	}
+}
+
+// TestEconomyJSON: the economy endpoints answer the query responses in the
+// chain's proto JSON: proto field names, every field present (zeros and
+// false too), 64-bit integers as strings.
+func TestEconomyJSON(t *testing.T) {
+	srv := httptest.NewServer(New(fakeChain{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/services/hello/usage?by=epoch&sharer=q11a&epoch=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Service string           `json:"service"`
+		Records []any            `json:"records"`
+		Sums    []map[string]any `json:"sums"`
+		Total   map[string]any   `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Records == nil || len(body.Sums) != 1 || body.Sums[0]["sharer"] != "epoch/q11a" || body.Sums[0]["epoch"] != "4" {
+		t.Errorf("usage: %+v", body)
+	}
+	if body.Total["requests"] != "7" || body.Total["charged"] != "70" || body.Total["caps"] != "0" {
+		t.Errorf("total: %v", body.Total)
 	}
 }
 

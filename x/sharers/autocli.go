@@ -28,6 +28,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "Placement", Use: "placement [service]", Short: "Show a service's leases and why sharers were or were not chosen", PositionalArgs: arg("service")},
 				{RpcMethod: "Epoch", Use: "epoch", Short: "Show the current liveness epoch"},
 				{RpcMethod: "Params", Use: "params", Short: "Show the module's parameters"},
+				{RpcMethod: "PlacementPreview", Skip: true}, // takes a manifest file: q1 service deploy --dry-run
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -23,6 +23,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "Report", Use: "report [sharer] [epoch]", Short: "Show a sharer's usage report for an epoch", PositionalArgs: arg("sharer", "epoch")},
 				{RpcMethod: "Reports", Use: "reports [sharer]", Short: "List a sharer's usage reports, oldest first", PositionalArgs: arg("sharer")},
 				{RpcMethod: "Params", Use: "params", Short: "Show the module's parameters"},
+				{RpcMethod: "ServiceUsage", Use: "service-usage [service]", Short: "List a service's usage records, or their sums --by sharer or epoch", PositionalArgs: arg("service")},
+				{RpcMethod: "SharerEarnings", Use: "earnings [sharer]", Short: "Show what a sharer earned, in total and --by service or epoch", PositionalArgs: arg("sharer")},
+				{RpcMethod: "ServiceEconomics", Use: "economics [service]", Short: "Show a service's escrow, burn per hour and time left", PositionalArgs: arg("service")},
+				{RpcMethod: "Invariants", Use: "invariants", Short: "Audit the economy's invariants over the whole state"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -7,6 +7,8 @@
 package usage
 
 import (
+	"context"
+
 	"encoding/json"
 	"fmt"
 
@@ -34,6 +36,7 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModuleBasic is the part of the module that needs no keeper: name,
@@ -114,4 +117,10 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 		panic(fmt.Errorf("export %s genesis: %w", types.ModuleName, err))
 	}
 	return cdc.MustMarshalJSON(gs)
+}
+
+// EndBlock implements appmodule.HasEndBlocker: the escrows indexed at this
+// height (grace ended, low mark, run dry) are visited.
+func (am AppModule) EndBlock(ctx context.Context) error {
+	return am.keeper.EndBlocker(ctx)
 }

@@ -130,3 +130,23 @@ func (k *Keeper) hasEscrows(ctx context.Context) (bool, error) {
 	defer it.Close()
 	return it.Valid(), nil
 }
+
+// SumEscrows returns the sum of every escrow record, and the services whose
+// record is negative (there must be none). The module account must hold
+// exactly the sum. It reads every escrow: for audits and tests.
+func (k *Keeper) SumEscrows(ctx context.Context) (math.Int, []string, error) {
+	sum := math.ZeroInt()
+	var negative []string
+	err := k.Escrows.Walk(ctx, nil, func(name string, e types.Escrow) (bool, error) {
+		if e.Balance.IsNil() || e.Balance.IsNegative() {
+			negative = append(negative, name)
+			return false, nil
+		}
+		sum = sum.Add(e.Balance)
+		return false, nil
+	})
+	if err != nil {
+		return math.Int{}, nil, fmt.Errorf("read escrows: %w", err)
+	}
+	return sum, negative, nil
+}

@@ -54,6 +54,9 @@ func (k *Keeper) activate(ctx context.Context, l *live, p *types.Proposal) error
 // executeWithdraw pays an approved withdrawal out of the escrow. It takes
 // at most the escrow balance minus what the service owes.
 func (k *Keeper) executeWithdraw(ctx context.Context, l *live, p *types.Proposal) error {
+	if err := k.escrowHooks.BeforeEscrowWithdrawn(ctx, l.svc.Name); err != nil {
+		return fmt.Errorf("settle service %s before the withdrawal: %w", l.svc.Name, err)
+	}
 	if err := k.checkAvailable(ctx, l.svc.Name, p.Amount); err != nil {
 		return err
 	}
@@ -67,6 +70,9 @@ func (k *Keeper) executeWithdraw(ctx context.Context, l *live, p *types.Proposal
 	}
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, to, sdk.NewCoins(sdk.NewCoin(denom, p.Amount))); err != nil {
 		return errorsmod.Wrapf(err, "withdraw %s%s from the escrow of service %s to %s", p.Amount, denom, l.svc.Name, p.To)
+	}
+	if err := k.escrowHooks.AfterEscrowWithdrawn(ctx, l.svc.Name, p.Amount); err != nil {
+		return fmt.Errorf("hooks after the withdrawal from service %s: %w", l.svc.Name, err)
 	}
 	p.Status = types.ProposalExecuted
 	p.ClosedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
@@ -104,22 +110,9 @@ func (k *Keeper) checkAvailable(ctx context.Context, name string, amount math.In
 // is paid to the proposal's refund account. What it owes stays in escrow for
 // its creditors.
 func (k *Keeper) executeDelete(ctx context.Context, l *live, p *types.Proposal) error {
-	refund, _, err := k.EscrowAvailable(ctx, l.svc.Name)
+	refund, err := k.refund(ctx, l.svc.Name, "refund_to", p.To)
 	if err != nil {
 		return err
-	}
-	if refund.IsPositive() {
-		_, to, err := k.account("refund_to", p.To)
-		if err != nil {
-			return err
-		}
-		denom, _, err := k.debit(ctx, l.svc.Name, refund)
-		if err != nil {
-			return err
-		}
-		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, to, sdk.NewCoins(sdk.NewCoin(denom, refund))); err != nil {
-			return errorsmod.Wrapf(err, "refund %s%s from the escrow of service %s to %s", refund, denom, l.svc.Name, p.To)
-		}
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	l.svc.Status = types.StatusDeleted
@@ -135,4 +128,35 @@ func (k *Keeper) executeDelete(ctx context.Context, l *live, p *types.Proposal) 
 		return fmt.Errorf("hooks after deleting service %s: %w", l.svc.Name, err)
 	}
 	return emit(ctx, &types.EventServiceDeleted{Service: l.svc.Name, ProposalId: p.Id, RefundTo: p.To, Refund: refund})
+}
+
+// refund pays service name's escrow, less what it owes (settled first by
+// the escrow hooks), to the account toAddr named in field, and returns what
+// it paid. What is owed stays in escrow for its creditors.
+func (k *Keeper) refund(ctx context.Context, name, field, toAddr string) (math.Int, error) {
+	if err := k.escrowHooks.BeforeEscrowWithdrawn(ctx, name); err != nil {
+		return math.Int{}, fmt.Errorf("settle service %s before the refund: %w", name, err)
+	}
+	refund, _, err := k.EscrowAvailable(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if !refund.IsPositive() {
+		return refund, nil
+	}
+	_, to, err := k.account(field, toAddr)
+	if err != nil {
+		return math.Int{}, err
+	}
+	denom, _, err := k.debit(ctx, name, refund)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, to, sdk.NewCoins(sdk.NewCoin(denom, refund))); err != nil {
+		return math.Int{}, errorsmod.Wrapf(err, "refund %s%s from the escrow of service %s to %s", refund, denom, name, toAddr)
+	}
+	if err := k.escrowHooks.AfterEscrowWithdrawn(ctx, name, refund); err != nil {
+		return math.Int{}, fmt.Errorf("hooks after the refund from service %s: %w", name, err)
+	}
+	return refund, nil
 }

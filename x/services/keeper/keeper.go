@@ -29,6 +29,7 @@ type Keeper struct {
 	bank         types.BankKeeper
 	hooks        types.ServicesHooks
 	owed         types.EscrowOwed
+	escrowHooks  types.EscrowHooks
 
 	// Schema describes the collections below.
 	Schema collections.Schema
@@ -76,6 +77,7 @@ func NewKeeper(
 		moduleAddr:   moduleAddr,
 		bank:         bank,
 		owed:         types.NothingOwed{},
+		escrowHooks:  types.NoEscrowHooks{},
 
 		Params:   collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Services: collections.NewMap(sb, types.ServicesKey, "services", collections.StringKey, codec.CollValue[types.Service](cdc)),
@@ -108,6 +110,12 @@ func (k *Keeper) SetHooks(h types.ServicesHooks) {
 // yet paid (x/usage). Until it is called nothing is owed.
 func (k *Keeper) SetEscrowOwed(o types.EscrowOwed) {
 	k.owed = o
+}
+
+// SetEscrowHooks installs what follows money entering and leaving escrows
+// (x/usage). Until it is called nothing does.
+func (k *Keeper) SetEscrowHooks(h types.EscrowHooks) {
+	k.escrowHooks = h
 }
 
 // Authority returns the account allowed to change the parameters.

@@ -86,6 +86,11 @@ func (s msgServer) CreateService(ctx context.Context, msg *types.MsgCreateServic
 	if err := k.hooksOrNone().AfterServiceCreated(ctx, name, m); err != nil {
 		return nil, fmt.Errorf("hooks after creating service %s: %w", name, err)
 	}
+	if msg.Deposit.IsPositive() {
+		if _, err := k.escrowHooks.AfterEscrowFunded(ctx, name, msg.Deposit); err != nil {
+			return nil, fmt.Errorf("hooks after funding the escrow of service %s: %w", name, err)
+		}
+	}
 	if err := emit(ctx, &types.EventServiceCreated{Service: name, Creator: creator, Hash: hash, Deposit: msg.Deposit}); err != nil {
 		return nil, err
 	}

@@ -77,8 +77,15 @@ func (s msgServer) ResumeService(ctx context.Context, msg *types.MsgResumeServic
 		return nil, errorsmod.Wrapf(types.ErrWrongStatus, "service %s is not paused", l.svc.Name)
 	}
 	if l.svc.Pause.Reason == types.PauseReasonDepletion {
+		hint, err := k.escrowHooks.DepletionResumeHint(ctx, l.svc.Name)
+		if err != nil {
+			return nil, err
+		}
+		if hint != "" {
+			hint = ": " + hint
+		}
 		return nil, errorsmod.Wrapf(types.ErrWrongStatus,
-			"service %s was paused because its escrow ran dry; a deposit covering policies.budget.lowBalanceBlocks resumes it", l.svc.Name)
+			"service %s was paused because its escrow ran dry; a deposit covering policies.budget.lowBalanceBlocks resumes it%s", l.svc.Name, hint)
 	}
 	l.svc.Status = types.StatusActive
 	l.svc.Pause = nil
@@ -109,8 +116,6 @@ func (s msgServer) FundEscrow(ctx context.Context, msg *types.MsgFundEscrow) (*t
 	if err != nil {
 		return nil, err
 	}
-	// Resuming a service paused by depletion once the deposit covers
-	// lowBalanceBlocks of burn belongs to x/usage, which knows the burn rate.
 	bal, err := k.deposit(ctx, l.svc.Name, funderAddr, msg.Amount)
 	if err != nil {
 		return nil, err
@@ -118,7 +123,24 @@ func (s msgServer) FundEscrow(ctx context.Context, msg *types.MsgFundEscrow) (*t
 	if err := emit(ctx, &types.EventEscrowFunded{Service: l.svc.Name, Funder: funder, Amount: msg.Amount, Balance: bal}); err != nil {
 		return nil, err
 	}
-	return &types.MsgFundEscrowResponse{Balance: bal}, nil
+	// Resuming a service paused by depletion once the deposit covers
+	// lowBalanceBlocks of burn belongs to the escrow hooks (x/usage), which
+	// know the burn rate; they may also settle, so read the balance again.
+	// A refusal (a deposit too small to resume) already names the service
+	// and the amount needed: it is returned as is.
+	note, err := k.escrowHooks.AfterEscrowFunded(ctx, l.svc.Name, msg.Amount)
+	if err != nil {
+		return nil, err
+	}
+	if bal, err = k.EscrowBalance(ctx, l.svc.Name); err != nil {
+		return nil, err
+	}
+	now, err := k.GetService(ctx, l.svc.Name)
+	if err != nil {
+		return nil, err
+	}
+	resumed := l.svc.Status == types.StatusPaused && now.Status == types.StatusActive
+	return &types.MsgFundEscrowResponse{Balance: bal, Resumed: resumed, Note: note}, nil
 }
 
 // ScaleService implements types.MsgServer: an operator or owner sets

@@ -5,7 +5,9 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -704,6 +706,209 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryPlacementPreviewRequest carries a manifest: its canonical encoding (as
+// MsgCreateService carries it) or its YAML; code.wasm may be left out.
+type QueryPlacementPreviewRequest struct {
+	Manifest []byte `protobuf:"bytes,1,opt,name=manifest,proto3" json:"manifest,omitempty"`
+}
+
+func (m *QueryPlacementPreviewRequest) Reset()         { *m = QueryPlacementPreviewRequest{} }
+func (m *QueryPlacementPreviewRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPlacementPreviewRequest) ProtoMessage()    {}
+func (*QueryPlacementPreviewRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ef0afbc90dc4e259, []int{14}
+}
+func (m *QueryPlacementPreviewRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPlacementPreviewRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPlacementPreviewRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPlacementPreviewRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPlacementPreviewRequest.Merge(m, src)
+}
+func (m *QueryPlacementPreviewRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPlacementPreviewRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPlacementPreviewRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPlacementPreviewRequest proto.InternalMessageInfo
+
+func (m *QueryPlacementPreviewRequest) GetManifest() []byte {
+	if m != nil {
+		return m.Manifest
+	}
+	return nil
+}
+
+// PreviewChoice is one sharer placement would lease a replica from.
+type PreviewChoice struct {
+	Sharer string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// prices are the sharer's current prices, which a lease would lock.
+	Prices Prices `protobuf:"bytes,2,opt,name=prices,proto3" json:"prices"`
+	// in_band is false when the price band had too few sharers.
+	InBand bool `protobuf:"varint,3,opt,name=in_band,json=inBand,proto3" json:"in_band,omitempty"`
+	// rent_per_hour is the reservation rent of the replica in uqc per hour of
+	// block time (memory and storage; see RentPerHour). It accrues from the
+	// sharer's acknowledgement.
+	RentPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=rent_per_hour,json=rentPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rent_per_hour"`
+	// cpu_per_hour is what the replica's reserved CPU costs per hour when
+	// fully used: CPU is charged per core-second actually used, so this is an
+	// upper bound, not rent.
+	CpuPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=cpu_per_hour,json=cpuPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"cpu_per_hour"`
+}
+
+func (m *PreviewChoice) Reset()         { *m = PreviewChoice{} }
+func (m *PreviewChoice) String() string { return proto.CompactTextString(m) }
+func (*PreviewChoice) ProtoMessage()    {}
+func (*PreviewChoice) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ef0afbc90dc4e259, []int{15}
+}
+func (m *PreviewChoice) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PreviewChoice) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PreviewChoice.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PreviewChoice) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PreviewChoice.Merge(m, src)
+}
+func (m *PreviewChoice) XXX_Size() int {
+	return m.Size()
+}
+func (m *PreviewChoice) XXX_DiscardUnknown() {
+	xxx_messageInfo_PreviewChoice.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PreviewChoice proto.InternalMessageInfo
+
+func (m *PreviewChoice) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *PreviewChoice) GetPrices() Prices {
+	if m != nil {
+		return m.Prices
+	}
+	return Prices{}
+}
+
+func (m *PreviewChoice) GetInBand() bool {
+	if m != nil {
+		return m.InBand
+	}
+	return false
+}
+
+// QueryPlacementPreviewResponse is where the manifest would be placed now
+// and what that would cost per hour. Nothing is written.
+type QueryPlacementPreviewResponse struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// wanted is placement.replicas; chosen the sharers that would take them.
+	Wanted uint32          `protobuf:"varint,2,opt,name=wanted,proto3" json:"wanted,omitempty"`
+	Chosen []PreviewChoice `protobuf:"bytes,3,rep,name=chosen,proto3" json:"chosen"`
+	// explanation and reasons say why other sharers would not be chosen, as
+	// the Placement query does.
+	Explanation string        `protobuf:"bytes,4,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	Reasons     []ReasonCount `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons"`
+	// rent_per_hour sums the chosen replicas' reservation rent, uqc per hour.
+	RentPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=rent_per_hour,json=rentPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rent_per_hour"`
+	// max_cpu_per_hour sums the chosen replicas' cpu_per_hour: the most CPU
+	// time could cost per hour if every reserved core were busy.
+	MaxCpuPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=max_cpu_per_hour,json=maxCpuPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"max_cpu_per_hour"`
+}
+
+func (m *QueryPlacementPreviewResponse) Reset()         { *m = QueryPlacementPreviewResponse{} }
+func (m *QueryPlacementPreviewResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPlacementPreviewResponse) ProtoMessage()    {}
+func (*QueryPlacementPreviewResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ef0afbc90dc4e259, []int{16}
+}
+func (m *QueryPlacementPreviewResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPlacementPreviewResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPlacementPreviewResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPlacementPreviewResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPlacementPreviewResponse.Merge(m, src)
+}
+func (m *QueryPlacementPreviewResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPlacementPreviewResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPlacementPreviewResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPlacementPreviewResponse proto.InternalMessageInfo
+
+func (m *QueryPlacementPreviewResponse) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryPlacementPreviewResponse) GetWanted() uint32 {
+	if m != nil {
+		return m.Wanted
+	}
+	return 0
+}
+
+func (m *QueryPlacementPreviewResponse) GetChosen() []PreviewChoice {
+	if m != nil {
+		return m.Chosen
+	}
+	return nil
+}
+
+func (m *QueryPlacementPreviewResponse) GetExplanation() string {
+	if m != nil {
+		return m.Explanation
+	}
+	return ""
+}
+
+func (m *QueryPlacementPreviewResponse) GetReasons() []ReasonCount {
+	if m != nil {
+		return m.Reasons
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QuerySharerRequest)(nil), "q1.sharers.v1.QuerySharerRequest")
 	proto.RegisterType((*QuerySharerResponse)(nil), "q1.sharers.v1.QuerySharerResponse")
@@ -719,59 +924,81 @@ func init() {
 	proto.RegisterType((*QueryEpochResponse)(nil), "q1.sharers.v1.QueryEpochResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "q1.sharers.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "q1.sharers.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryPlacementPreviewRequest)(nil), "q1.sharers.v1.QueryPlacementPreviewRequest")
+	proto.RegisterType((*PreviewChoice)(nil), "q1.sharers.v1.PreviewChoice")
+	proto.RegisterType((*QueryPlacementPreviewResponse)(nil), "q1.sharers.v1.QueryPlacementPreviewResponse")
 }
 
 func init() { proto.RegisterFile("q1/sharers/v1/query.proto", fileDescriptor_ef0afbc90dc4e259) }
 
 var fileDescriptor_ef0afbc90dc4e259 = []byte{
-	// 738 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xcd, 0x6e, 0xd3, 0x40,
-	0x10, 0x8e, 0xdb, 0x26, 0x21, 0x53, 0x40, 0xaa, 0x9b, 0x56, 0x21, 0x88, 0xd0, 0xba, 0xfc, 0xf6,
-	0x60, 0xcb, 0x45, 0x08, 0x84, 0x04, 0x87, 0x22, 0x40, 0x08, 0x24, 0x8a, 0x2b, 0x55, 0x02, 0x09,
-	0x55, 0x1b, 0x67, 0x49, 0x2d, 0x1a, 0x6f, 0xec, 0xb5, 0x23, 0xfa, 0x06, 0x9c, 0x10, 0x37, 0x0e,
-	0xbc, 0x00, 0xdc, 0x78, 0x8c, 0x1e, 0x7b, 0xe4, 0x84, 0x50, 0x7b, 0xe0, 0x09, 0xb8, 0x23, 0xef,
-	0xce, 0xa6, 0x59, 0xd7, 0x4d, 0x11, 0x70, 0x89, 0xe2, 0xf1, 0xf7, 0xcd, 0x7c, 0xf3, 0xed, 0xcc,
-	0x1a, 0xce, 0x45, 0xae, 0xc3, 0xb7, 0x48, 0x4c, 0x63, 0xee, 0x0c, 0x5c, 0x27, 0x4a, 0x69, 0xbc,
-	0x63, 0xf7, 0x63, 0x96, 0x30, 0xf3, 0x4c, 0xe4, 0xda, 0xf8, 0xca, 0x1e, 0xb8, 0xcd, 0x19, 0xd2,
-	0x0b, 0x42, 0xe6, 0x88, 0x5f, 0x89, 0x68, 0x2e, 0xfb, 0x8c, 0xf7, 0x18, 0x77, 0xda, 0x84, 0x53,
-	0x49, 0x75, 0x06, 0x6e, 0x9b, 0x26, 0xc4, 0x75, 0xfa, 0xa4, 0x1b, 0x84, 0x24, 0x09, 0x58, 0x88,
-	0xd8, 0xf3, 0x88, 0x55, 0xb0, 0xd1, 0x52, 0xcd, 0x7a, 0x97, 0x75, 0x99, 0xf8, 0xeb, 0x64, 0xff,
-	0x30, 0x9a, 0xd3, 0x96, 0xec, 0xf4, 0x29, 0x97, 0xaf, 0x2c, 0x1b, 0xcc, 0xe7, 0x19, 0x7f, 0x5d,
-	0xbc, 0xf6, 0x68, 0x94, 0x52, 0x9e, 0x98, 0x0d, 0xa8, 0x92, 0x4e, 0x27, 0xa6, 0x9c, 0x37, 0x8c,
-	0x05, 0xe3, 0x5a, 0xcd, 0x53, 0x8f, 0xd6, 0x33, 0x98, 0xd5, 0xf0, 0xbc, 0xcf, 0x42, 0x4e, 0xcd,
-	0xdb, 0x50, 0x91, 0x05, 0x04, 0x7e, 0x7a, 0x65, 0xce, 0xd6, 0x7a, 0xb6, 0x25, 0x7c, 0xb5, 0xb6,
-	0xfb, 0xfd, 0x62, 0xe9, 0xf3, 0xcf, 0xaf, 0xcb, 0x86, 0x87, 0x78, 0xeb, 0x95, 0x96, 0x90, 0x2b,
-	0x05, 0x0f, 0x01, 0x0e, 0x3b, 0xc7, 0xa4, 0x57, 0x6c, 0xd9, 0xba, 0x9d, 0xd9, 0x64, 0xcb, 0xb6,
-	0xd1, 0x26, 0x7b, 0x8d, 0x74, 0x29, 0x72, 0xbd, 0x11, 0xa6, 0xf5, 0xc9, 0x80, 0xba, 0x9e, 0x1f,
-	0x15, 0xdf, 0x81, 0x2a, 0xea, 0x6b, 0x18, 0x0b, 0x93, 0x7f, 0x24, 0x59, 0x11, 0xcc, 0x47, 0x9a,
-	0xb8, 0x09, 0x21, 0xee, 0xea, 0x89, 0xe2, 0x64, 0x61, 0x4d, 0xdd, 0x7b, 0x03, 0xed, 0x7f, 0x4a,
-	0x09, 0xa7, 0xc3, 0xe6, 0xe7, 0x35, 0x37, 0x6b, 0xca, 0xab, 0xec, 0x58, 0x38, 0x8d, 0x07, 0x81,
-	0x4f, 0x45, 0xd1, 0x9a, 0xa7, 0x1e, 0x73, 0x76, 0x4d, 0xfe, 0xb5, 0x5d, 0x1f, 0x0d, 0x3c, 0x0e,
-	0x25, 0x08, 0xdd, 0xba, 0x05, 0x95, 0x6d, 0x11, 0x41, 0xb3, 0xea, 0x39, 0xb3, 0x04, 0x5c, 0x3b,
-	0x5e, 0x09, 0xff, 0x7f, 0x56, 0x2d, 0xc1, 0xcc, 0xa1, 0x30, 0x65, 0xd4, 0x59, 0x98, 0x08, 0x3a,
-	0xc2, 0xa4, 0x29, 0x6f, 0x22, 0xe8, 0x58, 0x4f, 0x46, 0xed, 0x1c, 0x8a, 0xbf, 0x09, 0x65, 0xa1,
-	0x06, 0xc7, 0xe8, 0x44, 0xed, 0x12, 0x6d, 0xb9, 0x30, 0x27, 0x92, 0xad, 0x6d, 0x13, 0x9f, 0xf6,
-	0x68, 0x98, 0x8c, 0x6c, 0x87, 0x3a, 0x06, 0x43, 0x3b, 0x06, 0xeb, 0x8b, 0x01, 0xf3, 0x79, 0xce,
-	0xbf, 0x3a, 0x78, 0x0f, 0xca, 0x3c, 0x21, 0x09, 0x45, 0xf3, 0x2e, 0xe4, 0x78, 0xc3, 0x4a, 0xeb,
-	0x19, 0x48, 0x6b, 0x43, 0xd0, 0xb2, 0x61, 0x8a, 0x52, 0x9a, 0xd2, 0x8e, 0x18, 0x8b, 0x53, 0x1e,
-	0x3e, 0x59, 0xb3, 0x68, 0xe8, 0x83, 0x3e, 0xf3, 0xb7, 0xb0, 0x35, 0x6b, 0x80, 0x06, 0x62, 0x10,
-	0xb5, 0xdf, 0x85, 0xaa, 0x9f, 0xc6, 0x31, 0x0d, 0x13, 0xb4, 0xb0, 0x91, 0x13, 0x21, 0xe0, 0x8f,
-	0xc3, 0xd7, 0x4c, 0x5b, 0x17, 0xe4, 0x98, 0x8b, 0x70, 0x9a, 0x66, 0x80, 0xcd, 0xf6, 0x36, 0xf3,
-	0xdf, 0x70, 0xd1, 0xc8, 0x94, 0x37, 0x2d, 0x62, 0xab, 0x22, 0x64, 0xd5, 0xb1, 0xee, 0x1a, 0x89,
-	0x49, 0x4f, 0xed, 0xc1, 0xf0, 0xb2, 0x51, 0xd1, 0xc3, 0xcb, 0xa6, 0x2f, 0x22, 0xc7, 0x5c, 0x36,
-	0x12, 0xae, 0x79, 0x29, 0xf1, 0x2b, 0xbf, 0xa6, 0xa0, 0x2c, 0x32, 0x9a, 0x1b, 0x50, 0x91, 0x0b,
-	0x6e, 0x2e, 0xe6, 0xd8, 0x47, 0xaf, 0xc3, 0xa6, 0x35, 0x0e, 0x22, 0x45, 0x59, 0xe5, 0x77, 0x59,
-	0x25, 0xf3, 0x05, 0x54, 0xf1, 0xa6, 0x31, 0xc7, 0xb0, 0x54, 0x87, 0xcd, 0xa5, 0xb1, 0x18, 0x3d,
-	0xf5, 0x06, 0x54, 0xe4, 0x56, 0x16, 0x4b, 0xd6, 0xae, 0x90, 0x62, 0xc9, 0xfa, 0x52, 0xab, 0xbc,
-	0xeb, 0x50, 0x16, 0x2f, 0xcc, 0x85, 0x63, 0x39, 0x2a, 0xeb, 0xe2, 0x18, 0x84, 0x9e, 0x74, 0x13,
-	0x6a, 0xc3, 0xc9, 0x34, 0x2f, 0x15, 0xd1, 0xf2, 0x6b, 0xd5, 0xbc, 0x7c, 0x02, 0xea, 0x88, 0x6a,
-	0x31, 0x75, 0xc5, 0xaa, 0x47, 0x87, 0xba, 0x58, 0xb5, 0x36, 0xe1, 0x23, 0x16, 0xcb, 0xe1, 0x29,
-	0xb6, 0x58, 0x9b, 0xce, 0x62, 0x8b, 0xf5, 0x51, 0xc5, 0xbc, 0xab, 0xf7, 0x77, 0xf7, 0x5b, 0xc6,
-	0xde, 0x7e, 0xcb, 0xf8, 0xb1, 0xdf, 0x32, 0x3e, 0x1c, 0xb4, 0x4a, 0x7b, 0x07, 0xad, 0xd2, 0xb7,
-	0x83, 0x56, 0xe9, 0xe5, 0xf5, 0x6e, 0x90, 0x6c, 0xa5, 0x6d, 0xdb, 0x67, 0x3d, 0x27, 0x4a, 0x49,
-	0x98, 0xa4, 0x3d, 0x37, 0xa4, 0x89, 0x13, 0xb9, 0xce, 0xdb, 0xe1, 0x37, 0x5b, 0x7c, 0xb0, 0xdb,
-	0x15, 0xf1, 0xc5, 0xbe, 0xf1, 0x3b, 0x00, 0x00, 0xff, 0xff, 0x93, 0xf8, 0xeb, 0xa3, 0x6a, 0x08,
-	0x00, 0x00,
+	// 1052 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0xdd, 0x6e, 0x1b, 0x45,
+	0x14, 0xce, 0x26, 0xb1, 0x5d, 0x9f, 0xc4, 0xa8, 0x9d, 0xba, 0xc5, 0x35, 0xad, 0x9b, 0x6c, 0xf9,
+	0x2d, 0x74, 0x17, 0x17, 0xf1, 0xa3, 0x4a, 0x50, 0xe1, 0x94, 0x3f, 0x51, 0x09, 0xb3, 0x91, 0x2a,
+	0xa8, 0x84, 0xac, 0xf1, 0x7a, 0x6a, 0xaf, 0x9a, 0xdd, 0x59, 0xef, 0xec, 0xba, 0xc9, 0x1b, 0x70,
+	0x85, 0xb8, 0xe3, 0x82, 0x17, 0x80, 0x3b, 0x84, 0xfa, 0x10, 0x15, 0x57, 0x55, 0xaf, 0x10, 0x17,
+	0x15, 0x4a, 0x90, 0x78, 0x0d, 0xb4, 0x33, 0x67, 0x37, 0x9e, 0xb5, 0xe3, 0x54, 0xa4, 0x37, 0x96,
+	0x67, 0xe6, 0x3b, 0xe7, 0x7c, 0xf3, 0x9d, 0x39, 0xe7, 0x2c, 0x5c, 0x18, 0xb7, 0x6d, 0x31, 0xa2,
+	0x11, 0x8b, 0x84, 0x3d, 0x69, 0xdb, 0xe3, 0x84, 0x45, 0x7b, 0x56, 0x18, 0xf1, 0x98, 0x93, 0xda,
+	0xb8, 0x6d, 0xe1, 0x91, 0x35, 0x69, 0x37, 0xcf, 0x50, 0xdf, 0x0b, 0xb8, 0x2d, 0x7f, 0x15, 0xa2,
+	0x79, 0xd5, 0xe5, 0xc2, 0xe7, 0xc2, 0xee, 0x53, 0xc1, 0x94, 0xa9, 0x3d, 0x69, 0xf7, 0x59, 0x4c,
+	0xdb, 0x76, 0x48, 0x87, 0x5e, 0x40, 0x63, 0x8f, 0x07, 0x88, 0x7d, 0x09, 0xb1, 0x19, 0x6c, 0x3a,
+	0x54, 0xf3, 0x82, 0x3a, 0xec, 0xc9, 0x95, 0xad, 0x16, 0x78, 0x54, 0x1f, 0xf2, 0x21, 0x57, 0xfb,
+	0xe9, 0xbf, 0xcc, 0x40, 0xa7, 0x1d, 0xef, 0x85, 0x0c, 0x0d, 0x4c, 0x0b, 0xc8, 0xd7, 0xa9, 0xeb,
+	0x6d, 0x79, 0xec, 0xb0, 0x71, 0xc2, 0x44, 0x4c, 0x1a, 0x50, 0xa1, 0x83, 0x41, 0xc4, 0x84, 0x68,
+	0x18, 0x1b, 0xc6, 0xeb, 0x55, 0x27, 0x5b, 0x9a, 0x5f, 0xc1, 0x59, 0x0d, 0x2f, 0x42, 0x1e, 0x08,
+	0x46, 0x3e, 0x80, 0xb2, 0x0a, 0x20, 0xf1, 0x6b, 0xd7, 0xcf, 0x59, 0x9a, 0x1c, 0x96, 0x82, 0x77,
+	0xaa, 0x8f, 0x9e, 0x5e, 0x5e, 0xfa, 0xe5, 0xdf, 0xdf, 0xae, 0x1a, 0x0e, 0xe2, 0xcd, 0xef, 0x34,
+	0x87, 0x22, 0x63, 0xf0, 0x29, 0xc0, 0xa1, 0x28, 0xe8, 0xf4, 0x55, 0x0b, 0xef, 0x9a, 0x2a, 0x68,
+	0x29, 0x45, 0x50, 0x41, 0xab, 0x4b, 0x87, 0x0c, 0x6d, 0x9d, 0x29, 0x4b, 0xf3, 0x67, 0x03, 0xea,
+	0xba, 0x7f, 0x64, 0x7c, 0x03, 0x2a, 0xc8, 0xaf, 0x61, 0x6c, 0xac, 0x3c, 0x13, 0xe5, 0xcc, 0x80,
+	0x7c, 0xa6, 0x91, 0x5b, 0x96, 0xe4, 0x5e, 0x3b, 0x96, 0x9c, 0x0a, 0xac, 0xb1, 0xfb, 0xc1, 0x40,
+	0xf9, 0x6f, 0x33, 0x2a, 0x58, 0x7e, 0xf9, 0xf3, 0x9a, 0x9a, 0xd5, 0x4c, 0xab, 0x34, 0x2d, 0x82,
+	0x45, 0x13, 0xcf, 0x65, 0x32, 0x68, 0xd5, 0xc9, 0x96, 0x05, 0xb9, 0x56, 0xfe, 0xb7, 0x5c, 0x3f,
+	0x19, 0x98, 0x8e, 0x8c, 0x10, 0xaa, 0xf5, 0x3e, 0x94, 0x77, 0xe4, 0x0e, 0x8a, 0x55, 0x2f, 0x88,
+	0x25, 0xe1, 0x5a, 0x7a, 0x15, 0xfc, 0xf9, 0x49, 0x75, 0x05, 0xce, 0x1c, 0x12, 0xcb, 0x84, 0x7a,
+	0x01, 0x96, 0xbd, 0x81, 0x14, 0x69, 0xd5, 0x59, 0xf6, 0x06, 0xe6, 0x97, 0xd3, 0x72, 0xe6, 0xe4,
+	0xdf, 0x85, 0x92, 0x64, 0x83, 0xcf, 0xe8, 0x58, 0xee, 0x0a, 0x6d, 0xb6, 0xe1, 0x9c, 0x74, 0xd6,
+	0xdd, 0xa1, 0x2e, 0xf3, 0x59, 0x10, 0x4f, 0x55, 0x47, 0x96, 0x06, 0x43, 0x4b, 0x83, 0xf9, 0xab,
+	0x01, 0xe7, 0x8b, 0x36, 0x27, 0x55, 0xf0, 0x23, 0x28, 0x89, 0x98, 0xc6, 0x0c, 0xc5, 0xbb, 0x54,
+	0xb0, 0xcb, 0x23, 0x6d, 0xa7, 0x20, 0xed, 0x1a, 0xd2, 0x2c, 0x7d, 0x4c, 0xe3, 0x84, 0x25, 0x6c,
+	0x20, 0x9f, 0xc5, 0x29, 0x07, 0x57, 0xe6, 0x59, 0x14, 0xf4, 0x93, 0x90, 0xbb, 0x23, 0xbc, 0x9a,
+	0x39, 0x41, 0x01, 0x71, 0x13, 0xb9, 0x7f, 0x08, 0x15, 0x37, 0x89, 0x22, 0x16, 0xc4, 0x28, 0x61,
+	0xa3, 0x40, 0x42, 0xc2, 0xbf, 0x08, 0xee, 0x71, 0xad, 0x5c, 0xd0, 0x86, 0x6c, 0xc2, 0x3a, 0x4b,
+	0x01, 0xbd, 0xfe, 0x0e, 0x77, 0xef, 0x0b, 0x79, 0x91, 0x55, 0x67, 0x4d, 0xee, 0x75, 0xe4, 0x96,
+	0x59, 0xc7, 0xb8, 0x5d, 0x1a, 0x51, 0x3f, 0xab, 0x83, 0xbc, 0xd9, 0x64, 0xbb, 0x87, 0xcd, 0x26,
+	0x94, 0x3b, 0x47, 0x34, 0x1b, 0x05, 0xd7, 0xb4, 0x54, 0x78, 0xf3, 0x06, 0x5c, 0xd4, 0xd3, 0xd3,
+	0x8d, 0xd8, 0xc4, 0x63, 0x0f, 0xb2, 0xcc, 0x36, 0xe1, 0x94, 0x4f, 0x03, 0xef, 0x1e, 0x13, 0xea,
+	0xa6, 0xeb, 0x4e, 0xbe, 0x36, 0xff, 0x58, 0x86, 0x1a, 0xc2, 0xb7, 0x46, 0x3c, 0x2d, 0xba, 0xb7,
+	0xf5, 0x32, 0xed, 0x34, 0x9e, 0x3c, 0xbc, 0x56, 0xc7, 0xa7, 0xfd, 0xb1, 0xea, 0x97, 0xdb, 0x71,
+	0xe4, 0x05, 0xc3, 0xbc, 0x80, 0x53, 0xe6, 0x91, 0xe7, 0x32, 0x81, 0xc9, 0x9c, 0x61, 0x2e, 0x0f,
+	0x75, 0xe6, 0x72, 0x8b, 0xbc, 0x08, 0x15, 0x2f, 0xe8, 0xf5, 0x69, 0x90, 0xa7, 0xd1, 0x0b, 0x3a,
+	0x34, 0x18, 0x90, 0xbb, 0x50, 0x4b, 0x45, 0xee, 0x85, 0x2c, 0xea, 0x8d, 0x78, 0x12, 0x35, 0x56,
+	0x25, 0x97, 0xf7, 0x52, 0x17, 0x7f, 0x3d, 0xbd, 0x8c, 0x83, 0x44, 0x0c, 0xee, 0x5b, 0x1e, 0xb7,
+	0x7d, 0x1a, 0x8f, 0xac, 0xdb, 0x6c, 0x48, 0xdd, 0xbd, 0x5b, 0xcc, 0x7d, 0xf2, 0xf0, 0x1a, 0x20,
+	0xdd, 0x5b, 0xcc, 0x55, 0xf1, 0xd6, 0x52, 0x67, 0x5d, 0x16, 0x7d, 0xce, 0x93, 0x88, 0x7c, 0x03,
+	0xeb, 0x6e, 0x98, 0x1c, 0xba, 0x2e, 0x9d, 0xc8, 0x35, 0xb8, 0x61, 0x82, 0x9e, 0xcd, 0xdf, 0x57,
+	0xe0, 0xd2, 0x11, 0x99, 0xc0, 0x24, 0x1f, 0x59, 0x64, 0xe9, 0x83, 0x7e, 0x40, 0x83, 0x98, 0x0d,
+	0xa4, 0x88, 0x35, 0x07, 0x57, 0xe4, 0x26, 0x94, 0xdd, 0x11, 0x17, 0x2c, 0xed, 0x7f, 0x69, 0x85,
+	0x5d, 0x9c, 0x11, 0x77, 0x2a, 0x79, 0x9a, 0xc6, 0xca, 0x8c, 0x6c, 0xc0, 0x1a, 0xdb, 0x0d, 0x77,
+	0x28, 0x36, 0x2b, 0x29, 0xa4, 0x33, 0xbd, 0x45, 0x6e, 0x42, 0x25, 0x62, 0x54, 0xf0, 0x40, 0x34,
+	0x4a, 0x32, 0x46, 0xb3, 0x10, 0xc3, 0x91, 0xa7, 0x5b, 0x3c, 0x09, 0x62, 0xad, 0x14, 0xd0, 0x6a,
+	0x36, 0x5b, 0xe5, 0xe7, 0x97, 0xad, 0x1e, 0x9c, 0xf6, 0xe9, 0x6e, 0x4f, 0xcb, 0x58, 0xe5, 0x44,
+	0xee, 0x6b, 0x3e, 0xdd, 0xdd, 0xca, 0x93, 0x76, 0xfd, 0x9f, 0x12, 0x94, 0x64, 0xd2, 0xc8, 0x1d,
+	0x28, 0xab, 0xf1, 0x48, 0x36, 0x0b, 0x02, 0xcc, 0x7e, 0x4c, 0x34, 0xcd, 0x45, 0x10, 0x95, 0x6d,
+	0xb3, 0xf4, 0x7d, 0x1a, 0x90, 0x7c, 0x0b, 0x15, 0x9c, 0xd3, 0x64, 0x81, 0x55, 0xd6, 0x1f, 0x9a,
+	0x57, 0x16, 0x62, 0x74, 0xd7, 0x77, 0xa0, 0xac, 0x66, 0xda, 0x7c, 0xca, 0xda, 0x00, 0x9e, 0x4f,
+	0x59, 0x1f, 0x89, 0x99, 0xdf, 0x6d, 0x28, 0xc9, 0x03, 0xb2, 0x71, 0xa4, 0x4d, 0xe6, 0x75, 0x73,
+	0x01, 0x42, 0x77, 0xda, 0x83, 0x6a, 0x5e, 0x18, 0xe4, 0xe5, 0x79, 0x66, 0xc5, 0xa1, 0xd4, 0x7c,
+	0xe5, 0x18, 0xd4, 0x0c, 0x6b, 0xd9, 0xb3, 0xe7, 0xb3, 0x9e, 0x1e, 0x09, 0xf3, 0x59, 0x6b, 0xf3,
+	0x61, 0x4a, 0x62, 0xd5, 0x7a, 0xe7, 0x4b, 0xac, 0xf5, 0xf6, 0xf9, 0x12, 0xeb, 0x8d, 0x3e, 0xf3,
+	0xeb, 0xc3, 0xe9, 0x62, 0x9b, 0x20, 0x6f, 0x2e, 0xbc, 0xae, 0xde, 0xd6, 0x9b, 0x6f, 0x3d, 0x1b,
+	0x58, 0x45, 0xed, 0x6c, 0x3d, 0xda, 0x6f, 0x19, 0x8f, 0xf7, 0x5b, 0xc6, 0xdf, 0xfb, 0x2d, 0xe3,
+	0xc7, 0x83, 0xd6, 0xd2, 0xe3, 0x83, 0xd6, 0xd2, 0x9f, 0x07, 0xad, 0xa5, 0xbb, 0x6f, 0x0c, 0xbd,
+	0x78, 0x94, 0xf4, 0x2d, 0x97, 0xfb, 0xf6, 0x38, 0xa1, 0x41, 0x9c, 0xf8, 0xed, 0x80, 0xc5, 0xf6,
+	0xb8, 0x6d, 0xef, 0xe6, 0x1f, 0xd8, 0xf2, 0xeb, 0xba, 0x5f, 0x96, 0x9f, 0xd7, 0xef, 0xfc, 0x17,
+	0x00, 0x00, 0xff, 0xff, 0x15, 0x7a, 0x4a, 0x7d, 0x32, 0x0c, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -802,6 +1029,10 @@ type QueryClient interface {
 	Epoch(ctx context.Context, in *QueryEpochRequest, opts ...grpc.CallOption) (*QueryEpochResponse, error)
 	// Params returns the module's parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// PlacementPreview runs placement read-only for a manifest not yet
+	// deployed: where its replicas would go now, why other sharers would not be
+	// chosen, and what the chosen sharers would charge per hour.
+	PlacementPreview(ctx context.Context, in *QueryPlacementPreviewRequest, opts ...grpc.CallOption) (*QueryPlacementPreviewResponse, error)
 }
 
 type queryClient struct {
@@ -875,6 +1106,15 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) PlacementPreview(ctx context.Context, in *QueryPlacementPreviewRequest, opts ...grpc.CallOption) (*QueryPlacementPreviewResponse, error) {
+	out := new(QueryPlacementPreviewResponse)
+	err := c.cc.Invoke(ctx, "/q1.sharers.v1.Query/PlacementPreview", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Sharer returns one sharer's offer and standing.
@@ -893,6 +1133,10 @@ type QueryServer interface {
 	Epoch(context.Context, *QueryEpochRequest) (*QueryEpochResponse, error)
 	// Params returns the module's parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// PlacementPreview runs placement read-only for a manifest not yet
+	// deployed: where its replicas would go now, why other sharers would not be
+	// chosen, and what the chosen sharers would charge per hour.
+	PlacementPreview(context.Context, *QueryPlacementPreviewRequest) (*QueryPlacementPreviewResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -919,6 +1163,9 @@ func (*UnimplementedQueryServer) Epoch(ctx context.Context, req *QueryEpochReque
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) PlacementPreview(ctx context.Context, req *QueryPlacementPreviewRequest) (*QueryPlacementPreviewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PlacementPreview not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -1051,6 +1298,24 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_PlacementPreview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPlacementPreviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).PlacementPreview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.sharers.v1.Query/PlacementPreview",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).PlacementPreview(ctx, req.(*QueryPlacementPreviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "q1.sharers.v1.Query",
@@ -1083,6 +1348,10 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "PlacementPreview",
+			Handler:    _Query_PlacementPreview_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1599,6 +1868,196 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryPlacementPreviewRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPlacementPreviewRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPlacementPreviewRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Manifest) > 0 {
+		i -= len(m.Manifest)
+		copy(dAtA[i:], m.Manifest)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Manifest)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *PreviewChoice) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PreviewChoice) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PreviewChoice) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.CpuPerHour.Size()
+		i -= size
+		if _, err := m.CpuPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.RentPerHour.Size()
+		i -= size
+		if _, err := m.RentPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.InBand {
+		i--
+		if m.InBand {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size, err := m.Prices.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPlacementPreviewResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPlacementPreviewResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPlacementPreviewResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.MaxCpuPerHour.Size()
+		i -= size
+		if _, err := m.MaxCpuPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.RentPerHour.Size()
+		i -= size
+		if _, err := m.RentPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if len(m.Reasons) > 0 {
+		for iNdEx := len(m.Reasons) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Reasons[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Explanation) > 0 {
+		i -= len(m.Explanation)
+		copy(dAtA[i:], m.Explanation)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Explanation)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Chosen) > 0 {
+		for iNdEx := len(m.Chosen) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Chosen[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.Wanted != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Wanted))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1801,6 +2260,77 @@ func (m *QueryParamsResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPlacementPreviewRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Manifest)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *PreviewChoice) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = m.Prices.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.InBand {
+		n += 2
+	}
+	l = m.RentPerHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.CpuPerHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPlacementPreviewResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Wanted != 0 {
+		n += 1 + sovQuery(uint64(m.Wanted))
+	}
+	if len(m.Chosen) > 0 {
+		for _, e := range m.Chosen {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	l = len(m.Explanation)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if len(m.Reasons) > 0 {
+		for _, e := range m.Reasons {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	l = m.RentPerHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.MaxCpuPerHour.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -3084,6 +3614,562 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPlacementPreviewRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPlacementPreviewRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPlacementPreviewRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Manifest", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Manifest = append(m.Manifest[:0], dAtA[iNdEx:postIndex]...)
+			if m.Manifest == nil {
+				m.Manifest = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PreviewChoice) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PreviewChoice: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PreviewChoice: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Prices", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Prices.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field InBand", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.InBand = bool(v != 0)
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RentPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RentPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.CpuPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPlacementPreviewResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPlacementPreviewResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPlacementPreviewResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Wanted", wireType)
+			}
+			m.Wanted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Wanted |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Chosen", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Chosen = append(m.Chosen, PreviewChoice{})
+			if err := m.Chosen[len(m.Chosen)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Explanation", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Explanation = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reasons", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reasons = append(m.Reasons, ReasonCount{})
+			if err := m.Reasons[len(m.Reasons)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RentPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RentPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxCpuPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxCpuPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -73,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, ac: ac, txCfg: authtx.NewTxConfig(cdc, authtx.DefaultSignModes)}
 	authority, _ := ac.BytesToString(authtypes.NewModuleAddress("gov"))
 	f.k = keeper.NewKeeper(cdc, runtime.NewKVStoreService(key), ac,
-		sharersWithHotKeys{hot: map[string]string{f.addr("s1"): f.addr("s1-hot"), f.addr("s2"): f.addr("s2-hot")}}, authority)
+		sharersWithHotKeys{hot: map[string]string{f.addr("s1"): f.addr("s1-hot"), f.addr("s2"): f.addr("s2-hot")}}, nil, nil, authtypes.FeeCollectorName, authority)
 	if err := f.k.InitGenesis(ctx, types.DefaultGenesis()); err != nil {
 		t.Fatal(err)
 	}

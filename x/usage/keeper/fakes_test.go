@@ -3,9 +3,16 @@ package keeper_test
 import (
 	"context"
 	"slices"
+	"time"
 
 	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/quantum1net/q1/internal/manifest"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -69,4 +76,193 @@ func (f *fakeSharers) RecordHeartbeat(_ context.Context, addr string, n uint64) 
 	f.sharers[addr] = s
 	f.heartbeats = append(f.heartbeats, addr)
 	return nil
+}
+
+// CheckInvariants holds: the fake keeps no collateral.
+func (f *fakeSharers) CheckInvariants(context.Context) error { return nil }
+
+// fakeServices is x/services as the usage module sees it: services under
+// manifests, escrows held in one fake module account, and the depletion
+// lifecycle. Pausing or deleting closes the service's leases through the
+// usage module's x/sharers hooks, as the real x/sharers does. Balances are
+// by bech32 address or module name.
+type fakeServices struct {
+	sharers   *fakeSharers
+	leaseHook sharerstypes.SharersHooks
+	svcHook   servicestypes.ServicesHooks
+	height    func() (int64, time.Time)
+	services  map[string]servicestypes.Service
+	manifests map[string]*manifest.Manifest
+	escrows   map[string]math.Int
+	balances  map[string]math.Int
+	resumed   []string
+}
+
+func newFakeServices(sh *fakeSharers) *fakeServices {
+	return &fakeServices{
+		sharers:   sh,
+		services:  map[string]servicestypes.Service{},
+		manifests: map[string]*manifest.Manifest{},
+		escrows:   map[string]math.Int{},
+		balances:  map[string]math.Int{},
+	}
+}
+
+func (s *fakeServices) credit(who string, amount math.Int) {
+	b, ok := s.balances[who]
+	if !ok {
+		b = math.ZeroInt()
+	}
+	s.balances[who] = b.Add(amount)
+}
+
+func (s *fakeServices) balance(who string) math.Int {
+	if b, ok := s.balances[who]; ok {
+		return b
+	}
+	return math.ZeroInt()
+}
+
+func (s *fakeServices) GetService(_ context.Context, name string) (servicestypes.Service, error) {
+	svc, ok := s.services[name]
+	if !ok {
+		return svc, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
+	}
+	return svc, nil
+}
+
+func (s *fakeServices) CurrentManifest(_ context.Context, name string) (*manifest.Manifest, error) {
+	m, ok := s.manifests[name]
+	if !ok {
+		return nil, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
+	}
+	return m, nil
+}
+
+func (s *fakeServices) EscrowBalance(_ context.Context, name string) (math.Int, error) {
+	if b, ok := s.escrows[name]; ok {
+		return b, nil
+	}
+	return math.ZeroInt(), nil
+}
+
+func (s *fakeServices) debit(name string, amount math.Int) error {
+	b, _ := s.EscrowBalance(nil, name)
+	if !amount.IsPositive() || b.LT(amount) {
+		return errorsmod.Wrapf(servicestypes.ErrInsufficientEscrow, "service %s holds %s, less than %s", name, b, amount)
+	}
+	s.escrows[name] = b.Sub(amount)
+	return nil
+}
+
+func (s *fakeServices) PayFromEscrowToAccount(_ context.Context, name string, to sdk.AccAddress, amount math.Int) error {
+	if err := s.debit(name, amount); err != nil {
+		return err
+	}
+	addr, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(to)
+	s.credit(addr, amount)
+	return nil
+}
+
+func (s *fakeServices) PayFromEscrowToModule(_ context.Context, name, module string, amount math.Int) error {
+	if err := s.debit(name, amount); err != nil {
+		return err
+	}
+	s.credit(module, amount)
+	return nil
+}
+
+// closeLeases closes the service's open leases and calls the hooks.
+func (s *fakeServices) closeLeases(ctx context.Context, name string, reason sharerstypes.CloseReason) error {
+	h, t := s.height()
+	for _, id := range sortedIDs(s.sharers.leases) {
+		l := s.sharers.leases[id]
+		if l.Service != name || !l.IsOpen() {
+			continue
+		}
+		l.ClosedHeight, l.ClosedTime, l.CloseReason = h, t, reason
+		s.sharers.leases[id] = l
+		if err := s.leaseHook.AfterLeaseClosed(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *fakeServices) PauseForDepletion(ctx context.Context, name string) error {
+	svc := s.services[name]
+	svc.Status = servicestypes.StatusPaused
+	svc.Pause = &servicestypes.Pause{Reason: servicestypes.PauseReasonDepletion}
+	s.services[name] = svc
+	return s.closeLeases(ctx, name, sharerstypes.CloseServicePaused)
+}
+
+func (s *fakeServices) ResumeAfterDeposit(_ context.Context, name string) error {
+	svc := s.services[name]
+	svc.Status = servicestypes.StatusActive
+	svc.Pause = nil
+	s.services[name] = svc
+	s.resumed = append(s.resumed, name)
+	return nil
+}
+
+func (s *fakeServices) DeleteForDepletion(ctx context.Context, name, reason string) error {
+	svc := s.services[name]
+	svc.Status = servicestypes.StatusDeleted
+	s.services[name] = svc
+	if err := s.closeLeases(ctx, name, sharerstypes.CloseServiceDeleted); err != nil {
+		return err
+	}
+	if b, _ := s.EscrowBalance(ctx, name); b.IsPositive() {
+		_ = s.debit(name, b)
+		s.credit("creator", b)
+	}
+	return s.svcHook.AfterServiceDeleted(ctx, name)
+}
+
+func (s *fakeServices) SumEscrows(context.Context) (math.Int, []string, error) {
+	sum := math.ZeroInt()
+	var neg []string
+	for _, name := range sortedKeys(s.escrows) {
+		if s.escrows[name].IsNegative() {
+			neg = append(neg, name)
+		}
+		sum = sum.Add(s.escrows[name])
+	}
+	return sum, neg, nil
+}
+
+func (s *fakeServices) ModuleAddress() sdk.AccAddress { return authtypes.NewModuleAddress("services") }
+
+func (s *fakeServices) GetParams(context.Context) (servicestypes.Params, error) {
+	return servicestypes.Params{Denom: "uqc"}, nil
+}
+
+// GetBalance makes fakeServices the bank too: the services module account
+// holds the escrows.
+func (s *fakeServices) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {
+	if addr.Equals(s.ModuleAddress()) {
+		sum, _, _ := s.SumEscrows(nil)
+		return sdk.NewCoin(denom, sum)
+	}
+	str, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(addr)
+	return sdk.NewCoin(denom, s.balance(str))
+}
+
+func sortedIDs(m map[uint64]sharerstypes.Lease) []uint64 {
+	ids := make([]uint64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

@@ -27,11 +27,50 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return fmt.Errorf("write report of %s for epoch %d: %w", r.Sharer, r.Epoch, err)
 		}
 	}
+	for _, m := range gs.Meters {
+		if err := k.Meters.Set(ctx, m.LeaseId, m); err != nil {
+			return fmt.Errorf("write meter of lease %d: %w", m.LeaseId, err)
+		}
+		if err := k.OpenMeters.Set(ctx, collections.Join(m.Service, m.LeaseId)); err != nil {
+			return fmt.Errorf("index meter of lease %d: %w", m.LeaseId, err)
+		}
+	}
+	for _, a := range gs.Accounts {
+		if err := k.setAccount(ctx, a); err != nil {
+			return err
+		}
+		for _, q := range []struct {
+			set collections.KeySet[collections.Pair[int64, string]]
+			h   int64
+		}{{k.DryQueue, a.DryHeight}, {k.LowQueue, a.LowHeight}, {k.GraceQueue, a.GraceDeadline}} {
+			if q.h == 0 {
+				continue
+			}
+			if err := q.set.Set(ctx, collections.Join(q.h, a.Service)); err != nil {
+				return fmt.Errorf("index service %s: %w", a.Service, err)
+			}
+		}
+	}
+	for _, r := range gs.Records {
+		if err := k.Records.Set(ctx, collections.Join3(r.Service, r.Epoch, r.LeaseId), r); err != nil {
+			return fmt.Errorf("write usage record of lease %d for epoch %d: %w", r.LeaseId, r.Epoch, err)
+		}
+	}
+	for _, e := range gs.Earnings {
+		_, bz, err := k.account("sharer", e.Sharer)
+		if err != nil {
+			return err
+		}
+		if err := k.Earnings.Set(ctx, collections.Join3(bz, e.Service, e.Epoch), e); err != nil {
+			return fmt.Errorf("write earnings of %s: %w", e.Sharer, err)
+		}
+	}
 	return nil
 }
 
-// ExportGenesis returns the module's state: params and reports by (sharer,
-// epoch). Mempool marks are not state and are not exported.
+// ExportGenesis returns the module's state: params, reports by (sharer,
+// epoch), rent meters, service accounts, usage records and earnings. The
+// indexes are rebuilt on import; mempool marks are not state.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	p, err := k.GetParams(ctx)
 	if err != nil {
@@ -44,6 +83,30 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export reports: %w", err)
+	}
+	if err := k.Meters.Walk(ctx, nil, func(_ uint64, m types.LeaseMeter) (bool, error) {
+		gs.Meters = append(gs.Meters, m)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export meters: %w", err)
+	}
+	if err := k.Accounts.Walk(ctx, nil, func(_ string, a types.ServiceAccount) (bool, error) {
+		gs.Accounts = append(gs.Accounts, a)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export accounts: %w", err)
+	}
+	if err := k.Records.Walk(ctx, nil, func(_ collections.Triple[string, uint64, uint64], r types.UsageRecord) (bool, error) {
+		gs.Records = append(gs.Records, r)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export usage records: %w", err)
+	}
+	if err := k.Earnings.Walk(ctx, nil, func(_ collections.Triple[sdk.AccAddress, string, uint64], e types.Earnings) (bool, error) {
+		gs.Earnings = append(gs.Earnings, e)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export earnings: %w", err)
 	}
 	return gs, nil
 }

@@ -1,8 +1,17 @@
-// Package keeper holds the usage module's state and rules. So far it keeps
-// sharers' usage reports, one per (sharer, epoch), each also the sharer's
-// heartbeat (recorded in x/sharers); charging escrows for usage and rent
-// comes later. It is deterministic: it reads the block height from the
-// context and nothing from the machine it runs on.
+// Package keeper holds the usage module's state and rules: sharers'
+// per-epoch usage reports (each also the sharer's heartbeat), usage charged
+// from escrows within the caps, reservation rent settled lazily from each
+// lease's acknowledgement, and the escrow's life as it runs low, runs dry,
+// pauses its service, resumes on a deposit or is deleted after its grace.
+//
+// It is deterministic: it reads the block height and time from the context
+// and nothing from the machine it runs on, iterates only ordered stores and
+// slices, and counts money in integers and LegacyDec, never floats.
+//
+// Work is indexed so that a block costs what is due, not the number of
+// services: each escrow's projected dry height, low-balance height and
+// grace deadline are keys of ordered queues the EndBlocker walks only up to
+// the current height.
 package keeper
 
 import (
@@ -22,12 +31,16 @@ import (
 	"github.com/quantum1net/q1/x/usage/types"
 )
 
-// Keeper owns the usage module's store. Build it with [NewKeeper].
+// Keeper owns the usage module's store. Build it with [NewKeeper]; it is
+// used by pointer, as the hooks it gives other modules are.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	addressCodec address.Codec
 	authority    string
+	feeCollector string
 	sharers      types.SharersKeeper
+	services     types.ServicesKeeper
+	bank         types.BankKeeper
 
 	// Schema describes the collections below.
 	Schema collections.Schema
@@ -38,32 +51,73 @@ type Keeper struct {
 	// CheckTxSeen holds the (sharer, epoch) pairs the ante handler admitted
 	// to the mempool since the last commit; only CheckTx writes it.
 	CheckTxSeen collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// Meters holds the rent meter of every open acknowledged lease, by
+	// lease id; OpenMeters indexes them by (service, lease id).
+	Meters     collections.Map[uint64, types.LeaseMeter]
+	OpenMeters collections.KeySet[collections.Pair[string, uint64]]
+	// Accounts holds each service's economics, by name.
+	Accounts collections.Map[string, types.ServiceAccount]
+	// DryQueue, LowQueue and GraceQueue index services by (height, name):
+	// the projected height their escrow runs dry, the projected height it
+	// falls below lowBalanceBlocks of burn, and the end of a depleted
+	// service's grace period. The EndBlocker reads only keys up to the
+	// current height.
+	DryQueue   collections.KeySet[collections.Pair[int64, string]]
+	LowQueue   collections.KeySet[collections.Pair[int64, string]]
+	GraceQueue collections.KeySet[collections.Pair[int64, string]]
+	// Records holds every usage record by (service, epoch, lease id).
+	Records collections.Map[collections.Triple[string, uint64, uint64], types.UsageRecord]
+	// Earnings holds what each sharer earned by (sharer, service, epoch).
+	Earnings collections.Map[collections.Triple[sdk.AccAddress, string, uint64], types.Earnings]
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
-// addresses (bech32 "q1"); authority is the account allowed to change the
-// parameters (the governance module's).
+// addresses (bech32 "q1"); feeCollector is the module account the protocol
+// share is paid to (the SDK's fee collector, which x/distribution pays out);
+// authority is the account allowed to change the parameters (the governance
+// module's).
 func NewKeeper(
 	cdc codec.BinaryCodec,
 	storeService store.KVStoreService,
 	addressCodec address.Codec,
 	sharers types.SharersKeeper,
+	services types.ServicesKeeper,
+	bank types.BankKeeper,
+	feeCollector string,
 	authority string,
 ) *Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("usage keeper authority %q is not a valid address: %v", authority, err))
 	}
+	if feeCollector == "" {
+		panic("usage keeper: name the fee collector module account the protocol share is paid to")
+	}
 	sb := collections.NewSchemaBuilder(storeService)
-	pair := collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)
+	addrEpoch := collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)
+	heightName := collections.PairKeyCodec(collections.Int64Key, collections.StringKey)
 	k := &Keeper{
 		cdc:          cdc,
 		addressCodec: addressCodec,
 		authority:    authority,
+		feeCollector: feeCollector,
 		sharers:      sharers,
+		services:     services,
+		bank:         bank,
 
 		Params:      collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Reports:     collections.NewMap(sb, types.ReportsKey, "reports", pair, codec.CollValue[types.Report](cdc)),
-		CheckTxSeen: collections.NewKeySet(sb, types.CheckTxSeenKey, "check_tx_seen", pair),
+		Reports:     collections.NewMap(sb, types.ReportsKey, "reports", addrEpoch, codec.CollValue[types.Report](cdc)),
+		CheckTxSeen: collections.NewKeySet(sb, types.CheckTxSeenKey, "check_tx_seen", addrEpoch),
+		Meters:      collections.NewMap(sb, types.MetersKey, "meters", collections.Uint64Key, codec.CollValue[types.LeaseMeter](cdc)),
+		OpenMeters: collections.NewKeySet(sb, types.OpenMetersKey, "open_meters",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key)),
+		Accounts:   collections.NewMap(sb, types.AccountsKey, "accounts", collections.StringKey, codec.CollValue[types.ServiceAccount](cdc)),
+		DryQueue:   collections.NewKeySet(sb, types.DryQueueKey, "dry_queue", heightName),
+		LowQueue:   collections.NewKeySet(sb, types.LowQueueKey, "low_queue", heightName),
+		GraceQueue: collections.NewKeySet(sb, types.GraceQueueKey, "grace_queue", heightName),
+		Records: collections.NewMap(sb, types.RecordsKey, "records",
+			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint64Key), codec.CollValue[types.UsageRecord](cdc)),
+		Earnings: collections.NewMap(sb, types.EarningsKey, "earnings",
+			collections.TripleKeyCodec(sdk.AccAddressKey, collections.StringKey, collections.Uint64Key), codec.CollValue[types.Earnings](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -29,8 +29,10 @@ func NewMsgServerImpl(k *Keeper) types.MsgServer {
 // UsageReport implements types.MsgServer. A report for epoch E is accepted
 // once E has ended and while the current epoch is at most E +
 // params.report_window_epochs, once per (sharer, epoch); each entry must be
-// a lease of the sharer that was open during E. The report is stored and
-// recorded in x/sharers as the sharer's heartbeat.
+// a lease of the sharer that was open during E. The report is stored,
+// recorded in x/sharers as the sharer's heartbeat, and charged: each entry
+// moves money from its service's escrow to the sharer and the fee collector
+// within the caps (see chargeReport), each cap recorded.
 func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (*types.MsgUsageReportResponse, error) {
 	k := s.k
 	addr, bz, err := k.account("sharer", msg.Sharer)
@@ -69,7 +71,12 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 	if err := k.sharers.RecordHeartbeat(ctx, addr, msg.Epoch); err != nil {
 		return nil, fmt.Errorf("record heartbeat of %s: %w", addr, err)
 	}
-	ev := &types.EventUsageReported{Sharer: addr, Epoch: msg.Epoch, Entries: uint32(len(msg.Entries))}
+	ch, err := k.chargeReport(ctx, p, sh, epoch, msg.Entries)
+	if err != nil {
+		return nil, err
+	}
+	ev := &types.EventUsageReported{Sharer: addr, Epoch: msg.Epoch, Entries: uint32(len(msg.Entries)),
+		Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps}
 	for _, e := range msg.Entries {
 		ev.Requests = addSat(ev.Requests, e.Requests)
 		ev.CpuMillis = addSat(ev.CpuMillis, e.CpuMillis)
@@ -78,7 +85,7 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 	if err := emit(ctx, ev); err != nil {
 		return nil, err
 	}
-	return &types.MsgUsageReportResponse{}, nil
+	return &types.MsgUsageReportResponse{Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps}, nil
 }
 
 // checkEpoch refuses an epoch that has not ended or ended too long ago, and

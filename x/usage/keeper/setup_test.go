@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"strings"
 	"testing"
+	"time"
 
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/store/types"
@@ -24,13 +25,15 @@ import (
 
 // fixture is a usage keeper on an in-memory store over a fake x/sharers.
 type fixture struct {
-	t       *testing.T
-	ctx     sdk.Context
-	k       *keeper.Keeper
-	msgs    types.MsgServer
-	query   types.QueryServer
-	sharers *fakeSharers
-	ac      address.Codec
+	t        *testing.T
+	ctx      sdk.Context
+	k        *keeper.Keeper
+	msgs     types.MsgServer
+	query    types.QueryServer
+	sharers  *fakeSharers
+	services *fakeServices
+	ac       address.Codec
+	commit   func() // commits the store, as the end of a block does
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -44,16 +47,23 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	fs := newFakeSharers()
-	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, authority)
+	svc := newFakeServices(fs)
+	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, svc, svc, authtypes.FeeCollectorName, authority)
+	svc.leaseHook, svc.svcHook = k.SharersHooks(), k.ServicesHooks()
 	f := &fixture{
-		t: t, ctx: tc.Ctx.WithBlockHeight(1), k: k, sharers: fs, ac: ac,
+		t: t, ctx: tc.Ctx.WithBlockHeight(1).WithBlockTime(genesisTime), k: k, sharers: fs, services: svc, ac: ac,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k),
 	}
+	f.commit = func() { tc.CMS.Commit() }
+	svc.height = func() (int64, time.Time) { return f.ctx.BlockHeight(), f.ctx.BlockTime() }
 	if err := k.InitGenesis(f.ctx, types.DefaultGenesis()); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
+
+// genesisTime is the block time at height 1.
+var genesisTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // addr returns the q1 address of the account called name.
 func (f *fixture) addr(name string) string {

@@ -18,3 +18,8 @@ var (
 	ErrInvalidGenesis  = errorsmod.Register(ModuleName, 11, "invalid genesis")
 	ErrReportNotFound  = errorsmod.Register(ModuleName, 12, "report not found")
 )
+
+// Errors of charging and escrows.
+var (
+	ErrDepositBelowResume = errorsmod.Register(ModuleName, 14, "deposit below the resume threshold")
+)

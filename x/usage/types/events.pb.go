@@ -4,6 +4,7 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
@@ -30,10 +31,16 @@ type EventUsageReported struct {
 	Sharer  string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
 	Epoch   uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	Entries uint32 `protobuf:"varint,3,opt,name=entries,proto3" json:"entries,omitempty"`
-	// totals over the entries.
+	// totals over the entries, as reported.
 	Requests    uint64 `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
 	CpuMillis   uint64 `protobuf:"varint,5,opt,name=cpu_millis,json=cpuMillis,proto3" json:"cpu_millis,omitempty"`
 	EgressBytes uint64 `protobuf:"varint,6,opt,name=egress_bytes,json=egressBytes,proto3" json:"egress_bytes,omitempty"`
+	// charged is what left escrows for the report's usage; the sharer
+	// received charged − protocol_share.
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// caps counts the caps applied to the report's entries (see the records).
+	Caps uint32 `protobuf:"varint,9,opt,name=caps,proto3" json:"caps,omitempty"`
 }
 
 func (m *EventUsageReported) Reset()         { *m = EventUsageReported{} }
@@ -111,6 +118,256 @@ func (m *EventUsageReported) GetEgressBytes() uint64 {
 	return 0
 }
 
+func (m *EventUsageReported) GetCaps() uint32 {
+	if m != nil {
+		return m.Caps
+	}
+	return 0
+}
+
+// EventRentSettled is emitted when rent of a lease is settled.
+type EventRentSettled struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	LeaseId uint64 `protobuf:"varint,2,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Sharer  string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// paid left the escrow, protocol_share of it to the fee collector.
+	Paid          cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// written_off is rent accrued that the escrow could not pay.
+	WrittenOff cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
+}
+
+func (m *EventRentSettled) Reset()         { *m = EventRentSettled{} }
+func (m *EventRentSettled) String() string { return proto.CompactTextString(m) }
+func (*EventRentSettled) ProtoMessage()    {}
+func (*EventRentSettled) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{1}
+}
+func (m *EventRentSettled) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRentSettled) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRentSettled.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRentSettled) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRentSettled.Merge(m, src)
+}
+func (m *EventRentSettled) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRentSettled) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRentSettled.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRentSettled proto.InternalMessageInfo
+
+func (m *EventRentSettled) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventRentSettled) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventRentSettled) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+// EventEscrowLow is escrow.low: emitted once when a service's escrow falls
+// below policies.budget.lowBalanceBlocks of burn, again only after it
+// recovered.
+type EventEscrowLow struct {
+	Service     string                      `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Balance     cosmossdk_io_math.Int       `protobuf:"bytes,2,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// blocks_left is how many blocks the escrow lasts at this burn (at
+	// params.block_time_ms).
+	BlocksLeft       uint64 `protobuf:"varint,4,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
+	LowBalanceBlocks uint64 `protobuf:"varint,5,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
+}
+
+func (m *EventEscrowLow) Reset()         { *m = EventEscrowLow{} }
+func (m *EventEscrowLow) String() string { return proto.CompactTextString(m) }
+func (*EventEscrowLow) ProtoMessage()    {}
+func (*EventEscrowLow) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{2}
+}
+func (m *EventEscrowLow) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEscrowLow) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEscrowLow.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEscrowLow) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEscrowLow.Merge(m, src)
+}
+func (m *EventEscrowLow) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEscrowLow) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEscrowLow.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEscrowLow proto.InternalMessageInfo
+
+func (m *EventEscrowLow) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventEscrowLow) GetBlocksLeft() uint64 {
+	if m != nil {
+		return m.BlocksLeft
+	}
+	return 0
+}
+
+func (m *EventEscrowLow) GetLowBalanceBlocks() uint64 {
+	if m != nil {
+		return m.LowBalanceBlocks
+	}
+	return 0
+}
+
+// EventEscrowDepleted is emitted when a service's escrow ran dry and the
+// service was paused; it is deleted at grace_deadline unless a deposit of
+// deposit_to_resume (the balance to reach) resumes it first.
+type EventEscrowDepleted struct {
+	Service         string                `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	GraceDeadline   int64                 `protobuf:"varint,2,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
+}
+
+func (m *EventEscrowDepleted) Reset()         { *m = EventEscrowDepleted{} }
+func (m *EventEscrowDepleted) String() string { return proto.CompactTextString(m) }
+func (*EventEscrowDepleted) ProtoMessage()    {}
+func (*EventEscrowDepleted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{3}
+}
+func (m *EventEscrowDepleted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEscrowDepleted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEscrowDepleted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEscrowDepleted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEscrowDepleted.Merge(m, src)
+}
+func (m *EventEscrowDepleted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEscrowDepleted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEscrowDepleted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEscrowDepleted proto.InternalMessageInfo
+
+func (m *EventEscrowDepleted) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventEscrowDepleted) GetGraceDeadline() int64 {
+	if m != nil {
+		return m.GraceDeadline
+	}
+	return 0
+}
+
+// EventGraceExpired is emitted when a depleted service was not resumed
+// within policies.budget.graceBlocks and was deleted.
+type EventGraceExpired struct {
+	Service        string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	DepletedHeight int64  `protobuf:"varint,2,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+}
+
+func (m *EventGraceExpired) Reset()         { *m = EventGraceExpired{} }
+func (m *EventGraceExpired) String() string { return proto.CompactTextString(m) }
+func (*EventGraceExpired) ProtoMessage()    {}
+func (*EventGraceExpired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{4}
+}
+func (m *EventGraceExpired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventGraceExpired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventGraceExpired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventGraceExpired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventGraceExpired.Merge(m, src)
+}
+func (m *EventGraceExpired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventGraceExpired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventGraceExpired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventGraceExpired proto.InternalMessageInfo
+
+func (m *EventGraceExpired) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventGraceExpired) GetDepletedHeight() int64 {
+	if m != nil {
+		return m.DepletedHeight
+	}
+	return 0
+}
+
 // EventParamsUpdated is emitted when governance changes the parameters.
 type EventParamsUpdated struct {
 	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
@@ -120,7 +377,7 @@ func (m *EventParamsUpdated) Reset()         { *m = EventParamsUpdated{} }
 func (m *EventParamsUpdated) String() string { return proto.CompactTextString(m) }
 func (*EventParamsUpdated) ProtoMessage()    {}
 func (*EventParamsUpdated) Descriptor() ([]byte, []int) {
-	return fileDescriptor_a51e682c962a5046, []int{1}
+	return fileDescriptor_a51e682c962a5046, []int{5}
 }
 func (m *EventParamsUpdated) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -158,37 +415,65 @@ func (m *EventParamsUpdated) GetParams() Params {
 
 func init() {
 	proto.RegisterType((*EventUsageReported)(nil), "q1.usage.v1.EventUsageReported")
+	proto.RegisterType((*EventRentSettled)(nil), "q1.usage.v1.EventRentSettled")
+	proto.RegisterType((*EventEscrowLow)(nil), "q1.usage.v1.EventEscrowLow")
+	proto.RegisterType((*EventEscrowDepleted)(nil), "q1.usage.v1.EventEscrowDepleted")
+	proto.RegisterType((*EventGraceExpired)(nil), "q1.usage.v1.EventGraceExpired")
 	proto.RegisterType((*EventParamsUpdated)(nil), "q1.usage.v1.EventParamsUpdated")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/events.proto", fileDescriptor_a51e682c962a5046) }
 
 var fileDescriptor_a51e682c962a5046 = []byte{
-	// 375 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x4c, 0x90, 0xc1, 0x6a, 0xdb, 0x30,
-	0x1c, 0xc6, 0xad, 0x2d, 0xf1, 0x16, 0x65, 0x3b, 0x4c, 0x0b, 0x4c, 0x0b, 0xcc, 0xcb, 0x72, 0x59,
-	0x18, 0xcc, 0x9a, 0x37, 0xd8, 0x3d, 0x86, 0xdd, 0x36, 0x18, 0x2e, 0xb9, 0xf4, 0x12, 0x1c, 0xfb,
-	0x8f, 0x63, 0x88, 0x2d, 0x59, 0x92, 0x43, 0xf3, 0x16, 0x7d, 0x8c, 0x1e, 0x7b, 0xe8, 0x43, 0xe4,
-	0x18, 0x4a, 0x0f, 0x3d, 0x95, 0x92, 0x1c, 0xfa, 0x1a, 0xc5, 0xb2, 0x5a, 0x72, 0x11, 0xfa, 0x7e,
-	0xdf, 0x27, 0xfe, 0xfa, 0x7f, 0x98, 0x56, 0x01, 0xab, 0x55, 0x9c, 0x01, 0x5b, 0x07, 0x0c, 0xd6,
-	0x50, 0x6a, 0xe5, 0x0b, 0xc9, 0x35, 0x27, 0xfd, 0x2a, 0xf0, 0x8d, 0xe3, 0xaf, 0x83, 0xe1, 0xbb,
-	0xb8, 0xc8, 0x4b, 0xce, 0xcc, 0xd9, 0xfa, 0xc3, 0x8f, 0x09, 0x57, 0x05, 0x57, 0x73, 0xa3, 0x58,
-	0x2b, 0xac, 0x35, 0xc8, 0x78, 0xc6, 0x5b, 0xde, 0xdc, 0x2c, 0xfd, 0x70, 0x3c, 0x4a, 0x6f, 0x04,
-	0xd8, 0xf8, 0xf8, 0x06, 0x61, 0xf2, 0xa7, 0x19, 0x3d, 0x6b, 0xdc, 0x08, 0x04, 0x97, 0x1a, 0x52,
-	0xf2, 0x03, 0xbb, 0x6a, 0x19, 0x4b, 0x90, 0x14, 0x8d, 0xd0, 0xa4, 0x17, 0xd2, 0xeb, 0xab, 0xef,
-	0x03, 0x3b, 0x67, 0x9a, 0xa6, 0x12, 0x94, 0x3a, 0xd1, 0x32, 0x2f, 0xb3, 0xc8, 0xe6, 0xc8, 0x00,
-	0x77, 0x41, 0xf0, 0x64, 0x49, 0x5f, 0x8c, 0xd0, 0xa4, 0x13, 0xb5, 0x82, 0x50, 0xfc, 0x0a, 0x4a,
-	0x2d, 0x73, 0x50, 0xf4, 0xe5, 0x08, 0x4d, 0xde, 0x46, 0x4f, 0x92, 0x0c, 0xf1, 0x6b, 0x09, 0x55,
-	0x0d, 0x4a, 0x2b, 0xda, 0x31, 0x4f, 0x9e, 0x35, 0xf9, 0x84, 0x71, 0x22, 0xea, 0x79, 0x91, 0xaf,
-	0x56, 0xb9, 0xa2, 0x5d, 0xe3, 0xf6, 0x12, 0x51, 0xff, 0x33, 0x80, 0x7c, 0xc1, 0x6f, 0x20, 0x6b,
-	0xbe, 0x30, 0x5f, 0x6c, 0x34, 0x28, 0xea, 0x9a, 0x40, 0xbf, 0x65, 0x61, 0x83, 0xc6, 0x7f, 0xed,
-	0x56, 0xff, 0x63, 0x19, 0x17, 0x6a, 0x26, 0xd2, 0xb8, 0xd9, 0xea, 0x37, 0x76, 0x85, 0x01, 0x66,
-	0xab, 0xfe, 0xcf, 0xf7, 0xfe, 0x51, 0xcf, 0x7e, 0x9b, 0x0d, 0x7b, 0xdb, 0xbb, 0xcf, 0xce, 0xc5,
-	0xc3, 0xe5, 0x37, 0x14, 0xd9, 0x74, 0x38, 0xdd, 0xee, 0x3d, 0xb4, 0xdb, 0x7b, 0xe8, 0x7e, 0xef,
-	0xa1, 0xf3, 0x83, 0xe7, 0xec, 0x0e, 0x9e, 0x73, 0x7b, 0xf0, 0x9c, 0xd3, 0xaf, 0x59, 0xae, 0x97,
-	0xf5, 0xc2, 0x4f, 0x78, 0xc1, 0xaa, 0x3a, 0x2e, 0x75, 0x5d, 0x04, 0x25, 0x68, 0x56, 0x05, 0xec,
-	0xcc, 0x16, 0x6e, 0xda, 0x5e, 0xb8, 0xa6, 0xee, 0x5f, 0x8f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xf9,
-	0x87, 0xf4, 0x45, 0xf4, 0x01, 0x00, 0x00,
+	// 759 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0xc1, 0x4e, 0xf3, 0x46,
+	0x10, 0x8e, 0x49, 0x48, 0xc8, 0xa6, 0x49, 0x61, 0xa1, 0xaa, 0xa1, 0x6a, 0xa0, 0x91, 0x2a, 0x50,
+	0x55, 0x6c, 0xd2, 0x4a, 0xdc, 0x89, 0x82, 0x0a, 0x28, 0x55, 0xa9, 0x29, 0xad, 0x84, 0x2a, 0x59,
+	0x9b, 0xf5, 0xc4, 0xb6, 0xb0, 0xbd, 0xce, 0xee, 0x3a, 0x81, 0x87, 0xa8, 0xd4, 0x57, 0xe8, 0xad,
+	0xc7, 0x1e, 0x78, 0x08, 0x8e, 0x88, 0x53, 0xd5, 0x03, 0xaa, 0xe0, 0xd0, 0x43, 0x5f, 0xa2, 0xf2,
+	0x7a, 0x53, 0x45, 0x6a, 0x85, 0xfe, 0x3f, 0xfa, 0x2f, 0x96, 0xe7, 0x9b, 0xd9, 0x6f, 0x66, 0xbe,
+	0xd9, 0x1d, 0x64, 0x8e, 0xbb, 0x76, 0x26, 0x88, 0x0f, 0xf6, 0xa4, 0x6b, 0xc3, 0x04, 0x12, 0x29,
+	0xac, 0x94, 0x33, 0xc9, 0x70, 0x63, 0xdc, 0xb5, 0x94, 0xc7, 0x9a, 0x74, 0xb7, 0xd6, 0x48, 0x1c,
+	0x26, 0xcc, 0x56, 0xdf, 0xc2, 0xbf, 0xb5, 0x49, 0x99, 0x88, 0x99, 0x70, 0x95, 0x65, 0x17, 0x86,
+	0x76, 0x6d, 0xf8, 0xcc, 0x67, 0x05, 0x9e, 0xff, 0x69, 0xf4, 0xc3, 0xf9, 0x54, 0xf2, 0x36, 0x05,
+	0x1d, 0xde, 0xf9, 0xa9, 0x8c, 0xf0, 0x71, 0x9e, 0xfa, 0x32, 0xf7, 0x3a, 0x90, 0x32, 0x2e, 0xc1,
+	0xc3, 0x07, 0xa8, 0x2a, 0x02, 0xc2, 0x81, 0x9b, 0xc6, 0x8e, 0xb1, 0x57, 0xef, 0x99, 0x8f, 0x77,
+	0xfb, 0x1b, 0x3a, 0xcf, 0x91, 0xe7, 0x71, 0x10, 0xe2, 0x42, 0xf2, 0x30, 0xf1, 0x1d, 0x1d, 0x87,
+	0x37, 0xd0, 0x32, 0xa4, 0x8c, 0x06, 0xe6, 0xd2, 0x8e, 0xb1, 0x57, 0x71, 0x0a, 0x03, 0x9b, 0xa8,
+	0x06, 0x89, 0xe4, 0x21, 0x08, 0xb3, 0xbc, 0x63, 0xec, 0x35, 0x9d, 0x99, 0x89, 0xb7, 0xd0, 0x0a,
+	0x87, 0x71, 0x06, 0x42, 0x0a, 0xb3, 0xa2, 0x8e, 0xfc, 0x6b, 0xe3, 0x8f, 0x11, 0xa2, 0x69, 0xe6,
+	0xc6, 0x61, 0x14, 0x85, 0xc2, 0x5c, 0x56, 0xde, 0x3a, 0x4d, 0xb3, 0xaf, 0x15, 0x80, 0x3f, 0x41,
+	0xef, 0x81, 0x9f, 0x97, 0xe0, 0x0e, 0x6f, 0x25, 0x08, 0xb3, 0xaa, 0x02, 0x1a, 0x05, 0xd6, 0xcb,
+	0x21, 0x7c, 0x86, 0x6a, 0x34, 0x20, 0xdc, 0x07, 0xcf, 0xac, 0xa9, 0x06, 0x0e, 0xee, 0x9f, 0xb6,
+	0x4b, 0x7f, 0x3c, 0x6d, 0x7f, 0x50, 0x34, 0x21, 0xbc, 0x6b, 0x2b, 0x64, 0x76, 0x4c, 0x64, 0x60,
+	0x9d, 0x26, 0xf2, 0xf1, 0x6e, 0x1f, 0xe9, 0xee, 0x4e, 0x13, 0xf9, 0xeb, 0x5f, 0xbf, 0x7d, 0x66,
+	0x38, 0x33, 0x02, 0xfc, 0x03, 0x6a, 0x29, 0xad, 0x28, 0x8b, 0x5c, 0xd5, 0xac, 0xb9, 0xb2, 0x20,
+	0x65, 0x73, 0xc6, 0x73, 0x91, 0xd3, 0x60, 0x8c, 0x2a, 0x94, 0xa4, 0xc2, 0xac, 0x2b, 0x65, 0xd4,
+	0x7f, 0xe7, 0xef, 0x25, 0xb4, 0xaa, 0xe6, 0xe1, 0x40, 0x22, 0x2f, 0x40, 0xca, 0x08, 0xbc, 0x5c,
+	0x45, 0x01, 0x7c, 0x12, 0x52, 0x28, 0xc6, 0xe1, 0xcc, 0x4c, 0xbc, 0x89, 0x56, 0x22, 0x20, 0x02,
+	0xdc, 0xd0, 0xd3, 0xc2, 0xd7, 0x94, 0x7d, 0x3a, 0x3f, 0xc2, 0xf2, 0x1b, 0x8e, 0xb0, 0x8f, 0x2a,
+	0x29, 0x09, 0x3d, 0x35, 0x8e, 0x45, 0xda, 0x53, 0xa7, 0xff, 0x47, 0xae, 0xe5, 0x77, 0x23, 0xd7,
+	0xb7, 0xa8, 0x31, 0xe5, 0xa1, 0x94, 0x90, 0xb8, 0x6c, 0x34, 0x52, 0x53, 0x5f, 0x84, 0x15, 0x69,
+	0x92, 0x6f, 0x46, 0xa3, 0xce, 0x2f, 0x4b, 0xa8, 0xa5, 0xd4, 0x3e, 0x16, 0x94, 0xb3, 0xe9, 0x80,
+	0x4d, 0x5f, 0xd1, 0xfa, 0x0c, 0xd5, 0x86, 0x24, 0x22, 0x09, 0x05, 0x25, 0xf5, 0x42, 0x77, 0x4a,
+	0x13, 0xe0, 0x2b, 0xd4, 0x1c, 0x66, 0x3c, 0x71, 0x53, 0xe0, 0x6e, 0xc0, 0xb2, 0xd9, 0x8c, 0x0e,
+	0x35, 0xe3, 0x47, 0xff, 0x65, 0x1c, 0x80, 0x4f, 0xe8, 0x6d, 0x1f, 0xe8, 0x1c, 0x6f, 0x1f, 0x68,
+	0xc1, 0xdb, 0xc8, 0xc9, 0xce, 0x81, 0x9f, 0xb0, 0x8c, 0xe3, 0x6d, 0xd4, 0x18, 0x46, 0x8c, 0x5e,
+	0x0b, 0x37, 0x82, 0x91, 0xd4, 0x8f, 0x0b, 0x15, 0xd0, 0x00, 0x46, 0x12, 0x7f, 0x8e, 0x70, 0xc4,
+	0xa6, 0xae, 0xae, 0xc5, 0x2d, 0x3c, 0xfa, 0x99, 0xad, 0x46, 0x6c, 0xda, 0x2b, 0x1c, 0x3d, 0x85,
+	0x77, 0xee, 0x0c, 0xb4, 0x3e, 0xa7, 0x51, 0x1f, 0xd2, 0x08, 0xe4, 0xab, 0x97, 0xf2, 0x53, 0xd4,
+	0xf2, 0x39, 0xa1, 0xe0, 0x7a, 0x40, 0xbc, 0x28, 0x4c, 0x0a, 0xbd, 0xca, 0x4e, 0x53, 0xa1, 0x7d,
+	0x0d, 0xe2, 0x1f, 0xd1, 0x9a, 0x07, 0x29, 0x13, 0xa1, 0x74, 0x25, 0x73, 0x39, 0x88, 0x2c, 0x06,
+	0xad, 0xc3, 0xdb, 0x2b, 0xfb, 0xbe, 0xa6, 0xfa, 0x8e, 0x39, 0x8a, 0xa8, 0xf3, 0x3d, 0x5a, 0x53,
+	0x55, 0x7f, 0x95, 0xe7, 0x3c, 0xbe, 0x49, 0x43, 0xfe, 0x6a, 0xcd, 0xbb, 0x28, 0x67, 0x50, 0x9d,
+	0xb9, 0x01, 0x84, 0x7e, 0x20, 0x75, 0xd1, 0xad, 0x19, 0x7c, 0xa2, 0xd0, 0xce, 0x40, 0xef, 0xcb,
+	0x73, 0xc2, 0x49, 0x2c, 0x2e, 0x53, 0x8f, 0xe4, 0x62, 0x1c, 0xa2, 0x6a, 0xaa, 0x00, 0xc5, 0xdb,
+	0xf8, 0x62, 0xdd, 0x9a, 0xdb, 0xe0, 0x56, 0x11, 0xdb, 0xab, 0xe7, 0x5d, 0x15, 0xe5, 0xea, 0xe8,
+	0xde, 0xd1, 0xfd, 0x73, 0xdb, 0x78, 0x78, 0x6e, 0x1b, 0x7f, 0x3e, 0xb7, 0x8d, 0x9f, 0x5f, 0xda,
+	0xa5, 0x87, 0x97, 0x76, 0xe9, 0xf7, 0x97, 0x76, 0xe9, 0x6a, 0xd7, 0x0f, 0x65, 0x90, 0x0d, 0x2d,
+	0xca, 0x62, 0x7b, 0x9c, 0x91, 0x44, 0x66, 0x71, 0x37, 0x01, 0x69, 0x8f, 0xbb, 0xf6, 0x8d, 0x5e,
+	0xe5, 0x6a, 0x8f, 0x0f, 0xab, 0xea, 0x95, 0x7c, 0xf9, 0x4f, 0x00, 0x00, 0x00, 0xff, 0xff, 0x51,
+	0x62, 0x61, 0x21, 0x4e, 0x06, 0x00, 0x00,
 }
 
 func (m *EventUsageReported) Marshal() (dAtA []byte, err error) {
@@ -211,6 +496,31 @@ func (m *EventUsageReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Caps != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Caps))
+		i--
+		dAtA[i] = 0x48
+	}
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Charged.Size()
+		i -= size
+		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
 	if m.EgressBytes != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.EgressBytes))
 		i--
@@ -240,6 +550,218 @@ func (m *EventUsageReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i -= len(m.Sharer)
 		copy(dAtA[i:], m.Sharer)
 		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRentSettled) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRentSettled) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRentSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.WrittenOff.Size()
+		i -= size
+		if _, err := m.WrittenOff.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Paid.Size()
+		i -= size
+		if _, err := m.Paid.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEscrowLow) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEscrowLow) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEscrowLow) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LowBalanceBlocks != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LowBalanceBlocks))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.BlocksLeft != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.BlocksLeft))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size := m.BurnPerHour.Size()
+		i -= size
+		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Balance.Size()
+		i -= size
+		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEscrowDepleted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEscrowDepleted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEscrowDepleted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.DepositToResume.Size()
+		i -= size
+		if _, err := m.DepositToResume.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.GraceDeadline != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.GraceDeadline))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventGraceExpired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventGraceExpired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventGraceExpired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DepletedHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DepletedHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
 		i--
 		dAtA[i] = 0xa
 	}
@@ -314,6 +836,96 @@ func (m *EventUsageReported) Size() (n int) {
 	}
 	if m.EgressBytes != 0 {
 		n += 1 + sovEvents(uint64(m.EgressBytes))
+	}
+	l = m.Charged.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.Caps != 0 {
+		n += 1 + sovEvents(uint64(m.Caps))
+	}
+	return n
+}
+
+func (m *EventRentSettled) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Paid.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.WrittenOff.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventEscrowLow) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Balance.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.BurnPerHour.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.BlocksLeft != 0 {
+		n += 1 + sovEvents(uint64(m.BlocksLeft))
+	}
+	if m.LowBalanceBlocks != 0 {
+		n += 1 + sovEvents(uint64(m.LowBalanceBlocks))
+	}
+	return n
+}
+
+func (m *EventEscrowDepleted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.GraceDeadline != 0 {
+		n += 1 + sovEvents(uint64(m.GraceDeadline))
+	}
+	l = m.DepositToResume.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventGraceExpired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.DepletedHeight != 0 {
+		n += 1 + sovEvents(uint64(m.DepletedHeight))
 	}
 	return n
 }
@@ -487,6 +1099,752 @@ func (m *EventUsageReported) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.EgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Caps", wireType)
+			}
+			m.Caps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Caps |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRentSettled) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRentSettled: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRentSettled: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.WrittenOff.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEscrowLow) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEscrowLow: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEscrowLow: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlocksLeft", wireType)
+			}
+			m.BlocksLeft = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BlocksLeft |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
+			}
+			m.LowBalanceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEscrowDepleted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEscrowDepleted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEscrowDepleted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
+			}
+			m.GraceDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GraceDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepositToResume", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DepositToResume.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventGraceExpired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventGraceExpired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventGraceExpired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
+			}
+			m.DepletedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DepletedHeight |= int64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

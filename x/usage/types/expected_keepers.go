@@ -3,11 +3,17 @@ package types
 import (
 	"context"
 
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/quantum1net/q1/internal/manifest"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
 // SharersKeeper is what the module needs from x/sharers: the sharer and its
-// leases, the epoch clock, and recording the heartbeat a report is.
+// leases, the epoch clock, recording the heartbeat a report is, and the
+// module's own invariants for the audit.
 type SharersKeeper interface {
 	// GetSharer returns the sharer's record, or an error wrapping
 	// sharerstypes.ErrSharerNotFound.
@@ -20,4 +26,43 @@ type SharersKeeper interface {
 	GetEpoch(ctx context.Context, n uint64) (e sharerstypes.EpochInfo, ok bool, err error)
 	// RecordHeartbeat records that the sharer reported epoch n.
 	RecordHeartbeat(ctx context.Context, addr string, n uint64) error
+	// CheckInvariants reports the first broken invariant of x/sharers
+	// (collateral against its module account included).
+	CheckInvariants(ctx context.Context) error
+}
+
+// ServicesKeeper is what the module needs from x/services: services and
+// their manifests, escrows and paying from them, and the depletion
+// lifecycle (pause, resume by deposit, delete).
+type ServicesKeeper interface {
+	// GetService returns the service's record, or an error wrapping
+	// servicestypes.ErrServiceNotFound.
+	GetService(ctx context.Context, name string) (servicestypes.Service, error)
+	// CurrentManifest returns the manifest the service runs under.
+	CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error)
+	// EscrowBalance returns what the service holds in escrow.
+	EscrowBalance(ctx context.Context, name string) (math.Int, error)
+	// PayFromEscrowToAccount and PayFromEscrowToModule move amount out of
+	// the service's escrow; they fail, changing nothing, when it holds less.
+	PayFromEscrowToAccount(ctx context.Context, name string, to sdk.AccAddress, amount math.Int) error
+	PayFromEscrowToModule(ctx context.Context, name, module string, amount math.Int) error
+	// PauseForDepletion pauses the service because its escrow ran dry.
+	PauseForDepletion(ctx context.Context, name string) error
+	// ResumeAfterDeposit resumes a service paused because its escrow ran dry.
+	ResumeAfterDeposit(ctx context.Context, name string) error
+	// DeleteForDepletion deletes the service because its escrow ran dry,
+	// refunding what it does not owe to its creator; reason is recorded.
+	DeleteForDepletion(ctx context.Context, name, reason string) error
+	// SumEscrows returns the sum of the escrow records and the services
+	// whose escrow is negative.
+	SumEscrows(ctx context.Context) (sum math.Int, negative []string, err error)
+	// ModuleAddress is the account holding every escrow.
+	ModuleAddress() sdk.AccAddress
+	// GetParams returns x/services' parameters (the escrow denom).
+	GetParams(ctx context.Context) (servicestypes.Params, error)
+}
+
+// BankKeeper is what the audit reads from x/bank.
+type BankKeeper interface {
+	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
 }

@@ -3,8 +3,9 @@ package types
 import "cosmossdk.io/collections"
 
 const (
-	// ModuleName is the module's name. The module holds no coins (charging
-	// comes later), so it has no module account yet.
+	// ModuleName is the module's name. The module holds no coins: charges
+	// move from the services module account (escrows) straight to sharers
+	// and the fee collector, so it has no module account.
 	ModuleName = "usage"
 
 	// StoreKey is the key of the module's KV store.
@@ -20,4 +21,19 @@ var (
 	// the mempool. It is written only in CheckTx, into the check state that
 	// every commit discards, so it never reaches consensus state.
 	CheckTxSeenKey = collections.NewPrefix(2)
+	// MetersKey holds the rent meters of open acknowledged leases by lease
+	// id; OpenMetersKey indexes them by (service, lease id).
+	MetersKey     = collections.NewPrefix(3)
+	OpenMetersKey = collections.NewPrefix(4)
+	// AccountsKey holds each service's economics by name.
+	AccountsKey = collections.NewPrefix(5)
+	// DryQueueKey, LowQueueKey and GraceQueueKey index services by (height,
+	// name) for the EndBlocker.
+	DryQueueKey   = collections.NewPrefix(6)
+	LowQueueKey   = collections.NewPrefix(7)
+	GraceQueueKey = collections.NewPrefix(8)
+	// RecordsKey holds usage records by (service, epoch, lease id).
+	RecordsKey = collections.NewPrefix(9)
+	// EarningsKey holds sharers' earnings by (sharer, service, epoch).
+	EarningsKey = collections.NewPrefix(10)
 )

@@ -3,17 +3,42 @@ package types
 import (
 	"fmt"
 
+	"cosmossdk.io/math"
+
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
-// MaxEntriesLimit bounds params.max_entries_per_report.
-const MaxEntriesLimit = 100_000
+// Bounds on the parameters: values outside them can only be mistakes.
+const (
+	// MaxEntriesLimit bounds params.max_entries_per_report.
+	MaxEntriesLimit = 100_000
+	// MaxBlockTimeMs bounds params.block_time_ms (one hour).
+	MaxBlockTimeMs = 3_600_000
+)
+
+// DefaultProtocolShare is the share of every charge paid to the fee
+// collector on a new chain: 5%.
+var DefaultProtocolShare = math.LegacyNewDecWithPrec(5, 2)
 
 // DefaultParams returns the parameters a new chain starts with (devnets
-// too): a report for epoch E is accepted during epochs E+1 … E+3, with at
-// most 1,000 lease entries.
+// too): a report for epoch E is accepted during epochs E+1 … E+3 with at
+// most 1,000 lease entries; 5% of every charge goes to validators;
+// projections assume 1 s blocks.
 func DefaultParams() Params {
-	return Params{ReportWindowEpochs: 3, MaxEntriesPerReport: 1000}
+	return Params{
+		ReportWindowEpochs:  3,
+		MaxEntriesPerReport: 1000,
+		ProtocolShare:       DefaultProtocolShare,
+		BlockTimeMs:         1000,
+	}
+}
+
+// DevnetParams returns the parameters of a local development network (100–200
+// ms blocks): the defaults with projections assuming 200 ms blocks.
+func DevnetParams() Params {
+	p := DefaultParams()
+	p.BlockTimeMs = 200
+	return p
 }
 
 // Validate reports the first parameter that is out of range. The window
@@ -25,6 +50,12 @@ func (p Params) Validate() error {
 	}
 	if p.MaxEntriesPerReport < 1 || p.MaxEntriesPerReport > MaxEntriesLimit {
 		return fmt.Errorf("params.max_entries_per_report: must be between 1 and %d, got %d", MaxEntriesLimit, p.MaxEntriesPerReport)
+	}
+	if p.ProtocolShare.IsNil() || p.ProtocolShare.IsNegative() || p.ProtocolShare.GTE(math.LegacyOneDec()) {
+		return fmt.Errorf("params.protocol_share: must be at least 0 and below 1 (e.g. 0.05 for 5%%), got %v", p.ProtocolShare)
+	}
+	if p.BlockTimeMs < 1 || p.BlockTimeMs > MaxBlockTimeMs {
+		return fmt.Errorf("params.block_time_ms: must be between 1 and %d, got %d", MaxBlockTimeMs, p.BlockTimeMs)
 	}
 	return nil
 }

@@ -5,7 +5,9 @@ package types
 
 import (
 	context "context"
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -316,6 +318,652 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryServiceUsageRequest names a service and how to list its usage.
+type QueryServiceUsageRequest struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// by is "" to list records, "sharer" or "epoch" to sum them per sharer or
+	// per epoch.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+	// sharer and epoch (when has_epoch) keep only that sharer's or epoch's
+	// records.
+	Sharer   string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	HasEpoch bool   `protobuf:"varint,4,opt,name=has_epoch,json=hasEpoch,proto3" json:"has_epoch,omitempty"`
+	Epoch    uint64 `protobuf:"varint,5,opt,name=epoch,proto3" json:"epoch,omitempty"`
+}
+
+func (m *QueryServiceUsageRequest) Reset()         { *m = QueryServiceUsageRequest{} }
+func (m *QueryServiceUsageRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceUsageRequest) ProtoMessage()    {}
+func (*QueryServiceUsageRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{6}
+}
+func (m *QueryServiceUsageRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceUsageRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceUsageRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceUsageRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceUsageRequest.Merge(m, src)
+}
+func (m *QueryServiceUsageRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceUsageRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceUsageRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceUsageRequest proto.InternalMessageInfo
+
+func (m *QueryServiceUsageRequest) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageRequest) GetBy() string {
+	if m != nil {
+		return m.By
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageRequest) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageRequest) GetHasEpoch() bool {
+	if m != nil {
+		return m.HasEpoch
+	}
+	return false
+}
+
+func (m *QueryServiceUsageRequest) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+// UsageSum sums usage records per sharer or per epoch (the other key empty).
+type UsageSum struct {
+	Sharer        string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch         uint64                `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Records       uint64                `protobuf:"varint,3,opt,name=records,proto3" json:"records,omitempty"`
+	Requests      uint64                `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	CpuMillis     uint64                `protobuf:"varint,5,opt,name=cpu_millis,json=cpuMillis,proto3" json:"cpu_millis,omitempty"`
+	EgressBytes   uint64                `protobuf:"varint,6,opt,name=egress_bytes,json=egressBytes,proto3" json:"egress_bytes,omitempty"`
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// caps counts the caps applied.
+	Caps uint64 `protobuf:"varint,10,opt,name=caps,proto3" json:"caps,omitempty"`
+}
+
+func (m *UsageSum) Reset()         { *m = UsageSum{} }
+func (m *UsageSum) String() string { return proto.CompactTextString(m) }
+func (*UsageSum) ProtoMessage()    {}
+func (*UsageSum) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{7}
+}
+func (m *UsageSum) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UsageSum) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UsageSum.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UsageSum) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UsageSum.Merge(m, src)
+}
+func (m *UsageSum) XXX_Size() int {
+	return m.Size()
+}
+func (m *UsageSum) XXX_DiscardUnknown() {
+	xxx_messageInfo_UsageSum.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UsageSum proto.InternalMessageInfo
+
+func (m *UsageSum) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *UsageSum) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *UsageSum) GetRecords() uint64 {
+	if m != nil {
+		return m.Records
+	}
+	return 0
+}
+
+func (m *UsageSum) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *UsageSum) GetCpuMillis() uint64 {
+	if m != nil {
+		return m.CpuMillis
+	}
+	return 0
+}
+
+func (m *UsageSum) GetEgressBytes() uint64 {
+	if m != nil {
+		return m.EgressBytes
+	}
+	return 0
+}
+
+func (m *UsageSum) GetCaps() uint64 {
+	if m != nil {
+		return m.Caps
+	}
+	return 0
+}
+
+// QueryServiceUsageResponse holds the records (by epoch, then lease) or the
+// sums (by sharer address or epoch), and the total over all of them.
+type QueryServiceUsageResponse struct {
+	Service string        `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Records []UsageRecord `protobuf:"bytes,2,rep,name=records,proto3" json:"records"`
+	Sums    []UsageSum    `protobuf:"bytes,3,rep,name=sums,proto3" json:"sums"`
+	Total   UsageSum      `protobuf:"bytes,4,opt,name=total,proto3" json:"total"`
+}
+
+func (m *QueryServiceUsageResponse) Reset()         { *m = QueryServiceUsageResponse{} }
+func (m *QueryServiceUsageResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceUsageResponse) ProtoMessage()    {}
+func (*QueryServiceUsageResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{8}
+}
+func (m *QueryServiceUsageResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceUsageResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceUsageResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceUsageResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceUsageResponse.Merge(m, src)
+}
+func (m *QueryServiceUsageResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceUsageResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceUsageResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceUsageResponse proto.InternalMessageInfo
+
+func (m *QueryServiceUsageResponse) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryServiceUsageResponse) GetRecords() []UsageRecord {
+	if m != nil {
+		return m.Records
+	}
+	return nil
+}
+
+func (m *QueryServiceUsageResponse) GetSums() []UsageSum {
+	if m != nil {
+		return m.Sums
+	}
+	return nil
+}
+
+func (m *QueryServiceUsageResponse) GetTotal() UsageSum {
+	if m != nil {
+		return m.Total
+	}
+	return UsageSum{}
+}
+
+// QuerySharerEarningsRequest names a sharer and how to group its earnings.
+type QuerySharerEarningsRequest struct {
+	Sharer string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// by is "" for the total only, "service" or "epoch" for a sum per service
+	// or per epoch too.
+	By string `protobuf:"bytes,2,opt,name=by,proto3" json:"by,omitempty"`
+}
+
+func (m *QuerySharerEarningsRequest) Reset()         { *m = QuerySharerEarningsRequest{} }
+func (m *QuerySharerEarningsRequest) String() string { return proto.CompactTextString(m) }
+func (*QuerySharerEarningsRequest) ProtoMessage()    {}
+func (*QuerySharerEarningsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{9}
+}
+func (m *QuerySharerEarningsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySharerEarningsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySharerEarningsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySharerEarningsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySharerEarningsRequest.Merge(m, src)
+}
+func (m *QuerySharerEarningsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySharerEarningsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySharerEarningsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySharerEarningsRequest proto.InternalMessageInfo
+
+func (m *QuerySharerEarningsRequest) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QuerySharerEarningsRequest) GetBy() string {
+	if m != nil {
+		return m.By
+	}
+	return ""
+}
+
+// QuerySharerEarningsResponse is the sharer's total and the sums (by
+// service name or by epoch; the other key empty). received = usage + rent −
+// protocol_share is what reached the sharer's account.
+type QuerySharerEarningsResponse struct {
+	Sharer   string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Total    Earnings              `protobuf:"bytes,2,opt,name=total,proto3" json:"total"`
+	Received cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=received,proto3,customtype=cosmossdk.io/math.Int" json:"received"`
+	Sums     []Earnings            `protobuf:"bytes,4,rep,name=sums,proto3" json:"sums"`
+}
+
+func (m *QuerySharerEarningsResponse) Reset()         { *m = QuerySharerEarningsResponse{} }
+func (m *QuerySharerEarningsResponse) String() string { return proto.CompactTextString(m) }
+func (*QuerySharerEarningsResponse) ProtoMessage()    {}
+func (*QuerySharerEarningsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{10}
+}
+func (m *QuerySharerEarningsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QuerySharerEarningsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QuerySharerEarningsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QuerySharerEarningsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QuerySharerEarningsResponse.Merge(m, src)
+}
+func (m *QuerySharerEarningsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QuerySharerEarningsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QuerySharerEarningsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QuerySharerEarningsResponse proto.InternalMessageInfo
+
+func (m *QuerySharerEarningsResponse) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *QuerySharerEarningsResponse) GetTotal() Earnings {
+	if m != nil {
+		return m.Total
+	}
+	return Earnings{}
+}
+
+func (m *QuerySharerEarningsResponse) GetSums() []Earnings {
+	if m != nil {
+		return m.Sums
+	}
+	return nil
+}
+
+// QueryServiceEconomicsRequest names a service.
+type QueryServiceEconomicsRequest struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+}
+
+func (m *QueryServiceEconomicsRequest) Reset()         { *m = QueryServiceEconomicsRequest{} }
+func (m *QueryServiceEconomicsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceEconomicsRequest) ProtoMessage()    {}
+func (*QueryServiceEconomicsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{11}
+}
+func (m *QueryServiceEconomicsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceEconomicsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceEconomicsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceEconomicsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceEconomicsRequest.Merge(m, src)
+}
+func (m *QueryServiceEconomicsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceEconomicsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceEconomicsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceEconomicsRequest proto.InternalMessageInfo
+
+func (m *QueryServiceEconomicsRequest) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+// QueryServiceEconomicsResponse is a service's escrow now, with rent
+// accrued up to the block time of the query.
+type QueryServiceEconomicsResponse struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// status is the service's status: active, paused or deleted.
+	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	// balance is the escrow; owed the rent accrued and not yet settled;
+	// available = balance − owed, what a withdrawal may take.
+	Balance   cosmossdk_io_math.Int       `protobuf:"bytes,3,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
+	Owed      cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=owed,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"owed"`
+	Available cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=available,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"available"`
+	// burn_per_hour is the rent per hour of block time of its open
+	// acknowledged leases (usage comes on top, as reported).
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// hours_left and blocks_left are how long available lasts at that burn
+	// (blocks at params.block_time_ms); both 0 when nothing burns.
+	HoursLeft  cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=hours_left,json=hoursLeft,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"hours_left"`
+	BlocksLeft uint64                      `protobuf:"varint,8,opt,name=blocks_left,json=blocksLeft,proto3" json:"blocks_left,omitempty"`
+	// low is true once escrow.low was emitted: fewer than low_balance_blocks
+	// blocks of burn are left.
+	Low              bool   `protobuf:"varint,9,opt,name=low,proto3" json:"low,omitempty"`
+	LowBalanceBlocks uint64 `protobuf:"varint,10,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
+	// dry_height is the projected height the escrow runs dry (0: none).
+	DryHeight int64 `protobuf:"varint,11,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	// depleted is true while the service is paused because its escrow ran
+	// dry; grace_deadline is when it is deleted unless resumed, and
+	// deposit_to_resume how much a deposit must add to resume it.
+	Depleted        bool                  `protobuf:"varint,12,opt,name=depleted,proto3" json:"depleted,omitempty"`
+	DepletedHeight  int64                 `protobuf:"varint,13,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+	GraceDeadline   int64                 `protobuf:"varint,14,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepositToResume cosmossdk_io_math.Int `protobuf:"bytes,15,opt,name=deposit_to_resume,json=depositToResume,proto3,customtype=cosmossdk.io/math.Int" json:"deposit_to_resume"`
+	// account holds the totals; leases the rent meters of its open
+	// acknowledged leases.
+	Account ServiceAccount `protobuf:"bytes,16,opt,name=account,proto3" json:"account"`
+	Leases  []LeaseMeter   `protobuf:"bytes,17,rep,name=leases,proto3" json:"leases"`
+}
+
+func (m *QueryServiceEconomicsResponse) Reset()         { *m = QueryServiceEconomicsResponse{} }
+func (m *QueryServiceEconomicsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryServiceEconomicsResponse) ProtoMessage()    {}
+func (*QueryServiceEconomicsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{12}
+}
+func (m *QueryServiceEconomicsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryServiceEconomicsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryServiceEconomicsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryServiceEconomicsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryServiceEconomicsResponse.Merge(m, src)
+}
+func (m *QueryServiceEconomicsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryServiceEconomicsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryServiceEconomicsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryServiceEconomicsResponse proto.InternalMessageInfo
+
+func (m *QueryServiceEconomicsResponse) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *QueryServiceEconomicsResponse) GetStatus() string {
+	if m != nil {
+		return m.Status
+	}
+	return ""
+}
+
+func (m *QueryServiceEconomicsResponse) GetBlocksLeft() uint64 {
+	if m != nil {
+		return m.BlocksLeft
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetLow() bool {
+	if m != nil {
+		return m.Low
+	}
+	return false
+}
+
+func (m *QueryServiceEconomicsResponse) GetLowBalanceBlocks() uint64 {
+	if m != nil {
+		return m.LowBalanceBlocks
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetDryHeight() int64 {
+	if m != nil {
+		return m.DryHeight
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetDepleted() bool {
+	if m != nil {
+		return m.Depleted
+	}
+	return false
+}
+
+func (m *QueryServiceEconomicsResponse) GetDepletedHeight() int64 {
+	if m != nil {
+		return m.DepletedHeight
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetGraceDeadline() int64 {
+	if m != nil {
+		return m.GraceDeadline
+	}
+	return 0
+}
+
+func (m *QueryServiceEconomicsResponse) GetAccount() ServiceAccount {
+	if m != nil {
+		return m.Account
+	}
+	return ServiceAccount{}
+}
+
+func (m *QueryServiceEconomicsResponse) GetLeases() []LeaseMeter {
+	if m != nil {
+		return m.Leases
+	}
+	return nil
+}
+
+// QueryInvariantsRequest asks for an audit of the whole state.
+type QueryInvariantsRequest struct {
+}
+
+func (m *QueryInvariantsRequest) Reset()         { *m = QueryInvariantsRequest{} }
+func (m *QueryInvariantsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryInvariantsRequest) ProtoMessage()    {}
+func (*QueryInvariantsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{13}
+}
+func (m *QueryInvariantsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryInvariantsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryInvariantsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryInvariantsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryInvariantsRequest.Merge(m, src)
+}
+func (m *QueryInvariantsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryInvariantsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryInvariantsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryInvariantsRequest proto.InternalMessageInfo
+
+// QueryInvariantsResponse is the audit: broken is empty when every
+// invariant holds.
+type QueryInvariantsResponse struct {
+	Broken []string `protobuf:"bytes,1,rep,name=broken,proto3" json:"broken,omitempty"`
+	// escrows sums the escrow records; escrow_account is what the services
+	// module account holds.
+	Escrows       cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=escrows,proto3,customtype=cosmossdk.io/math.Int" json:"escrows"`
+	EscrowAccount cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=escrow_account,json=escrowAccount,proto3,customtype=cosmossdk.io/math.Int" json:"escrow_account"`
+}
+
+func (m *QueryInvariantsResponse) Reset()         { *m = QueryInvariantsResponse{} }
+func (m *QueryInvariantsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryInvariantsResponse) ProtoMessage()    {}
+func (*QueryInvariantsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_44872caf3c8048cc, []int{14}
+}
+func (m *QueryInvariantsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryInvariantsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryInvariantsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryInvariantsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryInvariantsResponse.Merge(m, src)
+}
+func (m *QueryInvariantsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryInvariantsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryInvariantsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryInvariantsResponse proto.InternalMessageInfo
+
+func (m *QueryInvariantsResponse) GetBroken() []string {
+	if m != nil {
+		return m.Broken
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryReportRequest)(nil), "q1.usage.v1.QueryReportRequest")
 	proto.RegisterType((*QueryReportResponse)(nil), "q1.usage.v1.QueryReportResponse")
@@ -323,41 +971,104 @@ func init() {
 	proto.RegisterType((*QueryReportsResponse)(nil), "q1.usage.v1.QueryReportsResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "q1.usage.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "q1.usage.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryServiceUsageRequest)(nil), "q1.usage.v1.QueryServiceUsageRequest")
+	proto.RegisterType((*UsageSum)(nil), "q1.usage.v1.UsageSum")
+	proto.RegisterType((*QueryServiceUsageResponse)(nil), "q1.usage.v1.QueryServiceUsageResponse")
+	proto.RegisterType((*QuerySharerEarningsRequest)(nil), "q1.usage.v1.QuerySharerEarningsRequest")
+	proto.RegisterType((*QuerySharerEarningsResponse)(nil), "q1.usage.v1.QuerySharerEarningsResponse")
+	proto.RegisterType((*QueryServiceEconomicsRequest)(nil), "q1.usage.v1.QueryServiceEconomicsRequest")
+	proto.RegisterType((*QueryServiceEconomicsResponse)(nil), "q1.usage.v1.QueryServiceEconomicsResponse")
+	proto.RegisterType((*QueryInvariantsRequest)(nil), "q1.usage.v1.QueryInvariantsRequest")
+	proto.RegisterType((*QueryInvariantsResponse)(nil), "q1.usage.v1.QueryInvariantsResponse")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/query.proto", fileDescriptor_44872caf3c8048cc) }
 
 var fileDescriptor_44872caf3c8048cc = []byte{
-	// 462 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x93, 0xb1, 0x6e, 0xd4, 0x30,
-	0x18, 0xc7, 0xcf, 0x85, 0x4b, 0x55, 0xdf, 0x84, 0x1b, 0xc1, 0x29, 0x48, 0x69, 0xc8, 0x40, 0xab,
-	0x0e, 0xb6, 0x7c, 0x48, 0x88, 0x95, 0x1b, 0x60, 0x42, 0x2a, 0x96, 0x58, 0xd8, 0x9c, 0x93, 0x95,
-	0xcb, 0x90, 0x38, 0x89, 0x9d, 0x13, 0x7d, 0x01, 0xc4, 0xc8, 0xca, 0x1b, 0x30, 0xf2, 0x18, 0x1d,
-	0x3b, 0x32, 0x21, 0x74, 0x37, 0xf0, 0x1a, 0x28, 0xb6, 0x43, 0xcf, 0x22, 0xa5, 0x2c, 0xa7, 0xe4,
-	0xf3, 0xff, 0xfb, 0x7f, 0xff, 0xef, 0x77, 0x31, 0x7c, 0xd4, 0x50, 0xd2, 0x29, 0x9e, 0x0b, 0xb2,
-	0xa1, 0xa4, 0xe9, 0x44, 0x7b, 0x89, 0xeb, 0x56, 0x6a, 0x89, 0x66, 0x0d, 0xc5, 0xe6, 0x00, 0x6f,
-	0x68, 0xf4, 0x80, 0x97, 0x45, 0x25, 0x89, 0xf9, 0xb5, 0xe7, 0xd1, 0xf9, 0x4a, 0xaa, 0x52, 0x2a,
-	0x92, 0x71, 0x25, 0x6c, 0x23, 0xd9, 0xd0, 0x4c, 0x68, 0x4e, 0x49, 0xcd, 0xf3, 0xa2, 0xe2, 0xba,
-	0x90, 0x95, 0xd3, 0x3e, 0x76, 0xda, 0x41, 0xb6, 0x3f, 0x28, 0x0a, 0x73, 0x99, 0x4b, 0xf3, 0x48,
-	0xfa, 0x27, 0x57, 0xf5, 0x72, 0xe9, 0xcb, 0x5a, 0x28, 0x7b, 0x90, 0x2e, 0x21, 0x7a, 0xdb, 0x77,
-	0x33, 0x51, 0xcb, 0x56, 0x33, 0xd1, 0x74, 0x42, 0x69, 0xf4, 0x10, 0x06, 0x6a, 0xcd, 0x5b, 0xd1,
-	0xce, 0x41, 0x02, 0xce, 0x8e, 0x98, 0x7b, 0x43, 0x21, 0x9c, 0x8a, 0x5a, 0xae, 0xd6, 0xf3, 0x83,
-	0x04, 0x9c, 0xdd, 0x67, 0xf6, 0x25, 0x7d, 0x03, 0x8f, 0x3d, 0x0f, 0x55, 0xcb, 0x4a, 0x09, 0xf4,
-	0x1c, 0x06, 0xad, 0xa9, 0x18, 0x93, 0xd9, 0xe2, 0x18, 0xef, 0x31, 0xc0, 0x56, 0xbc, 0x3c, 0xba,
-	0xfa, 0x71, 0x32, 0xf9, 0xfa, 0xeb, 0xdb, 0x39, 0x60, 0x4e, 0x9d, 0x76, 0x9e, 0x9d, 0xba, 0x2b,
-	0xd3, 0x2b, 0x08, 0x6f, 0x08, 0x99, 0x60, 0xb3, 0xc5, 0x53, 0x6c, 0x11, 0xe1, 0x1e, 0x27, 0xb6,
-	0x78, 0x1c, 0x4e, 0x7c, 0xc1, 0x73, 0xe1, 0x3c, 0xd9, 0x5e, 0x67, 0xfa, 0x05, 0xc0, 0xd0, 0x9f,
-	0xeb, 0xf6, 0x78, 0x01, 0x0f, 0x6d, 0x32, 0x35, 0x07, 0xc9, 0xbd, 0xff, 0x58, 0x64, 0x90, 0xa3,
-	0xd7, 0x23, 0xd1, 0x4e, 0xef, 0x8c, 0x66, 0xc7, 0x7a, 0xd9, 0x42, 0xf7, 0x2f, 0x5d, 0xf0, 0x96,
-	0x97, 0x03, 0x91, 0x3f, 0xdc, 0x87, 0xea, 0x0d, 0xf7, 0xda, 0x54, 0x46, 0xb9, 0x5b, 0xb1, 0xc7,
-	0xdd, 0xaa, 0x17, 0x1f, 0x0f, 0xe0, 0xd4, 0xf8, 0x21, 0x06, 0x03, 0xbb, 0x15, 0x3a, 0xf1, 0x7a,
-	0xff, 0xfe, 0x52, 0xa2, 0xe4, 0x76, 0x81, 0x8d, 0x93, 0x4e, 0x3f, 0xf5, 0x53, 0xd0, 0x3b, 0x78,
-	0xe8, 0xc0, 0xa2, 0x5b, 0x7b, 0x86, 0xcd, 0xa2, 0x27, 0xff, 0x50, 0xf8, 0xb6, 0x0c, 0x06, 0x76,
-	0xa3, 0xb1, 0xa8, 0x1e, 0xae, 0xb1, 0xa8, 0x3e, 0x39, 0xe7, 0xb9, 0x7c, 0x79, 0xb5, 0x8d, 0xc1,
-	0xf5, 0x36, 0x06, 0x3f, 0xb7, 0x31, 0xf8, 0xbc, 0x8b, 0x27, 0xd7, 0xbb, 0x78, 0xf2, 0x7d, 0x17,
-	0x4f, 0xde, 0x9f, 0xe6, 0x85, 0x5e, 0x77, 0x19, 0x5e, 0xc9, 0x92, 0x34, 0x1d, 0xaf, 0x74, 0x57,
-	0xd2, 0x4a, 0x68, 0xd2, 0x50, 0xf2, 0xc1, 0xdd, 0x2f, 0x73, 0xb9, 0xb2, 0xc0, 0xdc, 0xae, 0x67,
-	0xbf, 0x03, 0x00, 0x00, 0xff, 0xff, 0x62, 0xd0, 0xef, 0x2f, 0x10, 0x04, 0x00, 0x00,
+	// 1324 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x57, 0xcf, 0x6f, 0x1b, 0xc5,
+	0x17, 0xcf, 0x26, 0x8e, 0x7f, 0x3c, 0x37, 0x69, 0x3a, 0x4d, 0xdb, 0xad, 0xf3, 0x6d, 0x92, 0xee,
+	0x97, 0x36, 0xa1, 0x02, 0x1b, 0x17, 0x54, 0x55, 0x48, 0x48, 0xd4, 0x4a, 0xa1, 0xad, 0x12, 0xa9,
+	0x6c, 0x5a, 0x55, 0xaa, 0x90, 0x56, 0xe3, 0xdd, 0xa9, 0xbd, 0x74, 0xbd, 0xb3, 0x99, 0x99, 0x75,
+	0xf0, 0x7f, 0xc0, 0x0d, 0xae, 0x9c, 0xb9, 0x70, 0xe4, 0xc0, 0x01, 0xf1, 0x17, 0xf4, 0x58, 0x71,
+	0x40, 0x88, 0x43, 0x85, 0xd2, 0x03, 0x67, 0xfe, 0x03, 0x34, 0x3f, 0x36, 0xf6, 0xc6, 0x4e, 0x5d,
+	0x7c, 0xb1, 0x76, 0xde, 0x7c, 0xde, 0x67, 0xde, 0x7c, 0xe6, 0xbd, 0x37, 0x63, 0xb8, 0x74, 0xd0,
+	0x6c, 0xa4, 0x1c, 0x77, 0x48, 0xa3, 0xdf, 0x6c, 0x1c, 0xa4, 0x84, 0x0d, 0xea, 0x09, 0xa3, 0x82,
+	0xa2, 0xea, 0x41, 0xb3, 0xae, 0x26, 0xea, 0xfd, 0x66, 0xed, 0x1c, 0xee, 0x85, 0x31, 0x6d, 0xa8,
+	0x5f, 0x3d, 0x5f, 0xbb, 0xe1, 0x53, 0xde, 0xa3, 0xbc, 0xd1, 0xc6, 0x9c, 0x68, 0xc7, 0x46, 0xbf,
+	0xd9, 0x26, 0x02, 0x37, 0x1b, 0x09, 0xee, 0x84, 0x31, 0x16, 0x21, 0x8d, 0x0d, 0x76, 0xcd, 0x60,
+	0x33, 0xd8, 0xe8, 0x42, 0xb5, 0xcb, 0x7a, 0xd2, 0x53, 0xa3, 0x86, 0x1e, 0x98, 0xa9, 0xd5, 0x0e,
+	0xed, 0x50, 0x6d, 0x97, 0x5f, 0xc6, 0x9a, 0x0b, 0x59, 0x0c, 0x12, 0x62, 0xe0, 0x4e, 0x0b, 0xd0,
+	0x17, 0x92, 0xd8, 0x25, 0x09, 0x65, 0xc2, 0x25, 0x07, 0x29, 0xe1, 0x02, 0x5d, 0x84, 0x22, 0xef,
+	0x62, 0x46, 0x98, 0x6d, 0x6d, 0x5a, 0xdb, 0x15, 0xd7, 0x8c, 0xd0, 0x2a, 0x2c, 0x92, 0x84, 0xfa,
+	0x5d, 0x7b, 0x7e, 0xd3, 0xda, 0x2e, 0xb8, 0x7a, 0xe0, 0xec, 0xc1, 0xf9, 0x1c, 0x07, 0x4f, 0x68,
+	0xcc, 0x09, 0xba, 0x05, 0x45, 0xa6, 0x2c, 0x8a, 0xa4, 0x7a, 0xf3, 0x7c, 0x7d, 0x44, 0x9e, 0xba,
+	0x06, 0xb7, 0x2a, 0x2f, 0x5e, 0x6d, 0xcc, 0xfd, 0xf8, 0xf7, 0x4f, 0x37, 0x2c, 0xd7, 0xa0, 0x9d,
+	0x34, 0x47, 0xc7, 0xa7, 0xc5, 0xf4, 0x19, 0xc0, 0x50, 0x3c, 0x15, 0x58, 0xf5, 0xe6, 0xf5, 0xba,
+	0xd1, 0x44, 0x2a, 0x5d, 0xd7, 0xca, 0x19, 0xa5, 0xeb, 0x0f, 0x71, 0x87, 0x18, 0x4e, 0x77, 0xc4,
+	0xd3, 0xf9, 0xde, 0x82, 0xd5, 0xfc, 0xba, 0x66, 0x1f, 0xb7, 0xa1, 0xa4, 0x23, 0xe3, 0xb6, 0xb5,
+	0xb9, 0xf0, 0x16, 0x1b, 0xc9, 0xe0, 0xe8, 0xf3, 0x09, 0xa1, 0x6d, 0x4d, 0x0d, 0x4d, 0x2f, 0x9b,
+	0x8b, 0x6d, 0xd5, 0x9c, 0xd2, 0x43, 0xcc, 0x70, 0x2f, 0x53, 0xe4, 0x58, 0xf7, 0xcc, 0x3a, 0xd4,
+	0x3d, 0x51, 0x96, 0x89, 0xba, 0x6b, 0x70, 0x4e, 0x77, 0x8d, 0x76, 0xbe, 0xb5, 0xc0, 0x56, 0x7c,
+	0xfb, 0x84, 0xf5, 0x43, 0x9f, 0x3c, 0xe6, 0x43, 0xa5, 0x90, 0x0d, 0x25, 0xae, 0xcd, 0x46, 0xfe,
+	0x6c, 0x88, 0x96, 0x61, 0xbe, 0x3d, 0x50, 0x9b, 0xab, 0xb8, 0xf3, 0xed, 0xc1, 0xc8, 0x39, 0x2d,
+	0xe4, 0xce, 0x69, 0x0d, 0x2a, 0x5d, 0xcc, 0x3d, 0x9d, 0x3f, 0x85, 0x4d, 0x6b, 0xbb, 0xec, 0x96,
+	0xbb, 0x98, 0xdf, 0x95, 0xe3, 0x61, 0x62, 0x2d, 0x8e, 0x26, 0xd6, 0x2f, 0x0b, 0x50, 0x56, 0x51,
+	0xec, 0xa7, 0xbd, 0xff, 0x96, 0x93, 0x32, 0x5e, 0x46, 0x7c, 0xca, 0x02, 0xae, 0xc2, 0x28, 0xb8,
+	0xd9, 0x10, 0xd5, 0xa0, 0xcc, 0xf4, 0xa6, 0xb8, 0x0a, 0xa3, 0xe0, 0x1e, 0x8f, 0xd1, 0x15, 0x00,
+	0x3f, 0x49, 0xbd, 0x5e, 0x18, 0x45, 0x21, 0x37, 0xb1, 0x54, 0xfc, 0x24, 0xdd, 0x53, 0x06, 0x74,
+	0x15, 0xce, 0x90, 0x0e, 0x23, 0x9c, 0x7b, 0xed, 0x81, 0x20, 0xdc, 0x2e, 0x2a, 0x40, 0x55, 0xdb,
+	0x5a, 0xd2, 0x84, 0x1e, 0x40, 0xc9, 0xef, 0x62, 0xd6, 0x21, 0x81, 0x5d, 0x92, 0x61, 0xb6, 0x3e,
+	0x90, 0x42, 0xff, 0xf9, 0x6a, 0xe3, 0x82, 0x3e, 0x76, 0x1e, 0x3c, 0xaf, 0x87, 0xb4, 0xd1, 0xc3,
+	0xa2, 0x5b, 0xbf, 0x1f, 0x8b, 0xdf, 0x7e, 0x7e, 0x1f, 0x4c, 0x3e, 0xdc, 0x8f, 0x85, 0x49, 0x1f,
+	0x43, 0x80, 0xf6, 0xa0, 0x22, 0xa8, 0x67, 0x36, 0x5d, 0x9e, 0x91, 0xad, 0x2c, 0xe8, 0xbe, 0x16,
+	0xea, 0x09, 0x2c, 0xab, 0x9a, 0xf7, 0x69, 0xa4, 0x49, 0xed, 0xca, 0x8c, 0x9c, 0x4b, 0x19, 0x8f,
+	0x62, 0x46, 0x08, 0x0a, 0x3e, 0x4e, 0xb8, 0x0d, 0x4a, 0x0e, 0xf5, 0xed, 0x1c, 0x59, 0x70, 0x79,
+	0x42, 0x32, 0x99, 0x14, 0x3d, 0x3d, 0x9b, 0x3e, 0x19, 0x9e, 0xdb, 0xbc, 0x2a, 0x36, 0x3b, 0x97,
+	0xbd, 0x86, 0x46, 0x02, 0x4e, 0x54, 0x9c, 0x3e, 0xdc, 0x8f, 0xa0, 0xc0, 0xd3, 0x9e, 0x3c, 0x73,
+	0xe9, 0x7b, 0x61, 0xdc, 0x77, 0x3f, 0xed, 0x8d, 0x3a, 0x2a, 0x34, 0xba, 0x05, 0x8b, 0x82, 0x0a,
+	0x1c, 0xa9, 0x7c, 0x78, 0x1b, 0x37, 0x0d, 0x77, 0x76, 0xa0, 0xa6, 0xf7, 0xa8, 0x04, 0xbe, 0x8b,
+	0x59, 0x1c, 0xc6, 0x9d, 0xa9, 0x0d, 0xeb, 0x44, 0xc1, 0x38, 0xff, 0x58, 0xb0, 0x36, 0x91, 0xc6,
+	0x88, 0x75, 0x1a, 0xcf, 0x71, 0xd4, 0xf3, 0x13, 0xa2, 0xce, 0x58, 0xc6, 0xa3, 0x46, 0xbb, 0xb2,
+	0x00, 0x7c, 0x12, 0xf6, 0x49, 0xa0, 0x4b, 0x74, 0x96, 0xac, 0xca, 0x18, 0x8e, 0x15, 0x2f, 0x4c,
+	0x50, 0x7c, 0x52, 0x10, 0x0a, 0xed, 0xdc, 0x86, 0xff, 0x8d, 0x66, 0xc7, 0x5d, 0x9f, 0xc6, 0xb4,
+	0x17, 0xfa, 0x7c, 0x6a, 0xbb, 0x71, 0x7e, 0x2d, 0xc1, 0x95, 0x53, 0x5c, 0xa7, 0x26, 0x97, 0x54,
+	0x52, 0x60, 0x91, 0x72, 0xa3, 0xbe, 0x19, 0xc9, 0xa2, 0x6d, 0xe3, 0x08, 0xc7, 0x3e, 0x99, 0x59,
+	0x90, 0x8c, 0x00, 0x3d, 0x80, 0x02, 0x3d, 0x24, 0x81, 0x4a, 0xa5, 0x4a, 0xeb, 0x96, 0x21, 0x5a,
+	0x1b, 0x27, 0xda, 0x25, 0x1d, 0xec, 0x0f, 0x76, 0x88, 0x3f, 0x42, 0xb7, 0x43, 0x7c, 0xa3, 0x92,
+	0xe4, 0x40, 0x8f, 0xa0, 0x82, 0xfb, 0x38, 0x8c, 0x70, 0x3b, 0x22, 0xaa, 0x1b, 0xcd, 0x4e, 0x38,
+	0x24, 0x42, 0x4f, 0x61, 0xa9, 0x9d, 0xb2, 0xd8, 0x4b, 0x08, 0xf3, 0xba, 0x34, 0x65, 0xaa, 0x8d,
+	0xcd, 0xce, 0x5c, 0x95, 0x64, 0x0f, 0x09, 0xbb, 0x47, 0x53, 0x86, 0x1e, 0x03, 0x48, 0x4a, 0xee,
+	0x45, 0xe4, 0x99, 0x30, 0x1d, 0x70, 0xe6, 0x90, 0x15, 0xd3, 0x2e, 0x79, 0x26, 0xd0, 0x06, 0x54,
+	0xdb, 0x11, 0xf5, 0x9f, 0x1b, 0xde, 0xb2, 0x6a, 0x34, 0xa0, 0x4d, 0x0a, 0xb0, 0x02, 0x0b, 0x11,
+	0x3d, 0x54, 0x0d, 0xad, 0xec, 0xca, 0x4f, 0xf4, 0x1e, 0xa0, 0x88, 0x1e, 0x7a, 0xe6, 0x58, 0x3c,
+	0x8d, 0x35, 0x2d, 0x6a, 0x25, 0xa2, 0x87, 0x2d, 0x3d, 0xd1, 0x52, 0x76, 0xd9, 0xf8, 0x03, 0x36,
+	0xf0, 0xba, 0x24, 0xec, 0x74, 0x85, 0x5d, 0xdd, 0xb4, 0xb6, 0x17, 0xdc, 0x4a, 0xc0, 0x06, 0xf7,
+	0x94, 0x41, 0xde, 0x19, 0x01, 0x49, 0x22, 0x22, 0x48, 0x60, 0x9f, 0xd1, 0x57, 0x57, 0x36, 0x46,
+	0x5b, 0x70, 0x36, 0xfb, 0xce, 0xfc, 0x97, 0x94, 0xff, 0x72, 0x66, 0x36, 0x24, 0xd7, 0x60, 0xb9,
+	0xc3, 0xb0, 0x4f, 0xbc, 0x80, 0xe0, 0x20, 0x0a, 0x63, 0x62, 0x2f, 0x2b, 0xdc, 0x92, 0xb2, 0xee,
+	0x18, 0x23, 0xfa, 0x12, 0xce, 0x05, 0x24, 0xa1, 0x3c, 0x14, 0x9e, 0xa0, 0x1e, 0x23, 0x3c, 0xed,
+	0x11, 0xfb, 0xec, 0x8c, 0x69, 0x79, 0xd6, 0x50, 0x3d, 0xa2, 0xae, 0x22, 0x42, 0x9f, 0x42, 0x09,
+	0xfb, 0x3e, 0x4d, 0x63, 0x61, 0xaf, 0xa8, 0xb6, 0xb1, 0x96, 0xab, 0x58, 0x53, 0x54, 0x77, 0x34,
+	0x24, 0xd7, 0x62, 0x8d, 0x1b, 0xfa, 0x18, 0x8a, 0x11, 0xc1, 0x9c, 0x70, 0xfb, 0x9c, 0x2a, 0xf9,
+	0x4b, 0x39, 0x82, 0x5d, 0x39, 0xb5, 0x47, 0x04, 0x61, 0xb9, 0x27, 0x86, 0xf6, 0x70, 0x6c, 0xb8,
+	0xa8, 0x6a, 0xf7, 0x7e, 0xdc, 0xc7, 0x2c, 0xc4, 0xf1, 0xf1, 0xeb, 0xce, 0xf9, 0xdd, 0x82, 0x4b,
+	0x63, 0x53, 0xc3, 0x06, 0xd8, 0x66, 0xf4, 0x39, 0x89, 0xd5, 0xfb, 0xab, 0xe2, 0x9a, 0x91, 0x2c,
+	0x5b, 0xc2, 0x7d, 0x46, 0x0f, 0x4d, 0x3d, 0xcf, 0x52, 0xb6, 0x86, 0x40, 0x5e, 0x8e, 0xfa, 0xd3,
+	0xcb, 0xe4, 0x99, 0xb5, 0x13, 0x2c, 0x69, 0x1e, 0x23, 0xe1, 0xcd, 0x1f, 0x16, 0x61, 0x51, 0x6d,
+	0x0c, 0xb9, 0x50, 0xd4, 0x6f, 0x45, 0xb4, 0x91, 0x93, 0x6c, 0xfc, 0xfd, 0x5d, 0xdb, 0x3c, 0x1d,
+	0xa0, 0x35, 0x71, 0x16, 0xbf, 0x91, 0x8b, 0xa1, 0xc7, 0x50, 0x32, 0xcf, 0x55, 0x74, 0xaa, 0x4f,
+	0xa6, 0x71, 0xed, 0xea, 0x1b, 0x10, 0x79, 0x5a, 0x17, 0x8a, 0xfa, 0x9d, 0x38, 0x29, 0xd4, 0xdc,
+	0x23, 0x74, 0x52, 0xa8, 0xf9, 0xf7, 0x68, 0xc6, 0x19, 0xc0, 0x99, 0xd1, 0xb7, 0x00, 0xba, 0x36,
+	0xee, 0x38, 0xe1, 0xe1, 0x59, 0xbb, 0x3e, 0x0d, 0x96, 0x5f, 0xe5, 0x2b, 0x58, 0xce, 0x5f, 0xa3,
+	0x68, 0x6b, 0x02, 0xc1, 0xa4, 0xfb, 0xba, 0xb6, 0x3d, 0x1d, 0x98, 0x5f, 0x2b, 0x81, 0x95, 0x93,
+	0x97, 0x10, 0x7a, 0xf7, 0xd4, 0x70, 0x4f, 0xde, 0x71, 0xb5, 0x1b, 0x6f, 0x03, 0xcd, 0xaf, 0xf8,
+	0x04, 0x60, 0x58, 0x1f, 0xe8, 0xff, 0xe3, 0x04, 0x63, 0x85, 0x55, 0x7b, 0xe7, 0xcd, 0x20, 0xcd,
+	0xdf, 0xba, 0xf3, 0xe2, 0x68, 0xdd, 0x7a, 0x79, 0xb4, 0x6e, 0xfd, 0x75, 0xb4, 0x6e, 0x7d, 0xf7,
+	0x7a, 0x7d, 0xee, 0xe5, 0xeb, 0xf5, 0xb9, 0x3f, 0x5e, 0xaf, 0xcf, 0x3d, 0xdd, 0xea, 0x84, 0xa2,
+	0x9b, 0xb6, 0xeb, 0x3e, 0xed, 0x35, 0x0e, 0x52, 0x1c, 0x8b, 0xb4, 0xd7, 0x8c, 0x89, 0x68, 0x1c,
+	0x34, 0x1b, 0x5f, 0x9b, 0xbf, 0x94, 0xea, 0xff, 0x64, 0xbb, 0xa8, 0x1e, 0x85, 0x1f, 0xfe, 0x1b,
+	0x00, 0x00, 0xff, 0xff, 0x71, 0x3f, 0x69, 0x0d, 0x1e, 0x0f, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -378,6 +1089,22 @@ type QueryClient interface {
 	Reports(ctx context.Context, in *QueryReportsRequest, opts ...grpc.CallOption) (*QueryReportsResponse, error)
 	// Params returns the module's parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// ServiceUsage lists a service's usage records (by epoch, then lease),
+	// optionally only one sharer's or one epoch's, or sums them by sharer or
+	// by epoch.
+	ServiceUsage(ctx context.Context, in *QueryServiceUsageRequest, opts ...grpc.CallOption) (*QueryServiceUsageResponse, error)
+	// SharerEarnings returns what a sharer earned in total, and by service or
+	// by epoch.
+	SharerEarnings(ctx context.Context, in *QuerySharerEarningsRequest, opts ...grpc.CallOption) (*QuerySharerEarningsResponse, error)
+	// ServiceEconomics returns a service's escrow as the chain sees it now:
+	// balance, rent owed, burn rate, whether it is low, how long it lasts,
+	// and its depletion and grace deadline.
+	ServiceEconomics(ctx context.Context, in *QueryServiceEconomicsRequest, opts ...grpc.CallOption) (*QueryServiceEconomicsResponse, error)
+	// Invariants checks the economic invariants over the whole state (escrow
+	// records against the services module account, collateral, no negative
+	// escrow, meters only for open acknowledged leases) and says what is
+	// broken. It reads everything: for tests and audits.
+	Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error)
 }
 
 type queryClient struct {
@@ -415,6 +1142,42 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) ServiceUsage(ctx context.Context, in *QueryServiceUsageRequest, opts ...grpc.CallOption) (*QueryServiceUsageResponse, error) {
+	out := new(QueryServiceUsageResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/ServiceUsage", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) SharerEarnings(ctx context.Context, in *QuerySharerEarningsRequest, opts ...grpc.CallOption) (*QuerySharerEarningsResponse, error) {
+	out := new(QuerySharerEarningsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/SharerEarnings", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ServiceEconomics(ctx context.Context, in *QueryServiceEconomicsRequest, opts ...grpc.CallOption) (*QueryServiceEconomicsResponse, error) {
+	out := new(QueryServiceEconomicsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/ServiceEconomics", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Invariants(ctx context.Context, in *QueryInvariantsRequest, opts ...grpc.CallOption) (*QueryInvariantsResponse, error) {
+	out := new(QueryInvariantsResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Query/Invariants", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Report returns a sharer's report for one epoch.
@@ -423,6 +1186,22 @@ type QueryServer interface {
 	Reports(context.Context, *QueryReportsRequest) (*QueryReportsResponse, error)
 	// Params returns the module's parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// ServiceUsage lists a service's usage records (by epoch, then lease),
+	// optionally only one sharer's or one epoch's, or sums them by sharer or
+	// by epoch.
+	ServiceUsage(context.Context, *QueryServiceUsageRequest) (*QueryServiceUsageResponse, error)
+	// SharerEarnings returns what a sharer earned in total, and by service or
+	// by epoch.
+	SharerEarnings(context.Context, *QuerySharerEarningsRequest) (*QuerySharerEarningsResponse, error)
+	// ServiceEconomics returns a service's escrow as the chain sees it now:
+	// balance, rent owed, burn rate, whether it is low, how long it lasts,
+	// and its depletion and grace deadline.
+	ServiceEconomics(context.Context, *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error)
+	// Invariants checks the economic invariants over the whole state (escrow
+	// records against the services module account, collateral, no negative
+	// escrow, meters only for open acknowledged leases) and says what is
+	// broken. It reads everything: for tests and audits.
+	Invariants(context.Context, *QueryInvariantsRequest) (*QueryInvariantsResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -437,6 +1216,18 @@ func (*UnimplementedQueryServer) Reports(ctx context.Context, req *QueryReportsR
 }
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) ServiceUsage(ctx context.Context, req *QueryServiceUsageRequest) (*QueryServiceUsageResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServiceUsage not implemented")
+}
+func (*UnimplementedQueryServer) SharerEarnings(ctx context.Context, req *QuerySharerEarningsRequest) (*QuerySharerEarningsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SharerEarnings not implemented")
+}
+func (*UnimplementedQueryServer) ServiceEconomics(ctx context.Context, req *QueryServiceEconomicsRequest) (*QueryServiceEconomicsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ServiceEconomics not implemented")
+}
+func (*UnimplementedQueryServer) Invariants(ctx context.Context, req *QueryInvariantsRequest) (*QueryInvariantsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Invariants not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -497,6 +1288,78 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_ServiceUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryServiceUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ServiceUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/ServiceUsage",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ServiceUsage(ctx, req.(*QueryServiceUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_SharerEarnings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QuerySharerEarningsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).SharerEarnings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/SharerEarnings",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).SharerEarnings(ctx, req.(*QuerySharerEarningsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ServiceEconomics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryServiceEconomicsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ServiceEconomics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/ServiceEconomics",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ServiceEconomics(ctx, req.(*QueryServiceEconomicsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Invariants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryInvariantsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Invariants(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Query/Invariants",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Invariants(ctx, req.(*QueryInvariantsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "q1.usage.v1.Query",
@@ -513,6 +1376,22 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "ServiceUsage",
+			Handler:    _Query_ServiceUsage_Handler,
+		},
+		{
+			MethodName: "SharerEarnings",
+			Handler:    _Query_SharerEarnings_Handler,
+		},
+		{
+			MethodName: "ServiceEconomics",
+			Handler:    _Query_ServiceEconomics_Handler,
+		},
+		{
+			MethodName: "Invariants",
+			Handler:    _Query_Invariants_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -734,6 +1613,599 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryServiceUsageRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceUsageRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceUsageRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Epoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.HasEpoch {
+		i--
+		if m.HasEpoch {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.By) > 0 {
+		i -= len(m.By)
+		copy(dAtA[i:], m.By)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.By)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UsageSum) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UsageSum) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UsageSum) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Caps != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Caps))
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size := m.ToSharer.Size()
+		i -= size
+		if _, err := m.ToSharer.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.Charged.Size()
+		i -= size
+		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.EgressBytes != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.EgressBytes))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.CpuMillis != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.CpuMillis))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Requests != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Records != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Records))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceUsageResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceUsageResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceUsageResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Sums) > 0 {
+		for iNdEx := len(m.Sums) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Sums[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if len(m.Records) > 0 {
+		for iNdEx := len(m.Records) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Records[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QuerySharerEarningsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySharerEarningsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySharerEarningsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.By) > 0 {
+		i -= len(m.By)
+		copy(dAtA[i:], m.By)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.By)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QuerySharerEarningsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QuerySharerEarningsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QuerySharerEarningsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Sums) > 0 {
+		for iNdEx := len(m.Sums) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Sums[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	{
+		size := m.Received.Size()
+		i -= size
+		if _, err := m.Received.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceEconomicsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceEconomicsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceEconomicsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryServiceEconomicsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryServiceEconomicsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryServiceEconomicsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Leases) > 0 {
+		for iNdEx := len(m.Leases) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Leases[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x8a
+		}
+	}
+	{
+		size, err := m.Account.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x82
+	{
+		size := m.DepositToResume.Size()
+		i -= size
+		if _, err := m.DepositToResume.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x7a
+	if m.GraceDeadline != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.GraceDeadline))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.DepletedHeight != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DepletedHeight))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.Depleted {
+		i--
+		if m.Depleted {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.DryHeight != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.DryHeight))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.LowBalanceBlocks != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LowBalanceBlocks))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.Low {
+		i--
+		if m.Low {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.BlocksLeft != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.BlocksLeft))
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size := m.HoursLeft.Size()
+		i -= size
+		if _, err := m.HoursLeft.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.BurnPerHour.Size()
+		i -= size
+		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Available.Size()
+		i -= size
+		if _, err := m.Available.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Owed.Size()
+		i -= size
+		if _, err := m.Owed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Balance.Size()
+		i -= size
+		if _, err := m.Balance.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Status) > 0 {
+		i -= len(m.Status)
+		copy(dAtA[i:], m.Status)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Status)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryInvariantsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryInvariantsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryInvariantsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryInvariantsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryInvariantsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryInvariantsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.EscrowAccount.Size()
+		i -= size
+		if _, err := m.EscrowAccount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.Escrows.Size()
+		i -= size
+		if _, err := m.Escrows.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Broken) > 0 {
+		for iNdEx := len(m.Broken) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Broken[iNdEx])
+			copy(dAtA[i:], m.Broken[iNdEx])
+			i = encodeVarintQuery(dAtA, i, uint64(len(m.Broken[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -824,6 +2296,236 @@ func (m *QueryParamsResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryServiceUsageRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.By)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.HasEpoch {
+		n += 2
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovQuery(uint64(m.Epoch))
+	}
+	return n
+}
+
+func (m *UsageSum) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovQuery(uint64(m.Epoch))
+	}
+	if m.Records != 0 {
+		n += 1 + sovQuery(uint64(m.Records))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovQuery(uint64(m.Requests))
+	}
+	if m.CpuMillis != 0 {
+		n += 1 + sovQuery(uint64(m.CpuMillis))
+	}
+	if m.EgressBytes != 0 {
+		n += 1 + sovQuery(uint64(m.EgressBytes))
+	}
+	l = m.Charged.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.ToSharer.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Caps != 0 {
+		n += 1 + sovQuery(uint64(m.Caps))
+	}
+	return n
+}
+
+func (m *QueryServiceUsageResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if len(m.Records) > 0 {
+		for _, e := range m.Records {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if len(m.Sums) > 0 {
+		for _, e := range m.Sums {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QuerySharerEarningsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.By)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QuerySharerEarningsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Received.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if len(m.Sums) > 0 {
+		for _, e := range m.Sums {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryServiceEconomicsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryServiceEconomicsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = len(m.Status)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	l = m.Balance.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Owed.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Available.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.BurnPerHour.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.HoursLeft.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.BlocksLeft != 0 {
+		n += 1 + sovQuery(uint64(m.BlocksLeft))
+	}
+	if m.Low {
+		n += 2
+	}
+	if m.LowBalanceBlocks != 0 {
+		n += 1 + sovQuery(uint64(m.LowBalanceBlocks))
+	}
+	if m.DryHeight != 0 {
+		n += 1 + sovQuery(uint64(m.DryHeight))
+	}
+	if m.Depleted {
+		n += 2
+	}
+	if m.DepletedHeight != 0 {
+		n += 1 + sovQuery(uint64(m.DepletedHeight))
+	}
+	if m.GraceDeadline != 0 {
+		n += 1 + sovQuery(uint64(m.GraceDeadline))
+	}
+	l = m.DepositToResume.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Account.Size()
+	n += 2 + l + sovQuery(uint64(l))
+	if len(m.Leases) > 0 {
+		for _, e := range m.Leases {
+			l = e.Size()
+			n += 2 + l + sovQuery(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *QueryInvariantsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryInvariantsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Broken) > 0 {
+		for _, s := range m.Broken {
+			l = len(s)
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	l = m.Escrows.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.EscrowAccount.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -1365,6 +3067,1771 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceUsageRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceUsageRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceUsageRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field By", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.By = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HasEpoch", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.HasEpoch = bool(v != 0)
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UsageSum) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UsageSum: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UsageSum: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			m.Records = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Records |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuMillis", wireType)
+			}
+			m.CpuMillis = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CpuMillis |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EgressBytes", wireType)
+			}
+			m.EgressBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSharer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Caps", wireType)
+			}
+			m.Caps = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Caps |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceUsageResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceUsageResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceUsageResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Records", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Records = append(m.Records, UsageRecord{})
+			if err := m.Records[len(m.Records)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sums", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sums = append(m.Sums, UsageSum{})
+			if err := m.Sums[len(m.Sums)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySharerEarningsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySharerEarningsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySharerEarningsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field By", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.By = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QuerySharerEarningsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QuerySharerEarningsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QuerySharerEarningsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Received", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Received.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sums", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sums = append(m.Sums, Earnings{})
+			if err := m.Sums[len(m.Sums)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceEconomicsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceEconomicsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceEconomicsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryServiceEconomicsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryServiceEconomicsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryServiceEconomicsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Status = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Balance", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Balance.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Owed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Available", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Available.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field HoursLeft", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.HoursLeft.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlocksLeft", wireType)
+			}
+			m.BlocksLeft = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BlocksLeft |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Low = bool(v != 0)
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LowBalanceBlocks", wireType)
+			}
+			m.LowBalanceBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LowBalanceBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
+			}
+			m.DryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DryHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Depleted", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Depleted = bool(v != 0)
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
+			}
+			m.DepletedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DepletedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
+			}
+			m.GraceDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GraceDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepositToResume", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DepositToResume.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Account", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Account.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leases", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Leases = append(m.Leases, LeaseMeter{})
+			if err := m.Leases[len(m.Leases)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryInvariantsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryInvariantsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryInvariantsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryInvariantsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryInvariantsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryInvariantsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Broken", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Broken = append(m.Broken, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Escrows", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Escrows.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EscrowAccount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EscrowAccount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -4,20 +4,25 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	github_com_cosmos_gogoproto_types "github.com/cosmos/gogoproto/types"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
 	io "io"
 	math "math"
 	math_bits "math/bits"
+	time "time"
 )
 
 // Reference imports to suppress errors if they are not otherwise used.
 var _ = proto.Marshal
 var _ = fmt.Errorf
 var _ = math.Inf
+var _ = time.Kitchen
 
 // This is a compile-time assertion to ensure that this generated file
 // is compatible with the proto package it is being compiled against.
@@ -33,6 +38,15 @@ type Params struct {
 	ReportWindowEpochs uint64 `protobuf:"varint,1,opt,name=report_window_epochs,json=reportWindowEpochs,proto3" json:"report_window_epochs,omitempty"`
 	// max_entries_per_report bounds one report's per-lease entries.
 	MaxEntriesPerReport uint32 `protobuf:"varint,2,opt,name=max_entries_per_report,json=maxEntriesPerReport,proto3" json:"max_entries_per_report,omitempty"`
+	// protocol_share is the fraction of every charge (usage and rent) paid to
+	// the fee collector, which x/distribution pays out to validators and
+	// delegators; the rest goes to the sharer. 0 ≤ protocol_share < 1.
+	ProtocolShare cosmossdk_io_math.LegacyDec `protobuf:"bytes,3,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"protocol_share"`
+	// block_time_ms is the block time, in milliseconds, that projections
+	// assume to turn rent per hour into blocks (policies.budget.lowBalanceBlocks,
+	// the height an escrow runs dry). A projected height is re-checked with the
+	// block header time when it arrives, and indexed again if it came early.
+	BlockTimeMs uint64 `protobuf:"varint,4,opt,name=block_time_ms,json=blockTimeMs,proto3" json:"block_time_ms,omitempty"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -82,8 +96,14 @@ func (m *Params) GetMaxEntriesPerReport() uint32 {
 	return 0
 }
 
-// UsageEntry is what one lease used during the epoch. Charging comes later;
-// the chain stores the fields as reported.
+func (m *Params) GetBlockTimeMs() uint64 {
+	if m != nil {
+		return m.BlockTimeMs
+	}
+	return 0
+}
+
+// UsageEntry is what one lease used during the epoch, as its sharer reports it.
 type UsageEntry struct {
 	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
 	// requests is how many requests the replica served.
@@ -157,7 +177,8 @@ func (m *UsageEntry) GetEgressBytes() uint64 {
 }
 
 // Report is a sharer's usage report for one epoch; at most one exists per
-// (sharer, epoch). It is also the sharer's heartbeat.
+// (sharer, epoch). It is also the sharer's heartbeat. Entries are stored as
+// reported; what was charged for each is its UsageRecord.
 type Report struct {
 	Sharer  string       `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
 	Epoch   uint64       `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
@@ -227,44 +248,562 @@ func (m *Report) GetHeight() int64 {
 	return 0
 }
 
+// Cap is one limit applied to a usage charge, recorded with the charge so
+// that an owner can see what was claimed and what was paid.
+type Cap struct {
+	// kind is a stable key (types.Cap* constants): price, physical_cpu,
+	// physical_egress, unacknowledged, lease_closed, max_per_hour, escrow.
+	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	// component is cpu, requests, egress, or usage (the three together).
+	Component string `protobuf:"bytes,2,opt,name=component,proto3" json:"component,omitempty"`
+	// before and after are what the cap changed: a price in uqc per unit
+	// (price), a quantity (physical_*), or the charge in uqc (the others).
+	Before string `protobuf:"bytes,3,opt,name=before,proto3" json:"before,omitempty"`
+	After  string `protobuf:"bytes,4,opt,name=after,proto3" json:"after,omitempty"`
+	// detail says why, in words.
+	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+}
+
+func (m *Cap) Reset()         { *m = Cap{} }
+func (m *Cap) String() string { return proto.CompactTextString(m) }
+func (*Cap) ProtoMessage()    {}
+func (*Cap) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{3}
+}
+func (m *Cap) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Cap) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Cap.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Cap) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Cap.Merge(m, src)
+}
+func (m *Cap) XXX_Size() int {
+	return m.Size()
+}
+func (m *Cap) XXX_DiscardUnknown() {
+	xxx_messageInfo_Cap.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Cap proto.InternalMessageInfo
+
+func (m *Cap) GetKind() string {
+	if m != nil {
+		return m.Kind
+	}
+	return ""
+}
+
+func (m *Cap) GetComponent() string {
+	if m != nil {
+		return m.Component
+	}
+	return ""
+}
+
+func (m *Cap) GetBefore() string {
+	if m != nil {
+		return m.Before
+	}
+	return ""
+}
+
+func (m *Cap) GetAfter() string {
+	if m != nil {
+		return m.After
+	}
+	return ""
+}
+
+func (m *Cap) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+// UsageRecord is what the chain made of one lease's entry in one report:
+// the usage claimed and counted, the charge, the caps that reduced it, and
+// how the charge was split.
+type UsageRecord struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer  string `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch   uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	LeaseId uint64 `protobuf:"varint,4,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// requests, cpu_millis and egress_bytes are as reported.
+	Requests    uint64 `protobuf:"varint,5,opt,name=requests,proto3" json:"requests,omitempty"`
+	CpuMillis   uint64 `protobuf:"varint,6,opt,name=cpu_millis,json=cpuMillis,proto3" json:"cpu_millis,omitempty"`
+	EgressBytes uint64 `protobuf:"varint,7,opt,name=egress_bytes,json=egressBytes,proto3" json:"egress_bytes,omitempty"`
+	// counted_* are what the physical capacity caps let count.
+	CountedCpuMillis   uint64 `protobuf:"varint,8,opt,name=counted_cpu_millis,json=countedCpuMillis,proto3" json:"counted_cpu_millis,omitempty"`
+	CountedEgressBytes uint64 `protobuf:"varint,9,opt,name=counted_egress_bytes,json=countedEgressBytes,proto3" json:"counted_egress_bytes,omitempty"`
+	// charged is what left the escrow for this entry, in whole uqc (a
+	// fraction of a uqc is not charged): to_sharer plus protocol_share.
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// caps are the limits applied, in the order they were applied.
+	Caps []Cap `protobuf:"bytes,13,rep,name=caps,proto3" json:"caps"`
+	// height is when the report was accepted.
+	Height int64 `protobuf:"varint,14,opt,name=height,proto3" json:"height,omitempty"`
+}
+
+func (m *UsageRecord) Reset()         { *m = UsageRecord{} }
+func (m *UsageRecord) String() string { return proto.CompactTextString(m) }
+func (*UsageRecord) ProtoMessage()    {}
+func (*UsageRecord) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{4}
+}
+func (m *UsageRecord) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *UsageRecord) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_UsageRecord.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *UsageRecord) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_UsageRecord.Merge(m, src)
+}
+func (m *UsageRecord) XXX_Size() int {
+	return m.Size()
+}
+func (m *UsageRecord) XXX_DiscardUnknown() {
+	xxx_messageInfo_UsageRecord.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_UsageRecord proto.InternalMessageInfo
+
+func (m *UsageRecord) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *UsageRecord) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *UsageRecord) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetCpuMillis() uint64 {
+	if m != nil {
+		return m.CpuMillis
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetEgressBytes() uint64 {
+	if m != nil {
+		return m.EgressBytes
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetCountedCpuMillis() uint64 {
+	if m != nil {
+		return m.CountedCpuMillis
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetCountedEgressBytes() uint64 {
+	if m != nil {
+		return m.CountedEgressBytes
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetCaps() []Cap {
+	if m != nil {
+		return m.Caps
+	}
+	return nil
+}
+
+func (m *UsageRecord) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+// LeaseMeter is the rent account of one open, acknowledged lease: rent
+// accrues at rate_per_hour of block header time from settled_time; a
+// settlement pays the whole uqc of carry + rate × elapsed and keeps the
+// fraction in carry. It is removed when the lease closes (after a last
+// settlement up to the lease's close time).
+type LeaseMeter struct {
+	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer  string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	// list_rate_per_hour is the rent at the lease's locked prices, each at
+	// most the manifest's cap (memory and storage; reserved CPU is charged
+	// per core-second used, from reports).
+	ListRatePerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=list_rate_per_hour,json=listRatePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"list_rate_per_hour"`
+	// rate_per_hour is list_rate_per_hour scaled down, with the service's
+	// other leases, to fit policies.budget.maxPerHour.
+	RatePerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=rate_per_hour,json=ratePerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"rate_per_hour"`
+	SettledTime time.Time                   `protobuf:"bytes,6,opt,name=settled_time,json=settledTime,proto3,stdtime" json:"settled_time"`
+	Carry       cosmossdk_io_math.LegacyDec `protobuf:"bytes,7,opt,name=carry,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"carry"`
+}
+
+func (m *LeaseMeter) Reset()         { *m = LeaseMeter{} }
+func (m *LeaseMeter) String() string { return proto.CompactTextString(m) }
+func (*LeaseMeter) ProtoMessage()    {}
+func (*LeaseMeter) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{5}
+}
+func (m *LeaseMeter) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *LeaseMeter) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_LeaseMeter.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *LeaseMeter) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_LeaseMeter.Merge(m, src)
+}
+func (m *LeaseMeter) XXX_Size() int {
+	return m.Size()
+}
+func (m *LeaseMeter) XXX_DiscardUnknown() {
+	xxx_messageInfo_LeaseMeter.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_LeaseMeter proto.InternalMessageInfo
+
+func (m *LeaseMeter) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *LeaseMeter) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *LeaseMeter) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *LeaseMeter) GetSettledTime() time.Time {
+	if m != nil {
+		return m.SettledTime
+	}
+	return time.Time{}
+}
+
+// ServiceAccount is the economics of one service: its burn rate, the
+// indexed projections of its escrow, its depletion, and its totals.
+type ServiceAccount struct {
+	Service string `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// burn_per_hour is the rent per hour of block time of its open
+	// acknowledged leases (after policies.budget.maxPerHour).
+	BurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,2,opt,name=burn_per_hour,json=burnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"burn_per_hour"`
+	// dry_height and low_height are the projected heights its escrow runs dry
+	// and falls below lowBalanceBlocks of burn (0: not projected); both are
+	// keys of indexes the EndBlocker reads at that height.
+	DryHeight int64 `protobuf:"varint,3,opt,name=dry_height,json=dryHeight,proto3" json:"dry_height,omitempty"`
+	LowHeight int64 `protobuf:"varint,4,opt,name=low_height,json=lowHeight,proto3" json:"low_height,omitempty"`
+	// low is set once escrow.low was emitted, until the balance recovers.
+	Low bool `protobuf:"varint,5,opt,name=low,proto3" json:"low,omitempty"`
+	// depleted_height is when the escrow ran dry and the service paused (0:
+	// not depleted); grace_deadline the height it is deleted at unless a
+	// deposit resumes it; depleted_burn_per_hour its burn just before.
+	DepletedHeight      int64                       `protobuf:"varint,6,opt,name=depleted_height,json=depletedHeight,proto3" json:"depleted_height,omitempty"`
+	GraceDeadline       int64                       `protobuf:"varint,7,opt,name=grace_deadline,json=graceDeadline,proto3" json:"grace_deadline,omitempty"`
+	DepletedBurnPerHour cosmossdk_io_math.LegacyDec `protobuf:"bytes,8,opt,name=depleted_burn_per_hour,json=depletedBurnPerHour,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"depleted_burn_per_hour"`
+	// totals since creation, in uqc that left the escrow (protocol share
+	// included), and rent the escrow could not pay.
+	RentCharged   cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=rent_charged,json=rentCharged,proto3,customtype=cosmossdk.io/math.Int" json:"rent_charged"`
+	UsageCharged  cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=usage_charged,json=usageCharged,proto3,customtype=cosmossdk.io/math.Int" json:"usage_charged"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	WrittenOff    cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=written_off,json=writtenOff,proto3,customtype=cosmossdk.io/math.Int" json:"written_off"`
+}
+
+func (m *ServiceAccount) Reset()         { *m = ServiceAccount{} }
+func (m *ServiceAccount) String() string { return proto.CompactTextString(m) }
+func (*ServiceAccount) ProtoMessage()    {}
+func (*ServiceAccount) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{6}
+}
+func (m *ServiceAccount) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ServiceAccount) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ServiceAccount.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ServiceAccount) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ServiceAccount.Merge(m, src)
+}
+func (m *ServiceAccount) XXX_Size() int {
+	return m.Size()
+}
+func (m *ServiceAccount) XXX_DiscardUnknown() {
+	xxx_messageInfo_ServiceAccount.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ServiceAccount proto.InternalMessageInfo
+
+func (m *ServiceAccount) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *ServiceAccount) GetDryHeight() int64 {
+	if m != nil {
+		return m.DryHeight
+	}
+	return 0
+}
+
+func (m *ServiceAccount) GetLowHeight() int64 {
+	if m != nil {
+		return m.LowHeight
+	}
+	return 0
+}
+
+func (m *ServiceAccount) GetLow() bool {
+	if m != nil {
+		return m.Low
+	}
+	return false
+}
+
+func (m *ServiceAccount) GetDepletedHeight() int64 {
+	if m != nil {
+		return m.DepletedHeight
+	}
+	return 0
+}
+
+func (m *ServiceAccount) GetGraceDeadline() int64 {
+	if m != nil {
+		return m.GraceDeadline
+	}
+	return 0
+}
+
+// Earnings are what left escrows for a (sharer, service, epoch): usage
+// charged by the sharer's report of that epoch, and rent settled while that
+// epoch was current. The sharer received usage + rent − protocol_share.
+type Earnings struct {
+	Sharer        string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Service       string                `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Epoch         uint64                `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Usage         cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=usage,proto3,customtype=cosmossdk.io/math.Int" json:"usage"`
+	Rent          cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=rent,proto3,customtype=cosmossdk.io/math.Int" json:"rent"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+}
+
+func (m *Earnings) Reset()         { *m = Earnings{} }
+func (m *Earnings) String() string { return proto.CompactTextString(m) }
+func (*Earnings) ProtoMessage()    {}
+func (*Earnings) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{7}
+}
+func (m *Earnings) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Earnings) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Earnings.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Earnings) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Earnings.Merge(m, src)
+}
+func (m *Earnings) XXX_Size() int {
+	return m.Size()
+}
+func (m *Earnings) XXX_DiscardUnknown() {
+	xxx_messageInfo_Earnings.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Earnings proto.InternalMessageInfo
+
+func (m *Earnings) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *Earnings) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *Earnings) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Params)(nil), "q1.usage.v1.Params")
 	proto.RegisterType((*UsageEntry)(nil), "q1.usage.v1.UsageEntry")
 	proto.RegisterType((*Report)(nil), "q1.usage.v1.Report")
+	proto.RegisterType((*Cap)(nil), "q1.usage.v1.Cap")
+	proto.RegisterType((*UsageRecord)(nil), "q1.usage.v1.UsageRecord")
+	proto.RegisterType((*LeaseMeter)(nil), "q1.usage.v1.LeaseMeter")
+	proto.RegisterType((*ServiceAccount)(nil), "q1.usage.v1.ServiceAccount")
+	proto.RegisterType((*Earnings)(nil), "q1.usage.v1.Earnings")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/types.proto", fileDescriptor_dbfa0ff5a83347d4) }
 
 var fileDescriptor_dbfa0ff5a83347d4 = []byte{
-	// 438 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x4c, 0x92, 0x3f, 0x8f, 0xd3, 0x30,
-	0x18, 0xc6, 0x6b, 0x5a, 0x72, 0x57, 0x17, 0x06, 0x4c, 0x75, 0x97, 0xab, 0x44, 0x28, 0x5d, 0xa8,
-	0x90, 0x48, 0x2e, 0xdc, 0xca, 0x72, 0x91, 0x6e, 0x60, 0x40, 0x3a, 0x05, 0x21, 0x24, 0x16, 0xcb,
-	0x4d, 0x5e, 0x25, 0x96, 0x9a, 0x38, 0xb1, 0x9d, 0xbb, 0xf6, 0x03, 0xb0, 0xf3, 0x29, 0x10, 0x23,
-	0x03, 0x1f, 0xe2, 0xc6, 0x13, 0x13, 0x13, 0x42, 0xed, 0xc0, 0xd7, 0x40, 0xb1, 0xcd, 0x9f, 0x25,
-	0xca, 0xf3, 0xfc, 0x5e, 0x27, 0x8f, 0xdf, 0xf7, 0xc5, 0xc7, 0x6d, 0x1c, 0x75, 0x8a, 0x15, 0x10,
-	0x5d, 0xc5, 0x91, 0xde, 0x36, 0xa0, 0xc2, 0x46, 0x0a, 0x2d, 0xc8, 0xa4, 0x8d, 0x43, 0x03, 0xc2,
-	0xab, 0x78, 0xf6, 0x80, 0x55, 0xbc, 0x16, 0x91, 0x79, 0x5a, 0x3e, 0x3b, 0xc9, 0x84, 0xaa, 0x84,
-	0xa2, 0x46, 0x45, 0x56, 0x38, 0x34, 0x2d, 0x44, 0x21, 0xac, 0xdf, 0xbf, 0x59, 0x77, 0x21, 0xb0,
-	0x77, 0xc9, 0x24, 0xab, 0x14, 0x39, 0xc5, 0x53, 0x09, 0x8d, 0x90, 0x9a, 0x5e, 0xf3, 0x3a, 0x17,
-	0xd7, 0x14, 0x1a, 0x91, 0x95, 0xca, 0x47, 0x73, 0xb4, 0x1c, 0xa5, 0xc4, 0xb2, 0x77, 0x06, 0x5d,
-	0x18, 0x42, 0xce, 0xf0, 0x51, 0xc5, 0x36, 0x14, 0x6a, 0x2d, 0x39, 0x28, 0xda, 0x80, 0xa4, 0xb6,
-	0xca, 0xbf, 0x33, 0x47, 0xcb, 0xfb, 0xe9, 0xc3, 0x8a, 0x6d, 0x2e, 0x2c, 0xbc, 0x04, 0x99, 0x1a,
-	0xb4, 0xf8, 0x80, 0x30, 0x7e, 0xdb, 0xdf, 0xa0, 0x27, 0x5b, 0x72, 0x82, 0x0f, 0xd7, 0xc0, 0x14,
-	0x50, 0x9e, 0xbb, 0x3f, 0x1d, 0x18, 0xfd, 0x2a, 0x27, 0x33, 0x7c, 0x28, 0xa1, 0xed, 0x40, 0x69,
-	0x65, 0x3e, 0x38, 0x4a, 0xff, 0x6a, 0xf2, 0x08, 0xe3, 0xac, 0xe9, 0x68, 0xc5, 0xd7, 0x6b, 0xae,
-	0xfc, 0xa1, 0xa1, 0xe3, 0xac, 0xe9, 0x5e, 0x1b, 0x83, 0x3c, 0xc1, 0xf7, 0xa0, 0x90, 0xa0, 0x14,
-	0x5d, 0x6d, 0x35, 0x28, 0x7f, 0x64, 0x0a, 0x26, 0xd6, 0x4b, 0x7a, 0x6b, 0xf1, 0x09, 0x61, 0xcf,
-	0x46, 0x22, 0xa7, 0xd8, 0x53, 0x25, 0x93, 0x20, 0x4d, 0x82, 0x71, 0xe2, 0x7f, 0xfb, 0xfa, 0x7c,
-	0xea, 0x7a, 0x77, 0x9e, 0xe7, 0xfd, 0x99, 0x37, 0x5a, 0xf2, 0xba, 0x48, 0x5d, 0x1d, 0x99, 0xe2,
-	0xbb, 0xa6, 0x3b, 0x2e, 0x97, 0x15, 0xe4, 0x25, 0x3e, 0x70, 0xbd, 0xf0, 0x87, 0xf3, 0xe1, 0x72,
-	0xf2, 0xe2, 0x38, 0xfc, 0x6f, 0x5c, 0xe1, 0xbf, 0x5b, 0x27, 0xe3, 0x9b, 0x1f, 0x8f, 0x07, 0x9f,
-	0x7f, 0x7d, 0x79, 0x86, 0xd2, 0x3f, 0x47, 0xc8, 0x11, 0xf6, 0x4a, 0xe0, 0x45, 0xa9, 0x4d, 0xda,
-	0x61, 0xea, 0x54, 0x72, 0x7e, 0xb3, 0x0b, 0xd0, 0xed, 0x2e, 0x40, 0x3f, 0x77, 0x01, 0xfa, 0xb8,
-	0x0f, 0x06, 0xb7, 0xfb, 0x60, 0xf0, 0x7d, 0x1f, 0x0c, 0xde, 0x3f, 0x2d, 0xb8, 0x2e, 0xbb, 0x55,
-	0x98, 0x89, 0x2a, 0x6a, 0x3b, 0x56, 0xeb, 0xae, 0x8a, 0x6b, 0xd0, 0x51, 0x1b, 0x47, 0x1b, 0xb7,
-	0x3e, 0x66, 0x77, 0x56, 0x9e, 0x99, 0xf5, 0xd9, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0xed, 0x18,
-	0x4f, 0xdc, 0x57, 0x02, 0x00, 0x00,
+	// 1130 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x57, 0x4d, 0x6f, 0xdb, 0x46,
+	0x13, 0x36, 0xad, 0x0f, 0x8b, 0x23, 0xcb, 0xc9, 0xbb, 0xf1, 0x9b, 0x28, 0x6e, 0x23, 0xbb, 0x02,
+	0x8a, 0x18, 0x45, 0x23, 0x5a, 0x09, 0xd0, 0x53, 0x2f, 0x91, 0xed, 0x22, 0x29, 0x6c, 0x34, 0xa5,
+	0x13, 0x04, 0x08, 0x50, 0x10, 0x2b, 0x72, 0x44, 0x11, 0x26, 0xb9, 0xf4, 0x72, 0x69, 0x59, 0x87,
+	0x1e, 0x73, 0xcf, 0xaf, 0x28, 0x7a, 0xec, 0x21, 0x3f, 0x22, 0x47, 0x23, 0xbd, 0x14, 0x3d, 0xa4,
+	0x85, 0x7d, 0xe8, 0xa1, 0xb7, 0xfe, 0x82, 0x82, 0xcb, 0xa5, 0x4d, 0xd5, 0xb1, 0x5b, 0xcb, 0xb9,
+	0x18, 0x9c, 0x8f, 0x7d, 0x38, 0xfb, 0xcc, 0xcc, 0x43, 0x19, 0x6e, 0xed, 0x75, 0x8d, 0x24, 0xa6,
+	0x2e, 0x1a, 0xfb, 0x5d, 0x43, 0x8c, 0x23, 0x8c, 0x3b, 0x11, 0x67, 0x82, 0x91, 0xfa, 0x5e, 0xb7,
+	0x23, 0x03, 0x9d, 0xfd, 0xee, 0xd2, 0xff, 0x68, 0xe0, 0x85, 0xcc, 0x90, 0x7f, 0xb3, 0xf8, 0xd2,
+	0x6d, 0x9b, 0xc5, 0x01, 0x8b, 0x2d, 0x69, 0x19, 0x99, 0xa1, 0x42, 0x8b, 0x2e, 0x73, 0x59, 0xe6,
+	0x4f, 0x9f, 0x94, 0x77, 0xd9, 0x65, 0xcc, 0xf5, 0xd1, 0x90, 0x56, 0x3f, 0x19, 0x18, 0xc2, 0x0b,
+	0x30, 0x16, 0x34, 0x88, 0xb2, 0x84, 0xf6, 0x5f, 0x1a, 0x54, 0x9f, 0x50, 0x4e, 0x83, 0x98, 0xac,
+	0xc1, 0x22, 0xc7, 0x88, 0x71, 0x61, 0x8d, 0xbc, 0xd0, 0x61, 0x23, 0x0b, 0x23, 0x66, 0x0f, 0xe3,
+	0xa6, 0xb6, 0xa2, 0xad, 0x96, 0x4d, 0x92, 0xc5, 0x9e, 0xcb, 0xd0, 0xa6, 0x8c, 0x90, 0x07, 0x70,
+	0x33, 0xa0, 0x07, 0x16, 0x86, 0x82, 0x7b, 0x18, 0x5b, 0x11, 0x72, 0x2b, 0xcb, 0x6a, 0xce, 0xae,
+	0x68, 0xab, 0x0d, 0xf3, 0x46, 0x40, 0x0f, 0x36, 0xb3, 0xe0, 0x13, 0xe4, 0xa6, 0x0c, 0x91, 0xef,
+	0x60, 0x41, 0xbe, 0xda, 0x66, 0xbe, 0x15, 0x0f, 0x29, 0xc7, 0x66, 0x69, 0x45, 0x5b, 0xd5, 0x7b,
+	0x5f, 0xbc, 0x79, 0xb7, 0x3c, 0xf3, 0xeb, 0xbb, 0xe5, 0x8f, 0xb2, 0x6b, 0xc5, 0xce, 0x6e, 0xc7,
+	0x63, 0x46, 0x40, 0xc5, 0xb0, 0xb3, 0x85, 0x2e, 0xb5, 0xc7, 0x1b, 0x68, 0xbf, 0x7d, 0x7d, 0x0f,
+	0xd4, 0xad, 0x37, 0xd0, 0xfe, 0xf1, 0x8f, 0x9f, 0x3e, 0xd3, 0xcc, 0x46, 0x8e, 0xb6, 0x93, 0x82,
+	0x91, 0x36, 0x34, 0xfa, 0x3e, 0xb3, 0x77, 0xad, 0xf4, 0xa6, 0x56, 0x10, 0x37, 0xcb, 0xb2, 0xfc,
+	0xba, 0x74, 0x3e, 0xf5, 0x02, 0xdc, 0x8e, 0xdb, 0x2f, 0x35, 0x80, 0x67, 0x29, 0xcd, 0x69, 0x71,
+	0x63, 0x72, 0x1b, 0x6a, 0x3e, 0xd2, 0x18, 0x2d, 0xcf, 0x51, 0x97, 0x9d, 0x93, 0xf6, 0x63, 0x87,
+	0x2c, 0x41, 0x8d, 0xe3, 0x5e, 0x82, 0xb1, 0x88, 0xe5, 0x9d, 0xca, 0xe6, 0x89, 0x4d, 0xee, 0x00,
+	0xd8, 0x51, 0x62, 0x05, 0x9e, 0xef, 0x7b, 0xb1, 0xbc, 0x44, 0xd9, 0xd4, 0xed, 0x28, 0xd9, 0x96,
+	0x0e, 0xf2, 0x09, 0xcc, 0xa3, 0xcb, 0x31, 0x8e, 0xad, 0xfe, 0x58, 0xe0, 0x49, 0x1d, 0x99, 0xaf,
+	0x97, 0xba, 0xda, 0x3f, 0x68, 0x50, 0x55, 0xac, 0xac, 0x41, 0x55, 0x92, 0xc1, 0x65, 0x05, 0x7a,
+	0xaf, 0xf9, 0xf6, 0xf5, 0xbd, 0x45, 0x75, 0xd5, 0x87, 0x8e, 0x93, 0x9e, 0xd9, 0x11, 0xdc, 0x0b,
+	0x5d, 0x53, 0xe5, 0x91, 0x45, 0xa8, 0xc8, 0x06, 0xa9, 0xba, 0x32, 0x83, 0x7c, 0x09, 0x73, 0xaa,
+	0x1d, 0xcd, 0xd2, 0x4a, 0x69, 0xb5, 0x7e, 0xff, 0x56, 0xa7, 0x30, 0x53, 0x9d, 0xd3, 0x5b, 0xf7,
+	0xf4, 0x94, 0xef, 0x8c, 0xc2, 0xfc, 0x08, 0xb9, 0x09, 0xd5, 0x21, 0x7a, 0xee, 0x50, 0xc8, 0x6a,
+	0x4b, 0xa6, 0xb2, 0xda, 0xdf, 0x43, 0x69, 0x9d, 0x46, 0x84, 0x40, 0x79, 0xd7, 0x0b, 0x33, 0x92,
+	0x74, 0x53, 0x3e, 0x93, 0x8f, 0x41, 0xb7, 0x59, 0x10, 0xb1, 0x10, 0xc3, 0xac, 0xed, 0xba, 0x79,
+	0xea, 0x48, 0x01, 0xfb, 0x38, 0x60, 0x79, 0x93, 0x4d, 0x65, 0xa5, 0xc5, 0xd3, 0x81, 0x40, 0x2e,
+	0xdf, 0xa3, 0x9b, 0x99, 0x91, 0x66, 0x3b, 0x28, 0xa8, 0xe7, 0x37, 0x2b, 0x59, 0x76, 0x66, 0xb5,
+	0x5f, 0x56, 0xa0, 0x2e, 0x2b, 0x37, 0xd1, 0x66, 0xdc, 0x21, 0x4d, 0x98, 0x8b, 0x91, 0xef, 0x7b,
+	0x36, 0xaa, 0x52, 0x72, 0xb3, 0x40, 0xe3, 0xec, 0x65, 0x69, 0x2c, 0x15, 0x69, 0x2c, 0x8e, 0x44,
+	0xf9, 0xfc, 0x91, 0xa8, 0x5c, 0x38, 0x12, 0xd5, 0x7f, 0x1b, 0x89, 0xb9, 0x33, 0x23, 0x41, 0x3e,
+	0x07, 0x62, 0xb3, 0x24, 0x14, 0xe8, 0x58, 0x05, 0xa4, 0x9a, 0x4c, 0xbc, 0xae, 0x22, 0xeb, 0x27,
+	0x80, 0x6b, 0xb0, 0x98, 0x67, 0x4f, 0x00, 0xeb, 0xd9, 0xca, 0xaa, 0xd8, 0x66, 0x01, 0xff, 0x6b,
+	0x98, 0xb3, 0x87, 0x94, 0xbb, 0xe8, 0x34, 0x41, 0x32, 0xb4, 0xa6, 0xd6, 0xee, 0xff, 0x67, 0xd7,
+	0xee, 0x71, 0x28, 0x0a, 0x0b, 0xf7, 0x38, 0x14, 0x6a, 0x5a, 0x14, 0x00, 0xd9, 0x06, 0x5d, 0x30,
+	0x4b, 0xf1, 0x5d, 0x9f, 0x12, 0xad, 0x26, 0xd8, 0x4e, 0xd6, 0x89, 0xe7, 0x67, 0x84, 0x61, 0x7e,
+	0x4a, 0xcc, 0x7f, 0x48, 0x82, 0x01, 0x65, 0x9b, 0x46, 0x71, 0xb3, 0x21, 0x17, 0xe2, 0xfa, 0xc4,
+	0x42, 0xac, 0xd3, 0xa8, 0xb8, 0x09, 0x32, 0xb1, 0xb0, 0x06, 0x0b, 0x13, 0x6b, 0x70, 0x58, 0x02,
+	0xd8, 0x4a, 0xc7, 0x60, 0x1b, 0xd3, 0x71, 0xbd, 0x40, 0x37, 0x0a, 0x13, 0x3a, 0x7b, 0xde, 0x84,
+	0x96, 0xfe, 0xe3, 0x84, 0xda, 0x40, 0x7c, 0x2f, 0x16, 0x16, 0xa7, 0x02, 0xa5, 0xc6, 0x0e, 0x59,
+	0xa2, 0x16, 0x67, 0x6a, 0xd1, 0xbc, 0x96, 0x22, 0x9a, 0x54, 0xe0, 0x13, 0xe4, 0x8f, 0x58, 0xc2,
+	0xc9, 0x0b, 0x68, 0x4c, 0xe2, 0x57, 0xae, 0x84, 0x5f, 0xe7, 0x05, 0xec, 0x2d, 0x98, 0x8f, 0x51,
+	0x08, 0x1f, 0x1d, 0x29, 0xca, 0x72, 0x2f, 0xea, 0xf7, 0x97, 0x3a, 0xd9, 0xb7, 0xa9, 0x93, 0x7f,
+	0x9b, 0x3a, 0x4f, 0xf3, 0x6f, 0x53, 0xaf, 0x91, 0xbe, 0xf6, 0xd5, 0x6f, 0xcb, 0x9a, 0x42, 0x53,
+	0xc7, 0xd3, 0x04, 0xb2, 0x05, 0x15, 0x9b, 0x72, 0x3e, 0x96, 0xdb, 0x33, 0x7d, 0x85, 0x19, 0x48,
+	0xfb, 0xcf, 0x0a, 0x2c, 0xec, 0x64, 0xad, 0x79, 0x68, 0xcb, 0x7d, 0xb9, 0x40, 0x5d, 0x5e, 0x40,
+	0xa3, 0x9f, 0xf0, 0xf0, 0x94, 0xa4, 0xd9, 0xab, 0x91, 0x94, 0x82, 0xe5, 0x24, 0xdd, 0x01, 0x70,
+	0xf8, 0xd8, 0x52, 0x73, 0x57, 0x92, 0x73, 0xa7, 0x3b, 0x7c, 0xfc, 0x48, 0x3a, 0xd2, 0xb0, 0xcf,
+	0x46, 0xd6, 0x84, 0x3a, 0xeb, 0x3e, 0x1b, 0xa9, 0xf0, 0x75, 0x28, 0xf9, 0x6c, 0x24, 0x9b, 0x56,
+	0x33, 0xd3, 0x47, 0x72, 0x17, 0xae, 0x39, 0x18, 0xf9, 0x98, 0x6a, 0x83, 0x3a, 0x55, 0x95, 0xa7,
+	0x16, 0x72, 0xb7, 0x3a, 0xfa, 0x29, 0x2c, 0xb8, 0x9c, 0xda, 0x68, 0x39, 0x48, 0x1d, 0xdf, 0x0b,
+	0x51, 0x12, 0x5b, 0x32, 0x1b, 0xd2, 0xbb, 0xa1, 0x9c, 0x64, 0x17, 0x6e, 0x9e, 0xe0, 0x4d, 0x92,
+	0x50, 0xbb, 0x12, 0x09, 0x37, 0x72, 0xd4, 0x5e, 0x81, 0x8c, 0x1d, 0x98, 0xe7, 0x18, 0x0a, 0x2b,
+	0x97, 0x2a, 0x7d, 0x4a, 0x21, 0xa8, 0xa7, 0x28, 0xeb, 0x4a, 0xae, 0x9e, 0x41, 0x43, 0xae, 0xbd,
+	0x75, 0x55, 0x01, 0x9c, 0x97, 0x30, 0x39, 0xec, 0x59, 0xd9, 0xaa, 0x7f, 0x18, 0xd9, 0xfa, 0x16,
+	0xea, 0x23, 0xee, 0x09, 0x81, 0xa1, 0xc5, 0x06, 0x83, 0xa9, 0xc5, 0x10, 0x14, 0xc8, 0x37, 0x83,
+	0x41, 0xfb, 0xe7, 0x59, 0xa8, 0x6d, 0x52, 0x1e, 0x7a, 0xa1, 0x1b, 0x4f, 0xf1, 0x93, 0xe3, 0x7c,
+	0x55, 0x7b, 0xff, 0x57, 0xf4, 0x2b, 0xa8, 0x48, 0xaa, 0x94, 0x58, 0x5d, 0xbe, 0xf6, 0xec, 0x38,
+	0xd9, 0x80, 0x72, 0xda, 0x48, 0xa5, 0x49, 0x97, 0x87, 0x91, 0xa7, 0xdf, 0xd3, 0xa8, 0xea, 0x07,
+	0x69, 0x54, 0xef, 0xe1, 0x9b, 0xa3, 0x96, 0x76, 0x78, 0xd4, 0xd2, 0x7e, 0x3f, 0x6a, 0x69, 0xaf,
+	0x8e, 0x5b, 0x33, 0x87, 0xc7, 0xad, 0x99, 0x5f, 0x8e, 0x5b, 0x33, 0x2f, 0xee, 0xba, 0x9e, 0x18,
+	0x26, 0xfd, 0x8e, 0xcd, 0x02, 0x63, 0x2f, 0xa1, 0xa1, 0x48, 0x82, 0x6e, 0x88, 0xc2, 0xd8, 0xeb,
+	0x1a, 0x07, 0xea, 0x3f, 0x00, 0xf9, 0xf3, 0xbf, 0x5f, 0x95, 0x88, 0x0f, 0xfe, 0x0e, 0x00, 0x00,
+	0xff, 0xff, 0x75, 0xa7, 0xd7, 0xe1, 0x1a, 0x0c, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -287,6 +826,21 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.BlockTimeMs != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BlockTimeMs))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
 	if m.MaxEntriesPerReport != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.MaxEntriesPerReport))
 		i--
@@ -397,6 +951,457 @@ func (m *Report) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *Cap) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Cap) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Cap) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.After) > 0 {
+		i -= len(m.After)
+		copy(dAtA[i:], m.After)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.After)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Before) > 0 {
+		i -= len(m.Before)
+		copy(dAtA[i:], m.Before)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Before)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Component) > 0 {
+		i -= len(m.Component)
+		copy(dAtA[i:], m.Component)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Component)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Kind) > 0 {
+		i -= len(m.Kind)
+		copy(dAtA[i:], m.Kind)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Kind)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *UsageRecord) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *UsageRecord) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x70
+	}
+	if len(m.Caps) > 0 {
+		for iNdEx := len(m.Caps) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Caps[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x6a
+		}
+	}
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	{
+		size := m.ToSharer.Size()
+		i -= size
+		if _, err := m.ToSharer.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	{
+		size := m.Charged.Size()
+		i -= size
+		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if m.CountedEgressBytes != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CountedEgressBytes))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.CountedCpuMillis != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CountedCpuMillis))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.EgressBytes != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.EgressBytes))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.CpuMillis != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CpuMillis))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Requests != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *LeaseMeter) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *LeaseMeter) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *LeaseMeter) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Carry.Size()
+		i -= size
+		if _, err := m.Carry.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	n1, err1 := github_com_cosmos_gogoproto_types.StdTimeMarshalTo(m.SettledTime, dAtA[i-github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledTime):])
+	if err1 != nil {
+		return 0, err1
+	}
+	i -= n1
+	i = encodeVarintTypes(dAtA, i, uint64(n1))
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.RatePerHour.Size()
+		i -= size
+		if _, err := m.RatePerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.ListRatePerHour.Size()
+		i -= size
+		if _, err := m.ListRatePerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ServiceAccount) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ServiceAccount) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ServiceAccount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.WrittenOff.Size()
+		i -= size
+		if _, err := m.WrittenOff.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	{
+		size := m.UsageCharged.Size()
+		i -= size
+		if _, err := m.UsageCharged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	{
+		size := m.RentCharged.Size()
+		i -= size
+		if _, err := m.RentCharged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	{
+		size := m.DepletedBurnPerHour.Size()
+		i -= size
+		if _, err := m.DepletedBurnPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	if m.GraceDeadline != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.GraceDeadline))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.DepletedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DepletedHeight))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Low {
+		i--
+		if m.Low {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LowHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LowHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.DryHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.DryHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	{
+		size := m.BurnPerHour.Size()
+		i -= size
+		if _, err := m.BurnPerHour.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Earnings) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Earnings) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Earnings) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Rent.Size()
+		i -= size
+		if _, err := m.Rent.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Usage.Size()
+		i -= size
+		if _, err := m.Usage.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -419,6 +1424,11 @@ func (m *Params) Size() (n int) {
 	}
 	if m.MaxEntriesPerReport != 0 {
 		n += 1 + sovTypes(uint64(m.MaxEntriesPerReport))
+	}
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.BlockTimeMs != 0 {
+		n += 1 + sovTypes(uint64(m.BlockTimeMs))
 	}
 	return n
 }
@@ -466,6 +1476,182 @@ func (m *Report) Size() (n int) {
 	if m.Height != 0 {
 		n += 1 + sovTypes(uint64(m.Height))
 	}
+	return n
+}
+
+func (m *Cap) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Kind)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Component)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Before)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.After)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *UsageRecord) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseId))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovTypes(uint64(m.Requests))
+	}
+	if m.CpuMillis != 0 {
+		n += 1 + sovTypes(uint64(m.CpuMillis))
+	}
+	if m.EgressBytes != 0 {
+		n += 1 + sovTypes(uint64(m.EgressBytes))
+	}
+	if m.CountedCpuMillis != 0 {
+		n += 1 + sovTypes(uint64(m.CountedCpuMillis))
+	}
+	if m.CountedEgressBytes != 0 {
+		n += 1 + sovTypes(uint64(m.CountedEgressBytes))
+	}
+	l = m.Charged.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ToSharer.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if len(m.Caps) > 0 {
+		for _, e := range m.Caps {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	return n
+}
+
+func (m *LeaseMeter) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.LeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseId))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.ListRatePerHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.RatePerHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = github_com_cosmos_gogoproto_types.SizeOfStdTime(m.SettledTime)
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Carry.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *ServiceAccount) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = m.BurnPerHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.DryHeight != 0 {
+		n += 1 + sovTypes(uint64(m.DryHeight))
+	}
+	if m.LowHeight != 0 {
+		n += 1 + sovTypes(uint64(m.LowHeight))
+	}
+	if m.Low {
+		n += 2
+	}
+	if m.DepletedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.DepletedHeight))
+	}
+	if m.GraceDeadline != 0 {
+		n += 1 + sovTypes(uint64(m.GraceDeadline))
+	}
+	l = m.DepletedBurnPerHour.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.RentCharged.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.UsageCharged.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.WrittenOff.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *Earnings) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	l = m.Usage.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.Rent.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovTypes(uint64(l))
 	return n
 }
 
@@ -538,6 +1724,59 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.MaxEntriesPerReport |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BlockTimeMs", wireType)
+			}
+			m.BlockTimeMs = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BlockTimeMs |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -822,6 +2061,1503 @@ func (m *Report) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Cap) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Cap: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Cap: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Kind = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Component", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Component = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Before", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Before = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field After", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.After = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *UsageRecord) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: UsageRecord: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: UsageRecord: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CpuMillis", wireType)
+			}
+			m.CpuMillis = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CpuMillis |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EgressBytes", wireType)
+			}
+			m.EgressBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CountedCpuMillis", wireType)
+			}
+			m.CountedCpuMillis = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CountedCpuMillis |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CountedEgressBytes", wireType)
+			}
+			m.CountedEgressBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CountedEgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSharer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Caps", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Caps = append(m.Caps, Cap{})
+			if err := m.Caps[len(m.Caps)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *LeaseMeter) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: LeaseMeter: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: LeaseMeter: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ListRatePerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ListRatePerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatePerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RatePerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SettledTime", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := github_com_cosmos_gogoproto_types.StdTimeUnmarshal(&m.SettledTime, dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Carry", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Carry.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ServiceAccount) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ServiceAccount: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ServiceAccount: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BurnPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.BurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DryHeight", wireType)
+			}
+			m.DryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DryHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LowHeight", wireType)
+			}
+			m.LowHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LowHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Low", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Low = bool(v != 0)
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepletedHeight", wireType)
+			}
+			m.DepletedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DepletedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field GraceDeadline", wireType)
+			}
+			m.GraceDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.GraceDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DepletedBurnPerHour", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.DepletedBurnPerHour.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RentCharged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RentCharged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UsageCharged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.UsageCharged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WrittenOff", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.WrittenOff.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Earnings) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Earnings: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Earnings: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Usage", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Usage.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rent", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Rent.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/gogoproto/proto"
+	"github.com/spf13/cobra"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/internal/chainquery"
+	"github.com/quantum1net/q1/internal/qc"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
+
+// printProtoJSON writes a query response as the API does: the chain's proto
+// JSON, indented.
+func printProtoJSON(cmd *cobra.Command, m proto.Message) error {
+	raw, err := chainquery.ProtoJSON(m)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.String())
+	return err
+}
+
+// decQC writes a decimal amount of uqc in QC, rounded to the uqc.
+func decQC(d sdkmath.LegacyDec) string {
+	if d.IsNil() {
+		return qc.Format(sdkmath.ZeroInt())
+	}
+	return qc.Format(d.RoundInt())
+}
+
+// printUsage writes q1 service usage for people: the records (or sums) and
+// the total; every cap applied is listed under its record.
+func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageResponse) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	switch by {
+	case "":
+		fmt.Fprintln(tw, "EPOCH\tLEASE\tSHARER\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS")
+		for _, r := range res.Records {
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%s\t%d B\t%s\t%d\n", r.Epoch, r.LeaseId, r.Sharer, r.Requests,
+				cpuMillis(r.CountedCpuMillis), r.CountedEgressBytes, qc.Format(r.Charged), len(r.Caps))
+		}
+	default:
+		fmt.Fprintf(tw, "%s\tRECORDS\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS\n", strings.ToUpper(by))
+		for _, s := range res.Sums {
+			key := s.Sharer
+			if by == "epoch" {
+				key = fmt.Sprint(s.Epoch)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d B\t%s\t%d\n", key, s.Records, s.Requests, cpuMillis(s.CpuMillis), s.EgressBytes, qc.Format(s.Charged), s.Caps)
+		}
+	}
+	tw.Flush()
+	t := res.Total
+	fmt.Fprintf(w, "Total: %d requests, %s CPU, %d B egress in %d records; charged %s (%s to sharers, %s protocol share)\n",
+		t.Requests, cpuMillis(t.CpuMillis), t.EgressBytes, t.Records, qc.Format(t.Charged), qc.Format(t.ToSharer), qc.Format(t.ProtocolShare))
+	if by == "" {
+		for _, r := range res.Records {
+			for _, c := range r.Caps {
+				fmt.Fprintf(w, "  epoch %d lease %d: %s (%s %s → %s): %s\n", r.Epoch, r.LeaseId, c.Kind, c.Component, orDash(c.Before), orDash(c.After), c.Detail)
+			}
+		}
+	}
+}
+
+// printEarnings writes q1 sharer earnings for people.
+func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse) {
+	t := res.Total
+	fmt.Fprintf(w, "Sharer %s earned %s: usage %s, rent %s, less the protocol share %s\n",
+		res.Sharer, qc.Format(res.Received), qc.Format(t.Usage), qc.Format(t.Rent), qc.Format(t.ProtocolShare))
+	if by == "" || len(res.Sums) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s\tUSAGE\tRENT\tPROTOCOL SHARE\tRECEIVED\n", strings.ToUpper(by))
+	for _, s := range res.Sums {
+		key := s.Service
+		if by == "epoch" {
+			key = fmt.Sprint(s.Epoch)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", key, qc.Format(s.Usage), qc.Format(s.Rent), qc.Format(s.ProtocolShare),
+			qc.Format(s.Usage.Add(s.Rent).Sub(s.ProtocolShare)))
+	}
+	tw.Flush()
+}
+
+// printEconomics writes a service's escrow line for q1 service status.
+func printEconomics(w io.Writer, e *usagetypes.QueryServiceEconomicsResponse) {
+	fmt.Fprintf(w, "  escrow %s, owed %s, available %s", qc.Format(e.Balance), decQC(e.Owed), decQC(e.Available))
+	switch {
+	case e.Depleted:
+		fmt.Fprintf(w, "; ran dry at height %d: deposit %s before height %d to resume it (deleted then)\n",
+			e.DepletedHeight, qc.Format(e.DepositToResume), e.GraceDeadline)
+	case !e.BurnPerHour.IsPositive():
+		fmt.Fprintln(w, "; no rent burning")
+	default:
+		fmt.Fprintf(w, "; burn %s an hour, about %s hours (%d blocks) left", decQC(e.BurnPerHour), e.HoursLeft.RoundInt(), e.BlocksLeft)
+		if e.Low {
+			fmt.Fprintf(w, "; LOW: under %d blocks of burn", e.LowBalanceBlocks)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// printPreview writes q1 service deploy --dry-run for people.
+func printPreview(w io.Writer, p *sharerstypes.QueryPlacementPreviewResponse) {
+	fmt.Fprintf(w, "Service %s would be placed on %d of %d replicas: %s\n", p.Service, len(p.Chosen), p.Wanted, p.Explanation)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  SHARER\tRENT/HOUR\tCPU/HOUR AT FULL USE\tPRICES")
+	for _, c := range p.Chosen {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Sharer, decQC(c.RentPerHour), decQC(c.CpuPerHour), formatPrices(c.Prices))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "Cost per hour: %s of rent (memory and storage, from acknowledgement), up to %s more for CPU if every reserved core is busy, plus requests and egress as served\n",
+		decQC(p.RentPerHour), decQC(p.MaxCpuPerHour))
+}
+
+func cpuMillis(ms uint64) string {
+	return fmt.Sprintf("%d.%03ds", ms/1000, ms%1000)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// economicsOut is the economics q1 service status -o json shows.
+func economicsOut(e *usagetypes.QueryServiceEconomicsResponse) *q1client.Economics {
+	return &q1client.Economics{
+		Balance: e.Balance.String(), Owed: e.Owed.String(), Available: e.Available.String(),
+		BurnPerHour: e.BurnPerHour.String(), HoursLeft: e.HoursLeft.String(), BlocksLeft: e.BlocksLeft,
+		Low: e.Low, Depleted: e.Depleted, GraceDeadline: e.GraceDeadline, DepositToResume: e.DepositToResume.String(),
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/spf13/cobra"
+
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
+
+const flagBy = "by"
+
+func serviceUsageCmd() *cobra.Command {
+	cmd := queryCmd("usage NAME", "Show a service's usage records: what each sharer reported, was charged, and every cap applied", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, c client.Context, args []string) error {
+			by, _ := cmd.Flags().GetString(flagBy)
+			req := &usagetypes.QueryServiceUsageRequest{Service: args[0], By: by}
+			if s, _ := cmd.Flags().GetString("sharer"); s != "" {
+				addr, err := resolveAccount(c, s)
+				if err != nil {
+					return err
+				}
+				req.Sharer = addr.String()
+			}
+			if cmd.Flags().Changed("epoch") {
+				req.HasEpoch = true
+				req.Epoch, _ = cmd.Flags().GetUint64("epoch")
+			}
+			res, err := chainReader(c).ServiceUsage(cmd.Context(), req)
+			if err != nil {
+				return queryError(err)
+			}
+			if outputJSON(c) {
+				return printProtoJSON(cmd, res)
+			}
+			printUsage(cmd.OutOrStdout(), by, res)
+			return nil
+		})
+	cmd.Long = `Show the usage records of a service: for each lease and epoch, the requests, CPU time
+and egress its sharer reported and the chain counted, what was charged from the escrow
+(the sharer's part and the protocol share), and each cap that reduced the charge (the
+manifest's pricing caps, budget.maxPerHour, the sharer's physical capacity, the escrow,
+a lease closed or never acknowledged). --by sums the records per sharer or per epoch;
+--sharer and --epoch keep only one sharer's or one epoch's.`
+	cmd.Example = `  q1 service usage hello
+  q1 service usage hello --by sharer -o json`
+	cmd.Flags().String(flagBy, "", "sum the records per sharer or per epoch")
+	cmd.Flags().String("sharer", "", "only this sharer's records (an address or key name)")
+	cmd.Flags().Uint64("epoch", 0, "only this epoch's records")
+	return cmd
+}

@@ -1,0 +1,228 @@
+package keeper_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"cosmossdk.io/math"
+
+	servicestypes "github.com/quantum1net/q1/x/services/types"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	"github.com/quantum1net/q1/x/usage/keeper"
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// usagePrices charge usage only: no memory or storage rent.
+var usagePrices = sharerstypes.Prices{CpuPerCoreSecond: 500, Per_1KRequests: 10, EgressPerGib: 5000}
+
+// TestUsageChargeMovesExactly: an accepted report moves the charge out of
+// the escrow, the sharer's part to the sharer and the protocol share
+// (params.protocol_share, 5%) to the fee collector, to the uqc.
+func TestUsageChargeMovesExactly(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("hello", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "hello", usagePrices, 64*mib)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	before := f.total()
+
+	// 2 CPU s × 500 + 3000 requests × 10/1k + 1 GiB × 5000 = 1000 + 30 + 5000.
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000, CpuMillis: 2000, EgressBytes: 1 << 30})
+	noErr(t, err)
+	wantInt(t, "charged", resp.Charged, 6030)
+	wantInt(t, "protocol share", resp.ProtocolShare, 301) // floor(6030 × 0.05)
+	if resp.Caps != 0 {
+		t.Errorf("caps = %d, want none", resp.Caps)
+	}
+	wantInt(t, "escrow", f.services.escrows["hello"], 1_000_000-6030)
+	wantInt(t, "sharer", f.services.balance(f.addr("s1")), 6030-301)
+	wantInt(t, "fee collector", f.feeCollector(), 301)
+	if !f.total().Equal(before) {
+		t.Errorf("money created or destroyed: %s → %s", before, f.total())
+	}
+	r := f.record("hello", e, 1)
+	wantInt(t, "record charged", r.Charged, 6030)
+	wantInt(t, "record to sharer", r.ToSharer, 5729)
+	if r.Service != "hello" || r.Requests != 3000 || r.CountedCpuMillis != 2000 || len(r.Caps) != 0 {
+		t.Errorf("record: %+v", r)
+	}
+	ev := events[*types.EventUsageReported](f)
+	if len(ev) != 1 || !ev[0].Charged.Equal(math.NewInt(6030)) {
+		t.Errorf("EventUsageReported: %+v", ev)
+	}
+
+	earn, err := f.query.SharerEarnings(f.ctx, &types.QuerySharerEarningsRequest{Sharer: f.addr("s1"), By: keeper.ByService})
+	noErr(t, err)
+	wantInt(t, "earned usage", earn.Total.Usage, 6030)
+	wantInt(t, "received", earn.Received, 5729)
+	if len(earn.Sums) != 1 || earn.Sums[0].Service != "hello" {
+		t.Errorf("earnings by service: %+v", earn.Sums)
+	}
+	use, err := f.query.ServiceUsage(f.ctx, &types.QueryServiceUsageRequest{Service: "hello", By: keeper.BySharer})
+	noErr(t, err)
+	if len(use.Sums) != 1 || use.Sums[0].Sharer != f.addr("s1") || use.Total.Requests != 3000 {
+		t.Errorf("usage by sharer: %+v", use)
+	}
+	_, err = f.query.ServiceUsage(f.ctx, &types.QueryServiceUsageRequest{Service: "hello", By: "lease"})
+	wantErr(t, err, `by: "lease" is not a grouping; use "sharer", "epoch" or nothing`)
+	f.audit()
+}
+
+// TestOverClaimsCappedAndRecorded: every cap that reduces a charge is in
+// the usage record with what it changed, and the report is still accepted.
+func TestOverClaimsCappedAndRecorded(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0) // 1 core: 10,000 CPU ms over a 10 s epoch
+	cheap := caps
+	cheap.CPUPerCoreSecond = 500
+	f.service("capped", 1_000_000, svcOpts{pricing: cheap})
+	f.service("budget", 1_000_000, svcOpts{maxPerHour: 3600}) // 10 uqc over 10 s
+	f.service("poor", 5, svcOpts{})
+	f.service("paused", 1_000_000, svcOpts{})
+	dear := usagePrices
+	dear.CpuPerCoreSecond = 800
+	f.acked(1, "s1", "capped", dear, 0)
+	f.acked(2, "s1", "capped", usagePrices, 0)
+	f.acked(3, "s1", "budget", usagePrices, 0)
+	f.acked(4, "s1", "poor", usagePrices, 0)
+	f.unacked(5, "s1", "poor")
+	f.acked(6, "s1", "paused", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	// The owners pause "paused": its lease closes before the report.
+	svc := f.services.services["paused"]
+	svc.Status = servicestypes.StatusPaused
+	f.services.services["paused"] = svc
+	noErr(t, f.services.closeLeases(f.ctx, "paused", sharerstypes.CloseServicePaused))
+	e := f.endEpoch()
+	before := f.total()
+
+	resp, err := f.reportResp("s1", e,
+		types.UsageEntry{LeaseId: 1, CpuMillis: 8000},
+		types.UsageEntry{LeaseId: 2, CpuMillis: 12000},
+		types.UsageEntry{LeaseId: 3, Requests: 100_000},
+		types.UsageEntry{LeaseId: 4, Requests: 100_000},
+		types.UsageEntry{LeaseId: 5, Requests: 100_000},
+		types.UsageEntry{LeaseId: 6, Requests: 100_000},
+	)
+	noErr(t, err)
+	for _, c := range []struct {
+		service string
+		lease   uint64
+		charged int64
+		kinds   []string
+		detail  string
+	}{
+		// 20,000 CPU ms claimed over 10,000 possible: scaled to 4,000 and
+		// 6,000; lease 1's price 800 lowered to the manifest's 500.
+		{"capped", 1, 2000, []string{types.CapPhysicalCPU, types.CapPrice}, "the lease's locked price 800uqc is above the manifest's pricing.cpuPerCoreSecond 500uqc"},
+		{"capped", 2, 3000, []string{types.CapPhysicalCPU}, "offers 1000 millicores: at most 10000 CPU milliseconds over the epoch's 10s"},
+		{"budget", 3, 10, []string{types.CapMaxPerHour}, "policies.budget.maxPerHour 3600uqc"},
+		{"poor", 4, 5, []string{types.CapEscrow}, "the escrow of service poor held 5uqc"},
+		{"poor", 5, 0, []string{types.CapUnacknowledged}, "lease 5 was never acknowledged"},
+		{"paused", 6, 0, []string{types.CapLeaseClosed}, "lease 6 closed at height 11 (service_paused): nothing is charged for a closed lease"},
+	} {
+		r := f.record(c.service, e, c.lease)
+		wantInt(t, c.service+" charged", r.Charged, c.charged)
+		if !slices.Equal(capKinds(r), c.kinds) {
+			t.Errorf("lease %d caps = %v, want %v", c.lease, capKinds(r), c.kinds)
+		}
+		var details []string
+		for _, cp := range r.Caps {
+			details = append(details, cp.Detail)
+		}
+		if !strings.Contains(strings.Join(details, "|"), c.detail) {
+			t.Errorf("lease %d cap details %q do not say %q", c.lease, details, c.detail)
+		}
+	}
+	if got := f.record("capped", e, 1).Caps[0]; got.Before != "8000" || got.After != "4000" {
+		t.Errorf("physical cap before/after = %s/%s, want 8000/4000", got.Before, got.After)
+	}
+	wantInt(t, "charged", resp.Charged, 2000+3000+10+5)
+	if resp.Caps != 7 {
+		t.Errorf("caps = %d, want 7", resp.Caps)
+	}
+	wantInt(t, "poor's escrow", f.services.escrows["poor"], 0)
+	if !f.total().Equal(before) {
+		t.Errorf("money created or destroyed: %s → %s", before, f.total())
+	}
+	f.audit()
+}
+
+// TestReportForDeletedService: a report naming a lease of a service deleted
+// since is accepted (it is the sharer's heartbeat) and charges nothing for
+// it, saying why in the record.
+func TestReportForDeletedService(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("gone", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "gone", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	svc := f.services.services["gone"]
+	svc.Status = servicestypes.StatusDeleted
+	f.services.services["gone"] = svc
+	noErr(t, f.services.closeLeases(f.ctx, "gone", sharerstypes.CloseServiceDeleted))
+	e := f.endEpoch()
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 100_000})
+	noErr(t, err)
+	wantInt(t, "charged", resp.Charged, 0)
+	r := f.record("gone", e, 1)
+	if len(r.Caps) != 1 || !strings.Contains(r.Caps[0].Detail, "lease 1 closed at height 11 (service_deleted)") {
+		t.Errorf("record caps: %+v", r.Caps)
+	}
+	wantInt(t, "escrow", f.services.escrows["gone"], 1_000_000)
+	f.audit()
+}
+
+// TestPhysicalEgressCap: with a bandwidth figure in the offer, egress over
+// all leases is capped like CPU.
+func TestPhysicalEgressCap(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 3600<<20) // 1 MiB/s
+	f.service("hello", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "hello", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 100 << 20})
+	noErr(t, err)
+	r := f.record("hello", e, 1)
+	if r.CountedEgressBytes != 10<<20 || !slices.Equal(capKinds(r), []string{types.CapPhysicalEgress}) {
+		t.Errorf("egress counted %d caps %v, want %d and physical_egress", r.CountedEgressBytes, capKinds(r), 10<<20)
+	}
+}
+
+// TestProtocolShareParam: governance changes the share; a share of 1 or
+// more is refused with the field named.
+func TestProtocolShareParam(t *testing.T) {
+	f := newFixture(t)
+	p := types.DefaultParams()
+	p.ProtocolShare = math.LegacyNewDecWithPrec(20, 2)
+	noErr(t, f.tx(func(ctx context.Context) error {
+		_, err := f.msgs.UpdateParams(ctx, &types.MsgUpdateParams{Authority: f.k.Authority(), Params: p})
+		return err
+	}))
+	f.sharerWith("s1", 1000, 0)
+	f.service("hello", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "hello", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 100_000}) // 1000 uqc
+	noErr(t, err)
+	wantInt(t, "protocol share", resp.ProtocolShare, 200)
+	wantInt(t, "fee collector", f.feeCollector(), 200)
+
+	p.ProtocolShare = math.LegacyOneDec()
+	err = f.tx(func(ctx context.Context) error {
+		_, err := f.msgs.UpdateParams(ctx, &types.MsgUpdateParams{Authority: f.k.Authority(), Params: p})
+		return err
+	})
+	wantErr(t, err, "params.protocol_share: must be at least 0 and below 1")
+}

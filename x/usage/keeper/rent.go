@@ -1,0 +1,342 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/quantum1net/q1/internal/manifest"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// Reservation rent. Each open acknowledged lease has a meter: rent accrues
+// at its rate per hour of block header time and is settled lazily, on any
+// touch of its service (a report, a deposit, a withdrawal, a lease acked or
+// closed, a new manifest, an indexed height arriving). After every touch
+// the service's escrow is projected forward and the heights at which it
+// runs low and dry are indexed for the EndBlocker.
+
+// GetAccount returns service name's economics; a service nothing was
+// charged to yet has an empty account.
+func (k *Keeper) GetAccount(ctx context.Context, name string) (types.ServiceAccount, error) {
+	a, err := k.Accounts.Get(ctx, name)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.NewServiceAccount(name), nil
+	}
+	if err != nil {
+		return types.ServiceAccount{}, fmt.Errorf("read economics of service %s: %w", name, err)
+	}
+	return a, nil
+}
+
+// ServiceMeters returns the rent meters of service name's open acknowledged
+// leases, by lease id.
+func (k *Keeper) ServiceMeters(ctx context.Context, name string) ([]types.LeaseMeter, error) {
+	var out []types.LeaseMeter
+	err := k.OpenMeters.Walk(ctx, collections.NewPrefixedPairRange[string, uint64](name),
+		func(key collections.Pair[string, uint64]) (bool, error) {
+			m, err := k.Meters.Get(ctx, key.K2())
+			if err != nil {
+				return true, fmt.Errorf("read meter of lease %d: %w", key.K2(), err)
+			}
+			out = append(out, m)
+			return false, nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("walk meters of service %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// owedAt is what meter m accrued by t and has not settled, fraction
+// included.
+func owedAt(m types.LeaseMeter, t time.Time) math.LegacyDec {
+	return m.Carry.Add(types.OverDuration(m.RatePerHour, t.Sub(m.SettledTime)))
+}
+
+// EscrowOwed implements servicestypes.EscrowOwed: the rent service name's
+// leases accrued up to the block time and not yet settled, rounded up to a
+// whole uqc. Withdrawals and deletion refunds leave it in the escrow.
+func (k *Keeper) EscrowOwed(ctx context.Context, name string) (math.Int, error) {
+	owed, err := k.owed(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	return owed.Ceil().TruncateInt(), nil
+}
+
+func (k *Keeper) owed(ctx context.Context, name string) (math.LegacyDec, error) {
+	meters, err := k.ServiceMeters(ctx, name)
+	if err != nil {
+		return math.LegacyDec{}, err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	owed := math.LegacyZeroDec()
+	for _, m := range meters {
+		owed = owed.Add(owedAt(m, now))
+	}
+	return owed, nil
+}
+
+// touch settles service name's rent up to the block time, projects its
+// escrow and indexes the projections; it returns the account as written.
+func (k *Keeper) touch(ctx context.Context, name string) (types.ServiceAccount, error) {
+	a, err := k.GetAccount(ctx, name)
+	if err != nil {
+		return a, err
+	}
+	if err := k.settle(ctx, &a); err != nil {
+		return a, err
+	}
+	if err := k.project(ctx, &a); err != nil {
+		return a, err
+	}
+	return a, k.setAccount(ctx, a)
+}
+
+func (k *Keeper) setAccount(ctx context.Context, a types.ServiceAccount) error {
+	if err := k.Accounts.Set(ctx, a.Service, a); err != nil {
+		return fmt.Errorf("write economics of service %s: %w", a.Service, err)
+	}
+	return nil
+}
+
+// settle pays every meter of a's service the whole uqc it accrued up to the
+// block time, keeping the fraction for the next settlement. What the escrow
+// cannot pay is written off: a sharer is never owed more than the escrow
+// held (its service pauses when the escrow runs dry).
+func (k *Keeper) settle(ctx context.Context, a *types.ServiceAccount) error {
+	meters, err := k.ServiceMeters(ctx, a.Service)
+	if err != nil {
+		return err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	for _, m := range meters {
+		due := owedAt(m, now)
+		whole := due.TruncateInt()
+		m.Carry = due.Sub(math.LegacyNewDecFromInt(whole))
+		m.SettledTime = now
+		if err := k.Meters.Set(ctx, m.LeaseId, m); err != nil {
+			return fmt.Errorf("write meter of lease %d: %w", m.LeaseId, err)
+		}
+		if !whole.IsPositive() {
+			continue
+		}
+		paid, share, err := k.pay(ctx, a.Service, m.Sharer, whole)
+		if err != nil {
+			return err
+		}
+		writtenOff := whole.Sub(paid)
+		a.RentCharged = a.RentCharged.Add(paid)
+		a.ProtocolShare = a.ProtocolShare.Add(share)
+		a.WrittenOff = a.WrittenOff.Add(writtenOff)
+		if paid.IsPositive() {
+			if err := k.addEarnings(ctx, m.Sharer, a.Service, 0, math.ZeroInt(), paid, share); err != nil {
+				return err
+			}
+		}
+		if err := emit(ctx, &types.EventRentSettled{Service: a.Service, LeaseId: m.LeaseId, Sharer: m.Sharer,
+			Paid: paid, ProtocolShare: share, WrittenOff: writtenOff}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pay moves up to amount from service name's escrow: the protocol share to
+// the fee collector, the rest to sharer. It returns what left the escrow
+// (at most its balance) and the protocol's part of it.
+func (k *Keeper) pay(ctx context.Context, name, sharer string, amount math.Int) (paid, share math.Int, err error) {
+	bal, err := k.services.EscrowBalance(ctx, name)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	paid = math.MinInt(amount, bal)
+	if !paid.IsPositive() {
+		return math.ZeroInt(), math.ZeroInt(), nil
+	}
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	toSharer, share := types.SplitProtocol(paid, p.ProtocolShare)
+	_, bz, err := k.account("sharer", sharer)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
+	if toSharer.IsPositive() {
+		if err := k.services.PayFromEscrowToAccount(ctx, name, bz, toSharer); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+	}
+	if share.IsPositive() {
+		if err := k.services.PayFromEscrowToModule(ctx, name, k.feeCollector, share); err != nil {
+			return math.Int{}, math.Int{}, err
+		}
+	}
+	return paid, share, nil
+}
+
+// addEarnings adds to what sharer earned from service in epoch (the
+// current epoch when epoch is 0).
+func (k *Keeper) addEarnings(ctx context.Context, sharer, service string, epoch uint64, usage, rent, share math.Int) error {
+	if epoch == 0 {
+		cur, err := k.sharers.CurrentEpoch(ctx)
+		if err != nil {
+			return err
+		}
+		epoch = cur.Number
+	}
+	_, bz, err := k.account("sharer", sharer)
+	if err != nil {
+		return err
+	}
+	key := collections.Join3(bz, service, epoch)
+	e, err := k.Earnings.Get(ctx, key)
+	if errors.Is(err, collections.ErrNotFound) {
+		e = types.NewEarnings(sharer, service, epoch)
+	} else if err != nil {
+		return fmt.Errorf("read earnings of %s from %s in epoch %d: %w", sharer, service, epoch, err)
+	}
+	e.Add(types.Earnings{Usage: usage, Rent: rent, ProtocolShare: share})
+	if err := k.Earnings.Set(ctx, key, e); err != nil {
+		return fmt.Errorf("write earnings of %s from %s in epoch %d: %w", sharer, service, epoch, err)
+	}
+	return nil
+}
+
+// blockBurn is what burnPerHour costs per block at params.block_time_ms.
+func blockBurn(burnPerHour math.LegacyDec, p types.Params) math.LegacyDec {
+	return burnPerHour.MulInt64(int64(p.BlockTimeMs)).QuoInt64(int64(time.Hour / time.Millisecond))
+}
+
+// blocksLeft is how many blocks balance lasts at burn per block; ok is
+// false when nothing burns.
+func blocksLeft(balance math.Int, burn math.LegacyDec) (uint64, bool) {
+	if !burn.IsPositive() {
+		return 0, false
+	}
+	n := math.LegacyNewDecFromInt(balance).Quo(burn).TruncateInt()
+	if !n.IsUint64() || n.Uint64() > 1<<62 {
+		return 1 << 62, true
+	}
+	return n.Uint64(), true
+}
+
+// project re-indexes a's escrow: the height it runs dry (balance / burn per
+// block from now) and the height it falls below lowBalanceBlocks of burn.
+// It emits escrow.low once when the escrow is already below the mark. A
+// depleted or deleted service, or one that burns nothing, is not indexed.
+func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
+	if err := k.unindex(ctx, a); err != nil {
+		return err
+	}
+	if a.DepletedHeight != 0 || !a.BurnPerHour.IsPositive() {
+		a.Low = false
+		return nil
+	}
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := k.services.CurrentManifest(ctx, a.Service)
+	if err != nil {
+		return err
+	}
+	bal, err := k.services.EscrowBalance(ctx, a.Service)
+	if err != nil {
+		return err
+	}
+	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	left, _ := blocksLeft(bal, blockBurn(a.BurnPerHour, p))
+	a.DryHeight = h + int64(left)
+	if err := k.DryQueue.Set(ctx, collections.Join(a.DryHeight, a.Service)); err != nil {
+		return fmt.Errorf("index dry height of service %s: %w", a.Service, err)
+	}
+	lowBlocks := m.Policies.Budget.LowBalanceBlocks
+	if left >= lowBlocks {
+		a.Low = false
+		a.LowHeight = h + int64(left-lowBlocks) + 1
+		if err := k.LowQueue.Set(ctx, collections.Join(a.LowHeight, a.Service)); err != nil {
+			return fmt.Errorf("index low height of service %s: %w", a.Service, err)
+		}
+		return nil
+	}
+	if a.Low {
+		return nil
+	}
+	a.Low = true
+	return emit(ctx, &types.EventEscrowLow{Service: a.Service, Balance: bal, BurnPerHour: a.BurnPerHour,
+		BlocksLeft: left, LowBalanceBlocks: lowBlocks})
+}
+
+// unindex removes a's projections from the queues.
+func (k *Keeper) unindex(ctx context.Context, a *types.ServiceAccount) error {
+	if a.DryHeight != 0 {
+		if err := k.DryQueue.Remove(ctx, collections.Join(a.DryHeight, a.Service)); err != nil {
+			return fmt.Errorf("unindex dry height of service %s: %w", a.Service, err)
+		}
+	}
+	if a.LowHeight != 0 {
+		if err := k.LowQueue.Remove(ctx, collections.Join(a.LowHeight, a.Service)); err != nil {
+			return fmt.Errorf("unindex low height of service %s: %w", a.Service, err)
+		}
+	}
+	a.DryHeight, a.LowHeight = 0, 0
+	return nil
+}
+
+// listRate is a lease's rent per hour at its locked prices, each at most
+// the manifest's pricing cap.
+func listRate(l sharerstypes.Lease, m *manifest.Manifest) math.LegacyDec {
+	return sharerstypes.RentPerHour(l.Resources, types.CappedPrices(l.Prices, priceCaps(m)))
+}
+
+// priceCaps returns the manifest's pricing caps as prices.
+func priceCaps(m *manifest.Manifest) sharerstypes.Prices {
+	pr := m.Pricing
+	return sharerstypes.Prices{
+		CpuPerCoreSecond:  uint64(pr.CPUPerCoreSecond),
+		MemoryPerMibHour:  uint64(pr.MemoryPerMiBHour),
+		StoragePerGibHour: uint64(pr.StoragePerGiBHour),
+		Per_1KRequests:    uint64(pr.Per1kRequests),
+		EgressPerGib:      uint64(pr.EgressPerGiB),
+	}
+}
+
+// rescale sets the rates of a's meters (all settled to now) from their list
+// rates, scaled down together so their sum is at most
+// policies.budget.maxPerHour, and a's burn to their sum.
+func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *manifest.Manifest) error {
+	meters, err := k.ServiceMeters(ctx, a.Service)
+	if err != nil {
+		return err
+	}
+	list := math.LegacyZeroDec()
+	for _, mt := range meters {
+		list = list.Add(mt.ListRatePerHour)
+	}
+	limit := list
+	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
+		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(uint64(*mx))))
+	}
+	burn := math.LegacyZeroDec()
+	for _, mt := range meters {
+		mt.RatePerHour = mt.ListRatePerHour
+		if limit.LT(list) {
+			mt.RatePerHour = mt.ListRatePerHour.Mul(limit).QuoTruncate(list)
+		}
+		burn = burn.Add(mt.RatePerHour)
+		if err := k.Meters.Set(ctx, mt.LeaseId, mt); err != nil {
+			return fmt.Errorf("write meter of lease %d: %w", mt.LeaseId, err)
+		}
+	}
+	a.BurnPerHour = burn
+	return nil
+}

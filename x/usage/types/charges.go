@@ -1,0 +1,142 @@
+package types
+
+import (
+	"math/bits"
+	"time"
+
+	"cosmossdk.io/math"
+
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+)
+
+// Kinds of caps a usage record lists (Cap.Kind). They are stable keys:
+// clients branch on them.
+const (
+	// CapPrice: the lease's locked price was above the current manifest's
+	// pricing cap, so the cap was charged.
+	CapPrice = "price"
+	// CapPhysicalCPU and CapPhysicalEgress: the sharer's claims over all its
+	// leases exceeded its offered capacity over the epoch, so every claim
+	// was scaled down in proportion.
+	CapPhysicalCPU    = "physical_cpu"
+	CapPhysicalEgress = "physical_egress"
+	// CapUnacknowledged: the lease was never acknowledged, so nothing is
+	// charged for it.
+	CapUnacknowledged = "unacknowledged"
+	// CapLeaseClosed: the lease had closed (its service paused, deleted or
+	// moved) when the report came, so nothing is charged for it.
+	CapLeaseClosed = "lease_closed"
+	// CapMaxPerHour: the service's usage over the epoch would pass
+	// (policies.budget.maxPerHour − rent burn) × the epoch's duration.
+	CapMaxPerHour = "max_per_hour"
+	// CapEscrow: the escrow held less than the charge.
+	CapEscrow = "escrow"
+)
+
+// Components a cap applies to (Cap.Component).
+const (
+	ComponentCPU      = "cpu"
+	ComponentRequests = "requests"
+	ComponentEgress   = "egress"
+	ComponentUsage    = "usage"
+)
+
+// nsPerHour is an hour of block time in nanoseconds.
+const nsPerHour = int64(time.Hour)
+
+// bytesPerGiB is the unit of egress prices.
+const bytesPerGiB = 1 << 30
+
+// OverDuration returns what accrues at ratePerHour (uqc per hour) over d,
+// truncated to LegacyDec's 18 decimals; zero for d ≤ 0.
+func OverDuration(ratePerHour math.LegacyDec, d time.Duration) math.LegacyDec {
+	if d <= 0 || ratePerHour.IsNil() || ratePerHour.IsZero() {
+		return math.LegacyZeroDec()
+	}
+	return ratePerHour.MulInt64(int64(d)).QuoInt64(nsPerHour)
+}
+
+// Charges are a usage entry's charge by component, in uqc.
+type Charges struct {
+	CPU, Requests, Egress math.LegacyDec
+}
+
+// Total returns the sum of the components.
+func (c Charges) Total() math.LegacyDec { return c.CPU.Add(c.Requests).Add(c.Egress) }
+
+// UsageCharges prices usage: CPU milliseconds at uqc per core-second,
+// requests at uqc per thousand, egress bytes at uqc per GiB, each exact to
+// LegacyDec's 18 decimals (truncated).
+func UsageCharges(cpuMillis, requests, egressBytes uint64, p sharerstypes.Prices) Charges {
+	mul := func(q, price uint64) math.LegacyDec {
+		return math.LegacyNewDecFromInt(math.NewIntFromUint64(q).Mul(math.NewIntFromUint64(price)))
+	}
+	return Charges{
+		CPU:      mul(cpuMillis, p.CpuPerCoreSecond).QuoInt64(1000),
+		Requests: mul(requests, p.Per_1KRequests).QuoInt64(1000),
+		Egress:   mul(egressBytes, p.EgressPerGib).QuoInt64(bytesPerGiB),
+	}
+}
+
+// CappedPrices returns the locked prices, each lowered to its cap.
+func CappedPrices(locked, caps sharerstypes.Prices) sharerstypes.Prices {
+	return sharerstypes.Prices{
+		CpuPerCoreSecond:  min(locked.CpuPerCoreSecond, caps.CpuPerCoreSecond),
+		MemoryPerMibHour:  min(locked.MemoryPerMibHour, caps.MemoryPerMibHour),
+		StoragePerGibHour: min(locked.StoragePerGibHour, caps.StoragePerGibHour),
+		Per_1KRequests:    min(locked.Per_1KRequests, caps.Per_1KRequests),
+		EgressPerGib:      min(locked.EgressPerGib, caps.EgressPerGib),
+	}
+}
+
+// CapacityOver returns perPeriod × d / period, floored and saturated to a
+// uint64: what a capacity of perPeriod units per period gives over d.
+func CapacityOver(perPeriod uint64, d, period time.Duration) uint64 {
+	if d <= 0 || period <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(perPeriod, uint64(d))
+	if hi >= uint64(period) {
+		return ^uint64(0)
+	}
+	q, _ := bits.Div64(hi, lo, uint64(period))
+	return q
+}
+
+// ScaleClaims returns claims scaled down in proportion so that their sum is
+// at most limit: each becomes floor(claim × limit / Σ claims). When the sum
+// is within limit it returns claims unchanged and false. Integer math only,
+// exact for any uint64 inputs.
+func ScaleClaims(claims []uint64, limit uint64) ([]uint64, bool) {
+	var hi, lo uint64
+	for _, c := range claims {
+		var carry uint64
+		lo, carry = bits.Add64(lo, c, 0)
+		hi += carry
+	}
+	if hi == 0 && lo <= limit {
+		return claims, false
+	}
+	out := make([]uint64, len(claims))
+	if hi == 0 {
+		for i, c := range claims {
+			ph, pl := bits.Mul64(c, limit)
+			out[i], _ = bits.Div64(ph, pl, lo) // ph < lo: c ≤ sum and limit < sum
+		}
+		return out, true
+	}
+	sum := math.NewIntFromUint64(hi).Mul(math.NewIntFromUint64(1 << 32)).Mul(math.NewIntFromUint64(1 << 32)).Add(math.NewIntFromUint64(lo))
+	l := math.NewIntFromUint64(limit)
+	for i, c := range claims {
+		out[i] = math.NewIntFromUint64(c).Mul(l).Quo(sum).Uint64()
+	}
+	return out, true
+}
+
+// SplitProtocol splits a charge between the sharer and the protocol: the
+// protocol takes floor(amount × share), the sharer the rest, so the two
+// always add up to amount.
+func SplitProtocol(amount math.Int, share math.LegacyDec) (toSharer, protocol math.Int) {
+	protocol = math.LegacyNewDecFromInt(amount).Mul(share).TruncateInt()
+	return amount.Sub(protocol), protocol
+}
