@@ -98,6 +98,11 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	}
 	blobHandler := precompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), n.replicas)
 	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
+	logsVerifier, err := reqsign.NewVerifier()
+	if err != nil {
+		return nil, err
+	}
+	n.logs = &logsHandler{n: n, verifier: logsVerifier} // before the API mounts it
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
 		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
@@ -106,11 +111,6 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		api.WithHandler("/v1/blobs/", blobHandler),
 		api.WithHandler("GET /v1/services/{name}/logs", n.logs),
 	)
-	logsVerifier, err := reqsign.NewVerifier()
-	if err != nil {
-		return nil, err
-	}
-	n.logs = &logsHandler{n: n, verifier: logsVerifier}
 	n.gateway = newGatewaySwitch(cfg.GatewayAddr, n, blobHandler, log.With("component", "gateway"))
 
 	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
