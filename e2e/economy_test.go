@@ -229,6 +229,53 @@ func TestEconomy(t *testing.T) {
 		return true
 	})
 
+	// An update and a sharer going offline, still under the invariant watch:
+	// metered moves to echo's code (which logs), and a node holding one of
+	// its replicas is killed; the chain marks it offline and stops paying it.
+	update := economyManifest(t, "metered", "16Mi", "  capabilities: {log: true}\nplacement: {replicas: 2}")
+	if out, errOut, code := tn.q1(t, 0, "service", "propose", "-f", update, "--wasm", exampleWasm(t, "echo"), "--from", "default"); code != 0 {
+		t.Fatalf("propose an update of metered: %s%s", out, errOut)
+	}
+	victim := -1
+	for _, r := range tn.serviceStatus(t, "metered").Replicas {
+		for i, n := range tn.net.Nodes {
+			if i > 0 && n.Address == r.Sharer { // node0 answers the test's queries
+				victim = i
+			}
+		}
+	}
+	if victim < 0 {
+		t.Fatal("no replica of metered off node0 to kill")
+	}
+	if err := tn.sup.Kill(victim); err != nil {
+		t.Fatal(err)
+	}
+	dead := tn.net.Nodes[victim].Address
+	waitFor(t, 3*time.Minute, "the chain to mark the killed sharer offline and metered to serve its new code on two replicas", func() bool {
+		out, _, code := tn.q1(t, 0, "sharer", "status", dead, "-o", "json")
+		if code != 0 || !strings.Contains(out, `"status": "offline"`) {
+			return false
+		}
+		live := 0
+		for _, r := range tn.serviceStatus(t, "metered").Replicas {
+			if r.Sharer != dead && r.State == "serving" {
+				live++
+			}
+		}
+		code, body, _, _ := call(c, gws[0], "GET", "metered", "/after", "")
+		return live == 2 && code == 200 && strings.HasPrefix(body, "GET /after")
+	})
+	h, err = appHeight(rpc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceEconomics", &usagetypes.QueryServiceEconomicsRequest{Service: "metered"}, &eco, h)
+	for _, l := range eco.Leases {
+		if l.Sharer == dead {
+			t.Errorf("height %d: the offline sharer %s still has a rent meter on metered: %+v", h, dead, l)
+		}
+	}
+
 	inv.stop(t)
 }
 
