@@ -33,6 +33,7 @@ type Chain interface {
 	Leases(ctx context.Context, sharer, service string, limit int) (*client.Leases, error)
 	Placement(ctx context.Context, service string) (*client.Placement, error)
 	Epoch(ctx context.Context) (*client.Epoch, error)
+	ValidatorSet(ctx context.Context) (*client.Validators, error)
 }
 
 // Server is the /v1 API.
@@ -72,6 +73,7 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/leases", s.leases)
 	s.mux.HandleFunc("GET /v1/services/{name}/placement", s.placement)
 	s.mux.HandleFunc("GET /v1/epoch", s.epoch)
+	s.mux.HandleFunc("GET /v1/validators", s.validators)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -187,6 +189,11 @@ func (s *Server) placement(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 	v, err := s.chain.Epoch(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.ValidatorSet(r.Context())
 	s.reply(w, r, v, err)
 }
 

@@ -91,6 +91,28 @@ func (c *Chain) Status(ctx context.Context) (*q1client.Status, error) {
 	return out, nil
 }
 
+// ValidatorSet is GET /v1/validators: the validators at the last committed
+// height and the stake bonded with them.
+func (c *Chain) ValidatorSet(ctx context.Context) (*q1client.Validators, error) {
+	height, err := c.LatestHeight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := c.Validators(ctx, height)
+	if err != nil {
+		return nil, err
+	}
+	bonded := sdkmath.ZeroInt()
+	for _, v := range vals {
+		if v.Status == "bonded" {
+			if t, ok := sdkmath.NewIntFromString(v.Tokens); ok {
+				bonded = bonded.Add(t)
+			}
+		}
+	}
+	return &q1client.Validators{Height: height, Validators: vals, BondedTokens: bonded.String()}, nil
+}
+
 // Validators lists every validator the staking module knows at height,
 // bonded first, then by tokens.
 func (c *Chain) Validators(ctx context.Context, height int64) ([]q1client.Validator, error) {
