@@ -83,7 +83,13 @@ func (c *Chain) Status(ctx context.Context) (*q1client.Status, error) {
 	if out.Height == 0 {
 		return out, nil
 	}
-	vals, err := c.Validators(ctx, out.Height)
+	// CometBFT's block store can be one block ahead of the app: read the
+	// validators at the app's last committed height, which every query can.
+	appHeight, err := c.LatestHeight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := c.Validators(ctx, min(out.Height, appHeight))
 	if err != nil {
 		return nil, err
 	}

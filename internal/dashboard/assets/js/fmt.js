@@ -90,7 +90,7 @@ export const blockLink = (h) => link('blocks/' + h, num(h));
 // badge shows a status word, coloured by what it means.
 export function badge(status) {
   const s = String(status || 'unknown').toLowerCase();
-  const good = ['active', 'serving', 'bonded', 'online', 'open', 'acked', 'approved', 'executed', 'activated'];
+  const good = ['ok', 'active', 'serving', 'bonded', 'online', 'open', 'acked', 'approved', 'executed', 'activated'];
   const bad = ['offline', 'failed', 'deleted', 'jailed', 'closed', 'depleted', 'rejected', 'unbonded'];
   const cls = good.includes(s) ? 'good' : bad.includes(s) ? 'bad' : 'warn';
   return `<span class="badge ${cls}">${esc(s)}</span>`;

@@ -12,7 +12,7 @@ const MAX_LINES = 500;
 export function mountLogs(el, service) {
   el.innerHTML = `
     <div class="signin"></div>
-    <pre class="logs" data-k="logs" aria-live="polite"></pre>
+    <pre class="logs" data-k="logs" aria-live="polite" hidden></pre>
     <p class="logs-note muted"></p>`;
   const signin = el.querySelector('.signin');
   const pre = el.querySelector('.logs');
@@ -106,6 +106,7 @@ export function mountLogs(el, service) {
       pre.appendChild(row);
       lines++;
     }
+    pre.hidden = lines === 0;
     while (pre.childElementCount > MAX_LINES) pre.removeChild(pre.firstChild);
     note.textContent = lines
       ? `${lines} line(s) from the replica on this node, newest last. Replicas on other nodes keep their own lines: q1 service logs ${service} --from KEY reads them all.`

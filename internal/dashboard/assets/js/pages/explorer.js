@@ -26,14 +26,27 @@ async function recent(s) {
   fill(s.txs, table(['tx', 'block', 'time'], txs, 'No transactions in these blocks.'));
 }
 
+// feeOf is the tx's fee: the API's field, else the tx event's.
+function feeOf(tx) {
+  if (tx.fee) return tx.fee;
+  for (const e of tx.events || []) {
+    if (e.type !== 'tx') continue;
+    const a = (e.attributes || []).find((x) => x.key === 'fee');
+    if (a) return a.value || '0uqc';
+  }
+  return '';
+}
+
 function txView(tx) {
+  const fee = feeOf(tx);
+  const msgs = tx.messages || [];
   return kv([
     ['hash', `<code>${esc(tx.hash)}</code>`],
     ['result', tx.code === 0 ? badge('ok') + ' succeeded' : `${badge('failed')} code ${num(tx.code)} (${esc(tx.codespace)}): ${esc(tx.log)}`],
     ['block', `${blockLink(tx.height)} at ${esc(when(tx.timestamp))}`],
-    ['fee', esc(tx.fee ? qc(String(tx.fee).replace(/uqc$/, '')) : '—') + ` · gas ${num(tx.gas_used)} used of ${num(tx.gas_wanted)}`],
+    ['fee', esc(fee ? qc(String(fee).replace(/uqc$/, '')) : '—') + ` · gas ${num(tx.gas_used)} used of ${num(tx.gas_wanted)}`],
     tx.memo ? ['memo', esc(tx.memo)] : null,
-  ]) + '<h3>Messages</h3>' + (tx.messages || []).map(messageView).join('') + '<h3>What happened</h3>' + eventsView(tx.events);
+  ]) + (msgs.length ? '<h3>Messages</h3>' + msgs.map(messageView).join('') : '') + '<h3>What happened</h3>' + eventsView(tx.events);
 }
 
 function blockPage(main, height) {
