@@ -66,6 +66,19 @@ func newBrowser(t *testing.T, base string) *browser {
 	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
 		t.Fatalf("open the dashboard at %s: %v", base, err)
 	}
+	// The console listener works: a probe error reaches it (and is dropped).
+	b.js(`console.error('q1-console-probe'); ''`)
+	waitFor(t, 10*time.Second, "the console probe", func() bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for i, p := range b.problems {
+			if strings.Contains(p, "q1-console-probe") {
+				b.problems = append(b.problems[:i], b.problems[i+1:]...)
+				return true
+			}
+		}
+		return false
+	})
 	return b
 }
 
