@@ -4,7 +4,7 @@
 
 import { esc } from './fmt.js';
 
-const W = 640, H = 220, L = 56, R = 12, T = 12, B = 34;
+const W = 640, H = 230, L = 56, R = 12, T = 24, B = 34;
 const COLORS = ['#2f6fde', '#d9822b', '#2e9d5b', '#b04ad6', '#c23b3b', '#1b9aaa', '#7a6f2b', '#555'];
 
 function niceMax(v) {
@@ -28,7 +28,7 @@ function axes(xmin, xmax, ymax, yfmt, xlabel, ylabel) {
     s += `<text class="tick" x="${x}" y="${H - B + 16}" text-anchor="middle">${esc(String(v))}</text>`;
   }
   s += `<text class="axis-label" x="${(L + W - R) / 2}" y="${H - 4}" text-anchor="middle">${esc(xlabel)}</text>`;
-  s += `<text class="axis-label" x="12" y="${T + 2}" text-anchor="start">${esc(ylabel)}</text>`;
+  s += `<text class="axis-label" x="4" y="12" text-anchor="start">${esc(ylabel)}</text>`;
   return s;
 }
 
