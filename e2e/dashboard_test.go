@@ -484,16 +484,16 @@ func TestDashboardEconomyShapes(t *testing.T) {
 	byService = append(byService, tally("echo", 0), tally("hello", 0))
 	manifest := `{"apiVersion":"q1/v1","name":"echo","code":{"abi":"q1-http/v1","wasm":"sha256:ab"},"permissions":{"owners":{"accounts":["` + sharerA + `"],"threshold":1},"callers":[{"paths":["/*"],"allow":"public"}],"logViewers":"owners","capabilities":{"log":true}},"placement":{"replicas":2},"resources":{"cpu":"100m","memory":"32Mi"},"pricing":{"cpuPerCoreSecond":"500uqc"}}`
 	fixed := map[string]string{
-		"GET /v1/status":                   `{"chain_id":"q1-fake","moniker":"fake","height":120,"latest_block_time":"2026-01-01T00:00:00Z"}`,
-		"GET /v1/services":                 `{"height":120,"services":[{"name":"echo","status":"active","version":1,"replicas":2,"escrow":"100000000"}]}`,
-		"GET /v1/services/echo":            `{"name":"echo","status":"active","version":1,"hash":"sha256:cd","creator":"` + sharerA + `","created_height":3,"escrow":"100000000","manifest":` + manifest + `,"height":120}`,
-		"GET /v1/services/echo/history":    `{"service":"echo","versions":[{"version":1,"hash":"sha256:cd","origin":"create","proposer":"` + sharerA + `","approvers":["` + sharerA + `"],"proposed_height":3,"activated_height":3,"manifest":` + manifest + `}]}`,
-		"GET /v1/services/echo/placement":  `{"service":"echo","wanted":2,"placed":0,"explanation":"","leases":[],"height":120}`,
-		"GET /v1/services/echo/economics":  `{"service":"echo","balance":"100000000","owed":"12.5","available":"99999987.5","burn_per_hour":"250000.0","low":false,"burning":true,"hours_left":"399.99","depleted":false}`,
-		"GET /v1/services/echo/logs":       `the logs of echo are for its owners`,
-		"GET /v1/auth/session":             `{"error":"not signed in"}`,
-		"GET /v1/sharers/" + sharerA:       `{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000,"memory_bytes":4294967296},"used":{},"free":{},"prices":{},"deny":{},"collateral":"1000000","lease_count":0,"leases":[],"epoch":{"number":7,"blocks_per_epoch":20},"height":120}`,
-		"GET /v1/leases":                   `{"height":120,"leases":[]}`,
+		"GET /v1/status":                  `{"chain_id":"q1-fake","moniker":"fake","height":120,"latest_block_time":"2026-01-01T00:00:00Z"}`,
+		"GET /v1/services":                `{"height":120,"services":[{"name":"echo","status":"active","version":1,"replicas":2,"escrow":"100000000"}]}`,
+		"GET /v1/services/echo":           `{"name":"echo","status":"active","version":1,"hash":"sha256:cd","creator":"` + sharerA + `","created_height":3,"escrow":"100000000","manifest":` + manifest + `,"height":120}`,
+		"GET /v1/services/echo/history":   `{"service":"echo","versions":[{"version":1,"hash":"sha256:cd","origin":"create","proposer":"` + sharerA + `","approvers":["` + sharerA + `"],"proposed_height":3,"activated_height":3,"manifest":` + manifest + `}]}`,
+		"GET /v1/services/echo/placement": `{"service":"echo","wanted":2,"placed":0,"explanation":"","leases":[],"height":120}`,
+		"GET /v1/services/echo/economics": `{"service":"echo","balance":"100000000","owed":"12.5","available":"99999987.5","burn_per_hour":"250000.0","low":false,"burning":true,"hours_left":"399.99","depleted":false}`,
+		"GET /v1/services/echo/logs":      `the logs of echo are for its owners`,
+		"GET /v1/auth/session":            `{"error":"not signed in"}`,
+		"GET /v1/sharers/" + sharerA:      `{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000,"memory_bytes":4294967296},"used":{},"free":{},"prices":{},"deny":{},"collateral":"1000000","lease_count":0,"leases":[],"epoch":{"number":7,"blocks_per_epoch":20},"height":120}`,
+		"GET /v1/leases":                  `{"height":120,"leases":[]}`,
 	}
 	mux := http.NewServeMux()
 	for pattern, body := range fixed {
