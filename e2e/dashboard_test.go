@@ -202,6 +202,7 @@ func TestDashboard(t *testing.T) {
 	t.Run("sharer", func(t *testing.T) { checkSharerPage(t, b, api) })
 	t.Run("explorer", func(t *testing.T) { checkExplorer(t, b, api) })
 	t.Run("logs sign-in", func(t *testing.T) { checkLogsSignIn(t, tn) })
+	t.Run("not on the gateway", func(t *testing.T) { checkNotOnGateway(t, tn) })
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -549,5 +550,30 @@ func TestDashboardEconomyShapes(t *testing.T) {
 	defer b.mu.Unlock()
 	for _, p := range b.problems {
 		t.Errorf("browser console: %s", p)
+	}
+}
+
+// checkNotOnGateway: the dashboard and its sign-in live on --http only; the
+// gateway (services' origins, and its bare host) serves neither.
+func checkNotOnGateway(t *testing.T, tn *testnet) {
+	gw := tn.net.Nodes[0].Gateway
+	port := gw[strings.LastIndex(gw, ":")+1:]
+	c := &http.Client{Timeout: 5 * time.Second}
+	for _, host := range []string{"", "hello.localhost:" + port} {
+		for _, path := range []string{"/js/app.js", "/style.css", "/v1/auth/challenge", "/s/hello/js/app.js"} {
+			req, _ := http.NewRequest("GET", gw+path, nil)
+			if host != "" {
+				req.Host = host
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatalf("GET %s%s: %v", host, path, err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if strings.Contains(string(body), "hashchange") || strings.Contains(string(body), "q1-dashboard-") || strings.Contains(string(body), "Quantum1Net dashboard") {
+				t.Errorf("the gateway (host %q) serves dashboard content at %s: %d %.80q", host, path, res.StatusCode, body)
+			}
+		}
 	}
 }
