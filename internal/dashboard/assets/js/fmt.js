@@ -69,7 +69,7 @@ export function when(t) {
 // short shortens a long address or hash, keeping both ends.
 export function short(s, head = 10, tail = 6) {
   s = String(s ?? '');
-  return s.length > head + tail + 1 ? s.slice(0, head) + '…' + s.slice(-tail) : s;
+  return s.length > head + tail + 1 ? s.slice(0, head) + '…' + (tail ? s.slice(-tail) : '') : s;
 }
 
 export const isAccount = (s) => /^q11[02-9ac-hj-np-z]{20,90}$/.test(String(s));
@@ -113,4 +113,11 @@ export function kv(pairs) {
 export function meter(used, total, label) {
   const p = Number(total) ? Math.min(100, (100 * Number(used)) / Number(total)) : 0;
   return `<span class="meter" title="${esc(label || '')}"><svg viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true"><rect width="100" height="6" class="meter-bg"/><rect width="${p.toFixed(1)}" height="6" class="meter-fg"/></svg> ${esc(label || '')}</span>`;
+}
+
+// proposer names a block's proposer (a consensus address) by its
+// validator's moniker when the validator list has it.
+export function proposer(consAddr, validators) {
+  const v = (validators || []).find((x) => x.consensus_address === consAddr);
+  return v ? `<span title="${esc(consAddr)}">${esc(v.moniker || short(v.operator))}</span>` : `<code title="${esc(consAddr)}">${esc(short(consAddr, 12, 6))}</code>`;
 }

@@ -102,7 +102,8 @@ export function mountLogs(el, service) {
       since = Math.max(since, Number(e.seq) + 1);
       const row = document.createElement('div');
       row.className = 'log-' + String(e.level || '').toLowerCase();
-      row.textContent = `${when(e.time)}  ${short(e.node, 8, 4)}  v${e.version}  ${String(e.level || '').padEnd(5)}  ${e.message}`;
+      row.textContent = `${when(e.time)}  ${short(e.node, 8, 4)}  ${short(e.version, 13, 0)}  ${String(e.level || '').padEnd(5)}  ${e.message}`;
+      row.title = `node ${e.node}, code ${e.version}`;
       pre.appendChild(row);
       lines++;
     }

@@ -2,7 +2,7 @@
 // transaction by hash, an account by address; events decoded for people.
 
 import { get, maybe, enc } from '../api.js';
-import { esc, num, qc, table, kv, when, ago, blockLink, txLink, short, badge, link, sharerLink } from '../fmt.js';
+import { esc, num, qc, table, kv, when, ago, blockLink, txLink, short, badge, link, sharerLink, proposer } from '../fmt.js';
 import { sections, fill, heading } from '../view.js';
 import { eventsView, messageView } from '../events.js';
 
@@ -16,11 +16,11 @@ export function mount(main, { arg, kind }) {
 }
 
 async function recent(s) {
-  const b = await get('v1/blocks?limit=30');
+  const [b, vals] = await Promise.all([get('v1/blocks?limit=30'), get('v1/validators')]);
   const blocks = b.blocks || [];
   fill(s.blocks, table(['height', 'time', 'txs', 'size', 'proposer', 'hash'],
     blocks.map((x) => [blockLink(x.height), `<span title="${esc(when(x.time))}">${esc(ago(x.time))}</span>`, num(x.num_txs), x.size_bytes ? num(x.size_bytes) + ' B' : '—',
-      `<code>${esc(short(x.proposer, 12, 6))}</code>`, `<code>${esc(short(x.hash, 10, 6))}</code>`]),
+      proposer(x.proposer, vals.validators), `<code>${esc(short(x.hash, 10, 6))}</code>`]),
     'No blocks yet.', (i) => ` data-height="${esc(blocks[i].height)}"`));
   const txs = blocks.flatMap((x) => (x.tx_hashes || []).map((h) => [txLink(h), blockLink(x.height), esc(ago(x.time))]));
   fill(s.txs, table(['tx', 'block', 'time'], txs, 'No transactions in these blocks.'));
@@ -56,12 +56,12 @@ function blockPage(main, height) {
   return {
     refresh: async () => {
       if (done) return; // a committed block does not change
-      const b = await get(`v1/blocks/${height}`);
+      const [b, vals] = await Promise.all([get(`v1/blocks/${height}`), get('v1/validators')]);
       fill(s.block, kv([
         ['time', `${esc(when(b.time))} (${esc(ago(b.time))})`],
         ['hash', `<code>${esc(b.hash)}</code>`],
         ['app hash', `<code>${esc(b.app_hash)}</code>`],
-        ['proposer', `<code>${esc(b.proposer)}</code>`],
+        ['proposer', proposer(b.proposer, vals.validators) + ` <code class="muted">${esc(b.proposer)}</code>`],
         ['transactions', num(b.num_txs)],
       ]));
       fill(s.txs, (b.txs || []).length ? (b.txs || []).map((t) => `<div class="tx"><h3>${txLink(t.hash)}</h3>${txView(t)}</div>`).join('') : '<p class="muted">No transactions in this block.</p>');

@@ -2,7 +2,7 @@
 // capacity, use and status.
 
 import { get } from '../api.js';
-import { num, qc, cpu, bytes, badge, table, meter, sharerLink, esc, short, blockLink, ago } from '../fmt.js';
+import { num, qc, cpu, bytes, badge, table, meter, sharerLink, esc, short, blockLink, ago, proposer } from '../fmt.js';
 import { sections, fill, heading, stat } from '../view.js';
 
 export function mount(main) {
@@ -47,9 +47,10 @@ async function refresh(s) {
   ].join('') + '</div>');
 
   fill(s.sharers, table(
-    ['sharer', 'status', 'CPU', 'memory', 'storage', 'leases', 'collateral', 'last report', 'endpoint'],
+    ['sharer', 'validator', 'status', 'CPU', 'memory', 'storage', 'leases', 'collateral', 'last report'],
     list.map((x) => [
       sharerLink(x.address),
+      esc(((vals.validators || []).find((v) => v.account === x.address) || {}).moniker || '—'),
       badge(x.draining ? 'draining' : x.status),
       meter(x.used.milli_cpu, x.capacity.milli_cpu, `${cpu(x.used.milli_cpu)} of ${cpu(x.capacity.milli_cpu)}`),
       meter(x.used.memory_bytes, x.capacity.memory_bytes, `${bytes(x.used.memory_bytes)} of ${bytes(x.capacity.memory_bytes)}`),
@@ -57,7 +58,6 @@ async function refresh(s) {
       `<span data-k="lease-count">${num(x.lease_count)}</span>`,
       esc(qc(x.collateral, 2)),
       x.last_reported_epoch ? 'epoch ' + num(x.last_reported_epoch) : 'none yet',
-      `<code>${esc(x.endpoint)}</code>`,
     ]),
     'No sharers yet: a node offers its capacity with q1 sharer register.',
     (i) => ` data-sharer="${esc(list[i].address)}"`,
@@ -80,7 +80,7 @@ async function refresh(s) {
 
   fill(s.blocks, table(
     ['height', 'time', 'txs', 'proposer'],
-    (blocks.blocks || []).slice(0, 8).map((b) => [blockLink(b.height), esc(ago(b.time)), num(b.num_txs), `<code>${esc(short(b.proposer, 12, 6))}</code>`]),
+    (blocks.blocks || []).slice(0, 8).map((b) => [blockLink(b.height), esc(ago(b.time)), num(b.num_txs), proposer(b.proposer, vals.validators)]),
     'No blocks yet.',
   ) + '<p><a href="#/explorer">All recent blocks →</a></p>');
 }
