@@ -433,14 +433,29 @@ func checkLogsSignIn(t *testing.T, tn *testnet) {
 		return strings.Contains(b.value(`.signin .error`), "it is cut or changed")
 	})
 	b.js(`document.querySelector('.signin button.cancel').click(); ''`)
-	// The owner (node 0's default key deployed echo) signs in.
-	signIn(func(challenge string) string {
-		out, errOut, code := tn.q1(t, 0, "dashboard", "sign", challenge, "--from", "default")
-		if code != 0 {
-			t.Fatalf("q1 dashboard sign: %s", errOut)
+	sign := func(key string) func(string) string {
+		return func(challenge string) string {
+			out, errOut, code := tn.q1(t, 0, "dashboard", "sign", challenge, "--from", key)
+			if code != 0 {
+				t.Fatalf("q1 dashboard sign --from %s: %s", key, errOut)
+			}
+			return strings.TrimSpace(out)
 		}
-		return strings.TrimSpace(out)
+	}
+	// A stranger signs in and is told the logs are not theirs to read.
+	if _, errOut, code := runQ1(t, "keys", "add", "dashboard-stranger", "--home", tn.net.Nodes[0].Home); code != 0 {
+		t.Fatal(errOut)
+	}
+	signIn(sign("dashboard-stranger"))
+	waitFor(t, 30*time.Second, "the page to tell a stranger the logs are not theirs", func() bool {
+		return strings.Contains(b.value(`.signin .denied`), "may not read the logs of echo (permissions.logViewers)")
 	})
+	if got := b.value(`[data-k="logs"]`); got != "" {
+		t.Fatalf("a stranger sees log lines: %q", got)
+	}
+	b.js(`document.querySelector('.signin button.signout').click(); ''`)
+	// The owner (node 0's default key deployed echo) signs in.
+	signIn(sign("default"))
 	waitFor(t, 30*time.Second, "echo's log line in the page", func() bool {
 		return strings.Contains(b.value(`[data-k="logs"]`), "/from-the-dashboard-test")
 	})

@@ -31,14 +31,15 @@ export function mountLogs(el, service) {
 
   function drawSignin(msg = '') {
     if (session) {
-      signin.innerHTML = `<p>Signed in as <code title="${esc(session.account)}">${esc(short(session.account))}</code> until ${esc(when(session.expires))}. <button type="button" class="signout">Sign out</button></p>`;
+      signin.innerHTML = `<p>Signed in as <code title="${esc(session.account)}">${esc(short(session.account))}</code> until ${esc(when(session.expires))}. <button type="button" class="signout">Sign out</button></p>` +
+        (denied ? `<p class="error denied">${esc(denied)}</p>` : '');
       signin.querySelector('.signout').addEventListener('click', async () => {
         await send('DELETE', 'v1/auth/session').catch(() => {});
         session = null; denied = ''; drawSignin();
       });
       return;
     }
-    signin.innerHTML = `<p>${denied ? esc(denied) + ' ' : ''}Owners and the manifest's log viewers can read these logs after signing in with their key.
+    signin.innerHTML = `<p>Owners and the manifest's log viewers can read these logs after signing in with their key.
       <button type="button" class="start">Sign in with my key</button></p>${msg ? `<p class="error">${esc(msg)}</p>` : ''}`;
     signin.querySelector('.start').addEventListener('click', startSignin);
   }
@@ -91,6 +92,10 @@ export function mountLogs(el, service) {
         return;
       }
       throw e;
+    }
+    if (denied) {
+      denied = '';
+      if (!signin.querySelector('.token')) drawSignin();
     }
     if (!session && !signin.querySelector('.token') && !signin.querySelector('.public')) {
       signin.innerHTML = '<p class="public muted">Anyone may read these logs (permissions.logViewers: public).</p>';
