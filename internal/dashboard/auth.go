@@ -47,6 +47,7 @@ var (
 	ErrChallengeUsed     = errors.New("challenge already used")
 	ErrBadSignature      = errors.New("bad signature")
 	ErrTooManyChallenges = errors.New("too many challenges")
+	ErrTooManySessions   = errors.New("too many sessions")
 )
 
 // Token is what `q1 dashboard sign` prints, decoded: who signs, with which
@@ -122,9 +123,9 @@ func DecodeToken(s string) (Token, error) {
 
 // Auth issues challenges and keeps sessions, in memory.
 type Auth struct {
-	challengeTTL, sessionTTL time.Duration
-	maxChallenges            int
-	now                      func() time.Time
+	challengeTTL, sessionTTL   time.Duration
+	maxChallenges, maxSessions int
+	now                        func() time.Time
 
 	mu         sync.Mutex
 	challenges map[string]challengeState
@@ -157,10 +158,13 @@ func WithTTLs(challenge, session time.Duration) AuthOption {
 // WithMaxChallenges bounds the challenges kept at once (default 10,000).
 func WithMaxChallenges(n int) AuthOption { return func(a *Auth) { a.maxChallenges = n } }
 
+// WithMaxSessions bounds the sessions kept at once (default 10,000).
+func WithMaxSessions(n int) AuthOption { return func(a *Auth) { a.maxSessions = n } }
+
 // NewAuth returns an empty Auth.
 func NewAuth(opts ...AuthOption) *Auth {
 	a := &Auth{
-		challengeTTL: 5 * time.Minute, sessionTTL: time.Hour, maxChallenges: 10_000, now: time.Now,
+		challengeTTL: 5 * time.Minute, sessionTTL: time.Hour, maxChallenges: 10_000, maxSessions: 10_000, now: time.Now,
 		challenges: map[string]challengeState{}, sessions: map[string]Session{},
 	}
 	for _, o := range opts {
@@ -237,6 +241,10 @@ func (a *Auth) SignIn(token string) (string, Session, error) {
 		return "", Session{}, fmt.Errorf("%w: the signature is not %s's signature of challenge %s; sign exactly the challenge shown with `q1 dashboard sign`",
 			ErrBadSignature, t.Address, t.Challenge)
 	}
+	a.pruneLocked(now)
+	if len(a.sessions) >= a.maxSessions {
+		return "", Session{}, fmt.Errorf("%w: this node holds %d sessions; try again later", ErrTooManySessions, len(a.sessions))
+	}
 	st.used = true
 	a.challenges[t.Challenge] = st
 	var b [32]byte
@@ -311,8 +319,11 @@ func (a *Auth) ServeSignIn(w http.ResponseWriter, r *http.Request) {
 	id, s, err := a.SignIn(body.Token)
 	if err != nil {
 		code := http.StatusUnauthorized
-		if errors.Is(err, ErrBadToken) {
+		switch {
+		case errors.Is(err, ErrBadToken):
 			code = http.StatusBadRequest
+		case errors.Is(err, ErrTooManySessions):
+			code = http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, map[string]string{"error": err.Error()})
 		return

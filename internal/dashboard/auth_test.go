@@ -248,3 +248,43 @@ func mustDecode(t *testing.T, s string) Token {
 	}
 	return tok
 }
+
+func TestSessionsAreBounded(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	a := NewAuth(WithClock(c.now), WithMaxSessions(1))
+	ch1, _, _ := a.Challenge()
+	ch2, _, _ := a.Challenge()
+	if _, _, err := a.SignIn(mustSign(t, ch1, signer("alice"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.SignIn(mustSign(t, ch2, signer("bob"))); !errors.Is(err, ErrTooManySessions) {
+		t.Fatalf("second session: %v", err)
+	}
+}
+
+// FuzzSignIn feeds the sign-in whatever a browser could post: it never
+// panics and never opens a session without a valid signature.
+func FuzzSignIn(f *testing.F) {
+	a := NewAuth()
+	ch, _, _ := a.Challenge()
+	good := mustSignF(f, ch)
+	f.Add(good)
+	f.Add("q1token.")
+	f.Add("q1token.e30")
+	f.Add(good[:len(good)/2])
+	f.Fuzz(func(t *testing.T, token string) {
+		b := NewAuth()
+		_, _, err := b.SignIn(token)
+		if err == nil {
+			t.Fatalf("a session from a challenge this Auth never issued: %q", token)
+		}
+	})
+}
+
+func mustSignF(f *testing.F, challenge string) string {
+	tok, err := SignChallenge(challenge, signer("alice"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	return tok
+}

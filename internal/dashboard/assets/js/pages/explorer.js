@@ -94,6 +94,13 @@ function accountPage(main, address) {
   const s = sections(main, [['account', ''], ['roles', 'Roles']]);
   return {
     refresh: async () => {
+      if (address.startsWith('q1valoper1')) {
+        // A validator's operator address: show the account behind it.
+        const v = ((await get('v1/validators')).validators || []).find((x) => x.operator === address);
+        if (!v) throw new Error(`no validator with operator address ${address}`);
+        location.replace('#/accounts/' + v.account);
+        return;
+      }
       const [a, sh, vals] = await Promise.all([get(`v1/accounts/${enc(address)}`), maybe(`v1/sharers/${enc(address)}`), get('v1/validators')]);
       fill(s.account, kv([
         ['balance', `<span data-k="balance" data-v="${esc(a.balance)}">${esc(qc(a.balance))}</span>`],
