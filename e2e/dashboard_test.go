@@ -510,6 +510,11 @@ func TestDashboardEconomyShapes(t *testing.T) {
 		"GET /v1/auth/session":            `{"error":"not signed in"}`,
 		"GET /v1/sharers/" + sharerA:      `{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000,"memory_bytes":4294967296},"used":{},"free":{},"prices":{},"deny":{},"collateral":"1000000","lease_count":0,"leases":[],"epoch":{"number":7,"blocks_per_epoch":20},"height":120}`,
 		"GET /v1/leases":                  `{"height":120,"leases":[]}`,
+		"GET /v1/sharers":                 `{"height":120,"sharers":[{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000},"used":{},"lease_count":0,"collateral":"1000000"}]}`,
+		"GET /v1/validators":              `{"height":120,"bonded_tokens":"0","validators":[]}`,
+		"GET /v1/supply":                  `{"height":120,"total":"1000","escrows":"100000000"}`,
+		"GET /v1/epoch":                   `{"number":5,"blocks_per_epoch":20,"start_height":100,"height":120}`,
+		"GET /v1/blocks":                  `{"height":120,"blocks":[{"height":120,"time":"2026-01-01T00:00:10Z","proposer":"x"},{"height":119,"time":"2026-01-01T00:00:09Z","proposer":"x"}]}`,
 	}
 	mux := http.NewServeMux()
 	for pattern, body := range fixed {
@@ -561,6 +566,12 @@ func TestDashboardEconomyShapes(t *testing.T) {
 		return strconv.Itoa(b.count(`[data-k="earnings-chart"] .pt`)) + " " + b.value(`[data-k="earned-total"]`)
 	}, func() string { return strconv.Itoa(len(byEpoch)) + " 0.027 QC" })
 	b.screenshot("sample-sharer-earnings")
+	// Earned this day: every tally's epoch is within the last day of
+	// 20-block epochs at one block per second.
+	b.goTo("#/")
+	matches(t, "earned this day (uqc)", func() string { return b.value(`[data-k="earned-today"]`) }, func() string {
+		return strconv.Itoa(len(byEpoch) * (5000 + 1000 - 600))
+	})
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, p := range b.problems {

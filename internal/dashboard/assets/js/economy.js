@@ -59,3 +59,17 @@ export async function earnings(address) {
     byEpochAndService: all.filter((t) => t.service && t.epoch > 0),
   };
 }
+
+// earnedSince sums what the sharers earned in epochs >= minEpoch, or
+// returns null when the earnings endpoint is not served.
+export async function earnedSince(addresses, minEpoch) {
+  const all = await Promise.all(addresses.map((a) => maybe(`v1/sharers/${enc(a)}/earnings?group_by=epoch`).catch(() => null)));
+  if (!all.some(Boolean)) return null;
+  let sum = 0;
+  for (const e of all) {
+    for (const t of (e && e.tallies) || []) {
+      if (n(t.epoch) >= minEpoch) sum += n(t.usage) + n(t.rent) - n(t.protocol_share);
+    }
+  }
+  return sum;
+}

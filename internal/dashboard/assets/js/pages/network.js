@@ -4,6 +4,7 @@
 import { get } from '../api.js';
 import { num, qc, cpu, bytes, badge, table, meter, sharerLink, esc, short, blockLink, ago, proposer } from '../fmt.js';
 import { sections, fill, heading, stat } from '../view.js';
+import { earnedSince } from '../economy.js';
 
 export function mount(main) {
   heading(main, 'Network', 'The chain and the machines that share their capacity, as this node sees them at its last committed block.');
@@ -25,8 +26,8 @@ export function blockRate(blocks) {
 }
 
 async function refresh(s) {
-  const [status, vals, sharers, services, supply, blocks] = await Promise.all([
-    get('v1/status'), get('v1/validators'), get('v1/sharers'), get('v1/services'), get('v1/supply'), get('v1/blocks?limit=20'),
+  const [status, vals, sharers, services, supply, blocks, epoch] = await Promise.all([
+    get('v1/status'), get('v1/validators'), get('v1/sharers'), get('v1/services'), get('v1/supply'), get('v1/blocks?limit=20'), get('v1/epoch'),
   ]);
   const list = sharers.sharers || [];
   const leases = list.reduce((n, x) => n + Number(x.lease_count || 0), 0);
@@ -34,6 +35,10 @@ async function refresh(s) {
   const bonded = (vals.validators || []).filter((v) => v.status === 'bonded');
   const rate = blockRate(blocks.blocks || []);
   const live = (services.services || []).filter((x) => x.status !== 'deleted');
+  // "This day": the epochs of the last 24 hours at the measured block rate.
+  const epochSeconds = rate ? Number(epoch.blocks_per_epoch || 0) / rate : 0;
+  const dayEpochs = epochSeconds ? Math.ceil(86400 / epochSeconds) : 0;
+  const today = dayEpochs ? await earnedSince(list.map((x) => x.address), Math.max(0, Number(epoch.number) - dayEpochs + 1)) : null;
   fill(s.totals, '<div class="stats">' + [
     stat('block height', num(status.height), 'height', status.height),
     stat('blocks per second', rate ? rate.toFixed(2) : '—', 'block-rate', rate.toFixed(3), rate ? `one block every ${Math.round(1000 / rate)} ms over the last ${(blocks.blocks || []).length} blocks` : ''),
@@ -42,6 +47,7 @@ async function refresh(s) {
     stat('sharers online', `${online} / ${list.length}`, 'sharers-count', list.length),
     stat('validators bonded', num(bonded.length), 'validators-count', bonded.length),
     stat('QCoin in escrow', qc(supply.escrows, 2), 'escrow', supply.escrows, 'deposited by services, not yet paid out'),
+    stat('earned this day', today === null ? '—' : qc(String(today), 2), 'earned-today', today ?? '', today === null ? 'no earnings served by this node yet' : `by all sharers over the last ${dayEpochs} epoch(s), about 24 hours`),
     stat('QCoin staked', qc(vals.bonded_tokens, 0), 'staked', vals.bonded_tokens),
     stat('total supply', qc(supply.total, 0), 'supply', supply.total),
   ].join('') + '</div>');
