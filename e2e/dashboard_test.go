@@ -53,6 +53,7 @@ func TestDashboard(t *testing.T) {
 	t.Run("explorer", func(t *testing.T) { checkExplorer(t, b, api) })
 	t.Run("logs sign-in", func(t *testing.T) { checkLogsSignIn(t, tn) })
 	t.Run("not on the gateway", func(t *testing.T) { checkNotOnGateway(t, tn) })
+	t.Run("sharer offline history", func(t *testing.T) { checkOfflineHistory(t, tn, b) })
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -343,4 +344,62 @@ func checkNotOnGateway(t *testing.T, tn *testnet) {
 			}
 		}
 	}
+}
+
+// checkOfflineHistory stops node 3; once the chain marks its sharer offline
+// (it misses its reports), /v1/sharers/{address}/liveness lists the event
+// and the sharer page shows it.
+func checkOfflineHistory(t *testing.T, tn *testnet, b *browser) {
+	api, gone := tn.net.Nodes[0].HTTP, tn.net.Nodes[3]
+	if err := tn.sup.Stop(3, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var x q1client.SharerStatus
+	waitFor(t, 3*time.Minute, gone.Name+"'s sharer to be marked offline", func() bool {
+		apiGet(t, api, "/v1/sharers/"+gone.Address, &x)
+		return x.Status == "offline"
+	})
+	var live q1client.SharerLiveness
+	waitFor(t, 30*time.Second, "the offline event in /v1/sharers/{address}/liveness", func() bool {
+		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		return len(live.Events) > 0
+	})
+	if e := live.Events[0]; e.Kind != "offline" || e.Height != x.OfflineHeight {
+		t.Fatalf("liveness %+v, want offline at block %d", live.Events, x.OfflineHeight)
+	}
+	b.goTo("#/sharers/" + gone.Address)
+	matches(t, "offline events on the sharer page", func() string {
+		return strconv.Itoa(b.count(`[data-k="liveness"] li[data-kind="offline"]`))
+	}, func() string {
+		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		n := 0
+		for _, e := range live.Events {
+			if e.Kind == "offline" {
+				n++
+			}
+		}
+		return strconv.Itoa(n)
+	})
+	// Back: it reports again and the history says so.
+	if err := tn.sup.Start(3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Minute, gone.Name+"'s sharer back online", func() bool {
+		apiGet(t, api, "/v1/sharers/"+gone.Address, &x)
+		return x.Status == "active"
+	})
+	matches(t, "liveness events on the sharer page (newest first)", func() string {
+		return b.js(`[...document.querySelectorAll('[data-k="liveness"] li')].map((e) => e.dataset.kind).join(',')`)
+	}, func() string {
+		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		var kinds []string
+		for _, e := range live.Events {
+			kinds = append(kinds, e.Kind)
+		}
+		return strings.Join(kinds, ",")
+	})
+	if live.Events[0].Kind != "online" {
+		t.Fatalf("after the restart the newest liveness event is %+v", live.Events[0])
+	}
+	b.screenshot("sharer-offline")
 }

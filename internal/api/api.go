@@ -34,6 +34,7 @@ type Chain interface {
 	Placement(ctx context.Context, service string) (*client.Placement, error)
 	Epoch(ctx context.Context) (*client.Epoch, error)
 	ValidatorSet(ctx context.Context) (*client.Validators, error)
+	SharerLiveness(ctx context.Context, address string) (*client.SharerLiveness, error)
 }
 
 // Server is the /v1 API.
@@ -74,6 +75,7 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/services/{name}/placement", s.placement)
 	s.mux.HandleFunc("GET /v1/epoch", s.epoch)
 	s.mux.HandleFunc("GET /v1/validators", s.validators)
+	s.mux.HandleFunc("GET /v1/sharers/{address}/liveness", s.liveness)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -194,6 +196,11 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
 	v, err := s.chain.ValidatorSet(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) liveness(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.SharerLiveness(r.Context(), r.PathValue("address"))
 	s.reply(w, r, v, err)
 }
 

@@ -1,8 +1,8 @@
 // One sharer: its offer, capacity and use, heartbeat and offline status,
 // its leases, and what it earned over time by service.
 
-import { get, enc } from '../api.js';
-import { esc, num, qc, badge, table, kv, meter, cpu, bytes, serviceLink, short } from '../fmt.js';
+import { get, maybe, enc } from '../api.js';
+import { esc, num, qc, badge, table, kv, meter, cpu, bytes, serviceLink, short, blockLink, txLink, when } from '../fmt.js';
 import { sections, fill, heading, stat } from '../view.js';
 import { earnings } from '../economy.js';
 import { barChart } from '../chart.js';
@@ -34,6 +34,15 @@ function earningsView(e) {
     e.byService.map((t) => [serviceLink(t.service), esc(qc(String(t.earned))), esc(qc(String(t.usage))), esc(qc(String(t.rent))), num(t.records)]), 'Nothing earned yet.');
 }
 
+// livenessView lists the sharer's offline and online events, newest first.
+function livenessView(live, x) {
+  const evs = (live && live.events) || [];
+  if (!evs.length) return x.offline_height ? `went offline at block ${num(x.offline_height)}` : 'never offline';
+  return '<ul class="events" data-k="liveness">' + evs.map((e) => e.kind === 'offline'
+    ? `<li data-kind="offline">${badge('offline')} at block ${blockLink(e.height)}${e.time ? ' (' + esc(when(e.time)) + ')' : ''}, epoch ${num(e.epoch)}: last report for epoch ${num(e.last_reported_epoch)}, ${num(e.leases_closed || 0)} lease(s) closed for re-placement</li>`
+    : `<li data-kind="online">${badge('online')} at block ${blockLink(e.height)}, epoch ${num(e.epoch)}: reported again (${txLink(e.tx)})</li>`).join('') + '</ul>';
+}
+
 const leaseRow = (l) => [
   '#' + num(l.id), serviceLink(l.service), num(l.replica), badge(l.status),
   l.acked ? 'block ' + num(l.acked_height) : 'not yet (deadline ' + num(l.ack_deadline) + ')',
@@ -41,10 +50,11 @@ const leaseRow = (l) => [
 ];
 
 async function refresh(s, address) {
-  const [x, recent, earned] = await Promise.all([
+  const [x, recent, earned, live] = await Promise.all([
     get(`v1/sharers/${enc(address)}`),
     get('v1/leases?limit=200'),
     earnings(address).catch(() => null),
+    maybe(`v1/sharers/${enc(address)}/liveness`).catch(() => null),
   ]);
   const leases = x.leases || [];
   fill(s.summary, '<div class="stats">' + [
@@ -54,13 +64,16 @@ async function refresh(s, address) {
     stat('last report', x.last_reported_epoch ? 'epoch ' + num(x.last_reported_epoch) : 'none', 'last-report', x.last_reported_epoch),
   ].join('') + '</div>');
   const ep = x.epoch || {};
-  const behind = ep.number && x.last_reported_epoch ? ep.number - x.last_reported_epoch : null;
+  // A report for epoch e is due during e+1, so at epoch C the reports up
+  // to C-2 are overdue if missing (x/sharers liveness).
+  const missed = ep.number ? Number(ep.number) - 2 - Number(x.last_reported_epoch || 0) : 0;
   fill(s.health, kv([
-    ['status', badge(x.status) + (x.offline_height ? ` since block ${num(x.offline_height)}` : '')],
-    ['reports', x.last_reported_epoch ? `last for epoch ${num(x.last_reported_epoch)}; the chain is in epoch ${num(ep.number)}${behind > 1 ? ` <span class="badge warn">${behind - 1} epoch(s) missed</span>` : ''}` : `none yet; the chain is in epoch ${num(ep.number)}`],
+    ['status', badge(x.status) + (x.status === 'offline' && x.offline_height ? ` since block ${num(x.offline_height)}` : '')],
+    ['reports', (x.last_reported_epoch ? `last for epoch ${num(x.last_reported_epoch)}` : 'none yet') + `; the chain is in epoch ${num(ep.number)}` +
+      (missed > 0 ? ` <span class="badge warn">${missed} report(s) overdue</span>` : '')],
     ['epochs', `${num(ep.blocks_per_epoch)} blocks each; this one started at block ${num(ep.start_height)}`],
     ['registered', 'at block ' + num(x.registered_height) + ', offer last changed at block ' + num(x.updated_height)],
-    ['offline history', x.offline_height ? `went offline at block ${num(x.offline_height)}` : 'online; no offline period on record'],
+    ['offline history', livenessView(live, x)],
     ['endpoint', `<code>${esc(x.endpoint)}</code>`],
     ['hot key', `<code title="${esc(x.hot_key)}">${esc(short(x.hot_key, 12, 6))}</code> <span class="muted">(sends acknowledgements and reports)</span>`],
   ]));
