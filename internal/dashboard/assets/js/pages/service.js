@@ -79,7 +79,7 @@ function policies(m) {
   const pr = m.pricing || {};
   const attrs = (o) => Object.entries(o || {}).map(([k, v]) => `${esc(k)}=${esc(v)}`).join(', ') || 'none';
   return '<div class="cols">' + kv([
-    ['changes', `take effect ${num(u.noticeBlocks || 0)} blocks after approval`],
+    ['changes', u.noticeBlocks ? `take effect ${num(u.noticeBlocks)} blocks after approval, visible to all meanwhile` : 'take effect as soon as they are approved'],
     ['frozen fields', list(u.frozen, (f) => `<code>${esc(f)}</code>`)],
     ['rate limit', rl.perCaller ? esc(rl.perCaller) + ' per caller' : 'none'],
     ['budget', b.maxPerHour ? 'at most ' + esc(b.maxPerHour) + ' per hour' : 'no hourly cap'],
