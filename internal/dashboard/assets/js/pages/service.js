@@ -129,13 +129,17 @@ function usageView(records) {
 }
 
 async function refresh(s, name) {
-  const [svc, hist, place, econ, records] = await Promise.all([
+  const [svc, hist, place, econ, records, sharers] = await Promise.all([
     get(`v1/services/${enc(name)}`),
     get(`v1/services/${enc(name)}/history`),
     maybe(`v1/services/${enc(name)}/placement`),
     economics(name).catch(() => null),
     usage(name).catch(() => null),
+    get('v1/sharers').catch(() => null),
   ]);
+  // Any sharer's gateway serves every service (it forwards when it runs no replica).
+  const gw = ((sharers && sharers.sharers) || []).find((x) => x.status === 'active' && /^https?:\/\//.test(x.endpoint || ''));
+  const callAt = gw ? gw.endpoint.replace(/\/+$/, '') + '/s/' + encodeURIComponent(name) + '/' : '';
   const m = svc.manifest || {};
   fill(s.summary, kv([
     ['status', badge(svc.status) + (svc.pause ? ` <span class="muted">(${esc(svc.pause.reason)} at block ${num(svc.pause.height)})</span>` : '')],
@@ -144,7 +148,7 @@ async function refresh(s, name) {
     econ ? ['burn per hour', esc(qc(econ.burnPerHour, 4))] : null,
     econ ? ['time left', timeLeft(econ)] : null,
     ['created', `by ${accountLink(svc.creator)} at block ${num(svc.created_height)}`],
-    ['called at', `<code>/s/${esc(name)}/</code> on any node's gateway, or its own origin <code>${esc(name)}.GATEWAY-HOST</code>`],
+    ['called at', (callAt ? `<a href="${esc(callAt)}" rel="noopener noreferrer" target="_blank">${esc(callAt)}</a>, or ` : '') + `<code>/s/${esc(name)}/</code> on any node's gateway, or its own origin <code>${esc(name)}.GATEWAY-HOST</code>`],
   ]));
   fill(s.pending, pending(svc.pending));
   fill(s.permissions, permissions(m));
