@@ -184,13 +184,7 @@ func serviceProposeCmd() *cobra.Command {
 				return err
 			}
 			if wasmPath != "" {
-				if err := checkWasm(cmd, wasmPath, m); err != nil {
-					return err
-				}
-				if err := checkNode(cmd.Context(), c); err != nil {
-					return err
-				}
-				if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath); err != nil {
+				if err := shipWasm(cmd, c, wasmPath, m); err != nil {
 					return err
 				}
 			}

@@ -212,13 +212,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkWasm(cmd, wasmPath, m); err != nil {
-		return err
-	}
-	if err := checkNode(cmd.Context(), c); err != nil {
-		return err
-	}
-	if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), wasmPath); err != nil {
+	if err := shipWasm(cmd, c, wasmPath, m); err != nil {
 		return err
 	}
 	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
@@ -232,6 +226,20 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	fmt.Fprintf(cmd.OutOrStdout(), "Created service %s (version 1, %s) with %s in escrow\n  tx     %s\n  height %d\n",
 		m.Name, m.Hash(), qc.Format(deposit), res.Hash, res.Height)
 	return nil
+}
+
+// shipWasm checks the module at path against m, checks the node, and
+// uploads the module to the node's blob store: what must hold before a tx
+// may name the module.
+func shipWasm(cmd *cobra.Command, c client.Context, path string, m *manifest.Manifest) error {
+	if err := checkWasm(cmd, path, m); err != nil {
+		return err
+	}
+	if err := checkNode(cmd.Context(), c); err != nil {
+		return err
+	}
+	_, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), path)
+	return err
 }
 
 // checkWasm refuses, before anything is uploaded or sent, a module no node

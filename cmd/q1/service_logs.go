@@ -33,7 +33,7 @@ accounts, who prove who they are by signing the request with --from KEY.`,
 		RunE: runServiceLogs,
 	}
 	cmd.Flags().BoolP("follow", "f", false, "keep streaming new lines until interrupted")
-	cmd.Flags().String(flags.FlagFrom, "", "key that signs the request (needed unless logViewers is public)")
+	cmd.Flags().String(flags.FlagFrom, "", "key that signs the request (default: the home's default key; none is needed when logViewers is public)")
 	flags.AddQueryFlagsToCmd(cmd)
 	return cmd
 }
@@ -45,7 +45,15 @@ func runServiceLogs(cmd *cobra.Command, args []string) error {
 	}
 	name := args[0]
 	var signer reqsign.Signer
-	if from, _ := cmd.Flags().GetString(flags.FlagFrom); from != "" {
+	from, _ := cmd.Flags().GetString(flags.FlagFrom)
+	if from == "" && c.Keyring != nil && c.KeyringDefaultKeyName != "" {
+		// The home's default key, when it has one, proves who reads: it is
+		// what a devnet node's owner deployed with.
+		if _, err := c.Keyring.Key(c.KeyringDefaultKeyName); err == nil {
+			from = c.KeyringDefaultKeyName
+		}
+	}
+	if from != "" {
 		if c, err = withSigner(c, from); err != nil {
 			return err
 		}

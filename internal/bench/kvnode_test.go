@@ -76,7 +76,7 @@ func TestKVStoreNodeUnderLoad(t *testing.T) {
 	}
 	net, err := devnet.Generate(ctx, devnet.Options{
 		ChainID: chainID,
-		Homes:   []string{filepath.Join(t.TempDir(), "node0")},
+		Homes:   []string{filepath.Join(nodeTempDir(t), "node0")},
 		Ports: func(int) devnet.Ports {
 			return devnet.Ports{RPC: ports[0], P2P: ports[1], GRPC: ports[2], HTTP: ports[3], Gateway: ports[4]}
 		},
@@ -170,4 +170,31 @@ func waitHeight(ctx context.Context, t *testing.T, n devnet.Node, h int64) int64
 			t.Fatalf("node %s did not reach height %d: %v (last answer: height %d, error %v)", n.Name, h, serr, got, err)
 		}
 	}
+}
+
+// nodeTempDir is t.TempDir for a directory a CometBFT node wrote to: its
+// address book may still be saved (a temporary file, then a rename) while
+// the test's cleanup removes the tree, which t.TempDir reports as a failure.
+// This one retries the removal until it succeeds.
+func nodeTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "q1-kvnode-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("remove %s: %v", dir, err)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	return dir
 }

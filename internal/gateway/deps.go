@@ -133,6 +133,9 @@ type ServiceState struct {
 	Paused bool
 	// Reason says why the service is paused, for the caller.
 	Reason string
+	// Unavailable, when set, says why the node could not read the service's
+	// state from the chain just now; callers get 503, not a verdict.
+	Unavailable string
 }
 
 // Replica is one lease of a service.

@@ -79,6 +79,8 @@ func TestServiceStates(t *testing.T) {
 		{"manifest not known yet", &fakeService{state: ServiceState{Exists: true}},
 			503, CodeUnavailable, "this node does not know the manifest of service hello yet; retry in a few seconds"},
 		{"deleted", &fakeService{}, 404, CodeNotFound, `no service named "hello" on this network`},
+		{"chain state unreadable", &fakeService{state: ServiceState{Unavailable: "rpc error: connection refused"}}, 503, CodeUnavailable,
+			"this node cannot read the state of service hello from the chain just now (rpc error: connection refused); retry in a few seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n.chain.set("hello", tc.svc)

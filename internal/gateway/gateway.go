@@ -219,6 +219,12 @@ func (g *Gateway) admit(c *call) *reply {
 		}
 	}
 	st := g.deps.Chain.Status(c.service)
+	if st.Unavailable != "" {
+		rep := failf(http.StatusServiceUnavailable, CodeUnavailable,
+			"this node cannot read the state of service %s from the chain just now (%s); retry in a few seconds", c.service, st.Unavailable)
+		rep.header.Set("Retry-After", "2")
+		return rep
+	}
 	if !st.Exists {
 		return failf(http.StatusNotFound, CodeNotFound, "no service named %q on this network", c.service)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ type agent struct {
 	sender *hotSender
 
 	height   int64
+	dataGC   int64  // the height data of services no longer here was last collected
 	reported uint64 // the last epoch whose report the chain accepted
 	acked    map[uint64]bool
 }
@@ -154,6 +156,59 @@ func (a *agent) reconcile(ctx context.Context, sharer string) {
 		desired = append(desired, Desired{LeaseID: l.Id, Service: l.Service, Manifest: m, Acked: l.AckedHeight > 0 || a.wasAcked(l.Id)})
 	}
 	a.replicas.Reconcile(ctx, desired)
+	if a.height-a.dataGC >= dataGCBlocks {
+		a.dataGC = a.height
+		a.collectData(desired)
+	}
+}
+
+// dataGCBlocks is how often, in blocks, the agent looks for replica-local
+// data (kv stores) of services this node no longer runs.
+const dataGCBlocks = 10
+
+// collectData deletes the kv stores of services this node holds no lease
+// of, unless the service is paused: a paused service's sharers keep its data
+// through the grace period, so that a deposit resumes it with its data on the
+// same sharers. Once the chain deletes the service (after the grace, or by
+// its owners), or it runs elsewhere, the data here is stale and goes.
+func (a *agent) collectData(desired []Desired) {
+	here := map[string]bool{}
+	for _, d := range desired {
+		here[d.Service] = true
+	}
+	dirs, err := os.ReadDir(a.replicas.kvDir)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			a.log.Warn("list kv stores", "err", err)
+		}
+		return
+	}
+	for _, d := range dirs {
+		name := d.Name()
+		if !d.IsDir() || here[name] {
+			continue
+		}
+		e := a.view.service(name)
+		if !staleData(e.known, e.state.Exists, e.state.Paused) {
+			continue
+		}
+		if err := a.replicas.RemoveData(name); err != nil {
+			a.log.Warn("delete kv store", "service", name, "err", err)
+			continue
+		}
+		reason := "it runs on other sharers"
+		if !e.state.Exists {
+			reason = "the service was deleted"
+		}
+		a.log.Info("deleted kv store", "service", name, "reason", reason)
+	}
+}
+
+// staleData says whether a service's local data may go when this node holds
+// no lease of it: only when the chain answered, and the service is deleted
+// (or unknown) or running without a pause.
+func staleData(known, exists, paused bool) bool {
+	return known && (!exists || !paused)
 }
 
 func (a *agent) wasAcked(lease uint64) bool {

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +12,8 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/internal/gateway"
 	"github.com/quantum1net/q1/internal/manifest"
@@ -36,6 +39,9 @@ type serviceEntry struct {
 	height   int64
 	state    gateway.ServiceState
 	manifest *manifest.Manifest
+	// known is true when the chain answered (the service's record, or that
+	// there is none); false when the query failed and state says nothing.
+	known bool
 }
 
 type replicasEntry struct {
@@ -86,6 +92,15 @@ func (v *chainView) service(name string) serviceEntry {
 	defer cancel()
 	e = serviceEntry{height: h}
 	res, err := servicestypes.NewQueryClient(v.c).Service(ctx, &servicestypes.QueryServiceRequest{Name: name})
+	// A module's registered "not found" error reaches a gRPC client as
+	// codes.Unknown with its text; either form means the chain answered.
+	e.known = err == nil || status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found")
+	if !e.known {
+		// Say so, and ask again next time: a failed read is not an answer
+		// to keep for the rest of the block.
+		e.state.Unavailable = err.Error()
+		return e
+	}
 	if err == nil {
 		e.state.Exists = res.Service.Status != servicestypes.StatusDeleted
 		if res.Service.Status == servicestypes.StatusPaused && res.Service.Pause != nil {

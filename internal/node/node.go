@@ -103,7 +103,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	n.logs = &logsHandler{n: n, verifier: logsVerifier}
+	n.logs = &logsHandler{n: n, verifier: logsVerifier} // before the API mounts it
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
 	auth := dashboard.NewAuth()
