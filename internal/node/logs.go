@@ -65,7 +65,7 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !m.MayViewLogs(account) {
 		if account == "" && h.session != nil {
-			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign in (q1 dashboard sign) or sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
+			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY), or sign in to the dashboard (q1 dashboard sign)", http.StatusUnauthorized)
 		} else if account == "" {
 			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
 		} else {
