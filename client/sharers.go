@@ -178,3 +178,27 @@ type Epoch struct {
 	BlocksPerEpoch uint64 `json:"blocks_per_epoch"`
 	Height         int64  `json:"height"`
 }
+
+// SharerLiveness is GET /v1/sharers/{address}/liveness: the sharer's recent
+// offline and online events, newest first, from the node's event index.
+type SharerLiveness struct {
+	Sharer string          `json:"sharer"`
+	Height int64           `json:"height"`
+	Events []LivenessEvent `json:"events"`
+}
+
+// LivenessEvent is one change of a sharer's liveness.
+type LivenessEvent struct {
+	// Kind is "offline" (it missed too many reports; its leases were closed)
+	// or "online" (it reported again).
+	Kind   string `json:"kind"`
+	Height int64  `json:"height"`
+	// Time is the block time of an offline event (empty for online ones).
+	Time  string `json:"time,omitempty"`
+	Epoch uint64 `json:"epoch"`
+	// LastReportedEpoch and LeasesClosed are set for offline events.
+	LastReportedEpoch uint64 `json:"last_reported_epoch,omitempty"`
+	LeasesClosed      uint32 `json:"leases_closed,omitempty"`
+	// Tx is the report that brought it back online.
+	Tx string `json:"tx,omitempty"`
+}

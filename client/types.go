@@ -40,6 +40,15 @@ type Validator struct {
 }
 
 // Account is GET /v1/accounts/{address}.
+// Validators is GET /v1/validators: every validator the staking module
+// knows at Height, bonded first, then by tokens.
+type Validators struct {
+	Height     int64       `json:"height"`
+	Validators []Validator `json:"validators"`
+	// BondedTokens is the stake of the bonded validators, in uqc.
+	BondedTokens string `json:"bonded_tokens"`
+}
+
 type Account struct {
 	Address string `json:"address"`
 	// Balance is the account's uqc balance.

@@ -102,7 +102,8 @@ func TestDevnetCommand(t *testing.T) {
 		}
 	}
 	run("first start", "Creating a 4-node network", "is up: 4 validators",
-		"  hello    http://hello.localhost:", "  counter  http://counter.localhost:", "  echo     http://echo.localhost:")
+		"  hello    http://hello.localhost:", "  counter  http://counter.localhost:", "  echo     http://echo.localhost:",
+		"\nDashboard: http://127.0.0.1:")
 	run("resume", "Resuming the 4-node network", "is up: 4 validators", "  hello    http://hello.localhost:")
 }
 

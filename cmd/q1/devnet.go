@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -174,6 +175,9 @@ func waitForBlocks(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor
 	return nil
 }
 
+// dashboardURL is where a node with this HTTP API address serves its dashboard.
+func dashboardURL(httpAPI string) string { return strings.TrimRight(httpAPI, "/") + "/" }
+
 func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string) {
 	fmt.Fprintf(w, "\nQuantum1Net devnet %q is up: %d validators, blocks every ~%s.\n\n",
 		net.ChainID, len(net.Nodes), time.Duration(net.BlockTime))
@@ -193,6 +197,7 @@ func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string
 		}
 		tw.Flush()
 	}
+	fmt.Fprintf(w, "\nDashboard: %s  (every node serves one at its HTTP API address)\n", dashboardURL(first.HTTP))
 	fmt.Fprintf(w, "\nNetwork file: %s\n", filepath.Join(dir, devnet.ManifestFile))
 	fmt.Fprintf(w, "Try:  curl %s/v1/status\n", first.HTTP)
 	fmt.Fprintf(w, "      q1 wallet balance --home %s\n", first.Home)

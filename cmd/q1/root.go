@@ -96,6 +96,7 @@ Start here:
 		serviceCmd(),
 		sharerCmd(),
 		walletCmd(),
+		dashboardCmd(),
 		debug.Cmd(),
 	)
 	server.AddCommandsWithStartCmdOptions(root, DefaultNodeHome, newApp, exportApp, startOptions())

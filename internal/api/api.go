@@ -42,6 +42,8 @@ type Chain interface {
 	ServiceUsage(ctx context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error)
 	ServiceEconomics(ctx context.Context, service string) (*usagetypes.QueryServiceEconomicsResponse, error)
 	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
+	ValidatorSet(ctx context.Context) (*client.Validators, error)
+	SharerLiveness(ctx context.Context, address string) (*client.SharerLiveness, error)
 }
 
 // Server is the /v1 API.
@@ -84,6 +86,8 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/services/{name}/usage", s.serviceUsage)
 	s.mux.HandleFunc("GET /v1/services/{name}/economics", s.serviceEconomics)
 	s.mux.HandleFunc("GET /v1/sharers/{address}/earnings", s.sharerEarnings)
+	s.mux.HandleFunc("GET /v1/validators", s.validators)
+	s.mux.HandleFunc("GET /v1/sharers/{address}/liveness", s.liveness)
 	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API endpoint "+r.Method+" "+r.URL.Path)
 	})
@@ -237,6 +241,16 @@ func (s *Server) replyProto(w http.ResponseWriter, r *http.Request, v proto.Mess
 		raw, err = codec.ProtoMarshalJSON(v, nil)
 	}
 	s.reply(w, r, raw, err)
+}
+
+func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.ValidatorSet(r.Context())
+	s.reply(w, r, v, err)
+}
+
+func (s *Server) liveness(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.SharerLiveness(r.Context(), r.PathValue("address"))
+	s.reply(w, r, v, err)
 }
 
 // reply writes v as JSON, or err with the status its kind calls for.

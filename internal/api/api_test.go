@@ -130,6 +130,14 @@ func (fakeChain) SharerEarnings(_ context.Context, addr, by string) (*usagetypes
 	return &usagetypes.QuerySharerEarningsResponse{Sharer: addr, Total: usagetypes.NewEarnings(addr, by, 0), Received: math.NewInt(95)}, nil
 }
 
+func (fakeChain) ValidatorSet(context.Context) (*client.Validators, error) {
+	return &client.Validators{Height: 42, BondedTokens: "1000", Validators: []client.Validator{{Moniker: "node0", Status: "bonded", Tokens: "1000"}}}, nil
+}
+
+func (fakeChain) SharerLiveness(_ context.Context, addr string) (*client.SharerLiveness, error) {
+	return &client.SharerLiveness{Sharer: addr, Events: []client.LivenessEvent{{Kind: "offline", Height: 40}}}, nil
+}
+
 func TestAPI(t *testing.T) {
 	srv := httptest.NewServer(New(fakeChain{}))
 	defer srv.Close()
@@ -152,6 +160,8 @@ func TestAPI(t *testing.T) {
 		{"/v1/blocks?limit=ten", 400, `error=bad request: limit "ten" is not a number`},
 		{"/v1/blocks/99", 404, "error=not found: no block 99 (the chain is at 42)"},
 		{"/v1/sharers", 200, "height=42"},
+		{"/v1/validators", 200, "bonded_tokens=1000"},
+		{"/v1/sharers/q11sharer/liveness", 200, "sharer=q11sharer"},
 		{"/v1/sharers/q11sharer", 200, "status=offline"},
 		{"/v1/sharers/q11nobody", 404, "error=not found: q11nobody is not a sharer"},
 		{"/v1/sharers/nope", 400, `error=bad request: sharer "nope" is not a q1… account address`},

@@ -36,6 +36,9 @@ type LogEntry struct {
 type logsHandler struct {
 	n        *Node
 	verifier *reqsign.Verifier
+	// session, when set, names the account of a dashboard session (cookie
+	// on the --http listener only); a signed request takes precedence.
+	session func(*http.Request) string
 }
 
 func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,9 +60,13 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		account = acc
+	} else if h.session != nil {
+		account = h.session(r)
 	}
 	if !m.MayViewLogs(account) {
-		if account == "" {
+		if account == "" && h.session != nil {
+			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY), or sign in to the dashboard (q1 dashboard sign)", http.StatusUnauthorized)
+		} else if account == "" {
 			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
 		} else {
 			http.Error(w, fmt.Sprintf("%s may not read the logs of %s (permissions.logViewers)", account, name), http.StatusForbidden)

@@ -26,6 +26,7 @@ import (
 	"github.com/quantum1net/q1/internal/api"
 	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/chainquery"
+	"github.com/quantum1net/q1/internal/dashboard"
 	"github.com/quantum1net/q1/internal/reqsign"
 	"github.com/quantum1net/q1/internal/runtime"
 )
@@ -103,13 +104,21 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		return nil, err
 	}
 	n.logs = &logsHandler{n: n, verifier: logsVerifier} // before the API mounts it
+	// The dashboard's sign-in and its sessions live on --http only; the
+	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
+	auth := dashboard.NewAuth()
+	httpLogs := &logsHandler{n: n, verifier: logsVerifier, session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
 		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
 		api.WithHandler("GET /v1/peers", http.HandlerFunc(join.peers)),
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
-		api.WithHandler("GET /v1/services/{name}/logs", n.logs),
+		api.WithHandler("GET /v1/services/{name}/logs", httpLogs),
+		api.WithHandler("GET /v1/auth/challenge", http.HandlerFunc(auth.ServeChallenge)),
+		api.WithHandler("POST /v1/auth/session", http.HandlerFunc(auth.ServeSignIn)),
+		api.WithHandler("GET /v1/auth/session", http.HandlerFunc(auth.ServeSession)),
+		api.WithHandler("DELETE /v1/auth/session", http.HandlerFunc(auth.ServeSignOut)),
 	)
 	n.gateway = newGatewaySwitch(cfg.GatewayAddr, n, blobHandler, log.With("component", "gateway"))
 
@@ -124,6 +133,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	mux.Handle("/v1/", apiSrv)
 	// CometBFT's metrics, the Go runtime's and ours share the default registry.
 	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("/", dashboard.Handler())
 	n.httpSrv = newServer(mux, log)
 	n.gatewaySrv = newServer(n.gateway, log)
 	return n, nil

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/quantum1net/q1/internal/dashboard"
+	"github.com/quantum1net/q1/internal/devnet"
+)
+
+func TestDashboardSign(t *testing.T) {
+	home := t.TempDir()
+	if _, errOut, code := runCLI(t, "keys", "add", "alice", "--keyring-backend", "test", "--home", home); code != 0 {
+		t.Fatalf("keys add: %s", errOut)
+	}
+	addr, _, _ := runCLI(t, "keys", "show", "alice", "-a", "--keyring-backend", "test", "--home", home)
+	addr = strings.TrimSpace(addr)
+
+	auth := dashboard.NewAuth()
+	challenge, _, err := auth.Challenge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "dashboard", "sign", challenge, "--from", "alice", "--keyring-backend", "test", "--home", home)
+	if code != 0 {
+		t.Fatalf("dashboard sign: exit %d: %s", code, errOut)
+	}
+	_, s, err := auth.SignIn(strings.TrimSpace(out))
+	if err != nil || s.Account != addr {
+		t.Fatalf("the printed token signs in as %q (%v), want %s", s.Account, err, addr)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"dashboard", "sign", "please-sign-this", "--from", "alice"}, `"please-sign-this" is not a dashboard challenge: copy the whole challenge the sign-in box shows (it starts with "q1-dashboard-")`},
+		{[]string{"dashboard", "sign", challenge}, "name the key that signs with --from KEY (see q1 keys list)"},
+		{[]string{"dashboard", "sign", challenge, "--from", "bob"}, `no key named "bob" in the test keyring`},
+	} {
+		_, errOut, code := runCLI(t, append(tc.args, "--keyring-backend", "test", "--home", home)...)
+		if code != 1 || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("q1 %s: exit %d, stderr %q; want %q", strings.Join(tc.args, " "), code, errOut, tc.msg)
+		}
+	}
+}
+
+func TestDevnetPrintsTheDashboard(t *testing.T) {
+	var b bytes.Buffer
+	net := &devnet.Network{ChainID: "q1-devnet", Nodes: []devnet.Node{{Name: "node0", HTTP: "http://127.0.0.1:26603", Gateway: "http://127.0.0.1:26604"}}}
+	printDevnet(&b, ".q1-devnet", net, []string{"hello"})
+	if !strings.Contains(b.String(), "\nDashboard: http://127.0.0.1:26603/  (every node serves one at its HTTP API address)\n") ||
+		!strings.Contains(b.String(), "http://127.0.0.1:26604/s/hello/") {
+		t.Fatalf("devnet start-up output lacks the dashboard or a service URL:\n%s", b.String())
+	}
+}

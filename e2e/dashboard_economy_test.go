@@ -1,0 +1,125 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quantum1net/q1/internal/dashboard"
+)
+
+// TestDashboardEconomyShapes runs the pages that read the economy endpoints
+// (usage, economics, earnings) against a fake API answering the shapes those
+// endpoints are specified with, so the charts are checked before the
+// endpoints are merged: one chart point per usage record, one bar per
+// earnings tally, burn rate and time left in the services list.
+func TestDashboardEconomyShapes(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("no %s on this machine (apt-get install chromium; .ci/run installs it)", chromiumPath)
+	}
+	const sharerA, sharerB = "q11fzvkcrdnw5ulw4w6jm0yfdwnmqgrqpaxx68st5", "q1156g6d928fwezc3wl7hawyz6cgqmm09yj69e3zk"
+	var records []map[string]any
+	for epoch := 1; epoch <= 6; epoch++ {
+		for i, sh := range []string{sharerA, sharerB} {
+			records = append(records, map[string]any{
+				"service": "echo", "sharer": sh, "epoch": strconv.Itoa(epoch), "lease_id": strconv.Itoa(4 + i),
+				"requests": strconv.Itoa((10 - 3*i) * epoch), "cpu_millis": "120", "egress_bytes": "2048",
+				"charged": strconv.Itoa(1000 * epoch), "to_sharer": strconv.Itoa(900 * epoch), "protocol_share": strconv.Itoa(100 * epoch),
+			})
+		}
+	}
+	tally := func(service string, epoch int) map[string]any {
+		return map[string]any{"service": service, "epoch": strconv.Itoa(epoch), "usage": "5000", "rent": "1000", "protocol_share": "600", "records": "2"}
+	}
+	var byEpoch, byService []map[string]any
+	for e := 1; e <= 5; e++ {
+		byEpoch = append(byEpoch, tally("", e))
+	}
+	byService = append(byService, tally("echo", 0), tally("hello", 0))
+	manifest := `{"apiVersion":"q1/v1","name":"echo","code":{"abi":"q1-http/v1","wasm":"sha256:ab"},"permissions":{"owners":{"accounts":["` + sharerA + `"],"threshold":1},"callers":[{"paths":["/*"],"allow":"public"}],"logViewers":"owners","capabilities":{"log":true}},"placement":{"replicas":2},"resources":{"cpu":"100m","memory":"32Mi"},"pricing":{"cpuPerCoreSecond":"500uqc"}}`
+	fixed := map[string]string{
+		"GET /v1/status":                  `{"chain_id":"q1-fake","moniker":"fake","height":120,"latest_block_time":"2026-01-01T00:00:00Z"}`,
+		"GET /v1/services":                `{"height":120,"services":[{"name":"echo","status":"active","version":1,"replicas":2,"escrow":"100000000"}]}`,
+		"GET /v1/services/echo":           `{"name":"echo","status":"active","version":1,"hash":"sha256:cd","creator":"` + sharerA + `","created_height":3,"escrow":"100000000","manifest":` + manifest + `,"height":120}`,
+		"GET /v1/services/echo/history":   `{"service":"echo","versions":[{"version":1,"hash":"sha256:cd","origin":"create","proposer":"` + sharerA + `","approvers":["` + sharerA + `"],"proposed_height":3,"activated_height":3,"manifest":` + manifest + `}]}`,
+		"GET /v1/services/echo/placement": `{"service":"echo","wanted":2,"placed":0,"explanation":"","leases":[],"height":120}`,
+		"GET /v1/services/echo/economics": `{"service":"echo","balance":"100000000","owed":"12.5","available":"99999987.5","burn_per_hour":"250000.0","low":false,"burning":true,"hours_left":"399.99","depleted":false}`,
+		"GET /v1/services/echo/logs":      `the logs of echo are for its owners`,
+		"GET /v1/auth/session":            `{"error":"not signed in"}`,
+		"GET /v1/sharers/" + sharerA:      `{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000,"memory_bytes":4294967296},"used":{},"free":{},"prices":{},"deny":{},"collateral":"1000000","lease_count":0,"leases":[],"epoch":{"number":7,"blocks_per_epoch":20},"height":120}`,
+		"GET /v1/leases":                  `{"height":120,"leases":[]}`,
+		"GET /v1/sharers":                 `{"height":120,"sharers":[{"address":"` + sharerA + `","status":"active","capacity":{"milli_cpu":2000},"used":{},"lease_count":0,"collateral":"1000000"}]}`,
+		"GET /v1/validators":              `{"height":120,"bonded_tokens":"0","validators":[]}`,
+		"GET /v1/supply":                  `{"height":120,"total":"1000","escrows":"100000000"}`,
+		"GET /v1/epoch":                   `{"number":5,"blocks_per_epoch":20,"start_height":100,"height":120}`,
+		"GET /v1/blocks":                  `{"height":120,"blocks":[{"height":120,"time":"2026-01-01T00:00:10Z","proposer":"x"},{"height":119,"time":"2026-01-01T00:00:09Z","proposer":"x"}]}`,
+	}
+	mux := http.NewServeMux()
+	for pattern, body := range fixed {
+		code := http.StatusOK
+		if strings.HasSuffix(pattern, "/logs") || strings.HasSuffix(pattern, "/auth/session") {
+			code = http.StatusUnauthorized
+		}
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(code)
+			io.WriteString(w, body)
+		})
+	}
+	writeJSON := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /v1/services/echo/usage", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"records": records, "tallies": []any{}})
+	})
+	mux.HandleFunc("GET /v1/sharers/{address}/earnings", func(w http.ResponseWriter, r *http.Request) {
+		tallies := byEpoch
+		if r.URL.Query().Get("group_by") == "service" {
+			tallies = byService
+		}
+		writeJSON(w, map[string]any{"total": map[string]any{"usage": "25000", "rent": "5000", "protocol_share": "3000"}, "tallies": tallies})
+	})
+	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":"no API endpoint"}`, http.StatusNotFound)
+	})
+	mux.Handle("/", dashboard.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	b := newBrowser(t, srv.URL+"/#/services")
+	waitFor(t, 30*time.Second, "burn rate and time left in the services list", func() bool {
+		row := b.js(`(document.querySelector('tr[data-service="echo"]') || {}).innerText || ''`)
+		return strings.Contains(row, "0.25 QC") && strings.Contains(row, "16 days")
+	})
+	b.goTo("#/services/echo")
+	want := fmt.Sprintf("%d/%d/%d", len(records), len(records), len(records))
+	matches(t, "usage chart points (data-points/requests dots/spend dots)", func() string {
+		return b.js(`(document.querySelector('[data-k="usage-chart"]') || {dataset: {}}).dataset.points || 'none'`) + "/" +
+			strconv.Itoa(b.count(`[data-k="usage-chart"] .pt`)) + "/" + strconv.Itoa(b.count(`[data-k="spend-chart"] .pt`))
+	}, func() string { return want })
+	b.screenshot("sample-service-usage")
+	b.goTo("#/sharers/" + sharerA)
+	matches(t, "earnings bars and total", func() string {
+		return strconv.Itoa(b.count(`[data-k="earnings-chart"] .pt`)) + " " + b.value(`[data-k="earned-total"]`)
+	}, func() string { return strconv.Itoa(len(byEpoch)) + " 0.027 QC" })
+	b.screenshot("sample-sharer-earnings")
+	// Earned this day: every tally's epoch is within the last day of
+	// 20-block epochs at one block per second.
+	b.goTo("#/")
+	matches(t, "earned this day (uqc)", func() string { return b.value(`[data-k="earned-today"]`) }, func() string {
+		return strconv.Itoa(len(byEpoch) * (5000 + 1000 - 600))
+	})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		t.Errorf("browser console: %s", p)
+	}
+}

@@ -1,0 +1,75 @@
+// The economy endpoints (x/usage), read in one place so their shapes are
+// easy to adjust. Each function answers null when the node does not serve
+// the endpoint (404): pages then say "no usage recorded yet".
+//
+//   GET /v1/services/{name}/usage      {records: [UsageRecord], tallies: […]}
+//   GET /v1/services/{name}/economics  {balance, owed, burn_per_hour, hours_left, low, depleted, …}
+//   GET /v1/sharers/{address}/earnings {total: Tally, tallies: [Tally]}
+//
+// Proto JSON writes uint64 as strings and amounts as decimal strings.
+
+import { maybe, enc } from './api.js';
+
+const n = (v) => Number(v || 0);
+
+// usage returns the service's usage records, oldest epoch first, or null.
+export async function usage(service) {
+  const body = await maybe(`v1/services/${enc(service)}/usage`);
+  if (!body) return null;
+  const records = Array.isArray(body) ? body : body.records || [];
+  return records.map((r) => ({
+    service: r.service, sharer: r.sharer, epoch: n(r.epoch), lease: n(r.lease_id),
+    requests: n(r.requests), cpuMillis: n(r.cpu_millis), egressBytes: n(r.egress_bytes),
+    charged: r.charged || '0', toSharer: r.to_sharer || '0', protocolShare: r.protocol_share || '0',
+  })).sort((a, b) => a.epoch - b.epoch || a.lease - b.lease);
+}
+
+// economics returns the service's escrow projection, or null.
+export async function economics(service) {
+  const e = await maybe(`v1/services/${enc(service)}/economics`);
+  if (!e) return null;
+  return {
+    balance: e.balance, owed: e.owed, available: e.available,
+    burnPerHour: e.burn_per_hour, hoursLeft: e.hours_left,
+    burning: e.burning !== undefined ? !!e.burning : Number(e.burn_per_hour || 0) > 0,
+    low: !!e.low, depleted: !!e.depleted,
+  };
+}
+
+// earnings returns a sharer's total and its tallies by epoch and by
+// service, or null. to_sharer = usage + rent − protocol_share.
+export async function earnings(address) {
+  const a = enc(address);
+  const [byEpoch, byService] = await Promise.all([
+    maybe(`v1/sharers/${a}/earnings?group_by=epoch`),
+    maybe(`v1/sharers/${a}/earnings?group_by=service`),
+  ]);
+  if (!byEpoch && !byService) return null;
+  const tally = (t) => ({
+    service: t.service || '', epoch: n(t.epoch), records: n(t.records),
+    usage: n(t.usage), rent: n(t.rent), protocolShare: n(t.protocol_share),
+    earned: n(t.usage) + n(t.rent) - n(t.protocol_share),
+  });
+  const all = [...((byEpoch && byEpoch.tallies) || []), ...((byService && byService.tallies) || [])].map(tally);
+  const total = tally((byEpoch || byService).total || {});
+  return {
+    total,
+    byEpoch: all.filter((t) => t.epoch > 0 && !t.service),
+    byService: all.filter((t) => t.service && !t.epoch),
+    byEpochAndService: all.filter((t) => t.service && t.epoch > 0),
+  };
+}
+
+// earnedSince sums what the sharers earned in epochs >= minEpoch, or
+// returns null when the earnings endpoint is not served.
+export async function earnedSince(addresses, minEpoch) {
+  const all = await Promise.all(addresses.map((a) => maybe(`v1/sharers/${enc(a)}/earnings?group_by=epoch`).catch(() => null)));
+  if (!all.some(Boolean)) return null;
+  let sum = 0;
+  for (const e of all) {
+    for (const t of (e && e.tallies) || []) {
+      if (n(t.epoch) >= minEpoch) sum += n(t.usage) + n(t.rent) - n(t.protocol_share);
+    }
+  }
+  return sum;
+}

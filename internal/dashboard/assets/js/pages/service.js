@@ -1,0 +1,173 @@
+// One service: its current manifest laid out for people, the pending
+// change and its approvals, version history, where its replicas run,
+// usage over time, and its logs for those allowed to read them.
+
+import { get, maybe, enc } from '../api.js';
+import { esc, num, qc, badge, table, kv, accountLink, sharerLink, short, bytes, cpu } from '../fmt.js';
+import { sections, fill, heading } from '../view.js';
+import { economics, usage } from '../economy.js';
+import { lineChart } from '../chart.js';
+import { mountLogs } from '../logs.js';
+import { timeLeft } from './services.js';
+
+export function mount(main, { arg: name }) {
+  heading(main, `Service <span data-k="service-name">${esc(name)}</span>`, '');
+  const s = sections(main, [
+    ['summary', 'Now'],
+    ['pending', 'Pending change'],
+    ['permissions', 'Who may do what', 'From the manifest in force (permissions).'],
+    ['policies', 'Policies, resources and pricing'],
+    ['replicas', 'Where it runs', 'Leases of this service on sharers.'],
+    ['usage', 'Usage over time', 'One point per usage record: a sharer\'s report for one lease and one epoch.'],
+    ['history', 'Version history'],
+    ['logs', 'Logs'],
+  ]);
+  const logs = mountLogs(s.logs, name);
+  return {
+    refresh: async () => {
+      await refresh(s, name);
+      await logs.refresh();
+    },
+  };
+}
+
+const list = (xs, f = esc) => (xs && xs.length ? xs.map(f).join(', ') : '<span class="muted">none</span>');
+
+function allowText(allow) {
+  if (allow === 'public') return 'anyone';
+  if (Array.isArray(allow)) return 'requests signed by ' + list(allow, accountLink);
+  return esc(JSON.stringify(allow));
+}
+
+function logViewersText(lv) {
+  if (lv === 'public') return 'anyone';
+  if (lv === 'owners' || lv === undefined) return 'the owners';
+  if (Array.isArray(lv)) return 'the owners and ' + list(lv, accountLink);
+  return esc(JSON.stringify(lv));
+}
+
+function capabilitiesText(caps) {
+  const out = [];
+  for (const [k, v] of Object.entries(caps || {})) {
+    if (k === 'kv') out.push(`key-value store (quota ${esc(v.quota || '—')})`);
+    else if (k === 'egress') out.push(`outgoing HTTP to ${list(v.hosts, (h) => `<code>${esc(h)}</code>`)}`);
+    else if (k === 'log') { if (v) out.push('writing log lines'); }
+    else out.push(`${esc(k)} <code>${esc(JSON.stringify(v))}</code>`);
+  }
+  return out.length ? out.join('<br>') : 'none: the code may only answer requests';
+}
+
+// permissions lays out a manifest's permissions for people.
+export function permissions(m) {
+  const p = m.permissions || {};
+  const o = p.owners || {};
+  return kv([
+    ['owners', `${list(o.accounts, accountLink)}<br><span class="muted">${num(o.threshold || 1)} of ${num((o.accounts || []).length)} must approve a change, a withdrawal or deletion</span>`],
+    ['operators', list(p.operators, accountLink) + '<br><span class="muted">may fund, pause, resume and scale</span>'],
+    ['callers', (p.callers || []).map((c) => `${list(c.paths, (x) => `<code>${esc(x)}</code>`)} → ${allowText(c.allow)}`).join('<br>') + '<br><span class="muted">first matching rule wins</span>'],
+    ['log viewers', logViewersText(p.logViewers)],
+    ['capabilities', capabilitiesText(p.capabilities)],
+  ]);
+}
+
+function policies(m) {
+  const u = (m.policies || {}).update || {};
+  const b = (m.policies || {}).budget || {};
+  const rl = (m.policies || {}).rateLimit || {};
+  const r = m.resources || {};
+  const pl = m.placement || {};
+  const pr = m.pricing || {};
+  const attrs = (o) => Object.entries(o || {}).map(([k, v]) => `${esc(k)}=${esc(v)}`).join(', ') || 'none';
+  return '<div class="cols">' + kv([
+    ['changes', u.noticeBlocks ? `take effect ${num(u.noticeBlocks)} blocks after approval, visible to all meanwhile` : 'take effect as soon as they are approved'],
+    ['frozen fields', list(u.frozen, (f) => `<code>${esc(f)}</code>`)],
+    ['rate limit', rl.perCaller ? esc(rl.perCaller) + ' per caller' : 'none'],
+    ['budget', b.maxPerHour ? 'at most ' + esc(b.maxPerHour) + ' per hour' : 'no hourly cap'],
+    ['when escrow runs out', esc(b.onDepletion || 'pause') + (b.graceBlocks ? `, deleted after ${num(b.graceBlocks)} blocks unless funded` : '')],
+    ['low escrow warning', b.lowBalanceBlocks ? `when it lasts fewer than ${num(b.lowBalanceBlocks)} blocks` : '—'],
+  ]) + kv([
+    ['per replica', `${esc(r.cpu || '—')} CPU, ${esc(r.memory || '—')} memory, ${esc(r.storage || '0')} storage, ${esc(r.requestTimeout || '—')} per request`],
+    ['replicas', `${num(pl.replicas)}${pl.replicasMax ? ' (operators may scale to ' + num(pl.replicasMax) + ')' : ''}, spread by ${esc(pl.spread || 'node')}`],
+    ['sharers must have', attrs(pl.requireAttributes)],
+    ['minimum collateral', esc(pl.minCollateral || 'none')],
+    ['code', `<code title="${esc((m.code || {}).wasm)}">${esc(short((m.code || {}).wasm, 16, 6))}</code> (${esc((m.code || {}).abi || '')})`],
+  ]) + kv([
+    ['CPU', esc(pr.cpuPerCoreSecond || '—') + ' per core-second at most'],
+    ['memory', esc(pr.memoryPerMiBHour || '—') + ' per MiB-hour at most'],
+    ['storage', esc(pr.storagePerGiBHour || '—') + ' per GiB-hour at most'],
+    ['requests', esc(pr.per1kRequests || '—') + ' per 1,000 at most'],
+    ['egress', esc(pr.egressPerGiB || '—') + ' per GiB at most'],
+  ]) + '</div>';
+}
+
+function pending(p) {
+  if (!p) return '<p class="muted">None: the manifest in force is the latest approved.</p>';
+  const approvals = p.approvals || [];
+  return kv([
+    ['proposal', `#${num(p.id)}: ${esc(p.kind)} ${badge(p.status)}`],
+    ['proposed by', `${accountLink(p.proposer)} at block ${num(p.proposed_height)}`],
+    ['approvals', `<b data-k="approvals">${approvals.length}</b> of ${num(p.threshold)} needed: ${list(approvals, accountLink)}`],
+    p.activation_height ? ['takes effect', 'at block ' + num(p.activation_height)] : null,
+    p.amount ? ['amount', esc(qc(p.amount)) + (p.to ? ' to ' + accountLink(p.to) : '')] : null,
+    ['hash', `<code>${esc(short(p.hash, 16, 8))}</code> <span class="muted">(what approvers sign: q1 service approve)</span>`],
+  ]);
+}
+
+function usageView(records) {
+  if (records === null) return '<p class="muted" data-k="usage-none">No usage recorded yet: this node does not serve usage records.</p>';
+  if (!records.length) return lineChart([], { id: 'usage-chart', empty: 'no usage recorded yet' });
+  const bySharer = new Map();
+  for (const r of records) {
+    if (!bySharer.has(r.sharer)) bySharer.set(r.sharer, []);
+    bySharer.get(r.sharer).push(r);
+  }
+  const series = (f, t) => [...bySharer].map(([sh, rs]) => ({ name: short(sh), points: rs.map((r) => ({ x: r.epoch, y: f(r), title: `epoch ${r.epoch}, lease ${r.lease}, ${short(sh)}: ${t(r)}` })) }));
+  return '<h3>Requests per epoch</h3>' +
+    lineChart(series((r) => r.requests, (r) => `${num(r.requests)} requests, ${num(r.cpuMillis)} ms CPU, ${bytes(r.egressBytes)} out`), { id: 'usage-chart', xlabel: 'epoch', ylabel: 'requests' }) +
+    '<h3>Spend per epoch</h3>' +
+    lineChart(series((r) => Number(r.charged) / 1e6, (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'QC', yfmt: (v) => v.toPrecision(2) });
+}
+
+async function refresh(s, name) {
+  const [svc, hist, place, econ, records, sharers] = await Promise.all([
+    get(`v1/services/${enc(name)}`),
+    get(`v1/services/${enc(name)}/history`),
+    maybe(`v1/services/${enc(name)}/placement`),
+    economics(name).catch(() => null),
+    usage(name).catch(() => null),
+    get('v1/sharers').catch(() => null),
+  ]);
+  // Any sharer's gateway serves every service (it forwards when it runs no replica).
+  const gw = ((sharers && sharers.sharers) || []).find((x) => x.status === 'active' && /^https?:\/\//.test(x.endpoint || ''));
+  const callAt = gw ? gw.endpoint.replace(/\/+$/, '') + '/s/' + encodeURIComponent(name) + '/' : '';
+  const m = svc.manifest || {};
+  fill(s.summary, kv([
+    ['status', badge(svc.status) + (svc.pause ? ` <span class="muted">(${esc(svc.pause.reason)} at block ${num(svc.pause.height)})</span>` : '')],
+    ['version', `v${num(svc.version)} <code title="${esc(svc.hash)}">${esc(short(svc.hash, 16, 6))}</code>`],
+    ['escrow', `<span data-k="escrow" data-v="${esc(svc.escrow)}">${esc(qc(svc.escrow))}</span>`],
+    econ ? ['burn per hour', esc(qc(econ.burnPerHour, 4))] : null,
+    econ ? ['time left', timeLeft(econ)] : null,
+    ['created', `by ${accountLink(svc.creator)} at block ${num(svc.created_height)}`],
+    ['called at', (callAt ? `<a href="${esc(callAt)}" rel="noopener noreferrer" target="_blank">${esc(callAt)}</a>, or ` : '') + `<code>/s/${esc(name)}/</code> on any node's gateway, or its own origin <code>${esc(name)}.GATEWAY-HOST</code>`],
+  ]));
+  fill(s.pending, pending(svc.pending));
+  fill(s.permissions, permissions(m));
+  fill(s.policies, policies(m) + `<details><summary>The manifest as stored on chain</summary><pre class="json">${esc(JSON.stringify(m, null, 2))}</pre></details>`);
+  const leases = (place && place.leases) || [];
+  fill(s.replicas, (place ? `<p>${num(place.placed)} of ${num(place.wanted)} replicas placed${place.queued ? ', waiting for capacity' : ''}. ${esc(place.explanation || '')}</p>` : '') + table(
+    ['replica', 'sharer', 'lease', 'status', 'acknowledged', 'placed at', 'reserves'],
+    leases.map((l) => [num(l.replica), sharerLink(l.sharer), '#' + num(l.id), badge(l.status), l.acked ? 'yes, block ' + num(l.acked_height) : 'not yet', 'block ' + num(l.placed_height),
+      `${cpu(l.resources.milli_cpu)}, ${bytes(l.resources.memory_bytes)}`]),
+    'No replica placed.',
+    (i) => ` data-lease="${esc(leases[i].id)}"`,
+  ));
+  fill(s.usage, usageView(records));
+  fill(s.history, table(
+    ['version', 'hash', 'how', 'proposed by', 'approved by', 'proposed at', 'in force from'],
+    [...(hist.versions || [])].reverse().map((v) => [
+      'v' + num(v.version), `<code title="${esc(v.hash)}">${esc(short(v.hash, 14, 4))}</code>`, esc(v.origin),
+      accountLink(v.proposer), list(v.approvers, accountLink), 'block ' + num(v.proposed_height), 'block ' + num(v.activated_height),
+    ]),
+    'No versions.',
+  ));
+}
