@@ -78,14 +78,14 @@ func TestDashboardEconomyShapes(t *testing.T) {
 		json.NewEncoder(w).Encode(v)
 	}
 	mux.HandleFunc("GET /v1/services/echo/usage", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{"records": records, "tallies": []any{}})
+		writeJSON(w, map[string]any{"service": "hello", "records": records, "sums": []any{}})
 	})
 	mux.HandleFunc("GET /v1/sharers/{address}/earnings", func(w http.ResponseWriter, r *http.Request) {
 		tallies := byEpoch
-		if r.URL.Query().Get("group_by") == "service" {
+		if r.URL.Query().Get("by") == "service" {
 			tallies = byService
 		}
-		writeJSON(w, map[string]any{"total": map[string]any{"usage": "25000", "rent": "5000", "protocol_share": "3000"}, "tallies": tallies})
+		writeJSON(w, map[string]any{"total": map[string]any{"usage": "25000", "rent": "5000", "protocol_share": "3000"}, "sums": tallies})
 	})
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"no API endpoint"}`, http.StatusNotFound)

@@ -2,9 +2,12 @@
 // easy to adjust. Each function answers null when the node does not serve
 // the endpoint (404): pages then say "no usage recorded yet".
 //
-//   GET /v1/services/{name}/usage      {records: [UsageRecord], tallies: […]}
-//   GET /v1/services/{name}/economics  {balance, owed, burn_per_hour, hours_left, low, depleted, …}
-//   GET /v1/sharers/{address}/earnings {total: Tally, tallies: [Tally]}
+//   GET /v1/services/{name}/usage              {service, records: [UsageRecord], sums: [UsageSum], total}
+//   GET /v1/services/{name}/economics          {balance, owed, burn_per_hour, hours_left, low, depleted, …}
+//   GET /v1/sharers/{address}/earnings?by=X    {sharer, total: Earnings, received, sums: [Earnings]}
+//
+// where Earnings is {service, epoch, usage, rent, protocol_share}: what left
+// escrows for that sharer; it received usage + rent − protocol_share.
 //
 // Proto JSON writes uint64 as strings and amounts as decimal strings.
 
@@ -41,8 +44,8 @@ export async function economics(service) {
 export async function earnings(address) {
   const a = enc(address);
   const [byEpoch, byService] = await Promise.all([
-    maybe(`v1/sharers/${a}/earnings?group_by=epoch`),
-    maybe(`v1/sharers/${a}/earnings?group_by=service`),
+    maybe(`v1/sharers/${a}/earnings?by=epoch`),
+    maybe(`v1/sharers/${a}/earnings?by=service`),
   ]);
   if (!byEpoch && !byService) return null;
   const tally = (t) => ({
@@ -50,7 +53,7 @@ export async function earnings(address) {
     usage: n(t.usage), rent: n(t.rent), protocolShare: n(t.protocol_share),
     earned: n(t.usage) + n(t.rent) - n(t.protocol_share),
   });
-  const all = [...((byEpoch && byEpoch.tallies) || []), ...((byService && byService.tallies) || [])].map(tally);
+  const all = [...((byEpoch && byEpoch.sums) || []), ...((byService && byService.sums) || [])].map(tally);
   const total = tally((byEpoch || byService).total || {});
   return {
     total,
@@ -63,11 +66,11 @@ export async function earnings(address) {
 // earnedSince sums what the sharers earned in epochs >= minEpoch, or
 // returns null when the earnings endpoint is not served.
 export async function earnedSince(addresses, minEpoch) {
-  const all = await Promise.all(addresses.map((a) => maybe(`v1/sharers/${enc(a)}/earnings?group_by=epoch`).catch(() => null)));
+  const all = await Promise.all(addresses.map((a) => maybe(`v1/sharers/${enc(a)}/earnings?by=epoch`).catch(() => null)));
   if (!all.some(Boolean)) return null;
   let sum = 0;
   for (const e of all) {
-    for (const t of (e && e.tallies) || []) {
+    for (const t of (e && e.sums) || []) {
       if (n(t.epoch) >= minEpoch) sum += n(t.usage) + n(t.rent) - n(t.protocol_share);
     }
   }
