@@ -67,7 +67,13 @@ func TestHostileServices(t *testing.T) {
 	}
 	// ...and nodes refuse them too when a deployer skips that check.
 	deploy("junk", writeDraft(t, "junk", "{memory: 32Mi}", ""), junk, "--skip-wasm-check")
-	deploy("greedy", writeDraft(t, "greedy", "{memory: 32Mi}", ""), exampleWasm(t, "counter"), "--skip-wasm-check")
+	// --wait-serving waits for the replica and reports why it cannot start.
+	out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", writeDraft(t, "greedy", "{memory: 32Mi}", ""), "--wasm", exampleWasm(t, "counter"),
+		"--from", "default", "--deposit", "100QC", "--skip-wasm-check", "--wait-serving", "2m")
+	if want := "the replica of greedy on " + tn.net.Nodes[0].Address + " failed to start: "; code != 1 || !strings.Contains(errOut, want) ||
+		!strings.Contains(errOut, "grants no kv capability") {
+		t.Fatalf("deploy greedy --wait-serving: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
+	}
 
 	gw := tn.net.Nodes[0].Gateway
 	waitServed(t, 2*time.Minute, "steady", []string{gw})
@@ -252,13 +258,15 @@ func TestServiceCallRules(t *testing.T) {
 	if err := os.WriteFile(manifest, doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", manifest, "--wasm", exampleWasm(t, "echo"),
-		"--from", "default", "--deposit", "100QC"); code != 0 {
-		t.Fatalf("deploy: %s%s", out, errOut)
+	out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", manifest, "--wasm", exampleWasm(t, "echo"),
+		"--from", "default", "--deposit", "100QC", "--wait-serving", "2m")
+	if code != 0 || !strings.Contains(out, "replica 0 serving on "+tn.net.Nodes[0].Address) ||
+		!strings.Contains(errOut, "waiting for 1 replica(s) of guarded to be placed and warm") {
+		t.Fatalf("deploy --wait-serving: exit %d:\n%s%s", code, out, errOut)
 	}
 	waitServed(t, 2*time.Minute, "guarded", []string{tn.net.Nodes[0].Gateway})
 
-	out, errOut, code := tn.q1(t, 0, "service", "call", "guarded", "/hello")
+	out, errOut, code = tn.q1(t, 0, "service", "call", "guarded", "/hello")
 	if code != 0 || !strings.HasPrefix(out, "GET /hello\n") {
 		t.Fatalf("public path: exit %d: %s%s", code, out, errOut)
 	}

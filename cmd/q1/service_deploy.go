@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/internal/blob"
 	"github.com/quantum1net/q1/internal/manifest"
 	"github.com/quantum1net/q1/internal/qc"
@@ -34,6 +35,7 @@ const (
 	flagDeposit  = "deposit"
 	flagAPI      = "api-url"
 	flagDryRun   = "dry-run"
+	flagServing  = "wait-serving"
 )
 
 // apiURL is the node HTTP API the CLI talks to: --api-url, else "api" in the
@@ -183,6 +185,7 @@ sent and waited for. Manifests and wasm are public: put no secrets in them.`,
 	cmd.Flags().String(flagDeposit, "", "initial escrow deposit, e.g. 100QC")
 	cmd.Flags().String(flags.FlagFrom, "", "deploying key (default: the home's default key)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
+	cmd.Flags().Duration(flagServing, 0, "after creating it, wait up to this long (e.g. 2m) until every replica is placed, acknowledged and serving, showing progress")
 	cmd.Flags().Bool(flagDryRun, false, "upload and send nothing: show where the service would be placed now and what it would cost per hour")
 	addTxClientFlags(cmd)
 	return cmd
@@ -275,12 +278,60 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	var reps []q1client.Replica
+	if wait, _ := cmd.Flags().GetDuration(flagServing); wait > 0 {
+		if reps, err = waitForReplicas(cmd, c, m.Name, int(m.Placement.Replicas), wait); err != nil {
+			return err
+		}
+	}
 	if outputJSON(c) {
-		return printJSON(cmd, map[string]any{"service": m.Name, "hash": m.Hash(), "tx": res})
+		out := map[string]any{"service": m.Name, "hash": m.Hash(), "tx": res}
+		if reps != nil {
+			out["replicas"] = reps
+		}
+		return printJSON(cmd, out)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "Created service %s (version 1, %s) with %s in escrow\n  tx     %s\n  height %d\n",
 		m.Name, m.Hash(), qc.Format(deposit), res.Hash, res.Height)
+	for _, r := range reps {
+		fmt.Fprintf(cmd.OutOrStdout(), "  replica %d serving on %s (%s)\n", r.Replica, r.Sharer, r.Endpoint)
+	}
 	return nil
+}
+
+// waitForReplicas polls the chain and the nodes until want replicas of
+// service are acknowledged and serving, showing how many are, and fails with
+// the node's reason as soon as one fails to start.
+func waitForReplicas(cmd *cobra.Command, c client.Context, service string, want int, within time.Duration) ([]q1client.Replica, error) {
+	ctx, cancel := context.WithTimeout(cmd.Context(), within)
+	defer cancel()
+	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("waiting for %d replica(s) of %s to be placed and warm", want, service))
+	defer p.done()
+	chain := chainReader(c)
+	for {
+		reps, err := replicaStates(ctx, chain, service)
+		serving := 0
+		if err == nil {
+			for _, r := range reps {
+				switch {
+				case r.State == "failed":
+					return nil, fmt.Errorf("the replica of %s on %s failed to start: %s", service, r.Sharer, r.Reason)
+				case r.State == "serving" && r.Acked:
+					serving++
+				}
+			}
+			if serving >= want {
+				return reps, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%d of %d replica(s) of %s serving after %s; the service was created: see q1 service placement %s and q1 service status %s",
+				serving, want, service, within, service, service)
+		case <-time.After(250 * time.Millisecond):
+			p.tick()
+		}
+	}
 }
 
 // shipWasm checks the module at path against m, checks the node, and
