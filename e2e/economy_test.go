@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -229,6 +230,8 @@ func TestEconomy(t *testing.T) {
 		return true
 	})
 
+	randomEconomy(t, tn, gws)
+
 	// An update and a sharer going offline, still under the invariant watch:
 	// metered moves to echo's code (which logs), and a node holding one of
 	// its replicas is killed; the chain marks it offline and stops paying it.
@@ -410,4 +413,66 @@ func appHeight(rpc *rpchttp.HTTP) (int64, error) {
 
 func rpcclientOpts(height int64) rpcclient.ABCIQueryOptions {
 	return rpcclient.ABCIQueryOptions{Height: height}
+}
+
+// randomEconomy runs a seeded random sequence of what owners and callers do
+// — deploy, call, fund, withdraw, scale, pause, resume — while the invariant
+// watch audits every height. Operations the chain refuses (a withdrawal of
+// more than is not owed, resuming what is not paused) are part of the mix:
+// a refusal must come with a message and change nothing. Q1_ECONOMY_SEED
+// replays a sequence.
+func randomEconomy(t *testing.T, tn *testnet, gws []string) {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("Q1_ECONOMY_SEED"); v != "" {
+		fmt.Sscan(v, &seed)
+	}
+	t.Logf("random economy: Q1_ECONOMY_SEED=%d", seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	c := &http.Client{Timeout: 5 * time.Second}
+	services := []string{"metered", "dry"}
+	for i := range 3 {
+		name := fmt.Sprintf("rnd%d", i)
+		memory := []string{"16Mi", "32Mi", "64Mi"}[rng.IntN(3)]
+		if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", economyManifest(t, name, memory, "placement: {replicas: 1, replicasMax: 2}"),
+			"--wasm", exampleWasm(t, "hello"), "--from", "default", "--deposit", fmt.Sprintf("%dQC", 1+rng.IntN(5))); code != 0 {
+			t.Fatalf("deploy %s: %s%s", name, out, errOut)
+		}
+		services = append(services, name)
+	}
+	ops := map[string]int{}
+	for range 24 {
+		name := services[rng.IntN(len(services))]
+		op := rng.IntN(6)
+		if op >= 3 { // withdraw, scale, pause, resume: the new services only, so metered keeps serving for what follows
+			name = services[2+rng.IntN(len(services)-2)]
+		}
+		var args []string
+		switch op {
+		case 0, 1:
+			for range 1 + rng.IntN(20) {
+				call(c, gws[rng.IntN(len(gws))], "GET", name, "/r", "")
+			}
+			ops["call"]++
+			continue
+		case 2:
+			args = []string{"fund", name, fmt.Sprintf("%duqc", 1+rng.IntN(3_000_000))}
+		case 3:
+			args = []string{"withdraw", name, fmt.Sprintf("%duqc", 1+rng.IntN(2_000_000))}
+		case 4:
+			args = []string{"scale", name, fmt.Sprint(1 + rng.IntN(2))}
+		case 5:
+			args = []string{[]string{"pause", "resume"}[rng.IntN(2)], name}
+		}
+		out, errOut, code := tn.q1(t, 0, append([]string{"service"}, append(args, "--from", "default")...)...)
+		switch {
+		case code == 0:
+			ops[args[0]]++
+		case code == 1 && strings.TrimSpace(errOut) != "":
+			ops[args[0]+" refused"]++
+		default:
+			t.Errorf("q1 service %s: exit %d without a reason:\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	t.Logf("random economy: %v", ops)
 }
