@@ -133,9 +133,11 @@ func sharerRegistered(home string) bool {
 }
 
 // devnetPrices are the devnet sharers' prices: the examples' manifests
-// accept them, and they differ a little per node so placement has a choice.
+// accept them, they differ a little per node so placement has a choice, and
+// they are high enough that earnings show within a minute (a 32Mi replica
+// earns 16,000 uqc an hour; each request 1 uqc).
 func devnetPrices(i int) string {
-	return fmt.Sprintf("cpu=%duqc/core-s,memory=2uqc/MiB-h,storage=50uqc/GiB-h,requests=10uqc/1k,egress=5000uqc/GiB", 400+10*i)
+	return fmt.Sprintf("cpu=%duqc/core-s,memory=500uqc/MiB-h,storage=50uqc/GiB-h,requests=1000uqc/1k,egress=5000uqc/GiB", 400+10*i)
 }
 
 // registerSharers makes every node of a devnet a sharer (skipping those
