@@ -16,7 +16,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerskeeper "github.com/quantum1net/q1/x/sharers/keeper"

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/quantum1net/q1/internal/dashboard"
+	"github.com/quantum1net/q1/node/dashboard"
 )
 
 // TestDashboardEconomyShapes runs the pages that read the economy endpoints

@@ -49,7 +49,7 @@ func TestHostileServices(t *testing.T) {
 		}
 	}
 	deploy("steady", writeDraft(t, "steady", "{memory: 32Mi}", ""), exampleWasm(t, "hello"))
-	deploy("hostile", writeDraft(t, "hostile", "{memory: 64Mi, requestTimeout: 1s}", ""), buildWasm(t, "internal/runtime/testdata/hostile"))
+	deploy("hostile", writeDraft(t, "hostile", "{memory: 64Mi, requestTimeout: 1s}", ""), buildWasm(t, "node/runtime/testdata/hostile"))
 	junk := filepath.Join(t.TempDir(), "junk.wasm")
 	if err := os.WriteFile(junk, []byte("#!/bin/sh\necho this is not wasm\n"), 0o644); err != nil {
 		t.Fatal(err)

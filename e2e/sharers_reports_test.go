@@ -14,8 +14,8 @@ import (
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/internal/loadgen"
-	"github.com/quantum1net/q1/internal/node"
 	"github.com/quantum1net/q1/internal/txsign"
+	"github.com/quantum1net/q1/node"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )

@@ -15,7 +15,7 @@ import (
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/internal/node"
+	"github.com/quantum1net/q1/node"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 

@@ -32,16 +32,19 @@ var forbiddenPrefixes = []string{
 	"github.com/tetratelabs/wazero",
 	"github.com/quantum1net/q1/app",
 	"github.com/quantum1net/q1/cmd",
+	"github.com/quantum1net/q1/node",
+	"github.com/quantum1net/q1/internal",
+	"github.com/quantum1net/q1/client",
 }
 
-// allowedInternal lists, per module, the only packages under internal/ it
-// may import (DESIGN.md §3). Every module may use internal/manifest: the
+// allowedInternal lists, per module, the only packages under core/ it
+// may import (DESIGN.md §3). Every module may use core/manifest: the
 // services hooks hand manifests to x/sharers and x/usage, whose prices and
 // placement rules they read.
 var allowedInternal = map[string][]string{
-	"services": {"github.com/quantum1net/q1/internal/manifest"},
-	"sharers":  {"github.com/quantum1net/q1/internal/manifest", "github.com/quantum1net/q1/internal/sched"},
-	"usage":    {"github.com/quantum1net/q1/internal/manifest"},
+	"services": {"github.com/quantum1net/q1/core/manifest"},
+	"sharers":  {"github.com/quantum1net/q1/core/manifest", "github.com/quantum1net/q1/core/sched"},
+	"usage":    {"github.com/quantum1net/q1/core/manifest"},
 }
 
 // forbiddenTime are the functions of package time that read or wait on the
@@ -49,7 +52,7 @@ var allowedInternal = map[string][]string{
 // time comes from the context.
 var forbiddenTime = []string{"Now", "Since", "Until", "Sleep", "After", "AfterFunc", "Tick", "NewTimer", "NewTicker"}
 
-const internalPrefix = "github.com/quantum1net/q1/internal/"
+const internalPrefix = "github.com/quantum1net/q1/core/"
 
 func TestForbiddenImports(t *testing.T) {
 	checked := 0
@@ -88,7 +91,7 @@ func violations(module string, src *ast.File) []string {
 		case slices.ContainsFunc(forbiddenPrefixes, func(p string) bool { return path == p || strings.HasPrefix(path, p+"/") }):
 			out = append(out, "imports "+path)
 		case strings.HasPrefix(path, internalPrefix) && !slices.Contains(allowedInternal[module], path):
-			out = append(out, "imports "+path+" (x/"+module+" may import only "+strings.Join(allowedInternal[module], ", ")+" from internal/)")
+			out = append(out, "imports "+path+" (x/"+module+" may import only "+strings.Join(allowedInternal[module], ", ")+" from core/)")
 		case path == "time":
 			timeName = "time"
 			if imp.Name != nil {
@@ -127,8 +130,8 @@ import (
 	"math/rand"
 	"sync"
 	"github.com/tetratelabs/wazero"
-	"github.com/quantum1net/q1/internal/runtime"
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/sched"
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 var ratio float64 = 0.5
@@ -148,7 +151,7 @@ func f() {
 		"imports math/rand",
 		"imports sync",
 		"imports github.com/tetratelabs/wazero",
-		"imports github.com/quantum1net/q1/internal/runtime (x/services may import only github.com/quantum1net/q1/internal/manifest from internal/)",
+		"imports github.com/quantum1net/q1/core/sched (x/services may import only github.com/quantum1net/q1/core/manifest from core/)",
 		"uses float64",
 		"uses the floating-point literal 0.5",
 		"calls time.Now (use the block time from the context)",

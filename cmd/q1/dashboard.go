@@ -7,7 +7,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/spf13/cobra"
 
-	"github.com/quantum1net/q1/internal/dashboard"
+	"github.com/quantum1net/q1/node/dashboard"
 )
 
 func dashboardCmd() *cobra.Command {

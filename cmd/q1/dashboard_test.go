@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/quantum1net/q1/internal/dashboard"
 	"github.com/quantum1net/q1/internal/devnet"
+	"github.com/quantum1net/q1/node/dashboard"
 )
 
 func TestDashboardSign(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/internal/node"
+	"github.com/quantum1net/q1/node"
 )
 
 // exampleServices are deployed by q1 devnet, in this order.

@@ -14,7 +14,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"google.golang.org/grpc/status"
 
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/qc"
 )
 
 // waitForTx polls the node until the tx with hash is in a block.

@@ -25,18 +25,18 @@ func TestManifestValidate(t *testing.T) {
 		}
 	}
 
-	out, _, code := runCLI(t, "manifest", "validate", "../../internal/manifest/testdata/design.yaml")
+	out, _, code := runCLI(t, "manifest", "validate", "../../core/manifest/testdata/design.yaml")
 	if code != 0 || !strings.HasPrefix(out, "hello sha256:19808e144e97262f810df02724e4a62ad43a6efdbf410795e3a9374f0ae0521c\n") {
 		t.Fatalf("design.yaml: exit %d:\n%s", code, out)
 	}
 
-	_, errOut, code := runCLI(t, "manifest", "validate", "../../internal/manifest/testdata/many-problems.yaml")
+	_, errOut, code := runCLI(t, "manifest", "validate", "../../core/manifest/testdata/many-problems.yaml")
 	if code != 1 {
 		t.Fatalf("many-problems.yaml: exit %d, want 1", code)
 	}
 	for _, want := range []string{
-		"../../internal/manifest/testdata/many-problems.yaml:9:5: permissions.owners.threshold: must be between 1 and 2 (the number of owners), got 3\n",
-		"../../internal/manifest/testdata/many-problems.yaml:28:3: placement.colour: unknown field \"colour\"",
+		"../../core/manifest/testdata/many-problems.yaml:9:5: permissions.owners.threshold: must be between 1 and 2 (the number of owners), got 3\n",
+		"../../core/manifest/testdata/many-problems.yaml:28:3: placement.colour: unknown field \"colour\"",
 		"many-problems.yaml: 13 problem(s)\n",
 	} {
 		if !strings.Contains(errOut, want) {

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/quantum1net/q1/internal/reqsign"
+	"github.com/quantum1net/q1/client/reqsign"
 )
 
 func serviceCallCmd() *cobra.Command {

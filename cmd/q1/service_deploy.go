@@ -20,11 +20,11 @@ import (
 	"github.com/spf13/viper"
 
 	q1client "github.com/quantum1net/q1/client"
-	"github.com/quantum1net/q1/internal/blob"
-	"github.com/quantum1net/q1/internal/manifest"
-	"github.com/quantum1net/q1/internal/qc"
-	"github.com/quantum1net/q1/internal/reqsign"
-	"github.com/quantum1net/q1/internal/runtime"
+	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/qc"
+	"github.com/quantum1net/q1/node/blob"
+	"github.com/quantum1net/q1/node/runtime"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 

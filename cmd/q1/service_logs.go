@@ -15,8 +15,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/spf13/cobra"
 
-	"github.com/quantum1net/q1/internal/node"
-	"github.com/quantum1net/q1/internal/reqsign"
+	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/node"
 )
 
 func serviceLogsCmd() *cobra.Command {

@@ -11,8 +11,8 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/spf13/cobra"
 
-	"github.com/quantum1net/q1/internal/node"
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/qc"
+	"github.com/quantum1net/q1/node"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 

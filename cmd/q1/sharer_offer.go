@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quantum1net/q1/app"
-	"github.com/quantum1net/q1/internal/manifest"
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/qc"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/quantum1net/q1/internal/node"
+	"github.com/quantum1net/q1/node"
 )
 
 const (

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/quantum1net/q1/app"
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/qc"
 )
 
 const flagWait = "wait"

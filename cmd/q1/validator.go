@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/app"
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/qc"
 )
 
 func validatorCmd() *cobra.Command {

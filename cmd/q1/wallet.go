@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quantum1net/q1/app"
-	"github.com/quantum1net/q1/internal/qc"
+	"github.com/quantum1net/q1/core/qc"
 )
 
 func walletCmd() *cobra.Command {

@@ -16,7 +16,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services"
 	"github.com/quantum1net/q1/x/services/types"
 )

@@ -3,7 +3,7 @@
 // collateral locked in the module account. It keeps their liveness by
 // epochs (usage reports from x/usage are the heartbeat), the leases that
 // place services' replicas on them, and runs deterministic placement
-// (internal/sched) in its EndBlocker. The rules live in package keeper;
+// (core/sched) in its EndBlocker. The rules live in package keeper;
 // wire-level types in package types (generated from proto/q1/sharers/v1).
 package sharers
 

@@ -4,7 +4,7 @@
 // across the boundary between a Quantum1Net host and a WebAssembly guest.
 //
 // docs/guest-abi.md is the normative description; this package is its Go
-// implementation, shared by the host (internal/runtime) and the guest SDK
+// implementation, shared by the host (node/runtime) and the guest SDK
 // (sdk/guest). It uses only the standard library and compiles for every
 // GOOS, including wasip1.
 //

@@ -20,7 +20,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services"
 	"github.com/quantum1net/q1/x/services/keeper"
 	"github.com/quantum1net/q1/x/services/types"

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services/types"
 )
 

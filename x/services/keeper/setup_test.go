@@ -19,7 +19,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services"
 	"github.com/quantum1net/q1/x/services/keeper"
 	"github.com/quantum1net/q1/x/services/types"

@@ -3,7 +3,7 @@ package types
 import (
 	"fmt"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 // DefaultGenesis returns the state of a new chain: default parameters and

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 // ServicesHooks lets other modules (x/sharers, x/usage) follow services as

@@ -14,11 +14,11 @@ import (
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/internal/sched"
+	"github.com/quantum1net/q1/core/sched"
 	"github.com/quantum1net/q1/x/sharers/types"
 )
 
-// Reasons a sharer is left out before internal/sched sees it. Their keys
+// Reasons a sharer is left out before core/sched sees it. Their keys
 // follow sched.Reason.Key's style; they rank after sched's reasons.
 const (
 	reasonAboveBand = "above_band"
@@ -244,7 +244,7 @@ func priceAt(d math.LegacyDec, up int64) uint64 {
 	return i.Uint64()
 }
 
-// schedSharer converts a capacity index entry for internal/sched.
+// schedSharer converts a capacity index entry for core/sched.
 func schedSharer(c *types.Candidate) sched.Sharer {
 	return sched.Sharer{
 		Address:    c.Address,

@@ -1,7 +1,7 @@
 // Package keeper holds the sharers module's state and rules: sharers' offers
 // and collateral, their liveness by epochs, leases, and the deterministic
 // placement of services' replicas that the EndBlocker runs with
-// internal/sched. It is deterministic: it reads the block height and time
+// core/sched. It is deterministic: it reads the block height and time
 // from the context and nothing from the machine it runs on, iterates only
 // ordered stores and slices, and uses no floats.
 //

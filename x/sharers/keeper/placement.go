@@ -9,7 +9,7 @@ import (
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/internal/sched"
+	"github.com/quantum1net/q1/core/sched"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	"github.com/quantum1net/q1/x/sharers/types"
 )

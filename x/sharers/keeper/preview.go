@@ -7,8 +7,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/quantum1net/q1/internal/manifest"
-	"github.com/quantum1net/q1/internal/sched"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/sched"
 	"github.com/quantum1net/q1/x/sharers/types"
 )
 

@@ -3,8 +3,8 @@ package keeper
 import (
 	"cosmossdk.io/math"
 
-	"github.com/quantum1net/q1/internal/manifest"
-	"github.com/quantum1net/q1/internal/sched"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/sched"
 	"github.com/quantum1net/q1/x/sharers/types"
 )
 

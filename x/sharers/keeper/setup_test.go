@@ -19,7 +19,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/sharers"
 	"github.com/quantum1net/q1/x/sharers/keeper"
 	"github.com/quantum1net/q1/x/sharers/types"

@@ -7,7 +7,7 @@ import (
 
 	errorsmod "cosmossdk.io/errors"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 // Bounds on an offer. A value outside them is a typo or an attempt to

@@ -1009,7 +1009,7 @@ func (m *Lease) GetCloseDetail() string {
 // ReasonCount is how many sharers were excluded for one reason.
 type ReasonCount struct {
 	// reason is a stable snake_case key such as lacked_memory (see
-	// internal/sched Reason.Key), or draining, excluded_after_ack_timeout.
+	// core/sched Reason.Key), or draining, excluded_after_ack_timeout.
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	Count  uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 }

@@ -16,7 +16,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	"github.com/quantum1net/q1/x/usage"
 	"github.com/quantum1net/q1/x/usage/keeper"

@@ -5,7 +5,7 @@ import (
 
 	"cosmossdk.io/math"
 
-	"github.com/quantum1net/q1/internal/manifest"
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 // DefaultGenesis returns the state of a new chain: default parameters and

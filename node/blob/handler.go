@@ -1,0 +1,241 @@
+package blob
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/quantum1net/q1/client/reqsign"
+)
+
+// Service is the reqsign service (purpose) an upload is signed for.
+const Service = "blob"
+
+// HeaderBlobHash carries the hash of the body of PUT /v1/blobs, computed by
+// the client beforehand. With it the node checks the signature, funding and
+// quota before reading the body; without it the body is read first.
+const HeaderBlobHash = "X-Q1-Blob-Hash"
+
+// Accounts answers whether an account may store blobs. The node implements
+// it with a chain query.
+type Accounts interface {
+	Funded(ctx context.Context, account string) (bool, error)
+}
+
+// RequestVerifier attributes a signed request to an account; *reqsign.Verifier
+// implements it.
+type RequestVerifier interface {
+	Verify(req *http.Request, bodyHash [32]byte, service string) (account string, err error)
+}
+
+// HandlerOptions configures Handler.
+type HandlerOptions struct {
+	// Logger receives one line per refused or failed request (nil: discard).
+	Logger *slog.Logger
+}
+
+// PutResponse is the JSON body of a successful PUT /v1/blobs.
+type PutResponse struct {
+	Hash Hash  `json:"hash"`
+	Size int64 `json:"size"`
+}
+
+// ErrorResponse is the JSON body of every error response.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
+
+// Handler serves the blob API:
+//
+//	PUT  /v1/blobs          store the body; signed with reqsign for Service "blob" by a
+//	                        funded account; optional X-Q1-Blob-Hash; 201 when new, 200
+//	                        when already stored; body PutResponse
+//	GET  /v1/blobs/{hash}   the blob's bytes (Range supported), ETag "sha256:…"
+//	HEAD /v1/blobs/{hash}   the same headers without the body
+//
+// Errors are ErrorResponse JSON: 400 malformed hash, 401 missing or bad
+// signature, 403 unfunded account, 404 unknown blob, 413 larger than the
+// size limit or past the account's quota, 422 content not matching
+// X-Q1-Blob-Hash, 503 when the funding check or the replay cache is
+// unavailable. When X-Q1-Blob-Hash names a blob already stored, the node
+// records the signer as an owner and answers 200 without reading the body
+// (claiming bytes one does not have only costs one's own quota). Pass the
+// node's one shared *reqsign.Verifier so a nonce spent on any listener is
+// spent on all. Mount it for both "/v1/blobs" and "/v1/blobs/".
+func Handler(s *Store, v RequestVerifier, accounts Accounts, opts HandlerOptions) http.Handler {
+	h := &handler{store: s, verifier: v, accounts: accounts, log: opts.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/blobs", h.put)
+	mux.HandleFunc("GET /v1/blobs/{hash}", h.get) // also serves HEAD
+	return mux
+}
+
+type handler struct {
+	store    *Store
+	verifier RequestVerifier
+	accounts Accounts
+	log      *slog.Logger
+}
+
+func (h *handler) put(w http.ResponseWriter, r *http.Request) {
+	var want Hash
+	if v := r.Header.Get(HeaderBlobHash); v != "" {
+		var err error
+		if want, err = ParseHash(v); err != nil {
+			h.fail(w, r, fmt.Errorf("header %s: %w", HeaderBlobHash, err))
+			return
+		}
+	}
+	if r.ContentLength > h.store.maxSize {
+		h.fail(w, r, tooLarge(h.store.maxSize))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.store.maxSize)
+
+	var (
+		res putResult
+		err error
+	)
+	if !want.IsZero() {
+		res, err = h.putKnown(r, want)
+	} else {
+		res, err = h.putUnknown(r)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, PutResponse{Hash: res.hash, Size: res.size})
+}
+
+// putKnown authorizes the upload by the announced hash before reading the body.
+func (h *handler) putKnown(r *http.Request, want Hash) (putResult, error) {
+	account, err := h.authorize(r, want)
+	if err != nil {
+		return putResult{}, err
+	}
+	if r.ContentLength >= 0 {
+		if err := h.store.CheckQuota(account, want, r.ContentLength); err != nil {
+			return putResult{}, err
+		}
+	}
+	return h.store.put(r.Context(), r.Body, want, account)
+}
+
+// putUnknown stages the body to learn its hash, then authorizes and commits.
+func (h *handler) putUnknown(r *http.Request) (putResult, error) {
+	st, err := h.store.stage(r.Context(), r.Body, Hash{})
+	if err != nil {
+		return putResult{}, err
+	}
+	defer st.discard()
+	account, err := h.authorize(r, st.hash)
+	if err != nil {
+		return putResult{}, err
+	}
+	return h.store.commit(st, account)
+}
+
+// authorize verifies the request's signature over a body hashing to bodyHash
+// and that the signer is funded, returning the signer's account.
+func (h *handler) authorize(r *http.Request, bodyHash Hash) (string, error) {
+	account, err := h.verifier.Verify(r, bodyHash, Service)
+	if err != nil {
+		return "", err
+	}
+	funded, err := h.accounts.Funded(r.Context(), account)
+	if err != nil {
+		return "", &unavailableError{fmt.Errorf("could not check the balance of account %s: %w; try again", account, err)}
+	}
+	if !funded {
+		return "", &unfundedError{account}
+	}
+	return account, nil
+}
+
+func (h *handler) get(w http.ResponseWriter, r *http.Request) {
+	hash, err := ParseHash(r.PathValue("hash"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	f, _, err := h.store.Open(hash)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/octet-stream")
+	hdr.Set("ETag", `"`+hash.String()+`"`)
+	hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, "", time.Time{}, f) // sets Content-Length, serves HEAD and Range
+}
+
+type unfundedError struct{ account string }
+
+func (e *unfundedError) Error() string {
+	return fmt.Sprintf("account %s has no funds; this node stores blobs only for funded accounts — send it some uqc first", e.account)
+}
+
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// statusOf maps an error to its HTTP status and the message to send.
+func statusOf(err error) (int, string) {
+	var (
+		unfunded    *unfundedError
+		unavailable *unavailableError
+	)
+	switch {
+	case errors.Is(err, ErrInvalidHash):
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, reqsign.ErrReplayCacheFull), errors.As(err, &unavailable):
+		return http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, reqsign.ErrUnauthorized):
+		return http.StatusUnauthorized, err.Error()
+	case errors.As(err, &unfunded):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound, err.Error()
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrOverQuota):
+		return http.StatusRequestEntityTooLarge, err.Error()
+	case errors.Is(err, ErrHashMismatch):
+		return http.StatusUnprocessableEntity, err.Error()
+	}
+	var se *sourceError
+	if errors.As(err, &se) {
+		return http.StatusBadRequest, err.Error()
+	}
+	return http.StatusInternalServerError, "internal error in the blob store; the node's log has the details"
+}
+
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := statusOf(err)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	h.log.Log(r.Context(), level, "blob request refused", "method", r.Method, "path", r.URL.Path,
+		"status", status, "err", err.Error())
+	writeJSON(w, status, ErrorResponse{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

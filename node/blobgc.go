@@ -1,0 +1,53 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/quantum1net/q1/node/blob"
+)
+
+// referencedBlobs is what the blob collector needs from the chain: every
+// wasm hash a live service runs or a pending proposal would run.
+type referencedBlobs interface {
+	ReferencedWasm(ctx context.Context) (map[string]bool, error)
+}
+
+// blobGC removes blobs no service references, once they are older than
+// minAge (so an upload waiting for its create tx is kept), every interval.
+type blobGC struct {
+	store    *blob.Store
+	chain    referencedBlobs
+	log      *slog.Logger
+	interval time.Duration
+	minAge   time.Duration
+}
+
+func (g *blobGC) run(ctx context.Context) {
+	tick := time.NewTicker(g.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := g.once(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			g.log.Warn("blob collection skipped", "err", err)
+		}
+	}
+}
+
+func (g *blobGC) once(ctx context.Context, now time.Time) error {
+	refs, err := g.chain.ReferencedWasm(ctx)
+	if err != nil {
+		return fmt.Errorf("read referenced wasm: %w", err)
+	}
+	removed, err := g.store.GC(ctx, func(h blob.Hash) bool { return refs[h.String()] }, g.minAge, now)
+	if len(removed) > 0 {
+		g.log.Info("collected unreferenced blobs", "count", len(removed))
+	}
+	return err
+}

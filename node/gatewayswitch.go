@@ -1,0 +1,145 @@
+package node
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/node/api"
+	"github.com/quantum1net/q1/node/gateway"
+)
+
+// nodePathPrefix is where a node serves other nodes on its gateway listener
+// (blobs for now), on the bare gateway host only: a service's origin
+// ({service}.host) never reaches it, and no service can be named "_q1".
+const nodePathPrefix = "/_q1"
+
+// gatewaySwitch is the --gateway listener's handler. It serves services
+// through node/gateway once this node is a registered sharer (the
+// gateway needs the sharer's address and hot key), and node-to-node paths
+// under /_q1.
+type gatewaySwitch struct {
+	hosts []string
+	n     *Node
+	blobs http.Handler
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	sharer string
+	gw     *gateway.Gateway
+}
+
+func newGatewaySwitch(addr string, n *Node, blobs http.Handler, log *slog.Logger) *gatewaySwitch {
+	return &gatewaySwitch{hosts: baseHosts(addr), n: n, blobs: blobs, log: log}
+}
+
+// baseHosts are the host names the gateway answers on: its listen host,
+// and loopback's names when it listens on loopback or everywhere.
+func baseHosts(addr string) []string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	hosts := []string{"localhost", "127.0.0.1"}
+	switch host {
+	case "", "0.0.0.0", "::", "localhost", "127.0.0.1":
+	default:
+		hosts = append(hosts, strings.ToLower(host))
+	}
+	return hosts
+}
+
+func (s *gatewaySwitch) isBareHost(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	for _, b := range s.hosts {
+		if strings.EqualFold(host, b) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *gatewaySwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.isBareHost(r) && strings.HasPrefix(r.URL.Path, nodePathPrefix+"/") {
+		s.serveNode(w, r)
+		return
+	}
+	g := s.current()
+	if g == nil {
+		http.Error(w, "this node does not serve services yet: it is not a registered sharer (q1 sharer register on this node)",
+			http.StatusServiceUnavailable)
+		return
+	}
+	g.ServeHTTP(w, r)
+}
+
+// serveNode serves what other nodes and clients ask a node about itself:
+// its blobs (read-only) and the state of its replicas.
+func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, nodePathPrefix)
+	if path == "/v1/replicas" && r.Method == http.MethodGet {
+		api.WriteJSON(w, http.StatusOK, s.n.replicas.States())
+		return
+	}
+	if name, ok := strings.CutPrefix(path, "/v1/services/"); ok && r.Method == http.MethodGet {
+		if name, ok = strings.CutSuffix(name, "/logs"); ok && !strings.Contains(name, "/") {
+			r2 := r.Clone(r.Context())
+			r2.SetPathValue("name", name)
+			s.n.logs.ServeHTTP(w, r2)
+			return
+		}
+	}
+	if !strings.HasPrefix(path, "/v1/blobs/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		http.Error(w, "no node endpoint "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = path
+	r2.URL.RawPath = ""
+	s.blobs.ServeHTTP(w, r2)
+}
+
+// current returns the gateway for this node's sharer, building it when the
+// node becomes (or changes) sharer.
+func (s *gatewaySwitch) current() *gateway.Gateway {
+	sharer := s.n.agent.Sharer()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sharer == "" {
+		return nil
+	}
+	if sharer == s.sharer && s.gw != nil {
+		return s.gw
+	}
+	key, ok := s.n.agent.hotKey()
+	if !ok {
+		return nil
+	}
+	verifier, err := reqsign.NewVerifier()
+	if err != nil {
+		s.log.Error("gateway verifier", "err", err)
+		return nil
+	}
+	gw, err := gateway.New(gateway.Config{BaseHosts: s.hosts}, gateway.Deps{
+		Self:     sharer,
+		Runtime:  s.n.replicas,
+		Chain:    s.n.view,
+		Verifier: verifier,
+		NodeKey:  key.Key,
+		NodeKeys: s.n.view,
+		Meter:    s.n.metrics,
+	}, gateway.WithLogger(s.log))
+	if err != nil {
+		s.log.Error("start gateway", "err", err)
+		return nil
+	}
+	s.sharer, s.gw = sharer, gw
+	s.log.Info("gateway serving services", "sharer", sharer, "hosts", strings.Join(s.hosts, ","))
+	return gw
+}

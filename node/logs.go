@@ -1,0 +1,104 @@
+package node
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/quantum1net/q1/client/reqsign"
+)
+
+// LogsPurpose is what a request to read a service's logs is signed for.
+const LogsPurpose = "logs"
+
+// LogEntry is one line of GET …/services/{name}/logs (NDJSON).
+type LogEntry struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Service string    `json:"service"`
+	Version string    `json:"version"`
+	Level   string    `json:"level"`
+	Stream  string    `json:"stream"`
+	Message string    `json:"message"`
+	// Node is the sharer whose replica logged it.
+	Node string `json:"node"`
+}
+
+// logsHandler serves a service's log lines kept on this node, as
+// newline-delimited JSON, to the viewers its manifest allows: anyone when
+// logViewers is public, else requests signed (client/reqsign, purpose
+// "logs") by an owner or a listed account. ?follow=1 keeps the response
+// open and streams new lines; ?since=N starts at line N.
+type logsHandler struct {
+	n        *Node
+	verifier *reqsign.Verifier
+	// session, when set, names the account of a dashboard session (cookie
+	// on the --http listener only); a signed request takes precedence.
+	session func(*http.Request) string
+}
+
+func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	m, ok := h.n.view.Manifest(name)
+	if !ok {
+		http.Error(w, "no service named "+name, http.StatusNotFound)
+		return
+	}
+	account := ""
+	if r.Header.Get(reqsign.HeaderSignature) != "" {
+		acc, err := h.verifier.Verify(r, sha256.Sum256(nil), LogsPurpose)
+		if err != nil {
+			status := http.StatusUnauthorized
+			if errors.Is(err, reqsign.ErrReplayCacheFull) {
+				status = http.StatusServiceUnavailable
+			}
+			http.Error(w, "logs of "+name+": "+err.Error(), status)
+			return
+		}
+		account = acc
+	} else if h.session != nil {
+		account = h.session(r)
+	}
+	if !m.MayViewLogs(account) {
+		if account == "" && h.session != nil {
+			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY), or sign in to the dashboard (q1 dashboard sign)", http.StatusUnauthorized)
+		} else if account == "" {
+			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
+		} else {
+			http.Error(w, fmt.Sprintf("%s may not read the logs of %s (permissions.logViewers)", account, name), http.StatusForbidden)
+		}
+		return
+	}
+	seq, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+	follow := r.URL.Query().Get("follow") == "1"
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	buf := h.n.replicas.logs.sink(name)
+	self := h.n.agent.Sharer()
+	for {
+		lines, next := buf.Since(seq)
+		for i, l := range lines {
+			_ = enc.Encode(LogEntry{
+				Seq: next - uint64(len(lines)) + uint64(i), Time: l.Time.UTC(), Service: l.Service, Version: l.Version,
+				Level: l.Level.String(), Stream: l.Stream, Message: l.Message, Node: self,
+			})
+		}
+		seq = next
+		if !follow {
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
