@@ -26,6 +26,7 @@ func devnetCmd() *cobra.Command {
 		basePort  int
 		blockTime time.Duration
 		chainID   string
+		restart   string
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -38,16 +39,25 @@ node's addresses, and writes DIR/devnet.json for scripts.
 Node i listens on BASE+10i (CometBFT RPC), +1 (P2P), +2 (gRPC), +3 (HTTP API)
 and +4 (gateway). Each node's output goes to DIR/nodeI/node.log.
 
+When one node's process dies (try kill -9 on it to watch failover), the
+others keep running; bring it back with 'q1 devnet restart NODE' from another
+terminal, or start with --restart on-failure to have it restarted after a
+short delay. 'q1 devnet status' lists the nodes and their processes.
+
 Ctrl-C stops every node cleanly. Running q1 devnet again on the same DIR
 resumes the same network where it stopped; remove DIR for a fresh one.`,
 		Example: `  q1 devnet
-  q1 devnet --nodes 3 --dir /tmp/q1net --base-port 36600`,
+  q1 devnet --nodes 3 --dir /tmp/q1net --base-port 36600
+  q1 devnet --restart on-failure`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if restart != restartNever && restart != restartOnFailure {
+				return fmt.Errorf("--restart must be %q or %q, got %q", restartNever, restartOnFailure, restart)
+			}
 			return runDevnet(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), devnetOptions{
-				nodes: nodes, dir: dir, basePort: basePort, blockTime: blockTime, chainID: chainID,
+				nodes: nodes, dir: dir, basePort: basePort, blockTime: blockTime, chainID: chainID, restart: restart,
 			})
 		},
 	}
@@ -56,8 +66,21 @@ resumes the same network where it stopped; remove DIR for a fresh one.`,
 	cmd.Flags().IntVar(&basePort, "base-port", 26600, "first port; node i uses BASE+10i … BASE+10i+4")
 	cmd.Flags().DurationVar(&blockTime, "block-time", 200*time.Millisecond, "target time between blocks")
 	cmd.Flags().StringVar(&chainID, "chain-id", "q1-devnet", "chain id of a new network")
+	cmd.Flags().StringVar(&restart, "restart", restartNever, "what to do when a node's process dies: never (restart it with 'q1 devnet restart NODE') or on-failure (restart it after a delay)")
+	cmd.AddCommand(devnetStatusCmd(), devnetNodeCmd("stop", "Stop one node of a running q1 devnet (the others keep running)"),
+		devnetNodeCmd("restart", "Restart one node of a running q1 devnet (start it if it is stopped)"))
 	return cmd
 }
+
+// Restart policies of q1 devnet.
+const (
+	restartNever     = "never"
+	restartOnFailure = "on-failure"
+)
+
+// restartDelay is how long --restart on-failure waits before it starts a
+// dead node again: long enough to watch the network fail over.
+const restartDelay = 10 * time.Second
 
 type devnetOptions struct {
 	nodes     int
@@ -65,6 +88,7 @@ type devnetOptions struct {
 	basePort  int
 	blockTime time.Duration
 	chainID   string
+	restart   string
 }
 
 func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) error {
@@ -112,6 +136,12 @@ func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) e
 		return fmt.Errorf("find the q1 binary: %w", err)
 	}
 	sup := devnet.NewSupervisor(binary, net)
+	sup.OnExit = func(i int, err error) { nodeDied(ctx, stderr, sup, o, i, err) }
+	stopControl, err := sup.ServeControl(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	defer func() {
 		fmt.Fprintln(stderr, "Stopping the nodes…")
 		sup.StopAll(15 * time.Second)
@@ -139,25 +169,39 @@ func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) e
 	}
 	printDevnet(stdout, dir, net, services)
 
-	// Serve until Ctrl-C, or until a node dies.
-	crashed := make(chan int, len(net.Nodes))
-	for i := range net.Nodes {
-		done, _ := sup.Exited(i)
-		go func() {
-			select {
-			case <-done:
-				crashed <- i
-			case <-ctx.Done():
-			}
-		}()
+	// Serve until Ctrl-C; a node that dies is reported by nodeDied.
+	<-ctx.Done()
+	return nil
+}
+
+// nodeDied tells the user that node i's process ended without being asked
+// to, where its log is and how to bring it back, and restarts it after
+// restartDelay under --restart on-failure. The other nodes keep running.
+func nodeDied(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor, o devnetOptions, i int, err error) {
+	if ctx.Err() != nil {
+		return
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case i := <-crashed:
-		_, exitErr := sup.Exited(i)
-		return fmt.Errorf("node %s exited (%v); see %s", net.Nodes[i].Name, exitErr(), sup.LogPath(i))
+	n := sup.Net.Nodes[i]
+	how := "exited cleanly"
+	if err != nil {
+		how = err.Error()
 	}
+	fmt.Fprintf(stderr, "node %s exited (%s); its log: %s\n", n.Name, how, sup.LogPath(i))
+	if o.restart != restartOnFailure {
+		fmt.Fprintf(stderr, "The other nodes keep running. Bring %s back with: q1 devnet restart %s --dir %s\n", n.Name, n.Name, o.dir)
+		return
+	}
+	fmt.Fprintf(stderr, "The other nodes keep running; restarting %s in %s (--restart %s).\n", n.Name, restartDelay, restartOnFailure)
+	time.AfterFunc(restartDelay, func() {
+		if ctx.Err() != nil || sup.Running(i) {
+			return
+		}
+		if err := sup.Start(i); err != nil {
+			fmt.Fprintf(stderr, "restart node %s: %v\n", n.Name, err)
+			return
+		}
+		fmt.Fprintf(stderr, "node %s restarted.\n", n.Name)
+	})
 }
 
 // waitForBlocks waits until every node has seen a committed block, showing
@@ -201,5 +245,7 @@ func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string
 	fmt.Fprintf(w, "\nNetwork file: %s\n", filepath.Join(dir, devnet.ManifestFile))
 	fmt.Fprintf(w, "Try:  curl %s/v1/status\n", first.HTTP)
 	fmt.Fprintf(w, "      q1 wallet balance --home %s\n", first.Home)
-	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  Ctrl-C stops the network; run again to resume it.\n", dir)
+	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  A node that dies is reported here and the others keep running:\n", dir)
+	fmt.Fprintf(w, "      q1 devnet status and q1 devnet restart NODE (with --dir %s) from another terminal.\n", dir)
+	fmt.Fprintf(w, "Ctrl-C stops the network; run again to resume it.\n")
 }

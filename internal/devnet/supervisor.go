@@ -69,15 +69,23 @@ type Supervisor struct {
 	// another engine for a benchmark baseline); ExtraArgs is then ignored.
 	Args func(n Node) []string
 
+	// OnExit, if set, is called (from its own goroutine) when a node's
+	// process exits without the supervisor having asked it to: a crash, a
+	// kill from outside. It is not called for Stop, Kill or StopAll.
+	OnExit func(i int, err error)
+
 	mu    sync.Mutex
 	procs []*process
 }
 
 type process struct {
-	cmd  *exec.Cmd
-	log  *os.File
-	done chan struct{}
-	err  error
+	cmd     *exec.Cmd
+	log     *os.File
+	done    chan struct{}
+	err     error
+	started time.Time
+	// stopping is set when the supervisor itself signals the process.
+	stopping bool
 }
 
 // NewSupervisor returns a supervisor for net, running binary.
@@ -118,11 +126,19 @@ func (s *Supervisor) Start(i int) error {
 		logf.Close()
 		return fmt.Errorf("node %s: start %s: %w", n.Name, s.Binary, err)
 	}
-	p := &process{cmd: cmd, log: logf, done: make(chan struct{})}
+	p := &process{cmd: cmd, log: logf, done: make(chan struct{}), started: time.Now()}
 	go func() {
-		p.err = cmd.Wait()
+		err := cmd.Wait()
 		logf.Close()
+		s.mu.Lock()
+		p.err = err
+		asked := p.stopping
+		onExit := s.OnExit
+		s.mu.Unlock()
 		close(p.done)
+		if !asked && onExit != nil {
+			onExit(i, err)
+		}
 	}()
 	s.procs[i] = p
 	return nil
@@ -184,7 +200,62 @@ func (s *Supervisor) Exited(i int) (<-chan struct{}, func() error) {
 	if p == nil {
 		return nil, nil
 	}
-	return p.done, func() error { return p.err }
+	return p.done, func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return p.err
+	}
+}
+
+// NodeState is what the supervisor knows of one node's process.
+type NodeState struct {
+	Name    string    `json:"name"`
+	Running bool      `json:"running"`
+	Pid     int       `json:"pid,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+	// Exit is how the last process ended ("signal: killed", "exit status
+	// 1"), empty while it runs or if it was never started.
+	Exit string `json:"exit,omitempty"`
+	Log  string `json:"log"`
+}
+
+// States returns the state of every node, in order.
+func (s *Supervisor) States() []NodeState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]NodeState, len(s.Net.Nodes))
+	for i, n := range s.Net.Nodes {
+		st := NodeState{Name: n.Name, Log: s.LogPath(i)}
+		if p := s.procs[i]; p != nil {
+			st.Started = p.started
+			if p.exited() {
+				st.Exit = exitText(p.err)
+			} else {
+				st.Running, st.Pid = true, p.cmd.Process.Pid
+			}
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// exitText says how a process ended: "exit status 1", "signal: killed", or
+// "exited cleanly".
+func exitText(err error) string {
+	if err == nil {
+		return "exited cleanly"
+	}
+	return err.Error()
+}
+
+// Index returns the index of the node called name, or -1.
+func (s *Supervisor) Index(name string) int {
+	for i, n := range s.Net.Nodes {
+		if n.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // Kill sends SIGKILL to node i and waits for it to die.
@@ -201,6 +272,9 @@ func (s *Supervisor) Stop(i int, timeout time.Duration) error {
 func (s *Supervisor) signal(i int, sig syscall.Signal, timeout time.Duration) error {
 	s.mu.Lock()
 	p := s.procs[i]
+	if p != nil {
+		p.stopping = true
+	}
 	s.mu.Unlock()
 	if p == nil || p.exited() {
 		return nil
