@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cometbft/cometbft/p2p"
 	"log/slog"
 	"net"
 	"net/http"
@@ -106,7 +107,14 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	n.logs = &logsHandler{n: n, verifier: logsVerifier} // before the API mounts it
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
-	auth := dashboard.NewAuth()
+	nodeKey, err := p2p.LoadNodeKey(filepath.Join(cfg.Home, "config", "node_key.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read the node's id: %w", err)
+	}
+	auth, err := dashboard.NewAuth(clientCtx.ChainID, string(nodeKey.ID()))
+	if err != nil {
+		return nil, err
+	}
 	httpLogs := &logsHandler{n: n, verifier: logsVerifier, session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),

@@ -28,14 +28,17 @@ func dashboardSignCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sign CHALLENGE --from KEY",
 		Short: "Sign a dashboard sign-in challenge; prints the token to paste into the page",
-		Long: `Sign the challenge a node's dashboard shows (it starts with q1-dashboard-)
-with KEY from this home's keyring, and print a token holding your address,
-public key and signature. Paste it into the dashboard: the node checks it and
-signs you in for an hour. A challenge works once and for five minutes.`,
-		Example: `  q1 dashboard sign q1-dashboard-0123456789abcdef0123456789abcdef --from default`,
+		Long: `Sign the challenge a node's dashboard shows (it starts with q1-dashboard- and
+names the chain and the node's id) with KEY from this home's keyring, and print
+a token holding your address, public key and signature. Paste it into the
+dashboard: the node checks it and signs you in for an hour. A challenge works
+once, for five minutes, on the node that showed it. The chain and node you sign
+in to are printed on stderr first: check them against the page you opened.`,
+		Example: `  q1 dashboard sign q1-dashboard-q1-devnet-3f1c…e9a2-0123456789abcdef0123456789abcdef --from default`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := dashboard.CheckChallenge(args[0]); err != nil {
+			ch, err := dashboard.ParseChallenge(args[0])
+			if err != nil {
 				return err
 			}
 			from, _ := cmd.Flags().GetString(flags.FlagFrom)
@@ -53,6 +56,7 @@ signs you in for an hour. A challenge works once and for five minutes.`,
 			if err != nil {
 				return err
 			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Signing in as %s to node %s of chain %s\n", c.FromAddress, ch.Node, ch.Chain)
 			fmt.Fprintln(cmd.OutOrStdout(), token)
 			return nil
 		},

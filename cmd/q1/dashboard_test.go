@@ -17,14 +17,21 @@ func TestDashboardSign(t *testing.T) {
 	addr, _, _ := runCLI(t, "keys", "show", "alice", "-a", "--keyring-backend", "test", "--home", home)
 	addr = strings.TrimSpace(addr)
 
-	auth := dashboard.NewAuth()
-	challenge, _, err := auth.Challenge()
+	node := "0123456789abcdef0123456789abcdef01234567"
+	auth, err := dashboard.NewAuth("q1-test", node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	challenge, _, err := auth.Challenge("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code := runCLI(t, "dashboard", "sign", challenge, "--from", "alice", "--keyring-backend", "test", "--home", home)
 	if code != 0 {
 		t.Fatalf("dashboard sign: exit %d: %s", code, errOut)
+	}
+	if want := "Signing in as " + addr + " to node " + node + " of chain q1-test\n"; errOut != want {
+		t.Errorf("dashboard sign told the user %q, want %q", errOut, want)
 	}
 	_, s, err := auth.SignIn(strings.TrimSpace(out))
 	if err != nil || s.Account != addr {

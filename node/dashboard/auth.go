@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -32,10 +34,18 @@ const SessionCookie = "q1_session"
 // challengePrefix starts every challenge; signMessagePrefix starts every
 // message a token signs, so the signature cannot stand for a transaction
 // (whose signed bytes start with a protobuf tag) or a signed request.
+//
+// A challenge reads q1-dashboard-CHAIN-NODE-NONCE: the chain's id, the
+// issuing node's CometBFT id (40 hex digits) and 32 hex digits of
+// randomness, so the text a person signs names where they sign in, and
+// `q1 dashboard sign` shows it before signing. A challenge is good only on
+// the node that issued it (it lives in that node's memory).
 const (
 	challengePrefix   = "q1-dashboard-"
-	signMessagePrefix = "Quantum1Net dashboard sign-in\nchallenge: "
+	signMessagePrefix = "Quantum1Net dashboard sign-in\n"
 	tokenPrefix       = "q1token."
+	nodeIDLen         = 40
+	nonceLen          = 32
 )
 
 // Errors a sign-in is refused with; the messages say what to do.
@@ -59,20 +69,71 @@ type Token struct {
 	Signature []byte `json:"signature"`
 }
 
-// SignMessage is the exact byte string a token's signature covers.
-func SignMessage(challenge string) []byte { return []byte(signMessagePrefix + challenge) }
+// SignMessage is the exact byte string a token's signature covers: the
+// chain, the node and the challenge, each on its own line. It is only
+// meaningful for a challenge CheckChallenge accepts.
+func SignMessage(challenge string) []byte {
+	c, _ := ParseChallenge(challenge)
+	return []byte(signMessagePrefix + "chain: " + c.Chain + "\nnode: " + c.Node + "\nchallenge: " + challenge)
+}
+
+// Challenge is a challenge's parts.
+type Challenge struct {
+	Chain string // the chain id
+	Node  string // the issuing node's CometBFT id
+}
+
+// ParseChallenge reads a challenge this package issues, so the CLI never
+// signs text a node made up to mean something else, and can say which
+// chain and node it signs in to.
+func ParseChallenge(s string) (Challenge, error) {
+	bad := func(why string) (Challenge, error) {
+		return Challenge{}, fmt.Errorf("%q is not a dashboard challenge: %s", s, why)
+	}
+	rest, ok := strings.CutPrefix(s, challengePrefix)
+	if !ok {
+		return bad(fmt.Sprintf("copy the whole challenge the sign-in box shows (it starts with %q)", challengePrefix))
+	}
+	// CHAIN-NODE-NONCE, read from the right: a chain id may hold dashes.
+	if len(rest) < 1+1+nodeIDLen+1+nonceLen {
+		return bad("it is too short; copy the whole challenge the sign-in box shows")
+	}
+	nonce, node := rest[len(rest)-nonceLen:], rest[len(rest)-nonceLen-1-nodeIDLen:len(rest)-nonceLen-1]
+	chain := rest[:len(rest)-nonceLen-1-nodeIDLen-1]
+	if rest[len(rest)-nonceLen-1] != '-' || rest[len(chain)] != '-' || !isHex(nonce) || !isHex(node) {
+		return bad(fmt.Sprintf("after %q it must read CHAIN-NODE-NONCE, with the node's 40-hex-digit id and 32 hex digits", challengePrefix))
+	}
+	if !validChainID(chain) {
+		return bad(fmt.Sprintf("%q is not a chain id", chain))
+	}
+	return Challenge{Chain: chain, Node: node}, nil
+}
 
 // CheckChallenge says whether s has the form of a challenge this package
-// issues, so the CLI never signs text a node made up to mean something else.
+// issues.
 func CheckChallenge(s string) error {
-	rest, ok := strings.CutPrefix(s, challengePrefix)
-	if !ok || len(rest) != 32 {
-		return fmt.Errorf("%q is not a dashboard challenge: copy the whole challenge the sign-in box shows (it starts with %q)", s, challengePrefix)
+	_, err := ParseChallenge(s)
+	return err
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
+}
+
+// validChainID accepts the characters chain ids use (letters, digits, '-',
+// '_', '.'), so a challenge never carries text meant for a shell or a
+// person's eyes.
+func validChainID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
 	}
-	if _, err := hex.DecodeString(rest); err != nil {
-		return fmt.Errorf("%q is not a dashboard challenge: after %q it must be 32 hex digits", s, challengePrefix)
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
 	}
-	return nil
+	return true
 }
 
 // SignChallenge signs challenge with s and returns the token to paste into
@@ -123,17 +184,22 @@ func DecodeToken(s string) (Token, error) {
 
 // Auth issues challenges and keeps sessions, in memory.
 type Auth struct {
+	chain, node                string
 	challengeTTL, sessionTTL   time.Duration
 	maxChallenges, maxSessions int
+	maxPerClient               int
 	now                        func() time.Time
 
 	mu         sync.Mutex
 	challenges map[string]challengeState
+	order      []string       // challenges in the order issued (some may be gone)
+	perClient  map[string]int // outstanding challenges per client network
 	sessions   map[string]Session
 }
 
 type challengeState struct {
 	expires time.Time
+	client  string
 	used    bool
 }
 
@@ -161,21 +227,38 @@ func WithMaxChallenges(n int) AuthOption { return func(a *Auth) { a.maxChallenge
 // WithMaxSessions bounds the sessions kept at once (default 10,000).
 func WithMaxSessions(n int) AuthOption { return func(a *Auth) { a.maxSessions = n } }
 
-// NewAuth returns an empty Auth.
-func NewAuth(opts ...AuthOption) *Auth {
+// WithMaxPerClient bounds the challenges one client network (an IPv4
+// address, an IPv6 /64) may have waiting at once (default 16).
+func WithMaxPerClient(n int) AuthOption { return func(a *Auth) { a.maxPerClient = n } }
+
+// NewAuth returns an empty Auth for the node with CometBFT id node on chain
+// chain; both are named in every challenge and so in the text people sign.
+func NewAuth(chain, node string, opts ...AuthOption) (*Auth, error) {
+	if !validChainID(chain) {
+		return nil, fmt.Errorf("dashboard sign-in: %q is not a chain id", chain)
+	}
+	if len(node) != nodeIDLen || !isHex(node) {
+		return nil, fmt.Errorf("dashboard sign-in: node id %q is not %d lowercase hex digits", node, nodeIDLen)
+	}
 	a := &Auth{
-		challengeTTL: 5 * time.Minute, sessionTTL: time.Hour, maxChallenges: 10_000, maxSessions: 10_000, now: time.Now,
-		challenges: map[string]challengeState{}, sessions: map[string]Session{},
+		chain: chain, node: node,
+		challengeTTL: 5 * time.Minute, sessionTTL: time.Hour, maxChallenges: 10_000, maxSessions: 10_000, maxPerClient: 16,
+		now:        time.Now,
+		challenges: map[string]challengeState{}, perClient: map[string]int{}, sessions: map[string]Session{},
 	}
 	for _, o := range opts {
 		o(a)
 	}
-	return a
+	return a, nil
 }
 
-// Challenge issues a new one-time challenge and says when it expires.
-func (a *Auth) Challenge() (string, time.Time, error) {
-	var b [16]byte
+// Challenge issues a new one-time challenge to client (its network, see
+// ClientNetwork) and says when it expires. One client may have
+// WithMaxPerClient challenges waiting; when the node holds its maximum, the
+// oldest waiting challenge is forgotten to make room, so a flood from many
+// addresses delays others' sign-ins but never refuses them.
+func (a *Auth) Challenge(client string) (string, time.Time, error) {
+	var b [nonceLen / 2]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", time.Time{}, err
 	}
@@ -183,28 +266,78 @@ func (a *Auth) Challenge() (string, time.Time, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.pruneLocked(now)
-	if len(a.challenges) >= a.maxChallenges {
-		return "", time.Time{}, fmt.Errorf("%w: %d sign-ins are waiting; try again in a few minutes", ErrTooManyChallenges, len(a.challenges))
+	if n := a.perClient[client]; n >= a.maxPerClient {
+		return "", time.Time{}, fmt.Errorf("%w: %d sign-ins from your address are waiting; sign one of them, or wait until they expire (%s)",
+			ErrTooManyChallenges, n, a.challengeTTL)
 	}
-	c := challengePrefix + hex.EncodeToString(b[:])
+	for len(a.challenges) >= a.maxChallenges && len(a.order) > 0 {
+		a.forgetLocked(a.order[0])
+		a.order = a.order[1:]
+	}
+	c := challengePrefix + a.chain + "-" + a.node + "-" + hex.EncodeToString(b[:])
 	exp := now.Add(a.challengeTTL)
-	a.challenges[c] = challengeState{expires: exp}
+	a.challenges[c] = challengeState{expires: exp, client: client}
+	a.order = append(a.order, c)
+	a.perClient[client]++
 	return c, exp, nil
 }
 
-// pruneLocked forgets expired challenges and sessions. A used challenge is
-// kept until it expires, so reusing it says so.
+// forgetLocked drops challenge c, if it is still kept.
+func (a *Auth) forgetLocked(c string) {
+	st, ok := a.challenges[c]
+	if !ok {
+		return
+	}
+	delete(a.challenges, c)
+	if !st.used {
+		a.releaseLocked(st.client)
+	}
+}
+
+// releaseLocked gives client back one of its waiting challenges.
+func (a *Auth) releaseLocked(client string) {
+	if a.perClient[client]--; a.perClient[client] <= 0 {
+		delete(a.perClient, client)
+	}
+}
+
+// pruneLocked forgets expired challenges (oldest first: they expire in the
+// order issued) and sessions. A used challenge is kept until it expires, so
+// reusing it says so.
 func (a *Auth) pruneLocked(now time.Time) {
-	for c, s := range a.challenges {
-		if now.After(s.expires) {
-			delete(a.challenges, c)
+	for len(a.order) > 0 {
+		st, ok := a.challenges[a.order[0]]
+		if ok && !now.After(st.expires) {
+			break
 		}
+		a.forgetLocked(a.order[0])
+		a.order = a.order[1:]
 	}
 	for id, s := range a.sessions {
 		if now.After(s.Expires) {
 			delete(a.sessions, id)
 		}
 	}
+}
+
+// ClientNetwork is the network a request comes from, for per-client limits:
+// its IPv4 address, or the /64 of its IPv6 address (one host usually holds
+// a whole /64).
+func ClientNetwork(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	p, _ := ip.Prefix(64)
+	return p.String()
 }
 
 // SignIn checks a token and opens a session for its account, returning the
@@ -247,6 +380,7 @@ func (a *Auth) SignIn(token string) (string, Session, error) {
 	}
 	st.used = true
 	a.challenges[t.Challenge] = st
+	a.releaseLocked(st.client)
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", Session{}, err
@@ -290,13 +424,14 @@ func (a *Auth) session(id string) (Session, bool) {
 
 // ServeChallenge answers its endpoint (see above).
 func (a *Auth) ServeChallenge(w http.ResponseWriter, r *http.Request) {
-	c, exp, err := a.Challenge()
+	c, exp, err := a.Challenge(ClientNetwork(r))
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		w.Header().Set("Retry-After", fmt.Sprint(int(a.challengeTTL/time.Second)))
+		writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"challenge": c, "expires": exp.UTC(),
+		"challenge": c, "expires": exp.UTC(), "chain": a.chain, "node": a.node,
 		"command": "q1 dashboard sign " + c + " --from KEY",
 	})
 }

@@ -18,9 +18,21 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func newTestAuth() (*Auth, *clock) {
+// testNode is the CometBFT id of the node the tests' Auth belongs to.
+const testNode = "0123456789abcdef0123456789abcdef01234567"
+
+func mustAuth(t testing.TB, opts ...AuthOption) *Auth {
+	t.Helper()
+	a, err := NewAuth("q1-test", testNode, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func newTestAuth(t testing.TB) (*Auth, *clock) {
 	c := &clock{t: time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)}
-	return NewAuth(WithClock(c.now), WithTTLs(5*time.Minute, time.Hour)), c
+	return mustAuth(t, WithClock(c.now), WithTTLs(5*time.Minute, time.Hour)), c
 }
 
 func signer(seed string) reqsign.KeySigner {
@@ -36,9 +48,9 @@ func address(t *testing.T, s reqsign.KeySigner) string {
 }
 
 func TestSignInOpensASession(t *testing.T) {
-	a, _ := newTestAuth()
+	a, _ := newTestAuth(t)
 	alice := signer("alice")
-	c, _, err := a.Challenge()
+	c, _, err := a.Challenge("192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,20 +86,20 @@ func TestSignInRefusals(t *testing.T) {
 		msg   string
 	}{
 		{"bad signature", func(t *testing.T, a *Auth, _ *clock) string {
-			ch, _, _ := a.Challenge()
+			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch, alice))
 			tok.Signature[5] ^= 0xff
 			return EncodeToken(tok)
 		}, ErrBadSignature, "the signature is not " + address(t, alice) + "'s signature of challenge q1-dashboard-"},
 		{"signature of another challenge", func(t *testing.T, a *Auth, _ *clock) string {
-			ch1, _, _ := a.Challenge()
-			ch2, _, _ := a.Challenge()
+			ch1, _, _ := a.Challenge("192.0.2.1")
+			ch2, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch1, alice))
 			tok.Challenge = ch2
 			return EncodeToken(tok)
 		}, ErrBadSignature, "sign exactly the challenge shown with `q1 dashboard sign`"},
 		{"reused challenge", func(t *testing.T, a *Auth, _ *clock) string {
-			ch, _, _ := a.Challenge()
+			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustSign(t, ch, alice)
 			if _, _, err := a.SignIn(tok); err != nil {
 				t.Fatalf("first use: %v", err)
@@ -95,29 +107,29 @@ func TestSignInRefusals(t *testing.T) {
 			return tok
 		}, ErrChallengeUsed, "was already used to sign in; each challenge works once, get a new one"},
 		{"expired challenge", func(t *testing.T, a *Auth, c *clock) string {
-			ch, _, _ := a.Challenge()
+			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustSign(t, ch, alice)
 			c.t = c.t.Add(5*time.Minute + time.Second)
 			return tok
 		}, ErrChallengeExpired, "expired at 15:05:00 UTC (challenges last 5m0s); get a new challenge and sign it"},
 		{"wrong address", func(t *testing.T, a *Auth, _ *clock) string {
-			ch, _, _ := a.Challenge()
+			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch, mallory))
 			tok.Address = address(t, alice)
 			return EncodeToken(tok)
 		}, ErrWrongAddress, "the token names " + address(t, alice) + " but its public key belongs to " + address(t, mallory)},
 		{"challenge never issued", func(t *testing.T, a *Auth, _ *clock) string {
-			return mustSign(t, "q1-dashboard-00000000000000000000000000000000", alice)
-		}, ErrUnknownChallenge, "this node did not issue q1-dashboard-00000000000000000000000000000000"},
+			return mustSign(t, "q1-dashboard-q1-test-"+testNode+"-00000000000000000000000000000000", alice)
+		}, ErrUnknownChallenge, "this node did not issue q1-dashboard-q1-test-" + testNode + "-00000000000000000000000000000000"},
 		{"not a token", func(*testing.T, *Auth, *clock) string { return "hello" }, ErrBadToken, `a token starts with "q1token."`},
 		{"cut token", func(t *testing.T, a *Auth, _ *clock) string {
-			ch, _, _ := a.Challenge()
+			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustSign(t, ch, alice)
 			return tok[:len(tok)-10]
 		}, ErrBadToken, "it is cut or changed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, c := newTestAuth()
+			a, c := newTestAuth(t)
 			tok := tc.token(t, a, c)
 			_, _, err := a.SignIn(tok)
 			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.msg) {
@@ -128,8 +140,8 @@ func TestSignInRefusals(t *testing.T) {
 }
 
 func TestSessionsExpire(t *testing.T) {
-	a, c := newTestAuth()
-	ch, _, _ := a.Challenge()
+	a, c := newTestAuth(t)
+	ch, _, _ := a.Challenge("192.0.2.1")
 	id, _, err := a.SignIn(mustSign(t, ch, signer("alice")))
 	if err != nil {
 		t.Fatal(err)
@@ -142,22 +154,100 @@ func TestSessionsExpire(t *testing.T) {
 	}
 }
 
-func TestChallengesAreBounded(t *testing.T) {
+// TestChallengeFloodLocksOutOnlyTheFlooder: one address asking for
+// challenges in a loop gets refused once it has its share waiting, and
+// everyone else still signs in.
+func TestChallengeFloodLocksOutOnlyTheFlooder(t *testing.T) {
 	c := &clock{t: time.Unix(0, 0)}
-	a := NewAuth(WithClock(c.now), WithMaxChallenges(2))
-	a.Challenge()
-	a.Challenge()
-	if _, _, err := a.Challenge(); !errors.Is(err, ErrTooManyChallenges) {
-		t.Fatalf("third challenge: %v", err)
+	a := mustAuth(t, WithClock(c.now), WithMaxPerClient(3))
+	for i := range 3 {
+		if _, _, err := a.Challenge("198.51.100.7"); err != nil {
+			t.Fatalf("challenge %d: %v", i, err)
+		}
 	}
-	c.t = c.t.Add(6 * time.Minute) // the first two expire
-	if _, _, err := a.Challenge(); err != nil {
+	for range 10_000 {
+		_, _, err := a.Challenge("198.51.100.7")
+		if !errors.Is(err, ErrTooManyChallenges) || !strings.Contains(err.Error(), "3 sign-ins from your address are waiting; sign one of them, or wait until they expire (5m0s)") {
+			t.Fatalf("flooder's 4th challenge: %v", err)
+		}
+	}
+	ch, _, err := a.Challenge("192.0.2.1")
+	if err != nil {
+		t.Fatalf("someone else's challenge during the flood: %v", err)
+	}
+	if _, _, err := a.SignIn(mustSign(t, ch, signer("alice"))); err != nil {
+		t.Fatalf("someone else's sign-in during the flood: %v", err)
+	}
+	c.t = c.t.Add(6 * time.Minute) // the flooder's challenges expire
+	if _, _, err := a.Challenge("198.51.100.7"); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 }
 
+// TestChallengesFromManyAddressesEvictTheOldest: when the node holds its
+// maximum, a new challenge pushes out the oldest waiting one instead of
+// refusing everybody.
+func TestChallengesFromManyAddressesEvictTheOldest(t *testing.T) {
+	c := &clock{t: time.Unix(0, 0)}
+	a := mustAuth(t, WithClock(c.now), WithMaxChallenges(2))
+	first, _, _ := a.Challenge("192.0.2.1")
+	a.Challenge("192.0.2.2")
+	third, _, err := a.Challenge("192.0.2.3")
+	if err != nil {
+		t.Fatalf("third challenge with the node full: %v", err)
+	}
+	if _, _, err := a.SignIn(mustSign(t, first, signer("alice"))); !errors.Is(err, ErrUnknownChallenge) {
+		t.Fatalf("the evicted challenge: %v", err)
+	}
+	if _, _, err := a.SignIn(mustSign(t, third, signer("alice"))); err != nil {
+		t.Fatalf("the newest challenge: %v", err)
+	}
+	if _, _, err := a.Challenge("192.0.2.1"); err != nil {
+		t.Fatalf("the evicted client asks again: %v", err)
+	}
+}
+
+func TestClientNetwork(t *testing.T) {
+	for addr, want := range map[string]string{
+		"192.0.2.1:5555":             "192.0.2.1",
+		"[::ffff:192.0.2.1]:5555":    "192.0.2.1",
+		"[2001:db8:1:2:3::4]:443":    "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1]:443": "2001:db8:1:2::/64",
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = addr
+		if got := ClientNetwork(r); got != want {
+			t.Errorf("ClientNetwork(%s) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
+// TestChallengeNamesChainAndNode: the text a person signs says where they
+// sign in.
+func TestChallengeNamesChainAndNode(t *testing.T) {
+	a, _ := newTestAuth(t)
+	ch, _, err := a.Challenge("192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParseChallenge(ch)
+	if err != nil || p.Chain != "q1-test" || p.Node != testNode {
+		t.Fatalf("ParseChallenge(%q) = %+v, %v", ch, p, err)
+	}
+	want := "Quantum1Net dashboard sign-in\nchain: q1-test\nnode: " + testNode + "\nchallenge: " + ch
+	if got := string(SignMessage(ch)); got != want {
+		t.Fatalf("SignMessage = %q, want %q", got, want)
+	}
+	if _, err := NewAuth("q1 test; rm -rf", testNode); err == nil {
+		t.Fatal("NewAuth took a chain id with spaces")
+	}
+}
+
 func TestCLIRefusesToSignOtherText(t *testing.T) {
-	for _, s := range []string{"", "q1-dashboard-", "q1-dashboard-xyz", "sign this tx", "q1-dashboard-00000000000000000000000000000000\nmore"} {
+	for _, s := range []string{"", "q1-dashboard-", "q1-dashboard-xyz", "sign this tx", "q1-dashboard-00000000000000000000000000000000\nmore",
+		"q1-dashboard-q1-test-" + testNode + "-00000000000000000000000000000000\nmore",
+		"q1-dashboard-q1 test-" + testNode + "-00000000000000000000000000000000",
+		"q1-dashboard-q1-test-" + strings.ToUpper(testNode) + "-00000000000000000000000000000000"} {
 		if _, err := SignChallenge(s, signer("alice")); err == nil || !strings.Contains(err.Error(), "is not a dashboard challenge") {
 			t.Errorf("SignChallenge(%q) = %v", s, err)
 		}
@@ -167,7 +257,7 @@ func TestCLIRefusesToSignOtherText(t *testing.T) {
 // TestHTTPSignIn goes through the endpoints as the page does: challenge,
 // token, cookie, session, sign-out.
 func TestHTTPSignIn(t *testing.T) {
-	a, _ := newTestAuth()
+	a, _ := newTestAuth(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/auth/challenge", a.ServeChallenge)
 	mux.HandleFunc("POST /v1/auth/session", a.ServeSignIn)
@@ -251,9 +341,9 @@ func mustDecode(t *testing.T, s string) Token {
 
 func TestSessionsAreBounded(t *testing.T) {
 	c := &clock{t: time.Unix(0, 0)}
-	a := NewAuth(WithClock(c.now), WithMaxSessions(1))
-	ch1, _, _ := a.Challenge()
-	ch2, _, _ := a.Challenge()
+	a := mustAuth(t, WithClock(c.now), WithMaxSessions(1))
+	ch1, _, _ := a.Challenge("192.0.2.1")
+	ch2, _, _ := a.Challenge("192.0.2.1")
 	if _, _, err := a.SignIn(mustSign(t, ch1, signer("alice"))); err != nil {
 		t.Fatal(err)
 	}
@@ -265,15 +355,15 @@ func TestSessionsAreBounded(t *testing.T) {
 // FuzzSignIn feeds the sign-in whatever a browser could post: it never
 // panics and never opens a session without a valid signature.
 func FuzzSignIn(f *testing.F) {
-	a := NewAuth()
-	ch, _, _ := a.Challenge()
+	a := mustAuth(f)
+	ch, _, _ := a.Challenge("192.0.2.1")
 	good := mustSignF(f, ch)
 	f.Add(good)
 	f.Add("q1token.")
 	f.Add("q1token.e30")
 	f.Add(good[:len(good)/2])
 	f.Fuzz(func(t *testing.T, token string) {
-		b := NewAuth()
+		b := mustAuth(t)
 		_, _, err := b.SignIn(token)
 		if err == nil {
 			t.Fatalf("a session from a challenge this Auth never issued: %q", token)

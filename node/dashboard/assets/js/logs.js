@@ -55,7 +55,8 @@ export function mountLogs(el, service) {
     signin.innerHTML = `
       <ol class="steps">
         <li>On your own computer, where your key is, run:<pre class="cmd" data-k="signin-command">q1 dashboard sign ${esc(c.challenge)} --from KEY</pre>
-            (KEY is your key's name in <code>q1 keys list</code>; add <code>--home</code> if you use one). The challenge works once, until ${esc(when(c.expires))}.</li>
+            (KEY is your key's name in <code>q1 keys list</code>; add <code>--home</code> if you use one). The challenge works once, on this node only, until ${esc(when(c.expires))}.
+            It signs you in to node <code data-k="signin-node">${esc(c.node)}</code> of chain <code data-k="signin-chain">${esc(c.chain)}</code>: the command prints both, check them.</li>
         <li>Paste the token it prints:<br><textarea class="token" rows="3" spellcheck="false" placeholder="q1token.…"></textarea></li>
       </ol>
       <p><button type="button" class="submit">Sign in</button> <button type="button" class="cancel">Cancel</button></p>
