@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/quantum1net/q1/client/reqsign"
@@ -16,8 +18,8 @@ import (
 const Service = "blob"
 
 // HeaderBlobHash carries the hash of the body of PUT /v1/blobs, computed by
-// the client beforehand. With it the node checks the signature, funding and
-// quota before reading the body; without it the body is read first.
+// the client beforehand. It is required, with Content-Length, so the node
+// checks the signature, funding and quota before it reads a byte of the body.
 const HeaderBlobHash = "X-Q1-Blob-Hash"
 
 // Accounts answers whether an account may store blobs. The node implements
@@ -36,7 +38,19 @@ type RequestVerifier interface {
 type HandlerOptions struct {
 	// Logger receives one line per refused or failed request (nil: discard).
 	Logger *slog.Logger
+	// MaxUploads bounds the uploads received at once (default 4); past it
+	// PUT answers 503 with Retry-After.
+	MaxUploads int
+	// UploadIdle drops an upload whose client sends nothing for this long
+	// (default 30s), removing what it had written.
+	UploadIdle time.Duration
 }
+
+// Defaults of HandlerOptions.
+const (
+	DefaultMaxUploads = 4
+	DefaultUploadIdle = 30 * time.Second
+)
 
 // PutResponse is the JSON body of a successful PUT /v1/blobs.
 type PutResponse struct {
@@ -57,17 +71,27 @@ type ErrorResponse struct {
 //	GET  /v1/blobs/{hash}   the blob's bytes (Range supported), ETag "sha256:…"
 //	HEAD /v1/blobs/{hash}   the same headers without the body
 //
-// Errors are ErrorResponse JSON: 400 malformed hash, 401 missing or bad
-// signature, 403 unfunded account, 404 unknown blob, 413 larger than the
-// size limit or past the account's quota, 422 content not matching
-// X-Q1-Blob-Hash, 503 when the funding check or the replay cache is
-// unavailable. When X-Q1-Blob-Hash names a blob already stored, the node
-// records the signer as an owner and answers 200 without reading the body
-// (claiming bytes one does not have only costs one's own quota). Pass the
-// node's one shared *reqsign.Verifier so a nonce spent on any listener is
-// spent on all. Mount it for both "/v1/blobs" and "/v1/blobs/".
+// Errors are ErrorResponse JSON: 400 malformed or missing X-Q1-Blob-Hash,
+// 401 missing or bad signature, 403 unfunded account, 404 unknown blob, 411
+// no Content-Length, 413 larger than the size limit or past the account's
+// quota, 422 content not matching X-Q1-Blob-Hash, 503 when the funding
+// check or the replay cache is unavailable or MaxUploads uploads are under
+// way. Every check but the hash is made before the body is read; an upload
+// that stalls for UploadIdle is dropped and its partial file removed. When
+// X-Q1-Blob-Hash names a blob already stored, the node records the signer
+// as an owner and answers 200 without reading the body (claiming bytes one
+// does not have only costs one's own quota). Pass the node's one shared
+// *reqsign.Verifier so a nonce spent on any listener is spent on all. Mount
+// it for both "/v1/blobs" and "/v1/blobs/".
 func Handler(s *Store, v RequestVerifier, accounts Accounts, opts HandlerOptions) http.Handler {
-	h := &handler{store: s, verifier: v, accounts: accounts, log: opts.Logger}
+	if opts.MaxUploads <= 0 {
+		opts.MaxUploads = DefaultMaxUploads
+	}
+	if opts.UploadIdle <= 0 {
+		opts.UploadIdle = DefaultUploadIdle
+	}
+	h := &handler{store: s, verifier: v, accounts: accounts, log: opts.Logger,
+		uploads: make(chan struct{}, opts.MaxUploads), idle: opts.UploadIdle}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -82,32 +106,48 @@ type handler struct {
 	verifier RequestVerifier
 	accounts Accounts
 	log      *slog.Logger
+	uploads  chan struct{} // a slot per upload under way
+	idle     time.Duration
 }
 
 func (h *handler) put(w http.ResponseWriter, r *http.Request) {
-	var want Hash
-	if v := r.Header.Get(HeaderBlobHash); v != "" {
-		var err error
-		if want, err = ParseHash(v); err != nil {
-			h.fail(w, r, fmt.Errorf("header %s: %w", HeaderBlobHash, err))
-			return
-		}
+	v := r.Header.Get(HeaderBlobHash)
+	if v == "" {
+		h.fail(w, r, &requestError{http.StatusBadRequest, fmt.Sprintf(
+			"PUT /v1/blobs needs header %s: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it", HeaderBlobHash)})
+		return
+	}
+	want, err := ParseHash(v)
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("header %s: %w", HeaderBlobHash, err))
+		return
+	}
+	if r.ContentLength < 0 {
+		h.fail(w, r, &requestError{http.StatusLengthRequired,
+			"PUT /v1/blobs needs a Content-Length header (chunked uploads are refused: the node checks the size and the quota before reading)"})
+		return
 	}
 	if r.ContentLength > h.store.maxSize {
 		h.fail(w, r, tooLarge(h.store.maxSize))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.store.maxSize)
-
-	var (
-		res putResult
-		err error
-	)
-	if !want.IsZero() {
-		res, err = h.putKnown(r, want)
-	} else {
-		res, err = h.putUnknown(r)
+	select {
+	case h.uploads <- struct{}{}:
+		defer func() { <-h.uploads }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		h.fail(w, r, &requestError{http.StatusServiceUnavailable, fmt.Sprintf(
+			"this node is receiving %d uploads at once, its limit; retry in a few seconds", cap(h.uploads))})
+		return
 	}
+	// Whatever happens next, a client that stops sending cannot hold this
+	// request (or the server's discarding of an unread body) for longer
+	// than idle without progress.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.idle))
+	res, err := h.putKnown(r, want, func(body io.ReadCloser) io.Reader {
+		return http.MaxBytesReader(w, &idleReader{r: body, rc: rc, idle: h.idle}, h.store.maxSize)
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -119,33 +159,48 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, PutResponse{Hash: res.hash, Size: res.size})
 }
 
-// putKnown authorizes the upload by the announced hash before reading the body.
-func (h *handler) putKnown(r *http.Request, want Hash) (putResult, error) {
+// putKnown authorizes the upload by the announced hash and checks the quota
+// before reading the body, which it reads through wrap. r.Body stays the
+// server's own until then, so after a refusal the server closes the
+// connection rather than reading a large unread body.
+func (h *handler) putKnown(r *http.Request, want Hash, wrap func(io.ReadCloser) io.Reader) (putResult, error) {
 	account, err := h.authorize(r, want)
 	if err != nil {
 		return putResult{}, err
 	}
-	if r.ContentLength >= 0 {
-		if err := h.store.CheckQuota(account, want, r.ContentLength); err != nil {
-			return putResult{}, err
-		}
+	if err := h.store.CheckQuota(account, want, r.ContentLength); err != nil {
+		return putResult{}, err
 	}
-	return h.store.put(r.Context(), r.Body, want, account)
+	return h.store.put(r.Context(), wrap(r.Body), want, account)
 }
 
-// putUnknown stages the body to learn its hash, then authorizes and commits.
-func (h *handler) putUnknown(r *http.Request) (putResult, error) {
-	st, err := h.store.stage(r.Context(), r.Body, Hash{})
-	if err != nil {
-		return putResult{}, err
-	}
-	defer st.discard()
-	account, err := h.authorize(r, st.hash)
-	if err != nil {
-		return putResult{}, err
-	}
-	return h.store.commit(st, account)
+// idleReader pushes the connection's read deadline idle ahead before each
+// read, so a client that stops sending fails the read (and the upload, whose
+// partial file is removed) instead of holding a slot and a file forever.
+type idleReader struct {
+	r    io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
 }
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	_ = ir.rc.SetReadDeadline(time.Now().Add(ir.idle)) // unsupported in some tests' writers: then no deadline
+	n, err := ir.r.Read(p)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		err = fmt.Errorf("the upload sent nothing for %s, so the node dropped it: %w", ir.idle, err)
+	}
+	return n, err
+}
+
+func (ir *idleReader) Close() error { return ir.r.Close() }
+
+// requestError is a refusal with its own status.
+type requestError struct {
+	status int
+	msg    string
+}
+
+func (e *requestError) Error() string { return e.msg }
 
 // authorize verifies the request's signature over a body hashing to bodyHash
 // and that the signer is funded, returning the signer's account.
@@ -199,8 +254,11 @@ func statusOf(err error) (int, string) {
 	var (
 		unfunded    *unfundedError
 		unavailable *unavailableError
+		refused     *requestError
 	)
 	switch {
+	case errors.As(err, &refused):
+		return refused.status, err.Error()
 	case errors.Is(err, ErrInvalidHash):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, reqsign.ErrReplayCacheFull), errors.As(err, &unavailable):

@@ -1,12 +1,15 @@
 package blob
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -174,11 +177,109 @@ func TestPutStatusCreatedThenOK(t *testing.T) {
 	if status, got := n.put(t, body, body, h, alice, false); status != http.StatusOK || got != wantJSON {
 		t.Fatalf("second PUT: %d %s", status, got)
 	}
-	// Without X-Q1-Blob-Hash the node reads the body before checking the signature.
-	other := []byte("another module")
-	if status, got := n.put(t, other, other, "", alice, true); status != http.StatusCreated ||
-		!strings.Contains(got, Sum(other).String()) {
-		t.Fatalf("PUT without announced hash: %d %s", status, got)
+}
+
+// rawPut opens a connection to n and sends PUT /v1/blobs headers
+// announcing length bytes, plus first bytes of body, then stalls: the
+// hostile uploader. It returns the connection.
+func (n *testNode) rawPut(t *testing.T, headers http.Header, length int, first []byte) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(n.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var b strings.Builder
+	fmt.Fprintf(&b, "PUT /v1/blobs HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", strings.TrimPrefix(n.srv.URL, "http://"), length)
+	for k, vs := range headers {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	if _, err := conn.Write(append([]byte(b.String()), first...)); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// readResponse reads the status line and body the node answered on conn,
+// failing if it does not answer within a generous minute.
+func readResponse(t *testing.T, conn net.Conn) (int, string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer from the node: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestUnsignedUploadRefusedBeforeItsBody: a stranger announcing 60 MB
+// without a signature is refused before the node reads (or stores) a byte.
+func TestUnsignedUploadRefusedBeforeItsBody(t *testing.T) {
+	n := startNode(t, WithMaxSize(100<<20))
+	hdr := http.Header{HeaderBlobHash: {Sum([]byte("x")).String()}}
+	conn := n.rawPut(t, hdr, 60<<20, []byte("only a few bytes"))
+	status, body := readResponse(t, conn)
+	if want := errorJSON("request is not signed: it has no X-Q1-Signature header (sign it with a q1 account key)"); status != http.StatusUnauthorized || body != want {
+		t.Fatalf("unsigned 60 MB PUT: %d %s", status, body)
+	}
+	if tmp := filesIn(t, n.store, tmpDir); len(tmp) != 0 {
+		t.Fatalf("temporary files written for an unsigned upload: %v", tmp)
+	}
+}
+
+// TestStalledUploadIsDroppedAndCleanedUp: a signed upload that stops
+// sending frees its slot and its temporary file; while it held the only
+// slot, another upload was refused with 503 and Retry-After.
+func TestStalledUploadIsDroppedAndCleanedUp(t *testing.T) {
+	s := openTestStore(t, "")
+	v, err := reqsign.NewVerifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &fakeAccounts{funded: map[string]bool{accountOf(t, alice): true}}
+	srv := httptest.NewServer(Handler(s, v, acc, HandlerOptions{MaxUploads: 1, UploadIdle: 200 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	n := &testNode{store: s, accounts: acc, srv: srv}
+
+	body := bytes.Repeat([]byte("s"), 1000)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
+	req.Host = strings.TrimPrefix(srv.URL, "http://")
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(HeaderBlobHash, Sum(body).String())
+	conn := n.rawPut(t, req.Header, len(body), body[:10])
+
+	waitFor(t, "the stalled upload to start writing", func() bool { return len(filesIn(t, s, tmpDir)) == 1 })
+	other := []byte("another")
+	status, got := n.put(t, other, other, Sum(other).String(), alice, false)
+	if want := errorJSON("this node is receiving 1 uploads at once, its limit; retry in a few seconds"); status != http.StatusServiceUnavailable || got != want {
+		t.Errorf("PUT while the slot is held: %d %s", status, got)
+	}
+	waitFor(t, "the stalled upload's temporary file to be removed", func() bool { return len(filesIn(t, s, tmpDir)) == 0 })
+	conn.Close()
+	waitFor(t, "the slot to be free again", func() bool {
+		status, _ := n.put(t, other, other, Sum(other).String(), alice, false)
+		return status == http.StatusCreated
+	})
+	if s.Has(Sum(body)) {
+		t.Fatal("the stalled upload was stored")
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -204,13 +305,25 @@ func TestPutRefusals(t *testing.T) {
 			},
 		},
 		{
-			name: "unsigned without announced hash", body: body, chunked: true, status: http.StatusUnauthorized,
+			name: "without announced hash", body: body, signedBody: body, signer: alice, status: http.StatusBadRequest,
 			want: func(*testing.T) string {
-				return "request is not signed: it has no X-Q1-Signature header (sign it with a q1 account key)"
+				return "PUT /v1/blobs needs header X-Q1-Blob-Hash: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it"
 			},
 		},
 		{
-			name: "signed for other bytes", body: body, signedBody: []byte("other"), signer: alice,
+			name: "unsigned without announced hash", body: body, chunked: true, status: http.StatusBadRequest,
+			want: func(*testing.T) string {
+				return "PUT /v1/blobs needs header X-Q1-Blob-Hash: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it"
+			},
+		},
+		{
+			name: "chunked", body: body, signedBody: body, announce: h, signer: alice, chunked: true, status: http.StatusLengthRequired,
+			want: func(*testing.T) string {
+				return "PUT /v1/blobs needs a Content-Length header (chunked uploads are refused: the node checks the size and the quota before reading)"
+			},
+		},
+		{
+			name: "signed for other bytes", body: body, signedBody: []byte("other"), announce: h, signer: alice,
 			status: http.StatusUnauthorized,
 			want: func(t *testing.T) string {
 				return "signature does not verify for account " + accountOf(t, alice) +
@@ -249,11 +362,6 @@ func TestPutRefusals(t *testing.T) {
 			name: "too large by Content-Length", body: big, signedBody: big, announce: Sum(big).String(), signer: alice,
 			status: http.StatusRequestEntityTooLarge,
 			want:   func(*testing.T) string { return "blob too large: it is larger than this node's limit of 1.5 KiB" },
-		},
-		{
-			name: "too large while streaming", body: big, signedBody: big, announce: Sum(big).String(), signer: alice,
-			chunked: true, status: http.StatusRequestEntityTooLarge,
-			want: func(*testing.T) string { return "blob too large: it is larger than this node's limit of 1.5 KiB" },
 		},
 		{
 			name: "over quota", body: body, signedBody: body, announce: h, signer: alice,
