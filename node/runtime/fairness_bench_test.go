@@ -59,7 +59,9 @@ type phaseResult struct {
 	runaway    map[int]int // statuses the runaway callers got
 }
 
-func (r phaseResult) successPct() float64 { return 100 * float64(r.ok) / float64(max(1, r.ok+r.failed)) }
+func (r phaseResult) successPct() float64 {
+	return 100 * float64(r.ok) / float64(max(1, r.ok+r.failed))
+}
 
 func (r phaseResult) p99ms() float64 {
 	if len(r.latencies) == 0 {
@@ -288,4 +290,3 @@ func (r fairRuntime) Handle(ctx context.Context, service string, req *gateway.Re
 	}
 	return &gateway.Response{Status: res.Status, Header: res.Header, Body: res.Body}, nil
 }
-
