@@ -126,7 +126,9 @@ func (s *gatewaySwitch) current() *gateway.Gateway {
 		s.log.Error("gateway verifier", "err", err)
 		return nil
 	}
-	gw, err := gateway.New(gateway.Config{BaseHosts: s.hosts}, gateway.Deps{
+	cfg := s.n.cfg.Gateway
+	cfg.BaseHosts = s.hosts
+	gw, err := gateway.New(cfg, gateway.Deps{
 		Self:     sharer,
 		Runtime:  s.n.replicas,
 		Chain:    s.n.view,

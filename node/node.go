@@ -29,6 +29,7 @@ import (
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/chainquery"
 	"github.com/quantum1net/q1/node/dashboard"
+	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
 )
 
@@ -43,6 +44,10 @@ type Config struct {
 	HTTPAddr string
 	// GatewayAddr is where the service gateway listens (host:port).
 	GatewayAddr string
+	// Runtime are options of the wasm runtime (guest slots, queue limits).
+	Runtime []runtime.Option
+	// Gateway holds the gateway's limits; its BaseHosts are the node's own.
+	Gateway gateway.Config
 }
 
 // Node is the set of services running beside one SDK node.
@@ -79,7 +84,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	}
 	n.gc = &blobGC{store: blobs, chain: chain, log: log.With("component", "blob"), interval: 10 * time.Minute, minAge: time.Hour}
 
-	n.rt, err = runtime.New(filepath.Join(cfg.Home, "data", "wasm-cache"), runtime.WithLogger(log.With("component", "runtime")))
+	n.rt, err = runtime.New(filepath.Join(cfg.Home, "data", "wasm-cache"), append([]runtime.Option{runtime.WithLogger(log.With("component", "runtime"))}, cfg.Runtime...)...)
 	if err != nil {
 		return nil, fmt.Errorf("start the wasm runtime: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/quantum1net/q1/node"
+	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/runtime"
 )
 
 const (
@@ -26,6 +29,7 @@ func startOptions() server.StartCmdOptions {
 		AddFlags: func(cmd *cobra.Command) {
 			cmd.Flags().String(flagHTTP, "127.0.0.1:8080", "address of the HTTP JSON API (/v1/…), dashboard and metrics")
 			cmd.Flags().String(flagGateway, "127.0.0.1:8081", "address of the service gateway")
+			addLimitFlags(cmd)
 		},
 		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 			// A node's heap is mostly short-lived tx garbage: collecting less
@@ -39,6 +43,8 @@ func startOptions() server.StartCmdOptions {
 				P2P:         svrCtx.Config.P2P,
 				HTTPAddr:    svrCtx.Viper.GetString(flagHTTP),
 				GatewayAddr: svrCtx.Viper.GetString(flagGateway),
+				Runtime:     runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
+				Gateway:     gatewayLimits(svrCtx.Viper.GetInt),
 			}, clientCtx, logger)
 			if err != nil {
 				return err
@@ -56,4 +62,53 @@ func newSlogLogger(format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+}
+
+// Flags of the limits that share a node's guest time and memory among
+// services (docs/operations.md, "Guest time and queues").
+const (
+	flagGuestSlots         = "guest-slots"
+	flagSlotWait           = "guest-slot-wait"
+	flagTimeSlice          = "guest-time-slice"
+	flagQueuePerService    = "queue-per-service"
+	flagQueuePerNode       = "queue-per-node"
+	flagQueueMiBPerService = "queue-mib-per-service"
+	flagQueueMiBPerNode    = "queue-mib-per-node"
+	flagBodyMiBPerService  = "body-mib-per-service"
+	flagBodyMiBPerNode     = "body-mib-per-node"
+)
+
+func addLimitFlags(cmd *cobra.Command) {
+	f, q := cmd.Flags(), runtime.DefaultQueueLimits
+	f.Int(flagGuestSlots, 0, "guests running at once, shared in turns among services (0: CPU cores - 1)")
+	f.Duration(flagSlotWait, runtime.DefaultSlotWait, "longest a request waits for an instance and a guest slot before 503")
+	f.Duration(flagTimeSlice, runtime.DefaultTimeSlice, "how long a guest keeps a slot while another service waits")
+	f.Int(flagQueuePerService, q.PerService, "requests of one service waiting to run")
+	f.Int(flagQueuePerNode, q.Node, "requests of all services waiting to run")
+	f.Int(flagQueueMiBPerService, int(q.PerServiceBytes>>20), "MiB of requests of one service waiting to run")
+	f.Int(flagQueueMiBPerNode, int(q.NodeBytes>>20), "MiB of requests of all services waiting to run")
+	f.Int(flagBodyMiBPerService, gateway.DefaultMaxBodyBytesPerService>>20, "MiB of request bodies of one service the gateway holds at once")
+	f.Int(flagBodyMiBPerNode, gateway.DefaultMaxBodyBytes>>20, "MiB of request bodies the gateway holds at once")
+}
+
+func runtimeLimits(getInt func(string) int, getDuration func(string) time.Duration) []runtime.Option {
+	opts := []runtime.Option{
+		runtime.WithSlotWait(getDuration(flagSlotWait)),
+		runtime.WithTimeSlice(getDuration(flagTimeSlice)),
+		runtime.WithQueueLimits(runtime.QueueLimits{
+			PerService: getInt(flagQueuePerService), PerServiceBytes: int64(getInt(flagQueueMiBPerService)) << 20,
+			Node: getInt(flagQueuePerNode), NodeBytes: int64(getInt(flagQueueMiBPerNode)) << 20,
+		}),
+	}
+	if n := getInt(flagGuestSlots); n > 0 {
+		opts = append(opts, runtime.WithMaxConcurrentGuests(n))
+	}
+	return opts
+}
+
+func gatewayLimits(getInt func(string) int) gateway.Config {
+	return gateway.Config{
+		MaxBodyBytesPerService: max(0, int64(getInt(flagBodyMiBPerService))) << 20,
+		MaxBodyBytes:           max(0, int64(getInt(flagBodyMiBPerNode))) << 20,
+	}
 }

@@ -30,7 +30,7 @@ const (
 	MaxMemory         = 4 * GiB // a wasm32 memory cannot be larger
 	MaxStorage        = TiB
 	MinRequestTimeout = time.Millisecond
-	MaxRequestTimeout = 5 * time.Minute
+	MaxRequestTimeout = time.Minute // docs/manifest.md says why
 )
 
 // Manifest is a parsed, valid Service Manifest. Obtain one with [Parse],

@@ -130,7 +130,7 @@ func TestQuantitySpellings(t *testing.T) {
 		{"  memory: 64Mi", "  memory: 2048000", `"memory":"2048k"`},
 		{"  memory: 64Mi", "  memory: 1048577", `"memory":"1048577"`},
 		{"  requestTimeout: 2s", "  requestTimeout: 2000ms", `"requestTimeout":"2s"`},
-		{"  requestTimeout: 2s", "  requestTimeout: 120s", `"requestTimeout":"2m"`},
+		{"  requestTimeout: 2s", "  requestTimeout: 60s", `"requestTimeout":"1m"`},
 		{"  requestTimeout: 2s", "  requestTimeout: 1500ms", `"requestTimeout":"1500ms"`},
 		{"  minCollateral: 1000QC", "  minCollateral: 0.25QC", `"minCollateral":"250000uqc"`},
 		{"  minCollateral: 1000QC", "  minCollateral: 0.000001QC", `"minCollateral":"1uqc"`},

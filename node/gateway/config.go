@@ -21,6 +21,14 @@ const (
 	DefaultForwardSlack = 2 * time.Second
 	// DefaultMaxAttempts is how many replicas one request may try.
 	DefaultMaxAttempts = 3
+	// DefaultMaxBodyBytesPerService caps the request bodies of one service
+	// the gateway holds at once (16 MiB).
+	DefaultMaxBodyBytesPerService = 16 << 20
+	// DefaultMaxBodyBytes caps the request bodies the gateway holds at once,
+	// all services together (64 MiB).
+	DefaultMaxBodyBytes = 64 << 20
+	// DefaultBodyReadTimeout bounds reading one request body.
+	DefaultBodyReadTimeout = 30 * time.Second
 )
 
 // Config is the gateway's configuration. The zero value of every field but
@@ -42,6 +50,17 @@ type Config struct {
 	MaxAttempts int
 	// MaxCallers bounds the rate-limit buckets kept (DefaultMaxCallers).
 	MaxCallers int
+	// MaxBodyBytesPerService caps the request bodies of one service held at
+	// once, from the first byte read to the answer written, whether the
+	// request runs here or is forwarded. A body that would take a service
+	// over it is refused with 503 and Retry-After before it is read (when
+	// its Content-Length says so) or as soon as it crosses the cap.
+	MaxBodyBytesPerService int64
+	// MaxBodyBytes is the same cap for all services together.
+	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading one request body (408 past it), so
+	// slow clients cannot hold a body's budget for long.
+	BodyReadTimeout time.Duration
 }
 
 // Validate reports every invalid field of c, each naming the field.
@@ -64,6 +83,9 @@ func (c Config) Validate() error {
 		{"ForwardTimeout", int64(c.ForwardTimeout)},
 		{"MaxAttempts", int64(c.MaxAttempts)},
 		{"MaxCallers", int64(c.MaxCallers)},
+		{"MaxBodyBytesPerService", c.MaxBodyBytesPerService},
+		{"MaxBodyBytes", c.MaxBodyBytes},
+		{"BodyReadTimeout", int64(c.BodyReadTimeout)},
 	} {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("gateway config: %s is negative (%d); use 0 for the default", f.name, f.v))
@@ -98,6 +120,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxCallers == 0 {
 		c.MaxCallers = DefaultMaxCallers
+	}
+	if c.MaxBodyBytesPerService == 0 {
+		c.MaxBodyBytesPerService = DefaultMaxBodyBytesPerService
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	return c
 }

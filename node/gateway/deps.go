@@ -78,6 +78,10 @@ const (
 	KindBadRequest = "bad_request"
 	// KindCanceled: the caller left before the guest ran (499, unread).
 	KindCanceled = "canceled"
+	// KindBusy: the request never ran because the service or the node was
+	// at its limit (no instance or guest slot free in time, or too many
+	// requests waiting): 503 with Retry-After, not retried elsewhere.
+	KindBusy = "busy"
 )
 
 // Request is a call for a service, as the gateway hands it to the runtime.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type Gateway struct {
 	bal       *balancer
 	lim       *limiter
 	pairs     *pairKeys
+	bodies    *bodyBudget
 }
 
 // New returns a Gateway, or an error naming every invalid field of cfg and
@@ -73,6 +75,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Gateway, error) {
 		bal:       newBalancer(o.now, o.backoffBase, o.backoffMax),
 		lim:       newLimiter(o.now, cfg.MaxCallers),
 		pairs:     pairs,
+		bodies:    newBodyBudget(cfg.MaxBodyBytesPerService, cfg.MaxBodyBytes),
 	}, nil
 }
 
@@ -114,6 +117,7 @@ func newTransport() *http.Transport {
 // call is one request on its way through the gateway.
 type call struct {
 	r        *http.Request
+	w        http.ResponseWriter
 	service  string
 	route    string // hopRouteHost or hopRoutePath
 	target   string // path and query the service sees
@@ -125,6 +129,7 @@ type call struct {
 	m        *manifest.Manifest
 	exists   bool // the service exists: the request is metered
 	body     []byte
+	held     int64 // bytes of the body budget this call holds
 	bodyHash [32]byte
 	caller   string // account that signed, "" when unsigned
 }
@@ -132,12 +137,18 @@ type call struct {
 // ServeHTTP answers a request for a service: see the package documentation.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := g.now()
-	c, rep := g.serve(r)
+	// Bound the body's read; readBody lifts the deadline once it has the
+	// body, so the request's context is not canceled by it later.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.BodyReadTimeout))
+	c, rep := g.serve(r, w)
 	rep.normalize(r.Method)
 	if c != nil && c.hopOK {
 		g.prove(c, rep)
 	}
 	rep.write(w, r.Method)
+	if c != nil {
+		g.bodies.give(c.service, c.held)
+	}
 	if c != nil && c.exists {
 		g.deps.Meter.Observe(c.service, rep.local, rep.status, g.now().Sub(start),
 			int64(len(c.body)), int64(len(rep.body)))
@@ -145,9 +156,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve routes r and produces the whole answer.
-func (g *Gateway) serve(r *http.Request) (*call, *reply) {
+func (g *Gateway) serve(r *http.Request, w http.ResponseWriter) (*call, *reply) {
 	if isHop(r.Header) {
-		return g.serveHop(r)
+		return g.serveHop(r, w)
 	}
 	rt := parseRoute(r.Host, requestTarget(r), g.cfg.BaseHosts)
 	switch rt.kind {
@@ -156,7 +167,7 @@ func (g *Gateway) serve(r *http.Request) (*call, *reply) {
 	case routeNone:
 		return nil, failf(http.StatusNotFound, CodeNotFound, "%s", rt.reason)
 	}
-	c := &call{r: r, service: rt.service, route: hopRouteHost, target: rt.target, client: clientIP(r), ownHost: rt.ownHost}
+	c := &call{r: r, w: w, service: rt.service, route: hopRouteHost, target: rt.target, client: clientIP(r), ownHost: rt.ownHost}
 	if rt.byPath {
 		c.route = hopRoutePath
 	}
@@ -168,7 +179,7 @@ func (g *Gateway) serve(r *http.Request) (*call, *reply) {
 
 // serveHop serves a request another node forwarded here: it runs on this
 // node's replica or not at all.
-func (g *Gateway) serveHop(r *http.Request) (*call, *reply) {
+func (g *Gateway) serveHop(r *http.Request, w http.ResponseWriter) (*call, *reply) {
 	hp, err := parseHop(r.Header)
 	if err != nil {
 		return nil, failf(http.StatusBadRequest, CodeBadRequest, "%v", err)
@@ -178,7 +189,7 @@ func (g *Gateway) serveHop(r *http.Request) (*call, *reply) {
 			"forwarded request is addressed to node %s, but this is node %s", hp.to, g.deps.Self)
 	}
 	target := requestTarget(r)
-	c := &call{r: r, service: hp.service, route: hp.route, target: target, client: hp.client, hop: hp, ownHost: true}
+	c := &call{r: r, w: w, service: hp.service, route: hp.route, target: target, client: hp.client, hop: hp, ownHost: true}
 	if hp.route == hopRoutePath {
 		rt := parseServicePath(target)
 		if rt.kind != routeService || rt.service != hp.service {
@@ -260,7 +271,10 @@ func (g *Gateway) admit(c *call) *reply {
 	return g.rateLimit(c)
 }
 
-// readBody reads the whole request body, refusing one over the limit.
+// readBody reads the whole request body, refusing one over the size limit
+// (413), one that would take its service or the node over the bodies held
+// at once (503, before reading it when its length is declared), and one
+// that arrives too slowly (408).
 func (g *Gateway) readBody(c *call) *reply {
 	limit := g.cfg.MaxRequestBytes
 	tooLarge := func() *reply {
@@ -270,8 +284,34 @@ func (g *Gateway) readBody(c *call) *reply {
 	if c.r.ContentLength > limit {
 		return tooLarge()
 	}
-	body, err := io.ReadAll(io.LimitReader(c.r.Body, limit+1))
-	if err != nil {
+	busy := func(why string) *reply {
+		return busyReply("%s; retry", why)
+	}
+	var src io.Reader = io.LimitReader(c.r.Body, limit+1)
+	var br *budgetReader
+	if n := c.r.ContentLength; n > 0 {
+		if n > g.cfg.MaxBodyBytesPerService || n > g.cfg.MaxBodyBytes {
+			return failf(http.StatusRequestEntityTooLarge, CodeTooLarge,
+				"request body of %d bytes is larger than this node accepts in transit for one service (%d bytes)",
+				n, min(g.cfg.MaxBodyBytesPerService, g.cfg.MaxBodyBytes))
+		}
+		if why := g.bodies.take(c.service, n); why != "" {
+			return busy(why)
+		}
+		c.held = n
+	} else if n < 0 {
+		br = &budgetReader{r: src, budget: g.bodies, c: c}
+		src = br
+	}
+	body, err := io.ReadAll(src)
+	_ = http.NewResponseController(c.w).SetReadDeadline(time.Time{})
+	switch {
+	case br != nil && br.refusal != "":
+		return busy(br.refusal)
+	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+		return failf(http.StatusRequestTimeout, CodeBadRequest,
+			"reading the request body took longer than this gateway's %s limit", g.cfg.BodyReadTimeout)
+	case err != nil:
 		return failf(http.StatusBadRequest, CodeBadRequest, "reading the request body failed: %v", err)
 	}
 	if int64(len(body)) > limit {

@@ -54,6 +54,7 @@ const (
 	CodeServiceError    = "service-error"    // the service failed: trap, memory, oversized response (500)
 	CodeBadGateway      = "bad-gateway"      // every replica tried failed, or one misbehaved (502)
 	CodeUnavailable     = "unavailable"      // no replica placed or none running (503)
+	CodeBusy            = "busy"             // the service or node is at a limit: slots, queue, bodies (503, Retry-After)
 	CodeTimeout         = "timeout"          // the service or the serving node took too long (504)
 	CodeClientGone      = "client-gone"      // the caller left before the service ran (499)
 )

@@ -104,6 +104,8 @@ func (g *Gateway) localFailure(c *call, err error) attempt {
 		return attempt{healthy: true, reply: g.local(failf(http.StatusBadRequest, CodeBadRequest, "%v", err))}
 	case KindCanceled:
 		return attempt{healthy: true, reply: g.local(failf(499, CodeClientGone, "%v", err))}
+	case KindBusy:
+		return attempt{healthy: true, reply: g.local(busyReply("%v", err))}
 	case KindTrap, KindMemory, KindResponseTooLarge, KindBadResponse:
 		return attempt{healthy: true, reply: g.local(failf(http.StatusInternalServerError, CodeServiceError, "%v", err))}
 	}

@@ -37,17 +37,21 @@ const (
 	// KindCanceled: the caller gave up while the request waited for an
 	// instance.
 	KindCanceled ErrorKind = "canceled"
+	// KindBusy: the request never ran because the service or the node was
+	// at its limit: no instance or guest slot became free within the slot
+	// wait, or the queue of waiting requests was full. Retry later.
+	KindBusy ErrorKind = "busy"
 )
 
 // errorKinds lists every kind, for the counters.
 var errorKinds = []ErrorKind{
 	KindTimeout, KindTrap, KindMemory, KindResponseTooLarge, KindBadResponse,
-	KindRequestTooLarge, KindBadRequest, KindUnavailable, KindCanceled,
+	KindRequestTooLarge, KindBadRequest, KindUnavailable, KindCanceled, KindBusy,
 }
 
 // HTTPStatus is the status code a gateway answers with for this kind:
 // 504 for a timeout, 413 for an oversized request, 400 for a malformed one,
-// 503 when the service is unavailable, 499 when the caller left, and 500 for
+// 503 when the service is unavailable or busy, 499 when the caller left, and 500 for
 // everything the guest got wrong.
 func (k ErrorKind) HTTPStatus() int {
 	switch k {
@@ -57,7 +61,7 @@ func (k ErrorKind) HTTPStatus() int {
 		return http.StatusRequestEntityTooLarge
 	case KindBadRequest:
 		return http.StatusBadRequest
-	case KindUnavailable:
+	case KindUnavailable, KindBusy:
 		return http.StatusServiceUnavailable
 	case KindCanceled:
 		return 499

@@ -15,10 +15,12 @@ import (
 
 // Handle serves req on a warm instance and returns the guest's response.
 // Every failure is an *Error: see ErrorKind for what each kind means and
-// HTTPStatus for the answer a gateway gives. The caller's ctx bounds only
-// the wait for a free instance and guest slot; once the guest runs, the
-// service's RequestTimeout bounds it, and the caller going away does not
-// stop it.
+// HTTPStatus for the answer a gateway gives. The wait for a free instance and
+// guest slot is bounded by the caller's ctx and by the Runtime's slot wait
+// (WithSlotWait), past which the request fails with KindBusy; a request
+// that would overfill the queues (WithQueueLimits) fails with KindBusy at
+// once. Once the guest runs, the service's RequestTimeout bounds it, and
+// the caller going away does not stop it.
 func (s *Service) Handle(ctx context.Context, req *Request) (*Response, error) {
 	s.stats.requests.Add(1)
 	if !s.begin() {
@@ -33,11 +35,44 @@ func (s *Service) Handle(ctx context.Context, req *Request) (*Response, error) {
 	if len(msg) > s.limits.MaxRequestBytes {
 		return nil, s.fail(KindRequestTooLarge, Usage{}, fmt.Sprintf("request of %s exceeds the service's %s limit", byteSize(int64(len(msg))), byteSize(int64(s.limits.MaxRequestBytes))))
 	}
-	in, err := s.acquire(ctx)
+	in, err := s.wait(ctx, int64(len(msg)))
 	if err != nil {
 		return nil, err
 	}
 	return s.run(ctx, in, msg)
+}
+
+// wait admits a request of size bytes to the queue, then waits for an idle
+// instance and a guest slot, at most the Runtime's slot wait. The instance
+// it returns holds the slot.
+func (s *Service) wait(ctx context.Context, size int64) (*instance, error) {
+	sched := s.rt.sched
+	if reason := sched.admit(s.name, size); reason != "" {
+		return nil, s.fail(KindBusy, Usage{}, reason+"; retry")
+	}
+	defer sched.leave(s.name, size)
+	slotWait := s.rt.cfg.slotWait
+	waitCtx, cancel := context.WithTimeout(ctx, slotWait)
+	defer cancel()
+	busy := func() bool { return ctx.Err() == nil && errors.Is(waitCtx.Err(), context.DeadlineExceeded) }
+	in, err := s.acquire(waitCtx)
+	if err != nil {
+		if busy() {
+			return nil, s.fail(KindBusy, Usage{}, fmt.Sprintf("service %s is at its concurrency limit on this node: %s stayed busy for %s; retry", s.name, instancesPhrase(cap(s.idle)), slotWait))
+		}
+		if err == waitCtx.Err() {
+			return nil, s.waitFailed(err, "instance")
+		}
+		return nil, err
+	}
+	if err := in.enter(waitCtx); err != nil {
+		s.idle <- in
+		if busy() {
+			return nil, s.fail(KindBusy, Usage{}, fmt.Sprintf("service %s got no guest slot on this node within %s: the node's %d slots are busy; retry", s.name, slotWait, sched.slots))
+		}
+		return nil, s.waitFailed(ctx.Err(), "guest slot")
+	}
+	return in, nil
 }
 
 // begin admits a request unless the service is closed.
@@ -51,7 +86,8 @@ func (s *Service) begin() bool {
 	return true
 }
 
-// acquire takes an idle instance, waiting while all are busy.
+// acquire takes an idle instance, waiting while all are busy. It returns
+// ctx.Err() when ctx ends first.
 func (s *Service) acquire(ctx context.Context) (*instance, error) {
 	select {
 	case in := <-s.idle:
@@ -62,19 +98,16 @@ func (s *Service) acquire(ctx context.Context) (*instance, error) {
 	case in := <-s.idle:
 		return in, nil
 	case <-ctx.Done():
-		return nil, s.waitFailed(ctx.Err(), "instance")
+		return nil, ctx.Err()
 	case <-s.released:
 		return nil, s.fail(KindUnavailable, Usage{}, "the service was closed while the request waited for an instance")
 	}
 }
 
-// run calls the guest with the encoded request on in, on a locked OS thread
-// so that thread CPU time measures exactly this call.
+// run calls the guest with the encoded request on in, which holds a guest
+// slot, on a locked OS thread so that thread CPU time measures exactly this
+// call.
 func (s *Service) run(ctx context.Context, in *instance, msg []byte) (*Response, error) {
-	if err := in.enter(ctx); err != nil {
-		s.idle <- in
-		return nil, s.waitFailed(err, "guest slot")
-	}
 	// The timeout starts once the guest may run: waiting for an instance or
 	// a slot is not the guest's time.
 	execCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.limits.RequestTimeout)
@@ -210,4 +243,12 @@ func byteSize(n int64) string {
 	}
 	s := fmt.Sprintf("%.1f", float64(n)/float64(div))
 	return strings.TrimSuffix(s, ".0") + " " + [...]string{"KiB", "MiB", "GiB", "TiB"}[exp]
+}
+
+// instancesPhrase is "its only instance" or "all 3 of its instances".
+func instancesPhrase(n int) string {
+	if n == 1 {
+		return "its only instance"
+	}
+	return fmt.Sprintf("all %d of its instances", n)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,9 +14,6 @@ import (
 
 	"github.com/quantum1net/q1/sdk/guest/abi"
 )
-
-// initTimeout bounds an instance's _initialize (the guest's package init).
-const initTimeout = 30 * time.Second
 
 // stderrTailBytes is how much of a request's stderr an instance keeps, to
 // explain a crash (a Go panic prints its message, then the stacks).
@@ -33,9 +31,9 @@ type instance struct {
 
 	// Set while guest code runs, by the goroutine that runs it; host
 	// functions run on that goroutine too, so they read these unlocked.
-	exec     context.Context // the running call's context
-	slotHeld bool            // whether that goroutine holds a guest slot
-	call     *call           // the request in progress, nil during _initialize
+	exec context.Context // the running call's context
+	slot *ticket         // the guest slot that goroutine holds, nil if none
+	call *call           // the request in progress, nil during _initialize
 
 	// result is the pending result read_result copies from.
 	result    []byte
@@ -64,14 +62,22 @@ func (s *Service) newInstance(ctx context.Context) (*instance, error) {
 		WithRandSource(rand.Reader).
 		WithStdout(guestOutput{in, "stdout"}).
 		WithStderr(guestOutput{in, "stderr"})
-	ctx, cancel := context.WithTimeout(ctx, initTimeout)
-	defer cancel()
-	if err := in.enter(ctx); err != nil {
-		return nil, fmt.Errorf("instantiate: wait for a free guest slot: %w", err)
+	// Start-up runs outside the guest slots, under its own small limit and
+	// timeout, so a module whose _initialize loops holds up nobody's requests.
+	rt := s.rt
+	if err := rt.acquireStartup(ctx); err != nil {
+		return nil, fmt.Errorf("instantiate: wait for other instantiations to finish: %w", err)
 	}
-	mod, err := s.wrt.InstantiateModule(context.WithValue(ctx, instanceKey{}, in), s.compiled, cfg)
+	defer rt.releaseStartup()
+	initCtx, cancel := context.WithTimeout(ctx, rt.cfg.initTimeout)
+	defer cancel()
+	in.exec = initCtx
+	mod, err := s.wrt.InstantiateModule(context.WithValue(initCtx, instanceKey{}, in), s.compiled, cfg)
 	in.leave()
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(initCtx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("instantiate: the module's _initialize did not finish within %s (its start-up code loops or is too slow); the instance was discarded", rt.cfg.initTimeout)
+		}
 		return nil, fmt.Errorf("instantiate: %s", in.crashDetail(err))
 	}
 	in.mod = mod
@@ -80,22 +86,24 @@ func (s *Service) newInstance(ctx context.Context) (*instance, error) {
 	return in, nil
 }
 
-// enter waits for a guest slot before guest code runs under ctx (which the
-// caller may replace with the call's own context before the call).
+// enter waits for a guest slot, in the service's turn, before guest code
+// runs under ctx (which the caller may replace with the call's own context
+// before the call).
 func (in *instance) enter(ctx context.Context) error {
-	if err := in.svc.rt.acquireSlot(ctx); err != nil {
+	t, err := in.svc.rt.sched.acquire(ctx, in.svc.name)
+	if err != nil {
 		return err
 	}
-	in.exec, in.slotHeld = ctx, true
+	in.exec, in.slot = ctx, t
 	return nil
 }
 
 // leave gives back the guest slot after guest code returned.
 func (in *instance) leave() {
-	if in.slotHeld {
-		in.svc.rt.releaseSlot()
+	if in.slot != nil {
+		in.svc.rt.sched.release(in.slot)
 	}
-	in.exec, in.slotHeld = nil, false
+	in.exec, in.slot = nil, nil
 	in.flushLine("stdout", &in.stdoutLine)
 	in.flushLine("stderr", &in.stderrLine)
 }
@@ -111,16 +119,16 @@ func (in *instance) flushLine(stream string, line *[]byte) {
 // whileWaiting runs wait (egress, a sleep) without holding a guest slot, so
 // a guest that waits does not keep another from running.
 func (in *instance) whileWaiting(wait func()) {
-	if !in.slotHeld {
+	if in.slot == nil {
 		wait()
 		return
 	}
-	in.svc.rt.releaseSlot()
-	in.slotHeld = false
+	in.svc.rt.sched.release(in.slot)
+	in.slot = nil
 	wait()
 	// If the deadline passes first, the guest resumes without a slot only to
 	// be stopped at its next check.
-	in.slotHeld = in.svc.rt.acquireSlot(in.exec) == nil
+	in.slot, _ = in.svc.rt.sched.acquire(in.exec, in.svc.name)
 }
 
 // nanosleep implements WASI sleeps (Go's timers): it returns early when the

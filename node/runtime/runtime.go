@@ -24,9 +24,13 @@ type Runtime struct {
 	compiler wazero.Runtime
 	// wasi describes the WASI functions a module may import.
 	wasi map[string]api.FunctionDefinition
-	// slots caps concurrent guest execution across all services.
-	slots  chan struct{}
-	stores *storeRegistry
+	// sched shares the guest slots among services and caps the requests
+	// waiting for them.
+	sched *scheduler
+	// startups caps concurrent compilations and instantiations, which run
+	// outside the guest slots.
+	startups chan struct{}
+	stores   *storeRegistry
 
 	mu       sync.Mutex
 	services map[*Service]struct{}
@@ -54,7 +58,8 @@ func New(cacheDir string, opts ...Option) (*Runtime, error) {
 		cfg:      cfg,
 		log:      cfg.logger,
 		cache:    cache,
-		slots:    make(chan struct{}, cfg.maxGuests),
+		sched:    newScheduler(cfg),
+		startups: make(chan struct{}, cfg.startups),
 		stores:   newStoreRegistry(),
 		services: make(map[*Service]struct{}),
 	}
@@ -108,11 +113,11 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if r.isClosed() {
 		return nil, fmt.Errorf("compile: %w", ErrClosed)
 	}
-	if err := r.acquireSlot(ctx); err != nil {
-		return nil, fmt.Errorf("compile: wait for a free guest slot: %w", err)
+	if err := r.acquireStartup(ctx); err != nil {
+		return nil, fmt.Errorf("compile: wait for other compilations to finish: %w", err)
 	}
 	cm, err := r.compiler.CompileModule(ctx, wasm)
-	r.releaseSlot()
+	r.releaseStartup()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", &ModuleError{Problems: []string{compileProblem(err)}})
 	}
@@ -151,22 +156,17 @@ func (r *Runtime) Close(ctx context.Context) error {
 	return nil
 }
 
-// acquireSlot waits for permission to run guest code.
-func (r *Runtime) acquireSlot(ctx context.Context) error {
+// acquireStartup waits for permission to compile or instantiate a module.
+func (r *Runtime) acquireStartup(ctx context.Context) error {
 	select {
-	case r.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case r.slots <- struct{}{}:
+	case r.startups <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (r *Runtime) releaseSlot() { <-r.slots }
+func (r *Runtime) releaseStartup() { <-r.startups }
 
 func (r *Runtime) register(s *Service) error {
 	r.mu.Lock()

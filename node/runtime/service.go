@@ -156,11 +156,11 @@ func (r *Runtime) load(ctx context.Context, spec ServiceSpec) (_ *Service, err e
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.wrt); err != nil {
 		return nil, fmt.Errorf("instantiate WASI: %w", err)
 	}
-	if err := r.acquireSlot(ctx); err != nil {
-		return nil, fmt.Errorf("compile: wait for a free guest slot: %w", err)
+	if err := r.acquireStartup(ctx); err != nil {
+		return nil, fmt.Errorf("compile: wait for other compilations to finish: %w", err)
 	}
 	s.compiled, err = s.wrt.CompileModule(ctx, spec.Wasm)
-	r.releaseSlot()
+	r.releaseStartup()
 	if err != nil {
 		return nil, &ModuleError{Problems: []string{compileProblem(err)}}
 	}
