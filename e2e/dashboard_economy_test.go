@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +107,28 @@ func TestDashboardEconomyShapes(t *testing.T) {
 		return b.js(`(document.querySelector('[data-k="usage-chart"]') || {dataset: {}}).dataset.points || 'none'`) + "/" +
 			strconv.Itoa(b.count(`[data-k="usage-chart"] .pt`)) + "/" + strconv.Itoa(b.count(`[data-k="spend-chart"] .pt`))
 	}, func() string { return want })
+	// Axes read as people expect: whole, distinct ticks for counts; amounts
+	// in QC or uqc as their size asks, never in scientific notation.
+	yTicks := func(chart string) []string {
+		return strings.Split(b.js(`[...document.querySelectorAll('[data-k="`+chart+`"] text.tick[text-anchor="end"]')].map((e) => e.textContent).join('|')`), "|")
+	}
+	counts := yTicks("usage-chart")
+	if len(counts) < 2 || len(counts) != len(slices.Compact(slices.Clone(counts))) {
+		t.Errorf("requests axis ticks %q: want distinct ticks", counts)
+	}
+	for _, tick := range counts {
+		if !regexp.MustCompile(`^[0-9][0-9,]*$`).MatchString(tick) {
+			t.Errorf("requests axis tick %q is not a whole number", tick)
+		}
+	}
+	for _, tick := range yTicks("spend-chart") {
+		if !regexp.MustCompile(`^[0-9][0-9,]*(\.[0-9]+)?$`).MatchString(tick) {
+			t.Errorf("spend axis tick %q is not a plain amount", tick)
+		}
+	}
+	if label := b.js(`document.querySelector('[data-k="spend-chart"]').getAttribute('aria-label')`); label != "spend (uqc)" && label != "spend (QC)" {
+		t.Errorf("spend axis label %q, want its unit", label)
+	}
 	b.screenshot("sample-service-usage")
 	b.goTo("#/sharers/" + sharerA)
 	matches(t, "earnings bars and total", func() string {

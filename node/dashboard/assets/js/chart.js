@@ -7,20 +7,58 @@ import { esc } from './fmt.js';
 const W = 640, H = 230, L = 56, R = 12, T = 24, B = 34;
 const COLORS = ['#2f6fde', '#d9822b', '#2e9d5b', '#b04ad6', '#c23b3b', '#1b9aaa', '#7a6f2b', '#555'];
 
-function niceMax(v) {
-  if (!(v > 0)) return 1;
+// scale picks the y axis for values up to max: a nice step (1, 2 or 5 ×
+// 10^k; whole numbers only when integer), about four steps up to the first
+// multiple of it at or above max. It returns the ticks, bottom to top.
+export function scale(max, integer) {
+  if (!(max > 0)) max = 1;
+  let step = niceStep(max / 4);
+  if (integer) step = Math.max(1, Math.round(step));
+  const top = step * Math.ceil(max / step - 1e-9);
+  const ticks = [];
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push(v);
+  return { top, step, ticks };
+}
+
+function niceStep(v) {
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 2, 5]) if (m * p >= v * (1 - 1e-9)) return m * p;
   return 10 * p;
 }
 
-function axes(xmin, xmax, ymax, yfmt, xlabel, ylabel) {
+// decimalsFor is how many decimals show step without rounding it away.
+function decimalsFor(step) {
+  let d = 0;
+  while (d < 6 && Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) > 1e-6) d++;
+  return d;
+}
+
+// groups writes n with thousands separators and d decimals, never in
+// scientific notation.
+function grouped(n, d) {
+  const [int, frac] = n.toFixed(d).split('.');
+  return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? '.' + frac : '');
+}
+
+// countAxis formats whole counts.
+export function countAxis() {
+  return { integer: true, unit: '', fmt: (v) => grouped(v, 0) };
+}
+
+// amountAxis returns the unit amounts in uqc are shown in for a chart whose
+// largest value is maxUqc: QC from 1 QC up, uqc below (so 204 uqc never
+// reads 0.0002 QC or 2e-4), and the formatter of its ticks.
+export function amountAxis(maxUqc) {
+  if (maxUqc >= 1e6) return { integer: false, unit: 'QC', div: 1e6, fmt: (v, step) => grouped(v, decimalsFor(step)) };
+  return { integer: true, unit: 'uqc', div: 1, fmt: (v) => grouped(v, 0) };
+}
+
+function axes(xmin, xmax, sc, fmt, xlabel, ylabel) {
   let s = '';
-  for (let i = 0; i <= 4; i++) {
-    const y = T + ((H - T - B) * i) / 4;
-    const v = ymax * (1 - i / 4);
+  for (const v of sc.ticks) {
+    const y = T + (H - T - B) * (1 - v / sc.top);
     s += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y}" y2="${y}"/>`;
-    s += `<text class="tick" x="${L - 6}" y="${y + 4}" text-anchor="end">${esc(yfmt(v))}</text>`;
+    s += `<text class="tick" x="${L - 6}" y="${y + 4}" text-anchor="end">${esc(fmt(v, sc.step))}</text>`;
   }
   const ticks = xmax === xmin ? [xmin] : [xmin, Math.round((xmin + xmax) / 2), xmax];
   for (const v of [...new Set(ticks)]) {
@@ -32,41 +70,50 @@ function axes(xmin, xmax, ymax, yfmt, xlabel, ylabel) {
   return s;
 }
 
+// yAxis resolves opts.axis ('count', the default, or 'uqc') for values up
+// to max: what to divide values by, the ticks, their format and the label.
+function yAxis(opts, max) {
+  const a = opts.axis === 'uqc' ? amountAxis(max) : countAxis();
+  const div = a.div || 1;
+  const sc = scale(max / div, a.integer);
+  const label = a.unit ? `${opts.ylabel || ''} (${a.unit})`.trim() : opts.ylabel || '';
+  return { div, sc, fmt: a.fmt, label };
+}
+
 // lineChart draws series [{name, points: [{x, y, title}]}] as lines with a
-// dot per point. opts: {xlabel, ylabel, yfmt, id}.
+// dot per point. opts: {xlabel, ylabel, axis ('count' or 'uqc'), id, empty}.
 export function lineChart(series, opts = {}) {
   const pts = series.flatMap((s) => s.points);
-  const yfmt = opts.yfmt || ((v) => String(Math.round(v)));
   const id = esc(opts.id || 'chart');
   if (!pts.length) return `<svg class="chart" data-k="${id}" data-points="0" viewBox="0 0 ${W} ${H}" role="img"><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted">${esc(opts.empty || 'no data yet')}</text></svg>`;
   const xmin = Math.min(...pts.map((p) => p.x)), xmax = Math.max(...pts.map((p) => p.x));
-  const ymax = niceMax(Math.max(...pts.map((p) => p.y)));
+  const ax = yAxis(opts, Math.max(...pts.map((p) => p.y)));
   const sx = (x) => L + (xmax === xmin ? (W - L - R) / 2 : ((W - L - R) * (x - xmin)) / (xmax - xmin));
-  const sy = (y) => T + (H - T - B) * (1 - y / ymax);
-  let s = axes(xmin, xmax, ymax, yfmt, opts.xlabel || '', opts.ylabel || '');
+  const sy = (y) => T + (H - T - B) * (1 - y / ax.div / ax.sc.top);
+  let s = axes(xmin, xmax, ax.sc, ax.fmt, opts.xlabel || '', ax.label);
   series.forEach((ser, i) => {
     const c = COLORS[i % COLORS.length];
     const sorted = [...ser.points].sort((a, b) => a.x - b.x);
     if (sorted.length > 1) s += `<polyline class="line" stroke="${c}" points="${sorted.map((p) => sx(p.x).toFixed(1) + ',' + sy(p.y).toFixed(1)).join(' ')}"/>`;
     for (const p of sorted) s += `<circle class="pt" r="3.5" fill="${c}" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}"><title>${esc(p.title || ser.name + ': ' + p.y)}</title></circle>`;
   });
-  return `<svg class="chart" data-k="${id}" data-points="${pts.length}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(opts.ylabel || '')}">${s}</svg>` + legend(series);
+  return `<svg class="chart" data-k="${id}" data-points="${pts.length}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(ax.label)}">${s}</svg>` + legend(series);
 }
 
-// barChart draws stacked bars: groups [{x, parts: [{name, y, title}]}].
+// barChart draws stacked bars: groups [{x, parts: [{name, y, title}]}];
+// opts as lineChart's.
 export function barChart(groups, opts = {}) {
   const id = esc(opts.id || 'chart');
-  const yfmt = opts.yfmt || ((v) => String(Math.round(v)));
   const n = groups.reduce((k, g) => k + g.parts.length, 0);
   if (!groups.length) return `<svg class="chart" data-k="${id}" data-points="0" viewBox="0 0 ${W} ${H}" role="img"><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted">${esc(opts.empty || 'no data yet')}</text></svg>`;
   const names = [...new Set(groups.flatMap((g) => g.parts.map((p) => p.name)))];
-  const ymax = niceMax(Math.max(...groups.map((g) => g.parts.reduce((a, p) => a + p.y, 0))));
+  const ax = yAxis(opts, Math.max(...groups.map((g) => g.parts.reduce((a, p) => a + p.y, 0))));
   const xs = groups.map((g) => g.x);
   const xmin = Math.min(...xs), xmax = Math.max(...xs);
   const bw = Math.max(2, Math.min(40, ((W - L - R) / groups.length) * 0.7));
   const sx = (x) => L + bw / 2 + (xmax === xmin ? (W - L - R - bw) / 2 : ((W - L - R - bw) * (x - xmin)) / (xmax - xmin));
-  const sy = (y) => (H - T - B) * (y / ymax);
-  let s = axes(xmin, xmax, ymax, yfmt, opts.xlabel || '', opts.ylabel || '');
+  const sy = (y) => (H - T - B) * (y / ax.div / ax.sc.top);
+  let s = axes(xmin, xmax, ax.sc, ax.fmt, opts.xlabel || '', ax.label);
   for (const g of groups) {
     let base = H - B;
     for (const p of g.parts) {
@@ -76,7 +123,7 @@ export function barChart(groups, opts = {}) {
       s += `<rect class="pt" fill="${c}" x="${(sx(g.x) - bw / 2).toFixed(1)}" y="${base.toFixed(1)}" width="${bw.toFixed(1)}" height="${Math.max(h, 0.5).toFixed(1)}"><title>${esc(p.title || p.name + ': ' + p.y)}</title></rect>`;
     }
   }
-  return `<svg class="chart" data-k="${id}" data-points="${n}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(opts.ylabel || '')}">${s}</svg>` + legend(names.map((name) => ({ name })));
+  return `<svg class="chart" data-k="${id}" data-points="${n}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(ax.label)}">${s}</svg>` + legend(names.map((name) => ({ name })));
 }
 
 function legend(series) {

@@ -22,6 +22,14 @@ export function qc(uqc, digits = 6) {
   return (neg ? '−' : '') + whole + (dec ? '.' + dec : '') + ' QC';
 }
 
+// qcBrief formats an amount of uqc as QC with two decimals, or with all six
+// when two would round a small non-zero amount away (204 uqc reads
+// 0.000204 QC, never 0 QC).
+export function qcBrief(uqc) {
+  const n = Math.abs(Number(String(uqc ?? '').replace(/uqc$/, '')));
+  return qc(uqc, n > 0 && n < 10000 ? 6 : 2);
+}
+
 // num formats an integer with thousands separators.
 export function num(n) {
   if (n === undefined || n === null || n === '') return '—';

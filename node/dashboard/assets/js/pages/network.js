@@ -2,7 +2,7 @@
 // capacity, use and status.
 
 import { get } from '../api.js';
-import { num, qc, cpu, bytes, badge, table, meter, sharerLink, esc, short, blockLink, ago, proposer } from '../fmt.js';
+import { num, qc, qcBrief, cpu, bytes, badge, table, meter, sharerLink, esc, short, blockLink, ago, proposer } from '../fmt.js';
 import { sections, fill, heading, stat } from '../view.js';
 import { earnedSince } from '../economy.js';
 
@@ -46,24 +46,24 @@ async function refresh(s) {
     stat('open leases', num(leases), 'leases-count', leases, 'replicas placed on sharers'),
     stat('sharers online', `${online} / ${list.length}`, 'sharers-count', list.length),
     stat('validators bonded', num(bonded.length), 'validators-count', bonded.length),
-    stat('QCoin in escrow', qc(supply.escrows, 2), 'escrow', supply.escrows, 'deposited by services, not yet paid out'),
-    stat('earned this day', today === null ? '—' : qc(String(today), 2), 'earned-today', today ?? '', today === null ? 'no earnings served by this node yet' : `by all sharers over the last ${dayEpochs} epoch(s), about 24 hours`),
+    stat('QCoin in escrow', qcBrief(supply.escrows), 'escrow', supply.escrows, 'deposited by services, not yet paid out'),
+    stat('earned this day', today === null ? '—' : qcBrief(String(today)), 'earned-today', today ?? '', today === null ? 'no earnings served by this node yet' : `by all sharers over the last ${dayEpochs} epoch(s), about 24 hours`),
     stat('QCoin staked', qc(vals.bonded_tokens, 0), 'staked', vals.bonded_tokens),
     stat('total supply', qc(supply.total, 0), 'supply', supply.total),
   ].join('') + '</div>');
 
   fill(s.sharers, table(
-    ['sharer', 'validator', 'status', 'CPU', 'memory', 'storage', 'leases', 'collateral', 'last report'],
+    ['sharer', 'validator', 'status', 'CPU', 'memory', 'storage', 'leases', 'collateral', 'reported'],
     list.map((x) => [
       sharerLink(x.address),
       esc(((vals.validators || []).find((v) => v.account === x.address) || {}).moniker || '—'),
       badge(x.draining ? 'draining' : x.status),
-      meter(x.used.milli_cpu, x.capacity.milli_cpu, `${cpu(x.used.milli_cpu)} of ${cpu(x.capacity.milli_cpu)}`),
-      meter(x.used.memory_bytes, x.capacity.memory_bytes, `${bytes(x.used.memory_bytes)} of ${bytes(x.capacity.memory_bytes)}`),
-      meter(x.used.storage_bytes, x.capacity.storage_bytes, `${bytes(x.used.storage_bytes)} of ${bytes(x.capacity.storage_bytes)}`),
+      meter(x.used.milli_cpu, x.capacity.milli_cpu, `${cpu(x.used.milli_cpu).replace(/ cores$/, '')} / ${cpu(x.capacity.milli_cpu)}`),
+      meter(x.used.memory_bytes, x.capacity.memory_bytes, `${bytes(x.used.memory_bytes)} / ${bytes(x.capacity.memory_bytes)}`),
+      meter(x.used.storage_bytes, x.capacity.storage_bytes, `${bytes(x.used.storage_bytes)} / ${bytes(x.capacity.storage_bytes)}`),
       `<span data-k="lease-count">${num(x.lease_count)}</span>`,
       esc(qc(x.collateral, 2)),
-      x.last_reported_epoch ? 'epoch ' + num(x.last_reported_epoch) : 'none yet',
+      x.last_reported_epoch ? `<span title="last usage report">epoch ${num(x.last_reported_epoch)}</span>` : 'none yet',
     ]),
     'No sharers yet: a node offers its capacity with q1 sharer register.',
     (i) => ` data-sharer="${esc(list[i].address)}"`,

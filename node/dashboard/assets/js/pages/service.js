@@ -123,9 +123,9 @@ function usageView(records) {
   }
   const series = (f, t) => [...bySharer].map(([sh, rs]) => ({ name: short(sh), points: rs.map((r) => ({ x: r.epoch, y: f(r), title: `epoch ${r.epoch}, lease ${r.lease}, ${short(sh)}: ${t(r)}` })) }));
   return '<h3>Requests per epoch</h3>' +
-    lineChart(series((r) => r.requests, (r) => `${num(r.requests)} requests, ${num(r.cpuMillis)} ms CPU, ${bytes(r.egressBytes)} out`), { id: 'usage-chart', xlabel: 'epoch', ylabel: 'requests' }) +
+    lineChart(series((r) => Number(r.requests), (r) => `${num(r.requests)} requests, ${num(r.cpuMillis)} ms CPU, ${bytes(r.egressBytes)} out`), { id: 'usage-chart', xlabel: 'epoch', ylabel: 'requests' }) +
     '<h3>Spend per epoch</h3>' +
-    lineChart(series((r) => Number(r.charged) / 1e6, (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'QC', yfmt: (v) => v.toPrecision(2) });
+    lineChart(series((r) => Number(r.charged), (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'spend', axis: 'uqc' });
 }
 
 async function refresh(s, name) {

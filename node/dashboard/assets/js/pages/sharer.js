@@ -26,9 +26,9 @@ function earningsView(e) {
   const groups = new Map();
   for (const t of rows) {
     if (!groups.has(t.epoch)) groups.set(t.epoch, { x: t.epoch, parts: [] });
-    groups.get(t.epoch).parts.push({ name: t.service || 'all services', y: t.earned / 1e6, title: `epoch ${t.epoch}${t.service ? ', ' + t.service : ''}: ${qc(String(t.earned))}` });
+    groups.get(t.epoch).parts.push({ name: t.service || 'all services', y: Number(t.earned), title: `epoch ${t.epoch}${t.service ? ', ' + t.service : ''}: ${qc(String(t.earned))}` });
   }
-  const chart = barChart([...groups.values()].sort((a, b) => a.x - b.x), { id: 'earnings-chart', xlabel: 'epoch', ylabel: 'QC earned', yfmt: (v) => v.toPrecision(2), empty: 'nothing earned yet' });
+  const chart = barChart([...groups.values()].sort((a, b) => a.x - b.x), { id: 'earnings-chart', xlabel: 'epoch', ylabel: 'earned', axis: 'uqc', empty: 'nothing earned yet' });
   return `<p>In total <b data-k="earned-total">${esc(qc(String(e.total.earned)))}</b> (usage ${esc(qc(String(e.total.usage)))}, rent ${esc(qc(String(e.total.rent)))}, protocol share ${esc(qc(String(e.total.protocolShare)))}).</p>` +
     chart + '<h3>By service</h3>' + table(['service', 'earned', 'usage', 'rent', 'records'],
     e.byService.map((t) => [serviceLink(t.service), esc(qc(String(t.earned))), esc(qc(String(t.usage))), esc(qc(String(t.rent))), num(t.records)]), 'Nothing earned yet.');
