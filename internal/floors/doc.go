@@ -3,6 +3,8 @@
 //
 // The chain floor (core/, x/, app/) is what validators execute: its code
 // must be deterministic, and [CheckChainFloor] checks every package on it
-// against the [Rule]s. The tests of this package run the checks over
-// the whole module; each violation names the rule it breaks and where.
+// against the [Rule]s. [CheckImports] checks every package's imports
+// against the [ImportRules] between the floors. The tests of this package
+// run both over the whole module; each failure names the rule it breaks
+// and where.
 package floors
