@@ -175,7 +175,7 @@ func TestDocumentProblems(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse accepted the document")
 			}
-			problemsOf(t, err)
+			_ = problemsOf(t, err) // fails the test unless err is Problems
 			if got := err.Error(); got != tt.want {
 				t.Errorf("Parse problems:\n got: %s\nwant: %s", got, tt.want)
 			}
