@@ -39,7 +39,6 @@ type Validator struct {
 	VotingPower int64 `json:"voting_power"`
 }
 
-// Account is GET /v1/accounts/{address}.
 // Validators is GET /v1/validators: every validator the staking module
 // knows at Height, bonded first, then by tokens.
 type Validators struct {
@@ -49,6 +48,7 @@ type Validators struct {
 	BondedTokens string `json:"bonded_tokens"`
 }
 
+// Account is GET /v1/accounts/{address}.
 type Account struct {
 	Address string `json:"address"`
 	// Balance is the account's uqc balance.

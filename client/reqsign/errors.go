@@ -39,7 +39,7 @@ func (e *VerifyError) Error() string { return e.msg }
 
 // Unwrap exposes the kind and, for authorization failures, ErrUnauthorized.
 func (e *VerifyError) Unwrap() []error {
-	if e.Kind == ErrReplayCacheFull {
+	if errors.Is(e.Kind, ErrReplayCacheFull) {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, ErrUnauthorized}

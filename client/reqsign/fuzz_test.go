@@ -29,7 +29,7 @@ func FuzzParseHeaders(f *testing.F) {
 		sh, err := parseHeaders(h, AccountPrefix)
 		if err != nil {
 			var ve *VerifyError
-			if !errors.As(err, &ve) || (ve.Kind != ErrNotSigned && ve.Kind != ErrMalformed) {
+			if !errors.As(err, &ve) || (!errors.Is(ve.Kind, ErrNotSigned) && !errors.Is(ve.Kind, ErrMalformed)) {
 				t.Fatalf("parseHeaders error %v is not an ErrNotSigned/ErrMalformed VerifyError", err)
 			}
 			if ve.Error() == "" {

@@ -34,7 +34,7 @@ line, and exits 1. code.wasm may be missing: q1 service deploy --wasm fills it.`
   q1 manifest validate service.yaml -o json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := manifest.ParseFile(args[0], manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
+			m, err := readManifest(args[0], manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
 			var problems manifest.Problems
 			if errors.As(err, &problems) {
 				if output == "json" {

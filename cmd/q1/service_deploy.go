@@ -65,7 +65,7 @@ func keyringSigner(c client.Context) reqsign.Signer {
 // the CLI, fills them (code.wasm from the wasm file's hash, owners with the
 // signer when none are named) and checks the result completely.
 func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash string) (*manifest.Manifest, error) {
-	m, err := manifest.ParseFile(path, manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
+	m, err := readManifest(path, manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
 	var problems manifest.Problems
 	if errors.As(err, &problems) {
 		for _, p := range problems {

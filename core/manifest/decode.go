@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -27,7 +26,8 @@ type ParseOptions struct {
 }
 
 // Parse reads a manifest written in YAML (or JSON, including canonical
-// bytes), fills in defaults and checks everything. On failure the error is
+// bytes), fills in defaults and checks everything. It reads no files: a
+// caller reading one (the CLI) passes its name as opts.Filename. On failure the error is
 // [Problems], listing every problem found, each with its field path and line.
 // Parse is deterministic and uses no floating point.
 func Parse(data []byte, opts ParseOptions) (*Manifest, error) {
@@ -48,24 +48,6 @@ func Parse(data []byte, opts ParseOptions) (*Manifest, error) {
 	m.normalize()
 	m.pos = d.pos
 	return m, nil
-}
-
-// ParseFile reads and parses the manifest in the named file; problems carry
-// the file name unless opts.Filename names another.
-func ParseFile(name string, opts ParseOptions) (*Manifest, error) {
-	if opts.Filename == "" {
-		opts.Filename = name
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read manifest %s: %w", name, err)
-	}
-	return Parse(data, opts)
 }
 
 // positions maps field paths to where they were found in the source.

@@ -31,6 +31,17 @@ func readTestdata(t *testing.T, name string) string {
 	return string(b)
 }
 
+// parseFile parses the manifest in the named file, its name in every problem.
+func parseFile(t *testing.T, name string, opts ParseOptions) (*Manifest, error) {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Filename = name
+	return Parse(data, opts)
+}
+
 // edit replaces the one occurrence of old in doc with new.
 func edit(t *testing.T, doc, old, new string) string {
 	t.Helper()

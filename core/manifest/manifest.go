@@ -33,9 +33,9 @@ const (
 	MaxRequestTimeout = time.Minute // docs/manifest.md says why
 )
 
-// Manifest is a parsed, valid Service Manifest. Obtain one with [Parse],
-// [ParseFile] or [ParseCanonical]; a Manifest built or changed in Go should
-// be checked with [Manifest.Validate] before it is encoded.
+// Manifest is a parsed, valid Service Manifest. Obtain one with [Parse] or
+// [ParseCanonical]; a Manifest built or changed in Go should be checked
+// with [Manifest.Validate] before it is encoded.
 //
 // Lists that are sets (accounts, hosts, path patterns, frozen paths,
 // attributes) are sorted by Parse; caller rules keep their order. Compare

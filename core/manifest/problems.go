@@ -49,9 +49,9 @@ func (p Problem) String() string {
 }
 
 // Problems is every defect found in one manifest, ordered by position in the
-// source. It is the error type returned by [Parse], [ParseFile],
-// [ParseCanonical], [Manifest.Validate] and [CheckUpdate]; use errors.As to
-// get at the individual problems.
+// source. It is the error type returned by [Parse], [ParseCanonical],
+// [Manifest.Validate] and [CheckUpdate]; use errors.As to get at the
+// individual problems.
 type Problems []Problem
 
 // Error prints one problem per line, in order.

@@ -194,7 +194,7 @@ func TestProblems(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Parse accepted the manifest; want\n%s", tt.want)
 			}
-			problemsOf(t, err)
+			_ = problemsOf(t, err) // fails the test unless err is Problems
 			if got := err.Error(); got != tt.want {
 				t.Errorf("Parse problems:\n got: %s\nwant: %s", got, tt.want)
 			}

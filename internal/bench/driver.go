@@ -143,7 +143,7 @@ func (d *driver) submit(ctx context.Context, node *rpchttp.HTTP, sender, slot in
 		if ctx.Err() != nil {
 			// Stopping: whether the node took it is unknown; stop tracking.
 			d.untrack(hash)
-			return nil
+			return nil //nolint:nilerr // err is the cancellation's; stopping is not a failure
 		}
 		switch {
 		case err == nil && res.Code == 0:

@@ -45,7 +45,7 @@ func (w *watcher) run(ctx context.Context, from int64) error {
 	for {
 		res, err := w.rpc.Block(ctx, &next)
 		if ctx.Err() != nil {
-			return nil
+			return nil //nolint:nilerr // err is the cancellation's; stopping is not a failure
 		}
 		if err != nil {
 			// Most often: the height is not committed yet.

@@ -166,9 +166,8 @@ func (o *Options) fill() {
 
 type genNode struct {
 	Node
-	ports  Ports
-	cmt    *cmtcfg.Config
-	valKey []byte
+	ports Ports
+	cmt   *cmtcfg.Config
 }
 
 // Generate creates a network: one home per validator with its node and

@@ -40,7 +40,10 @@ func TestCapabilitiesOutsideAHost(t *testing.T) {
 	const why = "not running inside a Quantum1Net host (build with GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared)"
 	_, getErr := KV().Get("k")
 	_, listErr := KV().List("", "", 10)
-	_, fetchErr := HTTPClient().Get("https://api.example.com/")
+	res, fetchErr := HTTPClient().Get("https://api.example.com/")
+	if fetchErr == nil {
+		res.Body.Close()
+	}
 	tests := []struct {
 		name string
 		err  error

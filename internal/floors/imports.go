@@ -1,0 +1,129 @@
+package floors
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Import is one import of a package, as the import rules see it.
+type Import struct {
+	// Path is module-relative ("core/sched") for the module's packages,
+	// the full import path otherwise.
+	Path string
+	// InModule is true for the module's own packages.
+	InModule bool
+	// Std is true for the standard library.
+	Std bool
+}
+
+// NewImport classifies the full import path path.
+func NewImport(path string) Import {
+	rel := Rel(path)
+	first, _, _ := strings.Cut(path, "/")
+	return Import{Path: rel, InModule: rel != path || path == Module, Std: !strings.Contains(first, ".")}
+}
+
+// ImportRule is one rule of which packages may import which.
+type ImportRule struct {
+	// Rule says what the rule demands; failures print it.
+	Rule string
+	// Applies reports whether the rule governs the package pkg (module-relative).
+	Applies func(pkg string) bool
+	// Allows reports whether pkg may import imp.
+	Allows func(pkg string, imp Import) bool
+}
+
+// under reports whether the module-relative path is one of roots or below one.
+func under(path string, roots ...string) bool {
+	return slices.ContainsFunc(roots, func(r string) bool { return path == r || strings.HasPrefix(path, r+"/") })
+}
+
+// xCore lists, per chain module, the only core packages it may import.
+// The services hooks hand manifests to x/sharers and x/usage, whose prices
+// and placement rules they read; only x/sharers places, with core/sched.
+var xCore = map[string][]string{
+	"services": {"core/manifest"},
+	"sharers":  {"core/manifest", "core/sched"},
+	"usage":    {"core/manifest"},
+}
+
+// xModule returns "services" for x/services/keeper.
+func xModule(pkg string) string {
+	parts := strings.Split(pkg, "/")
+	if len(parts) < 2 || parts[0] != "x" {
+		return ""
+	}
+	return parts[1]
+}
+
+// ImportRules are the rules between the floors (docs/architecture.md,
+// "Floors and import rules"). Each applies to every import of a package,
+// its tests' included.
+var ImportRules = []ImportRule{
+	{
+		Rule:    "chain code (core, x, app) imports only chain code from the module: never node, client, cmd, internal tooling, sdk, e2e or examples",
+		Applies: func(pkg string) bool { return under(pkg, "core", "x", "app") },
+		Allows:  func(_ string, imp Import) bool { return !imp.InModule || under(imp.Path, "core", "x", "app") },
+	},
+	{
+		Rule:    "core imports nothing from the module outside core",
+		Applies: func(pkg string) bool { return under(pkg, "core") },
+		Allows:  func(_ string, imp Import) bool { return !imp.InModule || under(imp.Path, "core") },
+	},
+	{
+		Rule:    "x never imports app: app wires the modules",
+		Applies: func(pkg string) bool { return under(pkg, "x") },
+		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "app") },
+	},
+	{
+		Rule:    "x/<module> imports from core only its allow-list (services: core/manifest; sharers: core/manifest, core/sched; usage: core/manifest)",
+		Applies: func(pkg string) bool { return under(pkg, "x") },
+		Allows: func(pkg string, imp Import) bool {
+			return !imp.InModule || !under(imp.Path, "core") || slices.Contains(xCore[xModule(pkg)], imp.Path)
+		},
+	},
+	{
+		Rule:    "sdk/guest imports only the standard library: guests build it without the module's dependencies",
+		Applies: func(pkg string) bool { return under(pkg, "sdk/guest") },
+		Allows:  func(_ string, imp Import) bool { return imp.Std || imp.InModule && under(imp.Path, "sdk/guest") },
+	},
+	{
+		// internal/txsign signs the agent's transactions (and loadgen's).
+		Rule:    "node imports from the module only node, core, x/*/types, app, client, sdk/guest/abi and internal/txsign: never cmd, e2e, keepers or tooling",
+		Applies: func(pkg string) bool { return under(pkg, "node") },
+		Allows: func(_ string, imp Import) bool {
+			if !imp.InModule || under(imp.Path, "node", "core", "app", "client", "sdk/guest/abi", "internal/txsign") {
+				return true
+			}
+			parts := strings.Split(imp.Path, "/")
+			return len(parts) >= 3 && parts[0] == "x" && parts[2] == "types"
+		},
+	},
+	{
+		Rule:    "client imports from the module only client: the API's wire types need no chain",
+		Applies: func(pkg string) bool { return under(pkg, "client") },
+		Allows:  func(_ string, imp Import) bool { return !imp.InModule || under(imp.Path, "client") },
+	},
+	{
+		Rule:    "nothing imports cmd, e2e or examples",
+		Applies: func(string) bool { return true },
+		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "cmd", "e2e", "examples") },
+	},
+}
+
+// CheckImports checks the imports (full paths) of the module package pkg
+// (module-relative) against rules, and returns one "PKG imports X: RULE"
+// line per broken rule.
+func CheckImports(rules []ImportRule, pkg string, imports []string) []string {
+	var out []string
+	for _, path := range imports {
+		imp := NewImport(path)
+		for _, r := range rules {
+			if r.Applies(pkg) && !r.Allows(pkg, imp) {
+				out = append(out, fmt.Sprintf("%s imports %s: %s", pkg, imp.Path, r.Rule))
+			}
+		}
+	}
+	return out
+}

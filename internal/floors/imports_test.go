@@ -1,0 +1,77 @@
+package floors
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestImportRules checks every import of every package of the module, its
+// tests' included, against ImportRules: the chain floor never reaches up
+// into node code or tooling, core stays self-contained, each chain module
+// uses only its share of core, the guest SDK needs only the standard
+// library, and node code never imports the CLI or the end-to-end tests.
+func TestImportRules(t *testing.T) {
+	pkgs, err := List(nil, "./...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked []string
+	for _, p := range pkgs {
+		if !p.InModule() {
+			continue
+		}
+		if p.Error != nil {
+			t.Fatalf("load %s: %s", p.ImportPath, p.Error.Err)
+		}
+		for _, imports := range [][]string{p.Imports, p.TestImports, p.XTestImports} {
+			for _, problem := range CheckImports(ImportRules, p.Rel(), imports) {
+				t.Error(problem)
+			}
+		}
+		checked = append(checked, p.Rel())
+	}
+	for _, want := range []string{"core/manifest", "x/services/keeper", "app", "node", "node/runtime", "client", "sdk/guest", "cmd/q1"} {
+		if !slices.Contains(checked, want) {
+			t.Errorf("%s was not checked (checked: %s)", want, strings.Join(checked, " "))
+		}
+	}
+}
+
+// TestEachImportRuleFires feeds the checker imports that break each rule,
+// and some that keep them.
+func TestEachImportRuleFires(t *testing.T) {
+	m := func(rel string) string { return Module + "/" + rel }
+	cases := []struct {
+		pkg     string
+		imports []string
+		want    []string // the start of each rule broken, in order
+	}{
+		{"core/sched", []string{"fmt", "cosmossdk.io/math", m("core/manifest")}, nil},
+		{"core/sched", []string{m("node/runtime")}, []string{"chain code", "core imports nothing"}},
+		{"core/qc", []string{m("x/usage/types")}, []string{"core imports nothing"}},
+		{"x/usage/keeper", []string{m("internal/devnet"), m("client")}, []string{"chain code", "chain code"}},
+		{"x/services/keeper", []string{m("app")}, []string{"x never imports app"}},
+		{"x/services/keeper", []string{m("core/sched"), m("core/manifest")}, []string{"x/<module> imports from core"}},
+		{"x/sharers/keeper", []string{m("core/sched"), m("x/services/types")}, nil},
+		{"app", []string{m("x/usage/keeper"), m("node")}, []string{"chain code"}},
+		{"sdk/guest", []string{"unsafe", m("sdk/guest/abi")}, nil},
+		{"sdk/guest", []string{"github.com/tetratelabs/wazero", m("client")}, []string{"sdk/guest", "sdk/guest"}},
+		{"node/api", []string{m("x/usage/types"), m("client"), m("app"), m("core/qc"), m("internal/txsign")}, nil},
+		{"node", []string{m("x/usage/keeper"), m("internal/devnet")}, []string{"node imports", "node imports"}},
+		{"node/gateway", []string{m("cmd/q1")}, []string{"node imports", "nothing imports cmd"}},
+		{"client", []string{m("core/manifest")}, []string{"client imports"}},
+		{"internal/devnet", []string{m("e2e"), m("app")}, []string{"nothing imports cmd"}},
+	}
+	for _, c := range cases {
+		got := CheckImports(ImportRules, c.pkg, c.imports)
+		ok := len(got) == len(c.want)
+		for i := 0; ok && i < len(got); i++ {
+			_, rule, _ := strings.Cut(got[i], ": ")
+			ok = strings.HasPrefix(rule, c.want[i]) && strings.HasPrefix(got[i], c.pkg+" imports ")
+		}
+		if !ok {
+			t.Errorf("%s importing %v:\n got %q\nwant rules starting %q", c.pkg, c.imports, got, c.want)
+		}
+	}
+}
