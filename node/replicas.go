@@ -237,16 +237,7 @@ func (m *replicaManager) spec(name, hash string, mf *manifest.Manifest, wasm []b
 			MaxResponseBytes: 16 << 20,
 		},
 	}
-	caps := mf.Permissions.Capabilities
-	if caps.KV != nil {
-		spec.Capabilities.KV = &runtime.KVConfig{Dir: filepath.Join(m.kvDir, name), QuotaBytes: int64(caps.KV.Quota)}
-	}
-	if caps.Log {
-		spec.Capabilities.Log = m.logs.sink(name)
-	}
-	if caps.Egress != nil {
-		spec.Capabilities.Egress = &runtime.EgressConfig{Hosts: caps.Egress.Hosts}
-	}
+	spec.Capabilities = runtime.CapabilitiesFor(mf, filepath.Join(m.kvDir, name), lazySink{m.logs, name})
 	return spec
 }
 
@@ -326,3 +317,12 @@ func (m *replicaManager) Precompile(h blob.Hash) {
 		m.log.Info("uploaded module compiled ahead", "hash", h, "took", time.Since(start).Round(time.Millisecond))
 	}()
 }
+
+// lazySink makes a service's log buffer when its first line arrives, so a
+// service that never logs costs no buffer.
+type lazySink struct {
+	logs    *serviceLogs
+	service string
+}
+
+func (s lazySink) WriteLog(l runtime.LogLine) { s.logs.sink(s.service).WriteLog(l) }
