@@ -23,10 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/node/api"
 	"github.com/quantum1net/q1/node/blob"
-	"github.com/quantum1net/q1/node/chainquery"
 	"github.com/quantum1net/q1/node/dashboard"
 	"github.com/quantum1net/q1/node/runtime"
 )

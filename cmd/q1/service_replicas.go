@@ -10,7 +10,7 @@ import (
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
-	"github.com/quantum1net/q1/node/chainquery"
+	"github.com/quantum1net/q1/client/chainquery"
 )
 
 // nodeReplica is what GET {endpoint}/_q1/v1/replicas answers, per service.
