@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -22,16 +22,17 @@ import (
 // replicas of the leases the chain gave this sharer, acknowledges them, and
 // reports usage once per epoch (which is also the sharer's heartbeat).
 type agent struct {
-	home     string
-	c        client.Context
-	view     *chainView
-	replicas *replicaManager
-	meter    *meter
-	log      *slog.Logger
+	home      string
+	c         client.Context
+	view      *chainView
+	replicas  *replicaManager
+	meter     *meter
+	log       *slog.Logger
+	gasPrices sdk.DecCoins
 
 	mu     sync.Mutex
-	key    HotKey
-	sender *hotSender
+	key    hotkey.Key
+	sender *hotkey.Sender
 
 	height   int64
 	dataGC   int64  // the height data of services no longer here was last collected
@@ -39,8 +40,8 @@ type agent struct {
 	acked    map[uint64]bool
 }
 
-func newAgent(home string, c client.Context, view *chainView, replicas *replicaManager, m *meter, log *slog.Logger) *agent {
-	a := &agent{home: home, c: c, view: view, replicas: replicas, meter: m, log: log, acked: map[uint64]bool{}}
+func newAgent(home string, c client.Context, gasPrices sdk.DecCoins, view *chainView, replicas *replicaManager, m *meter, log *slog.Logger) *agent {
+	a := &agent{home: home, c: c, gasPrices: gasPrices, view: view, replicas: replicas, meter: m, log: log, acked: map[uint64]bool{}}
 	replicas.ack = a.ack
 	return a
 }
@@ -53,7 +54,7 @@ func (a *agent) Sharer() string {
 }
 
 // hotKey returns the node's hot key, if it has one.
-func (a *agent) hotKey() (HotKey, bool) {
+func (a *agent) hotKey() (hotkey.Key, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.key, a.key.Key != nil
@@ -118,7 +119,7 @@ func (a *agent) loadKey() error {
 	if a.key.Sharer != "" {
 		return nil
 	}
-	k, err := LoadHotKey(a.home)
+	k, err := hotkey.Load(a.home)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -127,12 +128,12 @@ func (a *agent) loadKey() error {
 	}
 	a.key = k
 	if k.Sharer != "" {
-		sharer, err := sdk.AccAddressFromBech32(k.Sharer)
+		s, err := hotkey.NewSender(k, a.c, a.gasPrices)
 		if err != nil {
-			return fmt.Errorf("hot key file names sharer %q: %w", k.Sharer, err)
+			return err
 		}
-		a.sender = newHotSender(k, sharer, a.c)
-		a.log.Info("serving as sharer", "sharer", k.Sharer, "hot_key", k.Address().String())
+		a.sender = s
+		a.log.Info("serving as sharer", "sharer", k.Sharer, "hot_key", k.Address().String(), "gas_price", s.GasPrice().String()+"uqc")
 	}
 	return nil
 }

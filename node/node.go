@@ -18,6 +18,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cosmos/cosmos-sdk/client"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,6 +43,9 @@ type Config struct {
 	HTTPAddr string
 	// GatewayAddr is where the service gateway listens (host:port).
 	GatewayAddr string
+	// MinGasPrices are the node's minimum-gas-prices (app.toml): what its
+	// hot key pays per unit of gas.
+	MinGasPrices sdk.DecCoins
 }
 
 // Node is the set of services running beside one SDK node.
@@ -89,7 +93,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	n.replicas = newReplicaManager(n.rt, blobs, filepath.Join(cfg.Home, "data", "kv"), log.With("component", "replicas"))
 	n.replicas.meter = m
 	n.view = newChainView(clientCtx, func() string { return n.agent.Sharer() })
-	n.agent = newAgent(cfg.Home, clientCtx, n.view, n.replicas, m, log.With("component", "agent"))
+	n.agent = newAgent(cfg.Home, clientCtx, cfg.MinGasPrices, n.view, n.replicas, m, log.With("component", "agent"))
 	n.replicas.peers = func() []string { return n.peerBlobURLs() }
 	n.metrics = newMetrics(n.replicas)
 

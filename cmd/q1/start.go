@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -9,6 +10,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -34,11 +36,18 @@ func startOptions() server.StartCmdOptions {
 				debug.SetGCPercent(400)
 			}
 			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
+			// The same minimum-gas-prices the app's mempool applies (app.toml
+			// or --minimum-gas-prices): the node's hot key pays them.
+			minGasPrices, err := sdk.ParseDecCoins(svrCtx.Viper.GetString(server.FlagMinGasPrices))
+			if err != nil {
+				return fmt.Errorf("minimum-gas-prices: %w", err)
+			}
 			n, err := node.New(node.Config{
-				Home:        svrCtx.Config.RootDir,
-				P2P:         svrCtx.Config.P2P,
-				HTTPAddr:    svrCtx.Viper.GetString(flagHTTP),
-				GatewayAddr: svrCtx.Viper.GetString(flagGateway),
+				Home:         svrCtx.Config.RootDir,
+				P2P:          svrCtx.Config.P2P,
+				HTTPAddr:     svrCtx.Viper.GetString(flagHTTP),
+				GatewayAddr:  svrCtx.Viper.GetString(flagGateway),
+				MinGasPrices: minGasPrices,
 			}, clientCtx, logger)
 			if err != nil {
 				return err
