@@ -53,6 +53,9 @@ type netOptions struct {
 	params    *app.ChainParams
 	accounts  []*loadgen.Account
 	funding   sdkmath.Int
+	// minGasPrice and clientGasPrice are the nodes' minimum-gas-prices and
+	// what the CLI offers (devnet's defaults when empty).
+	minGasPrice, clientGasPrice string
 }
 
 // testnet is a running multi-process network owned by one test.
@@ -119,7 +122,9 @@ func startTestnet(t *testing.T, o netOptions) *testnet {
 		},
 		BlockTime:     o.blockTime,
 		Params:        o.params,
-		ExtraAccounts: extra,
+		ExtraAccounts:  extra,
+		MinGasPrice:    o.minGasPrice,
+		ClientGasPrice: o.clientGasPrice,
 	})
 	if err != nil {
 		t.Fatalf("generate network: %v", err)
