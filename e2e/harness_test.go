@@ -120,8 +120,8 @@ func startTestnet(t *testing.T, o netOptions) *testnet {
 			p := ports[5*i:]
 			return devnet.Ports{RPC: p[0], P2P: p[1], GRPC: p[2], HTTP: p[3], Gateway: p[4]}
 		},
-		BlockTime:     o.blockTime,
-		Params:        o.params,
+		BlockTime:      o.blockTime,
+		Params:         o.params,
 		ExtraAccounts:  extra,
 		MinGasPrice:    o.minGasPrice,
 		ClientGasPrice: o.clientGasPrice,
