@@ -42,17 +42,14 @@ func startOptions() server.StartCmdOptions {
 			if err != nil {
 				return fmt.Errorf("minimum-gas-prices: %w", err)
 			}
-			n, err := node.New(node.Config{
+			cfg := node.Config{
 				Home:         svrCtx.Config.RootDir,
 				P2P:          svrCtx.Config.P2P,
 				HTTPAddr:     svrCtx.Viper.GetString(flagHTTP),
 				GatewayAddr:  svrCtx.Viper.GetString(flagGateway),
 				MinGasPrices: minGasPrices,
-			}, clientCtx, logger)
-			if err != nil {
-				return err
 			}
-			g.Go(func() error { return n.Run(ctx) })
+			g.Go(func() error { return node.Run(ctx, cfg, clientCtx, logger) })
 			return nil
 		},
 	}
