@@ -165,3 +165,32 @@ type BlockDetail struct {
 	Txs    []Tx    `json:"txs"`
 	Events []Event `json:"events"`
 }
+
+// NodeReplica is what a node says about one of its replicas, an element of
+// GET {gateway}/_q1/v1/replicas.
+type NodeReplica struct {
+	Service string `json:"service"`
+	Lease   uint64 `json:"lease,omitempty"`
+	// Version is the manifest hash running (or failing, or loading).
+	Version string `json:"version"`
+	// State is serving, loading or failed.
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// LogEntry is one line of GET …/services/{name}/logs (NDJSON).
+type LogEntry struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Service string    `json:"service"`
+	Version string    `json:"version"`
+	Level   string    `json:"level"`
+	Stream  string    `json:"stream"`
+	Message string    `json:"message"`
+	// Node is the sharer whose replica logged it.
+	Node string `json:"node"`
+}
+
+// LogsPurpose is what a request to read a service's logs is signed for
+// (client/reqsign).
+const LogsPurpose = "logs"

@@ -53,6 +53,9 @@ type netOptions struct {
 	params    *app.ChainParams
 	accounts  []*loadgen.Account
 	funding   sdkmath.Int
+	// minGasPrice and clientGasPrice are the nodes' minimum-gas-prices and
+	// what the CLI offers (devnet's defaults when empty).
+	minGasPrice, clientGasPrice string
 }
 
 // testnet is a running multi-process network owned by one test.
@@ -117,9 +120,11 @@ func startTestnet(t *testing.T, o netOptions) *testnet {
 			p := ports[5*i:]
 			return devnet.Ports{RPC: p[0], P2P: p[1], GRPC: p[2], HTTP: p[3], Gateway: p[4]}
 		},
-		BlockTime:     o.blockTime,
-		Params:        o.params,
-		ExtraAccounts: extra,
+		BlockTime:      o.blockTime,
+		Params:         o.params,
+		ExtraAccounts:  extra,
+		MinGasPrice:    o.minGasPrice,
+		ClientGasPrice: o.clientGasPrice,
 	})
 	if err != nil {
 		t.Fatalf("generate network: %v", err)

@@ -26,8 +26,10 @@ import (
 
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 )
 
@@ -93,7 +95,7 @@ func benchManifest(b *testing.B, wasm blob.Hash) *manifest.Manifest {
 
 // benchRuntime starts a runtime and a replica manager as a node does, with
 // hello's module in the blob store, and returns them with hello's manifest.
-func benchRuntime(b *testing.B) (*runtime.Runtime, *replicaManager, *manifest.Manifest) {
+func benchRuntime(b *testing.B) (*runtime.Runtime, *replicas.Manager, *manifest.Manifest) {
 	b.Helper()
 	ctx := context.Background()
 	home := b.TempDir()
@@ -110,10 +112,12 @@ func benchRuntime(b *testing.B) (*runtime.Runtime, *replicaManager, *manifest.Ma
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := newReplicaManager(rt, store, filepath.Join(home, "kv"), slog.New(slog.DiscardHandler))
-	if m.meter, err = loadMeter(filepath.Join(home, "usage.json")); err != nil {
+	meter, err := agent.LoadMeter(filepath.Join(home, "usage.json"))
+	if err != nil {
 		b.Fatal(err)
 	}
+	m := replicas.New(rt, store, filepath.Join(home, "kv"), replicas.WithMeter(meter))
+	b.Cleanup(func() { m.Close(context.Background()) })
 	return rt, m, benchManifest(b, h)
 }
 
@@ -131,14 +135,14 @@ type target struct {
 type servicePath struct {
 	plain, local, forwarded target
 	client                  *http.Client
-	replicas                *replicaManager // node a's
+	replicas                *replicas.Manager // node a's
 	service                 string
 }
 
 // guestCPU returns the guest CPU time hello's replica has used and the
 // requests it ran, as the runtime meters them.
 func (p *servicePath) guestCPU() (time.Duration, uint64) {
-	st := p.replicas.stats()[p.service]
+	st := p.replicas.Stats()[p.service]
 	return st.CPU, st.Requests
 }
 
@@ -153,8 +157,8 @@ func (p *servicePath) reportGuestCPU(b *testing.B, cpu0 time.Duration, n0 uint64
 
 func newServicePath(b *testing.B) *servicePath {
 	b.Helper()
-	_, replicas, mf := benchRuntime(b)
-	startReplica(b, replicas, mf)
+	rt, reps, mf := benchRuntime(b)
+	startReplica(b, reps, mf)
 	lnA, urlA := benchListen(b)
 	lnB, urlB := benchListen(b)
 	lnP, urlP := benchListen(b)
@@ -166,15 +170,16 @@ func newServicePath(b *testing.B) *servicePath {
 		replicas: []gateway.Replica{{Sharer: addrA, Endpoint: urlA}},
 		keys:     map[string][]byte{addrA: keyA.PubKey().Bytes(), addrB: keyB.PubKey().Bytes()},
 	}
-	meter := newMetrics(replicas)
+	meter := newMetrics(reps)
 	// Node b's runtime holds no replica, as on a node that was not placed.
-	idle := newReplicaManager(replicas.rt, replicas.blobs, replicas.kvDir, slog.New(slog.DiscardHandler))
-	benchServe(b, lnA, benchGateway(b, addrA, keyA, replicas, chain, meter, lnA.Addr().String()))
+	idle := replicas.New(rt, nil, b.TempDir())
+	b.Cleanup(func() { idle.Close(context.Background()) })
+	benchServe(b, lnA, benchGateway(b, addrA, keyA, reps, chain, meter, lnA.Addr().String()))
 	benchServe(b, lnB, benchGateway(b, addrB, keyB, idle, chain, meter, lnB.Addr().String()))
 
 	transport := &http.Transport{MaxIdleConnsPerHost: 2 * benchWorkers, DisableCompression: true}
 	b.Cleanup(transport.CloseIdleConnections)
-	p := &servicePath{client: &http.Client{Transport: transport}, replicas: replicas, service: mf.Name}
+	p := &servicePath{client: &http.Client{Transport: transport}, replicas: reps, service: mf.Name}
 	host := mf.Name + ".localhost"
 	p.local = target{name: "gateway, local replica", url: urlA + "/greet", host: host}
 	p.forwarded = target{name: "gateway, forwarded", url: urlB + "/greet", host: host}
@@ -210,12 +215,12 @@ func newServicePath(b *testing.B) *servicePath {
 }
 
 // startReplica gives replicas a lease of mf and waits until it serves.
-func startReplica(b *testing.B, replicas *replicaManager, mf *manifest.Manifest) {
+func startReplica(b *testing.B, reps *replicas.Manager, mf *manifest.Manifest) {
 	b.Helper()
-	replicas.Reconcile(context.Background(), []Desired{{LeaseID: 1, Service: mf.Name, Manifest: mf, Acked: true}})
+	reps.Reconcile([]replicas.Desired{{LeaseID: 1, Service: mf.Name, Manifest: mf}})
 	deadline := time.Now().Add(2 * time.Minute)
-	for !replicas.Local(mf.Name) {
-		if reason, failed := replicas.Failure(mf.Name); failed {
+	for !reps.Local(mf.Name) {
+		if reason, failed := reps.Failure(mf.Name); failed {
 			b.Fatalf("hello's replica failed to start: %s", reason)
 		}
 		if time.Now().After(deadline) {
@@ -498,7 +503,7 @@ func BenchmarkReplicaMemory(b *testing.B) {
 	if _, err := rt.Compile(ctx, helloWasm); err != nil {
 		b.Fatal(err)
 	}
-	spec := replicas.spec(mf.Name, mf.Hash(), mf, helloWasm)
+	spec := replicas.Spec(mf.Name, mf.Hash(), mf, helloWasm)
 	bigSpec := spec
 	bigSpec.Name, bigSpec.Instances = mf.Name+"-big", spec.Instances+extraInstances
 

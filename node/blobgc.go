@@ -23,6 +23,27 @@ type blobGC struct {
 	log      *slog.Logger
 	interval time.Duration
 	minAge   time.Duration
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startBlobGC starts collecting; Close stops it.
+func startBlobGC(store *blob.Store, chain referencedBlobs, log *slog.Logger, interval, minAge time.Duration) *blobGC {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &blobGC{store: store, chain: chain, log: log, interval: interval, minAge: minAge, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(g.done)
+		g.run(ctx)
+	}()
+	return g
+}
+
+// Close stops the collector and waits for a collection under way.
+func (g *blobGC) Close() error {
+	g.cancel()
+	<-g.done
+	return nil
 }
 
 func (g *blobGC) run(ctx context.Context) {

@@ -9,7 +9,10 @@ import (
 
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/node/api"
+	"github.com/quantum1net/q1/node/chainview"
 	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/replicas"
 )
 
 // nodePathPrefix is where a node serves other nodes on its gateway listener
@@ -23,17 +26,27 @@ const nodePathPrefix = "/_q1"
 // under /_q1.
 type gatewaySwitch struct {
 	hosts []string
-	n     *Node
-	blobs http.Handler
-	log   *slog.Logger
+	gatewayParts
+	log *slog.Logger
 
 	mu     sync.Mutex
 	sharer string
 	gw     *gateway.Gateway
 }
 
-func newGatewaySwitch(addr string, n *Node, blobs http.Handler, log *slog.Logger) *gatewaySwitch {
-	return &gatewaySwitch{hosts: baseHosts(addr), n: n, blobs: blobs, log: log}
+// gatewayParts are what the gateway listener serves with.
+type gatewayParts struct {
+	config   gateway.Config // limits; BaseHosts are filled in from the listen address
+	keys     *hotkey.Source
+	replicas *replicas.Manager
+	view     *chainview.View
+	metrics  *metrics
+	logs     http.Handler // a service's logs, signed requests only
+	blobs    http.Handler // the blob store's, read-only here
+}
+
+func newGatewaySwitch(addr string, parts gatewayParts, log *slog.Logger) *gatewaySwitch {
+	return &gatewaySwitch{hosts: baseHosts(addr), gatewayParts: parts, log: log}
 }
 
 // baseHosts are the host names the gateway answers on: its listen host,
@@ -84,14 +97,14 @@ func (s *gatewaySwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, nodePathPrefix)
 	if path == "/v1/replicas" && r.Method == http.MethodGet {
-		api.WriteJSON(w, http.StatusOK, s.n.replicas.States())
+		api.WriteJSON(w, http.StatusOK, s.replicas.States())
 		return
 	}
 	if name, ok := strings.CutPrefix(path, "/v1/services/"); ok && r.Method == http.MethodGet {
 		if name, ok = strings.CutSuffix(name, "/logs"); ok && !strings.Contains(name, "/") {
 			r2 := r.Clone(r.Context())
 			r2.SetPathValue("name", name)
-			s.n.logs.ServeHTTP(w, r2)
+			s.logs.ServeHTTP(w, r2)
 			return
 		}
 	}
@@ -108,7 +121,7 @@ func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 // current returns the gateway for this node's sharer, building it when the
 // node becomes (or changes) sharer.
 func (s *gatewaySwitch) current() *gateway.Gateway {
-	sharer := s.n.agent.Sharer()
+	sharer := s.keys.Sharer()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if sharer == "" {
@@ -117,7 +130,7 @@ func (s *gatewaySwitch) current() *gateway.Gateway {
 	if sharer == s.sharer && s.gw != nil {
 		return s.gw
 	}
-	key, ok := s.n.agent.hotKey()
+	key, ok := s.keys.Key()
 	if !ok {
 		return nil
 	}
@@ -126,16 +139,16 @@ func (s *gatewaySwitch) current() *gateway.Gateway {
 		s.log.Error("gateway verifier", "err", err)
 		return nil
 	}
-	cfg := s.n.cfg.Gateway
+	cfg := s.config
 	cfg.BaseHosts = s.hosts
 	gw, err := gateway.New(cfg, gateway.Deps{
 		Self:     sharer,
-		Runtime:  s.n.replicas,
-		Chain:    s.n.view,
+		Runtime:  s.replicas,
+		Chain:    s.view,
 		Verifier: verifier,
 		NodeKey:  key.Key,
-		NodeKeys: s.n.view,
-		Meter:    s.n.metrics,
+		NodeKeys: s.view,
+		Meter:    s.metrics,
 	}, gateway.WithLogger(s.log))
 	if err != nil {
 		s.log.Error("start gateway", "err", err)

@@ -9,23 +9,20 @@ import (
 	"strconv"
 	"time"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/runtime"
 )
 
-// LogsPurpose is what a request to read a service's logs is signed for.
-const LogsPurpose = "logs"
+// logsChain is what the logs handler reads of the chain: who may read.
+type logsChain interface {
+	Manifest(service string) (*manifest.Manifest, bool)
+}
 
-// LogEntry is one line of GET …/services/{name}/logs (NDJSON).
-type LogEntry struct {
-	Seq     uint64    `json:"seq"`
-	Time    time.Time `json:"time"`
-	Service string    `json:"service"`
-	Version string    `json:"version"`
-	Level   string    `json:"level"`
-	Stream  string    `json:"stream"`
-	Message string    `json:"message"`
-	// Node is the sharer whose replica logged it.
-	Node string `json:"node"`
+// logBuffers are the replicas' kept log lines (replicas.Manager).
+type logBuffers interface {
+	Logs(service string) *runtime.LogBuffer
 }
 
 // logsHandler serves a service's log lines kept on this node, as
@@ -34,7 +31,9 @@ type LogEntry struct {
 // "logs") by an owner or a listed account. ?follow=1 keeps the response
 // open and streams new lines; ?since=N starts at line N.
 type logsHandler struct {
-	n        *Node
+	chain    logsChain
+	logs     logBuffers
+	self     func() string // this node's sharer
 	verifier *reqsign.Verifier
 	// session, when set, names the account of a dashboard session (cookie
 	// on the --http listener only); a signed request takes precedence.
@@ -43,14 +42,14 @@ type logsHandler struct {
 
 func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	m, ok := h.n.view.Manifest(name)
+	m, ok := h.chain.Manifest(name)
 	if !ok {
 		http.Error(w, "no service named "+name, http.StatusNotFound)
 		return
 	}
 	account := ""
 	if r.Header.Get(reqsign.HeaderSignature) != "" {
-		acc, err := h.verifier.Verify(r, sha256.Sum256(nil), LogsPurpose)
+		acc, err := h.verifier.Verify(r, sha256.Sum256(nil), q1client.LogsPurpose)
 		if err != nil {
 			status := http.StatusUnauthorized
 			if errors.Is(err, reqsign.ErrReplayCacheFull) {
@@ -78,12 +77,12 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)
-	buf := h.n.replicas.logs.sink(name)
-	self := h.n.agent.Sharer()
+	buf := h.logs.Logs(name)
+	self := h.self()
 	for {
 		lines, next := buf.Since(seq)
 		for i, l := range lines {
-			_ = enc.Encode(LogEntry{
+			_ = enc.Encode(q1client.LogEntry{
 				Seq: next - uint64(len(lines)) + uint64(i), Time: l.Time.UTC(), Service: l.Service, Version: l.Version,
 				Level: l.Level.String(), Stream: l.Stream, Message: l.Message, Node: self,
 			})

@@ -19,7 +19,7 @@ type metrics struct {
 	bytes    *prometheus.CounterVec
 }
 
-func newMetrics(replicas *replicaManager) *metrics {
+func newMetrics(replicas replicaStats) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "q1", Subsystem: "gateway", Name: "requests_total",
@@ -62,8 +62,13 @@ func (m *metrics) Observe(service string, local bool, status int, d time.Duratio
 	m.bytes.WithLabelValues(service, "out").Add(float64(respBytes))
 }
 
+// replicaStats is what the metrics read of the replica manager.
+type replicaStats interface {
+	Stats() map[string]runtime.Stats
+}
+
 // replicaCollector reports the running replicas' runtime statistics.
-type replicaCollector struct{ r *replicaManager }
+type replicaCollector struct{ r replicaStats }
 
 var (
 	descInstances = prometheus.NewDesc("q1_service_instances", "Warm wasm instances of the service on this node.", []string{"service"}, nil)
@@ -81,7 +86,7 @@ func (c *replicaCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
-	for name, st := range c.r.stats() {
+	for name, st := range c.r.Stats() {
 		ch <- prometheus.MustNewConstMetric(descInstances, prometheus.GaugeValue, float64(st.Instances), name)
 		ch <- prometheus.MustNewConstMetric(descCPU, prometheus.CounterValue, st.CPU.Seconds(), name)
 		ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(st.Requests), name)
@@ -91,15 +96,4 @@ func (c *replicaCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(n), name, string(kind))
 		}
 	}
-}
-
-// stats returns the runtime statistics of every running replica.
-func (m *replicaManager) stats() map[string]runtime.Stats {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	out := make(map[string]runtime.Stats, len(m.running))
-	for name, r := range m.running {
-		out[name] = r.svc.Stats()
-	}
-	return out
 }

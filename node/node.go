@@ -1,16 +1,16 @@
-// Package node runs Quantum1Net's services beside the SDK node that `q1
-// start` runs: the HTTP API now, and the runtime, gateway and reporters as
-// they land. It reads chain state only at committed heights, through the
+// Package node wires what `q1 start` runs beside the SDK node: the blob
+// store, the wasm runtime, the replica manager (node/replicas), the agent
+// (node/agent), the chain view (node/chainview), the HTTP API (node/api)
+// with the dashboard and metrics, and the gateway (node/gateway). Run
+// builds each part in dependency order and closes them in reverse. Every
+// part reads committed chain state through client/chainquery, with the
 // same client context the SDK's own gRPC and API servers use.
 package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"github.com/cometbft/cometbft/p2p"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -18,18 +18,24 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/p2p"
 	"github.com/cosmos/cosmos-sdk/client"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/api"
 	"github.com/quantum1net/q1/node/blob"
-	"github.com/quantum1net/q1/node/chainquery"
+	"github.com/quantum1net/q1/node/chainview"
 	"github.com/quantum1net/q1/node/dashboard"
 	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 )
 
@@ -48,68 +54,109 @@ type Config struct {
 	Runtime []runtime.Option
 	// Gateway holds the gateway's limits; its BaseHosts are the node's own.
 	Gateway gateway.Config
+	// MinGasPrices are the node's minimum-gas-prices (app.toml): what its
+	// hot key pays per unit of gas.
+	MinGasPrices sdk.DecCoins
 }
 
-// Node is the set of services running beside one SDK node.
-type Node struct {
-	cfg       Config
-	log       *slog.Logger
-	clientCtx client.Context
-
-	gc       *blobGC
-	rt       *runtime.Runtime
-	replicas *replicaManager
-	view     *chainView
-	agent    *agent
-	gateway  *gatewaySwitch
-	metrics  *metrics
-	logs     *logsHandler
-
-	httpLn, gatewayLn   net.Listener
-	httpSrv, gatewaySrv *http.Server
-}
-
-// New prepares the node's services and binds their listeners, so a port
-// already in use is reported before anything starts.
-func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) {
+// Run builds the node's parts in dependency order, serves until ctx ends
+// (or a listener fails), then closes every part in reverse order and
+// waits for its goroutines. A port already in use is reported before
+// anything serves.
+func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Logger) (err error) {
+	defer log.Info("node services stopped", "component", "node")
 	supply, err := GenesisSupply(filepath.Join(cfg.Home, "config", "genesis.json"))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n := &Node{cfg: cfg, log: log, clientCtx: clientCtx}
 	chain := chainquery.New(clientCtx, supply)
+	keys := hotkey.NewSource(cfg.Home)
+	view := chainview.New(clientCtx, chainview.WithSelf(keys.Sharer))
+
 	blobs, err := blob.Open(filepath.Join(cfg.Home, "data", "blobs"), blob.WithLogger(log.With("component", "blob")))
 	if err != nil {
-		return nil, fmt.Errorf("open blob store: %w", err)
+		return fmt.Errorf("open blob store: %w", err)
 	}
-	n.gc = &blobGC{store: blobs, chain: chain, log: log.With("component", "blob"), interval: 10 * time.Minute, minAge: time.Hour}
+	defer closeLogged(log, "blob store", blobs.Close)
 
-	n.rt, err = runtime.New(filepath.Join(cfg.Home, "data", "wasm-cache"), append([]runtime.Option{runtime.WithLogger(log.With("component", "runtime"))}, cfg.Runtime...)...)
+	rt, err := runtime.New(filepath.Join(cfg.Home, "data", "wasm-cache"), append([]runtime.Option{runtime.WithLogger(log.With("component", "runtime"))}, cfg.Runtime...)...)
 	if err != nil {
-		return nil, fmt.Errorf("start the wasm runtime: %w", err)
+		return fmt.Errorf("start the wasm runtime: %w", err)
 	}
-	m, err := loadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
-	if err != nil {
-		return nil, err
-	}
-	n.replicas = newReplicaManager(n.rt, blobs, filepath.Join(cfg.Home, "data", "kv"), log.With("component", "replicas"))
-	n.replicas.meter = m
-	n.view = newChainView(clientCtx, func() string { return n.agent.Sharer() })
-	n.agent = newAgent(cfg.Home, clientCtx, n.view, n.replicas, m, log.With("component", "agent"))
-	n.replicas.peers = func() []string { return n.peerBlobURLs() }
-	n.metrics = newMetrics(n.replicas)
+	defer closeLogged(log, "runtime", withShutdownTimeout(rt.Close))
 
+	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
+	if err != nil {
+		return err
+	}
+	reps := replicas.New(rt, blobs, filepath.Join(cfg.Home, "data", "kv"),
+		replicas.WithLogger(log.With("component", "replicas")),
+		replicas.WithMeter(meter),
+		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
+	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
+
+	newSender := func(k hotkey.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
+	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
+	defer closeLogged(log, "agent", ag.Close)
+
+	gc := startBlobGC(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
+	defer closeLogged(log, "blob collector", gc.Close)
+
+	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, log)
+	if err != nil {
+		return err
+	}
+	srv, err := listen(log, listener{"HTTP API", "--http", cfg.HTTPAddr, handlers.http}, listener{"gateway", "--gateway", cfg.GatewayAddr, handlers.gateway})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "listeners", srv.Close)
+
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-srv.failed:
+		return err
+	}
+}
+
+// shutdownTimeout bounds how long a part may take to close.
+const shutdownTimeout = 10 * time.Second
+
+func withShutdownTimeout(close func(context.Context) error) func() error {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		return close(ctx)
+	}
+}
+
+// closeLogged closes a part, logging what went wrong: the node is
+// stopping, and every other part must close too.
+func closeLogged(log *slog.Logger, part string, close func() error) {
+	if err := close(); err != nil {
+		log.Warn("close "+part, "component", "node", "err", err)
+	}
+}
+
+// handlers are what the node's two listeners serve.
+type handlers struct {
+	http, gateway http.Handler
+}
+
+func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, view *chainview.View,
+	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, log *slog.Logger) (*handlers, error) {
 	verifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
 	}
-	blobHandler := precompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), n.replicas)
+	blobHandler := replicas.PrecompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), reps)
 	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
 	logsVerifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
 	}
-	n.logs = &logsHandler{n: n, verifier: logsVerifier} // before the API mounts it
+	logs := &logsHandler{chain: view, logs: reps, self: keys.Sharer, verifier: logsVerifier}
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
 	nodeKey, err := p2p.LoadNodeKey(filepath.Join(cfg.Home, "config", "node_key.json"))
@@ -120,7 +167,7 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	httpLogs := &logsHandler{n: n, verifier: logsVerifier, session: auth.Account}
+	httpLogs := &logsHandler{chain: view, logs: reps, self: keys.Sharer, verifier: logsVerifier, session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
 		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
@@ -133,85 +180,31 @@ func New(cfg Config, clientCtx client.Context, log *slog.Logger) (*Node, error) 
 		api.WithHandler("GET /v1/auth/session", http.HandlerFunc(auth.ServeSession)),
 		api.WithHandler("DELETE /v1/auth/session", http.HandlerFunc(auth.ServeSignOut)),
 	)
-	n.gateway = newGatewaySwitch(cfg.GatewayAddr, n, blobHandler, log.With("component", "gateway"))
-
-	if n.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, fmt.Errorf("listen on --http %s: %w", cfg.HTTPAddr, err)
-	}
-	if n.gatewayLn, err = net.Listen("tcp", cfg.GatewayAddr); err != nil {
-		n.httpLn.Close()
-		return nil, fmt.Errorf("listen on --gateway %s: %w", cfg.GatewayAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv)
 	// CometBFT's metrics, the Go runtime's and ours share the default registry.
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/", dashboard.Handler())
-	n.httpSrv = newServer(mux, log)
-	n.gatewaySrv = newServer(n.gateway, log)
-	return n, nil
-}
-
-func newServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	gw := newGatewaySwitch(cfg.GatewayAddr, gatewayParts{
+		config: cfg.Gateway, keys: keys, replicas: reps, view: view, metrics: newMetrics(reps), logs: logs, blobs: blobHandler,
+	}, log.With("component", "gateway"))
+	return &handlers{http: mux, gateway: gw}, nil
 }
 
 // peerBlobURLs are the other sharers' nodes, as bases blob.Fetcher appends
 // /v1/blobs/{hash} to: a node serves its blobs on its gateway under /_q1.
-func (n *Node) peerBlobURLs() []string {
+func peerBlobURLs(view *chainview.View, log *slog.Logger) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	eps, err := n.view.Endpoints(ctx)
+	eps, err := view.Endpoints(ctx)
 	if err != nil {
-		n.log.Warn("list peers", "err", err)
+		log.Warn("list peers", "component", "replicas", "err", err)
 		return nil
 	}
 	for i, e := range eps {
 		eps[i] = strings.TrimRight(e, "/") + nodePathPrefix
 	}
 	return eps
-}
-
-// Run serves until ctx is cancelled, then shuts everything down cleanly:
-// listeners first, then the replicas (in-flight requests drain), then the
-// runtime.
-func (n *Node) Run(ctx context.Context) error {
-	go n.gc.run(ctx)
-	agentDone := make(chan struct{})
-	go func() { n.agent.run(ctx); close(agentDone) }()
-	errc := make(chan error, 2)
-	serve := func(name string, srv *http.Server, ln net.Listener) {
-		n.log.Info(name+" listening", "component", "node", "addr", ln.Addr().String())
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("serve %s: %w", name, err)
-		}
-	}
-	go serve("HTTP API", n.httpSrv, n.httpLn)
-	go serve("gateway", n.gatewaySrv, n.gatewayLn)
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, srv := range []*http.Server{n.gatewaySrv, n.httpSrv} {
-		if err := srv.Shutdown(shutdownCtx); err != nil && runErr == nil {
-			runErr = fmt.Errorf("shut down listeners: %w", err)
-		}
-	}
-	<-agentDone
-	n.replicas.Reconcile(shutdownCtx, nil)
-	if err := n.rt.Close(shutdownCtx); err != nil {
-		n.log.Warn("close runtime", "err", err)
-	}
-	n.log.Info("node services stopped", "component", "node")
-	return runErr
 }
 
 // GenesisSupply reads the uqc supply a genesis file created.

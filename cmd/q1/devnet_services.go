@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node"
+	"github.com/quantum1net/q1/node/hotkey"
 )
 
 // exampleServices are deployed by q1 devnet, in this order.
@@ -128,7 +128,7 @@ func serviceURLs(gateway, name string) (string, string) {
 
 // sharerRegistered reports whether a node's home already serves a sharer.
 func sharerRegistered(home string) bool {
-	k, err := node.LoadHotKey(home)
+	k, err := hotkey.Load(home)
 	return err == nil && k.Sharer != ""
 }
 

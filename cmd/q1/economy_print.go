@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/chainquery"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )

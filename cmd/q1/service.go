@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/chainquery"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 

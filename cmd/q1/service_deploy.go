@@ -359,17 +359,7 @@ func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
 	if err != nil {
 		return fmt.Errorf("read --wasm: %w", err)
 	}
-	var granted []runtime.Capability
-	if caps := m.Permissions.Capabilities; caps.KV != nil {
-		granted = append(granted, runtime.CapabilityKV)
-	}
-	if m.Permissions.Capabilities.Log {
-		granted = append(granted, runtime.CapabilityLog)
-	}
-	if m.Permissions.Capabilities.Egress != nil {
-		granted = append(granted, runtime.CapabilityEgress)
-	}
-	_, err = runtime.Check(cmd.Context(), wasm, granted)
+	_, err = runtime.Check(cmd.Context(), wasm, runtime.CapabilitiesFor(m, "", nil).Granted())
 	var bad *runtime.ModuleError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {

@@ -15,8 +15,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/spf13/cobra"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
-	"github.com/quantum1net/q1/node"
 )
 
 func serviceLogsCmd() *cobra.Command {
@@ -100,7 +100,7 @@ func streamLogs(ctx context.Context, endpoint, service string, signer reqsign.Si
 		return err
 	}
 	if signer != nil {
-		if err := reqsign.SignRequest(req, nil, signer, node.LogsPurpose, time.Now()); err != nil {
+		if err := reqsign.SignRequest(req, nil, signer, q1client.LogsPurpose, time.Now()); err != nil {
 			return fmt.Errorf("sign the request: %w", err)
 		}
 	}
@@ -116,7 +116,7 @@ func streamLogs(ctx context.Context, endpoint, service string, signer reqsign.Si
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		var e node.LogEntry
+		var e q1client.LogEntry
 		if json.Unmarshal(sc.Bytes(), &e) != nil {
 			continue
 		}

@@ -10,16 +10,8 @@ import (
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
-	"github.com/quantum1net/q1/node/chainquery"
+	"github.com/quantum1net/q1/client/chainquery"
 )
-
-// nodeReplica is what GET {endpoint}/_q1/v1/replicas answers, per service.
-type nodeReplica struct {
-	Service string `json:"service"`
-	Version string `json:"version"`
-	State   string `json:"state"`
-	Reason  string `json:"reason"`
-}
 
 // replicaStates asks every node holding a lease of the service how its
 // replica is doing: the chain knows where replicas are placed, each node
@@ -49,7 +41,7 @@ func replicaStates(ctx context.Context, chain *chainquery.Chain, service string)
 	return out, nil
 }
 
-func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []nodeReplica {
+func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []q1client.NodeReplica {
 	if endpoint == "" {
 		return nil
 	}
@@ -62,7 +54,7 @@ func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []n
 		return nil
 	}
 	defer resp.Body.Close()
-	var rs []nodeReplica
+	var rs []q1client.NodeReplica
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rs) != nil {
 		return nil
 	}

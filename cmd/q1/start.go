@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -10,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -38,18 +40,22 @@ func startOptions() server.StartCmdOptions {
 				debug.SetGCPercent(400)
 			}
 			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
-			n, err := node.New(node.Config{
-				Home:        svrCtx.Config.RootDir,
-				P2P:         svrCtx.Config.P2P,
-				HTTPAddr:    svrCtx.Viper.GetString(flagHTTP),
-				GatewayAddr: svrCtx.Viper.GetString(flagGateway),
-				Runtime:     runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
-				Gateway:     gatewayLimits(svrCtx.Viper.GetInt),
-			}, clientCtx, logger)
+			// The same minimum-gas-prices the app's mempool applies (app.toml
+			// or --minimum-gas-prices): the node's hot key pays them.
+			minGasPrices, err := sdk.ParseDecCoins(svrCtx.Viper.GetString(server.FlagMinGasPrices))
 			if err != nil {
-				return err
+				return fmt.Errorf("minimum-gas-prices: %w", err)
 			}
-			g.Go(func() error { return n.Run(ctx) })
+			cfg := node.Config{
+				Home:         svrCtx.Config.RootDir,
+				P2P:          svrCtx.Config.P2P,
+				HTTPAddr:     svrCtx.Viper.GetString(flagHTTP),
+				GatewayAddr:  svrCtx.Viper.GetString(flagGateway),
+				MinGasPrices: minGasPrices,
+				Runtime:      runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
+				Gateway:      gatewayLimits(svrCtx.Viper.GetInt),
+			}
+			g.Go(func() error { return node.Run(ctx, cfg, clientCtx, logger) })
 			return nil
 		},
 	}

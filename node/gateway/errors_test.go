@@ -110,3 +110,15 @@ func TestPausedAtServingNode(t *testing.T) {
 		t.Error("the serving node's refusal is not proven")
 	}
 }
+
+// TestFailureStatus is the one table from a failure kind to a status.
+func TestFailureStatus(t *testing.T) {
+	for kind, want := range map[string]int{
+		KindTimeout: 504, KindRequestTooLarge: 413, KindBadRequest: 400, KindUnavailable: 503, KindCanceled: 499,
+		KindTrap: 500, KindMemory: 500, KindResponseTooLarge: 500, KindBadResponse: 500, "something new": 500,
+	} {
+		if got := FailureStatus(kind); got != want {
+			t.Errorf("FailureStatus(%q) = %d, want %d", kind, got, want)
+		}
+	}
+}

@@ -94,20 +94,14 @@ func (g *Gateway) localFailure(c *call, err error) attempt {
 		if idempotent(c.r.Method) {
 			return attempt{failure: err.Error()}
 		}
-		return attempt{reply: g.local(failf(http.StatusServiceUnavailable, CodeUnavailable,
+		a := failureAnswers[KindUnavailable]
+		return attempt{reply: g.local(failf(a.status, a.code,
 			"%v; a %s is not retried elsewhere because it may have started", err, c.r.Method))}
-	case KindTimeout:
-		return attempt{healthy: true, reply: g.local(failf(http.StatusGatewayTimeout, CodeTimeout, "%v", err))}
-	case KindRequestTooLarge:
-		return attempt{healthy: true, reply: g.local(failf(http.StatusRequestEntityTooLarge, CodeTooLarge, "%v", err))}
-	case KindBadRequest:
-		return attempt{healthy: true, reply: g.local(failf(http.StatusBadRequest, CodeBadRequest, "%v", err))}
-	case KindCanceled:
-		return attempt{healthy: true, reply: g.local(failf(499, CodeClientGone, "%v", err))}
 	case KindBusy:
 		return attempt{healthy: true, reply: g.local(busyReply("%v", err))}
-	case KindTrap, KindMemory, KindResponseTooLarge, KindBadResponse:
-		return attempt{healthy: true, reply: g.local(failf(http.StatusInternalServerError, CodeServiceError, "%v", err))}
+	}
+	if a, ok := failureAnswers[kind]; ok {
+		return attempt{healthy: true, reply: g.local(failf(a.status, a.code, "%v", err))}
 	}
 	g.log.Error("runtime failed without a known kind", "service", c.service, "kind", kind, "err", err)
 	return attempt{healthy: true, reply: g.local(failf(http.StatusInternalServerError, CodeServiceError,

@@ -3,12 +3,12 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
-// ErrorKind classifies a failed request, for the gateway's status code and
-// for the per-service error counters.
+// ErrorKind classifies a failed request, for the per-service error counters
+// and for the gateway, whose one table (gateway.FailureStatus) maps it to
+// an HTTP status.
 type ErrorKind string
 
 // The kinds of request failure.
@@ -49,26 +49,6 @@ var errorKinds = []ErrorKind{
 	KindRequestTooLarge, KindBadRequest, KindUnavailable, KindCanceled, KindBusy,
 }
 
-// HTTPStatus is the status code a gateway answers with for this kind:
-// 504 for a timeout, 413 for an oversized request, 400 for a malformed one,
-// 503 when the service is unavailable or busy, 499 when the caller left, and 500 for
-// everything the guest got wrong.
-func (k ErrorKind) HTTPStatus() int {
-	switch k {
-	case KindTimeout:
-		return http.StatusGatewayTimeout
-	case KindRequestTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case KindBadRequest:
-		return http.StatusBadRequest
-	case KindUnavailable, KindBusy:
-		return http.StatusServiceUnavailable
-	case KindCanceled:
-		return 499
-	}
-	return http.StatusInternalServerError
-}
-
 // Error is a failed request. Handle returns only *Error values.
 type Error struct {
 	// Service and Version name the service that failed.
@@ -88,9 +68,6 @@ func (e *Error) Error() string { return fmt.Sprintf("service %s: %s", e.Service,
 // FailureKind names the kind of failure, e.g. "timeout"; the gateway maps
 // it to a status code.
 func (e *Error) FailureKind() string { return string(e.Kind) }
-
-// HTTPStatus is e.Kind.HTTPStatus().
-func (e *Error) HTTPStatus() int { return e.Kind.HTTPStatus() }
 
 // ErrInvalidModule matches (errors.Is) every error that rejects a module:
 // bytes that are not WebAssembly, a module that does not follow q1-http/v1,

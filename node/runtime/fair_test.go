@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -90,10 +89,7 @@ func TestSpinningServiceCannotStarveAnother(t *testing.T) {
 	}
 	// The runaway only slows itself: its extra callers are refused as busy.
 	_, err := bad.Handle(context.Background(), &Request{Method: "GET", Path: "/ok"})
-	e := requireError(t, err, KindBusy, "service runaway is at its concurrency limit on this node: all 2 of its instances stayed busy for 1s; retry")
-	if e.HTTPStatus() != http.StatusServiceUnavailable {
-		t.Fatalf("HTTPStatus %d for a busy service, want 503", e.HTTPStatus())
-	}
+	requireError(t, err, KindBusy, "service runaway is at its concurrency limit on this node: all 2 of its instances stayed busy for 1s; retry") // the gateway answers 503: gateway.FailureStatus
 }
 
 // loopingInitWasm is a reactor whose _initialize never returns.
@@ -189,10 +185,7 @@ func TestQueueCaps(t *testing.T) {
 	wait()
 	waitFor(t, "two requests wait", queued(2))
 	_, err = bad.Handle(ctx, &Request{Method: "GET", Path: "/ok"})
-	e := requireError(t, err, KindBusy, "service runaway already has 2 requests waiting to run on this node, its limit; retry")
-	if e.HTTPStatus() != http.StatusServiceUnavailable {
-		t.Fatalf("HTTPStatus %d, want 503", e.HTTPStatus())
-	}
+	requireError(t, err, KindBusy, "service runaway already has 2 requests waiting to run on this node, its limit; retry")
 	cancel()
 	wg.Wait()
 	waitFor(t, "the queue empties", queued(0))

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/quantum1net/q1/node/gateway"
 )
 
 // TestHostileModulesDoNotDisturbOthers runs every kind of misbehaviour in one
@@ -83,8 +85,8 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 		t.Run(hc.svc.Name()+hc.path, func(t *testing.T) {
 			_, err := hc.svc.Handle(context.Background(), &Request{Method: "GET", Path: hc.path})
 			e := requireError(t, err, hc.kind, hc.want)
-			if e.HTTPStatus() != hc.status {
-				t.Fatalf("HTTPStatus %d for %s, want %d", e.HTTPStatus(), hc.kind, hc.status)
+			if got := gateway.FailureStatus(e.FailureKind()); got != hc.status {
+				t.Fatalf("gateway status %d for %s, want %d", got, hc.kind, hc.status)
 			}
 			// The misbehaving service itself recovers: a fresh instance answers.
 			if resp := get(t, hc.svc, "/ok"); string(resp.Body) != "ok" {

@@ -1,16 +1,14 @@
-package node
+package replicas
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +27,7 @@ func TestMain(m *testing.M) {
 	}
 	out := filepath.Join(dir, "hello.wasm")
 	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, "./examples/hello")
-	cmd.Dir = ".."
+	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build examples/hello: %v\n%s", err, b)
@@ -62,29 +60,6 @@ pricing: {cpuPerCoreSecond: 1uqc, memoryPerMiBHour: 1uqc, storagePerGiBHour: 1uq
 	return m
 }
 
-type ackLog struct {
-	mu   sync.Mutex
-	acks []uint64
-}
-
-func (a *ackLog) ack(_ context.Context, lease uint64) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.acks = append(a.acks, lease)
-	return nil
-}
-
-func (a *ackLog) has(lease uint64) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, l := range a.acks {
-		if l == lease {
-			return true
-		}
-	}
-	return false
-}
-
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -115,9 +90,8 @@ func TestReplicaLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newReplicaManager(rt, store, filepath.Join(home, "kv"), slog.New(slog.DiscardHandler))
-	acks := &ackLog{}
-	m.ack = acks.ack
+	m := New(rt, store, filepath.Join(home, "kv"))
+	defer m.Close(ctx)
 
 	call := func() (int, string, error) {
 		res, err := m.Handle(ctx, "hello", &gateway.Request{Method: "GET", Path: "/greet", Host: "hello.localhost", Header: http.Header{}})
@@ -131,14 +105,14 @@ func TestReplicaLifecycle(t *testing.T) {
 	}
 
 	v1 := helloManifest(t, h.String(), "32Mi")
-	m.Reconcile(ctx, []Desired{{LeaseID: 7, Service: "hello", Manifest: v1}})
-	eventually(t, "lease 7 acknowledged", func() bool { return acks.has(7) })
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: v1}})
+	eventually(t, "lease 7 serving", func() bool { lease, ok := m.Serving("hello"); return ok && lease == 7 })
 	if status, body, err := call(); err != nil || status != 200 || body != "hello from Quantum1Net: /greet\n" {
 		t.Fatalf("after the lease: %d %q %v", status, body, err)
 	}
 
 	v2 := helloManifest(t, h.String(), "64Mi")
-	m.Reconcile(ctx, []Desired{{LeaseID: 7, Service: "hello", Manifest: v2, Acked: true}})
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: v2}})
 	eventually(t, "version 2 serving", func() bool {
 		m.mu.RLock()
 		defer m.mu.RUnlock()
@@ -153,7 +127,7 @@ func TestReplicaLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Reconcile(ctx, []Desired{{LeaseID: 7, Service: "hello", Manifest: helloManifest(t, bad.String(), "32Mi"), Acked: true}})
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: helloManifest(t, bad.String(), "32Mi")}})
 	eventually(t, "the bad version to fail", func() bool { _, failed := m.Failure("hello"); return failed })
 	if reason, _ := m.Failure("hello"); !strings.Contains(reason, "invalid module") {
 		t.Fatalf("failure reason: %q", reason)
@@ -162,26 +136,59 @@ func TestReplicaLifecycle(t *testing.T) {
 		t.Fatalf("a version that cannot start leaves the running one serving: %d %v", status, err)
 	}
 
-	m.Reconcile(ctx, nil)
+	m.Reconcile(nil)
 	if m.Local("hello") {
 		t.Fatal("a released lease still serves")
 	}
 }
 
-func TestStaleData(t *testing.T) {
-	for _, c := range []struct {
-		name                  string
-		known, exists, paused bool
-		stale                 bool
-	}{
-		{"chain did not answer", false, true, false, false},
-		{"chain did not answer, no record seen", false, false, false, false},
-		{"paused: kept through the grace for a resume", true, true, true, false},
-		{"deleted (after the grace, or by its owners)", true, false, false, true},
-		{"running on other sharers", true, true, false, true},
+// TestCloseDrainsAndWaits: Close drains running replicas and waits for
+// loads under way; nothing starts after it.
+func TestCloseDrainsAndWaits(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	rt, err := runtime.New(filepath.Join(home, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	store, err := blob.Open(filepath.Join(home, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(rt, store, filepath.Join(home, "kv"))
+	m.Reconcile([]Desired{{LeaseID: 1, Service: "hello", Manifest: helloManifest(t, h.String(), "32Mi")}})
+	eventually(t, "hello serving", func() bool { return m.Local("hello") })
+	m.Precompile(h)
+	if err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m.Local("hello") || len(m.States()) != 0 {
+		t.Fatalf("after Close: %+v", m.States())
+	}
+	m.Reconcile([]Desired{{LeaseID: 1, Service: "hello", Manifest: helloManifest(t, h.String(), "32Mi")}})
+	if st := m.States(); len(st) != 0 {
+		t.Fatalf("Reconcile after Close started %+v", st)
+	}
+	if err := m.Close(ctx); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+}
+
+// TestEveryRuntimeKindHasAStatus: the gateway's one table knows every
+// kind of failure the runtime reports.
+func TestEveryRuntimeKindHasAStatus(t *testing.T) {
+	for kind, want := range map[runtime.ErrorKind]int{
+		runtime.KindTimeout: 504, runtime.KindTrap: 500, runtime.KindMemory: 500, runtime.KindResponseTooLarge: 500,
+		runtime.KindBadResponse: 500, runtime.KindRequestTooLarge: 413, runtime.KindBadRequest: 400,
+		runtime.KindUnavailable: 503, runtime.KindCanceled: 499,
 	} {
-		if got := staleData(c.known, c.exists, c.paused); got != c.stale {
-			t.Errorf("%s: staleData = %v, want %v", c.name, got, c.stale)
+		if got := gateway.FailureStatus(string(kind)); got != want {
+			t.Errorf("%s: status %d, want %d", kind, got, want)
 		}
 	}
 }

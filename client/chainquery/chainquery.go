@@ -1,6 +1,10 @@
-// Package chainquery reads committed chain state for the node's HTTP API,
-// through the SDK's query services and CometBFT's RPC. Every answer that
-// combines several reads takes them at one height, so its numbers agree.
+// Package chainquery reads committed chain state through a node's RPC (the
+// SDK's query services and CometBFT's), into the wire types of client: the
+// node's HTTP API answers with it and the CLI reads the chain with it. It
+// is the one way Quantum1Net's code reads committed state: LatestHeight is
+// the app's last committed height (ABCI Info, never CometBFT's block store,
+// which can be one ahead), and At pins queries to a height, so an answer
+// that combines several reads takes them at one height and its numbers agree.
 package chainquery
 
 import (
@@ -48,15 +52,24 @@ func New(clientCtx client.Context, genesisSupply sdkmath.Int) *Chain {
 
 // at returns a client context and a Go context that query state at height.
 func (c *Chain) at(ctx context.Context, height int64) (client.Context, context.Context) {
-	ctx = metadata.AppendToOutgoingContext(ctx, grpctypes.GRPCBlockHeightHeader, strconv.FormatInt(height, 10))
-	return c.ctx.WithHeight(height), ctx
+	return At(ctx, c.ctx, height)
 }
 
-// LatestHeight returns the last height the app has committed. (CometBFT's
-// status can report a block it has stored but the app not yet committed;
-// ABCI Info asks the app itself.)
-func (c *Chain) LatestHeight(ctx context.Context) (int64, error) {
-	info, err := c.ctx.Client.ABCIInfo(ctx)
+// At returns a client context and a Go context whose queries read state
+// at height.
+func At(ctx context.Context, c client.Context, height int64) (client.Context, context.Context) {
+	ctx = metadata.AppendToOutgoingContext(ctx, grpctypes.GRPCBlockHeightHeader, strconv.FormatInt(height, 10))
+	return c.WithHeight(height), ctx
+}
+
+// LatestHeight returns the last height the app has committed.
+func (c *Chain) LatestHeight(ctx context.Context) (int64, error) { return LatestHeight(ctx, c.ctx) }
+
+// LatestHeight returns the last height the app behind c has committed.
+// (CometBFT's status can report a block it has stored but the app not yet
+// committed; ABCI Info asks the app itself.)
+func LatestHeight(ctx context.Context, c client.Context) (int64, error) {
+	info, err := c.Client.ABCIInfo(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("node status: %w", err)
 	}

@@ -1,4 +1,4 @@
-package node
+package hotkey
 
 import (
 	"context"
@@ -18,12 +18,12 @@ import (
 	"github.com/quantum1net/q1/internal/txsign"
 )
 
-// hotSender sends msgs on behalf of a sharer with the node's hot key: each
+// Sender sends msgs on behalf of a sharer with the node's hot key: each
 // tx is an x/authz MsgExec whose fee the sharer pays through its x/feegrant
 // allowance, so the node never races the sharer's own transactions for a
 // sequence number. One sender per node; it serialises its txs.
-type hotSender struct {
-	key      HotKey
+type Sender struct {
+	key      Key
 	sharer   sdk.AccAddress
 	ctx      client.Context
 	gasPrice sdkmath.LegacyDec
@@ -33,19 +33,30 @@ type hotSender struct {
 	num, seq uint64
 }
 
-func newHotSender(key HotKey, sharer sdk.AccAddress, c client.Context) *hotSender {
-	return &hotSender{key: key, sharer: sharer, ctx: c, gasPrice: sdkmath.LegacyNewDecWithPrec(1, 2)}
+// NewSender returns a sender for key, which must name its sharer, through
+// c (the node's client context). It pays minGasPrices (the node's
+// minimum-gas-prices, in app.toml) in uqc per unit of gas, so that an
+// operator who raises them keeps its node's txs above its own floor.
+func NewSender(key Key, c client.Context, minGasPrices sdk.DecCoins) (*Sender, error) {
+	sharer, err := sdk.AccAddressFromBech32(key.Sharer)
+	if err != nil {
+		return nil, fmt.Errorf("hot key file names sharer %q: %w", key.Sharer, err)
+	}
+	return &Sender{key: key, sharer: sharer, ctx: c, gasPrice: minGasPrices.AmountOf(app.BondDenom)}, nil
 }
 
-// errNotGranted means the chain does not know the hot key yet: the sharer
-// has not granted it (q1 sharer register does).
-var errNotGranted = errors.New("the hot key has no account on chain: the sharer has not granted it (q1 sharer register)")
+// GasPrice is what the sender pays per unit of gas, in uqc.
+func (s *Sender) GasPrice() sdkmath.LegacyDec { return s.gasPrice }
 
-func (s *hotSender) sync() error {
+// ErrNotGranted means the chain does not know the hot key yet: the sharer
+// has not granted it (q1 sharer register does).
+var ErrNotGranted = errors.New("the hot key has no account on chain: the sharer has not granted it (q1 sharer register)")
+
+func (s *Sender) sync() error {
 	num, seq, err := authtypes.AccountRetriever{}.GetAccountNumberSequence(s.ctx, s.key.Address())
 	if err != nil {
 		if strings.Contains(err.Error(), "not found") {
-			return errNotGranted
+			return ErrNotGranted
 		}
 		return fmt.Errorf("read hot key account: %w", err)
 	}
@@ -55,7 +66,7 @@ func (s *hotSender) sync() error {
 
 // Exec submits msgs (whose signer is the sharer) wrapped in MsgExec and
 // returns the tx hash once CheckTx accepted it.
-func (s *hotSender) Exec(ctx context.Context, msgs ...sdk.Msg) (string, error) {
+func (s *Sender) Exec(ctx context.Context, msgs ...sdk.Msg) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -77,7 +88,7 @@ func (s *hotSender) Exec(ctx context.Context, msgs ...sdk.Msg) (string, error) {
 	}
 }
 
-func (s *hotSender) try(ctx context.Context, msgs []sdk.Msg) (hash, log string, err error) {
+func (s *Sender) try(ctx context.Context, msgs []sdk.Msg) (hash, log string, err error) {
 	exec := authz.NewMsgExec(s.key.Address(), msgs)
 	cfg := s.ctx.TxConfig
 	tx := txsign.Tx{
@@ -97,7 +108,7 @@ func (s *hotSender) try(ctx context.Context, msgs []sdk.Msg) (hash, log string, 
 		return "", err.Error(), fmt.Errorf("simulate: %w", err)
 	}
 	tx.Gas = sim.GasInfo.GasUsed*13/10 + 10_000
-	tx.Fee = sdk.NewCoins(sdk.NewCoin(app.BondDenom, s.gasPrice.MulInt64(int64(tx.Gas)).Ceil().TruncateInt()))
+	tx.Fee = s.fee(tx.Gas)
 	bz, err := txsign.Sign(cfg, s.key.Key, tx)
 	if err != nil {
 		return "", "", err
@@ -110,4 +121,10 @@ func (s *hotSender) try(ctx context.Context, msgs []sdk.Msg) (hash, log string, 
 		return "", res.RawLog, fmt.Errorf("refused: %s", res.RawLog)
 	}
 	return res.TxHash, "", nil
+}
+
+// fee is what a tx of gas pays: gas times the gas price, rounded up, so it
+// is never below the node's floor.
+func (s *Sender) fee(gas uint64) sdk.Coins {
+	return sdk.NewCoins(sdk.NewCoin(app.BondDenom, s.gasPrice.MulInt64(int64(gas)).Ceil().TruncateInt()))
 }

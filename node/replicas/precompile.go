@@ -1,4 +1,4 @@
-package node
+package replicas
 
 import (
 	"net/http"
@@ -6,10 +6,10 @@ import (
 	"github.com/quantum1net/q1/node/blob"
 )
 
-// precompileUploads wraps the blob handler: a module uploaded here is
-// compiled into the cache at once, since the service it belongs to is about
-// to be created and may be placed on this node.
-func precompileUploads(h http.Handler, replicas *replicaManager) http.Handler {
+// PrecompileUploads wraps the blob store's handler: a module uploaded here
+// is compiled into the cache at once, since the service it belongs to is
+// about to be created and may be placed on this node.
+func PrecompileUploads(h http.Handler, replicas *Manager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPut {
 			h.ServeHTTP(w, r)

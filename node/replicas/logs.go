@@ -1,4 +1,4 @@
-package node
+package replicas
 
 import (
 	"sync"
@@ -30,13 +30,7 @@ func (l *serviceLogs) sink(service string) *runtime.LogBuffer {
 	return b
 }
 
-// lines returns a copy of the service's kept lines, oldest first.
-func (l *serviceLogs) lines(service string) []runtime.LogLine {
-	l.mu.Lock()
-	b := l.bufs[service]
-	l.mu.Unlock()
-	if b == nil {
-		return nil
-	}
-	return b.Lines()
-}
+// Logs returns the buffer of a service's recent log lines (every version
+// of it that ran here), oldest first; it is created empty if the service
+// has not logged yet.
+func (m *Manager) Logs(service string) *runtime.LogBuffer { return m.logs.sink(service) }

@@ -1,4 +1,11 @@
-package node
+// Package chainview is the node's view of committed chain state, for the
+// parts that ask the same questions many times a second: the gateway
+// (service states, manifests, replicas, nodes' keys), the agent (leases,
+// epochs, reports) and the replica manager's peers. It follows the app's
+// last committed height through client/chainquery, the one way the node
+// reads the chain, and pins every query to that height; answers are cached
+// until the height moves, so a busy service costs one query per block.
+package chainview
 
 import (
 	"context"
@@ -15,16 +22,18 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/gateway"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
-// chainView answers the gateway's and the agent's questions from committed
-// state. Every answer is cached until the chain moves to a new height, so a
-// busy service costs one query per block, not one per request.
-type chainView struct {
+// View answers the gateway's and the agent's questions from committed
+// state. Every answer is cached until the chain moves to a new height.
+// It is safe for concurrent use.
+type View struct {
 	c    client.Context
 	self func() string // this node's sharer address ("" if not a sharer)
 
@@ -58,29 +67,61 @@ type sharerEntry struct {
 	pubKeyOK bool
 }
 
-func newChainView(c client.Context, self func() string) *chainView {
-	return &chainView{
-		c: c, self: self,
+// Option configures a View.
+type Option func(*View)
+
+// WithSelf names this node's sharer (a function, since a node becomes one
+// while it runs): its replicas are marked Local, and Endpoints leaves it out.
+func WithSelf(self func() string) Option { return func(v *View) { v.self = self } }
+
+// New returns a view reading through c, the node's client context.
+func New(c client.Context, opts ...Option) *View {
+	v := &View{
+		c: c, self: func() string { return "" },
 		services: map[string]serviceEntry{},
 		replicas: map[string]replicasEntry{},
 		sharers:  map[string]sharerEntry{},
 	}
+	for _, o := range opts {
+		o(v)
+	}
+	return v
 }
 
-// setHeight tells the view the chain reached h; cached answers older than h
-// are refreshed when next asked for.
-func (v *chainView) setHeight(h int64) {
+// Sync reads the app's last committed height; cached answers older than it
+// are refreshed when next asked for. It returns the height.
+func (v *View) Sync(ctx context.Context) (int64, error) {
+	h, err := chainquery.LatestHeight(ctx, v.c)
+	if err != nil {
+		return 0, err
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.height = max(v.height, h)
+	return v.height, nil
 }
 
-func queryCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 5*time.Second)
+// Height is the last committed height Sync read (0 before).
+func (v *View) Height() int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.height
+}
+
+// query returns what a query at height h runs with: a client context and a
+// Go context pinned to h (the latest state before the first Sync) and
+// bounded in time.
+func (v *View) query(h int64) (client.Context, context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if h <= 0 {
+		return v.c, ctx, cancel
+	}
+	c, ctx := chainquery.At(ctx, v.c, h)
+	return c, ctx, cancel
 }
 
 // service returns the cached state of a service, refreshing it if stale.
-func (v *chainView) service(name string) serviceEntry {
+func (v *View) service(name string) serviceEntry {
 	v.mu.Lock()
 	e, ok := v.services[name]
 	h := v.height
@@ -88,10 +129,10 @@ func (v *chainView) service(name string) serviceEntry {
 	if ok && e.height >= h {
 		return e
 	}
-	ctx, cancel := queryCtx()
+	c, ctx, cancel := v.query(h)
 	defer cancel()
 	e = serviceEntry{height: h}
-	res, err := servicestypes.NewQueryClient(v.c).Service(ctx, &servicestypes.QueryServiceRequest{Name: name})
+	res, err := servicestypes.NewQueryClient(c).Service(ctx, &servicestypes.QueryServiceRequest{Name: name})
 	// A module's registered "not found" error reaches a gRPC client as
 	// codes.Unknown with its text; either form means the chain answered.
 	e.known = err == nil || status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found")
@@ -130,22 +171,23 @@ func pauseReason(r servicestypes.PauseReason) string {
 	}
 }
 
-// Status implements gateway.Chain.
-func (v *chainView) Status(service string) gateway.ServiceState { return v.service(service).state }
+// Status implements gateway.Chain. A state whose Unavailable is set means
+// the chain did not answer, and says nothing of the service.
+func (v *View) Status(service string) gateway.ServiceState { return v.service(service).state }
 
 // Manifest implements gateway.Chain.
-func (v *chainView) Manifest(service string) (*manifest.Manifest, bool) {
+func (v *View) Manifest(service string) (*manifest.Manifest, bool) {
 	e := v.service(service)
 	return e.manifest, e.manifest != nil
 }
 
 // Replicas implements gateway.Chain: the sharers holding an open lease of
 // the service, with their endpoints.
-func (v *chainView) Replicas(service string) []gateway.Replica {
+func (v *View) Replicas(service string) []gateway.Replica {
 	return v.replicaEntry(service).replicas
 }
 
-func (v *chainView) replicaEntry(service string) replicasEntry {
+func (v *View) replicaEntry(service string) replicasEntry {
 	v.mu.Lock()
 	e, ok := v.replicas[service]
 	h := v.height
@@ -153,14 +195,14 @@ func (v *chainView) replicaEntry(service string) replicasEntry {
 	if ok && e.height >= h {
 		return e
 	}
-	ctx, cancel := queryCtx()
+	c, ctx, cancel := v.query(h)
 	defer cancel()
 	e = replicasEntry{height: h}
-	leases, err := v.leases(ctx, &sharerstypes.QueryLeasesRequest{Service: service})
+	open, err := leases(ctx, c, &sharerstypes.QueryLeasesRequest{Service: service})
 	if err == nil {
 		self := v.self()
-		e.leases = leases
-		for _, l := range leases {
+		e.leases = open
+		for _, l := range open {
 			s := v.sharer(l.Sharer)
 			if !s.found {
 				continue
@@ -174,9 +216,48 @@ func (v *chainView) replicaEntry(service string) replicasEntry {
 	return e
 }
 
+// Leases returns the open leases of a sharer at the last committed height.
+func (v *View) Leases(ctx context.Context, sharer string) ([]sharerstypes.Lease, error) {
+	c, ctx := v.at(ctx)
+	return leases(ctx, c, &sharerstypes.QueryLeasesRequest{Sharer: sharer})
+}
+
+// Epoch returns the current epoch's number at the last committed height.
+func (v *View) Epoch(ctx context.Context) (uint64, error) {
+	c, ctx := v.at(ctx)
+	ep, err := sharerstypes.NewQueryClient(c).Epoch(ctx, &sharerstypes.QueryEpochRequest{})
+	if err != nil {
+		return 0, err
+	}
+	return ep.Current.Number, nil
+}
+
+// Reported says whether the chain holds a sharer's usage report of an epoch
+// at the last committed height. An error means it could not tell.
+func (v *View) Reported(ctx context.Context, sharer string, epoch uint64) (bool, error) {
+	c, ctx := v.at(ctx)
+	_, err := usagetypes.NewQueryClient(c).Report(ctx, &usagetypes.QueryReportRequest{Sharer: sharer, Epoch: epoch})
+	if err == nil {
+		return true, nil
+	}
+	if status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found") {
+		return false, nil
+	}
+	return false, err
+}
+
+// at pins ctx's queries to the last committed height.
+func (v *View) at(ctx context.Context) (client.Context, context.Context) {
+	h := v.Height()
+	if h <= 0 {
+		return v.c, ctx
+	}
+	return chainquery.At(ctx, v.c, h)
+}
+
 // leases pages through the open leases a request selects.
-func (v *chainView) leases(ctx context.Context, req *sharerstypes.QueryLeasesRequest) ([]sharerstypes.Lease, error) {
-	qcl := sharerstypes.NewQueryClient(v.c)
+func leases(ctx context.Context, c client.Context, req *sharerstypes.QueryLeasesRequest) ([]sharerstypes.Lease, error) {
+	qcl := sharerstypes.NewQueryClient(c)
 	var out []sharerstypes.Lease
 	req.Pagination = &query.PageRequest{Limit: 500}
 	for {
@@ -196,7 +277,7 @@ func (v *chainView) leases(ctx context.Context, req *sharerstypes.QueryLeasesReq
 	}
 }
 
-func (v *chainView) sharer(addr string) sharerEntry {
+func (v *View) sharer(addr string) sharerEntry {
 	v.mu.Lock()
 	e, ok := v.sharers[addr]
 	h := v.height
@@ -204,15 +285,15 @@ func (v *chainView) sharer(addr string) sharerEntry {
 	if ok && e.height >= h {
 		return e
 	}
-	ctx, cancel := queryCtx()
+	c, ctx, cancel := v.query(h)
 	defer cancel()
 	e = sharerEntry{height: h, pubKey: e.pubKey, pubKeyOK: e.pubKeyOK && e.sharer.HotKey != ""}
-	res, err := sharerstypes.NewQueryClient(v.c).Sharer(ctx, &sharerstypes.QuerySharerRequest{Address: addr})
+	res, err := sharerstypes.NewQueryClient(c).Sharer(ctx, &sharerstypes.QuerySharerRequest{Address: addr})
 	if err == nil {
 		hotChanged := e.sharer.HotKey != res.Sharer.HotKey
 		e.sharer, e.found = res.Sharer, true
 		if hotChanged || !e.pubKeyOK {
-			e.pubKey, e.pubKeyOK = v.accountPubKey(ctx, res.Sharer.HotKey)
+			e.pubKey, e.pubKeyOK = accountPubKey(ctx, c, res.Sharer.HotKey)
 		}
 	}
 	v.mu.Lock()
@@ -222,16 +303,16 @@ func (v *chainView) sharer(addr string) sharerEntry {
 }
 
 // accountPubKey returns an account's public key once it has signed a tx.
-func (v *chainView) accountPubKey(ctx context.Context, addr string) ([]byte, bool) {
+func accountPubKey(ctx context.Context, c client.Context, addr string) ([]byte, bool) {
 	if addr == "" {
 		return nil, false
 	}
-	res, err := authtypes.NewQueryClient(v.c).Account(ctx, &authtypes.QueryAccountRequest{Address: addr})
+	res, err := authtypes.NewQueryClient(c).Account(ctx, &authtypes.QueryAccountRequest{Address: addr})
 	if err != nil {
 		return nil, false
 	}
 	var acc sdk.AccountI
-	if err := v.c.InterfaceRegistry.UnpackAny(res.Account, &acc); err != nil {
+	if err := c.InterfaceRegistry.UnpackAny(res.Account, &acc); err != nil {
 		return nil, false
 	}
 	pk, ok := acc.GetPubKey().(cryptotypes.PubKey)
@@ -243,7 +324,7 @@ func (v *chainView) accountPubKey(ctx context.Context, addr string) ([]byte, boo
 
 // PubKey implements gateway.NodeKeys: the sharer's hot key, which signs
 // its node's proofs.
-func (v *chainView) PubKey(sharer string) ([]byte, error) {
+func (v *View) PubKey(sharer string) ([]byte, error) {
 	e := v.sharer(sharer)
 	if !e.found {
 		return nil, fmt.Errorf("no sharer %s on chain", sharer)
@@ -256,8 +337,9 @@ func (v *chainView) PubKey(sharer string) ([]byte, error) {
 
 // Endpoints returns every registered sharer's endpoint but self's: the peers
 // a node fetches blobs from.
-func (v *chainView) Endpoints(ctx context.Context) ([]string, error) {
-	qcl := sharerstypes.NewQueryClient(v.c)
+func (v *View) Endpoints(ctx context.Context) ([]string, error) {
+	c, ctx := v.at(ctx)
+	qcl := sharerstypes.NewQueryClient(c)
 	self := v.self()
 	var out []string
 	req := &sharerstypes.QuerySharersRequest{Pagination: &query.PageRequest{Limit: 500}}

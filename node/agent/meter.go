@@ -1,4 +1,4 @@
-package node
+package agent
 
 import (
 	"cmp"
@@ -31,11 +31,11 @@ type meterRecord struct {
 	usage
 }
 
-// meter counts what every lease of this node consumes, by epoch, until
+// Meter counts what every lease of this node consumes, by epoch, until
 // the epoch's usage report is accepted. Counts are written to disk every
 // second and when the node stops, so a restart neither loses nor repeats
 // them (a crash may lose the last second).
-type meter struct {
+type Meter struct {
 	path string
 
 	mu     sync.Mutex
@@ -44,9 +44,10 @@ type meter struct {
 	dirty  bool
 }
 
-// loadMeter reads the counts a previous run left at path.
-func loadMeter(path string) (*meter, error) {
-	m := &meter{path: path, counts: map[meterKey]usage{}}
+// LoadMeter reads the counts a previous run left at path, where Flush
+// writes them.
+func LoadMeter(path string) (*Meter, error) {
+	m := &Meter{path: path, counts: map[meterKey]usage{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
@@ -65,15 +66,15 @@ func loadMeter(path string) (*meter, error) {
 	return m, nil
 }
 
-// setEpoch sets the epoch new usage is counted in.
-func (m *meter) setEpoch(e uint64) {
+// SetEpoch sets the epoch new usage is counted in.
+func (m *Meter) SetEpoch(e uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.epoch = max(m.epoch, e)
 }
 
-// add counts one request (or a failed one, which consumed CPU too).
-func (m *meter) add(lease uint64, cpu time.Duration, egress uint64) {
+// Add counts one request (or a failed one, which consumed CPU too).
+func (m *Meter) Add(lease uint64, cpu time.Duration, egress uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := meterKey{Epoch: m.epoch, Lease: lease}
@@ -87,8 +88,8 @@ func (m *meter) add(lease uint64, cpu time.Duration, egress uint64) {
 	m.dirty = true
 }
 
-// entries returns the report entries of an epoch, by lease id.
-func (m *meter) entries(epoch uint64) []usagetypes.UsageEntry {
+// Entries returns the report entries of an epoch, by lease id.
+func (m *Meter) Entries(epoch uint64) []usagetypes.UsageEntry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []usagetypes.UsageEntry
@@ -104,8 +105,8 @@ func (m *meter) entries(epoch uint64) []usagetypes.UsageEntry {
 	return out
 }
 
-// reported forgets the counts of every epoch up to e: the chain has them.
-func (m *meter) reported(e uint64) {
+// Reported forgets the counts of every epoch up to e: the chain has them.
+func (m *Meter) Reported(e uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k := range m.counts {
@@ -116,8 +117,8 @@ func (m *meter) reported(e uint64) {
 	}
 }
 
-// flush writes the counts if they changed since the last flush.
-func (m *meter) flush() error {
+// Flush writes the counts if they changed since the last flush.
+func (m *Meter) Flush() error {
 	m.mu.Lock()
 	if !m.dirty {
 		m.mu.Unlock()

@@ -1,0 +1,333 @@
+// Package agent is the node's sharer side: it follows committed heights,
+// has the replica manager run exactly the replicas of the leases the chain
+// gave this node's sharer, acknowledges each lease once its replica serves,
+// reports usage once per epoch (which is also the sharer's heartbeat), and
+// deletes the local data of services that left.
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/replicas"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
+
+// Chain is what the agent reads of committed state (chainview.View).
+type Chain interface {
+	// Sync reads the last committed height.
+	Sync(ctx context.Context) (int64, error)
+	Leases(ctx context.Context, sharer string) ([]sharerstypes.Lease, error)
+	Manifest(service string) (*manifest.Manifest, bool)
+	// Status is a service's state; Unavailable set means the chain did not answer.
+	Status(service string) gateway.ServiceState
+	Epoch(ctx context.Context) (uint64, error)
+	Reported(ctx context.Context, sharer string, epoch uint64) (bool, error)
+}
+
+// Replicas is what the agent needs of the replica manager.
+type Replicas interface {
+	Reconcile(desired []replicas.Desired)
+	// Serving returns the lease whose replica of service serves here.
+	Serving(service string) (lease uint64, ok bool)
+	DataServices() ([]string, error)
+	RemoveData(service string) error
+}
+
+// Sender sends msgs signed by the sharer inside MsgExec (hotkey.Sender).
+type Sender interface {
+	Exec(ctx context.Context, msgs ...sdk.Msg) (string, error)
+}
+
+// NewSender makes the sender of a hot key that names its sharer.
+type NewSender func(hotkey.Key) (Sender, error)
+
+// Option configures an Agent.
+type Option func(*Agent)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
+
+// WithPollInterval sets how often the agent asks for the committed height
+// (default 100ms).
+func WithPollInterval(d time.Duration) Option { return func(a *Agent) { a.poll = d } }
+
+// Agent works for the sharer named in the node's hot key file, once there
+// is one. New starts it; Close stops it.
+type Agent struct {
+	keys      *hotkey.Source
+	chain     Chain
+	replicas  Replicas
+	meter     *Meter
+	newSender NewSender
+	log       *slog.Logger
+	poll      time.Duration
+
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu     sync.Mutex
+	sharer string
+	sender Sender
+	acked  map[uint64]bool
+
+	// Touched by the agent's goroutine only.
+	height   int64
+	dataGC   int64  // the height data of services no longer here was last collected
+	reported uint64 // the last epoch whose report the chain accepted
+}
+
+// New starts an agent for the sharer keys names, once it names one: it
+// reads chain, runs replicas, counts usage in meter, and sends txs through
+// the sender newSender makes of the hot key.
+func New(keys *hotkey.Source, chain Chain, reps Replicas, meter *Meter, newSender NewSender, opts ...Option) *Agent {
+	a := &Agent{
+		keys: keys, chain: chain, replicas: reps, meter: meter, newSender: newSender,
+		log: slog.New(slog.DiscardHandler), poll: 100 * time.Millisecond,
+		acked: map[uint64]bool{}, done: make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	go func() {
+		defer close(a.done)
+		a.run(ctx)
+	}()
+	return a
+}
+
+// Close stops the agent and waits until it has saved its usage counts.
+func (a *Agent) Close() error {
+	a.cancel()
+	<-a.done
+	return nil
+}
+
+// sharerName returns the sharer the agent works for, "" until it has a sender.
+func (a *Agent) sharerName() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sharer
+}
+
+// run follows the chain until ctx ends.
+func (a *Agent) run(ctx context.Context) {
+	tick := time.NewTicker(a.poll)
+	defer tick.Stop()
+	flush := time.NewTicker(time.Second)
+	defer flush.Stop()
+	defer a.flushMeter()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			a.flushMeter()
+		case <-tick.C:
+			a.step(ctx)
+		}
+	}
+}
+
+func (a *Agent) flushMeter() {
+	if err := a.meter.Flush(); err != nil {
+		a.log.Warn("save usage counts", "err", err)
+	}
+}
+
+// step acts on a new committed height, if there is one.
+func (a *Agent) step(ctx context.Context) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	h, err := a.chain.Sync(qctx)
+	if err != nil || h <= a.height {
+		return
+	}
+	a.height = h
+	if err := a.loadKey(); err != nil {
+		a.log.Warn("hot key", "err", err)
+		return
+	}
+	sharer := a.sharerName()
+	if sharer == "" {
+		return
+	}
+	leases := a.reconcile(qctx, sharer)
+	a.acknowledge(qctx, sharer, leases)
+	a.report(qctx, sharer)
+}
+
+// loadKey picks up the hot key once `q1 sharer register` recorded the
+// sharer in it, and makes its sender.
+func (a *Agent) loadKey() error {
+	if a.sharerName() != "" {
+		return nil
+	}
+	k, err := a.keys.Load()
+	if err != nil || k.Sharer == "" {
+		return err
+	}
+	s, err := a.newSender(k)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.sharer, a.sender = k.Sharer, s
+	a.mu.Unlock()
+	a.log.Info("serving as sharer", "sharer", k.Sharer, "hot_key", k.Address().String())
+	return nil
+}
+
+// reconcile runs exactly the replicas of this sharer's open leases, and
+// returns those leases.
+func (a *Agent) reconcile(ctx context.Context, sharer string) []sharerstypes.Lease {
+	leases, err := a.chain.Leases(ctx, sharer)
+	if err != nil {
+		a.log.Warn("read leases", "err", err)
+		return nil
+	}
+	desired := make([]replicas.Desired, 0, len(leases))
+	for _, l := range leases {
+		m, ok := a.chain.Manifest(l.Service)
+		if !ok {
+			continue
+		}
+		desired = append(desired, replicas.Desired{LeaseID: l.Id, Service: l.Service, Manifest: m})
+	}
+	a.replicas.Reconcile(desired)
+	if a.height-a.dataGC >= dataGCBlocks {
+		a.dataGC = a.height
+		a.collectData(desired)
+	}
+	return leases
+}
+
+// dataGCBlocks is how often, in blocks, the agent looks for replica-local
+// data (kv stores) of services this node no longer runs.
+const dataGCBlocks = 10
+
+// collectData deletes the kv stores of services this node holds no lease
+// of, unless the service is paused: a paused service's sharers keep its data
+// through the grace period, so that a deposit resumes it with its data on the
+// same sharers. Once the chain deletes the service (after the grace, or by
+// its owners), or it runs elsewhere, the data here is stale and goes.
+func (a *Agent) collectData(desired []replicas.Desired) {
+	here := map[string]bool{}
+	for _, d := range desired {
+		here[d.Service] = true
+	}
+	names, err := a.replicas.DataServices()
+	if err != nil {
+		a.log.Warn("list kv stores", "err", err)
+		return
+	}
+	for _, name := range names {
+		if here[name] {
+			continue
+		}
+		st := a.chain.Status(name)
+		if !staleData(st.Unavailable == "", st.Exists, st.Paused) {
+			continue
+		}
+		if err := a.replicas.RemoveData(name); err != nil {
+			a.log.Warn("delete kv store", "service", name, "err", err)
+			continue
+		}
+		reason := "it runs on other sharers"
+		if !st.Exists {
+			reason = "the service was deleted"
+		}
+		a.log.Info("deleted kv store", "service", name, "reason", reason)
+	}
+}
+
+// staleData says whether a service's local data may go when this node holds
+// no lease of it: only when the chain answered, and the service is deleted
+// (or unknown) or running without a pause.
+func staleData(known, exists, paused bool) bool {
+	return known && (!exists || !paused)
+}
+
+// acknowledge acknowledges the leases whose replica serves here and that
+// the chain has not seen acknowledged yet.
+func (a *Agent) acknowledge(ctx context.Context, sharer string, leases []sharerstypes.Lease) {
+	for _, l := range leases {
+		if l.AckedHeight > 0 || a.wasAcked(l.Id) {
+			continue
+		}
+		if lease, ok := a.replicas.Serving(l.Service); !ok || lease != l.Id {
+			continue
+		}
+		if err := a.ack(ctx, sharer, l.Id); err != nil {
+			a.log.Warn("lease acknowledgement failed; will retry", "service", l.Service, "lease", l.Id, "err", err)
+		}
+	}
+}
+
+func (a *Agent) wasAcked(lease uint64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.acked[lease]
+}
+
+// ack acknowledges a lease whose replica is warm.
+func (a *Agent) ack(ctx context.Context, sharer string, lease uint64) error {
+	a.mu.Lock()
+	s := a.sender
+	a.mu.Unlock()
+	if s == nil {
+		return errors.New("no hot key yet")
+	}
+	hash, err := s.Exec(ctx, &sharerstypes.MsgAckLease{Sharer: sharer, LeaseId: lease})
+	if err != nil && !strings.Contains(err.Error(), "already acknowledged") {
+		return err
+	}
+	a.mu.Lock()
+	a.acked[lease] = true
+	a.mu.Unlock()
+	a.log.Info("lease acknowledged", "lease", lease, "tx", hash)
+	return nil
+}
+
+// report sends the usage report of the epoch that just ended, once.
+func (a *Agent) report(ctx context.Context, sharer string) {
+	current, err := a.chain.Epoch(ctx)
+	if err != nil {
+		return
+	}
+	a.meter.SetEpoch(current)
+	if current == 0 || current-1 <= a.reported {
+		return
+	}
+	epoch := current - 1
+	if done, _ := a.chain.Reported(ctx, sharer, epoch); done {
+		a.reported = epoch // accepted before (e.g. before a restart)
+		a.meter.Reported(epoch)
+		return
+	}
+	a.mu.Lock()
+	s := a.sender
+	a.mu.Unlock()
+	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: a.meter.Entries(epoch)}
+	hash, err := s.Exec(ctx, msg)
+	if err != nil {
+		a.log.Warn("usage report refused; will retry", "epoch", epoch, "err", err)
+		return
+	}
+	a.reported = epoch
+	a.meter.Reported(epoch)
+	a.flushMeter()
+	a.log.Info("usage reported", "epoch", epoch, "leases", len(msg.Entries), "tx", hash)
+}

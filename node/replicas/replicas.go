@@ -1,0 +1,439 @@
+// Package replicas is the replica manager: it keeps the services running
+// in the node's wasm runtime equal to the leases the chain gave this node.
+// It fetches and verifies wasm (from the local blob store, else from other
+// sharers' nodes), loads a new version beside the old one and switches when
+// it is warm, drains what is gone, counts each request's usage for its
+// lease, and keeps every replica's recent log lines.
+package replicas
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/blob"
+	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/runtime"
+)
+
+// Desired is a replica the chain placed on this node.
+type Desired struct {
+	LeaseID  uint64
+	Service  string
+	Manifest *manifest.Manifest
+}
+
+// Runtime is what the manager needs of the wasm runtime.
+type Runtime interface {
+	Load(ctx context.Context, spec runtime.ServiceSpec) (*runtime.Service, error)
+	Compile(ctx context.Context, wasm []byte) (*runtime.Module, error)
+}
+
+// Blobs is what the manager needs of the blob store.
+type Blobs interface {
+	Has(h blob.Hash) bool
+	Ensure(ctx context.Context, h blob.Hash, peers []string) error
+	Open(h blob.Hash) (io.ReadSeekCloser, int64, error)
+}
+
+// Meter counts what each lease's requests consume, for its usage report.
+type Meter interface {
+	Add(lease uint64, cpu time.Duration, egressBytes uint64)
+}
+
+// Option configures a Manager.
+type Option func(*Manager)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
+
+// WithPeers sets where wasm missing from the local store is fetched from:
+// other nodes' base URLs, asked for at each fetch (default: none).
+func WithPeers(peers func() []string) Option { return func(m *Manager) { m.peers = peers } }
+
+// WithMeter sets what counts each lease's usage (default: nothing counts).
+func WithMeter(meter Meter) Option { return func(m *Manager) { m.meter = meter } }
+
+// Manager keeps the runtime's services equal to the leases the chain gave
+// this node. It is safe for concurrent use.
+type Manager struct {
+	rt    Runtime
+	blobs Blobs
+	kvDir string
+	log   *slog.Logger
+	peers func() []string
+	meter Meter
+	logs  *serviceLogs
+
+	ctx    context.Context // ends when Close starts: loads and compiles stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // loads, drains and compiles under way
+
+	mu      sync.RWMutex
+	closed  bool
+	running map[string]*replica // by service name
+	loading map[string]string   // service → manifest hash being loaded
+	failed  map[string]failure  // service → why its current manifest could not load
+}
+
+type replica struct {
+	lease uint64
+	hash  string // manifest hash: the version running
+	svc   *runtime.Service
+}
+
+type failure struct {
+	hash   string
+	reason string
+	at     time.Time
+}
+
+// New returns a manager running replicas in rt with wasm from blobs, each
+// service's kv store under kvDir/{service}. Close stops it.
+func New(rt Runtime, blobs Blobs, kvDir string, opts ...Option) *Manager {
+	m := &Manager{
+		rt: rt, blobs: blobs, kvDir: kvDir,
+		log:     slog.New(slog.DiscardHandler),
+		peers:   func() []string { return nil },
+		logs:    newServiceLogs(),
+		running: map[string]*replica{},
+		loading: map[string]string{},
+		failed:  map[string]failure{},
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+// goLocked runs f in a goroutine Close waits for; m.mu must be held.
+func (m *Manager) goLocked(f func()) {
+	if m.closed {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+}
+
+// Close stops loading, drains every running replica (in-flight requests
+// finish) and waits for all of it, or until ctx ends.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.cancel()
+	for name, r := range m.running {
+		delete(m.running, name)
+		m.goLocked(func() { m.drain(r) })
+	}
+	m.closed = true
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("replicas still loading or draining: %w", ctx.Err())
+	}
+}
+
+// Handle runs a request on the local replica of service (gateway.Runtime).
+func (m *Manager) Handle(ctx context.Context, service string, req *gateway.Request) (*gateway.Response, error) {
+	m.mu.RLock()
+	r := m.running[service]
+	m.mu.RUnlock()
+	if r == nil {
+		return nil, notLoaded{service}
+	}
+	res, err := r.svc.Handle(ctx, &runtime.Request{
+		Method: req.Method, Path: req.Path, Host: req.Host, Header: req.Header, Body: req.Body,
+	})
+	if errors.Is(err, runtime.ErrClosed) {
+		return nil, notLoaded{service} // switched or drained under us: another replica takes it
+	}
+	var rerr *runtime.Error
+	switch {
+	case err == nil:
+		m.count(r.lease, res.Usage, uint64(len(res.Body)))
+	case errors.As(err, &rerr):
+		m.count(r.lease, rerr.Usage, 0) // a failed request consumed CPU too
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &gateway.Response{Status: res.Status, Header: res.Header, Body: res.Body}, nil
+}
+
+// count meters a request: its CPU time, and egress as the bytes sent to
+// egress hosts plus the response body sent back to the caller.
+func (m *Manager) count(lease uint64, u runtime.Usage, respBytes uint64) {
+	if m.meter != nil {
+		m.meter.Add(lease, u.CPU, uint64(max(u.EgressBytes, 0))+respBytes)
+	}
+}
+
+// notLoaded tells the gateway this node does not run the service (any more).
+type notLoaded struct{ service string }
+
+func (e notLoaded) Error() string       { return "service " + e.service + " is not loaded on this node" }
+func (e notLoaded) FailureKind() string { return gateway.KindNotLoaded }
+
+// Local reports whether this node serves service now.
+func (m *Manager) Local(service string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.running[service] != nil
+}
+
+// Failure returns why the service's replica could not start here, if it could not.
+func (m *Manager) Failure(service string) (string, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	f, ok := m.failed[service]
+	return f.reason, ok
+}
+
+// Reconcile makes the running replicas match desired. Loading happens in
+// the background (a compile can take a second); Reconcile never blocks on it.
+func (m *Manager) Reconcile(desired []Desired) {
+	want := map[string]Desired{}
+	for _, d := range desired {
+		want[d.Service] = d
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name := range m.failed {
+		if _, ok := want[name]; !ok {
+			delete(m.failed, name)
+		}
+	}
+	for name, r := range m.running {
+		if _, ok := want[name]; !ok {
+			delete(m.running, name)
+			m.log.Info("replica released", "service", name, "lease", r.lease)
+			m.goLocked(func() { m.drain(r) })
+		}
+	}
+	for name, d := range want {
+		hash := d.Manifest.Hash()
+		if r := m.running[name]; r != nil && r.hash == hash {
+			r.lease = d.LeaseID
+			continue
+		}
+		if m.loading[name] == hash {
+			continue
+		}
+		if f, ok := m.failed[name]; ok && f.hash == hash {
+			continue // this version cannot run here; a new version gets a new try
+		}
+		if m.closed {
+			return
+		}
+		m.loading[name] = hash
+		m.goLocked(func() { m.load(m.ctx, d, hash) })
+	}
+}
+
+// load prepares d's version and switches to it once it is warm; the old
+// version, if any, keeps serving until then and is drained after.
+func (m *Manager) load(ctx context.Context, d Desired, hash string) {
+	svc, err := m.start(ctx, d, hash)
+	m.mu.Lock()
+	if m.loading[d.Service] == hash {
+		delete(m.loading, d.Service)
+	}
+	if err != nil {
+		m.failed[d.Service] = failure{hash: hash, reason: err.Error(), at: time.Now()}
+		m.mu.Unlock()
+		m.log.Warn("replica failed to start", "service", d.Service, "version", hash, "err", err)
+		return
+	}
+	delete(m.failed, d.Service)
+	if m.closed {
+		m.mu.Unlock()
+		m.drain(&replica{lease: d.LeaseID, hash: hash, svc: svc}) // closed while it loaded
+		return
+	}
+	old := m.running[d.Service]
+	m.running[d.Service] = &replica{lease: d.LeaseID, hash: hash, svc: svc}
+	if old != nil {
+		m.goLocked(func() { m.drain(old) })
+	}
+	m.mu.Unlock()
+	m.log.Info("replica serving", "service", d.Service, "version", hash, "lease", d.LeaseID)
+}
+
+func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.Service, error) {
+	mf := d.Manifest
+	wasmHash, err := blob.ParseHash(mf.Code.Wasm)
+	if err != nil {
+		return nil, fmt.Errorf("code.wasm: %w", err)
+	}
+	if !m.blobs.Has(wasmHash) {
+		if err := m.blobs.Ensure(ctx, wasmHash, m.peers()); err != nil {
+			return nil, fmt.Errorf("fetch wasm %s from peers: %w", wasmHash, err)
+		}
+	}
+	f, _, err := m.blobs.Open(wasmHash)
+	if err != nil {
+		return nil, fmt.Errorf("open wasm %s: %w", wasmHash, err)
+	}
+	wasm, err := io.ReadAll(f) // the blob store bounds a module's size
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read wasm %s: %w", wasmHash, err)
+	}
+	return m.rt.Load(ctx, m.Spec(d.Service, hash, mf, wasm))
+}
+
+// instances is the warm pool size of every service on a node.
+const instances = 2
+
+// Spec maps a manifest onto what the runtime needs. The manifest's memory
+// is per replica; the runtime's per instance, so it is split across the pool.
+func (m *Manager) Spec(name, hash string, mf *manifest.Manifest, wasm []byte) runtime.ServiceSpec {
+	spec := runtime.ServiceSpec{
+		Name:      name,
+		Version:   hash,
+		Wasm:      wasm,
+		Instances: instances,
+		Limits: runtime.Limits{
+			MemoryBytes:      uint64(mf.Resources.Memory) / instances,
+			RequestTimeout:   mf.Resources.RequestTimeout,
+			MaxRequestBytes:  4 << 20,
+			MaxResponseBytes: 16 << 20,
+		},
+	}
+	spec.Capabilities = runtime.CapabilitiesFor(mf, filepath.Join(m.kvDir, name), lazySink{m.logs, name})
+	return spec
+}
+
+// drain closes a replica after its in-flight requests finish.
+func (m *Manager) drain(r *replica) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.svc.Close(ctx); err != nil {
+		m.log.Warn("drain replica", "service", r.svc.Name(), "err", err)
+	}
+}
+
+// Serving returns the lease whose replica of service serves here, if one does.
+func (m *Manager) Serving(service string) (lease uint64, ok bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if r := m.running[service]; r != nil {
+		return r.lease, true
+	}
+	return 0, false
+}
+
+// DataServices lists the services that have replica-local data (a kv
+// store) on this node, running or not.
+func (m *Manager) DataServices() ([]string, error) {
+	dirs, err := os.ReadDir(m.kvDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range dirs {
+		if d.IsDir() {
+			out = append(out, d.Name())
+		}
+	}
+	return out, nil
+}
+
+// RemoveData deletes a service's replica-local data (its kv store).
+func (m *Manager) RemoveData(service string) error {
+	return os.RemoveAll(filepath.Join(m.kvDir, service))
+}
+
+// States lists this node's replicas: serving, loading and failed.
+func (m *Manager) States() []q1client.NodeReplica {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := []q1client.NodeReplica{}
+	for name, r := range m.running {
+		out = append(out, q1client.NodeReplica{Service: name, Lease: r.lease, Version: r.hash, State: "serving"})
+	}
+	for name, hash := range m.loading {
+		out = append(out, q1client.NodeReplica{Service: name, Version: hash, State: "loading"})
+	}
+	for name, f := range m.failed {
+		out = append(out, q1client.NodeReplica{Service: name, Version: f.hash, State: "failed", Reason: f.reason})
+	}
+	slices.SortFunc(out, func(a, b q1client.NodeReplica) int {
+		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.State, b.State))
+	})
+	return out
+}
+
+// Precompile compiles an uploaded module into the on-disk cache in the
+// background, so that a replica placed on this node starts in milliseconds
+// instead of seconds. Modules that do not compile are left for the replica
+// to report.
+func (m *Manager) Precompile(h blob.Hash) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.goLocked(func() {
+		ctx, cancel := context.WithTimeout(m.ctx, 2*time.Minute)
+		defer cancel()
+		f, _, err := m.blobs.Open(h)
+		if err != nil {
+			return
+		}
+		wasm, err := io.ReadAll(f)
+		f.Close()
+		if err != nil || len(wasm) < 4 || string(wasm[:4]) != "\x00asm" {
+			return
+		}
+		start := time.Now()
+		if _, err := m.rt.Compile(ctx, wasm); err != nil {
+			m.log.Info("uploaded module does not compile", "hash", h, "err", err)
+			return
+		}
+		m.log.Info("uploaded module compiled ahead", "hash", h, "took", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// lazySink makes a service's log buffer when its first line arrives, so a
+// service that never logs costs no buffer.
+type lazySink struct {
+	logs    *serviceLogs
+	service string
+}
+
+func (s lazySink) WriteLog(l runtime.LogLine) { s.logs.sink(s.service).WriteLog(l) }
+
+// Stats returns the runtime statistics of every running replica, by service.
+func (m *Manager) Stats() map[string]runtime.Stats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]runtime.Stats, len(m.running))
+	for name, r := range m.running {
+		out[name] = r.svc.Stats()
+	}
+	return out
+}

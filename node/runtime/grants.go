@@ -1,0 +1,46 @@
+package runtime
+
+import "github.com/quantum1net/q1/core/manifest"
+
+// CapabilitiesFor maps a manifest's permissions.capabilities onto what the
+// runtime grants: the one place a manifest becomes host functions, for a
+// node loading a replica and for tools checking a module before upload.
+// kvDir is the service's key-value store directory and logs receives its
+// log lines; a tool that only asks which capabilities are granted
+// (Granted) may pass "" and nil.
+func CapabilitiesFor(m *manifest.Manifest, kvDir string, logs LogSink) Capabilities {
+	caps := m.Permissions.Capabilities
+	var c Capabilities
+	if caps.KV != nil {
+		c.KV = &KVConfig{Dir: kvDir, QuotaBytes: int64(caps.KV.Quota)}
+	}
+	if caps.Log {
+		c.Log = logs
+		if c.Log == nil {
+			c.Log = discardLogs{}
+		}
+	}
+	if caps.Egress != nil {
+		c.Egress = &EgressConfig{Hosts: caps.Egress.Hosts}
+	}
+	return c
+}
+
+// Granted lists the capabilities c grants, in a stable order: what Check takes.
+func (c Capabilities) Granted() []Capability {
+	var out []Capability
+	for _, k := range allCapabilities {
+		switch {
+		case k == CapabilityEgress && c.Egress != nil,
+			k == CapabilityKV && c.KV != nil,
+			k == CapabilityLog && c.Log != nil:
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// discardLogs is the log sink of a grant nobody reads (Check).
+type discardLogs struct{}
+
+func (discardLogs) WriteLog(LogLine) {}
