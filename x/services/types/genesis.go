@@ -128,7 +128,7 @@ func (gs *GenesisState) validateVersions(services map[string]*Service) error {
 		}
 	}
 	if len(specs) != len(gs.Versions) {
-		return fmt.Errorf("specs: %d specs for %d versions; every version needs exactly one, and nothing else one", len(specs), len(gs.Versions))
+		return fmt.Errorf("specs: %d specs for %d versions; every version needs exactly one spec, and every spec a version", len(specs), len(gs.Versions))
 	}
 	return nil
 }
