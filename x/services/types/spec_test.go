@@ -207,3 +207,37 @@ func TestSpecCheckStored(t *testing.T) {
 		t.Error("a spec of an unknown rules version passed")
 	}
 }
+
+// BenchmarkReadStoredManifest compares what a keeper paid to read a
+// service's rules before specs were stored (parse and validate the
+// canonical bytes) with what it pays now (decode the stored spec), for the
+// manifest of DESIGN.md §5.
+func BenchmarkReadStoredManifest(b *testing.B) {
+	t := &testing.T{}
+	m := testdataManifests(t)["design.yaml"]
+	canonical := m.Canonical()
+	spec := types.SpecFromManifest(m)
+	stored, err := spec.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse=canonical-bytes", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(canonical)))
+		for b.Loop() {
+			if _, err := manifest.ParseCanonical(canonical); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode=spec", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(stored)))
+		for b.Loop() {
+			var s types.ServiceSpec
+			if err := s.Unmarshal(stored); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
