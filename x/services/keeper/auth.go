@@ -4,7 +4,6 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services/types"
 )
 
@@ -23,7 +22,7 @@ func (k *Keeper) account(field, s string) (string, sdk.AccAddress, error) {
 }
 
 // requireOwner refuses addr unless it is an owner under m.
-func requireOwner(m *manifest.Manifest, service, addr string) error {
+func requireOwner(m *types.ServiceSpec, service, addr string) error {
 	if m.IsOwner(addr) {
 		return nil
 	}
@@ -37,7 +36,7 @@ func requireOwner(m *manifest.Manifest, service, addr string) error {
 // operatorRole returns the reason recorded when addr pauses the service:
 // owner (an owner who is also an operator counts as an owner) or operator.
 // Anyone else is refused.
-func operatorRole(m *manifest.Manifest, service, addr string) (types.PauseReason, error) {
+func operatorRole(m *types.ServiceSpec, service, addr string) (types.PauseReason, error) {
 	switch {
 	case m.IsOwner(addr):
 		return types.PauseReasonOwner, nil

@@ -9,15 +9,14 @@ import (
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services/types"
 )
 
 // activate makes an approved update the service's current version.
 func (k *Keeper) activate(ctx context.Context, l *live, p *types.Proposal) error {
-	next, err := manifest.ParseCanonical(p.Manifest)
-	if err != nil {
-		return fmt.Errorf("proposal %d: stored manifest does not parse: %w", p.Id, err)
+	next := p.Spec // decoded when the proposal was accepted
+	if next == nil {
+		return fmt.Errorf("proposal %d of service %s carries no spec of its manifest", p.Id, l.svc.Name)
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	prev := l.svc.CurrentVersion
@@ -36,6 +35,9 @@ func (k *Keeper) activate(ctx context.Context, l *live, p *types.Proposal) error
 	if err := k.Versions.Set(ctx, collections.Join(v.Service, v.Number), v); err != nil {
 		return fmt.Errorf("write version %d of service %s: %w", v.Number, v.Service, err)
 	}
+	if err := k.Specs.Set(ctx, collections.Join(v.Service, v.Number), *next); err != nil {
+		return fmt.Errorf("write the spec of version %d of service %s: %w", v.Number, v.Service, err)
+	}
 	l.svc.CurrentVersion = v.Number
 	l.svc.PendingProposalId = 0
 	p.Status = types.ProposalExecuted
@@ -43,7 +45,7 @@ func (k *Keeper) activate(ctx context.Context, l *live, p *types.Proposal) error
 	if err := k.save(ctx, &l.svc, p); err != nil {
 		return err
 	}
-	if err := k.hooksOrNone().AfterVersionActivated(ctx, l.svc.Name, l.m, next); err != nil {
+	if err := k.hooksOrNone().AfterVersionActivated(ctx, l.svc.Name, l.spec, next); err != nil {
 		return fmt.Errorf("hooks after version %d of service %s: %w", v.Number, v.Service, err)
 	}
 	return emit(ctx, &types.EventVersionActivated{

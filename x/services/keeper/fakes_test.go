@@ -11,7 +11,6 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services/types"
 )
 
@@ -85,12 +84,12 @@ func (h *recordingHooks) record(call string) error {
 	return nil
 }
 
-func (h *recordingHooks) AfterServiceCreated(_ context.Context, name string, m *manifest.Manifest) error {
-	return h.record(fmt.Sprintf("created %s replicas=%d", name, m.Placement.Replicas))
+func (h *recordingHooks) AfterServiceCreated(_ context.Context, name string, s *types.ServiceSpec) error {
+	return h.record(fmt.Sprintf("created %s replicas=%d", name, s.Placement.Replicas))
 }
 
-func (h *recordingHooks) AfterVersionActivated(_ context.Context, name string, old, new *manifest.Manifest) error {
-	return h.record(fmt.Sprintf("activated %s %s->%s", name, old.Hash()[:15], new.Hash()[:15]))
+func (h *recordingHooks) AfterVersionActivated(_ context.Context, name string, old, new *types.ServiceSpec) error {
+	return h.record(fmt.Sprintf("activated %s %s->%s", name, old.Manifest().Hash()[:15], new.Manifest().Hash()[:15]))
 }
 
 func (h *recordingHooks) AfterServicePaused(_ context.Context, name string, reason types.PauseReason) error {

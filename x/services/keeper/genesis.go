@@ -31,6 +31,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 			return fmt.Errorf("write version %d of service %s: %w", v.Number, v.Service, err)
 		}
 	}
+	for _, s := range gs.Specs {
+		if err := k.Specs.Set(ctx, collections.Join(s.Service, s.Version), s.Spec); err != nil {
+			return fmt.Errorf("write the spec of version %d of service %s: %w", s.Version, s.Service, err)
+		}
+	}
 	for _, p := range gs.Proposals {
 		if err := k.Proposals.Set(ctx, p.Id, p); err != nil {
 			return fmt.Errorf("write proposal %d: %w", p.Id, err)
@@ -60,7 +65,7 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 }
 
 // ExportGenesis returns the module's whole state: services in name order,
-// versions by service and number, proposals by id.
+// versions and their specs by service and number, proposals by id.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -72,6 +77,13 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}
 	if gs.Versions, err = values(ctx, k.Versions); err != nil {
 		return nil, fmt.Errorf("export versions: %w", err)
+	}
+	err = k.Specs.Walk(ctx, nil, func(key collections.Pair[string, uint64], s types.ServiceSpec) (bool, error) {
+		gs.Specs = append(gs.Specs, types.VersionSpec{Service: key.K1(), Version: key.K2(), Spec: s})
+		return false, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export specs: %w", err)
 	}
 	if gs.Proposals, err = values(ctx, k.Proposals); err != nil {
 		return nil, fmt.Errorf("export proposals: %w", err)

@@ -122,6 +122,24 @@ func TestGenesisValidateRefuses(t *testing.T) {
 			}
 		}, "paused without a pause reason"},
 		{"bad denom", func(gs *types.GenesisState) { gs.Params.Denom = "" }, "params.denom"},
+		{"spec missing", func(gs *types.GenesisState) { gs.Specs = gs.Specs[1:] }, "has no spec (list it in specs)"},
+		{"spec listed twice", func(gs *types.GenesisState) { gs.Specs = append(gs.Specs, gs.Specs[0]) }, "has two specs"},
+		{"spec of no version", func(gs *types.GenesisState) {
+			extra := gs.Specs[0]
+			extra.Version = 99
+			gs.Specs = append(gs.Specs, extra)
+		}, "specs: 7 specs for 6 versions"},
+		{"spec differs from the bytes", func(gs *types.GenesisState) { gs.Specs[0].Spec.Resources.MemoryBytes++ },
+			"holds the manifest of another spec: spec of gone does not encode to its manifest bytes"},
+		{"spec of an unknown rules version", func(gs *types.GenesisState) { gs.Specs[0].Spec.RulesVersion = types.SpecRulesVersion + 1 },
+			"has rules version 2; this release knows 1 to 1"},
+		{"update proposal without its spec", func(gs *types.GenesisState) {
+			for i := range gs.Proposals {
+				if gs.Proposals[i].Kind == types.KindUpdate {
+					gs.Proposals[i].Spec = nil
+				}
+			}
+		}, "has no spec of its manifest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

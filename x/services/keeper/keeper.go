@@ -48,6 +48,20 @@ type Keeper struct {
 	ActivationQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// NextProposalID hands out proposal ids, starting at 1.
 	NextProposalID collections.Sequence
+	// Specs holds the decoded manifest (types.ServiceSpec) of every version,
+	// by (name, number), written when the version is written and never
+	// changed. Every read of a service's rules goes here; nothing parses
+	// Version.Manifest again.
+	//
+	// A collection of its own rather than a field of Version: the hot
+	// readers (a usage report reads the current spec once per entry, rent
+	// and placement once per service) then load only the spec, whose size
+	// does not include the canonical bytes (up to 64 KiB) that clients and
+	// history need, so their store gas and decoding stay small; Version
+	// records, and the queries and clients that return them, stay as they
+	// were. Both are written in the same msg or block, so they cannot
+	// disagree; genesis checks that each spec encodes to its version's bytes.
+	Specs collections.Map[collections.Pair[string, uint64], types.ServiceSpec]
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
@@ -88,6 +102,8 @@ func NewKeeper(
 		ActivationQueue: collections.NewKeySet(sb, types.ActivationQueueKey, "activation_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		NextProposalID: collections.NewSequence(sb, types.NextProposalIDKey, "next_proposal_id"),
+		Specs: collections.NewMap(sb, types.SpecsKey, "specs",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key), codec.CollValue[types.ServiceSpec](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -64,6 +64,7 @@ func (s msgServer) CreateService(ctx context.Context, msg *types.MsgCreateServic
 
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	hash := m.Hash()
+	spec := types.SpecFromManifest(m)
 	svc := types.Service{Name: name, Status: types.StatusActive, CurrentVersion: 1, Creator: creator, CreatedHeight: height}
 	v := types.Version{
 		Service: name, Number: 1, Manifest: msg.Manifest, Hash: hash, Proposer: creator, Approvers: []string{creator},
@@ -75,6 +76,9 @@ func (s msgServer) CreateService(ctx context.Context, msg *types.MsgCreateServic
 	if err := k.Versions.Set(ctx, collections.Join(name, uint64(1)), v); err != nil {
 		return nil, fmt.Errorf("write version 1 of service %s: %w", name, err)
 	}
+	if err := k.Specs.Set(ctx, collections.Join(name, uint64(1)), spec); err != nil {
+		return nil, fmt.Errorf("write the spec of version 1 of service %s: %w", name, err)
+	}
 	if err := k.Escrows.Set(ctx, name, types.Escrow{Service: name, Balance: math.ZeroInt()}); err != nil {
 		return nil, fmt.Errorf("write escrow of service %s: %w", name, err)
 	}
@@ -83,7 +87,7 @@ func (s msgServer) CreateService(ctx context.Context, msg *types.MsgCreateServic
 			return nil, err
 		}
 	}
-	if err := k.hooksOrNone().AfterServiceCreated(ctx, name, m); err != nil {
+	if err := k.hooksOrNone().AfterServiceCreated(ctx, name, &spec); err != nil {
 		return nil, fmt.Errorf("hooks after creating service %s: %w", name, err)
 	}
 	if msg.Deposit.IsPositive() {
@@ -120,15 +124,17 @@ func (s msgServer) ProposeUpdate(ctx context.Context, msg *types.MsgProposeUpdat
 	if hash == l.cur.Hash {
 		return nil, errorsmod.Wrapf(types.ErrInvalidRequest, "manifest %s is already version %d of service %s; nothing to change", hash, l.cur.Number, l.svc.Name)
 	}
-	if err := checkUpdate(l.svc.Name, l.m, next); err != nil {
+	if err := checkUpdate(l.svc.Name, l.spec.Manifest(), next); err != nil {
 		return nil, err
 	}
-	notice := l.m.Policies.Update.NoticeBlocks // the current version's notice governs
+	notice := l.spec.Policies.Update.NoticeBlocks // the current version's notice governs
+	spec := types.SpecFromManifest(next)
 	p, err := k.submit(ctx, l, types.Proposal{
 		Kind:             types.KindUpdate,
 		Hash:             hash,
 		Proposer:         proposer,
 		Manifest:         msg.Manifest,
+		Spec:             &spec,
 		ActivationHeight: sdk.UnwrapSDKContext(ctx).BlockHeight() + int64(notice),
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func (s msgServer) PauseService(ctx context.Context, msg *types.MsgPauseService)
 	if err != nil {
 		return nil, err
 	}
-	reason, err := operatorRole(l.m, l.svc.Name, signer)
+	reason, err := operatorRole(l.spec, l.svc.Name, signer)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func (s msgServer) ResumeService(ctx context.Context, msg *types.MsgResumeServic
 	if err != nil {
 		return nil, err
 	}
-	if _, err := operatorRole(l.m, l.svc.Name, signer); err != nil {
+	if _, err := operatorRole(l.spec, l.svc.Name, signer); err != nil {
 		return nil, err
 	}
 	if l.svc.Status != types.StatusPaused {
@@ -158,10 +158,10 @@ func (s msgServer) ScaleService(ctx context.Context, msg *types.MsgScaleService)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := operatorRole(l.m, l.svc.Name, signer); err != nil {
+	if _, err := operatorRole(l.spec, l.svc.Name, signer); err != nil {
 		return nil, err
 	}
-	name, old, max := l.svc.Name, l.m.Placement.Replicas, l.m.Placement.ReplicasMax
+	name, old, max := l.svc.Name, l.spec.Placement.Replicas, l.spec.Placement.ReplicasMax
 	if msg.Replicas < 1 || msg.Replicas > max {
 		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas,
 			"service %s: placement.replicas must be between 1 and placement.replicasMax (%d), got %d", name, max, msg.Replicas)
@@ -169,28 +169,34 @@ func (s msgServer) ScaleService(ctx context.Context, msg *types.MsgScaleService)
 	if msg.Replicas == old {
 		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas, "service %s already runs %d replicas", name, old)
 	}
-	next, err := manifest.ParseCanonical(l.cur.Manifest) // a copy to change
-	if err != nil {
-		return nil, fmt.Errorf("stored manifest of service %s: %w", name, err)
-	}
+	// The next version is the current spec with the new replica count,
+	// converted in memory (no parsing), checked as any new manifest is, and
+	// stored with its spec. Gas is charged for the new bytes, as for a
+	// manifest a msg carries.
+	cur, next := l.spec.Manifest(), l.spec.Manifest()
 	next.Placement.Replicas = msg.Replicas
 	if err := next.Validate(); err != nil {
 		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas, "service %s: %s", name, describeProblems(err))
 	}
-	if err := checkUpdate(name, l.m, next); err != nil {
+	if err := checkUpdate(name, cur, next); err != nil {
 		return nil, err
 	}
-	if !manifest.OnlyChanged(l.m, next, "placement.replicas") {
-		return nil, fmt.Errorf("service %s: scaling changed more than placement.replicas: %v", name, manifest.ChangedPaths(l.m, next))
+	if !manifest.OnlyChanged(cur, next, "placement.replicas") {
+		return nil, fmt.Errorf("service %s: scaling changed more than placement.replicas: %v", name, manifest.ChangedPaths(cur, next))
 	}
+	canonical := next.Canonical()
+	sdk.UnwrapSDKContext(ctx).GasMeter().ConsumeGas(uint64(len(canonical))*types.ManifestGasPerByte, "encode service manifest")
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	v := types.Version{
-		Service: name, Number: l.svc.CurrentVersion + 1, Manifest: next.Canonical(), Hash: next.Hash(),
+		Service: name, Number: l.svc.CurrentVersion + 1, Manifest: canonical, Hash: next.Hash(),
 		Proposer: signer, Approvers: []string{signer}, ProposedHeight: height, ActivatedHeight: height,
 		Origin: types.OriginScale,
 	}
 	if err := k.Versions.Set(ctx, collections.Join(name, v.Number), v); err != nil {
 		return nil, fmt.Errorf("write version %d of service %s: %w", v.Number, name, err)
+	}
+	if err := k.Specs.Set(ctx, collections.Join(name, v.Number), types.SpecFromManifest(next)); err != nil {
+		return nil, fmt.Errorf("write the spec of version %d of service %s: %w", v.Number, name, err)
 	}
 	l.svc.CurrentVersion = v.Number
 	if err := k.Services.Set(ctx, name, l.svc); err != nil {

@@ -29,7 +29,7 @@ import (
 
 // canPropose checks that proposer may open a proposal on the service now.
 func canPropose(l *live, proposer string) error {
-	if err := requireOwner(l.m, l.svc.Name, proposer); err != nil {
+	if err := requireOwner(l.spec, l.svc.Name, proposer); err != nil {
 		return err
 	}
 	if id := l.svc.PendingProposalId; id != 0 {
@@ -56,7 +56,7 @@ func (k *Keeper) submit(ctx context.Context, l *live, p types.Proposal) (types.P
 	p.Service = l.svc.Name
 	p.ProposedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
 	p.BaseVersion = l.svc.CurrentVersion
-	p.Threshold = l.m.Permissions.Owners.Threshold
+	p.Threshold = l.spec.Permissions.Owners.Threshold
 	p.Approvals = []string{p.Proposer}
 	p.Status = types.ProposalPending
 	if p.Amount.IsNil() {
@@ -87,7 +87,7 @@ func (k *Keeper) approve(ctx context.Context, approver, name string, id uint64, 
 	if p.Hash != hash {
 		return p, errorsmod.Wrapf(types.ErrHashMismatch, "proposal %d of service %s has hash %s, not %s", id, name, p.Hash, hash)
 	}
-	if err := requireOwner(l.m, name, approver); err != nil {
+	if err := requireOwner(l.spec, name, approver); err != nil {
 		return p, err
 	}
 	if p.HasApproval(approver) {
@@ -111,7 +111,7 @@ func (k *Keeper) cancel(ctx context.Context, signer, name string, id uint64) err
 	if err != nil {
 		return err
 	}
-	if err := requireOwner(l.m, name, signer); err != nil {
+	if err := requireOwner(l.spec, name, signer); err != nil {
 		return err
 	}
 	if p.IsApproved() {

@@ -7,9 +7,6 @@ import (
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
-	sdk "github.com/cosmos/cosmos-sdk/types"
-
-	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services/types"
 )
 
@@ -47,23 +44,27 @@ func (k *Keeper) CurrentVersion(ctx context.Context, name string) (types.Version
 	return k.GetVersion(ctx, name, s.CurrentVersion)
 }
 
-// CurrentManifest returns the parsed manifest service name runs under.
-func (k *Keeper) CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error) {
-	v, err := k.CurrentVersion(ctx, name)
+// GetSpec returns the spec (the decoded manifest) of version number n of
+// service name. It reads the stored spec: nothing is parsed.
+func (k *Keeper) GetSpec(ctx context.Context, name string, n uint64) (*types.ServiceSpec, error) {
+	s, err := k.Specs.Get(ctx, collections.Join(name, n))
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, errorsmod.Wrapf(types.ErrServiceNotFound, "service %s has no version %d", name, n)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the spec of version %d of service %s: %w", n, name, err)
+	}
+	return &s, nil
+}
+
+// CurrentSpec returns the spec of the version service name runs under: what
+// every keeper, EndBlocker, hook and query reads a service's rules from.
+func (k *Keeper) CurrentSpec(ctx context.Context, name string) (*types.ServiceSpec, error) {
+	s, err := k.GetService(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return parseStored(v)
-}
-
-// parseStored parses a stored version's manifest. The chain accepted the
-// bytes once, so a failure means the state is corrupt.
-func parseStored(v types.Version) (*manifest.Manifest, error) {
-	m, err := manifest.ParseCanonical(v.Manifest)
-	if err != nil {
-		return nil, fmt.Errorf("stored manifest of service %s version %d does not parse: %w", v.Service, v.Number, err)
-	}
-	return m, nil
+	return k.GetSpec(ctx, name, s.CurrentVersion)
 }
 
 // GetProposal returns proposal id, or an error wrapping
@@ -87,16 +88,17 @@ func (k *Keeper) IterateServices(ctx context.Context, fn func(s types.Service) (
 	})
 }
 
-// live is a service that is not deleted, with its current version and
-// manifest: what every msg but create starts from.
+// live is a service that is not deleted, with its current version and its
+// spec: what every msg but create starts from.
 type live struct {
-	svc types.Service
-	cur types.Version
-	m   *manifest.Manifest
+	svc  types.Service
+	cur  types.Version
+	spec *types.ServiceSpec
 }
 
-// loadLive loads service name for a change, refusing a deleted one. It
-// charges gas for parsing the current manifest.
+// loadLive loads service name for a change, refusing a deleted one. Its
+// current manifest is read as its stored spec, unparsed, so no parse gas is
+// charged (the store charges for what it reads).
 func (k *Keeper) loadLive(ctx context.Context, name string) (*live, error) {
 	s, err := k.GetService(ctx, name)
 	if err != nil {
@@ -109,10 +111,9 @@ func (k *Keeper) loadLive(ctx context.Context, name string) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	sdk.UnwrapSDKContext(ctx).GasMeter().ConsumeGas(uint64(len(cur.Manifest))*types.ManifestGasPerByte, "parse service manifest")
-	m, err := parseStored(cur)
+	spec, err := k.GetSpec(ctx, name, s.CurrentVersion)
 	if err != nil {
 		return nil, err
 	}
-	return &live{svc: s, cur: cur, m: m}, nil
+	return &live{svc: s, cur: cur, spec: spec}, nil
 }

@@ -1,6 +1,8 @@
 package types
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/quantum1net/q1/core/manifest"
@@ -13,10 +15,17 @@ func DefaultGenesis() *GenesisState {
 }
 
 // Validate checks that gs is a consistent state the keeper can import: every
-// service has its versions 1..current, each a valid canonical manifest of
-// that service with the recorded hash; one escrow record per service; every
-// proposal belongs to a service and has an id below next_proposal_id; and a
-// service's pending_proposal_id names its only pending proposal.
+// service has its versions 1..current, each with the recorded hash and one
+// spec of that service that encodes to exactly its manifest bytes (and an
+// update proposal likewise); one escrow record per service; every proposal
+// belongs to a service and has an id below next_proposal_id; and a service's
+// pending_proposal_id names its only pending proposal.
+//
+// Manifests are not parsed or validated again: the chain accepted each when
+// its msg arrived, under the rules of its spec's rules_version, and a later
+// release's stricter rules must not refuse a state exported by an earlier
+// one. Encoding a spec and comparing it with the stored bytes proves they
+// agree without applying any manifest rule.
 func (gs *GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
@@ -72,7 +81,22 @@ func (s *Service) validate() error {
 	return nil
 }
 
+// specKey names the spec of one version.
+type specKey struct {
+	service string
+	version uint64
+}
+
 func (gs *GenesisState) validateVersions(services map[string]*Service) error {
+	specs := make(map[specKey]*ServiceSpec, len(gs.Specs))
+	for i := range gs.Specs {
+		s := &gs.Specs[i]
+		key := specKey{s.Service, s.Version}
+		if specs[key] != nil {
+			return fmt.Errorf("specs[%d]: service %s version %d has two specs", i, s.Service, s.Version)
+		}
+		specs[key] = &s.Spec
+	}
 	counts := make(map[string]uint64, len(services))
 	for i := range gs.Versions {
 		v := &gs.Versions[i]
@@ -84,15 +108,18 @@ func (gs *GenesisState) validateVersions(services map[string]*Service) error {
 		if v.Number != counts[v.Service] {
 			return fmt.Errorf("versions[%d]: service %s version %d is out of order (want %d; list versions 1, 2, … in order)", i, v.Service, v.Number, counts[v.Service])
 		}
-		m, err := manifest.ParseCanonical(v.Manifest)
-		if err != nil {
-			return fmt.Errorf("versions[%d]: service %s version %d: %w", i, v.Service, v.Number, err)
-		}
-		if m.Name != v.Service {
-			return fmt.Errorf("versions[%d]: service %s version %d holds the manifest of %q", i, v.Service, v.Number, m.Name)
-		}
-		if h := m.Hash(); h != v.Hash {
+		if h := hashOf(v.Manifest); h != v.Hash {
 			return fmt.Errorf("versions[%d]: service %s version %d has hash %s recorded but its manifest hashes to %s", i, v.Service, v.Number, v.Hash, h)
+		}
+		spec := specs[specKey{v.Service, v.Number}]
+		if spec == nil {
+			return fmt.Errorf("versions[%d]: service %s version %d has no spec (list it in specs)", i, v.Service, v.Number)
+		}
+		if spec.Name != v.Service {
+			return fmt.Errorf("versions[%d]: service %s version %d holds the manifest of %q", i, v.Service, v.Number, spec.Name)
+		}
+		if err := spec.CheckStored(v.Manifest, v.Hash); err != nil {
+			return fmt.Errorf("versions[%d]: service %s version %d holds the manifest of another spec: %w", i, v.Service, v.Number, err)
 		}
 	}
 	for _, s := range gs.Services {
@@ -100,7 +127,17 @@ func (gs *GenesisState) validateVersions(services map[string]*Service) error {
 			return fmt.Errorf("service %s: current_version is %d but versions lists %d", s.Name, s.CurrentVersion, counts[s.Name])
 		}
 	}
+	if len(specs) != len(gs.Versions) {
+		return fmt.Errorf("specs: %d specs for %d versions; every version needs exactly one spec, and every spec a version", len(specs), len(gs.Versions))
+	}
 	return nil
+}
+
+// hashOf returns the content address of canonical manifest bytes: what
+// manifest.Manifest.Hash returns for the manifest they encode.
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return manifest.HashPrefix + hex.EncodeToString(sum[:])
 }
 
 func (gs *GenesisState) validateProposals(services map[string]*Service) error {
@@ -126,6 +163,19 @@ func (gs *GenesisState) validateProposals(services map[string]*Service) error {
 		}
 		if p.Amount.IsNil() || p.Amount.IsNegative() {
 			return fmt.Errorf("proposals[%d]: proposal %d has a negative or missing amount", i, p.Id)
+		}
+		if p.Kind == KindUpdate {
+			if p.Spec == nil {
+				return fmt.Errorf("proposals[%d]: update proposal %d has no spec of its manifest", i, p.Id)
+			}
+			if p.Spec.Name != p.Service {
+				return fmt.Errorf("proposals[%d]: update proposal %d of service %s proposes the manifest of %q", i, p.Id, p.Service, p.Spec.Name)
+			}
+			if err := p.Spec.CheckStored(p.Manifest, p.Hash); err != nil {
+				return fmt.Errorf("proposals[%d]: update proposal %d: %w", i, p.Id, err)
+			}
+		} else if p.Spec != nil {
+			return fmt.Errorf("proposals[%d]: proposal %d is no update but carries a spec", i, p.Id)
 		}
 		if p.Status == ProposalPending {
 			if other, ok := pending[p.Service]; ok {

@@ -3,8 +3,6 @@ package types
 import (
 	"context"
 	"errors"
-
-	"github.com/quantum1net/q1/core/manifest"
 )
 
 // ServicesHooks lets other modules (x/sharers, x/usage) follow services as
@@ -13,11 +11,13 @@ import (
 // the msg (and so undoes the change), or, during activation in EndBlock,
 // marks the proposal failed.
 type ServicesHooks interface {
-	// AfterServiceCreated is called when a service is created, with its
-	// first manifest.
-	AfterServiceCreated(ctx context.Context, name string, m *manifest.Manifest) error
-	// AfterVersionActivated is called when an approved update takes effect.
-	AfterVersionActivated(ctx context.Context, name string, old, new *manifest.Manifest) error
+	// AfterServiceCreated is called when a service is created, with the
+	// spec of its first manifest. Hooks must not change the spec.
+	AfterServiceCreated(ctx context.Context, name string, spec *ServiceSpec) error
+	// AfterVersionActivated is called when an approved update takes effect,
+	// with the specs of the version it replaces and of the new one. Hooks
+	// must not change them.
+	AfterVersionActivated(ctx context.Context, name string, old, new *ServiceSpec) error
 	// AfterServicePaused is called when a service stops serving.
 	AfterServicePaused(ctx context.Context, name string, reason PauseReason) error
 	// AfterServiceResumed is called when a paused service serves again.
@@ -46,12 +46,12 @@ func (mh MultiServicesHooks) each(f func(ServicesHooks) error) error {
 }
 
 // AfterServiceCreated calls every hook's AfterServiceCreated.
-func (mh MultiServicesHooks) AfterServiceCreated(ctx context.Context, name string, m *manifest.Manifest) error {
-	return mh.each(func(h ServicesHooks) error { return h.AfterServiceCreated(ctx, name, m) })
+func (mh MultiServicesHooks) AfterServiceCreated(ctx context.Context, name string, spec *ServiceSpec) error {
+	return mh.each(func(h ServicesHooks) error { return h.AfterServiceCreated(ctx, name, spec) })
 }
 
 // AfterVersionActivated calls every hook's AfterVersionActivated.
-func (mh MultiServicesHooks) AfterVersionActivated(ctx context.Context, name string, old, new *manifest.Manifest) error {
+func (mh MultiServicesHooks) AfterVersionActivated(ctx context.Context, name string, old, new *ServiceSpec) error {
 	return mh.each(func(h ServicesHooks) error { return h.AfterVersionActivated(ctx, name, old, new) })
 }
 

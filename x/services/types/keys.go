@@ -22,9 +22,11 @@ var (
 	EscrowsKey         = collections.NewPrefix(4)
 	ActivationQueueKey = collections.NewPrefix(5)
 	NextProposalIDKey  = collections.NewPrefix(6)
+	SpecsKey           = collections.NewPrefix(7)
 )
 
-// ManifestGasPerByte is the gas a msg is charged per byte of each manifest
-// the chain parses for it (the one it carries, the service's current one),
-// on top of the store's own gas.
+// ManifestGasPerByte is the gas a msg is charged per byte of the manifest
+// it carries (create, propose update), which the chain parses and validates
+// once, on top of the store's own gas. Stored manifests are never parsed
+// again: reads of their specs cost only the store's gas.
 const ManifestGasPerByte = 10

@@ -94,16 +94,33 @@ func (b *fakeBank) total(denom string) math.Int {
 }
 
 // fakeServices is x/services as placement sees it: service records and
-// their current manifests. Its methods change a service the way the real
-// keeper does and fire the same hooks.
+// the specs of their current manifests, kept encoded as the real keeper's
+// store keeps them. Its methods change a service the way the real keeper
+// does and fire the same hooks.
 type fakeServices struct {
 	services map[string]*fakeService
 	hooks    servicestypes.ServicesHooks
 }
 
 type fakeService struct {
-	rec servicestypes.Service
-	m   *manifest.Manifest
+	rec  servicestypes.Service
+	spec []byte // a servicestypes.ServiceSpec, proto-encoded
+}
+
+func encodeSpec(s servicestypes.ServiceSpec) []byte {
+	b, err := s.Marshal()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func decodeSpec(b []byte) (*servicestypes.ServiceSpec, error) {
+	var s servicestypes.ServiceSpec
+	if err := s.Unmarshal(b); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 func newFakeServices() *fakeServices { return &fakeServices{services: map[string]*fakeService{}} }
@@ -116,42 +133,47 @@ func (f *fakeServices) GetService(_ context.Context, name string) (servicestypes
 	return s.rec, nil
 }
 
-func (f *fakeServices) CurrentManifest(_ context.Context, name string) (*manifest.Manifest, error) {
+func (f *fakeServices) CurrentSpec(_ context.Context, name string) (*servicestypes.ServiceSpec, error) {
 	s, ok := f.services[name]
 	if !ok {
 		return nil, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
 	}
-	return manifest.ParseCanonical(s.m.Canonical()) // a copy, as the real keeper parses stored bytes
+	return decodeSpec(s.spec) // a copy, decoded as the real keeper's store decodes it
 }
 
 func (f *fakeServices) create(ctx context.Context, m *manifest.Manifest) error {
 	if _, ok := f.services[m.Name]; ok {
 		return fmt.Errorf("service %s exists", m.Name)
 	}
-	f.services[m.Name] = &fakeService{rec: servicestypes.Service{Name: m.Name, Status: servicestypes.StatusActive, CurrentVersion: 1}, m: m}
-	return f.hooks.AfterServiceCreated(ctx, m.Name, m)
+	spec := servicestypes.SpecFromManifest(m)
+	f.services[m.Name] = &fakeService{rec: servicestypes.Service{Name: m.Name, Status: servicestypes.StatusActive, CurrentVersion: 1}, spec: encodeSpec(spec)}
+	return f.hooks.AfterServiceCreated(ctx, m.Name, &spec)
 }
 
 func (f *fakeServices) activate(ctx context.Context, m *manifest.Manifest) error {
 	s := f.services[m.Name]
-	old := s.m
-	s.m = m
+	old, err := decodeSpec(s.spec)
+	if err != nil {
+		return err
+	}
+	next := servicestypes.SpecFromManifest(m)
+	s.spec = encodeSpec(next)
 	s.rec.CurrentVersion++
-	return f.hooks.AfterVersionActivated(ctx, m.Name, old, m)
+	return f.hooks.AfterVersionActivated(ctx, m.Name, old, &next)
 }
 
 func (f *fakeServices) scale(ctx context.Context, name string, replicas uint32) error {
 	s := f.services[name]
-	old := s.m.Placement.Replicas
-	next, err := manifest.ParseCanonical(s.m.Canonical())
+	next, err := decodeSpec(s.spec)
 	if err != nil {
 		return err
 	}
+	old := next.Placement.Replicas
 	next.Placement.Replicas = replicas
 	if next.Placement.ReplicasMax < replicas {
 		next.Placement.ReplicasMax = replicas
 	}
-	s.m = next
+	s.spec = encodeSpec(*next)
 	return f.hooks.AfterScaled(ctx, name, old, replicas)
 }
 

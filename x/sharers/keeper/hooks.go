@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 
-	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 
@@ -21,14 +20,14 @@ type hooks struct{ k *Keeper }
 var _ servicestypes.ServicesHooks = hooks{}
 
 // AfterServiceCreated queues the new service for placement.
-func (h hooks) AfterServiceCreated(ctx context.Context, name string, _ *manifest.Manifest) error {
+func (h hooks) AfterServiceCreated(ctx context.Context, name string, _ *servicestypes.ServiceSpec) error {
 	return h.k.enqueue(ctx, name)
 }
 
 // AfterVersionActivated queues the service: placement keeps the leases a new
 // version leaves valid (a code-only change keeps them all) and re-places the
 // rest.
-func (h hooks) AfterVersionActivated(ctx context.Context, name string, _, _ *manifest.Manifest) error {
+func (h hooks) AfterVersionActivated(ctx context.Context, name string, _, _ *servicestypes.ServiceSpec) error {
 	return h.k.enqueue(ctx, name)
 }
 

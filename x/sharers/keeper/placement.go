@@ -49,11 +49,11 @@ func (k *Keeper) reconcile(ctx context.Context, name string) (int, error) {
 	case svc.Status == servicestypes.StatusPaused:
 		return 0, k.pause(ctx, p, name)
 	}
-	m, err := k.services.CurrentManifest(ctx, name)
+	spec, err := k.services.CurrentSpec(ctx, name)
 	if err != nil {
-		return 0, fmt.Errorf("manifest of service %s: %w", name, err)
+		return 0, fmt.Errorf("spec of service %s: %w", name, err)
 	}
-	req := requestFor(name, m)
+	req := requestFor(name, spec)
 	st, err := k.placementState(ctx, name)
 	if err != nil {
 		return 0, err

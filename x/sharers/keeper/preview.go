@@ -9,6 +9,7 @@ import (
 
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/sched"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	"github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -34,7 +35,10 @@ func (q queryServer) PlacementPreview(ctx context.Context, req *types.QueryPlace
 	if err != nil {
 		return nil, err
 	}
-	req2 := requestFor(m.Name, m)
+	// The draft is the client's input, not stored state: it is parsed here
+	// and placed through the same spec the EndBlocker reads.
+	spec := servicestypes.SpecFromManifest(m)
+	req2 := requestFor(m.Name, &spec)
 	pl, err := q.k.candidates(ctx, &req2, p.BandPermille, nil)
 	if err != nil {
 		return nil, err

@@ -3,34 +3,34 @@ package keeper
 import (
 	"cosmossdk.io/math"
 
-	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/sched"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	"github.com/quantum1net/q1/x/sharers/types"
 )
 
-// requestFor is the placement request of service name under manifest m,
-// before Current and Preferred are filled in.
-func requestFor(name string, m *manifest.Manifest) sched.Request {
+// requestFor is the placement request of service name under spec s, before
+// Current and Preferred are filled in.
+func requestFor(name string, s *servicestypes.ServiceSpec) sched.Request {
 	req := sched.Request{
 		Service: name,
-		Owners:  m.Permissions.Owners.Accounts,
+		Owners:  s.Permissions.Owners.Accounts,
 		Resources: sched.Resources{
-			MilliCPU:     uint64(m.Resources.CPU),
-			MemoryBytes:  uint64(m.Resources.Memory),
-			StorageBytes: uint64(m.Resources.Storage),
+			MilliCPU:     s.Resources.MilliCpu,
+			MemoryBytes:  s.Resources.MemoryBytes,
+			StorageBytes: s.Resources.StorageBytes,
 		},
-		Replicas:      int(m.Placement.Replicas),
-		Spread:        m.Placement.Spread,
-		MinCollateral: math.NewIntFromUint64(uint64(m.Placement.MinCollateral)),
+		Replicas:      int(s.Placement.Replicas),
+		Spread:        s.Placement.Spread,
+		MinCollateral: math.NewIntFromUint64(s.Placement.MinCollateralUqc),
 		MaxPrices: sched.Prices{
-			CPUPerCoreSecond:  uint64(m.Pricing.CPUPerCoreSecond),
-			MemoryPerMiBHour:  uint64(m.Pricing.MemoryPerMiBHour),
-			StoragePerGiBHour: uint64(m.Pricing.StoragePerGiBHour),
-			Per1kRequests:     uint64(m.Pricing.Per1kRequests),
-			EgressPerGiB:      uint64(m.Pricing.EgressPerGiB),
+			CPUPerCoreSecond:  s.Pricing.CpuPerCoreSecondUqc,
+			MemoryPerMiBHour:  s.Pricing.MemoryPerMibHourUqc,
+			StoragePerGiBHour: s.Pricing.StoragePerGibHourUqc,
+			Per1kRequests:     s.Pricing.Per_1KRequestsUqc,
+			EgressPerGiB:      s.Pricing.EgressPerGibUqc,
 		},
 	}
-	for _, a := range m.Placement.RequireAttributes {
+	for _, a := range s.Placement.RequireAttributes {
 		req.RequireAttributes = append(req.RequireAttributes, sched.Attribute{Key: a.Key, Value: a.Value})
 	}
 	return req

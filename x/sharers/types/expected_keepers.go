@@ -5,7 +5,6 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
 
@@ -25,11 +24,12 @@ type BankKeeper interface {
 }
 
 // ServicesKeeper is what placement needs from x/services: a service's status
-// and the manifest it runs under.
+// and the spec (the decoded manifest) it runs under.
 type ServicesKeeper interface {
 	// GetService returns the service's record, or an error wrapping
 	// servicestypes.ErrServiceNotFound.
 	GetService(ctx context.Context, name string) (servicestypes.Service, error)
-	// CurrentManifest returns the manifest the service runs under.
-	CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error)
+	// CurrentSpec returns the spec of the manifest the service runs under,
+	// as stored when the manifest was accepted: nothing is parsed.
+	CurrentSpec(ctx context.Context, name string) (*servicestypes.ServiceSpec, error)
 }

@@ -104,7 +104,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, p types.Params, dur time.Durat
 				l.Id, l.ClosedHeight, closeWhy(l))})
 		return nil
 	}
-	m, err := k.services.CurrentManifest(ctx, l.Service)
+	m, err := k.services.CurrentSpec(ctx, l.Service)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, p types.Params, dur time.Durat
 		return err
 	}
 	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
-		allowance, err := k.usageAllowance(ctx, l.Service, rec.Epoch, uint64(*mx), a.BurnPerHour, dur)
+		allowance, err := k.usageAllowance(ctx, l.Service, rec.Epoch, mx.Uqc, a.BurnPerHour, dur)
 		if err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, p types.Params, dur time.Durat
 			rec.Caps = append(rec.Caps, types.Cap{Kind: types.CapMaxPerHour, Component: types.ComponentUsage,
 				Before: total.String(), After: allowance.String(),
 				Detail: fmt.Sprintf("policies.budget.maxPerHour %duqc less the rent burn of %suqc per hour, over the epoch's %s, less usage already charged for the epoch, leaves %suqc",
-					uint64(*mx), a.BurnPerHour, dur, allowance)})
+					mx.Uqc, a.BurnPerHour, dur, allowance)})
 			total = allowance
 		}
 	}

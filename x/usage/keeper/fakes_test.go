@@ -131,12 +131,24 @@ func (s *fakeServices) GetService(_ context.Context, name string) (servicestypes
 	return svc, nil
 }
 
-func (s *fakeServices) CurrentManifest(_ context.Context, name string) (*manifest.Manifest, error) {
+// CurrentSpec returns the spec of the service's manifest, encoded and
+// decoded again as the real keeper's store would (a little more work than
+// the real keeper, which only decodes).
+func (s *fakeServices) CurrentSpec(_ context.Context, name string) (*servicestypes.ServiceSpec, error) {
 	m, ok := s.manifests[name]
 	if !ok {
 		return nil, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
 	}
-	return m, nil
+	spec := servicestypes.SpecFromManifest(m)
+	b, err := spec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	var out servicestypes.ServiceSpec
+	if err := out.Unmarshal(b); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 func (s *fakeServices) EscrowBalance(_ context.Context, name string) (math.Int, error) {

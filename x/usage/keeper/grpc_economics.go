@@ -161,7 +161,7 @@ func (k *Keeper) Economics(ctx context.Context, name string) (*types.QueryServic
 	if err != nil {
 		return nil, err
 	}
-	m, err := k.services.CurrentManifest(ctx, name)
+	m, err := k.services.CurrentSpec(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func (h sharersHooks) AfterLeaseAcked(ctx context.Context, l sharerstypes.Lease)
 	if err := k.settle(ctx, &a); err != nil {
 		return err
 	}
-	m, err := k.services.CurrentManifest(ctx, l.Service)
+	m, err := k.services.CurrentSpec(ctx, l.Service)
 	if err != nil {
 		return err
 	}
@@ -90,14 +90,14 @@ func (h sharersHooks) AfterLeaseClosed(ctx context.Context, l sharerstypes.Lease
 	if err := k.OpenMeters.Remove(ctx, collections.Join(l.Service, l.Id)); err != nil {
 		return fmt.Errorf("unindex meter of lease %d: %w", l.Id, err)
 	}
-	m, err := k.services.CurrentManifest(ctx, l.Service)
+	m, err := k.services.CurrentSpec(ctx, l.Service)
 	if err != nil {
 		return err
 	}
 	return k.rescaleAndSave(ctx, &a, m)
 }
 
-func (k *Keeper) rescaleAndSave(ctx context.Context, a *types.ServiceAccount, m *manifest.Manifest) error {
+func (k *Keeper) rescaleAndSave(ctx context.Context, a *types.ServiceAccount, m *servicestypes.ServiceSpec) error {
 	if err := k.rescale(ctx, a, m); err != nil {
 		return err
 	}
@@ -110,13 +110,13 @@ func (k *Keeper) rescaleAndSave(ctx context.Context, a *types.ServiceAccount, m 
 type servicesHooks struct{ k *Keeper }
 
 // AfterServiceCreated does nothing: rent starts with acknowledged leases.
-func (servicesHooks) AfterServiceCreated(context.Context, string, *manifest.Manifest) error {
+func (servicesHooks) AfterServiceCreated(context.Context, string, *servicestypes.ServiceSpec) error {
 	return nil
 }
 
 // AfterVersionActivated settles the service's rent and re-rates its meters
 // under the new manifest's pricing caps and maxPerHour.
-func (h servicesHooks) AfterVersionActivated(ctx context.Context, name string, _, m *manifest.Manifest) error {
+func (h servicesHooks) AfterVersionActivated(ctx context.Context, name string, _, m *servicestypes.ServiceSpec) error {
 	k := h.k
 	a, err := k.GetAccount(ctx, name)
 	if err != nil {
@@ -254,7 +254,7 @@ func (k *Keeper) resumeNeeded(ctx context.Context, a types.ServiceAccount) (need
 	if err != nil {
 		return math.Int{}, math.Int{}, err
 	}
-	m, err := k.services.CurrentManifest(ctx, a.Service)
+	m, err := k.services.CurrentSpec(ctx, a.Service)
 	if err != nil {
 		return math.Int{}, math.Int{}, err
 	}
@@ -387,7 +387,7 @@ func (k *Keeper) deplete(ctx context.Context, a types.ServiceAccount) error {
 	if svc.Status != servicestypes.StatusActive {
 		return nil
 	}
-	m, err := k.services.CurrentManifest(ctx, a.Service)
+	m, err := k.services.CurrentSpec(ctx, a.Service)
 	if err != nil {
 		return err
 	}

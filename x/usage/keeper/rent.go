@@ -10,7 +10,7 @@ import (
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/core/manifest"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	"github.com/quantum1net/q1/x/usage/types"
 )
@@ -245,7 +245,7 @@ func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
 	if err != nil {
 		return err
 	}
-	m, err := k.services.CurrentManifest(ctx, a.Service)
+	m, err := k.services.CurrentSpec(ctx, a.Service)
 	if err != nil {
 		return err
 	}
@@ -294,26 +294,26 @@ func (k *Keeper) unindex(ctx context.Context, a *types.ServiceAccount) error {
 
 // listRate is a lease's rent per hour at its locked prices, each at most
 // the manifest's pricing cap.
-func listRate(l sharerstypes.Lease, m *manifest.Manifest) math.LegacyDec {
+func listRate(l sharerstypes.Lease, m *servicestypes.ServiceSpec) math.LegacyDec {
 	return sharerstypes.RentPerHour(l.Resources, types.CappedPrices(l.Prices, priceCaps(m)))
 }
 
 // priceCaps returns the manifest's pricing caps as prices.
-func priceCaps(m *manifest.Manifest) sharerstypes.Prices {
+func priceCaps(m *servicestypes.ServiceSpec) sharerstypes.Prices {
 	pr := m.Pricing
 	return sharerstypes.Prices{
-		CpuPerCoreSecond:  uint64(pr.CPUPerCoreSecond),
-		MemoryPerMibHour:  uint64(pr.MemoryPerMiBHour),
-		StoragePerGibHour: uint64(pr.StoragePerGiBHour),
-		Per_1KRequests:    uint64(pr.Per1kRequests),
-		EgressPerGib:      uint64(pr.EgressPerGiB),
+		CpuPerCoreSecond:  pr.CpuPerCoreSecondUqc,
+		MemoryPerMibHour:  pr.MemoryPerMibHourUqc,
+		StoragePerGibHour: pr.StoragePerGibHourUqc,
+		Per_1KRequests:    pr.Per_1KRequestsUqc,
+		EgressPerGib:      pr.EgressPerGibUqc,
 	}
 }
 
 // rescale sets the rates of a's meters (all settled to now) from their list
 // rates, scaled down together so their sum is at most
 // policies.budget.maxPerHour, and a's burn to their sum.
-func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *manifest.Manifest) error {
+func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *servicestypes.ServiceSpec) error {
 	meters, err := k.ServiceMeters(ctx, a.Service)
 	if err != nil {
 		return err
@@ -324,7 +324,7 @@ func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *manife
 	}
 	limit := list
 	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
-		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(uint64(*mx))))
+		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(mx.Uqc)))
 	}
 	burn := math.LegacyZeroDec()
 	for _, mt := range meters {

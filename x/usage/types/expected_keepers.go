@@ -6,7 +6,6 @@ import (
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
@@ -32,14 +31,15 @@ type SharersKeeper interface {
 }
 
 // ServicesKeeper is what the module needs from x/services: services and
-// their manifests, escrows and paying from them, and the depletion
+// the specs of their manifests, escrows and paying from them, and the depletion
 // lifecycle (pause, resume by deposit, delete).
 type ServicesKeeper interface {
 	// GetService returns the service's record, or an error wrapping
 	// servicestypes.ErrServiceNotFound.
 	GetService(ctx context.Context, name string) (servicestypes.Service, error)
-	// CurrentManifest returns the manifest the service runs under.
-	CurrentManifest(ctx context.Context, name string) (*manifest.Manifest, error)
+	// CurrentSpec returns the spec of the manifest the service runs under,
+	// as stored when the manifest was accepted: nothing is parsed.
+	CurrentSpec(ctx context.Context, name string) (*servicestypes.ServiceSpec, error)
 	// EscrowBalance returns what the service holds in escrow.
 	EscrowBalance(ctx context.Context, name string) (math.Int, error)
 	// PayFromEscrowToAccount and PayFromEscrowToModule move amount out of
