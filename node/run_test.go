@@ -13,6 +13,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/p2p"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cosmos/cosmos-sdk/client"
 )
@@ -68,6 +69,9 @@ func TestRunStopsEverything(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(home, "config"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := p2p.LoadOrGenNodeKey(filepath.Join(home, "config", "node_key.json")); err != nil { // as q1 init makes it
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(home, "config", "genesis.json"), []byte(testGenesis), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +81,7 @@ func TestRunStopsEverything(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	cfg := Config{Home: home, P2P: cmtcfg.DefaultP2PConfig(), HTTPAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0"}
-	go func() { done <- Run(ctx, cfg, client.Context{}.WithClient(chainAt{height: 5}), slog.New(logs)) }()
+	go func() { done <- Run(ctx, cfg, client.Context{}.WithClient(chainAt{height: 5}).WithChainID("q1-test"), slog.New(logs)) }()
 
 	transport := &http.Transport{}
 	hc := &http.Client{Transport: transport}

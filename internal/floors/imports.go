@@ -96,20 +96,28 @@ var ImportRules = []ImportRule{
 			if !imp.InModule || under(imp.Path, "node", "core", "app", "client", "sdk/guest/abi", "internal/txsign") {
 				return true
 			}
-			parts := strings.Split(imp.Path, "/")
-			return len(parts) >= 3 && parts[0] == "x" && parts[2] == "types"
+			return isModuleTypes(imp.Path)
 		},
 	},
 	{
-		Rule:    "client imports from the module only client: the API's wire types need no chain",
+		Rule:    "client imports from the module only client, core, app and x/*/types: a client decodes the chain's answers, it never runs chain or node code",
 		Applies: func(pkg string) bool { return under(pkg, "client") },
-		Allows:  func(_ string, imp Import) bool { return !imp.InModule || under(imp.Path, "client") },
+		Allows: func(_ string, imp Import) bool {
+			return !imp.InModule || under(imp.Path, "client", "core", "app") || isModuleTypes(imp.Path)
+		},
 	},
 	{
 		Rule:    "nothing imports cmd, e2e or examples",
 		Applies: func(string) bool { return true },
 		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "cmd", "e2e", "examples") },
 	},
+}
+
+// isModuleTypes reports whether path (module-relative) is a module's types
+// package, x/<module>/types: the chain's wire types.
+func isModuleTypes(path string) bool {
+	parts := strings.Split(path, "/")
+	return len(parts) == 3 && parts[0] == "x" && parts[2] == "types"
 }
 
 // CheckImports checks the imports (full paths) of the module package pkg

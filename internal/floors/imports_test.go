@@ -60,7 +60,8 @@ func TestEachImportRuleFires(t *testing.T) {
 		{"node/api", []string{m("x/usage/types"), m("client"), m("app"), m("core/qc"), m("internal/txsign")}, nil},
 		{"node", []string{m("x/usage/keeper"), m("internal/devnet")}, []string{"node imports", "node imports"}},
 		{"node/gateway", []string{m("cmd/q1")}, []string{"node imports", "nothing imports cmd"}},
-		{"client", []string{m("core/manifest")}, []string{"client imports"}},
+		{"client", []string{m("core/manifest"), m("x/services/types")}, nil},
+		{"client/chainquery", []string{m("node/runtime"), m("x/services/keeper")}, []string{"client imports", "client imports"}},
 		{"internal/devnet", []string{m("e2e"), m("app")}, []string{"nothing imports cmd"}},
 	}
 	for _, c := range cases {
