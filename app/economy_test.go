@@ -132,12 +132,6 @@ func (e *economy) balance(who sdk.AccAddress) math.Int {
 	return e.app.BankKeeper.GetBalance(e.ctx, who, BondDenom).Amount
 }
 
-func (e *economy) escrow(name string) math.Int {
-	b, err := e.app.ServicesKeeper.EscrowBalance(e.ctx, name)
-	must(e.t, err)
-	return b
-}
-
 func (e *economy) ackAll(service string) {
 	leases, err := e.app.SharersKeeper.ActiveLeases(e.ctx, service)
 	must(e.t, err)

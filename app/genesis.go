@@ -14,6 +14,7 @@ import (
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+	"github.com/cosmos/gogoproto/proto"
 
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
@@ -159,7 +160,7 @@ func (g GenesisState) ApplyChainParams(cdc codec.JSONCodec, p ChainParams) error
 }
 
 type protoJSON interface {
-	codec.ProtoMarshaler
+	proto.Message
 }
 
 func (g GenesisState) update(cdc codec.JSONCodec, module string, state protoJSON, change func()) error {

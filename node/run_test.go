@@ -81,7 +81,9 @@ func TestRunStopsEverything(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	cfg := Config{Home: home, P2P: cmtcfg.DefaultP2PConfig(), HTTPAddr: "127.0.0.1:0", GatewayAddr: "127.0.0.1:0"}
-	go func() { done <- Run(ctx, cfg, client.Context{}.WithClient(chainAt{height: 5}).WithChainID("q1-test"), slog.New(logs)) }()
+	go func() {
+		done <- Run(ctx, cfg, client.Context{}.WithClient(chainAt{height: 5}).WithChainID("q1-test"), slog.New(logs))
+	}()
 
 	transport := &http.Transport{}
 	hc := &http.Client{Transport: transport}

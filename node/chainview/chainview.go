@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
-	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -315,8 +314,8 @@ func accountPubKey(ctx context.Context, c client.Context, addr string) ([]byte, 
 	if err := c.InterfaceRegistry.UnpackAny(res.Account, &acc); err != nil {
 		return nil, false
 	}
-	pk, ok := acc.GetPubKey().(cryptotypes.PubKey)
-	if !ok || pk == nil {
+	pk := acc.GetPubKey()
+	if pk == nil {
 		return nil, false
 	}
 	return pk.Bytes(), true

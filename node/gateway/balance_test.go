@@ -75,11 +75,11 @@ func TestBalancerPick(t *testing.T) {
 func TestBackoffDoublesUpToMax(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	b := newBalancer(clock.Now, time.Second, 5*time.Second)
-	for i, want := range []time.Duration{1, 2, 4, 5, 5} {
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
 		b.pick([]Replica{{Sharer: "q1x"}}, "q1self", nil)
 		b.done("q1x", false, 0)
-		if h := b.health("q1x"); h.fails != i+1 || !h.until.Equal(t0.Add(want*time.Second)) || h.inflight != 0 {
-			t.Errorf("after failure %d: %+v; want avoided for %ds", i+1, h, want)
+		if h := b.health("q1x"); h.fails != i+1 || !h.until.Equal(t0.Add(want)) || h.inflight != 0 {
+			t.Errorf("after failure %d: %+v; want avoided for %s", i+1, h, want)
 		}
 	}
 	b.done("q1x", true, time.Millisecond)

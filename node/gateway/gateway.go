@@ -287,7 +287,7 @@ func (g *Gateway) readBody(c *call) *reply {
 	busy := func(why string) *reply {
 		return busyReply("%s; retry", why)
 	}
-	var src io.Reader = io.LimitReader(c.r.Body, limit+1)
+	src := io.LimitReader(c.r.Body, limit+1)
 	var br *budgetReader
 	if n := c.r.ContentLength; n > 0 {
 		if n > g.cfg.MaxBodyBytesPerService || n > g.cfg.MaxBodyBytes {

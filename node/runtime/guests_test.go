@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,8 +120,8 @@ func get(t testing.TB, svc *Service, path string) *Response {
 // requireError asserts err is an *Error of kind whose message contains want.
 func requireError(t testing.TB, err error, kind ErrorKind, want string) *Error {
 	t.Helper()
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		t.Fatalf("got error %v (%T), want a *runtime.Error of kind %s", err, err, kind)
 	}
 	if e.Kind != kind || !strings.Contains(e.Error(), want) {

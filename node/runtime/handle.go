@@ -60,7 +60,7 @@ func (s *Service) wait(ctx context.Context, size int64) (*instance, error) {
 		if busy() {
 			return nil, s.fail(KindBusy, Usage{}, fmt.Sprintf("service %s is at its concurrency limit on this node: %s stayed busy for %s; retry", s.name, instancesPhrase(cap(s.idle)), slotWait))
 		}
-		if err == waitCtx.Err() {
+		if errors.Is(err, waitCtx.Err()) {
 			return nil, s.waitFailed(err, "instance")
 		}
 		return nil, err

@@ -150,7 +150,7 @@ func (r *Runtime) load(ctx context.Context, spec ServiceSpec) (_ *Service, err e
 	s.wrt = wazero.NewRuntimeWithConfig(ctx, r.wazeroConfig(uint32(s.limits.MemoryBytes/wasmPageSize)))
 	defer func() {
 		if err != nil {
-			s.release(context.Background())
+			_ = s.release(context.Background()) // the load already failed with err
 		}
 	}()
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.wrt); err != nil {

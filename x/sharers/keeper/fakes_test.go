@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	errorsmod "cosmossdk.io/errors"
-	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -82,15 +81,6 @@ func (b *fakeBank) SendCoinsFromModuleToAccount(_ context.Context, module string
 
 func (b *fakeBank) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {
 	return sdk.NewCoin(denom, b.balances[string(addr)].AmountOf(denom))
-}
-
-// total is the sum of every balance: the fake bank's supply.
-func (b *fakeBank) total(denom string) math.Int {
-	sum := math.ZeroInt()
-	for _, c := range b.balances {
-		sum = sum.Add(c.AmountOf(denom))
-	}
-	return sum
 }
 
 // fakeServices is x/services as placement sees it: service records and

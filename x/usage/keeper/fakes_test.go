@@ -159,7 +159,7 @@ func (s *fakeServices) EscrowBalance(_ context.Context, name string) (math.Int, 
 }
 
 func (s *fakeServices) debit(name string, amount math.Int) error {
-	b, _ := s.EscrowBalance(nil, name)
+	b, _ := s.EscrowBalance(context.TODO(), name)
 	if !amount.IsPositive() || b.LT(amount) {
 		return errorsmod.Wrapf(servicestypes.ErrInsufficientEscrow, "service %s holds %s, less than %s", name, b, amount)
 	}
@@ -254,7 +254,7 @@ func (s *fakeServices) GetParams(context.Context) (servicestypes.Params, error) 
 // holds the escrows.
 func (s *fakeServices) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {
 	if addr.Equals(s.ModuleAddress()) {
-		sum, _, _ := s.SumEscrows(nil)
+		sum, _, _ := s.SumEscrows(context.TODO())
 		return sdk.NewCoin(denom, sum)
 	}
 	str, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(addr)

@@ -60,7 +60,7 @@ func (q queryServer) ServiceUsage(ctx context.Context, req *types.QueryServiceUs
 		}
 		sharer = canon
 	}
-	var rng collections.Ranger[collections.Triple[string, uint64, uint64]] = collections.NewPrefixedTripleRange[string, uint64, uint64](req.Service)
+	rng := collections.NewPrefixedTripleRange[string, uint64, uint64](req.Service)
 	if req.HasEpoch {
 		rng = collections.NewSuperPrefixedTripleRange[string, uint64, uint64](req.Service, req.Epoch)
 	}
