@@ -36,6 +36,19 @@ const (
 
 	// DefaultChainID is the chain id `q1 init` and `q1 devnet` use unless told otherwise.
 	DefaultChainID = "q1-devnet-1"
+
+	// DefaultMinGasPrices is the minimum-gas-prices a new home's app.toml
+	// gets (`q1 init`, `q1 devnet`, `q1 init --join`): a node never accepts
+	// free transactions. Operators change it in app.toml.
+	DefaultMinGasPrices = "0.01" + BondDenom
+	// DefaultClientGasPrices is the gas-prices a new home's client.toml
+	// gets and what the CLI offers when neither --gas-prices nor client.toml
+	// names one. It is deliberately above DefaultMinGasPrices so that a
+	// client's txs clear nodes that raised their minimum a little.
+	DefaultClientGasPrices = "0.025" + BondDenom
+	// DefaultGasAdjustment multiplies simulated gas: a new home's
+	// client.toml gets it, and the CLI uses it when client.toml has none.
+	DefaultGasAdjustment = 1.5
 )
 
 var configOnce sync.Once

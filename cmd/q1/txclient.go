@@ -35,7 +35,7 @@ func addTxClientFlags(cmd *cobra.Command) {
 	f.String(flags.FlagChainID, "", "chain id (default: the home's client.toml)")
 	f.String(flags.FlagKeyringBackend, "", "keyring backend (os|file|test; default: the home's client.toml)")
 	f.String(flags.FlagKeyringDir, "", "keyring directory (default: the home)")
-	f.String(flags.FlagGasPrices, "", "gas price to offer, e.g. 0.025uqc (default: the home's client.toml)")
+	f.String(flags.FlagGasPrices, "", "gas price to offer, e.g. "+app.DefaultClientGasPrices+" (default: the home's client.toml)")
 	f.StringP(flags.FlagOutput, "o", "text", "output format (text|json)")
 	f.Duration(flagWait, time.Minute, "how long to wait for the tx to be committed")
 }
@@ -143,7 +143,7 @@ func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, e
 		priceStr = v.GetString("gas-prices")
 	}
 	if priceStr == "" {
-		priceStr = "0.025" + app.BondDenom
+		priceStr = app.DefaultClientGasPrices
 	}
 	prices, err := sdk.ParseDecCoins(priceStr)
 	if err != nil {
@@ -151,7 +151,7 @@ func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, e
 	}
 	adj := v.GetFloat64("gas-adjustment")
 	if adj < 1 {
-		adj = 1.5
+		adj = app.DefaultGasAdjustment
 	}
 	return prices, adj, nil
 }
