@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/quantum1net/q1/core/address"
 )
 
 const (
@@ -16,19 +18,6 @@ const (
 	DisplayDenom = "QC"
 	// DisplayExponent is the power of ten between BondDenom and DisplayDenom.
 	DisplayExponent = 6
-
-	// Bech32Prefix is the human-readable prefix of account addresses (q1…).
-	Bech32Prefix = "q1"
-	// Bech32PrefixValAddr is the prefix of validator operator addresses (q1valoper…).
-	Bech32PrefixValAddr = Bech32Prefix + "valoper"
-	// Bech32PrefixValPub is the prefix of validator operator public keys.
-	Bech32PrefixValPub = Bech32Prefix + "valoperpub"
-	// Bech32PrefixConsAddr is the prefix of validator consensus addresses (q1valcons…).
-	Bech32PrefixConsAddr = Bech32Prefix + "valcons"
-	// Bech32PrefixConsPub is the prefix of validator consensus public keys.
-	Bech32PrefixConsPub = Bech32Prefix + "valconspub"
-	// Bech32PrefixAccPub is the prefix of account public keys.
-	Bech32PrefixAccPub = Bech32Prefix + "pub"
 
 	// CoinType is the BIP-44 coin type of QCoin keys. It is the Cosmos Hub's,
 	// so standard Cosmos wallets derive the same addresses from a mnemonic.
@@ -53,15 +42,15 @@ const (
 
 var configOnce sync.Once
 
-// SetSDKConfig sets the SDK's process-wide address prefixes and coin type to
-// QCoin's and seals the config. It is idempotent and safe to call from every
+// SetSDKConfig sets the SDK's process-wide address prefixes (defined once,
+// in core/address) and coin type to QCoin's and seals the config. It is idempotent and safe to call from every
 // entry point (CLI, tests, benchmarks).
 func SetSDKConfig() {
 	configOnce.Do(func() {
 		cfg := sdk.GetConfig()
-		cfg.SetBech32PrefixForAccount(Bech32Prefix, Bech32PrefixAccPub)
-		cfg.SetBech32PrefixForValidator(Bech32PrefixValAddr, Bech32PrefixValPub)
-		cfg.SetBech32PrefixForConsensusNode(Bech32PrefixConsAddr, Bech32PrefixConsPub)
+		cfg.SetBech32PrefixForAccount(address.AccountPrefix, address.AccountPubPrefix)
+		cfg.SetBech32PrefixForValidator(address.ValidatorPrefix, address.ValidatorPubPrefix)
+		cfg.SetBech32PrefixForConsensusNode(address.ConsensusPrefix, address.ConsensusPubPrefix)
 		cfg.SetCoinType(CoinType)
 		cfg.Seal()
 		sdk.DefaultBondDenom = BondDenom

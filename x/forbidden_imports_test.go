@@ -40,11 +40,12 @@ var forbiddenPrefixes = []string{
 // allowedInternal lists, per module, the only packages under core/ it
 // may import (DESIGN.md §3). Every module may use core/manifest: the
 // services hooks hand manifests to x/sharers and x/usage, whose prices and
-// placement rules they read.
+// placement rules they read; and core/address, the one check of an account
+// address.
 var allowedInternal = map[string][]string{
-	"services": {"github.com/quantum1net/q1/core/manifest"},
-	"sharers":  {"github.com/quantum1net/q1/core/manifest", "github.com/quantum1net/q1/core/sched"},
-	"usage":    {"github.com/quantum1net/q1/core/manifest"},
+	"services": {"github.com/quantum1net/q1/core/address", "github.com/quantum1net/q1/core/manifest"},
+	"sharers":  {"github.com/quantum1net/q1/core/address", "github.com/quantum1net/q1/core/manifest", "github.com/quantum1net/q1/core/sched"},
+	"usage":    {"github.com/quantum1net/q1/core/address", "github.com/quantum1net/q1/core/manifest"},
 }
 
 // forbiddenTime are the functions of package time that read or wait on the
@@ -151,7 +152,7 @@ func f() {
 		"imports math/rand",
 		"imports sync",
 		"imports github.com/tetratelabs/wazero",
-		"imports github.com/quantum1net/q1/core/sched (x/services may import only github.com/quantum1net/q1/core/manifest from core/)",
+		"imports github.com/quantum1net/q1/core/sched (x/services may import only github.com/quantum1net/q1/core/address, github.com/quantum1net/q1/core/manifest from core/)",
 		"uses float64",
 		"uses the floating-point literal 0.5",
 		"calls time.Now (use the block time from the context)",

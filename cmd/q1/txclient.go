@@ -14,13 +14,13 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/bech32"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/qc"
 )
 
@@ -51,25 +51,19 @@ func printJSON(cmd *cobra.Command, v any) error {
 	return err
 }
 
-// parseAddress checks a q1… account address and says what is wrong with it.
+// parseAddress checks a q11… account address; role says where it came
+// from ("recipient", "--refund-to") and starts the message of a bad one.
 func parseAddress(s, role string) (sdk.AccAddress, error) {
-	hrp, _, err := bech32.DecodeAndConvert(s)
+	addr, err := address.ParseAccount(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s address %q: not a q1… address (%v)", role, s, err)
-	}
-	if hrp != app.Bech32Prefix {
-		return nil, fmt.Errorf("invalid %s address %q: it starts with %q, but QCoin accounts start with %q", role, s, hrp+"1", app.Bech32Prefix+"1")
-	}
-	addr, err := sdk.AccAddressFromBech32(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid %s address %q: %v", role, s, err)
+		return nil, fmt.Errorf("%s %w", role, err)
 	}
 	return addr, nil
 }
 
 // resolveAccount turns a key name or an address into an address.
 func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
-	if strings.HasPrefix(who, app.Bech32Prefix+"1") {
+	if strings.HasPrefix(who, address.AccountPrefix+"1") {
 		return parseAddress(who, "account")
 	}
 	rec, err := c.Keyring.Key(who)

@@ -163,26 +163,26 @@ func (c *Chain) Validators(ctx context.Context, height int64) ([]q1client.Valida
 
 // Account returns an account's uqc balance and sequence at the latest height.
 func (c *Chain) Account(ctx context.Context, address string) (*q1client.Account, error) {
-	addr, err := sdk.AccAddressFromBech32(address)
+	addr, err := accountParam("account", address)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a q1… account address: %v", q1client.ErrBadRequest, address, err)
+		return nil, err
 	}
 	height, err := c.LatestHeight(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cctx, gctx := c.at(ctx, height)
-	bal, err := banktypes.NewQueryClient(cctx).Balance(gctx, &banktypes.QueryBalanceRequest{Address: addr.String(), Denom: app.BondDenom})
+	bal, err := banktypes.NewQueryClient(cctx).Balance(gctx, &banktypes.QueryBalanceRequest{Address: addr, Denom: app.BondDenom})
 	if err != nil {
 		return nil, fmt.Errorf("query balance: %w", err)
 	}
 	out := &q1client.Account{
-		Address:   addr.String(),
+		Address:   addr,
 		Balance:   bal.Balance.Amount.String(),
 		BalanceQC: qc.Format(bal.Balance.Amount),
 		Height:    height,
 	}
-	acc, err := authtypes.NewQueryClient(cctx).Account(gctx, &authtypes.QueryAccountRequest{Address: addr.String()})
+	acc, err := authtypes.NewQueryClient(cctx).Account(gctx, &authtypes.QueryAccountRequest{Address: addr})
 	switch {
 	case status.Code(err) == codes.NotFound:
 		return out, nil

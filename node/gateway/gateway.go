@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 )
 
@@ -77,7 +78,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Gateway, error) {
 }
 
 func checkDeps(d Deps) error {
-	if err := manifest.ValidateAccount(d.Self); err != nil {
+	if err := address.ValidateAccount(d.Self); err != nil {
 		return fmt.Errorf("gateway: Deps.Self must be this node's sharer address: %w", err)
 	}
 	for _, dep := range []struct {

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
@@ -159,7 +160,7 @@ func (s *fakeServices) PayFromEscrowToAccount(_ context.Context, name string, to
 	if err := s.debit(name, amount); err != nil {
 		return err
 	}
-	addr, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(to)
+	addr, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(to)
 	s.credit(addr, amount)
 	return nil
 }
@@ -245,7 +246,7 @@ func (s *fakeServices) GetBalance(_ context.Context, addr sdk.AccAddress, denom 
 		sum, _, _ := s.SumEscrows(nil)
 		return sdk.NewCoin(denom, sum)
 	}
-	str, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(addr)
+	str, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(addr)
 	return sdk.NewCoin(denom, s.balance(str))
 }
 
