@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -92,9 +91,9 @@ func (v *chainView) service(name string) serviceEntry {
 	defer cancel()
 	e = serviceEntry{height: h}
 	res, err := servicestypes.NewQueryClient(v.c).Service(ctx, &servicestypes.QueryServiceRequest{Name: name})
-	// A module's registered "not found" error reaches a gRPC client as
-	// codes.Unknown with its text; either form means the chain answered.
-	e.known = err == nil || status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found")
+	// A missing service is the module's ErrServiceNotFound, registered
+	// with codes.NotFound: the chain answered.
+	e.known = err == nil || status.Code(err) == codes.NotFound
 	if !e.known {
 		// Say so, and ask again next time: a failed read is not an answer
 		// to keep for the rest of the block.

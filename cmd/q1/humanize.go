@@ -29,16 +29,17 @@ func waitForTx(ctx context.Context, c client.Context, stderr io.Writer, hash str
 	defer cancel()
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	// Search by hash rather than Tx(hash): a tx not committed yet is an
+	// empty result, not an error to tell apart by its text.
+	query := fmt.Sprintf("tx.hash='%X'", raw)
 	for {
-		res, err := c.Client.Tx(ctx, raw, false)
-		if err == nil {
-			return res, nil
-		}
-		if !strings.Contains(err.Error(), "not found") {
-			if ctx.Err() == nil {
-				// The node may be restarting; keep asking until the deadline.
-				progress.note("node: " + err.Error())
-			}
+		res, err := c.Client.TxSearch(ctx, query, false, nil, nil, "")
+		switch {
+		case err == nil && len(res.Txs) > 0:
+			return res.Txs[0], nil
+		case err != nil && ctx.Err() == nil:
+			// The node may be restarting; keep asking until the deadline.
+			progress.note("node: " + err.Error())
 		}
 		select {
 		case <-ctx.Done():

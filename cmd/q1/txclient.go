@@ -74,7 +74,7 @@ func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
 }
 
 func keyError(c client.Context, name string, err error) error {
-	if errors.Is(err, sdkerrors.ErrKeyNotFound) || strings.Contains(err.Error(), "key not found") {
+	if errors.Is(err, sdkerrors.ErrKeyNotFound) {
 		return fmt.Errorf("no key named %q in the %s keyring at %s (see: q1 keys list --home %s)",
 			name, c.Keyring.Backend(), c.KeyringDir, c.HomeDir)
 	}

@@ -267,13 +267,16 @@ func (c *Chain) Tx(ctx context.Context, hash string) (*q1client.Tx, error) {
 	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 64 {
 		return nil, fmt.Errorf("%w: %q is not a tx hash (64 hex digits)", q1client.ErrBadRequest, hash)
 	}
-	res, err := authtx.QueryTx(c.ctx.WithCmdContext(ctx), strings.ToUpper(hash))
+	// Search by hash: a missing tx is an empty result, not an error told
+	// apart by its text.
+	found, err := authtx.QueryTxsByEvents(c.ctx.WithCmdContext(ctx), 1, 1, fmt.Sprintf("tx.hash='%s'", strings.ToUpper(hash)), "")
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("%w: no committed tx %s", q1client.ErrNotFound, strings.ToUpper(hash))
-		}
 		return nil, fmt.Errorf("query tx: %w", err)
 	}
+	if len(found.Txs) == 0 {
+		return nil, fmt.Errorf("%w: no committed tx %s", q1client.ErrNotFound, strings.ToUpper(hash))
+	}
+	res := found.Txs[0]
 	out := &q1client.Tx{
 		Hash:      res.TxHash,
 		Height:    res.Height,
