@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sdkmath "cosmossdk.io/math"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
@@ -193,9 +194,9 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, fmt.Errorf("insufficient funds: have %s, need %s (to %s)", qc.Format(balance), qc.Format(spend), o.what)
 	}
 
-	_, gas, err := tx.CalculateGas(c, f, msgs...)
+	gas, err := simulateGas(ctx, c, f, msgs...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", o.what, humanize(err))
+		return nil, fmt.Errorf("%s: %w", o.what, err)
 	}
 	f = f.WithGas(gas)
 	fee := feeFor(prices, gas)
@@ -220,7 +221,7 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, nodeError(c, err)
 	}
 	if res.Code != 0 {
-		return nil, fmt.Errorf("the chain refused to %s: %s", o.what, humanizeLog(res.RawLog))
+		return nil, fmt.Errorf("the chain refused to %s: %w", o.what, &refusal{res.Codespace, res.Code, res.RawLog})
 	}
 	wait, _ := cmd.Flags().GetDuration(flagWait)
 	committed, err := waitForTx(ctx, c, cmd.ErrOrStderr(), res.TxHash, wait)
@@ -228,7 +229,8 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, err
 	}
 	if committed.TxResult.Code != 0 {
-		return nil, fmt.Errorf("tx %s failed at height %d: %s", res.TxHash, committed.Height, humanizeLog(committed.TxResult.Log))
+		r := committed.TxResult
+		return nil, fmt.Errorf("tx %s failed at height %d: %w", res.TxHash, committed.Height, &refusal{r.Codespace, r.Code, r.Log})
 	}
 	return &txResult{
 		Hash:    res.TxHash,
@@ -237,6 +239,37 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		GasUsed: committed.TxResult.GasUsed,
 		Fee:     fee,
 	}, nil
+}
+
+// simulateGas runs msgs in simulation and returns the gas to ask for: the
+// gas used times the factory's adjustment. It asks the node's /app/simulate
+// query rather than the tx service's Simulate, whose gRPC status loses the
+// refusal's codespace and code; a refusal comes back as a *refusal.
+func simulateGas(ctx context.Context, c client.Context, f tx.Factory, msgs ...sdk.Msg) (uint64, error) {
+	txBytes, err := f.BuildSimTx(msgs...)
+	if err != nil {
+		return 0, err
+	}
+	node, err := c.GetNode()
+	if err != nil {
+		return 0, err
+	}
+	res, err := node.ABCIQueryWithOptions(ctx, "/app/simulate", txBytes, rpcclient.ABCIQueryOptions{})
+	if err != nil {
+		return 0, nodeError(c, err)
+	}
+	if !res.Response.IsOK() {
+		return 0, &refusal{res.Response.Codespace, res.Response.Code, res.Response.Log}
+	}
+	var sim struct {
+		GasInfo struct {
+			GasUsed uint64 `json:"gas_used,string"`
+		} `json:"gas_info"`
+	}
+	if err := json.Unmarshal(res.Response.Value, &sim); err != nil {
+		return 0, fmt.Errorf("read the simulation's result: %w", err)
+	}
+	return uint64(f.GasAdjustment() * float64(sim.GasInfo.GasUsed)), nil
 }
 
 // feeFor is gas × price, rounded up to a whole uqc.
