@@ -72,6 +72,7 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 	"github.com/cosmos/gogoproto/proto"
 
+	"github.com/quantum1net/q1/core/address"
 	servicesmodule "github.com/quantum1net/q1/x/services"
 	serviceskeeper "github.com/quantum1net/q1/x/services/keeper"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
@@ -176,9 +177,9 @@ func New(
 	}
 
 	authority := authtypes.NewModuleAddress(govtypes.ModuleName).String()
-	addrCodec := authcodec.NewBech32Codec(Bech32Prefix)
-	valCodec := authcodec.NewBech32Codec(Bech32PrefixValAddr)
-	consCodec := authcodec.NewBech32Codec(Bech32PrefixConsAddr)
+	addrCodec := authcodec.NewBech32Codec(address.AccountPrefix)
+	valCodec := authcodec.NewBech32Codec(address.ValidatorPrefix)
+	consCodec := authcodec.NewBech32Codec(address.ConsensusPrefix)
 
 	app.ConsensusParamsKeeper = consensusparamkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[consensusparamtypes.StoreKey]), authority, runtime.EventService{})
@@ -186,7 +187,7 @@ func New(
 
 	app.AccountKeeper = authkeeper.NewAccountKeeper(appCodec,
 		runtime.NewKVStoreService(keys[authtypes.StoreKey]), authtypes.ProtoBaseAccount,
-		maccPerms, addrCodec, Bech32Prefix, authority)
+		maccPerms, addrCodec, address.AccountPrefix, authority)
 
 	app.BankKeeper = bankkeeper.NewBaseKeeper(appCodec,
 		runtime.NewKVStoreService(keys[banktypes.StoreKey]), app.AccountKeeper,
@@ -419,9 +420,9 @@ func (app *App) AutoCliOpts() autocli.AppOptions {
 	return autocli.AppOptions{
 		Modules:               modules,
 		ModuleOptions:         runtimeservices.ExtractAutoCLIOptions(app.ModuleManager.Modules),
-		AddressCodec:          authcodec.NewBech32Codec(Bech32Prefix),
-		ValidatorAddressCodec: authcodec.NewBech32Codec(Bech32PrefixValAddr),
-		ConsensusAddressCodec: authcodec.NewBech32Codec(Bech32PrefixConsAddr),
+		AddressCodec:          authcodec.NewBech32Codec(address.AccountPrefix),
+		ValidatorAddressCodec: authcodec.NewBech32Codec(address.ValidatorPrefix),
+		ConsensusAddressCodec: authcodec.NewBech32Codec(address.ConsensusPrefix),
 	}
 }
 

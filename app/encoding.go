@@ -4,11 +4,13 @@ import (
 	"cosmossdk.io/x/tx/signing"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
-	"github.com/cosmos/cosmos-sdk/codec/address"
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
 	"github.com/cosmos/cosmos-sdk/codec/types"
 	"github.com/cosmos/cosmos-sdk/std"
 	"github.com/cosmos/cosmos-sdk/x/auth/tx"
 	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/quantum1net/q1/core/address"
 )
 
 // EncodingConfig holds the codecs every part of the chain and its clients share.
@@ -26,8 +28,8 @@ func MakeEncodingConfig() EncodingConfig {
 	registry, err := types.NewInterfaceRegistryWithOptions(types.InterfaceRegistryOptions{
 		ProtoFiles: proto.HybridResolver,
 		SigningOptions: signing.Options{
-			AddressCodec:          address.NewBech32Codec(Bech32Prefix),
-			ValidatorAddressCodec: address.NewBech32Codec(Bech32PrefixValAddr),
+			AddressCodec:          addresscodec.NewBech32Codec(address.AccountPrefix),
+			ValidatorAddressCodec: addresscodec.NewBech32Codec(address.ValidatorPrefix),
 		},
 	})
 	if err != nil {

@@ -47,7 +47,7 @@ func startSingleNode(t *testing.T) *singleNode {
 	// The node runs on free ports: point the home's client config at them,
 	// as a user who moved the ports would.
 	if err := devnet.WriteClientConfig(home, devnet.ClientConfig{
-		ChainID: "q1-local", DefaultKey: devnet.DefaultKeyName, Node: n.rpc, GasPrices: "0.025uqc", API: n.http,
+		ChainID: "q1-local", DefaultKey: devnet.DefaultKeyName, Node: n.rpc, API: n.http,
 		Gateway: fmt.Sprintf("http://127.0.0.1:%d", p[4]),
 	}); err != nil {
 		t.Fatal(err)

@@ -293,7 +293,7 @@ func startNodeWithSharerParams(t *testing.T, edit func(*sharerstypes.Params)) *s
 	p := freePorts(t, 5)
 	n := &singleNode{home: home, rpc: fmt.Sprintf("tcp://127.0.0.1:%d", p[0]), http: fmt.Sprintf("http://127.0.0.1:%d", p[3])}
 	if err := devnet.WriteClientConfig(home, devnet.ClientConfig{
-		ChainID: "q1-local", DefaultKey: devnet.DefaultKeyName, Node: n.rpc, GasPrices: "0.025uqc", API: n.http,
+		ChainID: "q1-local", DefaultKey: devnet.DefaultKeyName, Node: n.rpc, API: n.http,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func sharerHome(t *testing.T, n *singleNode, name, funds string) (home, addr str
 		t.Fatal(err)
 	}
 	if err := devnet.WriteClientConfig(home, devnet.ClientConfig{
-		ChainID: "q1-local", DefaultKey: name, Node: n.rpc, GasPrices: "0.025uqc", API: n.http,
+		ChainID: "q1-local", DefaultKey: name, Node: n.rpc, API: n.http,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -176,26 +176,26 @@ func (c *Chain) Validators(ctx context.Context, height int64) ([]q1client.Valida
 
 // Account returns an account's uqc balance and sequence at the latest height.
 func (c *Chain) Account(ctx context.Context, address string) (*q1client.Account, error) {
-	addr, err := sdk.AccAddressFromBech32(address)
+	addr, err := accountParam("account", address)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a q1… account address: %v", q1client.ErrBadRequest, address, err)
+		return nil, err
 	}
 	height, err := c.LatestHeight(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cctx, gctx := c.at(ctx, height)
-	bal, err := banktypes.NewQueryClient(cctx).Balance(gctx, &banktypes.QueryBalanceRequest{Address: addr.String(), Denom: app.BondDenom})
+	bal, err := banktypes.NewQueryClient(cctx).Balance(gctx, &banktypes.QueryBalanceRequest{Address: addr, Denom: app.BondDenom})
 	if err != nil {
 		return nil, fmt.Errorf("query balance: %w", err)
 	}
 	out := &q1client.Account{
-		Address:   addr.String(),
+		Address:   addr,
 		Balance:   bal.Balance.Amount.String(),
 		BalanceQC: qc.Format(bal.Balance.Amount),
 		Height:    height,
 	}
-	acc, err := authtypes.NewQueryClient(cctx).Account(gctx, &authtypes.QueryAccountRequest{Address: addr.String()})
+	acc, err := authtypes.NewQueryClient(cctx).Account(gctx, &authtypes.QueryAccountRequest{Address: addr})
 	switch {
 	case status.Code(err) == codes.NotFound:
 		return out, nil
@@ -280,13 +280,16 @@ func (c *Chain) Tx(ctx context.Context, hash string) (*q1client.Tx, error) {
 	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 64 {
 		return nil, fmt.Errorf("%w: %q is not a tx hash (64 hex digits)", q1client.ErrBadRequest, hash)
 	}
-	res, err := authtx.QueryTx(c.ctx.WithCmdContext(ctx), strings.ToUpper(hash))
+	// Search by hash: a missing tx is an empty result, not an error told
+	// apart by its text.
+	found, err := authtx.QueryTxsByEvents(c.ctx.WithCmdContext(ctx), 1, 1, fmt.Sprintf("tx.hash='%s'", strings.ToUpper(hash)), "")
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
-			return nil, fmt.Errorf("%w: no committed tx %s", q1client.ErrNotFound, strings.ToUpper(hash))
-		}
 		return nil, fmt.Errorf("query tx: %w", err)
 	}
+	if len(found.Txs) == 0 {
+		return nil, fmt.Errorf("%w: no committed tx %s", q1client.ErrNotFound, strings.ToUpper(hash))
+	}
+	res := found.Txs[0]
 	out := &q1client.Tx{
 		Hash:      res.TxHash,
 		Height:    res.Height,

@@ -21,10 +21,10 @@ func enumName(s, prefix string) string {
 	return strings.ToLower(strings.TrimPrefix(s, prefix))
 }
 
-// notFound maps a module's "not found" answer to client.ErrNotFound with a
-// sentence for people.
+// notFound maps a module's NotFound answer (its registered error's gRPC
+// code) to client.ErrNotFound with a sentence for people.
 func notFound(err error, what string) error {
-	if status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found") {
+	if status.Code(err) == codes.NotFound {
 		return fmt.Errorf("%w: %s", q1client.ErrNotFound, what)
 	}
 	return err

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"strconv"
 
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
@@ -237,13 +237,13 @@ func someLeases(ctx context.Context, qcl sharerstypes.QueryClient, req *sharerst
 	return out, nil
 }
 
-// accountParam checks an account address given to a query.
+// accountParam checks an account address given to a query
+// (address.ValidateAccount); what names it in the message ("sharer").
 func accountParam(what, s string) (string, error) {
-	addr, err := sdk.AccAddressFromBech32(s)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s %q is not a q1… account address: %v", q1client.ErrBadRequest, what, s, err)
+	if err := address.ValidateAccount(s); err != nil {
+		return "", fmt.Errorf("%w: %s %v", q1client.ErrBadRequest, what, err)
 	}
-	return addr.String(), nil
+	return s, nil
 }
 
 func sharerOut(s *sharerstypes.Sharer) q1client.Sharer {

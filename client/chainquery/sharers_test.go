@@ -26,11 +26,11 @@ func TestSharerQueryArguments(t *testing.T) {
 		want string
 	}{
 		{"sharer address", func() error { _, err := c.Sharer(ctx, "q1xyz"); return err },
-			`bad request: sharer "q1xyz" is not a q1… account address: decoding bech32 failed: invalid bech32 string length 5`},
+			`bad request: sharer "q1xyz" is not a Quantum1Net account address: decoding bech32 failed: invalid bech32 string length 5`},
 		{"leases sharer", func() error {
 			_, err := c.Leases(ctx, "cosmos1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du", "", 0)
 			return err
-		}, `bad request: sharer "cosmos1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du" is not a q1… account address: invalid Bech32 prefix; expected q1, got cosmos`},
+		}, `bad request: sharer "cosmos1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du" is not a Quantum1Net account address: it starts with "cosmos1", but Quantum1Net accounts start with "q11"`},
 		{"leases service", func() error { _, err := c.Leases(ctx, "", "Hello!", 0); return err },
 			`bad request: service name "Hello!": must be a DNS label: 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit; got "Hello!"`},
 		{"leases limit", func() error { _, err := c.Leases(ctx, "", "", 5000); return err },

@@ -8,7 +8,8 @@ import (
 	"strconv"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
-	"github.com/cosmos/cosmos-sdk/types/bech32"
+
+	"github.com/quantum1net/q1/core/address"
 )
 
 // Names of the headers a signed request carries (see the package documentation).
@@ -24,7 +25,7 @@ const (
 	minNonceLen  = 16
 	maxNonceLen  = 64
 	signatureLen = 64
-	addressLen   = 20
+	addressLen   = address.KeyAccountLen
 )
 
 // signedHeaders is the parsed form of a request's signature headers.
@@ -94,15 +95,12 @@ func malformed(header string, err error) error {
 }
 
 func parseAccount(v, prefix string) ([]byte, error) {
-	hrp, addr, err := bech32.DecodeAndConvert(v)
+	addr, err := address.ParseAccountWithPrefix(prefix, v)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a bech32 account address", v)
-	}
-	if hrp != prefix {
-		return nil, fmt.Errorf("%q has prefix %q; want a %s account address", v, hrp, prefix)
+		return nil, err
 	}
 	if len(addr) != addressLen {
-		return nil, fmt.Errorf("%q holds %d bytes; an account address holds %d", v, len(addr), addressLen)
+		return nil, fmt.Errorf("%q holds %d bytes: it is a module or multisig account, which cannot sign; sign with a key account (%d bytes)", v, len(addr), addressLen)
 	}
 	return addr, nil
 }

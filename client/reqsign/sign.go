@@ -12,11 +12,14 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	"github.com/cosmos/cosmos-sdk/types/bech32"
+
+	"github.com/quantum1net/q1/core/address"
 )
 
-// AccountPrefix is the bech32 prefix of Quantum1Net account addresses. This
-// package never reads the SDK's global address configuration.
-const AccountPrefix = "q1"
+// AccountPrefix is the bech32 prefix of Quantum1Net account addresses
+// (address.AccountPrefix). This package never reads the SDK's global address
+// configuration.
+const AccountPrefix = address.AccountPrefix
 
 // Signer signs a message with an account key. Implementations sign
 // SHA-256(msg) with secp256k1 and return the 64-byte R||S signature and the

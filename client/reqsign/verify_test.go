@@ -225,13 +225,13 @@ func TestVerifyFailures(t *testing.T) {
 			name:   "account with another prefix",
 			mutate: func(h http.Header) { h.Set(HeaderAccount, cosmosAlice) },
 			kind:   ErrMalformed,
-			want:   `header X-Q1-Account: "` + cosmosAlice + `" has prefix "cosmos"; want a q1 account address`,
+			want:   `header X-Q1-Account: "` + cosmosAlice + `" is not a Quantum1Net account address: it starts with "cosmos1", but Quantum1Net accounts start with "q11"`,
 		},
 		{
 			name:   "account not bech32",
 			mutate: func(h http.Header) { h.Set(HeaderAccount, "alice") },
 			kind:   ErrMalformed,
-			want:   `header X-Q1-Account: "alice" is not a bech32 account address`,
+			want:   `header X-Q1-Account: "alice" is not a Quantum1Net account address: decoding bech32 failed: invalid bech32 string length 5`,
 		},
 		{
 			name:   "pubkey not base64",
@@ -359,7 +359,7 @@ func TestAccountPrefixOption(t *testing.T) {
 	v := newTestVerifier(t, &fakeClock{now: t0}, WithAccountPrefix("cosmos"))
 	req := received(t, signedRequest(t, testKey("alice"), "blob", http.MethodGet, "http://node/x", nil, t0))
 	_, err := v.Verify(req, hashOf(nil), "blob")
-	if want := `has prefix "q1"; want a cosmos account address`; err == nil || !strings.Contains(err.Error(), want) {
+	if want := `it starts with "q11", but cosmos accounts start with "cosmos1"`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Verify = %v, want it to contain %q", err, want)
 	}
 }

@@ -1,65 +1,48 @@
 package main
 
 import (
-	"context"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
-	"time"
 
+	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-	"github.com/cosmos/cosmos-sdk/client"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/core/qc"
 )
 
-// waitForTx polls the node until the tx with hash is in a block.
-func waitForTx(ctx context.Context, c client.Context, stderr io.Writer, hash string, wait time.Duration) (*coretypes.ResultTx, error) {
-	raw, err := hex.DecodeString(hash)
-	if err != nil {
-		return nil, err
-	}
-	progress := newProgress(stderr, fmt.Sprintf("tx %s broadcast; waiting for it to be committed", shortHash(hash)))
-	defer progress.done()
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		res, err := c.Client.Tx(ctx, raw, false)
-		if err == nil {
-			return res, nil
-		}
-		if !strings.Contains(err.Error(), "not found") {
-			if ctx.Err() == nil {
-				// The node may be restarting; keep asking until the deadline.
-				progress.note("node: " + err.Error())
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("tx %s was broadcast but not committed within %s; check later with: q1 query tx %s", hash, wait, hash)
-		case <-tick.C:
-			progress.tick()
-		}
-	}
+// A node's answer is put into people's words by what it is, never by its
+// text: a refused tx carries the codespace and code of a registered error
+// (ours or the SDK's), a failed query a gRPC status code. Only the SDK's own
+// errors whose numbers we restate (balances, fees, the chain id) have their
+// log read, and only after the code said which error it is. Our modules'
+// messages already say what was wrong and what to do, so they pass through
+// with the transport's wrapping removed and amounts in QC.
+
+// refusal is a tx a node refused, in simulation, CheckTx or DeliverTx. Its
+// message is in people's words; errors.Is matches the registered error its
+// codespace and code name (servicestypes.ErrNameTaken, …).
+type refusal struct {
+	codespace string
+	code      uint32
+	log       string
 }
 
-func shortHash(h string) string {
-	if len(h) > 12 {
-		return h[:12] + "…"
-	}
-	return h
-}
+func (r *refusal) Error() string { return humanizeTx(r.codespace, r.code, r.log) }
+
+// Unwrap returns the registered error the codespace and code name, wrapped
+// with the log.
+func (r *refusal) Unwrap() error { return errorsmod.ABCIError(r.codespace, r.code, r.log) }
 
 var (
 	// Noise the SDK and gRPC wrap around a chain's answer.
 	reNoise = []*regexp.Regexp{
 		regexp.MustCompile(`rpc error: code = \w+ desc = `),
+		regexp.MustCompile(`failed to simulate tx: `),
 		regexp.MustCompile(`failed to execute message; message index: \d+: `),
 		regexp.MustCompile(` \[[^\]]*\.go:\d+\]`),
 		regexp.MustCompile(` with gas used: '\d+'`),
@@ -68,7 +51,7 @@ var (
 	reUqc       = regexp.MustCompile(`\b(\d+)uqc\b`)
 	reSpendable = regexp.MustCompile(`spendable balance (\d+)uqc is smaller than (\d+)uqc`)
 	reFeeLow    = regexp.MustCompile(`insufficient fees; got: (\S*) required: ([^\s:]+)`)
-	reChainID   = regexp.MustCompile(`chain-id \(([^)]*)\)`)
+	reChainID   = regexp.MustCompile(`signature verification failed.*chain-id \(([^)]*)\)`)
 )
 
 // stripNoise removes what gRPC and the SDK wrap around an error.
@@ -79,41 +62,64 @@ func stripNoise(msg string) string {
 	return msg
 }
 
-// humanizeLog turns a chain's error log into words a person understands,
-// amounts in QC.
-func humanizeLog(log string) string {
-	log = humanizeKnown(stripNoise(log))
-	return reUqc.ReplaceAllStringFunc(log, func(m string) string { return uqcString(strings.TrimSuffix(m, "uqc")) })
-}
-
-func humanizeKnown(log string) string {
-	if m := reSpendable.FindStringSubmatch(log); m != nil {
-		return fmt.Sprintf("insufficient funds: have %s, need %s", uqcString(m[1]), uqcString(m[2]))
-	}
-	if m := reFeeLow.FindStringSubmatch(log); m != nil {
-		return fmt.Sprintf("fee too low: offered %s, the node requires %s (raise gas-prices in client.toml or --gas-prices)", orNothing(m[1]), m[2])
-	}
-	if strings.Contains(log, "signature verification failed") {
-		if m := reChainID.FindStringSubmatch(log); m != nil {
-			return fmt.Sprintf("signature rejected: signed for chain id %q, which may not be this chain's; check --chain-id", m[1])
+// humanizeTx turns a refused tx's codespace, code and log into words a
+// person understands, amounts in QC.
+func humanizeTx(codespace string, code uint32, log string) string {
+	err := errorsmod.ABCIError(codespace, code, log)
+	log = stripNoise(log)
+	msg := log
+	switch {
+	case errors.Is(err, sdkerrors.ErrInsufficientFunds):
+		if m := reSpendable.FindStringSubmatch(log); m != nil {
+			msg = fmt.Sprintf("insufficient funds: have %s, need %s", uqcString(m[1]), uqcString(m[2]))
 		}
+	case errors.Is(err, sdkerrors.ErrInsufficientFee):
+		if m := reFeeLow.FindStringSubmatch(log); m != nil {
+			msg = fmt.Sprintf("fee too low: offered %s, the node requires %s (raise gas-prices in client.toml or --gas-prices)", orNothing(m[1]), m[2])
+		}
+	case errors.Is(err, sdkerrors.ErrUnauthorized):
+		if m := reChainID.FindStringSubmatch(log); m != nil {
+			msg = fmt.Sprintf("signature rejected: signed for chain id %q, which may not be this chain's; check --chain-id", m[1])
+		}
+	case errors.Is(err, sdkerrors.ErrWrongSequence):
+		msg = "account sequence mismatch: another tx from this key was sent at the same time; try again (" + log + ")"
 	}
-	if strings.Contains(log, "account sequence mismatch") {
-		return "account sequence mismatch: another tx from this key was sent at the same time; try again (" + log + ")"
-	}
-	return log
+	return inQC(msg)
 }
 
-// humanize turns an error from a node into words a person understands.
+// sdkQueryWrappers are the SDK errors a node wraps a failed query in, by the
+// gRPC code the client then sees (baseapp's gRPCErrorToSDKError): their
+// text adds nothing for people.
+var sdkQueryWrappers = map[codes.Code]*errorsmod.Error{
+	codes.NotFound:        sdkerrors.ErrKeyNotFound,
+	codes.InvalidArgument: sdkerrors.ErrInvalidRequest,
+	codes.Unauthenticated: sdkerrors.ErrUnauthorized,
+	codes.Unknown:         sdkerrors.ErrUnknownRequest,
+}
+
+// humanize turns an error from a node (a failed query, or a connection
+// problem) into words a person understands, amounts in QC.
 func humanize(err error) string {
 	if err == nil {
 		return ""
 	}
+	var r *refusal
+	if errors.As(err, &r) {
+		return err.Error()
+	}
 	msg := err.Error()
 	if s, ok := status.FromError(err); ok {
 		msg = s.Message()
+		if w, ok := sdkQueryWrappers[s.Code()]; ok {
+			msg = strings.TrimSuffix(msg, ": "+w.Error())
+		}
 	}
-	return humanizeLog(msg)
+	return inQC(stripNoise(msg))
+}
+
+// inQC writes every uqc amount in msg in QC.
+func inQC(msg string) string {
+	return reUqc.ReplaceAllStringFunc(msg, func(m string) string { return uqcString(strings.TrimSuffix(m, "uqc")) })
 }
 
 func uqcString(s string) string {

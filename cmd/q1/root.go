@@ -173,7 +173,7 @@ func txCommand() *cobra.Command {
 // price in uqc so a node never accepts free transactions.
 func appConfig() *serverconfig.Config {
 	cfg := serverconfig.DefaultConfig()
-	cfg.MinGasPrices = "0.01" + app.BondDenom
+	cfg.MinGasPrices = app.DefaultMinGasPrices
 	cfg.API.Enable = false
 	return cfg
 }

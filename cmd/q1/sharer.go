@@ -10,6 +10,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/core/qc"
 	"github.com/quantum1net/q1/node/hotkey"
@@ -234,7 +236,7 @@ have moved. Afterwards all its collateral can be withdrawn.`
 func rawSharer(ctx context.Context, c client.Context, addr string) (*sharerstypes.Sharer, error) {
 	res, err := sharerstypes.NewQueryClient(c).Sharer(ctx, &sharerstypes.QuerySharerRequest{Address: addr})
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
+		if status.Code(err) == codes.NotFound { // sharerstypes.ErrSharerNotFound's code
 			return nil, fmt.Errorf("%s is not a sharer: register it first with q1 sharer register", addr)
 		}
 		return nil, fmt.Errorf("query sharer %s: %s", addr, humanize(err))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	sdkmath "cosmossdk.io/math"
 	"cosmossdk.io/x/feegrant"
@@ -65,17 +64,19 @@ func hotKeyGrants(ctx context.Context, c client.Context, hot sdk.AccAddress) ([]
 	return append(msgs, grant), nil
 }
 
-// hasFeeAllowance reports whether granter pays grantee's fees already.
+// hasFeeAllowance reports whether granter pays grantee's fees already. It
+// lists grantee's allowances rather than asking for one: the feegrant
+// module answers a missing one with codes.Internal, which a caller cannot
+// tell from a failure without reading the text.
 func hasFeeAllowance(ctx context.Context, c client.Context, granter, grantee sdk.AccAddress) (bool, error) {
-	_, err := feegrant.NewQueryClient(c).Allowance(ctx, &feegrant.QueryAllowanceRequest{
-		Granter: granter.String(), Grantee: grantee.String(),
-	})
-	switch {
-	case err == nil:
-		return true, nil
-	case strings.Contains(err.Error(), "not found"):
-		return false, nil
-	default:
-		return false, fmt.Errorf("query the hot key's fee allowance: %s", humanize(err))
+	res, err := feegrant.NewQueryClient(c).Allowances(ctx, &feegrant.QueryAllowancesRequest{Grantee: grantee.String()})
+	if err != nil {
+		return false, fmt.Errorf("query the hot key's fee allowances: %s", humanize(err))
 	}
+	for _, g := range res.Allowances {
+		if g.Granter == granter.String() {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -9,7 +9,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 	"github.com/spf13/cobra"
 
-	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
@@ -242,7 +242,7 @@ func parseAttributes(values []string) ([]sharerstypes.Attribute, error) {
 func parseDeny(values []string) (sharerstypes.DenyList, error) {
 	out := sharerstypes.DenyList{Services: []string{}, Owners: []string{}}
 	for _, v := range values {
-		if strings.HasPrefix(v, app.Bech32Prefix+"1") {
+		if strings.HasPrefix(v, address.AccountPrefix+"1") {
 			addr, err := parseAddress(v, "--deny owner")
 			if err != nil {
 				return out, err

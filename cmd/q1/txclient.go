@@ -10,17 +10,18 @@ import (
 	"time"
 
 	sdkmath "cosmossdk.io/math"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/bech32"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/qc"
 )
 
@@ -35,7 +36,7 @@ func addTxClientFlags(cmd *cobra.Command) {
 	f.String(flags.FlagChainID, "", "chain id (default: the home's client.toml)")
 	f.String(flags.FlagKeyringBackend, "", "keyring backend (os|file|test; default: the home's client.toml)")
 	f.String(flags.FlagKeyringDir, "", "keyring directory (default: the home)")
-	f.String(flags.FlagGasPrices, "", "gas price to offer, e.g. 0.025uqc (default: the home's client.toml)")
+	f.String(flags.FlagGasPrices, "", "gas price to offer, e.g. "+app.DefaultClientGasPrices+" (default: the home's client.toml)")
 	f.StringP(flags.FlagOutput, "o", "text", "output format (text|json)")
 	f.Duration(flagWait, time.Minute, "how long to wait for the tx to be committed")
 }
@@ -51,25 +52,19 @@ func printJSON(cmd *cobra.Command, v any) error {
 	return err
 }
 
-// parseAddress checks a q1… account address and says what is wrong with it.
+// parseAddress checks a q11… account address; role says where it came
+// from ("recipient", "--refund-to") and starts the message of a bad one.
 func parseAddress(s, role string) (sdk.AccAddress, error) {
-	hrp, _, err := bech32.DecodeAndConvert(s)
+	addr, err := address.ParseAccount(s)
 	if err != nil {
-		return nil, fmt.Errorf("invalid %s address %q: not a q1… address (%v)", role, s, err)
-	}
-	if hrp != app.Bech32Prefix {
-		return nil, fmt.Errorf("invalid %s address %q: it starts with %q, but QCoin accounts start with %q", role, s, hrp+"1", app.Bech32Prefix+"1")
-	}
-	addr, err := sdk.AccAddressFromBech32(s)
-	if err != nil {
-		return nil, fmt.Errorf("invalid %s address %q: %v", role, s, err)
+		return nil, fmt.Errorf("%s %w", role, err)
 	}
 	return addr, nil
 }
 
 // resolveAccount turns a key name or an address into an address.
 func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
-	if strings.HasPrefix(who, app.Bech32Prefix+"1") {
+	if strings.HasPrefix(who, address.AccountPrefix+"1") {
 		return parseAddress(who, "account")
 	}
 	rec, err := c.Keyring.Key(who)
@@ -80,7 +75,7 @@ func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
 }
 
 func keyError(c client.Context, name string, err error) error {
-	if errors.Is(err, sdkerrors.ErrKeyNotFound) || strings.Contains(err.Error(), "key not found") {
+	if errors.Is(err, sdkerrors.ErrKeyNotFound) {
 		return fmt.Errorf("no key named %q in the %s keyring at %s (see: q1 keys list --home %s)",
 			name, c.Keyring.Backend(), c.KeyringDir, c.HomeDir)
 	}
@@ -143,7 +138,7 @@ func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, e
 		priceStr = v.GetString("gas-prices")
 	}
 	if priceStr == "" {
-		priceStr = "0.025" + app.BondDenom
+		priceStr = app.DefaultClientGasPrices
 	}
 	prices, err := sdk.ParseDecCoins(priceStr)
 	if err != nil {
@@ -151,7 +146,7 @@ func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, e
 	}
 	adj := v.GetFloat64("gas-adjustment")
 	if adj < 1 {
-		adj = 1.5
+		adj = app.DefaultGasAdjustment
 	}
 	return prices, adj, nil
 }
@@ -199,9 +194,9 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, fmt.Errorf("insufficient funds: have %s, need %s (to %s)", qc.Format(balance), qc.Format(spend), o.what)
 	}
 
-	_, gas, err := tx.CalculateGas(c, f, msgs...)
+	gas, err := simulateGas(ctx, c, f, msgs...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", o.what, humanize(err))
+		return nil, fmt.Errorf("%s: %w", o.what, err)
 	}
 	f = f.WithGas(gas)
 	fee := feeFor(prices, gas)
@@ -226,7 +221,7 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, nodeError(c, err)
 	}
 	if res.Code != 0 {
-		return nil, fmt.Errorf("the chain refused to %s: %s", o.what, humanizeLog(res.RawLog))
+		return nil, fmt.Errorf("the chain refused to %s: %w", o.what, &refusal{res.Codespace, res.Code, res.RawLog})
 	}
 	wait, _ := cmd.Flags().GetDuration(flagWait)
 	committed, err := waitForTx(ctx, c, cmd.ErrOrStderr(), res.TxHash, wait)
@@ -234,7 +229,8 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		return nil, err
 	}
 	if committed.TxResult.Code != 0 {
-		return nil, fmt.Errorf("tx %s failed at height %d: %s", res.TxHash, committed.Height, humanizeLog(committed.TxResult.Log))
+		r := committed.TxResult
+		return nil, fmt.Errorf("tx %s failed at height %d: %w", res.TxHash, committed.Height, &refusal{r.Codespace, r.Code, r.Log})
 	}
 	return &txResult{
 		Hash:    res.TxHash,
@@ -243,6 +239,37 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		GasUsed: committed.TxResult.GasUsed,
 		Fee:     fee,
 	}, nil
+}
+
+// simulateGas runs msgs in simulation and returns the gas to ask for: the
+// gas used times the factory's adjustment. It asks the node's /app/simulate
+// query rather than the tx service's Simulate, whose gRPC status loses the
+// refusal's codespace and code; a refusal comes back as a *refusal.
+func simulateGas(ctx context.Context, c client.Context, f tx.Factory, msgs ...sdk.Msg) (uint64, error) {
+	txBytes, err := f.BuildSimTx(msgs...)
+	if err != nil {
+		return 0, err
+	}
+	node, err := c.GetNode()
+	if err != nil {
+		return 0, err
+	}
+	res, err := node.ABCIQueryWithOptions(ctx, "/app/simulate", txBytes, rpcclient.ABCIQueryOptions{})
+	if err != nil {
+		return 0, nodeError(c, err)
+	}
+	if !res.Response.IsOK() {
+		return 0, &refusal{res.Response.Codespace, res.Response.Code, res.Response.Log}
+	}
+	var sim struct {
+		GasInfo struct {
+			GasUsed uint64 `json:"gas_used,string"`
+		} `json:"gas_info"`
+	}
+	if err := json.Unmarshal(res.Response.Value, &sim); err != nil {
+		return 0, fmt.Errorf("read the simulation's result: %w", err)
+	}
+	return uint64(f.GasAdjustment() * float64(sim.GasInfo.GasUsed)), nil
 }
 
 // feeFor is gas × price, rounded up to a whole uqc.

@@ -4,35 +4,20 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cosmos/cosmos-sdk/types/bech32"
+	"github.com/quantum1net/q1/core/address"
 )
 
-// AccountPrefix is the bech32 human-readable part of Quantum1Net account
-// addresses; with bech32's separator an address reads q11….
-const AccountPrefix = "q1"
+// AccountPrefix is the bech32 prefix of account addresses.
+//
+// Deprecated: use address.AccountPrefix; this alias stays until the
+// branches that still name it have merged.
+const AccountPrefix = address.AccountPrefix
 
-// ValidateAccount reports whether addr is a Quantum1Net account address:
-// lowercase bech32 with the prefix [AccountPrefix], a valid checksum and a
-// 20-byte (secp256k1 key) or 32-byte (module or multisig) payload.
-func ValidateAccount(addr string) error {
-	if addr == "" {
-		return fmt.Errorf("account address is empty")
-	}
-	if strings.ToLower(addr) != addr {
-		return fmt.Errorf("account address %q must be lowercase", addr)
-	}
-	hrp, payload, err := bech32.DecodeAndConvert(addr)
-	if err != nil {
-		return fmt.Errorf("%q is not a valid account address: %v", addr, err)
-	}
-	if hrp != AccountPrefix {
-		return fmt.Errorf("%q is not a Quantum1Net account address: its prefix is %q, want %q", addr, hrp, AccountPrefix)
-	}
-	if len(payload) != 20 && len(payload) != 32 {
-		return fmt.Errorf("account address %q holds %d bytes, want 20 or 32", addr, len(payload))
-	}
-	return nil
-}
+// ValidateAccount is address.ValidateAccount.
+//
+// Deprecated: call address.ValidateAccount; this alias stays until the
+// branches that still name it have merged.
+func ValidateAccount(addr string) error { return address.ValidateAccount(addr) }
 
 // HashPrefix starts every content address: of wasm modules and of manifests.
 const HashPrefix = "sha256:"

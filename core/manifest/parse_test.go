@@ -240,7 +240,7 @@ func TestValidateBuiltInGo(t *testing.T) {
 	m.Permissions.Owners.Accounts = append(m.Permissions.Owners.Accounts, "q1bad")
 	m.Resources.RequestTimeout = 1500 * time.Microsecond
 	err := m.Validate()
-	const want = "8:5: permissions.owners.accounts[2]: \"q1bad\" is not a valid account address: decoding bech32 failed: invalid bech32 string length 5\n" +
+	const want = "8:5: permissions.owners.accounts[2]: \"q1bad\" is not a Quantum1Net account address: decoding bech32 failed: invalid bech32 string length 5\n" +
 		"31:3: resources.requestTimeout: must be a whole number of milliseconds, got 1.5ms\n" +
 		"33:3: placement.replicas: must be between 1 and 100, got 0"
 	if err == nil || err.Error() != want {

@@ -150,22 +150,3 @@ func TestRoles(t *testing.T) {
 		}
 	}
 }
-
-func TestValidateAccount(t *testing.T) {
-	for _, a := range []string{acct1, acct32} {
-		if err := ValidateAccount(a); err != nil {
-			t.Errorf("ValidateAccount(%s) = %v", a, err)
-		}
-	}
-	invalid := map[string]string{
-		"":      "account address is empty",
-		valoper: `"` + valoper + `" is not a Quantum1Net account address: its prefix is "q1valoper", want "q1"`,
-		cosmos1: `"` + cosmos1 + `" is not a Quantum1Net account address: its prefix is "cosmos", want "q1"`,
-		short19: `account address "` + short19 + `" holds 19 bytes, want 20 or 32`,
-	}
-	for a, want := range invalid {
-		if err := ValidateAccount(a); err == nil || err.Error() != want {
-			t.Errorf("ValidateAccount(%q) = %v, want %s", a, err, want)
-		}
-	}
-}

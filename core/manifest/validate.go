@@ -3,6 +3,8 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/quantum1net/q1/core/address"
 )
 
 // Validate checks every rule of the format on m, which must have code.wasm
@@ -237,7 +239,7 @@ func (v *validator) accounts(p string, list []string, atLeast int) {
 	}
 	seen := map[string]int{}
 	for i, a := range list {
-		if err := ValidateAccount(a); err != nil {
+		if err := address.ValidateAccount(a); err != nil {
 			v.report(index(p, i), "%v", err)
 		} else if first, dup := seen[a]; dup {
 			v.report(index(p, i), "%s is listed twice (first at %s)", a, index(p, first))

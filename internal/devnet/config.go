@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"text/template"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	srvconfig "github.com/cosmos/cosmos-sdk/server/config"
+
+	"github.com/quantum1net/q1/app"
 )
 
 // ClientConfig is what a home's config/client.toml holds: the SDK's client
@@ -19,8 +22,10 @@ type ClientConfig struct {
 	KeyringBackend string
 	DefaultKey     string
 	Node           string
-	GasPrices      string
-	GasAdjustment  string
+	// GasPrices is what the CLI offers per unit of gas (default app.DefaultClientGasPrices).
+	GasPrices string
+	// GasAdjustment multiplies simulated gas (default app.DefaultGasAdjustment).
+	GasAdjustment string
 	// API is the node's HTTP API (blob uploads, /v1 queries), e.g. http://127.0.0.1:8080.
 	API string
 	// Gateway is the node's service gateway, e.g. http://127.0.0.1:8081.
@@ -58,8 +63,11 @@ func WriteClientConfig(home string, c ClientConfig) error {
 	if c.KeyringBackend == "" {
 		c.KeyringBackend = "test"
 	}
+	if c.GasPrices == "" {
+		c.GasPrices = app.DefaultClientGasPrices
+	}
 	if c.GasAdjustment == "" {
-		c.GasAdjustment = "1.5"
+		c.GasAdjustment = strconv.FormatFloat(app.DefaultGasAdjustment, 'f', -1, 64)
 	}
 	f, err := os.Create(filepath.Join(home, "config", "client.toml"))
 	if err != nil {
@@ -129,12 +137,12 @@ func writeNodeConfig(n *genNode, o Options, peers string) error {
 }
 
 // WriteAppConfig writes home/config/app.toml: the SDK's defaults with a
-// minimum gas price (default 0.01uqc), gRPC on grpcAddr (default
+// minimum gas price (default app.DefaultMinGasPrices), gRPC on grpcAddr (default
 // localhost:9090) and the SDK's REST server off (our /v1 API replaces it).
 func WriteAppConfig(home, grpcAddr, minGasPrice string) error {
 	appCfg := srvconfig.DefaultConfig()
 	if minGasPrice == "" {
-		minGasPrice = "0.01uqc"
+		minGasPrice = app.DefaultMinGasPrices
 	}
 	appCfg.MinGasPrices = minGasPrice
 	appCfg.API.Enable = false

@@ -96,9 +96,9 @@ type Options struct {
 	AccountBalance sdkmath.Int
 	// SelfStake is each validator's self-delegation, out of AccountBalance (default 100,000 QC).
 	SelfStake sdkmath.Int
-	// MinGasPrice is the node's minimum gas price (default 0.01uqc).
+	// MinGasPrice is the node's minimum gas price (default app.DefaultMinGasPrices).
 	MinGasPrice string
-	// ClientGasPrice is what the CLI offers per unit of gas (default 0.025uqc).
+	// ClientGasPrice is what the CLI offers per unit of gas (default app.DefaultClientGasPrices).
 	ClientGasPrice string
 	// ExtraAccounts are funded in the genesis besides the nodes' own, e.g.
 	// the senders of a load test.
@@ -151,10 +151,10 @@ func (o *Options) fill() {
 		o.SelfStake = sdkmath.NewInt(100_000_000_000) // 100,000 QC
 	}
 	if o.MinGasPrice == "" {
-		o.MinGasPrice = "0.01" + app.BondDenom
+		o.MinGasPrice = app.DefaultMinGasPrices
 	}
 	if o.ClientGasPrice == "" {
-		o.ClientGasPrice = "0.025" + app.BondDenom
+		o.ClientGasPrice = app.DefaultClientGasPrices
 	}
 	if o.Ports == nil {
 		o.Ports = PortsFrom(26600)

@@ -204,7 +204,7 @@ func Setup(n *Network, o Options) (*Result, error) {
 		ChainID:    n.ChainID,
 		DefaultKey: devnet.DefaultKeyName,
 		Node:       cfg.RPC.ListenAddress,
-		GasPrices:  "0.025" + app.BondDenom,
+		GasPrices:  app.DefaultClientGasPrices,
 		API:        "http://127.0.0.1:8080",
 		Gateway:    "http://127.0.0.1:8081",
 	}); err != nil {

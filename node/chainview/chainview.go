@@ -10,7 +10,6 @@ package chainview
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -132,9 +131,9 @@ func (v *View) service(name string) serviceEntry {
 	defer cancel()
 	e = serviceEntry{height: h}
 	res, err := servicestypes.NewQueryClient(c).Service(ctx, &servicestypes.QueryServiceRequest{Name: name})
-	// A module's registered "not found" error reaches a gRPC client as
-	// codes.Unknown with its text; either form means the chain answered.
-	e.known = err == nil || status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found")
+	// A missing service is the module's ErrServiceNotFound, registered
+	// with codes.NotFound: the chain answered.
+	e.known = err == nil || status.Code(err) == codes.NotFound
 	if !e.known {
 		// Say so, and ask again next time: a failed read is not an answer
 		// to keep for the rest of the block.
@@ -239,7 +238,7 @@ func (v *View) Reported(ctx context.Context, sharer string, epoch uint64) (bool,
 	if err == nil {
 		return true, nil
 	}
-	if status.Code(err) == codes.NotFound || strings.Contains(err.Error(), "not found") {
+	if status.Code(err) == codes.NotFound { // x/usage's ErrReportNotFound
 		return false, nil
 	}
 	return false, err

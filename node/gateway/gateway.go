@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 )
 
@@ -80,7 +81,7 @@ func New(cfg Config, deps Deps, opts ...Option) (*Gateway, error) {
 }
 
 func checkDeps(d Deps) error {
-	if err := manifest.ValidateAccount(d.Self); err != nil {
+	if err := address.ValidateAccount(d.Self); err != nil {
 		return fmt.Errorf("gateway: Deps.Self must be this node's sharer address: %w", err)
 	}
 	for _, dep := range []struct {

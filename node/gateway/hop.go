@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 )
 
@@ -61,10 +62,10 @@ func parseHop(h http.Header) (*hop, error) {
 		client:    vals[HeaderHopClient],
 		challenge: vals[HeaderHopChallenge],
 	}
-	if err := manifest.ValidateAccount(hp.from); err != nil {
+	if err := address.ValidateAccount(hp.from); err != nil {
 		return nil, fmt.Errorf("header %s: %v", HeaderHopFrom, err)
 	}
-	if err := manifest.ValidateAccount(hp.to); err != nil {
+	if err := address.ValidateAccount(hp.to); err != nil {
 		return nil, fmt.Errorf("header %s: %v", HeaderHopTo, err)
 	}
 	if err := manifest.ValidateName(hp.service); err != nil {

@@ -13,6 +13,8 @@ import (
 	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/cosmos-sdk/x/authz"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/internal/txsign"
@@ -55,7 +57,7 @@ var ErrNotGranted = errors.New("the hot key has no account on chain: the sharer 
 func (s *Sender) sync() error {
 	num, seq, err := authtypes.AccountRetriever{}.GetAccountNumberSequence(s.ctx, s.key.Address())
 	if err != nil {
-		if strings.Contains(err.Error(), "not found") {
+		if status.Code(err) == codes.NotFound { // the auth module's answer for an unknown account
 			return ErrNotGranted
 		}
 		return fmt.Errorf("read hot key account: %w", err)

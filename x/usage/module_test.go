@@ -15,7 +15,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/x/usage"
 	"github.com/quantum1net/q1/x/usage/types"
 )
@@ -25,8 +25,8 @@ func newCodec(t *testing.T) *codec.ProtoCodec {
 	registry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
 		ProtoFiles: proto.HybridResolver,
 		SigningOptions: signing.Options{
-			AddressCodec:          addresscodec.NewBech32Codec(manifest.AccountPrefix),
-			ValidatorAddressCodec: addresscodec.NewBech32Codec(manifest.AccountPrefix + "valoper"),
+			AddressCodec:          addresscodec.NewBech32Codec(address.AccountPrefix),
+			ValidatorAddressCodec: addresscodec.NewBech32Codec(address.ValidatorPrefix),
 		},
 	})
 	if err != nil {
@@ -42,7 +42,7 @@ func newCodec(t *testing.T) *codec.ProtoCodec {
 func TestMsgSigners(t *testing.T) {
 	cdc := newCodec(t)
 	signer := sdk.AccAddress(bytes.Repeat([]byte{7}, 20))
-	s, err := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(signer)
+	s, err := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(signer)
 	if err != nil {
 		t.Fatal(err)
 	}

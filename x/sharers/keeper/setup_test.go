@@ -19,7 +19,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
 
-	"github.com/quantum1net/q1/core/manifest"
+	q1address "github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/x/sharers"
 	"github.com/quantum1net/q1/x/sharers/keeper"
 	"github.com/quantum1net/q1/x/sharers/types"
@@ -71,7 +71,7 @@ func newFixture(t testing.TB) *fixture {
 
 func newFixtureWith(t testing.TB, p types.Params) *fixture {
 	t.Helper()
-	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	ac := addresscodec.NewBech32Codec(q1address.AccountPrefix)
 	bank := newFakeBank()
 	svcs := newFakeServices()
 	f := &fixture{

@@ -3,6 +3,7 @@ package types
 import (
 	"fmt"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 )
 
@@ -64,7 +65,7 @@ func (gs *GenesisState) Validate() error {
 
 // validate checks one sharer record on its own.
 func (s *Sharer) validate() error {
-	if err := manifest.ValidateAccount(s.Address); err != nil {
+	if err := address.ValidateAccount(s.Address); err != nil {
 		return fmt.Errorf("address: %w", err)
 	}
 	if s.Status == SharerStatusUnspecified || s.Status > SharerDeregistered {
@@ -93,7 +94,7 @@ func (s *Sharer) validate() error {
 			return fmt.Errorf("sharer %s: attributes must be sorted by key", s.Address)
 		}
 	}
-	if err := manifest.ValidateAccount(s.HotKey); err != nil {
+	if err := address.ValidateAccount(s.HotKey); err != nil {
 		return fmt.Errorf("sharer %s: hot_key: %w", s.Address, err)
 	}
 	if !s.Used.Within(s.Capacity) {

@@ -22,7 +22,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/authz"
 	"github.com/cosmos/gogoproto/proto"
 
-	"github.com/quantum1net/q1/core/manifest"
+	q1address "github.com/quantum1net/q1/core/address"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	"github.com/quantum1net/q1/x/usage/ante"
 	"github.com/quantum1net/q1/x/usage/keeper"
@@ -57,7 +57,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	ac := addresscodec.NewBech32Codec(q1address.AccountPrefix)
 	registry, err := codectypes.NewInterfaceRegistryWithOptions(codectypes.InterfaceRegistryOptions{
 		ProtoFiles:     proto.HybridResolver,
 		SigningOptions: signing.Options{AddressCodec: ac, ValidatorAddressCodec: addresscodec.NewBech32Codec("q1valoper")},

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
@@ -171,7 +172,7 @@ func (s *fakeServices) PayFromEscrowToAccount(_ context.Context, name string, to
 	if err := s.debit(name, amount); err != nil {
 		return err
 	}
-	addr, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(to)
+	addr, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(to)
 	s.credit(addr, amount)
 	return nil
 }
@@ -257,7 +258,7 @@ func (s *fakeServices) GetBalance(_ context.Context, addr sdk.AccAddress, denom 
 		sum, _, _ := s.SumEscrows(context.TODO())
 		return sdk.NewCoin(denom, sum)
 	}
-	str, _ := addresscodec.NewBech32Codec(manifest.AccountPrefix).BytesToString(addr)
+	str, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(addr)
 	return sdk.NewCoin(denom, s.balance(str))
 }
 

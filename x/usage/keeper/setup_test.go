@@ -16,7 +16,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	"github.com/quantum1net/q1/core/manifest"
+	q1address "github.com/quantum1net/q1/core/address"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	"github.com/quantum1net/q1/x/usage"
 	"github.com/quantum1net/q1/x/usage/keeper"
@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	tc := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
 	enc := moduletestutil.MakeTestEncodingConfig(usage.AppModuleBasic{})
-	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	ac := addresscodec.NewBech32Codec(q1address.AccountPrefix)
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress("gov"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,25 +1,30 @@
 package types
 
-import errorsmod "cosmossdk.io/errors"
+import (
+	errorsmod "cosmossdk.io/errors"
+	"google.golang.org/grpc/codes"
+)
 
-// The module's errors, registered once with stable codes. Each is wrapped
-// with a message that says what was wrong, where and what to do; callers
-// branch on them with errors.Is.
+// The module's errors, registered once with stable ABCI codes and the gRPC
+// code a query returning one answers with (NotFound, InvalidArgument, …).
+// Each is wrapped with a message that says what was wrong, where and what to
+// do; callers branch on the error (errors.Is) or its code (status.Code, a
+// tx result's codespace and code), never on its text.
 var (
-	ErrInvalidRequest  = errorsmod.Register(ModuleName, 2, "invalid request")
-	ErrInvalidAddress  = errorsmod.Register(ModuleName, 3, "invalid address")
-	ErrEpochNotEnded   = errorsmod.Register(ModuleName, 4, "epoch not ended")
-	ErrReportTooOld    = errorsmod.Register(ModuleName, 5, "report too old")
-	ErrDuplicateReport = errorsmod.Register(ModuleName, 6, "duplicate report")
-	ErrInvalidEntry    = errorsmod.Register(ModuleName, 7, "invalid usage entry")
-	ErrNotRegistered   = errorsmod.Register(ModuleName, 8, "sharer not registered")
-	ErrUnauthorized    = errorsmod.Register(ModuleName, 9, "unauthorized")
-	ErrInvalidParams   = errorsmod.Register(ModuleName, 10, "invalid params")
-	ErrInvalidGenesis  = errorsmod.Register(ModuleName, 11, "invalid genesis")
-	ErrReportNotFound  = errorsmod.Register(ModuleName, 12, "report not found")
+	ErrInvalidRequest  = errorsmod.RegisterWithGRPCCode(ModuleName, 2, codes.InvalidArgument, "invalid request")
+	ErrInvalidAddress  = errorsmod.RegisterWithGRPCCode(ModuleName, 3, codes.InvalidArgument, "invalid address")
+	ErrEpochNotEnded   = errorsmod.RegisterWithGRPCCode(ModuleName, 4, codes.OutOfRange, "epoch not ended")
+	ErrReportTooOld    = errorsmod.RegisterWithGRPCCode(ModuleName, 5, codes.OutOfRange, "report too old")
+	ErrDuplicateReport = errorsmod.RegisterWithGRPCCode(ModuleName, 6, codes.AlreadyExists, "duplicate report")
+	ErrInvalidEntry    = errorsmod.RegisterWithGRPCCode(ModuleName, 7, codes.InvalidArgument, "invalid usage entry")
+	ErrNotRegistered   = errorsmod.RegisterWithGRPCCode(ModuleName, 8, codes.FailedPrecondition, "sharer not registered")
+	ErrUnauthorized    = errorsmod.RegisterWithGRPCCode(ModuleName, 9, codes.PermissionDenied, "unauthorized")
+	ErrInvalidParams   = errorsmod.RegisterWithGRPCCode(ModuleName, 10, codes.InvalidArgument, "invalid params")
+	ErrInvalidGenesis  = errorsmod.RegisterWithGRPCCode(ModuleName, 11, codes.InvalidArgument, "invalid genesis")
+	ErrReportNotFound  = errorsmod.RegisterWithGRPCCode(ModuleName, 12, codes.NotFound, "report not found")
 )
 
 // Errors of charging and escrows.
 var (
-	ErrDepositBelowResume = errorsmod.Register(ModuleName, 14, "deposit below the resume threshold")
+	ErrDepositBelowResume = errorsmod.RegisterWithGRPCCode(ModuleName, 14, codes.InvalidArgument, "deposit below the resume threshold")
 )

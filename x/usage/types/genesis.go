@@ -5,7 +5,7 @@ import (
 
 	"cosmossdk.io/math"
 
-	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/address"
 )
 
 // DefaultGenesis returns the state of a new chain: default parameters and
@@ -59,7 +59,7 @@ func (gs *GenesisState) Validate() error {
 		return nil
 	}
 	for i, r := range gs.Reports {
-		if err := manifest.ValidateAccount(r.Sharer); err != nil {
+		if err := address.ValidateAccount(r.Sharer); err != nil {
 			return fmt.Errorf("reports[%d]: sharer: %w", i, err)
 		}
 		if err := once("reports", i, fmt.Sprintf("%s/%d", r.Sharer, r.Epoch)); err != nil {
@@ -75,7 +75,7 @@ func (gs *GenesisState) Validate() error {
 		if m.LeaseId == 0 || m.Service == "" {
 			return fmt.Errorf("meters[%d]: lease id and service are required", i)
 		}
-		if err := manifest.ValidateAccount(m.Sharer); err != nil {
+		if err := address.ValidateAccount(m.Sharer); err != nil {
 			return fmt.Errorf("meters[%d]: sharer: %w", i, err)
 		}
 		if err := once("meters", i, fmt.Sprintf("lease %d", m.LeaseId)); err != nil {
@@ -98,7 +98,7 @@ func (gs *GenesisState) Validate() error {
 		}
 	}
 	for i, r := range gs.Records {
-		if err := manifest.ValidateAccount(r.Sharer); err != nil {
+		if err := address.ValidateAccount(r.Sharer); err != nil {
 			return fmt.Errorf("records[%d]: sharer: %w", i, err)
 		}
 		if err := once("records", i, fmt.Sprintf("service %s epoch %d lease %d", r.Service, r.Epoch, r.LeaseId)); err != nil {
@@ -109,7 +109,7 @@ func (gs *GenesisState) Validate() error {
 		}
 	}
 	for i, e := range gs.Earnings {
-		if err := manifest.ValidateAccount(e.Sharer); err != nil {
+		if err := address.ValidateAccount(e.Sharer); err != nil {
 			return fmt.Errorf("earnings[%d]: sharer: %w", i, err)
 		}
 		if err := once("earnings", i, fmt.Sprintf("sharer %s service %s epoch %d", e.Sharer, e.Service, e.Epoch)); err != nil {
