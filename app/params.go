@@ -37,7 +37,8 @@ const (
 	DefaultClientGasPrices = "0.025" + BondDenom
 	// DefaultGasAdjustment multiplies simulated gas: a new home's
 	// client.toml gets it, and the CLI uses it when client.toml has none.
-	DefaultGasAdjustment = 1.5
+	// A decimal string, as client.toml holds it: the chain floor has no floats.
+	DefaultGasAdjustment = "1.5"
 )
 
 var configOnce sync.Once

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,7 +147,7 @@ func gasSettings(cmd *cobra.Command, c client.Context) (sdk.DecCoins, float64, e
 	}
 	adj := v.GetFloat64("gas-adjustment")
 	if adj < 1 {
-		adj = app.DefaultGasAdjustment
+		adj, _ = strconv.ParseFloat(app.DefaultGasAdjustment, 64) // a constant that parses
 	}
 	return prices, adj, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"text/template"
 	"time"
 
@@ -67,7 +66,7 @@ func WriteClientConfig(home string, c ClientConfig) error {
 		c.GasPrices = app.DefaultClientGasPrices
 	}
 	if c.GasAdjustment == "" {
-		c.GasAdjustment = strconv.FormatFloat(app.DefaultGasAdjustment, 'f', -1, 64)
+		c.GasAdjustment = app.DefaultGasAdjustment
 	}
 	f, err := os.Create(filepath.Join(home, "config", "client.toml"))
 	if err != nil {
