@@ -71,6 +71,11 @@
 // Every refusal other than ErrReplayCacheFull matches ErrUnauthorized, which
 // an HTTP layer maps to 401.
 //
+// The signature binds the request to the Host it names, port included, but
+// only a server that checks its Host makes that binding hold: call CheckHost
+// before Verify, so a request signed for another server on the same host
+// name (another port) is refused with 421 and spends no nonce.
+//
 // A proxy that forwards a signed request must keep its method, Host, path,
 // query and body unchanged, or the next verifier refuses it.
 package reqsign

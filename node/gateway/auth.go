@@ -39,6 +39,15 @@ func (g *Gateway) authorize(c *call) *reply {
 			"signed requests must name this gateway in their Host (%s, or {service}.%s); %s is not one of its names",
 			strings.Join(g.cfg.BaseHosts, ", "), g.cfg.BaseHosts[0], clip(c.r.Host))
 	}
+	if signed && c.hop == nil {
+		// The port too: a signature made for another node on this host
+		// name is refused before it is verified, so it spends no nonce.
+		// A forwarded request carries the entry node's Host, which that
+		// node checked; the hop's tag covers it.
+		if rep := g.checkPort(c.r); rep != nil {
+			return rep
+		}
+	}
 	account, err := g.deps.Verifier.Verify(c.r, c.bodyHash, c.service)
 	switch {
 	case errors.Is(err, reqsign.ErrReplayCacheFull):
@@ -83,4 +92,17 @@ func (g *Gateway) rateLimit(c *call) *reply {
 		c.service, rate.String(), who, after)
 	rep.header.Set("Retry-After", strconv.FormatInt(after, 10))
 	return rep
+}
+
+// checkPort refuses a request whose Host port is not one this gateway is
+// reached at (Config.Ports, else the port of the listener it arrived on).
+func (g *Gateway) checkPort(r *http.Request) *reply {
+	allowed := make([]string, len(g.cfg.Ports))
+	for i, p := range g.cfg.Ports {
+		allowed[i] = ":" + p
+	}
+	if err := reqsign.CheckHost(r, allowed...); err != nil {
+		return failf(http.StatusMisdirectedRequest, CodeMisdirected, "%v", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -65,7 +66,7 @@ func TestCallerRules(t *testing.T) {
 		{name: "replayed", req: replayed,
 			status: 401, code: CodeUnauthorized, body: "signature refused: nonce already used"},
 		{name: "bad signature on a public path is refused too", req: func() *http.Request {
-			r := request(t, a, http.MethodGet, "hello.localhost", "/public/page", nil)
+			r := request(t, a, http.MethodGet, "hello.localhost:"+a.port(t), "/public/page", nil)
 			r.Header.Set("X-Q1-Account", aliceAddr)
 			return r
 		}(), status: 401, code: CodeUnauthorized, body: "signature refused: signed request is missing header X-Q1-Pubkey"},
@@ -159,4 +160,61 @@ func TestMalformedEscape(t *testing.T) {
 	a.gw.ServeHTTP(w, r)
 	expect(t, result{status: w.Code, header: w.Header(), body: w.Body.String()}, 400,
 		"path /%zz has a malformed percent-escape")
+}
+
+// TestSignedRequestBoundToPort is the attack: two nodes on one host name
+// (localhost), a request signed for node a's host:port replayed to node b.
+// b must refuse it with 421 naming the host:port it is reached at, before
+// its verifier spends the nonce; a still accepts the original.
+func TestSignedRequestBoundToPort(t *testing.T) {
+	n := newNetwork(t)
+	a, b := n.node("a", Config{}), n.node("b", Config{})
+	alice := testKey("alice")
+	n.deploy("hello", testManifest(t, "hello", callersYAML(addressOf(t, alice)), ""), []Replica{a.replica(), b.replica()}, a, b)
+	portA, portB := a.port(t), b.port(t)
+
+	for _, host := range []string{"localhost", "hello.localhost"} {
+		target := "/admin/x"
+		if host == "localhost" {
+			target = "/s/hello/admin/x"
+		}
+		signed := n.sign(request(t, a, http.MethodGet, host+":"+portA, target, nil), nil, alice, "hello")
+		replay := signed.Clone(signed.Context())
+		replay.URL.Host = strings.TrimPrefix(b.srv.URL, "http://")
+		got := send(t, replay)
+		expect(t, got, http.StatusMisdirectedRequest,
+			"request signed for "+host+":"+portA+" reached a server that answers signed requests at "+host+":"+portB,
+			"sign the request for "+host+":"+portB)
+		if got.header.Get(HeaderError) != CodeMisdirected {
+			t.Errorf("%s = %q, want %q", HeaderError, got.header.Get(HeaderError), CodeMisdirected)
+		}
+		if len(b.rt.requests()) != 0 {
+			t.Fatal("the replayed request ran on b")
+		}
+		// Refused before verification, so a's own copy still goes through.
+		expect(t, send(t, signed), 200)
+	}
+
+	// Unsigned requests are not bound: any port serves public paths.
+	expect(t, get(t, b, "localhost:1", "/s/hello/public/x"), 200)
+
+	// Behind a port mapping the node names the ports callers use.
+	c := n.node("c", Config{Ports: []string{"443"}})
+	n.deploy("hello", testManifest(t, "hello", callersYAML(addressOf(t, alice)), ""), []Replica{c.replica()}, c)
+	expect(t, send(t, n.signAsIs(request(t, c, http.MethodGet, "gw.test", "/s/hello/admin/x", nil), nil, alice, "hello")), 200)
+	expect(t, send(t, n.signAsIs(request(t, c, http.MethodGet, "gw.test:443", "/s/hello/admin/y", nil), nil, alice, "hello")), 200)
+	expect(t, send(t, n.signAsIs(request(t, c, http.MethodGet, "gw.test:"+c.port(t), "/s/hello/admin/z", nil), nil, alice, "hello")),
+		http.StatusMisdirectedRequest, "sign the request for gw.test:443")
+}
+
+func TestConfigPorts(t *testing.T) {
+	for _, p := range []string{"", "0", "65536", "http", "80:81", "[::1]:80", "+80", "080"} {
+		err := Config{BaseHosts: []string{"localhost"}, Ports: []string{p}}.Validate()
+		if err == nil || !strings.Contains(err.Error(), "gateway config: Ports[0] is") {
+			t.Errorf("Ports [%q]: %v", p, err)
+		}
+	}
+	if err := (Config{BaseHosts: []string{"localhost"}, Ports: []string{"80", "8080"}}).Validate(); err != nil {
+		t.Error(err)
+	}
 }

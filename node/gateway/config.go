@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/quantum1net/q1/client/reqsign"
 )
 
 // Defaults of Config.
@@ -38,6 +40,14 @@ type Config struct {
 	// port: "localhost", "gw.example.org". A service's own origin is
 	// {service}.{base host}. At least one is required.
 	BaseHosts []string
+	// Ports are the ports callers address the gateway on, as they write
+	// them in Host ("8080"; an entry "80" or "443" also matches a Host
+	// without a port). A signed request must name one of them: its
+	// signature covers the Host, port included, so without this a request
+	// signed for one node could be replayed to another node on the same
+	// host name. Empty means the port of the listener each request arrives
+	// on, which is right unless a proxy or a port mapping sits in front.
+	Ports []string
 	// MaxRequestBytes bounds a request body (413 above it).
 	MaxRequestBytes int64
 	// MaxResponseBytes bounds a response body this gateway returns.
@@ -72,6 +82,11 @@ func (c Config) Validate() error {
 	for i, h := range c.BaseHosts {
 		if err := checkBaseHost(h); err != nil {
 			errs = append(errs, fmt.Errorf("gateway config: BaseHosts[%d]: %w", i, err))
+		}
+	}
+	for i, p := range c.Ports {
+		if _, port, err := reqsign.SplitHost(":" + p); err != nil || port == "" || strings.ContainsAny(p, ":[]") {
+			errs = append(errs, fmt.Errorf("gateway config: Ports[%d] is %q; want a port number from 1 to 65535, e.g. \"8080\"", i, p))
 		}
 	}
 	for _, f := range []struct {

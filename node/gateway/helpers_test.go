@@ -329,8 +329,29 @@ func request(t testing.TB, tn *testNode, method, host, target string, body []byt
 	return req
 }
 
-// sign signs req for service with key at the network's current time.
+// port is the port tn's gateway listens on.
+func (tn *testNode) port(t testing.TB) string {
+	t.Helper()
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(tn.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// sign signs req for service with key at the network's current time. A
+// Host without a port gets the port req is sent to, as a real client's
+// would: signatures are bound to host and port.
 func (n *network) sign(req *http.Request, body []byte, key *secp256k1.PrivKey, service string) *http.Request {
+	n.t.Helper()
+	if _, _, err := net.SplitHostPort(req.Host); err != nil && req.Host != "" && req.URL.Port() != "" {
+		req.Host += ":" + req.URL.Port()
+	}
+	return n.signAsIs(req, body, key, service)
+}
+
+// signAsIs signs req for service with its Host exactly as set.
+func (n *network) signAsIs(req *http.Request, body []byte, key *secp256k1.PrivKey, service string) *http.Request {
 	n.t.Helper()
 	if err := reqsign.SignRequest(req, body, reqsign.KeySigner{Key: key}, service, n.now()); err != nil {
 		n.t.Fatal(err)
