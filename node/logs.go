@@ -49,6 +49,12 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	account := ""
 	if r.Header.Get(reqsign.HeaderSignature) != "" {
+		// A signature covers the Host, port included: refuse one made for
+		// another node on this host name before it spends its nonce here.
+		if err := reqsign.CheckHost(r); err != nil {
+			http.Error(w, "logs of "+name+": "+err.Error(), http.StatusMisdirectedRequest)
+			return
+		}
 		acc, err := h.verifier.Verify(r, sha256.Sum256(nil), q1client.LogsPurpose)
 		if err != nil {
 			status := http.StatusUnauthorized

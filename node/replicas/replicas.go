@@ -96,9 +96,15 @@ type replica struct {
 
 type failure struct {
 	hash   string
+	lease  uint64 // the lease it failed under
 	reason string
 	at     time.Time
 }
+
+// failureRetention is how long a service's last failure stays visible after
+// its lease closed (an unacknowledged lease closes on ack timeout), unless a
+// replica of the service serves here first.
+const failureRetention = time.Hour
 
 // New returns a manager running replicas in rt with wasm from blobs, each
 // service's kv store under kvDir/{service}. Close stops it.
@@ -221,8 +227,8 @@ func (m *Manager) Reconcile(desired []Desired) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for name := range m.failed {
-		if _, ok := want[name]; !ok {
+	for name, f := range m.failed {
+		if _, ok := want[name]; !ok && time.Since(f.at) > failureRetention {
 			delete(m.failed, name)
 		}
 	}
@@ -242,8 +248,8 @@ func (m *Manager) Reconcile(desired []Desired) {
 		if m.loading[name] == hash {
 			continue
 		}
-		if f, ok := m.failed[name]; ok && f.hash == hash {
-			continue // this version cannot run here; a new version gets a new try
+		if f, ok := m.failed[name]; ok && f.hash == hash && f.lease == d.LeaseID {
+			continue // this version failed under this lease; a new lease or version gets a new try
 		}
 		if m.closed {
 			return
@@ -262,7 +268,7 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 		delete(m.loading, d.Service)
 	}
 	if err != nil {
-		m.failed[d.Service] = failure{hash: hash, reason: err.Error(), at: time.Now()}
+		m.failed[d.Service] = failure{hash: hash, lease: d.LeaseID, reason: err.Error(), at: time.Now()}
 		m.mu.Unlock()
 		m.log.Warn("replica failed to start", "service", d.Service, "version", hash, "err", err)
 		return
@@ -382,7 +388,7 @@ func (m *Manager) States() []q1client.NodeReplica {
 		out = append(out, q1client.NodeReplica{Service: name, Version: hash, State: "loading"})
 	}
 	for name, f := range m.failed {
-		out = append(out, q1client.NodeReplica{Service: name, Version: f.hash, State: "failed", Reason: f.reason})
+		out = append(out, q1client.NodeReplica{Service: name, Lease: f.lease, Version: f.hash, State: "failed", Reason: f.reason})
 	}
 	slices.SortFunc(out, func(a, b q1client.NodeReplica) int {
 		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.State, b.State))

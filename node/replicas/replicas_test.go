@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
@@ -191,4 +192,59 @@ func TestEveryRuntimeKindHasAStatus(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", kind, got, want)
 		}
 	}
+}
+
+// TestFailureOutlivesItsLease: a replica that cannot start keeps saying why
+// after its lease closes (an unacknowledged lease closes on ack timeout), a
+// new lease of the same version gets a new try, and the failure goes away
+// only once a replica of the service serves.
+func TestFailureOutlivesItsLease(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	rt, err := runtime.New(filepath.Join(home, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	store, err := blob.Open(filepath.Join(home, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blob.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(rt, store, filepath.Join(home, "kv"))
+	defer m.Close(ctx)
+	failed := func() (q1client.NodeReplica, bool) {
+		for _, s := range m.States() {
+			if s.Service == "hello" && s.State == "failed" {
+				return s, true
+			}
+		}
+		return q1client.NodeReplica{}, false
+	}
+
+	v := helloManifest(t, bad.String(), "32Mi")
+	m.Reconcile([]Desired{{LeaseID: 1, Service: "hello", Manifest: v}})
+	eventually(t, "lease 1 to fail", func() bool { _, ok := failed(); return ok })
+
+	m.Reconcile(nil) // lease 1 closed on ack timeout
+	if s, ok := failed(); !ok || s.Lease != 1 || !strings.Contains(s.Reason, "invalid module") {
+		t.Fatalf("after the lease closed: %+v %v; want lease 1's failure, with its reason", s, ok)
+	}
+
+	m.Reconcile([]Desired{{LeaseID: 2, Service: "hello", Manifest: v}}) // re-placed here
+	eventually(t, "lease 2 to be tried and fail", func() bool { s, ok := failed(); return ok && s.Lease == 2 })
+
+	m.Reconcile([]Desired{{LeaseID: 2, Service: "hello", Manifest: helloManifest(t, good.String(), "32Mi")}})
+	eventually(t, "a serving replica to replace the failure", func() bool {
+		_, failing := failed()
+		_, serving := m.Serving("hello")
+		return !failing && serving
+	})
 }
