@@ -3,21 +3,7 @@ package manifest
 import (
 	"fmt"
 	"strings"
-
-	"github.com/quantum1net/q1/core/address"
 )
-
-// AccountPrefix is the bech32 prefix of account addresses.
-//
-// Deprecated: use address.AccountPrefix; this alias stays until the
-// branches that still name it have merged.
-const AccountPrefix = address.AccountPrefix
-
-// ValidateAccount is address.ValidateAccount.
-//
-// Deprecated: call address.ValidateAccount; this alias stays until the
-// branches that still name it have merged.
-func ValidateAccount(addr string) error { return address.ValidateAccount(addr) }
 
 // HashPrefix starts every content address: of wasm modules and of manifests.
 const HashPrefix = "sha256:"

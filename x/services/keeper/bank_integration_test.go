@@ -20,7 +20,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
-	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/x/services"
 	"github.com/quantum1net/q1/x/services/keeper"
 	"github.com/quantum1net/q1/x/services/types"
@@ -33,7 +33,7 @@ func TestWithRealBank(t *testing.T) {
 	keys := storetypes.NewKVStoreKeys(authtypes.StoreKey, banktypes.StoreKey, types.StoreKey)
 	ctx := testutil.DefaultContextWithKeys(keys, nil, nil).WithBlockHeight(startHeight)
 	enc := moduletestutil.MakeTestEncodingConfig(auth.AppModuleBasic{}, bank.AppModuleBasic{}, services.AppModuleBasic{})
-	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	ac := addresscodec.NewBech32Codec(address.AccountPrefix)
 	gov, err := ac.BytesToString(authtypes.NewModuleAddress("gov"))
 	noErr(t, err)
 	perms := map[string][]string{
@@ -41,7 +41,7 @@ func TestWithRealBank(t *testing.T) {
 		minttypes.ModuleName: {authtypes.Minter}, // only to fund test accounts
 	}
 	ak := authkeeper.NewAccountKeeper(enc.Codec, runtime.NewKVStoreService(keys[authtypes.StoreKey]),
-		authtypes.ProtoBaseAccount, perms, ac, manifest.AccountPrefix, gov)
+		authtypes.ProtoBaseAccount, perms, ac, address.AccountPrefix, gov)
 	blocked := map[string]bool{authtypes.NewModuleAddress(types.ModuleName).String(): true}
 	bk := bankkeeper.NewBaseKeeper(enc.Codec, runtime.NewKVStoreService(keys[banktypes.StoreKey]), ak, blocked, gov, log.NewNopLogger())
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(keys[types.StoreKey]), ac, ak, bk, gov)

@@ -19,6 +19,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	q1address "github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/x/services"
 	"github.com/quantum1net/q1/x/services/keeper"
@@ -60,7 +61,7 @@ func newEmptyFixture(t *testing.T) *fixture {
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	tc := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
 	enc := moduletestutil.MakeTestEncodingConfig(services.AppModuleBasic{})
-	ac := addresscodec.NewBech32Codec(manifest.AccountPrefix)
+	ac := addresscodec.NewBech32Codec(q1address.AccountPrefix)
 	bank := newFakeBank()
 	authority, err := ac.BytesToString(authtypes.NewModuleAddress("gov"))
 	if err != nil {
