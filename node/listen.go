@@ -36,7 +36,7 @@ func listen(log *slog.Logger, ls ...listener) (*servers, error) {
 			}
 			return nil, fmt.Errorf("listen on %s %s: %w", l.flag, l.addr, err)
 		}
-		lns = append(lns, ln)
+		lns = append(lns, limitListener(ln, maxConns, maxConnsPerIP))
 	}
 	s := &servers{failed: make(chan error, len(ls))}
 	for i, l := range ls {
@@ -68,12 +68,32 @@ func (s *servers) Close() error {
 	return errors.Join(errs...)
 }
 
+// The listeners' limits (docs/operations.md). Bodies are bounded by their
+// handlers, which know how long a body may take: the gateway reads one for
+// at most 30 s, a blob upload drops a client idle for 30 s.
+const (
+	headerTimeout = 10 * time.Second
+	// writeTimeout bounds writing an answer: above the longest request a
+	// manifest may ask for (1 minute) plus a forward hop. Followed logs
+	// set their own deadline per round (streamWriteTimeout).
+	writeTimeout       = 2 * time.Minute
+	streamWriteTimeout = 30 * time.Second
+	// idleTimeout closes a keep-alive connection with no request.
+	idleTimeout    = 2 * time.Minute
+	maxHeaderBytes = 64 << 10
+	// Connections held at once, per listener and per client address.
+	maxConns      = 4096
+	maxConnsPerIP = 256
+)
+
 // newServer is an http.Server with the node's settings.
 func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: headerTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }

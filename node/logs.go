@@ -85,7 +85,11 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	flusher, _ := w.(http.Flusher)
 	buf := h.logs.Logs(name)
 	self := h.self()
+	rc := http.NewResponseController(w)
 	for {
+		// A followed stream outlives the listener's write timeout: each
+		// round gets its own, so a reader that stops reading is dropped.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 		lines, next := buf.Since(seq)
 		for i, l := range lines {
 			_ = enc.Encode(q1client.LogEntry{

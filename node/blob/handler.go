@@ -145,8 +145,12 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	// than idle without progress.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.idle))
+	// A client trickling bytes keeps pushing the idle deadline, so the
+	// whole upload also has a deadline: a minute plus the time its size
+	// takes at minUploadRate.
+	until := time.Now().Add(time.Minute + time.Duration(r.ContentLength/minUploadRate)*time.Second)
 	res, err := h.putKnown(r, want, func(body io.ReadCloser) io.Reader {
-		return http.MaxBytesReader(w, &idleReader{r: body, rc: rc, idle: h.idle}, h.store.maxSize)
+		return http.MaxBytesReader(w, &idleReader{r: body, rc: rc, idle: h.idle, until: until}, h.store.maxSize)
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -178,16 +182,25 @@ func (h *handler) putKnown(r *http.Request, want Hash, wrap func(io.ReadCloser) 
 // read, so a client that stops sending fails the read (and the upload, whose
 // partial file is removed) instead of holding a slot and a file forever.
 type idleReader struct {
-	r    io.ReadCloser
-	rc   *http.ResponseController
-	idle time.Duration
+	r     io.ReadCloser
+	rc    *http.ResponseController
+	idle  time.Duration
+	until time.Time // the whole upload's deadline
 }
 
+// minUploadRate is the slowest an upload may arrive on average, in bytes
+// per second, past its first minute.
+const minUploadRate = 64 << 10
+
 func (ir *idleReader) Read(p []byte) (int, error) {
-	_ = ir.rc.SetReadDeadline(time.Now().Add(ir.idle)) // unsupported in some tests' writers: then no deadline
+	deadline := time.Now().Add(ir.idle)
+	if deadline.After(ir.until) {
+		deadline = ir.until
+	}
+	_ = ir.rc.SetReadDeadline(deadline) // unsupported in some tests' writers: then no deadline
 	n, err := ir.r.Read(p)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		err = fmt.Errorf("the upload sent nothing for %s, so the node dropped it: %w", ir.idle, err)
+		err = fmt.Errorf("the upload sent nothing for %s, or arrived slower than %d KiB/s, so the node dropped it: %w", ir.idle, minUploadRate>>10, err)
 	}
 	return n, err
 }
