@@ -52,10 +52,7 @@ func TestConnectionsCappedPerClient(t *testing.T) {
 	}
 	a.Close()
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if alive(dial()) {
-			break
-		}
+	for !alive(dial()) {
 		if time.Now().After(deadline) {
 			t.Fatal("no connection served after one of the two closed")
 		}
