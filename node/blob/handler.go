@@ -44,12 +44,19 @@ type HandlerOptions struct {
 	// UploadIdle drops an upload whose client sends nothing for this long
 	// (default 30s), removing what it had written.
 	UploadIdle time.Duration
+	// UploadMinRate drops an upload that arrives slower than this many
+	// bytes per second on average once UploadGrace has passed (defaults
+	// 16 KiB/s and 10s): a client trickling a byte now and then.
+	UploadMinRate int64
+	UploadGrace   time.Duration
 }
 
 // Defaults of HandlerOptions.
 const (
-	DefaultMaxUploads = 4
-	DefaultUploadIdle = 30 * time.Second
+	DefaultMaxUploads    = 4
+	DefaultUploadIdle    = 30 * time.Second
+	DefaultUploadMinRate = 16 << 10
+	DefaultUploadGrace   = 10 * time.Second
 )
 
 // PutResponse is the JSON body of a successful PUT /v1/blobs.
@@ -90,8 +97,14 @@ func Handler(s *Store, v RequestVerifier, accounts Accounts, opts HandlerOptions
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = DefaultUploadIdle
 	}
+	if opts.UploadMinRate <= 0 {
+		opts.UploadMinRate = DefaultUploadMinRate
+	}
+	if opts.UploadGrace <= 0 {
+		opts.UploadGrace = DefaultUploadGrace
+	}
 	h := &handler{store: s, verifier: v, accounts: accounts, log: opts.Logger,
-		uploads: make(chan struct{}, opts.MaxUploads), idle: opts.UploadIdle}
+		uploads: make(chan struct{}, opts.MaxUploads), idle: opts.UploadIdle, minRate: opts.UploadMinRate, grace: opts.UploadGrace}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -108,6 +121,8 @@ type handler struct {
 	log      *slog.Logger
 	uploads  chan struct{} // a slot per upload under way
 	idle     time.Duration
+	minRate  int64 // bytes per second, after grace
+	grace    time.Duration
 }
 
 func (h *handler) put(w http.ResponseWriter, r *http.Request) {
@@ -145,12 +160,8 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	// than idle without progress.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(h.idle))
-	// A client trickling bytes keeps pushing the idle deadline, so the
-	// whole upload also has a deadline: a minute plus the time its size
-	// takes at minUploadRate.
-	until := time.Now().Add(time.Minute + time.Duration(r.ContentLength/minUploadRate)*time.Second)
 	res, err := h.putKnown(r, want, func(body io.ReadCloser) io.Reader {
-		return http.MaxBytesReader(w, &idleReader{r: body, rc: rc, idle: h.idle, until: until}, h.store.maxSize)
+		return http.MaxBytesReader(w, &idleReader{r: body, rc: rc, idle: h.idle, minRate: h.minRate, grace: h.grace, start: time.Now()}, h.store.maxSize)
 	})
 	if err != nil {
 		h.fail(w, r, err)
@@ -181,26 +192,31 @@ func (h *handler) putKnown(r *http.Request, want Hash, wrap func(io.ReadCloser) 
 // idleReader pushes the connection's read deadline idle ahead before each
 // read, so a client that stops sending fails the read (and the upload, whose
 // partial file is removed) instead of holding a slot and a file forever.
+// A client trickling a byte now and then would keep pushing the idle
+// deadline, so the reader also checks the average rate once grace has
+// passed (as Kestrel's minimum request body data rate does).
 type idleReader struct {
-	r     io.ReadCloser
-	rc    *http.ResponseController
-	idle  time.Duration
-	until time.Time // the whole upload's deadline
+	r       io.ReadCloser
+	rc      *http.ResponseController
+	idle    time.Duration
+	minRate int64
+	grace   time.Duration
+	start   time.Time
+	read    int64
 }
 
-// minUploadRate is the slowest an upload may arrive on average, in bytes
-// per second, past its first minute.
-const minUploadRate = 64 << 10
-
 func (ir *idleReader) Read(p []byte) (int, error) {
-	deadline := time.Now().Add(ir.idle)
-	if deadline.After(ir.until) {
-		deadline = ir.until
-	}
-	_ = ir.rc.SetReadDeadline(deadline) // unsupported in some tests' writers: then no deadline
+	_ = ir.rc.SetReadDeadline(time.Now().Add(ir.idle)) // unsupported in some tests' writers: then no deadline
 	n, err := ir.r.Read(p)
+	ir.read += int64(n)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		err = fmt.Errorf("the upload sent nothing for %s, or arrived slower than %d KiB/s, so the node dropped it: %w", ir.idle, minUploadRate>>10, err)
+		return n, fmt.Errorf("the upload sent nothing for %s, so the node dropped it: %w", ir.idle, err)
+	}
+	if err == nil {
+		if past := time.Since(ir.start) - ir.grace; past > 0 && ir.read < int64(past.Seconds()*float64(ir.minRate)) {
+			return n, &sourceError{fmt.Errorf("the upload arrived at %d B/s on average, below this node's minimum of %d B/s, so the node dropped it",
+				int64(float64(ir.read)/time.Since(ir.start).Seconds()), ir.minRate)}
+		}
 	}
 	return n, err
 }
@@ -302,6 +318,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h.log.Log(r.Context(), level, "blob request refused", "method", r.Method, "path", r.URL.Path,
 		"status", status, "err", err.Error())
+	if r.Method == http.MethodPut {
+		// Close rather than read what is left of a refused upload: the
+		// server would otherwise drain it, at the sender's pace.
+		w.Header().Set("Connection", "close")
+	}
 	writeJSON(w, status, ErrorResponse{Error: msg})
 }
 

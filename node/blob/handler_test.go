@@ -272,6 +272,52 @@ func TestStalledUploadIsDroppedAndCleanedUp(t *testing.T) {
 	}
 }
 
+// TestTricklingUploadIsDropped: a client sending a byte now and then keeps
+// the idle deadline at bay, but not the minimum rate: the upload is
+// dropped with a message and its partial file removed.
+func TestTricklingUploadIsDropped(t *testing.T) {
+	s := openTestStore(t, "")
+	v, err := reqsign.NewVerifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &fakeAccounts{funded: map[string]bool{accountOf(t, alice): true}}
+	srv := httptest.NewServer(Handler(s, v, acc, HandlerOptions{UploadMinRate: 1000, UploadGrace: 100 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	n := &testNode{store: s, accounts: acc, srv: srv}
+
+	body := bytes.Repeat([]byte("t"), 1000)
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
+	req.Host = strings.TrimPrefix(srv.URL, "http://")
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(HeaderBlobHash, Sum(body).String())
+	conn := n.rawPut(t, req.Header, len(body), body[:1])
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // a byte every 50 ms: 20 B/s, far below 1000 B/s
+		for i := 1; i < len(body); i++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			if _, err := conn.Write(body[i : i+1]); err != nil {
+				return
+			}
+		}
+	}()
+	status, got := readResponse(t, conn)
+	if status != http.StatusBadRequest || !strings.Contains(got, "below this node's minimum of 1000 B/s, so the node dropped it") {
+		t.Fatalf("trickling upload: %d %s", status, got)
+	}
+	waitFor(t, "the trickling upload's temporary file to be removed", func() bool { return len(filesIn(t, s, tmpDir)) == 0 })
+	if s.Has(Sum(body)) {
+		t.Fatal("the trickling upload was stored")
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
