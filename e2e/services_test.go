@@ -103,7 +103,7 @@ permissions:
   callers:
     - {paths: ["%s"], allow: public}
 policies:
-  update: {noticeBlocks: 30, frozen: [permissions.callers]}
+  update: {noticeBlocks: 300, frozen: [permissions.callers]}
 resources: {memory: %s}
 placement: {replicas: 1, replicasMax: 3}
 pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 50uqc, per1kRequests: 10uqc, egressPerGiB: 5000uqc}
@@ -151,13 +151,14 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	if out, errOut, code := n.q1(t, "service", "approve", "gov", "--proposal", fmt.Sprint(p.ID), "--hash", p.Hash, "--from", "bob"); code != 0 {
 		t.Fatalf("approve: %s%s", out, errOut)
 	}
-	// 30 blocks of notice (3 s here): still pending, for anyone to see.
+	// 300 blocks of notice (30 s here, more on a loaded machine): still
+	// pending after the refusals above, for anyone to see.
 	s = n.serviceStatus(t, "gov")
-	if s.Version != 1 || s.Pending == nil || s.Pending.ApprovedHeight == 0 || s.Pending.ActivationHeight != p.ProposedHeight+30 {
+	if s.Version != 1 || s.Pending == nil || s.Pending.ApprovedHeight == 0 || s.Pending.ActivationHeight != p.ProposedHeight+300 {
 		t.Fatalf("an approved update is pending until its notice passes: %+v", s.Pending)
 	}
 	// It activates at exactly proposed + notice, visible to anyone until then.
-	waitFor(t, time.Minute, "version 2 to activate", func() bool { return n.serviceStatus(t, "gov").Version == 2 })
+	waitFor(t, 3*time.Minute, "version 2 to activate", func() bool { return n.serviceStatus(t, "gov").Version == 2 })
 	var hist q1client.History
 	getJSON(t, n.http+"/v1/services/gov/history", &hist)
 	if len(hist.Versions) != 2 || hist.Versions[1].ActivatedHeight != p.ActivationHeight ||
