@@ -80,7 +80,7 @@ func (c *benchChain) PubKey(sharer string) ([]byte, error) {
 // it: code.wasm from the module, the owner.
 func benchManifest(b *testing.B, wasm blob.Hash) *manifest.Manifest {
 	b.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "hello", "service.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "examples", "hello", "service.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}
