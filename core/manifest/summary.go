@@ -70,8 +70,12 @@ func (m *Manifest) Summary() string {
 	}
 	line("updates", "%s", updates)
 	budget := "on depletion " + pol.Budget.OnDepletion
-	if a := pol.Budget.MaxPerHour; a != nil {
-		budget = "at most " + a.QC() + "/hour, " + budget
+	if most, derived := m.MaxPerHour(); most.IsUint64() {
+		how := "budget.maxPerHour"
+		if derived {
+			how = "what its replicas could bill at full use; set budget.maxPerHour to lower it"
+		}
+		budget = "at most " + Amount(most.Uint64()).QC() + "/hour (" + how + "), " + budget
 	}
 	if rl := pol.RateLimit.PerCaller; rl != nil {
 		budget += "; " + rl.String() + " per caller"

@@ -311,8 +311,9 @@ func priceCaps(m *servicestypes.ServiceSpec) sharerstypes.Prices {
 }
 
 // rescale sets the rates of a's meters (all settled to now) from their list
-// rates, scaled down together so their sum is at most
-// policies.budget.maxPerHour, and a's burn to their sum.
+// rates, scaled down together so their sum is at most the service's
+// MaxPerHour (policies.budget.maxPerHour, or its spending ceiling), and a's
+// burn to their sum.
 func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *servicestypes.ServiceSpec) error {
 	meters, err := k.ServiceMeters(ctx, a.Service)
 	if err != nil {
@@ -322,10 +323,7 @@ func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *servic
 	for _, mt := range meters {
 		list = list.Add(mt.ListRatePerHour)
 	}
-	limit := list
-	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
-		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(mx.Uqc)))
-	}
+	limit := math.LegacyMinDec(list, maxPerHourDec(m))
 	burn := math.LegacyZeroDec()
 	for _, mt := range meters {
 		mt.RatePerHour = mt.ListRatePerHour
