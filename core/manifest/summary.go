@@ -72,7 +72,10 @@ func (m *Manifest) Summary() string {
 	budget := "on depletion " + pol.Budget.OnDepletion
 	if most, derived := m.MaxPerHour(); most.IsUint64() {
 		how := "budget.maxPerHour"
-		if derived {
+		switch {
+		case derived && pol.Budget.MaxPerHour != nil:
+			how = "what its replicas could bill at full use; budget.maxPerHour " + pol.Budget.MaxPerHour.QC() + " is above it"
+		case derived:
 			how = "what its replicas could bill at full use; set budget.maxPerHour to lower it"
 		}
 		budget = "at most " + Amount(most.Uint64()).QC() + "/hour (" + how + "), " + budget
