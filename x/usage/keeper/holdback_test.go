@@ -7,6 +7,7 @@ import (
 
 	"cosmossdk.io/math"
 
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	"github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -87,4 +88,36 @@ func TestWithdrawalLeavesPendingUsage(t *testing.T) {
 	pending, err = f.k.PendingUsage(f.ctx, "svc")
 	noErr(t, err)
 	wantInt(t, "pending once the window passed", pending, 0)
+}
+
+// TestNoOwnerActionMakesServedWorkFree: whatever closes a lease after it
+// served part of an epoch — a pause, a scale-down, an update that changes
+// its resources, a move away from a drained sharer, a deletion — the
+// report that comes afterwards is charged for the time it was open, and a
+// resume (a new lease) changes nothing for the old one.
+func TestNoOwnerActionMakesServedWorkFree(t *testing.T) {
+	for _, reason := range []sharerstypes.CloseReason{
+		sharerstypes.CloseServicePaused, sharerstypes.CloseScaledDown, sharerstypes.CloseResourcesChanged,
+		sharerstypes.CloseDrained, sharerstypes.CloseNoLongerQualifies, sharerstypes.CloseServiceDeleted,
+	} {
+		t.Run(reason.Label(), func(t *testing.T) {
+			f := newFixture(t)
+			f.sharerWith("s1", 1000, 0)
+			f.service("svc", 1_000_000, svcOpts{})
+			f.acked(1, "s1", "svc", usagePrices, 0)
+			f.startEpochNow()
+			f.wait(4, time.Second)
+			noErr(t, f.tx(func(ctx context.Context) error { return f.services.closeLeases(ctx, "svc", reason) }))
+			f.wait(1, time.Second)
+			f.acked(2, "s1", "svc", usagePrices, 0) // resumed, scaled up again, or moved back
+			f.wait(5, time.Second)
+			e := f.endEpoch()
+			// 3,000 requests in the 4 s before the close: 30uqc.
+			_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000}, types.UsageEntry{LeaseId: 2, Requests: 1000})
+			noErr(t, err)
+			wantInt(t, "closed lease charged", f.record("svc", e, 1).Charged, 30)
+			wantInt(t, "new lease charged", f.record("svc", e, 2).Charged, 10)
+			f.audit()
+		})
+	}
 }
