@@ -73,7 +73,7 @@ var manifestFields = object("", required, "A Quantum1Net Service Manifest (apiVe
 			leaf("perCaller", optional, "Requests per caller, such as 50/s or 600/m. Default unlimited.", ref("rate")),
 		),
 		object("budget", optional, "Spending limits and what happens when the escrow runs dry.",
-			leaf("maxPerHour", optional, "Most usage charged per hour, such as 5QC. Default: no cap beyond pricing.", ref("amount")),
+			leaf("maxPerHour", optional, "Most charged per hour, rent and usage together, such as 5QC. Default: what the replicas could bill at full use (q1 manifest validate shows it).", ref("amount")),
 			leaf("lowBalanceBlocks", optional, "Emit escrow.low when the escrow covers fewer blocks than this. Default 1000.", integer(0, MaxBlocks)),
 			leaf("onDepletion", optional, "pause (keep data for graceBlocks) or delete. Default pause.", enum(DepletionPause, DepletionDelete)),
 			leaf("graceBlocks", optional, "Blocks a service paused for lack of funds keeps its data. Default 100000.", integer(0, MaxBlocks)),

@@ -177,7 +177,7 @@ const (
 
 // Budget caps spending and says what happens when money runs out.
 type Budget struct {
-	MaxPerHour       *Amount // most usage charged per hour; nil: no cap beyond Pricing
+	MaxPerHour       *Amount // most charged per hour; nil: SpendingCeiling
 	LowBalanceBlocks uint64  // escrow.low is emitted when escrow covers fewer blocks; default 1000
 	OnDepletion      string  // DepletionPause (default) or DepletionDelete
 	GraceBlocks      uint64  // blocks a paused service's data is kept; default 100000

@@ -70,8 +70,15 @@ func (m *Manifest) Summary() string {
 	}
 	line("updates", "%s", updates)
 	budget := "on depletion " + pol.Budget.OnDepletion
-	if a := pol.Budget.MaxPerHour; a != nil {
-		budget = "at most " + a.QC() + "/hour, " + budget
+	if most, derived := m.MaxPerHour(); most.IsUint64() {
+		how := "budget.maxPerHour"
+		switch {
+		case derived && pol.Budget.MaxPerHour != nil:
+			how = "what its replicas could bill at full use; budget.maxPerHour " + pol.Budget.MaxPerHour.QC() + " is above it"
+		case derived:
+			how = "what its replicas could bill at full use; set budget.maxPerHour to lower it"
+		}
+		budget = "at most " + Amount(most.Uint64()).QC() + "/hour (" + how + "), " + budget
 	}
 	if rl := pol.RateLimit.PerCaller; rl != nil {
 		budget += "; " + rl.String() + " per caller"

@@ -43,9 +43,9 @@ func under(path string, roots ...string) bool {
 // The services hooks hand manifests to x/sharers and x/usage, whose prices
 // and placement rules they read; only x/sharers places, with core/sched.
 var xCore = map[string][]string{
-	"services": {"core/address", "core/manifest"},
+	"services": {"core/address", "core/limits", "core/manifest"},
 	"sharers":  {"core/address", "core/manifest", "core/sched"},
-	"usage":    {"core/address", "core/manifest"},
+	"usage":    {"core/address", "core/limits", "core/manifest"},
 }
 
 // xModule returns "services" for x/services/keeper.
@@ -77,7 +77,7 @@ var ImportRules = []ImportRule{
 		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "app") },
 	},
 	{
-		Rule:    "x/<module> imports from core only its allow-list (services: core/address, core/manifest; sharers: core/address, core/manifest, core/sched; usage: core/address, core/manifest)",
+		Rule:    "x/<module> imports from core only its allow-list (services: core/address, core/limits, core/manifest; sharers: core/address, core/manifest, core/sched; usage: core/address, core/limits, core/manifest)",
 		Applies: func(pkg string) bool { return under(pkg, "x") },
 		Allows: func(pkg string, imp Import) bool {
 			return !imp.InModule || !under(imp.Path, "core") || slices.Contains(xCore[xModule(pkg)], imp.Path)

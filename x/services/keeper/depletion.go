@@ -100,8 +100,13 @@ func (k *Keeper) DeleteForDepletion(ctx context.Context, name, reason string) er
 	if err != nil {
 		return err
 	}
+	held, err := k.EscrowBalance(ctx, name)
+	if err != nil {
+		return err
+	}
 	svc.Status = types.StatusDeleted
 	svc.DeletedHeight = height
+	svc.RefundTo = svc.Creator
 	svc.Pause = nil
 	svc.PendingProposalId = 0
 	if err := k.Services.Set(ctx, name, svc); err != nil {
@@ -110,7 +115,7 @@ func (k *Keeper) DeleteForDepletion(ctx context.Context, name, reason string) er
 	if err := k.hooksOrNone().AfterServiceDeleted(ctx, name); err != nil {
 		return fmt.Errorf("hooks after deleting service %s: %w", name, err)
 	}
-	return emit(ctx, &types.EventServiceDeleted{Service: name, RefundTo: svc.Creator, Refund: refund, Reason: reason})
+	return emit(ctx, &types.EventServiceDeleted{Service: name, RefundTo: svc.Creator, Refund: refund, Reason: reason, HeldBack: held})
 }
 
 // statusWord names a service status in messages: "active", "paused",

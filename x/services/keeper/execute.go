@@ -109,16 +109,23 @@ func (k *Keeper) checkAvailable(ctx context.Context, name string, amount math.In
 
 // executeDelete deletes the service for good: its status becomes deleted,
 // its name, versions and proposals stay, and its escrow, less what it owes,
-// is paid to the proposal's refund account. What it owes stays in escrow for
-// its creditors.
+// is paid to the proposal's refund account. What it owes (rent, and the
+// most that usage reports still inside the report window may charge) stays
+// in escrow; x/usage releases the rest with RefundHeldBack when the window
+// closes.
 func (k *Keeper) executeDelete(ctx context.Context, l *live, p *types.Proposal) error {
 	refund, err := k.refund(ctx, l.svc.Name, "refund_to", p.To)
+	if err != nil {
+		return err
+	}
+	held, err := k.EscrowBalance(ctx, l.svc.Name)
 	if err != nil {
 		return err
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	l.svc.Status = types.StatusDeleted
 	l.svc.DeletedHeight = height
+	l.svc.RefundTo = p.To
 	l.svc.Pause = nil
 	l.svc.PendingProposalId = 0
 	p.Status = types.ProposalExecuted
@@ -129,7 +136,30 @@ func (k *Keeper) executeDelete(ctx context.Context, l *live, p *types.Proposal) 
 	if err := k.hooksOrNone().AfterServiceDeleted(ctx, l.svc.Name); err != nil {
 		return fmt.Errorf("hooks after deleting service %s: %w", l.svc.Name, err)
 	}
-	return emit(ctx, &types.EventServiceDeleted{Service: l.svc.Name, ProposalId: p.Id, RefundTo: p.To, Refund: refund})
+	return emit(ctx, &types.EventServiceDeleted{Service: l.svc.Name, ProposalId: p.Id, RefundTo: p.To, Refund: refund, HeldBack: held})
+}
+
+// RefundHeldBack pays deleted service name's escrow, less what it still
+// owes, to the account its deletion named (its creator when the chain
+// deleted it): x/usage calls it once the report window that the deletion
+// kept money back for has closed. It returns what it paid.
+func (k *Keeper) RefundHeldBack(ctx context.Context, name string) (math.Int, error) {
+	svc, err := k.GetService(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	if svc.Status != types.StatusDeleted {
+		return math.Int{}, errorsmod.Wrapf(types.ErrInvalidRequest, "service %s is %s, not deleted: its escrow is not released", name, svc.Status)
+	}
+	to := svc.RefundTo
+	if to == "" {
+		to = svc.Creator
+	}
+	refund, err := k.refund(ctx, name, "refund_to", to)
+	if err != nil {
+		return math.Int{}, err
+	}
+	return refund, emit(ctx, &types.EventEscrowReleased{Service: name, RefundTo: to, Refund: refund})
 }
 
 // refund pays service name's escrow, less what it owes (settled first by

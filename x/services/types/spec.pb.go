@@ -767,8 +767,8 @@ func (m *SpecRate) GetPerSeconds() uint64 {
 
 // SpecBudget is policies.budget.
 type SpecBudget struct {
-	// max_per_hour is the most usage charged per hour; unset: no cap beyond
-	// pricing.
+	// max_per_hour is the most charged per hour, rent and usage together;
+	// unset: the spending ceiling (ServiceSpec.SpendingCeiling).
 	MaxPerHour       *SpecAmount `protobuf:"bytes,1,opt,name=max_per_hour,json=maxPerHour,proto3" json:"max_per_hour,omitempty"`
 	LowBalanceBlocks uint64      `protobuf:"varint,2,opt,name=low_balance_blocks,json=lowBalanceBlocks,proto3" json:"low_balance_blocks,omitempty"`
 	// on_depletion is "pause" or "delete".

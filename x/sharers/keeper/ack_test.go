@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/quantum1net/q1/x/sharers/types"
@@ -70,6 +71,32 @@ func TestAckTimeoutReplacesElsewhere(t *testing.T) {
 	// The exclusion held for that attempt only.
 	if st := f.placement("hello").State; len(st.Excluded) != 0 {
 		t.Errorf("excluded kept: %v", st.Excluded)
+	}
+	f.checkInvariants()
+}
+
+// TestAckTimeoutOnlySharerRetried: when the only sharer that could hold a
+// service let its lease time out, the placement that excludes it leaves
+// the service short; the service is retried from the next block without
+// the exclusion, rather than waiting for some unrelated capacity change.
+func TestAckTimeoutOnlySharerRetried(t *testing.T) {
+	f := newFixture(t)
+	f.autoAck = false
+	f.mustRegister(offer{}, "s1")
+	f.create(spec{name: "hello"})
+	f.endBlock() // height 1: placed, deadline 6
+	first := f.leases("hello")[0]
+	f.runTo(6)
+	if got := f.leases("hello"); len(got) != 0 {
+		t.Fatalf("placed on the excluded sharer in the same attempt: %v", got)
+	}
+	if want := "1 sharers: 1 excluded after an ack timeout"; !strings.Contains(f.placement("hello").State.Explanation, "excluded after an ack timeout") {
+		t.Errorf("explanation %q, want one like %q", f.placement("hello").State.Explanation, want)
+	}
+	f.runTo(8)
+	again := f.leases("hello")
+	if len(again) != 1 || again[0].Id == first.Id {
+		t.Fatalf("hello not placed again after the exclusion: %v", again)
 	}
 	f.checkInvariants()
 }

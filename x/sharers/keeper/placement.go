@@ -275,11 +275,20 @@ func (w *work) record(ctx context.Context) error {
 	placed := len(w.kept) + len(w.moving) + len(w.newLeases)
 	st := w.st
 	st.Wanted, st.Placed, st.Moving = uint32(w.req.Replicas), uint32(placed), uint32(len(w.moving))
+	excluded := len(st.Excluded) > 0
 	st.Excluded = nil
 	short := placed < w.req.Replicas || len(w.moving) > 0
 	if short {
 		if err := w.k.Unplaced.Set(ctx, name); err != nil {
 			return fmt.Errorf("mark service %s under-placed: %w", name, err)
+		}
+		// The sharers this attempt excluded (after an ack timeout) may take
+		// the service next time: retry it as if capacity had appeared, or
+		// it would wait for an unrelated change.
+		if excluded {
+			if err := w.k.markCapacityChanged(ctx); err != nil {
+				return err
+			}
 		}
 	} else {
 		st.Preferred = nil

@@ -31,35 +31,35 @@ func TestUsageChargeMovesExactly(t *testing.T) {
 	e := f.endEpoch()
 	before := f.total()
 
-	// 2 CPU s × 500 + 3000 requests × 10/1k + 1 GiB × 5000 = 1000 + 30 + 5000.
-	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000, CpuMillis: 2000, EgressBytes: 1 << 30})
+	// 2 CPU s × 500 + 3000 requests × 10/1k + 256 MiB × 5000/GiB = 1000 + 30 + 1250.
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000, CpuMillis: 2000, EgressBytes: 256 << 20})
 	noErr(t, err)
-	wantInt(t, "charged", resp.Charged, 6030)
-	wantInt(t, "protocol share", resp.ProtocolShare, 301) // floor(6030 × 0.05)
+	wantInt(t, "charged", resp.Charged, 2280)
+	wantInt(t, "protocol share", resp.ProtocolShare, 114) // floor(2280 × 0.05)
 	if resp.Caps != 0 {
 		t.Errorf("caps = %d, want none", resp.Caps)
 	}
-	wantInt(t, "escrow", f.services.escrows["hello"], 1_000_000-6030)
-	wantInt(t, "sharer", f.services.balance(f.addr("s1")), 6030-301)
-	wantInt(t, "fee collector", f.feeCollector(), 301)
+	wantInt(t, "escrow", f.services.escrows["hello"], 1_000_000-2280)
+	wantInt(t, "sharer", f.services.balance(f.addr("s1")), 2280-114)
+	wantInt(t, "fee collector", f.feeCollector(), 114)
 	if !f.total().Equal(before) {
 		t.Errorf("money created or destroyed: %s → %s", before, f.total())
 	}
 	r := f.record("hello", e, 1)
-	wantInt(t, "record charged", r.Charged, 6030)
-	wantInt(t, "record to sharer", r.ToSharer, 5729)
+	wantInt(t, "record charged", r.Charged, 2280)
+	wantInt(t, "record to sharer", r.ToSharer, 2166)
 	if r.Service != "hello" || r.Requests != 3000 || r.CountedCpuMillis != 2000 || len(r.Caps) != 0 {
 		t.Errorf("record: %+v", r)
 	}
 	ev := events[*types.EventUsageReported](f)
-	if len(ev) != 1 || !ev[0].Charged.Equal(math.NewInt(6030)) {
+	if len(ev) != 1 || !ev[0].Charged.Equal(math.NewInt(2280)) {
 		t.Errorf("EventUsageReported: %+v", ev)
 	}
 
 	earn, err := f.query.SharerEarnings(f.ctx, &types.QuerySharerEarningsRequest{Sharer: f.addr("s1"), By: keeper.ByService})
 	noErr(t, err)
-	wantInt(t, "earned usage", earn.Total.Usage, 6030)
-	wantInt(t, "received", earn.Received, 5729)
+	wantInt(t, "earned usage", earn.Total.Usage, 2280)
+	wantInt(t, "received", earn.Received, 2166)
 	if len(earn.Sums) != 1 || earn.Sums[0].Service != "hello" {
 		t.Errorf("earnings by service: %+v", earn.Sums)
 	}
@@ -77,7 +77,7 @@ func TestUsageChargeMovesExactly(t *testing.T) {
 // the usage record with what it changed, and the report is still accepted.
 func TestOverClaimsCappedAndRecorded(t *testing.T) {
 	f := newFixture(t)
-	f.sharerWith("s1", 1000, 0) // 1 core: 10,000 CPU ms over a 10 s epoch
+	f.sharerWith("s1", 600, 0) // 0.6 core: 6,000 CPU ms over a 10 s epoch
 	cheap := caps
 	cheap.CPUPerCoreSecond = 500
 	f.service("capped", 1_000_000, svcOpts{pricing: cheap})
@@ -104,11 +104,11 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 
 	resp, err := f.reportResp("s1", e,
 		types.UsageEntry{LeaseId: 1, CpuMillis: 8000},
-		types.UsageEntry{LeaseId: 2, CpuMillis: 12000},
-		types.UsageEntry{LeaseId: 3, Requests: 100_000},
-		types.UsageEntry{LeaseId: 4, Requests: 100_000},
-		types.UsageEntry{LeaseId: 5, Requests: 100_000},
-		types.UsageEntry{LeaseId: 6, Requests: 100_000},
+		types.UsageEntry{LeaseId: 2, CpuMillis: 4000},
+		types.UsageEntry{LeaseId: 3, Requests: 40_000},
+		types.UsageEntry{LeaseId: 4, Requests: 40_000},
+		types.UsageEntry{LeaseId: 5, Requests: 40_000},
+		types.UsageEntry{LeaseId: 6, Requests: 40_000},
 	)
 	noErr(t, err)
 	for _, c := range []struct {
@@ -118,14 +118,17 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 		kinds   []string
 		detail  string
 	}{
-		// 20,000 CPU ms claimed over 10,000 possible: scaled to 4,000 and
-		// 6,000; lease 1's price 800 lowered to the manifest's 500.
-		{"capped", 1, 2000, []string{types.CapPhysicalCPU, types.CapPrice}, "the lease's locked price 800uqc is above the manifest's pricing.cpuPerCoreSecond 500uqc"},
-		{"capped", 2, 3000, []string{types.CapPhysicalCPU}, "offers 1000 millicores: at most 10000 CPU milliseconds over the epoch's 10s"},
-		{"budget", 3, 10, []string{types.CapMaxPerHour}, "policies.budget.maxPerHour 3600uqc"},
+		// Lease 1 reserves 500m: 5,000 CPU ms over the 10 s epoch, not
+		// 8,000. 9,000 CPU ms counted over 6,000 possible: scaled to 3,333
+		// and 2,666; lease 1's price 800 lowered to the manifest's 500.
+		{"capped", 1, 1666, []string{types.CapLeaseReserved, types.CapPhysicalCPU, types.CapPrice}, "the lease's locked price 800uqc is above the manifest's pricing.cpuPerCoreSecond 500uqc"},
+		{"capped", 2, 1333, []string{types.CapPhysicalCPU}, "offers 600 millicores: at most 6000 CPU milliseconds over the epoch's 10s"},
+		{"budget", 3, 10, []string{types.CapFairShare}, "policies.budget.maxPerHour 3600uqc"},
 		{"poor", 4, 5, []string{types.CapEscrow}, "the escrow of service poor held 5uqc"},
 		{"poor", 5, 0, []string{types.CapUnacknowledged}, "lease 5 was never acknowledged"},
-		{"paused", 6, 0, []string{types.CapLeaseClosed}, "lease 6 closed at height 11 (service_paused): nothing is charged for a closed lease"},
+		// Paused after the epoch: its lease served the whole epoch, and is
+		// charged for it.
+		{"paused", 6, 400, nil, ""},
 	} {
 		r := f.record(c.service, e, c.lease)
 		wantInt(t, c.service+" charged", r.Charged, c.charged)
@@ -140,10 +143,14 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 			t.Errorf("lease %d cap details %q do not say %q", c.lease, details, c.detail)
 		}
 	}
-	if got := f.record("capped", e, 1).Caps[0]; got.Before != "8000" || got.After != "4000" {
-		t.Errorf("physical cap before/after = %s/%s, want 8000/4000", got.Before, got.After)
+	if got := f.record("capped", e, 1).Caps[0]; got.Before != "8000" || got.After != "5000" ||
+		!strings.Contains(got.Detail, "lease 1 reserves 500m CPU and served 10s of epoch") {
+		t.Errorf("lease cap = %+v, want 8000 → 5000 naming the reservation", got)
 	}
-	wantInt(t, "charged", resp.Charged, 2000+3000+10+5)
+	if got := f.record("capped", e, 1).Caps[1]; got.Before != "5000" || got.After != "3333" {
+		t.Errorf("physical cap before/after = %s/%s, want 5000/3333", got.Before, got.After)
+	}
+	wantInt(t, "charged", resp.Charged, 1666+1333+10+5+400)
 	if resp.Caps != 7 {
 		t.Errorf("caps = %d, want 7", resp.Caps)
 	}
@@ -155,28 +162,32 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 }
 
 // TestReportForDeletedService: a report naming a lease of a service deleted
-// since is accepted (it is the sharer's heartbeat) and charges nothing for
-// it, saying why in the record.
+// since is accepted (it is the sharer's heartbeat) and charges the time the
+// lease served before the deletion: deleting a service does not make work
+// already done free.
 func TestReportForDeletedService(t *testing.T) {
 	f := newFixture(t)
 	f.sharerWith("s1", 1000, 0)
 	f.service("gone", 1_000_000, svcOpts{})
 	f.acked(1, "s1", "gone", usagePrices, 0)
 	f.startEpochNow()
-	f.wait(10, time.Second)
+	f.wait(4, time.Second)
 	svc := f.services.services["gone"]
 	svc.Status = servicestypes.StatusDeleted
 	f.services.services["gone"] = svc
 	noErr(t, f.services.closeLeases(f.ctx, "gone", sharerstypes.CloseServiceDeleted))
+	f.wait(6, time.Second)
 	e := f.endEpoch()
-	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 100_000})
+	// 40,000 requests claimed; the lease served 4 s of the epoch at 500m:
+	// at most 2,000 CPU ms and 20,000 requests, 200uqc at 10uqc/1k.
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 40_000})
 	noErr(t, err)
-	wantInt(t, "charged", resp.Charged, 0)
+	wantInt(t, "charged", resp.Charged, 200)
 	r := f.record("gone", e, 1)
-	if len(r.Caps) != 1 || !strings.Contains(r.Caps[0].Detail, "lease 1 closed at height 11 (service_deleted)") {
+	if !slices.Equal(capKinds(r), []string{types.CapLeaseReserved}) || !strings.Contains(r.Caps[0].Detail, "lease 1 reserves 500m CPU and served 4s of epoch") {
 		t.Errorf("record caps: %+v", r.Caps)
 	}
-	wantInt(t, "escrow", f.services.escrows["gone"], 1_000_000)
+	wantInt(t, "escrow", f.services.escrows["gone"], 1_000_000-200)
 	f.audit()
 }
 
@@ -214,10 +225,10 @@ func TestProtocolShareParam(t *testing.T) {
 	f.startEpochNow()
 	f.wait(10, time.Second)
 	e := f.endEpoch()
-	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 100_000}) // 1000 uqc
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 40_000}) // 400 uqc
 	noErr(t, err)
-	wantInt(t, "protocol share", resp.ProtocolShare, 200)
-	wantInt(t, "fee collector", f.feeCollector(), 200)
+	wantInt(t, "protocol share", resp.ProtocolShare, 80)
+	wantInt(t, "fee collector", f.feeCollector(), 80)
 
 	p.ProtocolShare = math.LegacyOneDec()
 	err = f.tx(func(ctx context.Context) error {

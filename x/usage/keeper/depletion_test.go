@@ -100,7 +100,7 @@ func TestDepletionPauseAndResume(t *testing.T) {
 	// 1000 uqc paid in all: to the sharer and the fee collector.
 	wantInt(t, "paid", f.services.balance(f.addr("s1")).Add(f.feeCollector()), 1000)
 	f.wait(10, time.Minute)
-	owed, err := f.k.EscrowOwed(f.ctx, "dry")
+	owed, err := f.k.RentOwed(f.ctx, "dry")
 	noErr(t, err)
 	wantInt(t, "owed while paused", owed, 0)
 

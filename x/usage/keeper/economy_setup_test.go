@@ -33,6 +33,7 @@ type svcOpts struct {
 	lowBlocks  uint64
 	grace      uint64
 	onDepleted string
+	replicas   uint32 // 0: 1
 }
 
 // service creates service name with escrow uqc in escrow.
@@ -49,7 +50,9 @@ func (f *fixture) service(name string, escrow int64, o svcOpts) {
 	if o.onDepleted == "" {
 		o.onDepleted = manifest.DepletionPause
 	}
-	m := &manifest.Manifest{Name: name, Pricing: o.pricing}
+	m := &manifest.Manifest{Name: name, Pricing: o.pricing,
+		Resources: manifest.Resources{CPU: 500, Memory: 64 * mib},
+		Placement: manifest.Placement{Replicas: max(o.replicas, 1)}}
 	m.Policies.Budget = manifest.Budget{LowBalanceBlocks: o.lowBlocks, GraceBlocks: o.grace, OnDepletion: o.onDepleted}
 	if o.maxPerHour != 0 {
 		a := manifest.Amount(o.maxPerHour)

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -91,6 +92,7 @@ type fakeServices struct {
 	sharers   *fakeSharers
 	leaseHook sharerstypes.SharersHooks
 	svcHook   servicestypes.ServicesHooks
+	owed      func(ctx context.Context, name string) (math.Int, error)
 	height    func() (int64, time.Time)
 	services  map[string]servicestypes.Service
 	manifests map[string]*manifest.Manifest
@@ -226,11 +228,53 @@ func (s *fakeServices) DeleteForDepletion(ctx context.Context, name, reason stri
 	if err := s.closeLeases(ctx, name, sharerstypes.CloseServiceDeleted); err != nil {
 		return err
 	}
-	if b, _ := s.EscrowBalance(ctx, name); b.IsPositive() {
-		_ = s.debit(name, b)
-		s.credit("creator", b)
+	if _, err := s.refundAvailable(ctx, name, "creator"); err != nil {
+		return err
 	}
 	return s.svcHook.AfterServiceDeleted(ctx, name)
+}
+
+// deleteService deletes name as its owners' approved proposal does:
+// leases close, the escrow less what it owes goes to "owner".
+func (s *fakeServices) deleteService(ctx context.Context, name string) error {
+	svc := s.services[name]
+	svc.Status = servicestypes.StatusDeleted
+	svc.RefundTo = "owner"
+	s.services[name] = svc
+	if err := s.closeLeases(ctx, name, sharerstypes.CloseServiceDeleted); err != nil {
+		return err
+	}
+	if _, err := s.refundAvailable(ctx, name, "owner"); err != nil {
+		return err
+	}
+	return s.svcHook.AfterServiceDeleted(ctx, name)
+}
+
+// refundAvailable pays the escrow less what the usage module says is owed
+// to who.
+func (s *fakeServices) refundAvailable(ctx context.Context, name, who string) (math.Int, error) {
+	b, _ := s.EscrowBalance(ctx, name)
+	owed, err := s.owed(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	refund := b.Sub(owed)
+	if !refund.IsPositive() {
+		return math.ZeroInt(), nil
+	}
+	if err := s.debit(name, refund); err != nil {
+		return math.Int{}, err
+	}
+	s.credit(who, refund)
+	return refund, nil
+}
+
+func (s *fakeServices) RefundHeldBack(ctx context.Context, name string) (math.Int, error) {
+	svc := s.services[name]
+	if svc.Status != servicestypes.StatusDeleted {
+		return math.Int{}, fmt.Errorf("service %s is not deleted", name)
+	}
+	return s.refundAvailable(ctx, name, svc.RefundTo)
 }
 
 func (s *fakeServices) SumEscrows(context.Context) (math.Int, []string, error) {

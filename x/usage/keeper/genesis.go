@@ -50,6 +50,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 				return fmt.Errorf("index service %s: %w", a.Service, err)
 			}
 		}
+		if a.ReleaseEpoch != 0 {
+			if err := k.ReleaseQueue.Set(ctx, collections.Join(a.ReleaseEpoch, a.Service)); err != nil {
+				return fmt.Errorf("index release of service %s: %w", a.Service, err)
+			}
+		}
 	}
 	for _, r := range gs.Records {
 		if err := k.Records.Set(ctx, collections.Join3(r.Service, r.Epoch, r.LeaseId), r); err != nil {

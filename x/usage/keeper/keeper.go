@@ -69,6 +69,10 @@ type Keeper struct {
 	Records collections.Map[collections.Triple[string, uint64, uint64], types.UsageRecord]
 	// Earnings holds what each sharer earned by (sharer, service, epoch).
 	Earnings collections.Map[collections.Triple[sdk.AccAddress, string, uint64], types.Earnings]
+	// ReleaseQueue indexes deleted services by (epoch, name): at the start
+	// of that epoch the report window has passed their last lease and what
+	// their escrow kept back is refunded.
+	ReleaseQueue collections.KeySet[collections.Pair[uint64, string]]
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
@@ -118,6 +122,8 @@ func NewKeeper(
 			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint64Key), codec.CollValue[types.UsageRecord](cdc)),
 		Earnings: collections.NewMap(sb, types.EarningsKey, "earnings",
 			collections.TripleKeyCodec(sdk.AccAddressKey, collections.StringKey, collections.Uint64Key), codec.CollValue[types.Earnings](cdc)),
+		ReleaseQueue: collections.NewKeySet(sb, types.ReleaseQueueKey, "release_queue",
+			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -90,6 +90,7 @@ func (h sharersHooks) AfterLeaseClosed(ctx context.Context, l sharerstypes.Lease
 	if err := k.OpenMeters.Remove(ctx, collections.Join(l.Service, l.Id)); err != nil {
 		return fmt.Errorf("unindex meter of lease %d: %w", l.Id, err)
 	}
+	a.LastServedTime = sdk.UnwrapSDKContext(ctx).BlockTime()
 	m, err := k.services.CurrentSpec(ctx, l.Service)
 	if err != nil {
 		return err
@@ -155,7 +156,9 @@ func (servicesHooks) AfterServiceResumed(context.Context, string) error { return
 func (servicesHooks) AfterScaled(context.Context, string, uint32, uint32) error { return nil }
 
 // AfterServiceDeleted unindexes the service: a deleted service neither runs
-// dry nor waits out a grace period. Its account and records stay.
+// dry nor waits out a grace period. Its account and records stay. What its
+// escrow kept back for late usage reports is queued for release when the
+// report window closes.
 func (h servicesHooks) AfterServiceDeleted(ctx context.Context, name string) error {
 	k := h.k
 	a, err := k.GetAccount(ctx, name)
@@ -174,6 +177,9 @@ func (h servicesHooks) AfterServiceDeleted(ctx context.Context, name string) err
 		}
 	}
 	a.DepletedHeight, a.GraceDeadline, a.Low = 0, 0, false
+	if err := k.queueRelease(ctx, &a); err != nil {
+		return err
+	}
 	return k.setAccount(ctx, a)
 }
 
@@ -282,6 +288,9 @@ func (k *Keeper) denom(ctx context.Context) string {
 // that came early (blocks faster than params.block_time_ms) is indexed
 // again.
 func (k *Keeper) EndBlocker(ctx context.Context) error {
+	if err := k.releaseHeldBack(ctx); err != nil {
+		return err
+	}
 	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	grace, err := due(ctx, k.GraceQueue, h)
 	if err != nil {

@@ -28,8 +28,8 @@ func NewMsgServerImpl(k *Keeper) types.MsgServer {
 
 // UsageReport implements types.MsgServer. A report for epoch E is accepted
 // once E has ended and while the current epoch is at most E +
-// params.report_window_epochs, once per (sharer, epoch); each entry must be
-// a lease of the sharer that was open during E. The report is stored,
+// params.report_window_epochs, once per (sharer, epoch), with entries in
+// ascending lease id order. The report is stored,
 // recorded in x/sharers as the sharer's heartbeat, and charged: each entry
 // moves money from its service's escrow to the sharer and the fee collector
 // within the caps (see chargeReport), each cap recorded.
@@ -61,7 +61,7 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 	case !errors.Is(err, collections.ErrNotFound):
 		return nil, fmt.Errorf("read report of %s for epoch %d: %w", addr, msg.Epoch, err)
 	}
-	if err := k.checkEntries(ctx, p, addr, epoch, msg.Entries); err != nil {
+	if err := checkEntries(p, msg.Entries); err != nil {
 		return nil, err
 	}
 	r := types.Report{Sharer: addr, Epoch: msg.Epoch, Entries: msg.Entries, Height: sdk.UnwrapSDKContext(ctx).BlockHeight()}
@@ -76,7 +76,7 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 		return nil, err
 	}
 	ev := &types.EventUsageReported{Sharer: addr, Epoch: msg.Epoch, Entries: uint32(len(msg.Entries)),
-		Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps}
+		Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps, Refused: uint32(len(ch.refused))}
 	for _, e := range msg.Entries {
 		ev.Requests = addSat(ev.Requests, e.Requests)
 		ev.CpuMillis = addSat(ev.CpuMillis, e.CpuMillis)
@@ -85,7 +85,7 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 	if err := emit(ctx, ev); err != nil {
 		return nil, err
 	}
-	return &types.MsgUsageReportResponse{Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps}, nil
+	return &types.MsgUsageReportResponse{Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps, Refused: ch.refused}, nil
 }
 
 // checkEpoch refuses an epoch that has not ended or ended too long ago, and
@@ -117,10 +117,12 @@ func (k *Keeper) checkEpoch(ctx context.Context, p types.Params, n uint64) (shar
 	return e, nil
 }
 
-// checkEntries refuses entries beyond params.max_entries_per_report, out of
-// lease id order, or for a lease that is not the sharer's or was not open
-// during the epoch.
-func (k *Keeper) checkEntries(ctx context.Context, p types.Params, sharer string, e sharerstypes.EpochInfo, entries []types.UsageEntry) error {
+// checkEntries refuses a malformed report: more entries than
+// params.max_entries_per_report, or entries out of lease id order. What
+// is wrong with one entry's lease (not the sharer's, not open during the
+// epoch) does not refuse the report: chargeReport charges that entry
+// nothing and says why.
+func checkEntries(p types.Params, entries []types.UsageEntry) error {
 	if len(entries) > int(p.MaxEntriesPerReport) {
 		return errorsmod.Wrapf(types.ErrInvalidEntry, "the report has %d entries; at most %d are allowed (params.max_entries_per_report)",
 			len(entries), p.MaxEntriesPerReport)
@@ -129,18 +131,6 @@ func (k *Keeper) checkEntries(ctx context.Context, p types.Params, sharer string
 		if i > 0 && en.LeaseId <= entries[i-1].LeaseId {
 			return errorsmod.Wrapf(types.ErrInvalidEntry,
 				"entries[%d]: lease %d comes after lease %d; list entries in ascending lease id order, each lease once", i, en.LeaseId, entries[i-1].LeaseId)
-		}
-		l, err := k.sharers.GetLease(ctx, en.LeaseId)
-		if err != nil {
-			return errorsmod.Wrapf(types.ErrInvalidEntry, "entries[%d]: %v", i, err)
-		}
-		if l.Sharer != sharer {
-			return errorsmod.Wrapf(types.ErrInvalidEntry, "entries[%d]: lease %d is held by %s, not %s", i, l.Id, l.Sharer, sharer)
-		}
-		if l.PlacedHeight > e.EndHeight || (!l.IsOpen() && l.ClosedHeight < e.StartHeight) {
-			return errorsmod.Wrapf(types.ErrInvalidEntry,
-				"entries[%d]: lease %d was not open during epoch %d (heights %d-%d): placed at height %d, closed at height %d (0: open)",
-				i, l.Id, e.Number, e.StartHeight, e.EndHeight, l.PlacedHeight, l.ClosedHeight)
 		}
 	}
 	return nil

@@ -61,14 +61,95 @@ func owedAt(m types.LeaseMeter, t time.Time) math.LegacyDec {
 }
 
 // EscrowOwed implements servicestypes.EscrowOwed: the rent service name's
-// leases accrued up to the block time and not yet settled, rounded up to a
-// whole uqc. Withdrawals and deletion refunds leave it in the escrow.
+// leases accrued up to the block time and not yet settled, plus the most
+// that usage reports still inside the report window may charge
+// (PendingUsage), rounded up to a whole uqc. Withdrawals and deletion
+// refunds leave it in the escrow, so no owner action makes work already
+// done free.
 func (k *Keeper) EscrowOwed(ctx context.Context, name string) (math.Int, error) {
+	rent, err := k.RentOwed(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	pending, err := k.PendingUsage(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	return rent.Add(pending), nil
+}
+
+// RentOwed is the rent service name's leases accrued up to the block time
+// and not yet settled, rounded up to a whole uqc.
+func (k *Keeper) RentOwed(ctx context.Context, name string) (math.Int, error) {
 	owed, err := k.owed(ctx, name)
 	if err != nil {
 		return math.Int{}, err
 	}
 	return owed.Ceil().TruncateInt(), nil
+}
+
+// PendingUsage is the most that usage reports not yet sent may still charge
+// service name: reports are accepted for the epochs from the current one
+// back to params.report_window_epochs before it, so its MaxPerHour over
+// the block time from the start of the oldest of those epochs to now (or
+// to when its last acknowledged lease closed), less what the records of
+// those epochs were charged already; zero once the window has passed its
+// last lease. It is an upper bound: reports are capped by the same figure.
+func (k *Keeper) PendingUsage(ctx context.Context, name string) (math.Int, error) {
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return math.Int{}, err
+	}
+	cur, err := k.sharers.CurrentEpoch(ctx)
+	if err != nil {
+		return math.Int{}, err
+	}
+	first, start := cur.Number, cur.StartTime
+	for n := cur.Number - min(p.ReportWindowEpochs, cur.Number); n < cur.Number; n++ {
+		if e, ok, err := k.sharers.GetEpoch(ctx, n); err != nil {
+			return math.Int{}, err
+		} else if ok {
+			first, start = n, e.StartTime
+			break
+		}
+	}
+	end := sdk.UnwrapSDKContext(ctx).BlockTime()
+	serving, err := k.OpenMeters.Iterate(ctx, collections.NewPrefixedPairRange[string, uint64](name))
+	if err != nil {
+		return math.Int{}, fmt.Errorf("walk meters of service %s: %w", name, err)
+	}
+	open := serving.Valid()
+	serving.Close()
+	if !open {
+		a, err := k.GetAccount(ctx, name)
+		if err != nil {
+			return math.Int{}, err
+		}
+		end = a.LastServedTime
+	}
+	if !end.After(start) {
+		return math.ZeroInt(), nil
+	}
+	m, err := k.services.CurrentSpec(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	most, _ := m.MaxPerHour()
+	pending := types.OverDuration(math.LegacyNewDecFromInt(most), end.Sub(start)).Ceil().TruncateInt()
+	for n := first; n <= cur.Number && pending.IsPositive(); n++ {
+		rng := collections.NewSuperPrefixedTripleRange[string, uint64, uint64](name, n)
+		err := k.Records.Walk(ctx, rng, func(_ collections.Triple[string, uint64, uint64], r types.UsageRecord) (bool, error) {
+			pending = pending.Sub(r.Charged)
+			return false, nil
+		})
+		if err != nil {
+			return math.Int{}, fmt.Errorf("read usage records of service %s for epoch %d: %w", name, n, err)
+		}
+	}
+	if pending.IsNegative() {
+		return math.ZeroInt(), nil
+	}
+	return pending, nil
 }
 
 func (k *Keeper) owed(ctx context.Context, name string) (math.LegacyDec, error) {
@@ -311,8 +392,9 @@ func priceCaps(m *servicestypes.ServiceSpec) sharerstypes.Prices {
 }
 
 // rescale sets the rates of a's meters (all settled to now) from their list
-// rates, scaled down together so their sum is at most
-// policies.budget.maxPerHour, and a's burn to their sum.
+// rates, scaled down together so their sum is at most the service's
+// MaxPerHour (policies.budget.maxPerHour, or its spending ceiling), and a's
+// burn to their sum.
 func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *servicestypes.ServiceSpec) error {
 	meters, err := k.ServiceMeters(ctx, a.Service)
 	if err != nil {
@@ -322,10 +404,7 @@ func (k *Keeper) rescale(ctx context.Context, a *types.ServiceAccount, m *servic
 	for _, mt := range meters {
 		list = list.Add(mt.ListRatePerHour)
 	}
-	limit := list
-	if mx := m.Policies.Budget.MaxPerHour; mx != nil {
-		limit = math.LegacyMinDec(list, math.LegacyNewDecFromInt(math.NewIntFromUint64(mx.Uqc)))
-	}
+	limit := math.LegacyMinDec(list, maxPerHourDec(m))
 	burn := math.LegacyZeroDec()
 	for _, mt := range meters {
 		mt.RatePerHour = mt.ListRatePerHour

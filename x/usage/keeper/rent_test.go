@@ -32,7 +32,7 @@ func TestRentAccruesWithHeaderTime(t *testing.T) {
 			f.acked(1, "s1", "hello", rentPrices, 64*mib) // 128 uqc per hour
 			f.wait(c.blocks, c.each)                      // half an hour
 
-			owed, err := f.k.EscrowOwed(f.ctx, "hello")
+			owed, err := f.k.RentOwed(f.ctx, "hello")
 			noErr(t, err)
 			wantInt(t, "owed", owed, 64)
 			eco := f.economics("hello")
@@ -48,14 +48,14 @@ func TestRentAccruesWithHeaderTime(t *testing.T) {
 			wantInt(t, "escrow", f.services.escrows["hello"], 1_000_001-64)
 			wantInt(t, "sharer", f.services.balance(f.addr("s1")), 64-3)
 			wantInt(t, "fee collector", f.feeCollector(), 3)
-			owed, err = f.k.EscrowOwed(f.ctx, "hello")
+			owed, err = f.k.RentOwed(f.ctx, "hello")
 			noErr(t, err)
 			wantInt(t, "owed after settling", owed, 0)
 
 			// One second later 128/3600 uqc is owed: rounded up for
 			// withdrawals, carried until it makes a whole uqc.
 			f.wait(1, time.Second)
-			owed, err = f.k.EscrowOwed(f.ctx, "hello")
+			owed, err = f.k.RentOwed(f.ctx, "hello")
 			noErr(t, err)
 			wantInt(t, "owed after 1 s", owed, 1)
 			noErr(t, f.tx(func(ctx context.Context) error { return f.k.EscrowHooks().BeforeEscrowWithdrawn(ctx, "hello") }))
@@ -79,7 +79,7 @@ func TestRentStopsAtClose(t *testing.T) {
 	noErr(t, f.services.closeLeases(f.ctx, "hello", sharerstypes.CloseScaledDown))
 	wantInt(t, "escrow", f.services.escrows["hello"], 1_000_000-128)
 	f.wait(60, time.Minute)
-	owed, err := f.k.EscrowOwed(f.ctx, "hello")
+	owed, err := f.k.RentOwed(f.ctx, "hello")
 	noErr(t, err)
 	wantInt(t, "owed after close", owed, 0)
 	if eco := f.economics("hello"); !eco.BurnPerHour.IsZero() || len(eco.Leases) != 0 {

@@ -2,7 +2,11 @@ package keeper_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
+
+	"cosmossdk.io/collections"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -88,12 +92,6 @@ func TestUsageReportRefused(t *testing.T) {
 			[]string{"epoch 1 ended more than 3 epochs ago (params.report_window_epochs); the current epoch is 5, so reports are accepted for epochs 2 to 4"}},
 		{"duplicate", "s1", 2, nil, []string{"sharer " + f.addr("s1") + " already reported epoch 2 (at height 31); one report per sharer and epoch"}},
 		{"not a sharer", "stranger", 3, nil, []string{"is not a registered sharer"}},
-		{"someone else's lease", "s1", 3, []types.UsageEntry{{LeaseId: 2}}, []string{"entries[0]: lease 2 is held by " + f.addr("s2")}},
-		{"unknown lease", "s1", 3, []types.UsageEntry{{LeaseId: 99}}, []string{"entries[0]: lease 99 does not exist"}},
-		{"lease placed after the epoch", "s2", 3, []types.UsageEntry{{LeaseId: 5}},
-			[]string{"entries[0]: lease 5 was not open during epoch 3 (heights 31-40): placed at height 45, closed at height 0 (0: open)"}},
-		{"lease closed before the epoch", "s1", 4, []types.UsageEntry{{LeaseId: 4}},
-			[]string{"entries[0]: lease 4 was not open during epoch 4 (heights 41-50): placed at height 2, closed at height 8"}},
 		{"entries out of order", "s1", 4, []types.UsageEntry{{LeaseId: 3}, {LeaseId: 1}},
 			[]string{"entries[1]: lease 1 comes after lease 3; list entries in ascending lease id order, each lease once"}},
 		{"lease twice", "s1", 4, []types.UsageEntry{{LeaseId: 1}, {LeaseId: 1}}, []string{"entries[1]: lease 1 comes after lease 1"}},
@@ -124,6 +122,56 @@ func TestUsageReportRefused(t *testing.T) {
 	})
 	// A lease placed in an earlier epoch and still open is accepted.
 	noErr(t, f.report("s1", 3, types.UsageEntry{LeaseId: 3}))
+}
+
+// TestOneBadEntryDoesNotSinkTheReport: an entry for a lease that does
+// not exist, that another sharer holds, or that was not open during the
+// epoch is charged nothing and says why; the report and its other entries
+// are accepted (the report is the sharer's heartbeat).
+func TestOneBadEntryDoesNotSinkTheReport(t *testing.T) {
+	f := newFixture(t)
+	f.service("hello", 1_000_000, svcOpts{})
+	f.sharer("s1")
+	f.sharer("s2")
+	f.lease(1, "s1", 5, 0)
+	f.lease(2, "s2", 5, 0)
+	f.lease(4, "s1", 2, 8)  // closed in epoch 0
+	f.lease(5, "s1", 45, 0) // placed in epoch 4
+	f.threeEpochs()
+	f.sharers.advance(40)
+	f.sharers.advance(50)
+	f.ctx = f.ctx.WithBlockHeight(51)
+	resp, err := f.reportResp("s1", 3,
+		types.UsageEntry{LeaseId: 1}, types.UsageEntry{LeaseId: 2, Requests: 1000},
+		types.UsageEntry{LeaseId: 4, Requests: 1000}, types.UsageEntry{LeaseId: 5, Requests: 1000},
+		types.UsageEntry{LeaseId: 99, Requests: 1000})
+	noErr(t, err)
+	var refused []string
+	for _, r := range resp.Refused {
+		refused = append(refused, r.Reason)
+	}
+	want := []string{
+		"entries[1]: lease 2 is held by " + f.addr("s2") + ", not " + f.addr("s1") + ": nothing is charged for it",
+		"entries[4]: lease 99 does not exist (or closed long enough ago to be pruned): nothing is charged for it",
+	}
+	if !slices.Equal(refused, want) {
+		t.Errorf("refused:\n%q\nwant\n%q", refused, want)
+	}
+	if has, _ := f.k.HasReport(f.ctx, f.raw("s1"), 3); !has {
+		t.Fatal("the report was not stored")
+	}
+	for lease, detail := range map[uint64]string{
+		4: "lease 4 was not open during epoch 3 (heights 31-40): placed at height 2, closed at height 8 (0: open); nothing is charged for it",
+		5: "lease 5 was not open during epoch 3 (heights 31-40): placed at height 45, closed at height 0 (0: open)",
+	} {
+		r := f.record("hello", 3, lease)
+		if !slices.Equal(capKinds(r), []string{types.CapNotOpen}) || !strings.Contains(r.Caps[0].Detail, detail) || !r.Charged.IsZero() {
+			t.Errorf("lease %d record: %+v, want a not_open cap saying %q", lease, r, detail)
+		}
+	}
+	if _, err := f.k.Records.Get(f.ctx, collections.Join3("hello", uint64(3), uint64(2))); err == nil {
+		t.Error("an entry naming another sharer's lease wrote a record under it")
+	}
 }
 
 func TestUpdateParams(t *testing.T) {

@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	fs := newFakeSharers()
 	svc := newFakeServices(fs)
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, svc, svc, authtypes.FeeCollectorName, authority)
-	svc.leaseHook, svc.svcHook = k.SharersHooks(), k.ServicesHooks()
+	svc.leaseHook, svc.svcHook, svc.owed = k.SharersHooks(), k.ServicesHooks(), k.EscrowOwed
 	f := &fixture{
 		t: t, ctx: tc.Ctx.WithBlockHeight(1).WithBlockTime(genesisTime), k: k, sharers: fs, services: svc, ac: ac,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k),

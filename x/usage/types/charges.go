@@ -9,25 +9,35 @@ import (
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
-// Kinds of caps a usage record lists (Cap.Kind). They are stable keys:
-// clients branch on them.
+// Kinds of caps a usage record lists (Cap.Kind), in the order they are
+// applied. They are stable keys: clients branch on them.
 const (
-	// CapPrice: the lease's locked price was above the current manifest's
-	// pricing cap, so the cap was charged.
-	CapPrice = "price"
+	// CapNotOpen: the lease was not open during the epoch (placed after it
+	// ended or closed before it began), so nothing is charged for it.
+	CapNotOpen = "not_open"
+	// CapUnacknowledged: the lease was never acknowledged, or only after
+	// the epoch ended, so nothing is charged for it.
+	CapUnacknowledged = "unacknowledged"
+	// CapLeaseReserved: a claim passed what the lease could physically
+	// have done while it was acknowledged and open during the epoch: its
+	// reserved CPU for that time, and the requests and egress that CPU
+	// could serve (core/limits).
+	CapLeaseReserved = "lease_reserved"
 	// CapPhysicalCPU and CapPhysicalEgress: the sharer's claims over all its
 	// leases exceeded its offered capacity over the epoch, so every claim
 	// was scaled down in proportion.
 	CapPhysicalCPU    = "physical_cpu"
 	CapPhysicalEgress = "physical_egress"
-	// CapUnacknowledged: the lease was never acknowledged, so nothing is
-	// charged for it.
-	CapUnacknowledged = "unacknowledged"
-	// CapLeaseClosed: the lease had closed (its service paused, deleted or
-	// moved) when the report came, so nothing is charged for it.
-	CapLeaseClosed = "lease_closed"
+	// CapPrice: the lease's locked price was above the current manifest's
+	// pricing cap, so the cap was charged.
+	CapPrice = "price"
+	// CapFairShare: the charge passed the lease's share of the service's
+	// hourly allowance over the epoch: (maxPerHour − rent burn) × the time
+	// the lease served in the epoch ÷ the service's replicas.
+	CapFairShare = "fair_share"
 	// CapMaxPerHour: the service's usage over the epoch would pass
-	// (policies.budget.maxPerHour − rent burn) × the epoch's duration.
+	// (maxPerHour − rent burn) × the epoch's duration, less what its other
+	// leases were charged for the epoch.
 	CapMaxPerHour = "max_per_hour"
 	// CapEscrow: the escrow held less than the charge.
 	CapEscrow = "escrow"

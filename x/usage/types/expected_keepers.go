@@ -53,6 +53,9 @@ type ServicesKeeper interface {
 	// DeleteForDepletion deletes the service because its escrow ran dry,
 	// refunding what it does not owe to its creator; reason is recorded.
 	DeleteForDepletion(ctx context.Context, name, reason string) error
+	// RefundHeldBack pays a deleted service's escrow, less what it still
+	// owes, to the account its deletion named, and returns what it paid.
+	RefundHeldBack(ctx context.Context, name string) (math.Int, error)
 	// SumEscrows returns the sum of the escrow records and the services
 	// whose escrow is negative.
 	SumEscrows(ctx context.Context) (sum math.Int, negative []string, err error)

@@ -36,4 +36,7 @@ var (
 	RecordsKey = collections.NewPrefix(9)
 	// EarningsKey holds sharers' earnings by (sharer, service, epoch).
 	EarningsKey = collections.NewPrefix(10)
+	// ReleaseQueueKey indexes deleted services whose escrow kept money
+	// back for late usage reports, by (epoch of release, name).
+	ReleaseQueueKey = collections.NewPrefix(20)
 )

@@ -1,0 +1,186 @@
+package keeper_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"cosmossdk.io/math"
+
+	"github.com/quantum1net/q1/core/limits"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	"github.com/quantum1net/q1/x/usage/types"
+)
+
+// leaseBound is what a lease reserving milliCPU could bill over d at
+// usagePrices: the charge for limits.LeaseUsage, floored.
+func leaseBound(milliCPU uint64, d time.Duration) math.Int {
+	most := limits.LeaseUsage(milliCPU, d)
+	return types.UsageCharges(most.CPUMillis, most.Requests, most.EgressBytes, usagePrices).Total().TruncateInt()
+}
+
+// TestForgedReportIsBounded replays the attack in which a sharer whose
+// replica never ran reported 10^15 requests for a 100m lease of a service
+// holding 100 QC and was paid the whole escrow: the charge is now at most
+// what the lease could have done in the epoch, well under 1 QC, and the
+// record says which caps cut it.
+func TestForgedReportIsBounded(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("liar", 64_000, 0) // claims 64 cores: the sharer-wide cap does not help
+	f.service("victim", 100_000_000, svcOpts{})
+	f.acked(1, "liar", "victim", usagePrices, 0)
+	l := f.sharers.leases[1]
+	l.Resources.MilliCpu = 100
+	f.sharers.leases[1] = l
+	f.startEpochNow()
+	f.wait(60, time.Second)
+	e := f.endEpoch()
+	before := f.total()
+
+	resp, err := f.reportResp("liar", e, types.UsageEntry{LeaseId: 1, Requests: 1_000_000_000_000_000, CpuMillis: ^uint64(0), EgressBytes: ^uint64(0)})
+	noErr(t, err)
+	// 100m for 60 s: 6,000 CPU ms (3,000uqc at 500/s), 60,000 requests
+	// (600uqc at 10/1k) and 384 MiB (1,875uqc at 5,000/GiB).
+	bound := leaseBound(100, time.Minute)
+	wantInt(t, "bound", bound, 3000+600+1875)
+	wantInt(t, "charged", resp.Charged, bound.Int64())
+	if resp.Charged.GTE(math.NewInt(1_000_000)) {
+		t.Fatalf("a forged report moved %suqc, 1 QC or more", resp.Charged)
+	}
+	wantInt(t, "escrow", f.services.escrows["victim"], 100_000_000-bound.Int64())
+	r := f.record("victim", e, 1)
+	if want := []string{types.CapLeaseReserved, types.CapLeaseReserved, types.CapLeaseReserved}; !slices.Equal(capKinds(r), want) {
+		t.Errorf("caps %v, want %v", capKinds(r), want)
+	}
+	if r.CountedCpuMillis != 6000 || r.CountedRequests != 60_000 || r.CountedEgressBytes != 384<<20 {
+		t.Errorf("counted %d CPU ms, %d requests, %d bytes; want 6000, 60000, %d", r.CountedCpuMillis, r.CountedRequests, r.CountedEgressBytes, 384<<20)
+	}
+	if !strings.Contains(r.Caps[1].Detail, "lease 1 reserves 100m CPU and served 1m0s of epoch") || r.Caps[1].Before != "1000000000000000" || r.Caps[1].After != "60000" {
+		t.Errorf("requests cap %+v", r.Caps[1])
+	}
+	if !f.total().Equal(before) {
+		t.Errorf("money created or destroyed: %s → %s", before, f.total())
+	}
+	f.audit()
+}
+
+// TestAbsurdClaims: the largest claims on every component of many leases
+// neither overflow nor pay more than the leases' bounds.
+func TestAbsurdClaims(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", ^uint64(0), ^uint64(0))
+	f.service("big", 1_000_000_000_000, svcOpts{replicas: 8})
+	var entries []types.UsageEntry
+	for id := uint64(1); id <= 8; id++ {
+		f.acked(id, "s1", "big", usagePrices, 0)
+		entries = append(entries, types.UsageEntry{LeaseId: id, Requests: ^uint64(0), CpuMillis: ^uint64(0), EgressBytes: ^uint64(0)})
+	}
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	before := f.total()
+	resp, err := f.reportResp("s1", e, entries...)
+	noErr(t, err)
+	bound := leaseBound(500, 10*time.Second)
+	for id := uint64(1); id <= 8; id++ {
+		if r := f.record("big", e, id); r.Charged.GT(bound) {
+			t.Errorf("lease %d charged %s, above its bound %s", id, r.Charged, bound)
+		}
+	}
+	if max := bound.MulRaw(8); resp.Charged.GT(max) || !resp.Charged.IsPositive() {
+		t.Errorf("charged %s, want positive and at most %s", resp.Charged, max)
+	}
+	if !f.total().Equal(before) {
+		t.Errorf("money created or destroyed: %s → %s", before, f.total())
+	}
+	f.audit()
+}
+
+// TestMaxPerHourSharedFairly: budget.maxPerHour is shared among the
+// service's leases by the time each served, not first come first served:
+// a sharer that reports a huge claim first takes its share, and the other
+// replica's honest usage is still paid.
+func TestMaxPerHourSharedFairly(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("greedy", 1000, 0)
+	f.sharerWith("honest", 1000, 0)
+	// 36,000uqc an hour: 100uqc over a 10 s epoch, 50 per replica.
+	f.service("svc", 1_000_000, svcOpts{maxPerHour: 36_000, replicas: 2})
+	f.acked(1, "greedy", "svc", usagePrices, 0)
+	f.acked(2, "honest", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+
+	_, err := f.reportResp("greedy", e, types.UsageEntry{LeaseId: 1, CpuMillis: 5000}) // 2,500uqc of CPU
+	noErr(t, err)
+	g := f.record("svc", e, 1)
+	wantInt(t, "greedy charged", g.Charged, 50)
+	if !slices.Equal(capKinds(g), []string{types.CapFairShare}) || !strings.Contains(g.Caps[0].Detail, "shared by the service's 2 replicas, leaves 50") {
+		t.Errorf("greedy caps %+v", g.Caps)
+	}
+	_, err = f.reportResp("honest", e, types.UsageEntry{LeaseId: 2, Requests: 4000}) // 40uqc
+	noErr(t, err)
+	h := f.record("svc", e, 2)
+	wantInt(t, "honest charged", h.Charged, 40)
+	if len(h.Caps) != 0 {
+		t.Errorf("honest usage within its share was capped: %+v", h.Caps)
+	}
+	f.audit()
+}
+
+// TestMaxPerHourAcrossReports: when the service's leases' shares add up
+// to more than its allowance (two leases for one replica, as while a
+// replica moves), what one report was charged for the epoch is taken off
+// what the next may charge: the allowance is never paid twice.
+func TestMaxPerHourAcrossReports(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("a", 1000, 0)
+	f.sharerWith("b", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{maxPerHour: 36_000}) // 100uqc over 10 s
+	f.acked(1, "a", "svc", usagePrices, 0)
+	f.acked(2, "b", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	for _, s := range []struct {
+		sharer string
+		lease  uint64
+	}{{"a", 1}, {"b", 2}} {
+		_, err := f.reportResp(s.sharer, e, types.UsageEntry{LeaseId: s.lease, CpuMillis: 5000})
+		noErr(t, err)
+	}
+	wantInt(t, "first charged", f.record("svc", e, 1).Charged, 100)
+	second := f.record("svc", e, 2)
+	wantInt(t, "second charged", second.Charged, 0)
+	if k := capKinds(second); !slices.Contains(k, types.CapMaxPerHour) {
+		t.Errorf("second caps %v, want max_per_hour", k)
+	}
+	wantInt(t, "escrow", f.services.escrows["svc"], 1_000_000-100)
+	f.audit()
+}
+
+// TestLeaseClosedMidEpoch: a lease closed during the epoch (a pause, a
+// move) is charged for the time it was open, capped to what it could
+// have done in that time.
+func TestLeaseClosedMidEpoch(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(3, time.Second)
+	noErr(t, f.services.closeLeases(f.ctx, "svc", sharerstypes.CloseServicePaused))
+	f.wait(7, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, CpuMillis: 2000})
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	// 500m for 3 s: 1,500 CPU ms, 750uqc.
+	wantInt(t, "charged", r.Charged, 750)
+	if r.CountedCpuMillis != 1500 || !slices.Equal(capKinds(r), []string{types.CapLeaseReserved}) {
+		t.Errorf("record %+v", r)
+	}
+	f.audit()
+}
