@@ -37,6 +37,15 @@ func TestDashboardEconomyShapes(t *testing.T) {
 			})
 		}
 	}
+	// Two records the chain capped: a forged claim cut to its lease's
+	// bound, and a charge cut to the lease's fair share.
+	records[len(records)-1]["caps"] = []map[string]any{
+		{"kind": "lease_reserved", "component": "requests", "before": "1000000000000000", "after": "60000", "detail": "lease 5 reserves 100m CPU and served 1m0s of epoch 6"},
+		{"kind": "lease_reserved", "component": "cpu", "before": "18446744073709551615", "after": "6000", "detail": "lease 5 reserves 100m CPU and served 1m0s of epoch 6"},
+	}
+	records[2]["caps"] = []map[string]any{
+		{"kind": "fair_share", "component": "usage", "before": "912.500000000000000000", "after": "100.000000000000000000", "detail": "the service's spending ceiling"},
+	}
 	tally := func(service string, epoch int) map[string]any {
 		return map[string]any{"service": service, "epoch": strconv.Itoa(epoch), "usage": "5000", "rent": "1000", "protocol_share": "600", "records": "2"}
 	}
@@ -128,6 +137,16 @@ func TestDashboardEconomyShapes(t *testing.T) {
 	}
 	if label := b.js(`document.querySelector('[data-k="spend-chart"]').getAttribute('aria-label')`); label != "spend (uqc)" && label != "spend (QC)" {
 		t.Errorf("spend axis label %q, want its unit", label)
+	}
+	// The caps, newest record first, each named with what it changed.
+	matches(t, "caps applied", func() string {
+		return b.js(`[...document.querySelectorAll('[data-k="usage-caps"] tr[data-record]')].map((r) => r.dataset.record + ': ' + r.cells[4].innerText.replaceAll('\n', '; ')).join(' | ')`)
+	}, func() string {
+		return "6-5: lease_reserved (requests 1,000,000,000,000,000 → 60,000); lease_reserved (cpu 18,446,744,073,709,551,615 → 6,000) | " +
+			"2-4: fair_share (usage 912.5 → 100 uqc)"
+	})
+	if title := b.js(`document.querySelector('[data-k="usage-caps"] tr[data-record="6-5"] .cap').title`); !strings.Contains(title, "reserves 100m CPU") {
+		t.Errorf("a cap's title is %q, want its detail", title)
 	}
 	b.screenshot("sample-service-usage")
 	b.goTo("#/sharers/" + sharerA)

@@ -3,6 +3,9 @@
 // the endpoint (404): pages then say "no usage recorded yet".
 //
 //   GET /v1/services/{name}/usage              {service, records: [UsageRecord], sums: [UsageSum], total}
+//     UsageRecord: {service, sharer, epoch, lease_id, requests, cpu_millis, egress_bytes (as claimed),
+//                   counted_requests, counted_cpu_millis, counted_egress_bytes, charged, to_sharer,
+//                   protocol_share, caps: [{kind, component, before, after, detail}]}
 //   GET /v1/services/{name}/economics          {balance, owed, burn_per_hour, hours_left, low, depleted, …}
 //   GET /v1/sharers/{address}/earnings?by=X    {sharer, total: Earnings, received, sums: [Earnings]}
 //
@@ -24,7 +27,27 @@ export async function usage(service) {
     service: r.service, sharer: r.sharer, epoch: n(r.epoch), lease: n(r.lease_id),
     requests: n(r.requests), cpuMillis: n(r.cpu_millis), egressBytes: n(r.egress_bytes),
     charged: r.charged || '0', toSharer: r.to_sharer || '0', protocolShare: r.protocol_share || '0',
+    caps: (r.caps || []).map((c) => ({
+      kind: c.kind || '', component: c.component || '', before: c.before || '', after: c.after || '', detail: c.detail || '',
+    })),
   })).sort((a, b) => a.epoch - b.epoch || a.lease - b.lease);
+}
+
+// capText writes one cap of a usage record compactly, as plain text (escape
+// it for HTML): its kind, then what it changed, e.g.
+// "lease_reserved (requests 1,000,000,000,000,000 → 60,000)". before and
+// after are a quantity (lease_reserved, physical_*), a price in uqc per
+// unit (price) or a charge in uqc (the others); either may be empty.
+export function capText(c) {
+  const group = (v) => {
+    if (v === '' || v === undefined || v === null) return '—';
+    const [int, frac = ''] = String(v).split('.');
+    const f = frac.replace(/0+$/, ''); // LegacyDec writes 18 decimals
+    return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (f ? '.' + f : '');
+  };
+  const per = { cpu: ' uqc per core-second', requests: ' uqc per 1,000', egress: ' uqc per GiB' };
+  const unit = c.kind === 'price' ? per[c.component] || ' uqc' : c.component === 'usage' ? ' uqc' : '';
+  return `${c.kind} (${c.component} ${group(c.before)} → ${group(c.after)}${unit})`;
 }
 
 // economics returns the service's escrow projection, or null.

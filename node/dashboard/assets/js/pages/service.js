@@ -5,7 +5,7 @@
 import { get, maybe, enc } from '../api.js';
 import { esc, num, qc, badge, table, kv, accountLink, sharerLink, short, bytes, cpu } from '../fmt.js';
 import { sections, fill, heading } from '../view.js';
-import { economics, usage } from '../economy.js';
+import { economics, usage, capText } from '../economy.js';
 import { lineChart } from '../chart.js';
 import { mountLogs } from '../logs.js';
 import { timeLeft } from './services.js';
@@ -125,7 +125,21 @@ function usageView(records) {
   return '<h3>Requests per epoch</h3>' +
     lineChart(series((r) => Number(r.requests), (r) => `${num(r.requests)} requests, ${num(r.cpuMillis)} ms CPU, ${bytes(r.egressBytes)} out`), { id: 'usage-chart', xlabel: 'epoch', ylabel: 'requests' }) +
     '<h3>Spend per epoch</h3>' +
-    lineChart(series((r) => Number(r.charged), (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'spend', axis: 'uqc' });
+    lineChart(series((r) => Number(r.charged), (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'spend', axis: 'uqc' }) +
+    capsView(records);
+}
+
+// capsView lists the latest records the chain capped, newest first: what
+// each claim was cut to and why (the detail is the cap's title).
+function capsView(records) {
+  const capped = records.filter((r) => r.caps.length).slice(-20).reverse();
+  return '<h3>Caps applied</h3><div data-k="usage-caps">' + table(
+    ['epoch', 'lease', 'sharer', 'charged', 'caps'],
+    capped.map((r) => [num(r.epoch), '#' + num(r.lease), sharerLink(r.sharer), esc(qc(r.charged)),
+      r.caps.map((c) => `<span class="cap" title="${esc(c.detail)}">${esc(capText(c))}</span>`).join('<br>')]),
+    'No caps applied: every claim was charged as reported.',
+    (i) => ` data-record="${esc(capped[i].epoch)}-${esc(capped[i].lease)}"`,
+  ) + '</div>';
 }
 
 async function refresh(s, name) {
