@@ -33,6 +33,7 @@ func TestDashboardEconomyShapes(t *testing.T) {
 			records = append(records, map[string]any{
 				"service": "echo", "sharer": sh, "epoch": strconv.Itoa(epoch), "lease_id": strconv.Itoa(4 + i),
 				"requests": strconv.Itoa((10 - 3*i) * epoch), "cpu_millis": "120", "egress_bytes": "2048",
+				"counted_requests": strconv.Itoa((10 - 3*i) * epoch), "counted_cpu_millis": "120", "counted_egress_bytes": "2048",
 				"charged": strconv.Itoa(1000 * epoch), "to_sharer": strconv.Itoa(900 * epoch), "protocol_share": strconv.Itoa(100 * epoch),
 			})
 		}

@@ -50,7 +50,7 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 	case "":
 		fmt.Fprintln(tw, "EPOCH\tLEASE\tSHARER\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS")
 		for _, r := range res.Records {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%s\t%d B\t%s\t%d\n", r.Epoch, r.LeaseId, r.Sharer, r.Requests,
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%s\t%d B\t%s\t%d\n", r.Epoch, r.LeaseId, r.Sharer, r.CountedRequests,
 				cpuMillis(r.CountedCpuMillis), r.CountedEgressBytes, qc.Format(r.Charged), len(r.Caps))
 		}
 	default:

@@ -15,7 +15,7 @@ import (
 
 func usageFixture() *usagetypes.QueryServiceUsageResponse {
 
-	rec := usagetypes.UsageRecord{Service: "hello", Sharer: "q1sharer", Epoch: 3, LeaseId: 7, Requests: 3000, CpuMillis: 8000,
+	rec := usagetypes.UsageRecord{Service: "hello", Sharer: "q1sharer", Epoch: 3, LeaseId: 7, Requests: 3000, CountedRequests: 3000, CpuMillis: 8000,
 		CountedCpuMillis: 4000, CountedEgressBytes: 1024, Charged: sdkmath.NewInt(2_000_000), ToSharer: sdkmath.NewInt(1_900_000),
 		ProtocolShare: sdkmath.NewInt(100_000),
 		Caps:          []usagetypes.Cap{{Kind: usagetypes.CapPhysicalCPU, Component: "cpu", Before: "8000", After: "4000", Detail: "sharer offers 1000 millicores"}}}

@@ -30,7 +30,7 @@ func newSum() types.UsageSum {
 // addRecord adds record r to sum s.
 func addRecord(s *types.UsageSum, r types.UsageRecord) {
 	s.Records++
-	s.Requests = addSat(s.Requests, r.Requests)
+	s.Requests = addSat(s.Requests, r.CountedRequests)
 	s.CpuMillis = addSat(s.CpuMillis, r.CountedCpuMillis)
 	s.EgressBytes = addSat(s.EgressBytes, r.CountedEgressBytes)
 	s.Charged = s.Charged.Add(r.Charged)

@@ -399,7 +399,9 @@ func (m *QueryServiceUsageRequest) GetEpoch() uint64 {
 	return 0
 }
 
-// UsageSum sums usage records per sharer or per epoch (the other key empty).
+// UsageSum sums usage records per sharer or per epoch (the other key
+// empty). requests, cpu_millis and egress_bytes are as counted (after the
+// caps), not as claimed.
 type UsageSum struct {
 	Sharer        string                `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
 	Epoch         uint64                `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`

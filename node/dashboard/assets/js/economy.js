@@ -25,7 +25,8 @@ export async function usage(service) {
   const records = Array.isArray(body) ? body : body.records || [];
   return records.map((r) => ({
     service: r.service, sharer: r.sharer, epoch: n(r.epoch), lease: n(r.lease_id),
-    requests: n(r.requests), cpuMillis: n(r.cpu_millis), egressBytes: n(r.egress_bytes),
+    // What the chain counted (claims above the lease's bound are cut; see caps).
+    requests: n(r.counted_requests), cpuMillis: n(r.counted_cpu_millis), egressBytes: n(r.counted_egress_bytes),
     charged: r.charged || '0', toSharer: r.to_sharer || '0', protocolShare: r.protocol_share || '0',
     caps: (r.caps || []).map((c) => ({
       kind: c.kind || '', component: c.component || '', before: c.before || '', after: c.after || '', detail: c.detail || '',
