@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/spf13/viper"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
@@ -110,15 +109,15 @@ func canonicalOf(m *manifest.Manifest) []byte {
 
 // uploadWasm hashes and uploads a wasm file to the node's blob store,
 // showing progress, and checks the node now has it.
-func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, path string) (blob.Hash, error) {
+func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, path string) (blobhash.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return blob.Hash{}, err
+		return blobhash.Hash{}, err
 	}
 	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("uploading %s (%s) to %s", path, humanBytes(st.Size()), api))
 	defer p.done()
@@ -127,18 +126,18 @@ func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, 
 		p.bytes(sent, total)
 	})
 	if err != nil {
-		return blob.Hash{}, uploadError(api, err)
+		return blobhash.Hash{}, uploadError(api, err)
 	}
 	// The chain cannot see blobs: make sure the node really holds it before
 	// anything refers to it.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, api+"/v1/blobs/"+h.String(), nil)
 	resp, err := httpc.Do(req)
 	if err != nil {
-		return blob.Hash{}, uploadError(api, err)
+		return blobhash.Hash{}, uploadError(api, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return blob.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (%s); nothing was sent to the chain", api, h, resp.Status)
+		return blobhash.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (%s); nothing was sent to the chain", api, h, resp.Status)
 	}
 	return h, nil
 }
@@ -371,17 +370,17 @@ func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
 }
 
 // hashFileAt returns the content address of a file.
-func hashFileAt(path string) (blob.Hash, error) {
+func hashFileAt(path string) (blobhash.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
 	defer f.Close()
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+	h, _, err := blobhash.Of(f)
+	if err != nil {
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
-	return blob.Hash(sum.Sum(nil)), nil
+	return h, nil
 }
 
 // txClient is the client context of a command that signs: --from (or the

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 )
 
@@ -48,10 +49,10 @@ func isPrintable(s string) bool {
 // called as bytes are sent. Errors from the node are *StatusError wrapped
 // with the step.
 func Upload(ctx context.Context, client *http.Client, baseURL string, file io.ReadSeeker, size int64,
-	signer reqsign.Signer, progress func(sent, total int64)) (Hash, error) {
+	signer reqsign.Signer, progress func(sent, total int64)) (blobhash.Hash, error) {
 	h, err := hashFile(file, size)
 	if err != nil {
-		return Hash{}, fmt.Errorf("upload blob: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("upload blob: %w", err)
 	}
 	var body io.Reader = &progressReader{r: io.LimitReader(file, size), total: size, progress: progress}
 	if size == 0 {
@@ -60,28 +61,28 @@ func Upload(ctx context.Context, client *http.Client, baseURL string, file io.Re
 	url := strings.TrimRight(baseURL, "/") + "/v1/blobs"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, body)
 	if err != nil {
-		return Hash{}, fmt.Errorf("upload blob %s: %w", h, err)
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s: %w", h, err)
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
 	req.Header.Set(HeaderBlobHash, h.String())
 	if err := reqsign.SignRequestHash(req, h, signer, Service, time.Now()); err != nil {
-		return Hash{}, fmt.Errorf("upload blob %s: %w", h, err)
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s: %w", h, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return Hash{}, fmt.Errorf("upload blob %s to %s: %w", h, baseURL, err)
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s to %s: %w", h, baseURL, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		return Hash{}, fmt.Errorf("upload blob %s to %s: %w", h, baseURL, responseError(resp))
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s to %s: %w", h, baseURL, responseError(resp))
 	}
 	var pr PutResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&pr); err != nil {
-		return Hash{}, fmt.Errorf("upload blob %s to %s: read response: %w", h, baseURL, err)
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s to %s: read response: %w", h, baseURL, err)
 	}
 	if pr.Hash != h || pr.Size != size {
-		return Hash{}, fmt.Errorf("upload blob %s to %s: node stored %s (%d bytes), not %d bytes with that hash",
+		return blobhash.Hash{}, fmt.Errorf("upload blob %s to %s: node stored %s (%d bytes), not %d bytes with that hash",
 			h, baseURL, pr.Hash, pr.Size, size)
 	}
 	if progress != nil {
@@ -91,22 +92,22 @@ func Upload(ctx context.Context, client *http.Client, baseURL string, file io.Re
 }
 
 // hashFile hashes exactly size bytes from the start of file and seeks back.
-func hashFile(file io.ReadSeeker, size int64) (Hash, error) {
+func hashFile(file io.ReadSeeker, size int64) (blobhash.Hash, error) {
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return Hash{}, fmt.Errorf("rewind file: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("rewind file: %w", err)
 	}
 	hasher := sha256.New()
 	n, err := io.Copy(hasher, file)
 	if err != nil {
-		return Hash{}, fmt.Errorf("hash file: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("hash file: %w", err)
 	}
 	if n != size {
-		return Hash{}, fmt.Errorf("file holds %d bytes, not the %d expected; did it change?", n, size)
+		return blobhash.Hash{}, fmt.Errorf("file holds %d bytes, not the %d expected; did it change?", n, size)
 	}
 	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return Hash{}, fmt.Errorf("rewind file: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("rewind file: %w", err)
 	}
-	var h Hash
+	var h blobhash.Hash
 	copy(h[:], hasher.Sum(nil))
 	return h, nil
 }
@@ -131,7 +132,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // refusing blobs larger than maxSize (zero or less: DefaultMaxSize). Bytes
 // reach w before the hash can be checked: when the error matches
 // ErrHashMismatch or ErrTooLarge, discard what was written.
-func Download(ctx context.Context, client *http.Client, baseURL string, h Hash, w io.Writer, maxSize int64) (int64, error) {
+func Download(ctx context.Context, client *http.Client, baseURL string, h blobhash.Hash, w io.Writer, maxSize int64) (int64, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
@@ -153,7 +154,7 @@ func Download(ctx context.Context, client *http.Client, baseURL string, h Hash, 
 		return n, fmt.Errorf("download blob %s from %s: %w: it is more than the %s allowed",
 			h, baseURL, ErrTooLarge, formatSize(maxSize))
 	}
-	var got Hash
+	var got blobhash.Hash
 	copy(got[:], hasher.Sum(nil))
 	if got != h {
 		return n, fmt.Errorf("download blob from %s: %w", baseURL, mismatch(got, h))

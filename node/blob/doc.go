@@ -1,7 +1,7 @@
 // Package blob is a node's content-addressed store for wasm modules and other
 // data, with the HTTP API that serves it and the client that fills it.
 //
-// Blobs are named by the SHA-256 of their bytes (Hash, written
+// Blobs are named by the SHA-256 of their bytes (client/blobhash, written
 // "sha256:<64 lowercase hex>") and live under one directory:
 //
 //	blobs/<hex>    the bytes, written to tmp/, synced, then renamed into place

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 )
 
@@ -61,8 +62,8 @@ const (
 
 // PutResponse is the JSON body of a successful PUT /v1/blobs.
 type PutResponse struct {
-	Hash Hash  `json:"hash"`
-	Size int64 `json:"size"`
+	Hash blobhash.Hash `json:"hash"`
+	Size int64         `json:"size"`
 }
 
 // ErrorResponse is the JSON body of every error response.
@@ -132,7 +133,7 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 			"PUT /v1/blobs needs header %s: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it", HeaderBlobHash)})
 		return
 	}
-	want, err := ParseHash(v)
+	want, err := blobhash.Parse(v)
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("header %s: %w", HeaderBlobHash, err))
 		return
@@ -178,7 +179,7 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 // before reading the body, which it reads through wrap. r.Body stays the
 // server's own until then, so after a refusal the server closes the
 // connection rather than reading a large unread body.
-func (h *handler) putKnown(r *http.Request, want Hash, wrap func(io.ReadCloser) io.Reader) (putResult, error) {
+func (h *handler) putKnown(r *http.Request, want blobhash.Hash, wrap func(io.ReadCloser) io.Reader) (putResult, error) {
 	account, err := h.authorize(r, want)
 	if err != nil {
 		return putResult{}, err
@@ -233,7 +234,7 @@ func (e *requestError) Error() string { return e.msg }
 
 // authorize verifies the request's signature over a body hashing to bodyHash
 // and that the signer is funded, returning the signer's account.
-func (h *handler) authorize(r *http.Request, bodyHash Hash) (string, error) {
+func (h *handler) authorize(r *http.Request, bodyHash blobhash.Hash) (string, error) {
 	account, err := h.verifier.Verify(r, bodyHash, Service)
 	if err != nil {
 		return "", err
@@ -249,7 +250,7 @@ func (h *handler) authorize(r *http.Request, bodyHash Hash) (string, error) {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	hash, err := ParseHash(r.PathValue("hash"))
+	hash, err := blobhash.Parse(r.PathValue("hash"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -288,7 +289,7 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.As(err, &refused):
 		return refused.status, err.Error()
-	case errors.Is(err, ErrInvalidHash):
+	case errors.Is(err, blobhash.ErrInvalid):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, reqsign.ErrReplayCacheFull), errors.As(err, &unavailable):
 		return http.StatusServiceUnavailable, err.Error()

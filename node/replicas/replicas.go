@@ -22,8 +22,8 @@ import (
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
-	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
 )
@@ -43,9 +43,9 @@ type Runtime interface {
 
 // Blobs is what the manager needs of the blob store.
 type Blobs interface {
-	Has(h blob.Hash) bool
-	Ensure(ctx context.Context, h blob.Hash, peers []string) error
-	Open(h blob.Hash) (io.ReadSeekCloser, int64, error)
+	Has(h blobhash.Hash) bool
+	Ensure(ctx context.Context, h blobhash.Hash, peers []string) error
+	Open(h blobhash.Hash) (io.ReadSeekCloser, int64, error)
 }
 
 // Meter counts what each lease's requests consume, for its usage report.
@@ -290,7 +290,7 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 
 func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.Service, error) {
 	mf := d.Manifest
-	wasmHash, err := blob.ParseHash(mf.Code.Wasm)
+	wasmHash, err := blobhash.Parse(mf.Code.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("code.wasm: %w", err)
 	}
@@ -400,7 +400,7 @@ func (m *Manager) States() []q1client.NodeReplica {
 // background, so that a replica placed on this node starts in milliseconds
 // instead of seconds. Modules that do not compile are left for the replica
 // to report.
-func (m *Manager) Precompile(h blob.Hash) {
+func (m *Manager) Precompile(h blobhash.Hash) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.goLocked(func() {

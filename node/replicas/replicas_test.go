@@ -13,6 +13,7 @@ import (
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
@@ -87,7 +88,7 @@ func TestReplicaLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestReplicaLifecycle(t *testing.T) {
 		t.Fatalf("after the switch: %d %v", status, err)
 	}
 
-	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blob.Hash{}, owner)
+	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestCloseDrainsAndWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,11 +211,11 @@ func TestFailureOutlivesItsLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blob.Hash{}, owner)
+	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	good, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
