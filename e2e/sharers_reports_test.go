@@ -13,9 +13,9 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/loadgen"
 	"github.com/quantum1net/q1/internal/txsign"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -42,7 +42,7 @@ func testSharerReports(t *testing.T, n *singleNode, me string, meLease uint64) {
 		return len(pl.Leases) == 2 && pl.Leases[1].Sharer == carol
 	})
 
-	hk, err := hotkey.Load(home)
+	hk, err := hotkeyfile.Load(home)
 	if err != nil || hk.Sharer != carol {
 		t.Fatalf("carol's hot key: %+v %v", hk, err)
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -94,7 +94,7 @@ func registerNode(t *testing.T, n *singleNode, me string) string {
 	if code != 0 || !strings.Contains(out, "Registered "+me+" as a sharer with 1QC of collateral") {
 		t.Fatalf("sharer register: exit %d\n%s%s", code, out, errOut)
 	}
-	hot, err := hotkey.Load(n.home)
+	hot, err := hotkeyfile.Load(n.home)
 	if err != nil || hot.Sharer != me {
 		t.Fatalf("the hot key file records sharer %q (%v), want %s", hot.Sharer, err, me)
 	}
@@ -233,7 +233,7 @@ func testSharerLeaving(t *testing.T, n *singleNode) {
 	}
 	q1(registerArgs("dave", "https://dave.q1.example", "--cpu", "10m", "--memory", "1Mi")...)
 	q1("sharer", "deregister", "--from", "dave")
-	if hk, err := hotkey.Load(home); err != nil || hk.Sharer != "" {
+	if hk, err := hotkeyfile.Load(home); err != nil || hk.Sharer != "" {
 		t.Fatalf("after deregister the hot key file still names sharer %q (%v)", hk.Sharer, err)
 	}
 	var st q1client.SharerStatus

@@ -27,6 +27,7 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/client/chainquery"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/api"
@@ -95,7 +96,7 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
 	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
 
-	newSender := func(k hotkey.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
+	newSender := func(k hotkeyfile.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
 	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
 	defer closeLogged(log, "agent", ag.Close)
 

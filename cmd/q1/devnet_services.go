@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node/hotkey"
 )
 
 // exampleServices are deployed by q1 devnet, in this order.
@@ -128,7 +128,7 @@ func serviceURLs(gateway, name string) (string, string) {
 
 // sharerRegistered reports whether a node's home already serves a sharer.
 func sharerRegistered(home string) bool {
-	k, err := hotkey.Load(home)
+	k, err := hotkeyfile.Load(home)
 	return err == nil && k.Sharer != ""
 }
 
