@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -22,7 +21,6 @@ import (
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/runtime"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
@@ -121,8 +119,10 @@ func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, 
 	}
 	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("uploading %s (%s) to %s", path, humanBytes(st.Size()), api))
 	defer p.done()
-	httpc := &http.Client{Timeout: 10 * time.Minute}
-	h, err := blob.Upload(ctx, httpc, api, f, st.Size(), keyringSigner(c), func(sent, total int64) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	node := q1client.New(api)
+	h, err := node.UploadBlob(ctx, f, st.Size(), keyringSigner(c), func(sent, total int64) {
 		p.bytes(sent, total)
 	})
 	if err != nil {
@@ -130,20 +130,18 @@ func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, 
 	}
 	// The chain cannot see blobs: make sure the node really holds it before
 	// anything refers to it.
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, api+"/v1/blobs/"+h.String(), nil)
-	resp, err := httpc.Do(req)
+	has, err := node.HasBlob(ctx, h)
 	if err != nil {
 		return blobhash.Hash{}, uploadError(api, err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return blobhash.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (%s); nothing was sent to the chain", api, h, resp.Status)
+	if !has {
+		return blobhash.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (404 Not Found); nothing was sent to the chain", api, h)
 	}
 	return h, nil
 }
 
 func uploadError(api string, err error) error {
-	var se *blob.StatusError
+	var se *q1client.APIError
 	if errors.As(err, &se) {
 		return fmt.Errorf("upload refused by the node at %s: %s", api, se.Message)
 	}

@@ -13,5 +13,6 @@
 // removes blobs no service references once they are older than a minimum
 // age; Store.Ensure fetches a missing blob from peers and verifies it before
 // it becomes visible. Handler serves PUT /v1/blobs and GET/HEAD
-// /v1/blobs/{hash}; Upload and Download are its client side.
+// /v1/blobs/{hash}; client.Client.UploadBlob is its client side, Download
+// (with Fetcher) the one nodes use between themselves.
 package blob

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/blobhash"
 )
 
@@ -109,7 +110,7 @@ func getBlob(ctx context.Context, client *http.Client, baseURL string, h blobhas
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		return nil, &peerError{responseError(resp)}
+		return nil, &peerError{q1client.ErrorOf(resp)}
 	}
 	return resp, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 )
@@ -84,10 +85,10 @@ func (n *testNode) put(t *testing.T, body, signedBody []byte, announce string, s
 		t.Fatal(err)
 	}
 	if announce != "" {
-		req.Header.Set(HeaderBlobHash, announce)
+		req.Header.Set(q1client.HeaderBlobHash, announce)
 	}
 	if signedBody != nil {
-		if err := reqsign.SignRequestHash(req, sha256.Sum256(signedBody), signer, Service, time.Now()); err != nil {
+		if err := reqsign.SignRequestHash(req, sha256.Sum256(signedBody), signer, q1client.BlobPurpose, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -109,7 +110,7 @@ func (n *testNode) do(t *testing.T, req *http.Request) (int, string) {
 }
 
 func errorJSON(msg string) string {
-	b, _ := json.Marshal(ErrorResponse{Error: msg})
+	b, _ := json.Marshal(q1client.Error{Error: msg})
 	return string(b) + "\n"
 }
 
@@ -124,7 +125,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 		last = sent
 		calls++
 	}
-	h, err := Upload(context.Background(), n.srv.Client(), n.srv.URL+"/", bytes.NewReader(content),
+	h, err := q1client.New(n.srv.URL+"/", q1client.WithHTTPClient(n.srv.Client())).UploadBlob(context.Background(), bytes.NewReader(content),
 		int64(len(content)), alice, progress)
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
@@ -222,7 +223,7 @@ func readResponse(t *testing.T, conn net.Conn) (int, string) {
 // without a signature is refused before the node reads (or stores) a byte.
 func TestUnsignedUploadRefusedBeforeItsBody(t *testing.T) {
 	n := startNode(t, WithMaxSize(100<<20))
-	hdr := http.Header{HeaderBlobHash: {blobhash.Sum([]byte("x")).String()}}
+	hdr := http.Header{q1client.HeaderBlobHash: {blobhash.Sum([]byte("x")).String()}}
 	conn := n.rawPut(t, hdr, 60<<20, []byte("only a few bytes"))
 	status, body := readResponse(t, conn)
 	if want := errorJSON("request is not signed: it has no X-Q1-Signature header (sign it with a q1 account key)"); status != http.StatusUnauthorized || body != want {
@@ -250,10 +251,10 @@ func TestStalledUploadIsDroppedAndCleanedUp(t *testing.T) {
 	body := bytes.Repeat([]byte("s"), 1000)
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
 	req.Host = strings.TrimPrefix(srv.URL, "http://")
-	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(HeaderBlobHash, blobhash.Sum(body).String())
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
 	conn := n.rawPut(t, req.Header, len(body), body[:10])
 
 	waitFor(t, "the stalled upload to start writing", func() bool { return len(filesIn(t, s, tmpDir)) == 1 })
@@ -290,10 +291,10 @@ func TestTricklingUploadIsDropped(t *testing.T) {
 	body := bytes.Repeat([]byte("t"), 1000)
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
 	req.Host = strings.TrimPrefix(srv.URL, "http://")
-	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(HeaderBlobHash, blobhash.Sum(body).String())
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
 	conn := n.rawPut(t, req.Header, len(body), body[:1])
 	done := make(chan struct{})
 	defer close(done)
@@ -448,8 +449,8 @@ func TestReplayedUploadRefused(t *testing.T) {
 	n := startNode(t)
 	body := []byte("once")
 	req := mustRequest(t, http.MethodPut, n.srv.URL+"/v1/blobs")
-	req.Header.Set(HeaderBlobHash, blobhash.Sum(body).String())
-	if err := reqsign.SignRequest(req, body, alice, Service, time.Now()); err != nil {
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
+	if err := reqsign.SignRequest(req, body, alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	send := func() (int, string) {
@@ -495,17 +496,18 @@ func TestGetErrors(t *testing.T) {
 func TestUploadReportsNodeErrors(t *testing.T) {
 	n := startNode(t, WithMaxSize(1024))
 	content := bytes.Repeat([]byte("z"), 2000)
-	_, err := Upload(context.Background(), n.srv.Client(), n.srv.URL, bytes.NewReader(content), 2000, alice, nil)
-	var se *StatusError
+	c := q1client.New(n.srv.URL, q1client.WithHTTPClient(n.srv.Client()))
+	_, err := c.UploadBlob(context.Background(), bytes.NewReader(content), 2000, alice, nil)
+	var se *q1client.APIError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("Upload = %v, want a 413 StatusError", err)
+		t.Fatalf("Upload = %v, want a 413 APIError", err)
 	}
 	want := "upload blob " + blobhash.Sum(content).String() + " to " + n.srv.URL +
 		": blob too large: it is larger than this node's limit of 1 KiB (HTTP 413)"
 	if err.Error() != want {
 		t.Fatalf("Upload error = %q\nwant %q", err, want)
 	}
-	_, err = Upload(context.Background(), n.srv.Client(), n.srv.URL, bytes.NewReader(content), 3000, alice, nil)
+	_, err = c.UploadBlob(context.Background(), bytes.NewReader(content), 3000, alice, nil)
 	if want := "upload blob: file holds 2000 bytes, not the 3000 expected; did it change?"; err == nil || err.Error() != want {
 		t.Fatalf("Upload with a wrong size = %v, want %q", err, want)
 	}
