@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,4 +249,39 @@ func TestFailureOutlivesItsLease(t *testing.T) {
 		_, serving := m.Serving("hello")
 		return !failing && serving
 	})
+}
+
+// fakeLogs is a log store that lists and removes what it was given.
+type fakeLogs struct{ services []string }
+
+func (f *fakeLogs) Sink(string) runtime.LogSink { return nil }
+func (f *fakeLogs) Services() []string          { return slices.Clone(f.services) }
+func (f *fakeLogs) Remove(service string) error {
+	f.services = slices.DeleteFunc(f.services, func(s string) bool { return s == service })
+	return nil
+}
+
+// TestDataIncludesKeptLogs: a service's kept log lines are replica-local
+// data like its kv store: listed, and removed with it.
+func TestDataIncludesKeptLogs(t *testing.T) {
+	kv := t.TempDir()
+	for _, name := range []string{"counter", "echo"} {
+		if err := os.MkdirAll(filepath.Join(kv, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &fakeLogs{services: []string{"echo", "gone"}}
+	m := New(nil, nil, kv, WithLogs(logs))
+	got, err := m.DataServices()
+	if err != nil || strings.Join(got, ",") != "counter,echo,gone" {
+		t.Fatalf("DataServices = %v, %v", got, err)
+	}
+	for _, name := range []string{"echo", "gone"} {
+		if err := m.RemoveData(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := m.DataServices(); strings.Join(got, ",") != "counter" {
+		t.Fatalf("after removing echo and gone: %v", got)
+	}
 }
