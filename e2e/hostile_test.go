@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/app"
+	q1client "github.com/quantum1net/q1/client"
 )
 
 // writeDraft writes a service manifest draft (owners and code filled in by
@@ -183,14 +184,11 @@ func TestServiceLogs(t *testing.T) {
 	}
 
 	// logViewers is owners: an unsigned request and a stranger are refused.
-	res, err := c.Get(tn.net.Nodes[0].HTTP + "/v1/services/echo/logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if want := "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)"; res.StatusCode != 401 || !strings.Contains(string(body), want) {
-		t.Fatalf("unsigned logs: %d %q, want 401 and %q", res.StatusCode, body, want)
+	_, err := nodeAPI(tn.net.Nodes[0].HTTP).Logs(bg(), "echo", q1client.LogsOptions{})
+	var refused *q1client.APIError
+	if want := "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)"; !errors.As(err, &refused) ||
+		refused.StatusCode != 401 || !strings.Contains(refused.Message, want) {
+		t.Fatalf("unsigned logs: %v, want 401 and %q", err, want)
 	}
 	if _, errOut, code := runQ1(t, "keys", "add", "stranger", "--home", tn.net.Nodes[0].Home); code != 0 {
 		t.Fatal(errOut)
