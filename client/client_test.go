@@ -36,7 +36,7 @@ func TestErrorsAreTyped(t *testing.T) {
 			w.WriteHeader(404)
 			_ = json.NewEncoder(w).Encode(Error{Error: "not found: no service named ghost"})
 		case "/v1/supply":
-			http.Error(w, "the node is catching up", 503)
+			http.Error(w, "the node is catching up", http.StatusServiceUnavailable)
 		case "/v1/accounts/x":
 			w.WriteHeader(400)
 		case "/v1/status":
@@ -70,7 +70,7 @@ func TestErrorsAreTyped(t *testing.T) {
 			t.Errorf("error text %q, want %q", err, want)
 		}
 		for _, s := range []error{ErrNotFound, ErrBadRequest, ErrUnavailable} {
-			if errors.Is(err, s) != (s == tc.sentinel) {
+			if want := tc.sentinel != nil && errors.Is(tc.sentinel, s); errors.Is(err, s) != want {
 				t.Errorf("HTTP %d: errors.Is(%v) = %v", tc.status, s, errors.Is(err, s))
 			}
 		}
@@ -164,11 +164,11 @@ func logsServer(t *testing.T, prefix string, lines []LogEntry, follow chan LogEn
 			return
 		}
 		if r.Header.Get(reqsign.HeaderSignature) == "" {
-			http.Error(w, "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", 401)
+			http.Error(w, "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
 			return
 		}
 		if _, err := verifier.Verify(r, sha256.Sum256(nil), LogsPurpose); err != nil {
-			http.Error(w, err.Error(), 401)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
 		since := uint64(0)
@@ -309,7 +309,7 @@ func TestGatewayReplicasAndCall(t *testing.T) {
 			if r.Header.Get(reqsign.HeaderSignature) != "" {
 				acc, err := verifier.Verify(r, sha256.Sum256(body), "guarded")
 				if err != nil {
-					http.Error(w, err.Error(), 401)
+					http.Error(w, err.Error(), http.StatusUnauthorized)
 					return
 				}
 				who = acc
@@ -371,11 +371,11 @@ func TestUploadBlob(t *testing.T) {
 		case r.Method == http.MethodPut && r.URL.Path == "/v1/blobs":
 			announced, err := blobhash.Parse(r.Header.Get(HeaderBlobHash))
 			if err != nil {
-				http.Error(w, err.Error(), 400)
+				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
 			if _, err := verifier.Verify(r, announced, BlobPurpose); err != nil {
-				http.Error(w, err.Error(), 401)
+				http.Error(w, err.Error(), http.StatusUnauthorized)
 				return
 			}
 			stored, _ = io.ReadAll(r.Body)
@@ -412,7 +412,7 @@ func TestSignInKeepsTheSession(t *testing.T) {
 		case "POST /v1/auth/session":
 			var body struct{ Token string }
 			if r.Header.Get("Content-Type") != "application/json" || json.NewDecoder(r.Body).Decode(&body) != nil || body.Token != "q1token.abc" {
-				http.Error(w, "bad token", 400)
+				http.Error(w, "bad token", http.StatusBadRequest)
 				return
 			}
 			http.SetCookie(w, &http.Cookie{Name: "q1_session", Value: "s1", Path: "/v1/"})

@@ -234,8 +234,10 @@ func followNode(ctx context.Context, endpoint, service string, o q1client.LogsOp
 				return ctx.Err()
 			}
 		})
-		if ctx.Err() != nil {
-			return nil
+		select {
+		case <-ctx.Done():
+			return nil // asked to stop
+		default:
 		}
 		var refused *q1client.APIError
 		if errors.As(err, &refused) {
