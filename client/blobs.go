@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,17 @@ const BlobPurpose = "blob"
 // the client before it sends; the signature covers it, so the node checks
 // the uploader before it reads the body.
 const HeaderBlobHash = "X-Q1-Blob-Hash"
+
+// Errors of DownloadBlob, beside the node's own (*APIError).
+var (
+	// ErrBlobTooLarge: the blob is larger than the caller accepts.
+	ErrBlobTooLarge = errors.New("blob too large")
+	// ErrBlobMismatch: the bytes served do not hash to the blob asked for.
+	ErrBlobMismatch = errors.New("blob hash mismatch")
+)
+
+// DefaultMaxBlob is what DownloadBlob accepts unless told otherwise.
+const DefaultMaxBlob = 64 << 20
 
 // Blob is a blob a node stores: the answer of PUT /v1/blobs.
 type Blob struct {
@@ -91,6 +103,53 @@ func (c *Client) HasBlob(ctx context.Context, h blobhash.Hash) (bool, error) {
 	}
 	resp.Body.Close()
 	return true, nil
+}
+
+// DownloadBlob is GET /v1/blobs/{hash}: it writes blob h to w and returns
+// its size, refusing more than maxSize bytes (0: DefaultMaxBlob). Bytes
+// reach w before the hash can be checked: when the error matches
+// ErrBlobMismatch or ErrBlobTooLarge, discard what was written. Only ctx
+// bounds it.
+func (c *Client) DownloadBlob(ctx context.Context, h blobhash.Hash, w io.Writer, maxSize int64) (int64, error) {
+	return c.downloadBlob(ctx, h, w, maxSize)
+}
+
+// DownloadBlob is GET /_q1/v1/blobs/{hash}, a blob a sharer's node serves
+// to other nodes; see Client.DownloadBlob.
+func (g *Gateway) DownloadBlob(ctx context.Context, h blobhash.Hash, w io.Writer, maxSize int64) (int64, error) {
+	return g.downloadBlob(ctx, h, w, maxSize)
+}
+
+func (c *conn) downloadBlob(ctx context.Context, h blobhash.Hash, w io.Writer, maxSize int64) (int64, error) {
+	if maxSize <= 0 {
+		maxSize = DefaultMaxBlob
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/v1/blobs/"+h.String(), nil), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := c.send(req)
+	if err != nil {
+		return 0, fmt.Errorf("download blob %s from %s: %w", h, c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength > maxSize {
+		return 0, fmt.Errorf("download blob %s from %s: %w: it is %d bytes, more than the %d allowed", h, c.base, ErrBlobTooLarge, resp.ContentLength, maxSize)
+	}
+	hasher := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, hasher), io.LimitReader(resp.Body, maxSize+1))
+	if err != nil {
+		return n, fmt.Errorf("download blob %s from %s: %w", h, c.base, err)
+	}
+	if n > maxSize {
+		return n, fmt.Errorf("download blob %s from %s: %w: it is more than the %d bytes allowed", h, c.base, ErrBlobTooLarge, maxSize)
+	}
+	var got blobhash.Hash
+	copy(got[:], hasher.Sum(nil))
+	if got != h {
+		return n, fmt.Errorf("download blob from %s: %w: the content hashes to %s, not the expected %s", c.base, ErrBlobMismatch, got, h)
+	}
+	return n, nil
 }
 
 // hashFile hashes exactly size bytes from the start of file and seeks back.

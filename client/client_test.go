@@ -382,6 +382,8 @@ func TestUploadBlob(t *testing.T) {
 			w.WriteHeader(http.StatusCreated)
 			_ = json.NewEncoder(w).Encode(Blob{Hash: blobhash.Sum(stored), Size: int64(len(stored))})
 		case r.Method == http.MethodHead && r.URL.Path == "/v1/blobs/"+h.String() && stored != nil:
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/blobs/"+h.String() && stored != nil:
+			_, _ = w.Write(stored)
 		default:
 			w.WriteHeader(404)
 		}
@@ -399,6 +401,16 @@ func TestUploadBlob(t *testing.T) {
 	}
 	if has, err := c.HasBlob(context.Background(), h); !has || err != nil {
 		t.Fatalf("HasBlob after the upload = %v, %v", has, err)
+	}
+	var back strings.Builder
+	if n, err := c.DownloadBlob(context.Background(), h, &back, 0); err != nil || n != int64(len(content)) || back.String() != string(content) {
+		t.Fatalf("DownloadBlob = %d %q, %v", n, back.String(), err)
+	}
+	if _, err := c.DownloadBlob(context.Background(), h, io.Discard, 5); !errors.Is(err, ErrBlobTooLarge) {
+		t.Fatalf("DownloadBlob with a 5-byte limit = %v", err)
+	}
+	if _, err := c.DownloadBlob(context.Background(), blobhash.Sum([]byte("other")), io.Discard, 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("DownloadBlob of a blob the node lacks = %v", err)
 	}
 }
 

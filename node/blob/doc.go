@@ -13,6 +13,6 @@
 // removes blobs no service references once they are older than a minimum
 // age; Store.Ensure fetches a missing blob from peers and verifies it before
 // it becomes visible. Handler serves PUT /v1/blobs and GET/HEAD
-// /v1/blobs/{hash}; client.Client.UploadBlob is its client side, Download
-// (with Fetcher) the one nodes use between themselves.
+// /v1/blobs/{hash}; client.Client's UploadBlob and DownloadBlob are its
+// client side; Fetcher fetches from other nodes straight into the store.
 package blob

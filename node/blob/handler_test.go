@@ -138,7 +138,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	size, err := Download(context.Background(), n.srv.Client(), n.srv.URL, h, &buf, 0)
+	size, err := q1client.New(n.srv.URL, q1client.WithHTTPClient(n.srv.Client())).DownloadBlob(context.Background(), h, &buf, 0)
 	if err != nil || size != int64(len(content)) || !bytes.Equal(buf.Bytes(), content) {
 		t.Fatalf("Download = %d bytes, %v", size, err)
 	}
@@ -519,10 +519,10 @@ func TestDownloadRejectsWrongBytes(t *testing.T) {
 		io.WriteString(w, "something else")
 	}))
 	defer liar.Close()
-	_, err := Download(context.Background(), liar.Client(), liar.URL, want, io.Discard, 0)
+	_, err := q1client.New(liar.URL).DownloadBlob(context.Background(), want, io.Discard, 0)
 	wantMsg := "download blob from " + liar.URL + ": blob hash mismatch: the content hashes to " +
 		blobhash.Sum([]byte("something else")).String() + ", not the expected " + want.String()
-	if !errors.Is(err, ErrHashMismatch) || err.Error() != wantMsg {
+	if !errors.Is(err, q1client.ErrBlobMismatch) || err.Error() != wantMsg {
 		t.Fatalf("Download = %v\nwant %q", err, wantMsg)
 	}
 }
