@@ -191,6 +191,25 @@ type LogEntry struct {
 	Node string `json:"node"`
 }
 
+// SignInChallenge is GET /v1/auth/challenge: a one-time dashboard sign-in
+// challenge (its format is client/signin's), when it expires, the chain and
+// node it names, and the command that signs it. (Fields in alphabetical
+// order: the node wrote a JSON object with sorted keys before this type.)
+type SignInChallenge struct {
+	Chain     string    `json:"chain"`
+	Challenge string    `json:"challenge"`
+	Command   string    `json:"command"`
+	Expires   time.Time `json:"expires"`
+	Node      string    `json:"node"`
+}
+
+// Session is a dashboard session (POST and GET /v1/auth/session): the
+// account signed in, until Expires.
+type Session struct {
+	Account string    `json:"account"`
+	Expires time.Time `json:"expires"`
+}
+
 // LogsPurpose is what a request to read a service's logs is signed for
 // (client/reqsign).
 const LogsPurpose = "logs"

@@ -129,8 +129,8 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("query bank balances: exit %d: %s", code, out)
 	}
 	// The API sees the same balance.
-	var acct struct{ Balance string }
-	getJSON(t, n.http+"/v1/accounts/"+bob, &acct)
+	acct, err := nodeAPI(n.http).Account(bg(), bob)
+	apiFatal(t, "GET /v1/accounts/"+bob, err)
 	if acct.Balance != "25000000" {
 		t.Fatalf("GET /v1/accounts/%s: balance %s", bob, acct.Balance)
 	}

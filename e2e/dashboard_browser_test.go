@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -137,25 +134,4 @@ func (b *browser) screenshot(name string) {
 		b.t.Fatal(err)
 	}
 	b.t.Logf("screenshot %s", filepath.Join(dir, name+".png"))
-}
-
-// apiGet reads a node's /v1 endpoint into v; false on 404.
-func apiGet(t *testing.T, base, path string, v any) bool {
-	t.Helper()
-	res, err := http.Get(strings.TrimRight(base, "/") + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode == http.StatusNotFound {
-		return false
-	}
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("GET %s: %v\n%s", path, err, b)
-	}
-	return true
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,12 +52,8 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 	waitFor(t, 2*time.Minute, "usage records of echo from two sharers", func() bool {
-		var usage struct {
-			Records []struct {
-				Sharer string `json:"sharer"`
-			} `json:"records"`
-		}
-		apiGet(t, api, "/v1/services/echo/usage", &usage)
+		usage, err := nodeAPI(api).ServiceUsage(bg(), "echo", q1client.UsageFilter{})
+		apiFatal(t, "GET /v1/services/echo/usage", err)
 		sharers := map[string]bool{}
 		for _, r := range usage.Records {
 			sharers[r.Sharer] = true
@@ -107,15 +102,15 @@ func checkNetworkPage(t *testing.T, b *browser, api string) {
 	var shown, now int64
 	waitFor(t, 30*time.Second, "the network page's height within 3 blocks of /v1/status", func() bool {
 		shown, _ = strconv.ParseInt(b.value(`[data-k="height"]`), 10, 64)
-		var st q1client.Status
-		apiGet(t, api, "/v1/status", &st)
+		st, err := nodeAPI(api).Status(bg())
+		apiFatal(t, "GET /v1/status", err)
 		now = st.Height
 		return shown > 0 && now-shown <= 3 && shown-now <= 3
 	})
 	t.Logf("height shown %d, /v1/status %d", shown, now)
 	matches(t, "services count", func() string { return b.value(`[data-k="services-count"]`) }, func() string {
-		var s q1client.Services
-		apiGet(t, api, "/v1/services", &s)
+		s, err := nodeAPI(api).Services(bg())
+		apiFatal(t, "GET /v1/services", err)
 		n := 0
 		for _, x := range s.Services {
 			if x.Status != "deleted" {
@@ -124,9 +119,11 @@ func checkNetworkPage(t *testing.T, b *browser, api string) {
 		}
 		return strconv.Itoa(n)
 	})
-	var sharers q1client.Sharers
+	var sharers *q1client.Sharers
 	matches(t, "open leases", func() string { return b.value(`[data-k="leases-count"]`) }, func() string {
-		apiGet(t, api, "/v1/sharers", &sharers)
+		var err error
+		sharers, err = nodeAPI(api).Sharers(bg())
+		apiFatal(t, "GET /v1/sharers", err)
 		n := 0
 		for _, s := range sharers.Sharers {
 			n += int(s.LeaseCount)
@@ -134,12 +131,12 @@ func checkNetworkPage(t *testing.T, b *browser, api string) {
 		return strconv.Itoa(n)
 	})
 	matches(t, "escrow", func() string { return b.value(`[data-k="escrow"]`) }, func() string {
-		var s q1client.Supply
-		apiGet(t, api, "/v1/supply", &s)
+		s, err := nodeAPI(api).Supply(bg())
+		apiFatal(t, "GET /v1/supply", err)
 		return s.Escrows
 	})
-	var vals q1client.Validators
-	apiGet(t, api, "/v1/validators", &vals)
+	vals, err := nodeAPI(api).Validators(bg())
+	apiFatal(t, "GET /v1/validators", err)
 	if n := b.count(`[data-validator]`); n != len(vals.Validators) {
 		t.Errorf("validators: the page lists %d, /v1/validators %d", n, len(vals.Validators))
 	}
@@ -147,8 +144,8 @@ func checkNetworkPage(t *testing.T, b *browser, api string) {
 		matches(t, "leases of sharer "+s.Address, func() string {
 			return b.value(`tr[data-sharer="` + s.Address + `"] [data-k="lease-count"]`)
 		}, func() string {
-			var x q1client.SharerStatus
-			apiGet(t, api, "/v1/sharers/"+s.Address, &x)
+			x, err := nodeAPI(api).Sharer(bg(), s.Address)
+			apiFatal(t, "GET /v1/sharers/"+s.Address, err)
 			return strconv.Itoa(int(x.LeaseCount))
 		})
 	}
@@ -157,14 +154,14 @@ func checkNetworkPage(t *testing.T, b *browser, api string) {
 
 func checkServicesPage(t *testing.T, b *browser, api string, examples []string) {
 	b.goTo("#/services")
-	var list q1client.Services
-	apiGet(t, api, "/v1/services", &list)
+	list, err := nodeAPI(api).Services(bg())
+	apiFatal(t, "GET /v1/services", err)
 	for _, s := range list.Services {
 		matches(t, s.Name+"'s replicas", func() string {
 			return b.value(`tr[data-service="` + s.Name + `"] [data-k="replicas"]`)
 		}, func() string {
-			var now q1client.Services
-			apiGet(t, api, "/v1/services", &now)
+			now, err := nodeAPI(api).Services(bg())
+			apiFatal(t, "GET /v1/services", err)
 			for _, x := range now.Services {
 				if x.Name == s.Name {
 					return strconv.Itoa(int(x.Replicas))
@@ -179,8 +176,8 @@ func checkServicesPage(t *testing.T, b *browser, api string, examples []string) 
 		}
 	}
 	matches(t, "services listed", func() string { return b.value(`[data-k="services-total"]`) }, func() string {
-		var now q1client.Services
-		apiGet(t, api, "/v1/services", &now)
+		now, err := nodeAPI(api).Services(bg())
+		apiFatal(t, "GET /v1/services", err)
 		return strconv.Itoa(len(now.Services))
 	})
 	b.screenshot("services")
@@ -190,33 +187,32 @@ func checkServicePage(t *testing.T, b *browser, api, name string) {
 	b.goTo("#/services/" + name)
 	waitFor(t, 30*time.Second, "the service page of "+name, func() bool { return b.value(`[data-k="service-name"]`) == name })
 	matches(t, name+"'s escrow", func() string { return b.value(`.sec-summary [data-k="escrow"]`) }, func() string {
-		var s q1client.Service
-		apiGet(t, api, "/v1/services/"+name, &s)
+		s, err := nodeAPI(api).Service(bg(), name)
+		apiFatal(t, "GET /v1/services/"+name, err)
 		return s.Escrow
 	})
 	matches(t, name+"'s leases", func() string { return strconv.Itoa(b.count(`.sec-replicas tr[data-lease]`)) }, func() string {
-		var p q1client.Placement
-		apiGet(t, api, "/v1/services/"+name+"/placement", &p)
+		p, err := nodeAPI(api).Placement(bg(), name)
+		apiFatal(t, "GET /v1/services/"+name+"/placement", err)
 		return strconv.Itoa(len(p.Leases))
 	})
-	var usage struct {
-		Records []json.RawMessage `json:"records"`
-	}
-	if !apiGet(t, api, "/v1/services/"+name+"/usage", &usage) || len(usage.Records) == 0 {
-		t.Fatalf("GET /v1/services/%s/usage has no records to chart", name)
+	usage, err := nodeAPI(api).ServiceUsage(bg(), name, q1client.UsageFilter{})
+	if err != nil || len(usage.Records) == 0 {
+		t.Fatalf("GET /v1/services/%s/usage has no records to chart (%v)", name, err)
 	}
 	matches(t, "usage chart points", func() string {
 		return b.js(`(() => { const c = document.querySelector('[data-k="usage-chart"]'); return c ? c.dataset.points + '/' + c.querySelectorAll('.pt').length : 'no chart'; })()`)
 	}, func() string {
-		apiGet(t, api, "/v1/services/"+name+"/usage", &usage)
+		usage, err := nodeAPI(api).ServiceUsage(bg(), name, q1client.UsageFilter{})
+		apiFatal(t, "GET /v1/services/"+name+"/usage", err)
 		return fmt.Sprintf("%d/%d", len(usage.Records), len(usage.Records))
 	})
 	b.screenshot("service")
 }
 
 func checkSharerPage(t *testing.T, b *browser, api string) {
-	var sharers q1client.Sharers
-	apiGet(t, api, "/v1/sharers", &sharers)
+	sharers, err := nodeAPI(api).Sharers(bg())
+	apiFatal(t, "GET /v1/sharers", err)
 	var busiest q1client.Sharer
 	for _, s := range sharers.Sharers {
 		if s.LeaseCount >= busiest.LeaseCount {
@@ -227,8 +223,8 @@ func checkSharerPage(t *testing.T, b *browser, api string) {
 	matches(t, "the sharer's open leases", func() string {
 		return b.value(`.sec-summary [data-k="lease-count"]`) + "/" + strconv.Itoa(b.count(`.sec-leases tr[data-lease]`))
 	}, func() string {
-		var x q1client.SharerStatus
-		apiGet(t, api, "/v1/sharers/"+busiest.Address, &x)
+		x, err := nodeAPI(api).Sharer(bg(), busiest.Address)
+		apiFatal(t, "GET /v1/sharers/"+busiest.Address, err)
 		return fmt.Sprintf("%d/%d", len(x.Leases), len(x.Leases))
 	})
 	b.screenshot("sharer")
@@ -238,14 +234,14 @@ func checkExplorer(t *testing.T, b *browser, api string) {
 	b.goTo("#/explorer")
 	waitFor(t, 30*time.Second, "the explorer's newest block within 3 blocks of /v1/blocks", func() bool {
 		shown, _ := strconv.ParseInt(b.js(`(document.querySelector('tr[data-height]') || {dataset: {}}).dataset.height || '0'`), 10, 64)
-		var bl q1client.Blocks
-		apiGet(t, api, "/v1/blocks?limit=1", &bl)
+		bl, err := nodeAPI(api).Blocks(bg(), 1)
+		apiFatal(t, "GET /v1/blocks?limit=1", err)
 		return shown > 0 && bl.Height-shown <= 3 && shown-bl.Height <= 3
 	})
 	b.screenshot("explorer")
 	// A tx by hash: the latest one in the last 100 blocks.
-	var bl q1client.Blocks
-	apiGet(t, api, "/v1/blocks?limit=100", &bl)
+	bl, err := nodeAPI(api).Blocks(bg(), 100)
+	apiFatal(t, "GET /v1/blocks?limit=100", err)
 	hash := ""
 	for _, x := range bl.Blocks {
 		if len(x.TxHashes) > 0 {
@@ -267,8 +263,8 @@ func checkExplorer(t *testing.T, b *browser, api string) {
 // replica as echo's owner, the way a person does: the page's challenge,
 // `q1 dashboard sign`, the token pasted; then the page shows echo's lines.
 func checkLogsSignIn(t *testing.T, tn *testnet) {
-	var p q1client.Placement
-	apiGet(t, tn.net.Nodes[0].HTTP, "/v1/services/echo/placement", &p)
+	p, err := nodeAPI(tn.net.Nodes[0].HTTP).Placement(bg(), "echo")
+	apiFatal(t, "GET /v1/services/echo/placement", err)
 	host := -1
 	for i, n := range tn.net.Nodes {
 		for _, l := range p.Leases {
@@ -373,14 +369,25 @@ func checkOfflineHistory(t *testing.T, tn *testnet, b *browser) {
 	if err := tn.sup.Stop(3, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	var x q1client.SharerStatus
+	node := nodeAPI(api)
+	sharer := func() *q1client.SharerStatus {
+		x, err := node.Sharer(bg(), gone.Address)
+		apiFatal(t, "GET /v1/sharers/"+gone.Address, err)
+		return x
+	}
+	liveness := func() *q1client.SharerLiveness {
+		live, err := node.SharerLiveness(bg(), gone.Address)
+		apiFatal(t, "GET /v1/sharers/"+gone.Address+"/liveness", err)
+		return live
+	}
+	var x *q1client.SharerStatus
 	waitFor(t, 3*time.Minute, gone.Name+"'s sharer to be marked offline", func() bool {
-		apiGet(t, api, "/v1/sharers/"+gone.Address, &x)
+		x = sharer()
 		return x.Status == "offline"
 	})
-	var live q1client.SharerLiveness
+	var live *q1client.SharerLiveness
 	waitFor(t, 30*time.Second, "the offline event in /v1/sharers/{address}/liveness", func() bool {
-		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		live = liveness()
 		return len(live.Events) > 0
 	})
 	if e := live.Events[0]; e.Kind != "offline" || e.Height != x.OfflineHeight {
@@ -390,7 +397,7 @@ func checkOfflineHistory(t *testing.T, tn *testnet, b *browser) {
 	matches(t, "offline events on the sharer page", func() string {
 		return strconv.Itoa(b.count(`[data-k="liveness"] li[data-kind="offline"]`))
 	}, func() string {
-		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		live = liveness()
 		n := 0
 		for _, e := range live.Events {
 			if e.Kind == "offline" {
@@ -404,13 +411,13 @@ func checkOfflineHistory(t *testing.T, tn *testnet, b *browser) {
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Minute, gone.Name+"'s sharer back online", func() bool {
-		apiGet(t, api, "/v1/sharers/"+gone.Address, &x)
+		x = sharer()
 		return x.Status == "active"
 	})
 	matches(t, "liveness events on the sharer page (newest first)", func() string {
 		return b.js(`[...document.querySelectorAll('[data-k="liveness"] li')].map((e) => e.dataset.kind).join(',')`)
 	}, func() string {
-		apiGet(t, api, "/v1/sharers/"+gone.Address+"/liveness", &live)
+		live = liveness()
 		var kinds []string
 		for _, e := range live.Events {
 			kinds = append(kinds, e.Kind)

@@ -18,6 +18,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
+	q1client "github.com/quantum1net/q1/client"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -168,12 +169,15 @@ func TestEconomy(t *testing.T) {
 	if out, errOut, code := tn.q1(t, 1, "sharer", "earnings", "--by", "service", "-o", "json"); code != 0 || !strings.Contains(out, `"sharer"`) {
 		t.Errorf("q1 sharer earnings -o json: exit %d:\n%s%s", code, out, errOut)
 	}
-	for _, path := range []string{"/v1/services/metered/usage", "/v1/services/metered/economics", "/v1/sharers/" + tn.net.Nodes[0].Address + "/earnings"} {
-		if res, err := c.Get(tn.net.Nodes[2].HTTP + path); err != nil || res.StatusCode != 200 {
-			t.Errorf("GET %s: %v %v", path, res, err)
-		} else {
-			res.Body.Close()
-		}
+	node2 := nodeAPI(tn.net.Nodes[2].HTTP)
+	if _, err := node2.ServiceUsage(bg(), "metered", q1client.UsageFilter{}); err != nil {
+		t.Errorf("GET /v1/services/metered/usage: %v", err)
+	}
+	if _, err := node2.ServiceEconomics(bg(), "metered"); err != nil {
+		t.Errorf("GET /v1/services/metered/economics: %v", err)
+	}
+	if _, err := node2.SharerEarnings(bg(), tn.net.Nodes[0].Address, ""); err != nil {
+		t.Errorf("GET /v1/sharers/%s/earnings: %v", tn.net.Nodes[0].Address, err)
 	}
 
 	// dry runs out of money: paused, callers get 402.

@@ -1,8 +1,8 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/app"
+	q1client "github.com/quantum1net/q1/client"
 )
 
 // writeDraft writes a service manifest draft (owners and code filled in by
@@ -165,9 +166,15 @@ func TestHostileServices(t *testing.T) {
 }
 
 // TestServiceLogs: a service's log lines are read from the nodes running it
-// by the viewers its manifest allows, and can be followed.
+// by the viewers its manifest allows, can be followed, outlive a restart of
+// the node; a service that may not log is told apart.
 func TestServiceLogs(t *testing.T) {
-	tn := startTestnet(t, netOptions{nodes: 1})
+	// As in TestHostileServices: a cold compile on a loaded machine can
+	// outlast the devnet's 50-block acknowledgement timeout, and the node
+	// restarts below.
+	params := app.DevnetParams()
+	params.Sharers.AckTimeoutBlocks = 1200
+	tn := startTestnet(t, netOptions{nodes: 1, params: &params})
 	tn.registerSharers(t)
 	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/echo/service.yaml",
 		"--wasm", exampleWasm(t, "echo"), "--from", "default", "--deposit", "100QC"); code != 0 {
@@ -183,14 +190,11 @@ func TestServiceLogs(t *testing.T) {
 	}
 
 	// logViewers is owners: an unsigned request and a stranger are refused.
-	res, err := c.Get(tn.net.Nodes[0].HTTP + "/v1/services/echo/logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if want := "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)"; res.StatusCode != 401 || !strings.Contains(string(body), want) {
-		t.Fatalf("unsigned logs: %d %q, want 401 and %q", res.StatusCode, body, want)
+	_, err := nodeAPI(tn.net.Nodes[0].HTTP).Logs(bg(), "echo", q1client.LogsOptions{})
+	var refused *q1client.APIError
+	if want := "the logs of echo are for its owners and listed viewers: sign the request (q1 service logs --from KEY)"; !errors.As(err, &refused) ||
+		refused.StatusCode != 401 || !strings.Contains(refused.Message, want) {
+		t.Fatalf("unsigned logs: %v, want 401 and %q", err, want)
 	}
 	if _, errOut, code := runQ1(t, "keys", "add", "stranger", "--home", tn.net.Nodes[0].Home); code != 0 {
 		t.Fatal(errOut)
@@ -224,6 +228,87 @@ func TestServiceLogs(t *testing.T) {
 		t.Fatalf("GET /four: %d %v", code, err)
 	}
 	waitFor(t, 30*time.Second, "the new line to be followed", func() bool { return strings.Contains(buf.String(), "path=/four") })
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+
+	// The node keeps the lines on disk: killed (SIGKILL) and started again,
+	// it serves every earlier line, in order, and numbers new ones after them.
+	if err := tn.sup.Kill(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.sup.Start(0); err != nil {
+		t.Fatal(err)
+	}
+	tn.waitAllHeight(tn.maxHeight()+1, 3*time.Minute)
+	before := []string{"path=/one", "path=/two", "path=/three", "path=/four"}
+	var entries []q1client.LogEntry
+	waitFor(t, 3*time.Minute, "the lines from before the restart", func() bool {
+		out, _, code = tn.q1(t, 0, "service", "logs", "echo", "-o", "json")
+		entries = logEntries(t, out)
+		return code == 0 && inOrder(entries, before...)
+	})
+	waitFor(t, 2*time.Minute, "echo to serve again", func() bool {
+		code, _, _, err := call(c, gw, "GET", "echo", "/five", "")
+		return err == nil && code == 200
+	})
+	waitFor(t, time.Minute, "a line after the restart", func() bool {
+		out, _, code = tn.q1(t, 0, "service", "logs", "echo", "-o", "json")
+		entries = logEntries(t, out)
+		return code == 0 && inOrder(entries, append(before, "path=/five")...)
+	})
+	for i := 1; i < len(entries); i++ {
+		if entries[i].Seq <= entries[i-1].Seq || entries[i].Time.Before(entries[i-1].Time) {
+			t.Fatalf("after the restart the lines are not numbered and timed in order:\n%s", out)
+		}
+	}
+
+	// A service whose manifest grants no log capability has no lines: the
+	// CLI says so, and exits 1.
+	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/hello/service.yaml",
+		"--wasm", exampleWasm(t, "hello"), "--from", "default", "--deposit", "100QC"); code != 0 {
+		t.Fatalf("deploy hello: %s%s", out, errOut)
+	}
+	const noLog = "service hello has no log lines to show: its manifest does not grant the log capability (permissions.capabilities.log)"
+	if out, errOut, code := tn.q1(t, 0, "service", "logs", "hello"); code != 1 || out != "" || !strings.Contains(errOut, noLog) {
+		t.Fatalf("logs of hello: exit %d, stdout %q, stderr %q; want 1 and %q", code, out, errOut, noLog)
+	}
+	out, errOut, code = tn.q1(t, 0, "service", "logs", "hello", "-o", "json")
+	var refusal struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if code != 1 || out != "" || jsonUnmarshal(errOut, &refusal) != nil || refusal.Error.Code != "no_log_capability" ||
+		!strings.HasPrefix(refusal.Error.Message, noLog) {
+		t.Fatalf("logs of hello -o json: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// logEntries reads q1 service logs -o json.
+func logEntries(t *testing.T, out string) []q1client.LogEntry {
+	t.Helper()
+	var es []q1client.LogEntry
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line == "" {
+			continue
+		}
+		var e q1client.LogEntry
+		if err := jsonUnmarshal(line, &e); err != nil {
+			t.Fatalf("q1 service logs -o json printed %q: %v", line, err)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// inOrder reports whether the entries hold a line containing each of
+// wants, in that order.
+func inOrder(es []q1client.LogEntry, wants ...string) bool {
+	i := 0
+	for _, e := range es {
+		if i < len(wants) && strings.Contains(e.Message, wants[i]) {
+			i++
+		}
+	}
+	return i == len(wants)
 }
 
 // lockedBuffer is a bytes.Buffer safe to write from a process and read from a test.

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"testing"
 	"time"
@@ -195,24 +193,9 @@ func mustAcc(t *testing.T, s string) sdk.AccAddress {
 // apiSupply fetches GET /v1/supply from a node's HTTP API.
 func apiSupply(t *testing.T, base string) q1client.Supply {
 	t.Helper()
-	var s q1client.Supply
-	getJSON(t, base+"/v1/supply", &s)
-	return s
-}
-
-func getJSON(t *testing.T, url string, v any) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", url, resp.Status)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		t.Fatalf("GET %s: decode: %v", url, err)
-	}
+	s, err := nodeAPI(base).Supply(bg())
+	apiFatal(t, "GET "+base+"/v1/supply", err)
+	return *s
 }
 
 // checkSupplyBreakdown checks that the parts of a supply answer add up.

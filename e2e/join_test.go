@@ -85,13 +85,8 @@ func TestJoinAndValidate(t *testing.T) {
 		t.Fatalf("validator join: exit %d: %s%s", code, out, errOut)
 	}
 	waitValidator(t, q1, func(v validatorStatus) bool { return v.Status == "bonded" && v.VotingPower > 0 })
-	var st struct {
-		Validators []struct {
-			Moniker, Status string
-			VotingPower     int64 `json:"voting_power"`
-		}
-	}
-	getJSON(t, tn.net.Nodes[0].HTTP+"/v1/status", &st)
+	st, err := nodeAPI(tn.net.Nodes[0].HTTP).Status(bg())
+	apiFatal(t, "GET /v1/status", err)
 	found := false
 	for _, v := range st.Validators {
 		found = found || (v.Moniker == "node4" && v.Status == "bonded" && v.VotingPower == 200000)

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"io"
-	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,15 +13,8 @@ import (
 // its linter) accept, with CometBFT's chain metrics in it.
 func TestMetrics(t *testing.T) {
 	n := startSingleNode(t)
-	resp, err := http.Get(n.http + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: %s %v", resp.Status, err)
-	}
+	body, err := nodeAPI(n.http).Metrics(bg())
+	apiFatal(t, "GET /metrics", err)
 	for _, name := range []string{
 		"cometbft_consensus_height", "cometbft_consensus_total_txs", "cometbft_mempool_size",
 		"cometbft_consensus_validators", "go_goroutines",

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/internal/devnet"
 )
 
@@ -23,11 +22,13 @@ func TestRaisedMinGasPrice(t *testing.T) {
 		t.Fatalf("sharer register: exit %d\n%s%s", code, out, errOut)
 	}
 	me := strings.TrimSpace(first(runQ1(t, "keys", "show", devnet.DefaultKeyName, "-a", "--home", n.Home)))
-	var st q1client.SharerStatus
-	getJSON(t, n.HTTP+"/v1/sharers/"+me, &st)
+	node := nodeAPI(n.HTTP)
+	st, err := node.Sharer(bg(), me)
+	apiFatal(t, "GET /v1/sharers/"+me, err)
 	since := st.LastReportedEpoch
 	waitFor(t, 5*time.Minute, "reports for two more epochs", func() bool {
-		getJSON(t, n.HTTP+"/v1/sharers/"+me, &st)
+		st, err = node.Sharer(bg(), me)
+		apiFatal(t, "GET /v1/sharers/"+me, err)
 		if st.Status != "active" || st.OfflineHeight != 0 {
 			t.Fatalf("the sharer went %s at height %d (last reported epoch %d): its reports were refused", st.Status, st.OfflineHeight, st.LastReportedEpoch)
 		}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,20 +48,16 @@ func (tn *testnet) serviceStatus(t *testing.T, name string) q1client.Service {
 	return s
 }
 
-// call makes one request through node i's gateway (path form) and returns
-// the status, the body and the node that served it.
-func call(client *http.Client, gateway, method, service, path, body string) (int, string, string, error) {
-	req, err := http.NewRequest(method, strings.TrimRight(gateway, "/")+"/s/"+service+path, strings.NewReader(body))
-	if err != nil {
-		return 0, "", "", err
-	}
-	resp, err := client.Do(req)
+// call makes one request through a gateway (path form), sent through
+// client, and returns the status, the body and the node that served it.
+func call(client *http.Client, gw, method, service, path, body string) (int, string, string, error) {
+	resp, err := gateway(gw, client).Call(bg(), q1client.CallRequest{Service: service, Method: method, Path: path, Body: []byte(body)})
 	if err != nil {
 		return 0, "", "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header.Get("X-Q1-Served-By"), err
+	return resp.StatusCode, string(b), resp.Header.Get(q1client.HeaderServedBy), err
 }
 
 // waitServed waits until service answers 200 through every listed gateway.

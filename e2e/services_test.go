@@ -159,8 +159,8 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	}
 	// It activates at exactly proposed + notice, visible to anyone until then.
 	waitFor(t, 3*time.Minute, "version 2 to activate", func() bool { return n.serviceStatus(t, "gov").Version == 2 })
-	var hist q1client.History
-	getJSON(t, n.http+"/v1/services/gov/history", &hist)
+	hist, err := nodeAPI(n.http).History(bg(), "gov")
+	apiFatal(t, "GET /v1/services/gov/history", err)
 	if len(hist.Versions) != 2 || hist.Versions[1].ActivatedHeight != p.ActivationHeight ||
 		strings.Join(hist.Versions[1].Approvers, ",") != a+","+b {
 		t.Fatalf("history: %+v", hist.Versions)
@@ -222,7 +222,8 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		t.Fatalf("after the approved delete: %+v", s)
 	}
 	n.refuse(t, "recreate-deleted", "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC")
-	getJSON(t, n.http+"/v1/services/gov/history", &hist)
+	hist, err = nodeAPI(n.http).History(bg(), "gov")
+	apiFatal(t, "GET /v1/services/gov/history", err)
 	if len(hist.Versions) != 3 {
 		t.Fatalf("a deleted service keeps its history: %d versions", len(hist.Versions))
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/loadgen"
 	"github.com/quantum1net/q1/internal/txsign"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -42,7 +42,7 @@ func testSharerReports(t *testing.T, n *singleNode, me string, meLease uint64) {
 		return len(pl.Leases) == 2 && pl.Leases[1].Sharer == carol
 	})
 
-	hk, err := hotkey.Load(home)
+	hk, err := hotkeyfile.Load(home)
 	if err != nil || hk.Sharer != carol {
 		t.Fatalf("carol's hot key: %+v %v", hk, err)
 	}
@@ -105,8 +105,8 @@ func testSharerReports(t *testing.T, n *singleNode, me string, meLease uint64) {
 		t.Fatal("a copy of a committed report passed CheckTx")
 	}
 	goldenCheck(t, "sharers/report-duplicate", normalizeEpochs(copy2.Log)+"\n", r)
-	var st q1client.SharerStatus
-	getJSON(t, n.http+"/v1/sharers/"+carol, &st)
+	st, err := nodeAPI(n.http).Sharer(bg(), carol)
+	apiFatal(t, "GET /v1/sharers/"+carol, err)
 	if st.LastReportedEpoch != ended {
 		t.Fatalf("carol's last reported epoch is %d, want %d", st.LastReportedEpoch, ended)
 	}
@@ -191,7 +191,7 @@ func normalizeEpochs(s string) string {
 // epochNow is GET /v1/epoch.
 func epochNow(t *testing.T, n *singleNode) q1client.Epoch {
 	t.Helper()
-	var ep q1client.Epoch
-	getJSON(t, n.http+"/v1/epoch", &ep)
-	return ep
+	ep, err := nodeAPI(n.http).Epoch(bg())
+	apiFatal(t, "GET /v1/epoch", err)
+	return *ep
 }

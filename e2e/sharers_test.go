@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +14,8 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -50,8 +50,8 @@ func TestSharers(t *testing.T) {
 	refuseSharer(t, n, "register-twice", registerArgs("default", endpointMe)...)
 	refuseSharer(t, n, "register-node-taken", registerArgs("poor", endpointMe)...)
 	refuseSharer(t, n, "status-not-a-sharer", "sharer", "status", poor)
-	if code := httpStatus(t, n.http+"/v1/sharers/"+poor); code != 404 {
-		t.Errorf("GET /v1/sharers/POOR: status %d, want 404", code)
+	if _, err := nodeAPI(n.http).Sharer(bg(), poor); !errors.Is(err, q1client.ErrNotFound) {
+		t.Errorf("GET /v1/sharers/POOR: %v, want 404", err)
 	}
 	lease := leaseOnNode(t, n, me, wasm)
 	changeSharerWithLease(t, n, me)
@@ -94,7 +94,7 @@ func registerNode(t *testing.T, n *singleNode, me string) string {
 	if code != 0 || !strings.Contains(out, "Registered "+me+" as a sharer with 1QC of collateral") {
 		t.Fatalf("sharer register: exit %d\n%s%s", code, out, errOut)
 	}
-	hot, err := hotkey.Load(n.home)
+	hot, err := hotkeyfile.Load(n.home)
 	if err != nil || hot.Sharer != me {
 		t.Fatalf("the hot key file records sharer %q (%v), want %s", hot.Sharer, err, me)
 	}
@@ -107,10 +107,10 @@ func registerNode(t *testing.T, n *singleNode, me string) string {
 	}
 	var list q1client.Sharers
 	q1JSON(t, n, &list, "sharer", "list", "-o", "json")
-	var api q1client.Sharers
-	getJSON(t, n.http+"/v1/sharers", &api)
-	if len(list.Sharers) != 1 || list.Sharers[0].Address != me || len(api.Sharers) != 1 || api.Sharers[0].Endpoint != endpointMe {
-		t.Fatalf("sharer list: %+v; GET /v1/sharers: %+v", list.Sharers, api.Sharers)
+	all, err := nodeAPI(n.http).Sharers(bg())
+	apiFatal(t, "GET /v1/sharers", err)
+	if len(list.Sharers) != 1 || list.Sharers[0].Address != me || len(all.Sharers) != 1 || all.Sharers[0].Endpoint != endpointMe {
+		t.Fatalf("sharer list: %+v; GET /v1/sharers: %+v", list.Sharers, all.Sharers)
 	}
 	return hot.Address().String()
 }
@@ -133,19 +133,21 @@ func leaseOnNode(t *testing.T, n *singleNode, me, wasm string) uint64 {
 		lease.Status != "open" || lease.Prices.CPUPerCoreSecond != "500" || lease.Resources.MemoryBytes != 32<<20 {
 		t.Fatalf("placement of hello: %+v", pl)
 	}
-	var apiPl q1client.Placement
-	getJSON(t, n.http+"/v1/services/hello/placement", &apiPl)
-	var leases q1client.Leases
-	getJSON(t, n.http+"/v1/leases?service=hello", &leases)
+	node := nodeAPI(n.http)
+	apiPl, err := node.Placement(bg(), "hello")
+	apiFatal(t, "GET /v1/services/hello/placement", err)
+	leases, err := node.Leases(bg(), q1client.LeaseFilter{Service: "hello"})
+	apiFatal(t, "GET /v1/leases?service=hello", err)
 	if apiPl.Placed != 1 || len(leases.Leases) != 1 || leases.Leases[0].ID != lease.ID || leases.Leases[0].Sharer != me {
 		t.Fatalf("GET placement: %+v; GET /v1/leases?service=hello: %+v", apiPl, leases)
 	}
-	getJSON(t, n.http+"/v1/leases?sharer="+me, &leases)
+	leases, err = node.Leases(bg(), q1client.LeaseFilter{Sharer: me})
+	apiFatal(t, "GET /v1/leases?sharer="+me, err)
 	if len(leases.Leases) != 1 || leases.Leases[0].Service != "hello" {
 		t.Fatalf("GET /v1/leases?sharer=ME: %+v", leases)
 	}
-	var apiSt q1client.SharerStatus
-	getJSON(t, n.http+"/v1/sharers/"+me, &apiSt)
+	apiSt, err := node.Sharer(bg(), me)
+	apiFatal(t, "GET /v1/sharers/"+me, err)
 	if apiSt.LeaseCount != 1 || len(apiSt.Leases) != 1 || apiSt.Used.MemoryBytes != 32<<20 || apiSt.Free.MilliCPU != 1900 {
 		t.Fatalf("GET /v1/sharers/ME with a lease: %+v", apiSt)
 	}
@@ -186,8 +188,8 @@ func changeSharerWithLease(t *testing.T, n *singleNode, me string) {
 		t.Fatalf("sharer status after collateral and offer changes: %+v", st)
 	}
 	// The lease keeps the price it locked.
-	var leases q1client.Leases
-	getJSON(t, n.http+"/v1/leases?service=hello", &leases)
+	leases, err := nodeAPI(n.http).Leases(bg(), q1client.LeaseFilter{Service: "hello"})
+	apiFatal(t, "GET /v1/leases?service=hello", err)
 	if len(leases.Leases) != 1 || leases.Leases[0].Prices.CPUPerCoreSecond != "500" {
 		t.Fatalf("hello's lease after the price change: %+v", leases.Leases)
 	}
@@ -233,7 +235,7 @@ func testSharerLeaving(t *testing.T, n *singleNode) {
 	}
 	q1(registerArgs("dave", "https://dave.q1.example", "--cpu", "10m", "--memory", "1Mi")...)
 	q1("sharer", "deregister", "--from", "dave")
-	if hk, err := hotkey.Load(home); err != nil || hk.Sharer != "" {
+	if hk, err := hotkeyfile.Load(home); err != nil || hk.Sharer != "" {
 		t.Fatalf("after deregister the hot key file still names sharer %q (%v)", hk.Sharer, err)
 	}
 	var st q1client.SharerStatus
@@ -400,17 +402,6 @@ func attrs(s q1client.Sharer) string {
 		parts[i] = a.Key + "=" + a.Value
 	}
 	return strings.Join(parts, ",")
-}
-
-// httpStatus is the status code of GET url.
-func httpStatus(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // writeBigManifest writes the manifest of service big, one replica asking

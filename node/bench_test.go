@@ -24,6 +24,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/agent"
@@ -78,7 +79,7 @@ func (c *benchChain) PubKey(sharer string) ([]byte, error) {
 
 // benchManifest is examples/hello/service.yaml as q1 service deploy fills
 // it: code.wasm from the module, the owner.
-func benchManifest(b *testing.B, wasm blob.Hash) *manifest.Manifest {
+func benchManifest(b *testing.B, wasm blobhash.Hash) *manifest.Manifest {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", "hello", "service.yaml"))
 	if err != nil {
@@ -108,7 +109,7 @@ func benchRuntime(b *testing.B) (*runtime.Runtime, *replicas.Manager, *manifest.
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/node/blob"
 )
 
@@ -66,7 +67,7 @@ func (g *blobGC) once(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("read referenced wasm: %w", err)
 	}
-	removed, err := g.store.GC(ctx, func(h blob.Hash) bool { return refs[h.String()] }, g.minAge, now)
+	removed, err := g.store.GC(ctx, func(h blobhash.Hash) bool { return refs[h.String()] }, g.minAge, now)
 	if len(removed) > 0 {
 		g.log.Info("collected unreferenced blobs", "count", len(removed))
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/node/blob"
 )
 
@@ -24,8 +25,8 @@ func TestBlobGC(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	put := func(s string) blob.Hash {
-		h, _, err := store.Put(ctx, bytes.NewReader([]byte(s)), blob.Hash{}, "q11owner")
+	put := func(s string) blobhash.Hash {
+		h, _, err := store.Put(ctx, bytes.NewReader([]byte(s)), blobhash.Hash{}, "q11owner")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +40,7 @@ func TestBlobGC(t *testing.T) {
 	if err := g.once(ctx, now); err != nil {
 		t.Fatal(err)
 	}
-	for h, want := range map[blob.Hash]bool{used: true, old: false, fresh: true} {
+	for h, want := range map[blobhash.Hash]bool{used: true, old: false, fresh: true} {
 		if got := store.Has(h); got != want {
 			t.Errorf("blob %s kept = %v, want %v", h, got, want)
 		}

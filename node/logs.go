@@ -12,7 +12,7 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
-	"github.com/quantum1net/q1/node/runtime"
+	"github.com/quantum1net/q1/node/servicelogs"
 )
 
 // logsChain is what the logs handler reads of the chain: who may read.
@@ -20,19 +20,21 @@ type logsChain interface {
 	Manifest(service string) (*manifest.Manifest, bool)
 }
 
-// logBuffers are the replicas' kept log lines (replicas.Manager).
-type logBuffers interface {
-	Logs(service string) *runtime.LogBuffer
+// keptLogs are the log lines this node keeps of its services
+// (servicelogs.Store).
+type keptLogs interface {
+	Since(service string, seq uint64) ([]servicelogs.Line, uint64)
 }
 
 // logsHandler serves a service's log lines kept on this node, as
-// newline-delimited JSON, to the viewers its manifest allows: anyone when
-// logViewers is public, else requests signed (client/reqsign, purpose
-// "logs") by an owner or a listed account. ?follow=1 keeps the response
-// open and streams new lines; ?since=N starts at line N.
+// newline-delimited JSON (client.LogEntry), oldest first, to the viewers
+// its manifest allows: anyone when logViewers is public, else requests
+// signed (client/reqsign, purpose "logs") by an owner or a listed account.
+// ?follow=1 keeps the response open and streams new lines; ?since=N starts
+// at line N (a line's Seq, kept across restarts).
 type logsHandler struct {
 	chain    logsChain
-	logs     logBuffers
+	logs     keptLogs
 	self     func() string // this node's sharer
 	verifier *reqsign.Verifier
 	// session, when set, names the account of a dashboard session (cookie
@@ -83,18 +85,17 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)
-	buf := h.logs.Logs(name)
 	self := h.self()
 	rc := http.NewResponseController(w)
 	for {
 		// A followed stream outlives the listener's write timeout: each
 		// round gets its own, so a reader that stops reading is dropped.
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		lines, next := buf.Since(seq)
-		for i, l := range lines {
+		lines, next := h.logs.Since(name, seq)
+		for _, l := range lines {
 			_ = enc.Encode(q1client.LogEntry{
-				Seq: next - uint64(len(lines)) + uint64(i), Time: l.Time.UTC(), Service: l.Service, Version: l.Version,
-				Level: l.Level.String(), Stream: l.Stream, Message: l.Message, Node: self,
+				Seq: l.Seq, Time: l.Time.UTC(), Service: name, Version: l.Version,
+				Level: l.Level, Stream: l.Stream, Message: l.Message, Node: self,
 			})
 		}
 		seq = next

@@ -1,5 +1,6 @@
 // Package node wires what `q1 start` runs beside the SDK node: the blob
-// store, the wasm runtime, the replica manager (node/replicas), the agent
+// store, the wasm runtime, the services' kept log lines (node/servicelogs),
+// the replica manager (node/replicas), the agent
 // (node/agent), the chain view (node/chainview), the HTTP API (node/api)
 // with the dashboard and metrics, and the gateway (node/gateway). Run
 // builds each part in dependency order and closes them in reverse. Every
@@ -27,6 +28,7 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/client/chainquery"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/api"
@@ -37,6 +39,7 @@ import (
 	"github.com/quantum1net/q1/node/hotkey"
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
+	"github.com/quantum1net/q1/node/servicelogs"
 )
 
 // Config is what the node's services need to know.
@@ -85,6 +88,12 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	}
 	defer closeLogged(log, "runtime", withShutdownTimeout(rt.Close))
 
+	logs, err := servicelogs.Open(filepath.Join(cfg.Home, "data", "logs"), servicelogs.WithLogger(log.With("component", "logs")))
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "service logs", logs.Close)
+
 	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
 	if err != nil {
 		return err
@@ -92,17 +101,18 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	reps := replicas.New(rt, blobs, filepath.Join(cfg.Home, "data", "kv"),
 		replicas.WithLogger(log.With("component", "replicas")),
 		replicas.WithMeter(meter),
+		replicas.WithLogs(logs),
 		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
 	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
 
-	newSender := func(k hotkey.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
+	newSender := func(k hotkeyfile.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
 	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
 	defer closeLogged(log, "agent", ag.Close)
 
 	gc := startBlobGC(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
 	defer closeLogged(log, "blob collector", gc.Close)
 
-	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, log)
+	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, logs, log)
 	if err != nil {
 		return err
 	}
@@ -145,7 +155,7 @@ type handlers struct {
 }
 
 func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, view *chainview.View,
-	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, log *slog.Logger) (*handlers, error) {
+	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, kept *servicelogs.Store, log *slog.Logger) (*handlers, error) {
 	verifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
@@ -156,7 +166,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	if err != nil {
 		return nil, err
 	}
-	logs := &logsHandler{chain: view, logs: reps, self: keys.Sharer, verifier: logsVerifier}
+	logs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier}
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
 	nodeKey, err := p2p.LoadNodeKey(filepath.Join(cfg.Home, "config", "node_key.json"))
@@ -167,7 +177,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	if err != nil {
 		return nil, err
 	}
-	httpLogs := &logsHandler{chain: view, logs: reps, self: keys.Sharer, verifier: logsVerifier, session: auth.Account}
+	httpLogs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier, session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
 		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),

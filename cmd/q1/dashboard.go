@@ -7,7 +7,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/spf13/cobra"
 
-	"github.com/quantum1net/q1/node/dashboard"
+	"github.com/quantum1net/q1/client/signin"
 )
 
 func dashboardCmd() *cobra.Command {
@@ -37,7 +37,7 @@ in to are printed on stderr first: check them against the page you opened.`,
 		Example: `  q1 dashboard sign q1-dashboard-q1-devnet-3f1c…e9a2-0123456789abcdef0123456789abcdef --from default`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ch, err := dashboard.ParseChallenge(args[0])
+			ch, err := signin.ParseChallenge(args[0])
 			if err != nil {
 				return err
 			}
@@ -52,7 +52,7 @@ in to are printed on stderr first: check them against the page you opened.`,
 			if c, err = withSigner(c, from); err != nil {
 				return err
 			}
-			token, err := dashboard.SignChallenge(args[0], keyringSigner(c))
+			token, err := signin.Sign(args[0], keyringSigner(c))
 			if err != nil {
 				return err
 			}

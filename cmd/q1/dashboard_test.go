@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quantum1net/q1/client/signin"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node/dashboard"
 )
 
 func TestDashboardSign(t *testing.T) {
@@ -18,11 +18,7 @@ func TestDashboardSign(t *testing.T) {
 	addr = strings.TrimSpace(addr)
 
 	node := "0123456789abcdef0123456789abcdef01234567"
-	auth, err := dashboard.NewAuth("q1-test", node)
-	if err != nil {
-		t.Fatal(err)
-	}
-	challenge, _, err := auth.Challenge("127.0.0.1")
+	challenge, err := signin.NewChallenge("q1-test", node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,9 +29,17 @@ func TestDashboardSign(t *testing.T) {
 	if want := "Signing in as " + addr + " to node " + node + " of chain q1-test\n"; errOut != want {
 		t.Errorf("dashboard sign told the user %q, want %q", errOut, want)
 	}
-	_, s, err := auth.SignIn(strings.TrimSpace(out))
-	if err != nil || s.Account != addr {
-		t.Fatalf("the printed token signs in as %q (%v), want %s", s.Account, err, addr)
+	// What the node checks of the token (node/dashboard's Auth also checks
+	// that it issued the challenge, once).
+	tok, err := signin.DecodeToken(strings.TrimSpace(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc, err := tok.Account(); err != nil || acc != addr || tok.Challenge != challenge {
+		t.Fatalf("the printed token signs in as %q for %q (%v), want %s for %s", acc, tok.Challenge, err, addr, challenge)
+	}
+	if err := tok.CheckSignature(); err != nil {
+		t.Fatal(err)
 	}
 
 	for _, tc := range []struct {

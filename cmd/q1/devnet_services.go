@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/devnet"
-	"github.com/quantum1net/q1/node/hotkey"
 )
 
 // exampleServices are deployed by q1 devnet, in this order.
@@ -96,17 +96,10 @@ func waitServing(ctx context.Context, stderr io.Writer, gateway string, services
 	defer cancel()
 	p := newProgress(stderr, fmt.Sprintf("waiting for %s to be placed and warm", strings.Join(services, ", ")))
 	defer p.done()
-	client := &http.Client{Timeout: 5 * time.Second}
+	gw := q1client.NewGateway(gateway)
 	for _, name := range services {
 		url := strings.TrimRight(gateway, "/") + "/s/" + name + "/"
-		for {
-			resp, err := client.Get(url)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode < 500 {
-					break
-				}
-			}
+		for !answered(ctx, gw, name) {
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("%s did not start serving at %s within 2 minutes (see q1 service placement %s)", name, url, name)
@@ -116,6 +109,19 @@ func waitServing(ctx context.Context, stderr io.Writer, gateway string, services
 		}
 	}
 	return nil
+}
+
+// answered says whether a service answers / through the gateway with
+// anything but a 5xx, within 5 seconds.
+func answered(ctx context.Context, gw *q1client.Gateway, name string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	resp, err := gw.Call(ctx, q1client.CallRequest{Service: name, Path: "/"})
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode < 500
 }
 
 // serviceURLs returns a service's URLs on a node's gateway: its own origin
@@ -128,7 +134,7 @@ func serviceURLs(gateway, name string) (string, string) {
 
 // sharerRegistered reports whether a node's home already serves a sharer.
 func sharerRegistered(home string) bool {
-	k, err := hotkey.Load(home)
+	k, err := hotkeyfile.Load(home)
 	return err == nil && k.Sharer != ""
 }
 

@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
-	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/quantum1net/q1/client/reqsign"
+	q1client "github.com/quantum1net/q1/client"
 )
 
 func serviceCallCmd() *cobra.Command {
@@ -75,21 +76,22 @@ func runServiceCall(cmd *cobra.Command, args []string) error {
 	} else {
 		body = []byte(data)
 	}
-	req, err := http.NewRequestWithContext(cmd.Context(), strings.ToUpper(method), gw+"/s/"+name+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
+	call := q1client.CallRequest{Service: name, Method: method, Path: path, Body: body}
 	if from, _ := cmd.Flags().GetString(flags.FlagFrom); from != "" {
 		if c, err = withSigner(c, from); err != nil {
 			return err
 		}
-		if err := reqsign.SignRequest(req, body, keyringSigner(c), name, time.Now()); err != nil {
-			return fmt.Errorf("sign the request: %w", err)
-		}
+		call.Signer = keyringSigner(c)
 	}
-	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
+	defer cancel()
+	resp, err := q1client.NewGateway(gw).Call(ctx, call)
+	var unreachable *url.Error
+	if errors.As(err, &unreachable) {
 		return fmt.Errorf("call %s through %s: %w", name, gw, err)
+	}
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	out := cmd.OutOrStdout()
@@ -102,7 +104,7 @@ func runServiceCall(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s answered %s (served by %s)", name, resp.Status, orNothing(resp.Header.Get("X-Q1-Served-By")))
+		return fmt.Errorf("%s answered %s (served by %s)", name, resp.Status, orNothing(resp.Header.Get(q1client.HeaderServedBy)))
 	}
 	return nil
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -20,10 +17,10 @@ import (
 	"github.com/spf13/viper"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/runtime"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
@@ -110,41 +107,41 @@ func canonicalOf(m *manifest.Manifest) []byte {
 
 // uploadWasm hashes and uploads a wasm file to the node's blob store,
 // showing progress, and checks the node now has it.
-func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, path string) (blob.Hash, error) {
+func uploadWasm(ctx context.Context, cmd *cobra.Command, c client.Context, api, path string) (blobhash.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return blob.Hash{}, err
+		return blobhash.Hash{}, err
 	}
 	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("uploading %s (%s) to %s", path, humanBytes(st.Size()), api))
 	defer p.done()
-	httpc := &http.Client{Timeout: 10 * time.Minute}
-	h, err := blob.Upload(ctx, httpc, api, f, st.Size(), keyringSigner(c), func(sent, total int64) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	node := q1client.New(api)
+	h, err := node.UploadBlob(ctx, f, st.Size(), keyringSigner(c), func(sent, total int64) {
 		p.bytes(sent, total)
 	})
 	if err != nil {
-		return blob.Hash{}, uploadError(api, err)
+		return blobhash.Hash{}, uploadError(api, err)
 	}
 	// The chain cannot see blobs: make sure the node really holds it before
 	// anything refers to it.
-	req, _ := http.NewRequestWithContext(ctx, http.MethodHead, api+"/v1/blobs/"+h.String(), nil)
-	resp, err := httpc.Do(req)
+	has, err := node.HasBlob(ctx, h)
 	if err != nil {
-		return blob.Hash{}, uploadError(api, err)
+		return blobhash.Hash{}, uploadError(api, err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return blob.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (%s); nothing was sent to the chain", api, h, resp.Status)
+	if !has {
+		return blobhash.Hash{}, fmt.Errorf("the node at %s does not hold %s after the upload (404 Not Found); nothing was sent to the chain", api, h)
 	}
 	return h, nil
 }
 
 func uploadError(api string, err error) error {
-	var se *blob.StatusError
+	var se *q1client.APIError
 	if errors.As(err, &se) {
 		return fmt.Errorf("upload refused by the node at %s: %s", api, se.Message)
 	}
@@ -371,17 +368,17 @@ func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
 }
 
 // hashFileAt returns the content address of a file.
-func hashFileAt(path string) (blob.Hash, error) {
+func hashFileAt(path string) (blobhash.Hash, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
 	defer f.Close()
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return blob.Hash{}, fmt.Errorf("read --wasm: %w", err)
+	h, _, err := blobhash.Of(f)
+	if err != nil {
+		return blobhash.Hash{}, fmt.Errorf("read --wasm: %w", err)
 	}
-	return blob.Hash(sum.Sum(nil)), nil
+	return h, nil
 }
 
 // txClient is the client context of a command that signs: --from (or the

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"strings"
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
@@ -21,14 +18,13 @@ func replicaStates(ctx context.Context, chain *chainquery.Chain, service string)
 	if err != nil {
 		return nil, err
 	}
-	client := &http.Client{Timeout: 3 * time.Second}
 	out := []q1client.Replica{}
 	for _, l := range p.Leases {
 		v := q1client.Replica{Lease: l.ID, Replica: l.Replica, Sharer: l.Sharer, Acked: l.Acked, State: "unreachable"}
 		if s, err := chain.Sharer(ctx, l.Sharer); err == nil {
 			v.Endpoint = s.Endpoint
 		}
-		for _, r := range fetchNodeReplicas(ctx, client, v.Endpoint) {
+		for _, r := range fetchNodeReplicas(ctx, v.Endpoint) {
 			if r.Service == service {
 				v.State, v.Version, v.Reason = r.State, r.Version, r.Reason
 				if r.State == "serving" {
@@ -41,21 +37,15 @@ func replicaStates(ctx context.Context, chain *chainquery.Chain, service string)
 	return out, nil
 }
 
-func fetchNodeReplicas(ctx context.Context, c *http.Client, endpoint string) []q1client.NodeReplica {
+// fetchNodeReplicas asks the node at a sharer's endpoint (its gateway)
+// about its replicas; a node that does not answer within 3 seconds lists
+// none (its replicas show as unreachable).
+func fetchNodeReplicas(ctx context.Context, endpoint string) []q1client.NodeReplica {
 	if endpoint == "" {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(endpoint, "/")+"/_q1/v1/replicas", nil)
+	rs, err := q1client.NewGateway(endpoint, q1client.WithTimeout(3*time.Second)).Replicas(ctx)
 	if err != nil {
-		return nil
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var rs []q1client.NodeReplica
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rs) != nil {
 		return nil
 	}
 	return rs

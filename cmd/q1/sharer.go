@@ -13,8 +13,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -103,7 +103,7 @@ func runSharerRegister(cmd *cobra.Command, c client.Context, _ []string) error {
 	hk.Sharer = c.FromAddress.String()
 	if err := hk.Save(c.HomeDir); err != nil {
 		return fmt.Errorf("registered %s (tx %s), but could not record it in the node's hot key file: %w; "+
-			"the node will not act for the sharer until %q holds \"sharer\": %q", hk.Sharer, res.Hash, err, hotkey.Path(c.HomeDir), hk.Sharer)
+			"the node will not act for the sharer until %q holds \"sharer\": %q", hk.Sharer, res.Hash, err, hotkeyfile.Path(c.HomeDir), hk.Sharer)
 	}
 	keyState := "reused"
 	if created {
@@ -112,7 +112,7 @@ func runSharerRegister(cmd *cobra.Command, c client.Context, _ []string) error {
 	return afterSharerTx(cmd, c, res, c.FromAddress.String(),
 		fmt.Sprintf("Registered %s as a sharer with %s of collateral", c.FromAddress, qc.Format(collateral)),
 		fmt.Sprintf("the node's hot key %s (%s in %s) may send its usage reports and lease acks, fees up to %s",
-			hk.Address(), keyState, hotkey.Path(c.HomeDir), hotKeyFeeLimitQC))
+			hk.Address(), keyState, hotkeyfile.Path(c.HomeDir), hotKeyFeeLimitQC))
 }
 
 // registerCollateral is --collateral, or what the sharer lacks of the
@@ -139,15 +139,15 @@ func registerCollateral(ctx context.Context, cmd *cobra.Command, c client.Contex
 
 // nodeHotKey loads or creates the hot key of the node whose home the
 // command runs in, refusing one that already serves another sharer.
-func nodeHotKey(c client.Context) (hotkey.Key, bool, error) {
-	hk, created, err := hotkey.LoadOrCreate(c.HomeDir)
+func nodeHotKey(c client.Context) (hotkeyfile.Key, bool, error) {
+	hk, created, err := hotkeyfile.LoadOrCreate(c.HomeDir)
 	if err != nil {
 		return hk, false, fmt.Errorf("the node's hot key %s: %w; run q1 sharer register on the node, with --home set to its home",
-			hotkey.Path(c.HomeDir), err)
+			hotkeyfile.Path(c.HomeDir), err)
 	}
 	if hk.Sharer != "" && hk.Sharer != c.FromAddress.String() {
 		return hk, false, fmt.Errorf("this node's hot key %s already serves sharer %s (see %s); a node serves one sharer: "+
-			"register %s from another node's home", hk.Address(), hk.Sharer, hotkey.Path(c.HomeDir), c.FromAddress)
+			"register %s from another node's home", hk.Address(), hk.Sharer, hotkeyfile.Path(c.HomeDir), c.FromAddress)
 	}
 	return hk, created, nil
 }
@@ -213,10 +213,10 @@ func sharerDeregisterCmd() *cobra.Command {
 				return err
 			}
 			// The node stops acting for a sharer that is gone.
-			if hk, err := hotkey.Load(c.HomeDir); err == nil && hk.Sharer == addr {
+			if hk, err := hotkeyfile.Load(c.HomeDir); err == nil && hk.Sharer == addr {
 				hk.Sharer = ""
 				if err := hk.Save(c.HomeDir); err != nil {
-					return fmt.Errorf("deregistered %s (tx %s), but could not update %s: %w", addr, res.Hash, hotkey.Path(c.HomeDir), err)
+					return fmt.Errorf("deregistered %s (tx %s), but could not update %s: %w", addr, res.Hash, hotkeyfile.Path(c.HomeDir), err)
 				}
 			}
 			return afterSharerTx(cmd, c, res, addr, "Deregistered sharer "+addr,

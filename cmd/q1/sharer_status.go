@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
-	"github.com/quantum1net/q1/node/hotkey"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -61,7 +61,7 @@ func statusSubject(cmd *cobra.Command, c client.Context, args []string) (string,
 	}
 	from, _ := cmd.Flags().GetString(flags.FlagFrom)
 	if from == "" {
-		hk, err := hotkey.Load(c.HomeDir)
+		hk, err := hotkeyfile.Load(c.HomeDir)
 		switch {
 		case err == nil && hk.Sharer != "":
 			return hk.Sharer, nil

@@ -107,6 +107,14 @@ var ImportRules = []ImportRule{
 		},
 	},
 	{
+		// The file-level rule is CLINodeImports (TestCLIImportsNoNodeInternals).
+		Rule:    "cmd imports from node only node, node/gateway and node/runtime (q1 start runs the node; deploy runs the runtime's module check): what the CLI needs of a node's API is in client",
+		Applies: func(pkg string) bool { return under(pkg, "cmd") },
+		Allows: func(_ string, imp Import) bool {
+			return !imp.InModule || !under(imp.Path, "node") || slices.Contains([]string{"node", "node/gateway", "node/runtime"}, imp.Path)
+		},
+	},
+	{
 		Rule:    "nothing imports cmd, e2e or examples",
 		Applies: func(string) bool { return true },
 		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "cmd", "e2e", "examples") },
@@ -134,4 +142,39 @@ func CheckImports(rules []ImportRule, pkg string, imports []string) []string {
 		}
 	}
 	return out
+}
+
+// CLINodeImports names the only files of cmd/q1 that import node packages,
+// and the packages each may import: start.go, because `q1 start` runs the
+// node; service_deploy.go, because deploy and propose check a module with
+// the runtime's own checks (runtime.Check: wazero stays in node/runtime).
+// Every other file reaches nodes through client/ (the typed HTTP client,
+// the hot key file, blob hashes, dashboard sign-in).
+var CLINodeImports = map[string][]string{
+	"start.go":          {"node", "node/gateway", "node/runtime"},
+	"service_deploy.go": {"node/runtime"},
+}
+
+// CheckCLIFile checks the imports (full paths) of one file of cmd/q1 (its
+// base name) against allowed, and returns one line per node import the
+// file may not have.
+func CheckCLIFile(allowed map[string][]string, file string, imports []string) []string {
+	var out []string
+	for _, path := range imports {
+		imp := NewImport(path)
+		if imp.InModule && under(imp.Path, "node") && !slices.Contains(allowed[file], imp.Path) {
+			out = append(out, fmt.Sprintf("cmd/q1/%s imports %s: only %s may import node packages (internal/floors.CLINodeImports); reach a node through client/",
+				file, imp.Path, strings.Join(allowedFiles(allowed), " and ")))
+		}
+	}
+	return out
+}
+
+func allowedFiles(allowed map[string][]string) []string {
+	var files []string
+	for f := range allowed {
+		files = append(files, f)
+	}
+	slices.Sort(files)
+	return files
 }

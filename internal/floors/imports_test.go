@@ -1,7 +1,11 @@
 package floors
 
 import (
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -63,6 +67,9 @@ func TestEachImportRuleFires(t *testing.T) {
 		{"client", []string{m("core/manifest"), m("x/services/types")}, nil},
 		{"client/chainquery", []string{m("node/runtime"), m("x/services/keeper")}, []string{"client imports", "client imports"}},
 		{"internal/devnet", []string{m("e2e"), m("app")}, []string{"nothing imports cmd"}},
+		{"client/signin", []string{m("node/dashboard")}, []string{"client imports"}},
+		{"client/hotkeyfile", []string{m("node/hotkey"), m("client/reqsign")}, []string{"client imports"}},
+		{"cmd/q1", []string{m("node/hotkey"), m("node/blob"), m("node"), m("node/runtime"), m("client/signin")}, []string{"cmd imports from node", "cmd imports from node"}},
 	}
 	for _, c := range cases {
 		got := CheckImports(ImportRules, c.pkg, c.imports)
@@ -74,5 +81,62 @@ func TestEachImportRuleFires(t *testing.T) {
 		if !ok {
 			t.Errorf("%s importing %v:\n got %q\nwant rules starting %q", c.pkg, c.imports, got, c.want)
 		}
+	}
+}
+
+// TestCLIImportsNoNodeInternals checks every file of cmd/q1, its tests'
+// included, against CLINodeImports: only q1 start and the deploy check
+// import node packages. An allowance no file uses fails too, so the list
+// stays what the code does.
+func TestCLIImportsNoNodeInternals(t *testing.T) {
+	root, err := Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "cmd", "q1", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files in cmd/q1 (%v)", err)
+	}
+	used := map[string][]string{}
+	for _, path := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var imports []string
+		for _, spec := range f.Imports {
+			p, _ := strconv.Unquote(spec.Path.Value)
+			imports = append(imports, p)
+			if rel := Rel(p); under(rel, "node") {
+				used[filepath.Base(path)] = append(used[filepath.Base(path)], rel)
+			}
+		}
+		for _, problem := range CheckCLIFile(CLINodeImports, filepath.Base(path), imports) {
+			t.Error(problem)
+		}
+	}
+	for file, allowed := range CLINodeImports {
+		for _, p := range allowed {
+			if !slices.Contains(used[file], p) {
+				t.Errorf("CLINodeImports lets cmd/q1/%s import %s, which it no longer does: drop the allowance", file, p)
+			}
+		}
+	}
+}
+
+// TestCheckCLIFileFires feeds the file check imports that break it, and
+// some that keep it.
+func TestCheckCLIFileFires(t *testing.T) {
+	m := func(rel string) string { return Module + "/" + rel }
+	allowed := map[string][]string{"start.go": {"node"}}
+	if got := CheckCLIFile(allowed, "start.go", []string{"fmt", m("node"), m("client")}); len(got) != 0 {
+		t.Errorf("start.go importing node: %q", got)
+	}
+	got := CheckCLIFile(allowed, "sharer.go", []string{m("node/hotkey"), m("client/hotkeyfile"), m("app")})
+	if len(got) != 1 || got[0] != "cmd/q1/sharer.go imports node/hotkey: only start.go may import node packages (internal/floors.CLINodeImports); reach a node through client/" {
+		t.Errorf("sharer.go importing node/hotkey: %q", got)
+	}
+	if got := CheckCLIFile(allowed, "start.go", []string{m("node/blob")}); len(got) != 1 {
+		t.Errorf("start.go importing node/blob: %q", got)
 	}
 }

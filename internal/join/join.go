@@ -9,11 +9,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,16 +53,15 @@ func HashGenesis(b []byte) string {
 
 // Fetch asks the node whose HTTP API is at apiURL for the genesis and peers.
 func Fetch(ctx context.Context, apiURL string) (*Network, error) {
-	u, err := url.Parse(apiURL)
+	u, err := neturl.Parse(apiURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--join %q: want the HTTP API URL of a running node, e.g. http://10.0.0.5:8080", apiURL)
 	}
 	base := strings.TrimRight(apiURL, "/")
-	client := &http.Client{Timeout: 30 * time.Second}
-
-	genesis, err := get(ctx, client, base+"/v1/genesis", maxGenesisSize)
+	node := q1client.New(base)
+	genesis, err := node.Genesis(ctx, maxGenesisSize)
 	if err != nil {
-		return nil, err
+		return nil, fetchError(base+"/v1/genesis", err)
 	}
 	var doc struct {
 		ChainID string `json:"chain_id"`
@@ -70,13 +69,9 @@ func Fetch(ctx context.Context, apiURL string) (*Network, error) {
 	if err := json.Unmarshal(genesis, &doc); err != nil || doc.ChainID == "" {
 		return nil, fmt.Errorf("%s/v1/genesis did not return a genesis file", base)
 	}
-	raw, err := get(ctx, client, base+"/v1/peers", 1<<20)
+	p, err := node.Peers(ctx)
 	if err != nil {
-		return nil, err
-	}
-	var p q1client.Peers
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("read %s/v1/peers: %w", base, err)
+		return nil, fetchError(base+"/v1/peers", err)
 	}
 	if p.ChainID != doc.ChainID {
 		return nil, fmt.Errorf("node at %s serves chain %q but its genesis is for %q", base, p.ChainID, doc.ChainID)
@@ -97,27 +92,17 @@ func Fetch(ctx context.Context, apiURL string) (*Network, error) {
 	return &Network{ChainID: doc.ChainID, Genesis: genesis, GenesisHash: HashGenesis(genesis), Peers: peers}, nil
 }
 
-func get(ctx context.Context, c *http.Client, url string, limit int64) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
+// fetchError says what went wrong asking a node for url.
+func fetchError(url string, err error) error {
+	var refused *q1client.APIError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%s: %d %s: %s", url, refused.StatusCode, http.StatusText(refused.StatusCode), refused.Message)
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach %s: %w", url, err)
+	var unreachable *neturl.Error
+	if errors.As(err, &unreachable) {
+		return fmt.Errorf("cannot reach %s: %w", url, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", url, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: answer larger than %d bytes", url, limit)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s: %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
-	}
-	return b, nil
+	return err
 }
 
 // Options say how to set up the joining node's home.

@@ -15,6 +15,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/hotkey"
@@ -50,7 +51,7 @@ type Sender interface {
 }
 
 // NewSender makes the sender of a hot key that names its sharer.
-type NewSender func(hotkey.Key) (Sender, error)
+type NewSender func(hotkeyfile.Key) (Sender, error)
 
 // Option configures an Agent.
 type Option func(*Agent)

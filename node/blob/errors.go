@@ -3,6 +3,8 @@ package blob
 import (
 	"errors"
 	"fmt"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // Errors callers branch on. Messages wrap them with the details (which blob,
@@ -29,11 +31,11 @@ func tooLarge(limit int64) error {
 	return fmt.Errorf("%w: it is larger than this node's limit of %s", ErrTooLarge, formatSize(limit))
 }
 
-func mismatch(got, want Hash) error {
+func mismatch(got, want blobhash.Hash) error {
 	return fmt.Errorf("%w: the content hashes to %s, not the expected %s", ErrHashMismatch, got, want)
 }
 
-func notFound(h Hash) error {
+func notFound(h blobhash.Hash) error {
 	return fmt.Errorf("blob %s: %w", h, ErrNotFound)
 }
 

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // Fetcher downloads blobs from peer nodes into a store, trusting no peer:
@@ -37,7 +40,7 @@ func NewFetcher(client *http.Client, log *slog.Logger) *Fetcher {
 // reason and the next one tried. Fetch stops early when ctx is done or the
 // store itself fails (e.g. the disk is full). When no peer served the blob
 // the error matches ErrNotFound and lists each peer's reason.
-func (f *Fetcher) Fetch(ctx context.Context, s *Store, h Hash, peers []string) error {
+func (f *Fetcher) Fetch(ctx context.Context, s *Store, h blobhash.Hash, peers []string) error {
 	if len(peers) == 0 {
 		return fmt.Errorf("fetch blob %s: no peers to ask: %w", h, ErrNotFound)
 	}
@@ -60,7 +63,7 @@ func (f *Fetcher) Fetch(ctx context.Context, s *Store, h Hash, peers []string) e
 	return fmt.Errorf("fetch blob %s: %w on any of %d peers (%s)", h, ErrNotFound, len(peers), strings.Join(reasons, "; "))
 }
 
-func (f *Fetcher) fetchFrom(ctx context.Context, s *Store, h Hash, peer string) error {
+func (f *Fetcher) fetchFrom(ctx context.Context, s *Store, h blobhash.Hash, peer string) error {
 	resp, err := getBlob(ctx, f.client, peer, h)
 	if err != nil {
 		return err
@@ -95,7 +98,7 @@ func peerFault(err error) bool {
 
 // getBlob GETs {baseURL}/v1/blobs/{h} and returns a 200 response; any other
 // outcome is a *peerError naming the status and the server's message.
-func getBlob(ctx context.Context, client *http.Client, baseURL string, h Hash) (*http.Response, error) {
+func getBlob(ctx context.Context, client *http.Client, baseURL string, h blobhash.Hash) (*http.Response, error) {
 	url := strings.TrimRight(baseURL, "/") + "/v1/blobs/" + h.String()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -107,14 +110,14 @@ func getBlob(ctx context.Context, client *http.Client, baseURL string, h Hash) (
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
-		return nil, &peerError{responseError(resp)}
+		return nil, &peerError{q1client.ErrorOf(resp)}
 	}
 	return resp, nil
 }
 
 // Ensure makes sure blob h is stored, fetching it from peers when it is not
 // (see Fetcher.Fetch). Concurrent calls for the same blob share one fetch.
-func (s *Store) Ensure(ctx context.Context, h Hash, peers []string) error {
+func (s *Store) Ensure(ctx context.Context, h blobhash.Hash, peers []string) error {
 	for {
 		if s.Has(h) {
 			return nil

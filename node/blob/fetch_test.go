@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -50,7 +52,7 @@ func goodPeer(t *testing.T, content []byte) string {
 
 func TestEnsureSkipsBadPeers(t *testing.T) {
 	content := []byte("the wasm module every replica needs")
-	h := Sum(content)
+	h := blobhash.Sum(content)
 	notFound := servePeer(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	corrupt := servePeer(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "corrupted bytes") })
 	oversized := servePeer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +80,7 @@ func TestEnsureSkipsBadPeers(t *testing.T) {
 	for _, want := range []string{
 		"peer=" + notFound + ` reason="404 page not found (HTTP 404)"`,
 		"peer=" + corrupt + ` reason="served wrong bytes: blob hash mismatch: the content hashes to ` +
-			Sum([]byte("corrupted bytes")).String() + ", not the expected " + h.String() + `"`,
+			blobhash.Sum([]byte("corrupted bytes")).String() + ", not the expected " + h.String() + `"`,
 		"peer=" + oversized + ` reason="it announced 4 KiB: blob too large: it is larger than this node's limit of 1 KiB"`,
 		"peer=" + dead.URL,
 		`msg="fetched blob" hash=` + h.String() + " peer=" + good,
@@ -93,7 +95,7 @@ func TestEnsureSkipsBadPeers(t *testing.T) {
 }
 
 func TestEnsureReportsEveryPeer(t *testing.T) {
-	h := Sum([]byte("nobody has it"))
+	h := blobhash.Sum([]byte("nobody has it"))
 	a := servePeer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		io.WriteString(w, `{"error":"blob `+h.String()+`: not found"}`)
@@ -115,7 +117,7 @@ func TestEnsureReportsEveryPeer(t *testing.T) {
 }
 
 func TestEnsureStopsWhenCancelled(t *testing.T) {
-	h := Sum([]byte("slow"))
+	h := blobhash.Sum([]byte("slow"))
 	arrived := make(chan struct{})
 	slow := servePeer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
@@ -147,7 +149,7 @@ func TestEnsureStopsWhenCancelled(t *testing.T) {
 
 func TestEnsureSharesOneFetch(t *testing.T) {
 	content := bytes.Repeat([]byte("shared "), 1000)
-	h := Sum(content)
+	h := blobhash.Sum(content)
 	var requests atomic.Int32
 	release := make(chan struct{})
 	peer := servePeer(t, func(w http.ResponseWriter, r *http.Request) {

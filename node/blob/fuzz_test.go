@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"testing/iotest"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // FuzzStage stores arbitrary content under an arbitrary announced hash
@@ -17,7 +19,7 @@ import (
 //	go test -run '^$' -fuzz FuzzStage -fuzztime 60s ./node/blob
 func FuzzStage(f *testing.F) {
 	f.Add([]byte("a module"), []byte{}, false)
-	good, half := Sum([]byte("a module")), Sum([]byte("half"))
+	good, half := blobhash.Sum([]byte("a module")), blobhash.Sum([]byte("half"))
 	f.Add([]byte("a module"), good[:], false)
 	f.Add(bytes.Repeat([]byte("x"), 5000), []byte{}, false)
 	f.Add([]byte("half"), half[:], true)
@@ -26,7 +28,7 @@ func FuzzStage(f *testing.F) {
 	alice := "q11qyfzm0abcdefghjkmnpqrstuvwxyz02345"
 	f.Fuzz(func(t *testing.T, content, announced []byte, failHalfWay bool) {
 		s := openTestStore(t, "", WithMaxSize(limit))
-		var want Hash
+		var want blobhash.Hash
 		if len(announced) == len(want) {
 			copy(want[:], announced)
 		}
@@ -39,7 +41,7 @@ func FuzzStage(f *testing.F) {
 		if tmp := filesIn(t, s, tmpDir); len(tmp) != 0 {
 			t.Fatalf("temporary files left: %v (err %v)", tmp, err)
 		}
-		actual := Sum(content)
+		actual := blobhash.Sum(content)
 		switch {
 		case err == nil:
 			if h != actual || size != int64(len(content)) || len(content) > limit || (!want.IsZero() && want != actual) || failHalfWay && len(content) > 1 {

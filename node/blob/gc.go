@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // GC removes every stored blob that referenced reports false for and that
@@ -16,12 +18,12 @@ import (
 // held, so it may query the chain; a blob uploaded again while GC runs is
 // kept, because the upload restamps its age. On error GC returns what it
 // removed so far.
-func (s *Store) GC(ctx context.Context, referenced func(Hash) bool, minAge time.Duration, now time.Time) ([]Hash, error) {
+func (s *Store) GC(ctx context.Context, referenced func(blobhash.Hash) bool, minAge time.Duration, now time.Time) ([]blobhash.Hash, error) {
 	infos, err := s.List()
 	if err != nil {
 		return nil, fmt.Errorf("collect blobs: %w", err)
 	}
-	var removed []Hash
+	var removed []blobhash.Hash
 	for _, info := range infos {
 		if err := ctx.Err(); err != nil {
 			return removed, fmt.Errorf("collect blobs: %w", err)
@@ -43,7 +45,7 @@ func (s *Store) GC(ctx context.Context, referenced func(Hash) bool, minAge time.
 
 // removeIfOlder deletes the blob if its stamp is at least minAge before now,
 // judging the stamp under the lock so a concurrent upload wins.
-func (s *Store) removeIfOlder(h Hash, minAge time.Duration, now time.Time) (bool, error) {
+func (s *Store) removeIfOlder(h blobhash.Hash, minAge time.Duration, now time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, err := os.Stat(s.blobPath(h))

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 func TestGCKeepsReferencedAndYoungBlobs(t *testing.T) {
@@ -20,14 +22,14 @@ func TestGCKeepsReferencedAndYoungBlobs(t *testing.T) {
 	mustPut(t, s, []byte("uploaded again lately"), "q1bob") // restamps its age
 
 	now := t0.Add(time.Hour)
-	removed, err := s.GC(context.Background(), func(h Hash) bool { return h == referenced }, 30*time.Minute, now)
+	removed, err := s.GC(context.Background(), func(h blobhash.Hash) bool { return h == referenced }, 30*time.Minute, now)
 	if err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if !slices.Equal(removed, []Hash{old}) {
+	if !slices.Equal(removed, []blobhash.Hash{old}) {
 		t.Fatalf("removed %v, want only %s", removed, old)
 	}
-	for _, h := range []Hash{referenced, young, reuploaded} {
+	for _, h := range []blobhash.Hash{referenced, young, reuploaded} {
 		if !s.Has(h) {
 			t.Errorf("GC removed %s", h)
 		}
@@ -41,7 +43,7 @@ func TestGCKeepsReferencedAndYoungBlobs(t *testing.T) {
 	}
 
 	// Later, everything unreferenced is old enough.
-	removed, err = s.GC(context.Background(), func(h Hash) bool { return h == referenced }, 30*time.Minute, now.Add(time.Hour))
+	removed, err = s.GC(context.Background(), func(h blobhash.Hash) bool { return h == referenced }, 30*time.Minute, now.Add(time.Hour))
 	if err != nil || len(removed) != 2 {
 		t.Fatalf("second GC removed %v, %v; want 2 blobs", removed, err)
 	}
@@ -52,7 +54,7 @@ func TestGCStopsWithContext(t *testing.T) {
 	mustPut(t, s, []byte("a"), "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	removed, err := s.GC(ctx, func(Hash) bool { return false }, 0, time.Now())
+	removed, err := s.GC(ctx, func(blobhash.Hash) bool { return false }, 0, time.Now())
 	if !errors.Is(err, context.Canceled) || len(removed) != 0 {
 		t.Fatalf("GC = %v, %v; want context.Canceled and nothing removed", removed, err)
 	}

@@ -11,16 +11,10 @@ import (
 	"os"
 	"time"
 
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 )
-
-// Service is the reqsign service (purpose) an upload is signed for.
-const Service = "blob"
-
-// HeaderBlobHash carries the hash of the body of PUT /v1/blobs, computed by
-// the client beforehand. It is required, with Content-Length, so the node
-// checks the signature, funding and quota before it reads a byte of the body.
-const HeaderBlobHash = "X-Q1-Blob-Hash"
 
 // Accounts answers whether an account may store blobs. The node implements
 // it with a chain query.
@@ -59,26 +53,15 @@ const (
 	DefaultUploadGrace   = 10 * time.Second
 )
 
-// PutResponse is the JSON body of a successful PUT /v1/blobs.
-type PutResponse struct {
-	Hash Hash  `json:"hash"`
-	Size int64 `json:"size"`
-}
-
-// ErrorResponse is the JSON body of every error response.
-type ErrorResponse struct {
-	Error string `json:"error"`
-}
-
 // Handler serves the blob API:
 //
-//	PUT  /v1/blobs          store the body; signed with reqsign for Service "blob" by a
+//	PUT  /v1/blobs          store the body; signed with reqsign for client.BlobPurpose ("blob") by a
 //	                        funded account; optional X-Q1-Blob-Hash; 201 when new, 200
-//	                        when already stored; body PutResponse
+//	                        when already stored; body client.Blob
 //	GET  /v1/blobs/{hash}   the blob's bytes (Range supported), ETag "sha256:…"
 //	HEAD /v1/blobs/{hash}   the same headers without the body
 //
-// Errors are ErrorResponse JSON: 400 malformed or missing X-Q1-Blob-Hash,
+// Errors are client.Error JSON: 400 malformed or missing X-Q1-Blob-Hash,
 // 401 missing or bad signature, 403 unfunded account, 404 unknown blob, 411
 // no Content-Length, 413 larger than the size limit or past the account's
 // quota, 422 content not matching X-Q1-Blob-Hash, 503 when the funding
@@ -126,15 +109,15 @@ type handler struct {
 }
 
 func (h *handler) put(w http.ResponseWriter, r *http.Request) {
-	v := r.Header.Get(HeaderBlobHash)
+	v := r.Header.Get(q1client.HeaderBlobHash)
 	if v == "" {
 		h.fail(w, r, &requestError{http.StatusBadRequest, fmt.Sprintf(
-			"PUT /v1/blobs needs header %s: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it", HeaderBlobHash)})
+			"PUT /v1/blobs needs header %s: sha256:<64 hex digits of the body> (the signature covers it, so the node checks it before reading the body); q1 service deploy sends it", q1client.HeaderBlobHash)})
 		return
 	}
-	want, err := ParseHash(v)
+	want, err := blobhash.Parse(v)
 	if err != nil {
-		h.fail(w, r, fmt.Errorf("header %s: %w", HeaderBlobHash, err))
+		h.fail(w, r, fmt.Errorf("header %s: %w", q1client.HeaderBlobHash, err))
 		return
 	}
 	if r.ContentLength < 0 {
@@ -171,14 +154,14 @@ func (h *handler) put(w http.ResponseWriter, r *http.Request) {
 	if res.created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, PutResponse{Hash: res.hash, Size: res.size})
+	writeJSON(w, status, q1client.Blob{Hash: res.hash, Size: res.size})
 }
 
 // putKnown authorizes the upload by the announced hash and checks the quota
 // before reading the body, which it reads through wrap. r.Body stays the
 // server's own until then, so after a refusal the server closes the
 // connection rather than reading a large unread body.
-func (h *handler) putKnown(r *http.Request, want Hash, wrap func(io.ReadCloser) io.Reader) (putResult, error) {
+func (h *handler) putKnown(r *http.Request, want blobhash.Hash, wrap func(io.ReadCloser) io.Reader) (putResult, error) {
 	account, err := h.authorize(r, want)
 	if err != nil {
 		return putResult{}, err
@@ -233,8 +216,8 @@ func (e *requestError) Error() string { return e.msg }
 
 // authorize verifies the request's signature over a body hashing to bodyHash
 // and that the signer is funded, returning the signer's account.
-func (h *handler) authorize(r *http.Request, bodyHash Hash) (string, error) {
-	account, err := h.verifier.Verify(r, bodyHash, Service)
+func (h *handler) authorize(r *http.Request, bodyHash blobhash.Hash) (string, error) {
+	account, err := h.verifier.Verify(r, bodyHash, q1client.BlobPurpose)
 	if err != nil {
 		return "", err
 	}
@@ -249,7 +232,7 @@ func (h *handler) authorize(r *http.Request, bodyHash Hash) (string, error) {
 }
 
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
-	hash, err := ParseHash(r.PathValue("hash"))
+	hash, err := blobhash.Parse(r.PathValue("hash"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -288,7 +271,7 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.As(err, &refused):
 		return refused.status, err.Error()
-	case errors.Is(err, ErrInvalidHash):
+	case errors.Is(err, blobhash.ErrInvalid):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, reqsign.ErrReplayCacheFull), errors.As(err, &unavailable):
 		return http.StatusServiceUnavailable, err.Error()
@@ -323,7 +306,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// server would otherwise drain it, at the sender's pace.
 		w.Header().Set("Connection", "close")
 	}
-	writeJSON(w, status, ErrorResponse{Error: msg})
+	writeJSON(w, status, q1client.Error{Error: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/client/reqsign"
 )
 
@@ -83,10 +85,10 @@ func (n *testNode) put(t *testing.T, body, signedBody []byte, announce string, s
 		t.Fatal(err)
 	}
 	if announce != "" {
-		req.Header.Set(HeaderBlobHash, announce)
+		req.Header.Set(q1client.HeaderBlobHash, announce)
 	}
 	if signedBody != nil {
-		if err := reqsign.SignRequestHash(req, sha256.Sum256(signedBody), signer, Service, time.Now()); err != nil {
+		if err := reqsign.SignRequestHash(req, sha256.Sum256(signedBody), signer, q1client.BlobPurpose, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +110,7 @@ func (n *testNode) do(t *testing.T, req *http.Request) (int, string) {
 }
 
 func errorJSON(msg string) string {
-	b, _ := json.Marshal(ErrorResponse{Error: msg})
+	b, _ := json.Marshal(q1client.Error{Error: msg})
 	return string(b) + "\n"
 }
 
@@ -123,12 +125,12 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 		last = sent
 		calls++
 	}
-	h, err := Upload(context.Background(), n.srv.Client(), n.srv.URL+"/", bytes.NewReader(content),
+	h, err := q1client.New(n.srv.URL+"/", q1client.WithHTTPClient(n.srv.Client())).UploadBlob(context.Background(), bytes.NewReader(content),
 		int64(len(content)), alice, progress)
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
-	if h != Sum(content) || last != int64(len(content)) || calls < 2 {
+	if h != blobhash.Sum(content) || last != int64(len(content)) || calls < 2 {
 		t.Fatalf("Upload = %s, progress ended at %d after %d calls", h, last, calls)
 	}
 	if u := n.store.Usage(accountOf(t, alice)); u != int64(len(content)) {
@@ -136,7 +138,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	size, err := Download(context.Background(), n.srv.Client(), n.srv.URL, h, &buf, 0)
+	size, err := q1client.New(n.srv.URL, q1client.WithHTTPClient(n.srv.Client())).DownloadBlob(context.Background(), h, &buf, 0)
 	if err != nil || size != int64(len(content)) || !bytes.Equal(buf.Bytes(), content) {
 		t.Fatalf("Download = %d bytes, %v", size, err)
 	}
@@ -169,7 +171,7 @@ func TestUploadDownloadRoundTrip(t *testing.T) {
 func TestPutStatusCreatedThenOK(t *testing.T) {
 	n := startNode(t)
 	body := []byte("a module")
-	h := Sum(body).String()
+	h := blobhash.Sum(body).String()
 	wantJSON := `{"hash":"` + h + `","size":8}` + "\n"
 	if status, got := n.put(t, body, body, h, alice, false); status != http.StatusCreated || got != wantJSON {
 		t.Fatalf("first PUT: %d %s", status, got)
@@ -221,7 +223,7 @@ func readResponse(t *testing.T, conn net.Conn) (int, string) {
 // without a signature is refused before the node reads (or stores) a byte.
 func TestUnsignedUploadRefusedBeforeItsBody(t *testing.T) {
 	n := startNode(t, WithMaxSize(100<<20))
-	hdr := http.Header{HeaderBlobHash: {Sum([]byte("x")).String()}}
+	hdr := http.Header{q1client.HeaderBlobHash: {blobhash.Sum([]byte("x")).String()}}
 	conn := n.rawPut(t, hdr, 60<<20, []byte("only a few bytes"))
 	status, body := readResponse(t, conn)
 	if want := errorJSON("request is not signed: it has no X-Q1-Signature header (sign it with a q1 account key)"); status != http.StatusUnauthorized || body != want {
@@ -249,25 +251,25 @@ func TestStalledUploadIsDroppedAndCleanedUp(t *testing.T) {
 	body := bytes.Repeat([]byte("s"), 1000)
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
 	req.Host = strings.TrimPrefix(srv.URL, "http://")
-	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(HeaderBlobHash, Sum(body).String())
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
 	conn := n.rawPut(t, req.Header, len(body), body[:10])
 
 	waitFor(t, "the stalled upload to start writing", func() bool { return len(filesIn(t, s, tmpDir)) == 1 })
 	other := []byte("another")
-	status, got := n.put(t, other, other, Sum(other).String(), alice, false)
+	status, got := n.put(t, other, other, blobhash.Sum(other).String(), alice, false)
 	if want := errorJSON("this node is receiving 1 uploads at once, its limit; retry in a few seconds"); status != http.StatusServiceUnavailable || got != want {
 		t.Errorf("PUT while the slot is held: %d %s", status, got)
 	}
 	waitFor(t, "the stalled upload's temporary file to be removed", func() bool { return len(filesIn(t, s, tmpDir)) == 0 })
 	conn.Close()
 	waitFor(t, "the slot to be free again", func() bool {
-		status, _ := n.put(t, other, other, Sum(other).String(), alice, false)
+		status, _ := n.put(t, other, other, blobhash.Sum(other).String(), alice, false)
 		return status == http.StatusCreated
 	})
-	if s.Has(Sum(body)) {
+	if s.Has(blobhash.Sum(body)) {
 		t.Fatal("the stalled upload was stored")
 	}
 }
@@ -289,10 +291,10 @@ func TestTricklingUploadIsDropped(t *testing.T) {
 	body := bytes.Repeat([]byte("t"), 1000)
 	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v1/blobs", nil)
 	req.Host = strings.TrimPrefix(srv.URL, "http://")
-	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, Service, time.Now()); err != nil {
+	if err := reqsign.SignRequestHash(req, sha256.Sum256(body), alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set(HeaderBlobHash, Sum(body).String())
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
 	conn := n.rawPut(t, req.Header, len(body), body[:1])
 	done := make(chan struct{})
 	defer close(done)
@@ -313,7 +315,7 @@ func TestTricklingUploadIsDropped(t *testing.T) {
 		t.Fatalf("trickling upload: %d %s", status, got)
 	}
 	waitFor(t, "the trickling upload's temporary file to be removed", func() bool { return len(filesIn(t, s, tmpDir)) == 0 })
-	if s.Has(Sum(body)) {
+	if s.Has(blobhash.Sum(body)) {
 		t.Fatal("the trickling upload was stored")
 	}
 }
@@ -332,7 +334,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestPutRefusals(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), 1000)
 	big := bytes.Repeat([]byte("y"), 2048)
-	h := Sum(body).String()
+	h := blobhash.Sum(body).String()
 	tests := []struct {
 		name       string
 		body       []byte
@@ -399,20 +401,20 @@ func TestPutRefusals(t *testing.T) {
 		},
 		{
 			name: "content differs from announced hash", body: body, signedBody: []byte("claimed"),
-			announce: Sum([]byte("claimed")).String(), signer: alice, status: http.StatusUnprocessableEntity,
+			announce: blobhash.Sum([]byte("claimed")).String(), signer: alice, status: http.StatusUnprocessableEntity,
 			want: func(*testing.T) string {
-				return "blob hash mismatch: the content hashes to " + h + ", not the expected " + Sum([]byte("claimed")).String()
+				return "blob hash mismatch: the content hashes to " + h + ", not the expected " + blobhash.Sum([]byte("claimed")).String()
 			},
 		},
 		{
-			name: "too large by Content-Length", body: big, signedBody: big, announce: Sum(big).String(), signer: alice,
+			name: "too large by Content-Length", body: big, signedBody: big, announce: blobhash.Sum(big).String(), signer: alice,
 			status: http.StatusRequestEntityTooLarge,
 			want:   func(*testing.T) string { return "blob too large: it is larger than this node's limit of 1.5 KiB" },
 		},
 		{
 			name: "over quota", body: body, signedBody: body, announce: h, signer: alice,
 			setup: func(n *testNode) {
-				if _, _, err := n.store.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("q"), 1200)), Hash{}, accountOf(t, alice)); err != nil {
+				if _, _, err := n.store.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("q"), 1200)), blobhash.Hash{}, accountOf(t, alice)); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -436,7 +438,7 @@ func TestPutRefusals(t *testing.T) {
 			if tmp := filesIn(t, n.store, tmpDir); len(tmp) != 0 {
 				t.Fatalf("temporary files left: %v", tmp)
 			}
-			if n.store.Has(Sum(tt.body)) {
+			if n.store.Has(blobhash.Sum(tt.body)) {
 				t.Fatal("the refused blob was stored")
 			}
 		})
@@ -447,8 +449,8 @@ func TestReplayedUploadRefused(t *testing.T) {
 	n := startNode(t)
 	body := []byte("once")
 	req := mustRequest(t, http.MethodPut, n.srv.URL+"/v1/blobs")
-	req.Header.Set(HeaderBlobHash, Sum(body).String())
-	if err := reqsign.SignRequest(req, body, alice, Service, time.Now()); err != nil {
+	req.Header.Set(q1client.HeaderBlobHash, blobhash.Sum(body).String())
+	if err := reqsign.SignRequest(req, body, alice, q1client.BlobPurpose, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	send := func() (int, string) {
@@ -470,7 +472,7 @@ func TestReplayedUploadRefused(t *testing.T) {
 
 func TestGetErrors(t *testing.T) {
 	n := startNode(t)
-	missing := Sum([]byte("missing"))
+	missing := blobhash.Sum([]byte("missing"))
 	tests := []struct {
 		method, path string
 		status       int
@@ -494,32 +496,33 @@ func TestGetErrors(t *testing.T) {
 func TestUploadReportsNodeErrors(t *testing.T) {
 	n := startNode(t, WithMaxSize(1024))
 	content := bytes.Repeat([]byte("z"), 2000)
-	_, err := Upload(context.Background(), n.srv.Client(), n.srv.URL, bytes.NewReader(content), 2000, alice, nil)
-	var se *StatusError
+	c := q1client.New(n.srv.URL, q1client.WithHTTPClient(n.srv.Client()))
+	_, err := c.UploadBlob(context.Background(), bytes.NewReader(content), 2000, alice, nil)
+	var se *q1client.APIError
 	if !errors.As(err, &se) || se.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("Upload = %v, want a 413 StatusError", err)
+		t.Fatalf("Upload = %v, want a 413 APIError", err)
 	}
-	want := "upload blob " + Sum(content).String() + " to " + n.srv.URL +
+	want := "upload blob " + blobhash.Sum(content).String() + " to " + n.srv.URL +
 		": blob too large: it is larger than this node's limit of 1 KiB (HTTP 413)"
 	if err.Error() != want {
 		t.Fatalf("Upload error = %q\nwant %q", err, want)
 	}
-	_, err = Upload(context.Background(), n.srv.Client(), n.srv.URL, bytes.NewReader(content), 3000, alice, nil)
+	_, err = c.UploadBlob(context.Background(), bytes.NewReader(content), 3000, alice, nil)
 	if want := "upload blob: file holds 2000 bytes, not the 3000 expected; did it change?"; err == nil || err.Error() != want {
 		t.Fatalf("Upload with a wrong size = %v, want %q", err, want)
 	}
 }
 
 func TestDownloadRejectsWrongBytes(t *testing.T) {
-	want := Sum([]byte("the real thing"))
+	want := blobhash.Sum([]byte("the real thing"))
 	liar := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "something else")
 	}))
 	defer liar.Close()
-	_, err := Download(context.Background(), liar.Client(), liar.URL, want, io.Discard, 0)
+	_, err := q1client.New(liar.URL).DownloadBlob(context.Background(), want, io.Discard, 0)
 	wantMsg := "download blob from " + liar.URL + ": blob hash mismatch: the content hashes to " +
-		Sum([]byte("something else")).String() + ", not the expected " + want.String()
-	if !errors.Is(err, ErrHashMismatch) || err.Error() != wantMsg {
+		blobhash.Sum([]byte("something else")).String() + ", not the expected " + want.String()
+	if !errors.Is(err, q1client.ErrBlobMismatch) || err.Error() != wantMsg {
 		t.Fatalf("Download = %v\nwant %q", err, wantMsg)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // t0 is the fixed "now" of the tests.
@@ -42,14 +44,14 @@ func openTestStore(t *testing.T, dir string, opts ...Option) *Store {
 	return s
 }
 
-func mustPut(t *testing.T, s *Store, content []byte, owner string) Hash {
+func mustPut(t *testing.T, s *Store, content []byte, owner string) blobhash.Hash {
 	t.Helper()
-	h, size, err := s.Put(context.Background(), bytes.NewReader(content), Hash{}, owner)
+	h, size, err := s.Put(context.Background(), bytes.NewReader(content), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatalf("Put: %v", err)
 	}
-	if size != int64(len(content)) || h != Sum(content) {
-		t.Fatalf("Put = %s, %d; want %s, %d", h, size, Sum(content), len(content))
+	if size != int64(len(content)) || h != blobhash.Sum(content) {
+		t.Fatalf("Put = %s, %d; want %s, %d", h, size, blobhash.Sum(content), len(content))
 	}
 	return h
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // The owner index: owners/<hex> lists, one a line and sorted, the accounts
@@ -70,7 +72,7 @@ func checkOwner(owner string) error {
 
 // checkQuotaLocked refuses a blob of size that owner does not own yet and
 // that would take owner's usage past the quota.
-func (s *Store) checkQuotaLocked(owner string, h Hash, size int64) error {
+func (s *Store) checkQuotaLocked(owner string, h blobhash.Hash, size int64) error {
 	if owner == "" || s.quota <= 0 || slices.Contains(s.owners[h], owner) {
 		return nil
 	}
@@ -86,13 +88,13 @@ func (s *Store) checkQuotaLocked(owner string, h Hash, size int64) error {
 // CheckQuota reports, without storing anything, whether owner could upload a
 // blob of size with hash h: nil, or an error matching ErrOverQuota. Put checks
 // again when it stores; this lets a server refuse before reading a body.
-func (s *Store) CheckQuota(owner string, h Hash, size int64) error {
+func (s *Store) CheckQuota(owner string, h blobhash.Hash, size int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.checkQuotaLocked(owner, h, size)
 }
 
-func (s *Store) addOwnerLocked(h Hash, owner string) error {
+func (s *Store) addOwnerLocked(h blobhash.Hash, owner string) error {
 	if owner == "" || slices.Contains(s.owners[h], owner) {
 		return nil
 	}
@@ -111,7 +113,7 @@ func (s *Store) addOwnerLocked(h Hash, owner string) error {
 }
 
 // dropOwnersLocked forgets the owners of a removed blob of the given size.
-func (s *Store) dropOwnersLocked(h Hash, size int64) error {
+func (s *Store) dropOwnersLocked(h blobhash.Hash, size int64) error {
 	if err := os.Remove(s.ownerPath(h)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("drop owners: %w", err)
 	}

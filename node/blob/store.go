@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // Defaults of a Store.
@@ -49,14 +51,14 @@ type Store struct {
 	fetcher *Fetcher
 
 	mu       sync.Mutex // guards owners, usage, inflight and commits into blobs/
-	owners   map[Hash][]string
+	owners   map[blobhash.Hash][]string
 	usage    map[string]int64
-	inflight map[Hash]*fetchCall
+	inflight map[blobhash.Hash]*fetchCall
 }
 
 // Info describes a stored blob.
 type Info struct {
-	Hash    Hash
+	Hash    blobhash.Hash
 	Size    int64
 	ModTime time.Time // when it was stored, or last uploaded again
 	Owners  []string  // accounts that uploaded it, sorted
@@ -90,9 +92,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		maxSize:  DefaultMaxSize,
 		quota:    DefaultQuota,
 		now:      time.Now,
-		owners:   make(map[Hash][]string),
+		owners:   make(map[blobhash.Hash][]string),
 		usage:    make(map[string]int64),
-		inflight: make(map[Hash]*fetchCall),
+		inflight: make(map[blobhash.Hash]*fetchCall),
 	}
 	for _, o := range opts {
 		o(s)
@@ -132,8 +134,8 @@ func (s *Store) MaxSize() int64 { return s.maxSize }
 // Quota returns the per-account quota in bytes; zero or less means none.
 func (s *Store) Quota() int64 { return s.quota }
 
-func (s *Store) blobPath(h Hash) string  { return filepath.Join(s.dir, blobsDir, h.Hex()) }
-func (s *Store) ownerPath(h Hash) string { return filepath.Join(s.dir, ownersDir, h.Hex()) }
+func (s *Store) blobPath(h blobhash.Hash) string  { return filepath.Join(s.dir, blobsDir, h.Hex()) }
+func (s *Store) ownerPath(h blobhash.Hash) string { return filepath.Join(s.dir, ownersDir, h.Hex()) }
 
 func (s *Store) clearTmp() error {
 	entries, err := os.ReadDir(filepath.Join(s.dir, tmpDir))
@@ -154,18 +156,18 @@ func (s *Store) clearTmp() error {
 // the blob counts against (see Store for the quota rule). Putting a blob that
 // is already stored is not an error: it records the owner and refreshes the
 // blob's age for GC.
-func (s *Store) Put(ctx context.Context, r io.Reader, want Hash, owner string) (Hash, int64, error) {
+func (s *Store) Put(ctx context.Context, r io.Reader, want blobhash.Hash, owner string) (blobhash.Hash, int64, error) {
 	res, err := s.put(ctx, r, want, owner)
 	return res.hash, res.size, err
 }
 
 type putResult struct {
-	hash    Hash
+	hash    blobhash.Hash
 	size    int64
 	created bool // the blob was not stored before
 }
 
-func (s *Store) put(ctx context.Context, r io.Reader, want Hash, owner string) (putResult, error) {
+func (s *Store) put(ctx context.Context, r io.Reader, want blobhash.Hash, owner string) (putResult, error) {
 	if err := checkOwner(owner); err != nil {
 		return putResult{}, err
 	}
@@ -184,7 +186,7 @@ func (s *Store) put(ctx context.Context, r io.Reader, want Hash, owner string) (
 
 // Open opens a stored blob for reading and returns its size. The caller
 // closes it. An error matching ErrNotFound means the blob is not stored.
-func (s *Store) Open(h Hash) (io.ReadSeekCloser, int64, error) {
+func (s *Store) Open(h blobhash.Hash) (io.ReadSeekCloser, int64, error) {
 	f, err := os.Open(s.blobPath(h))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0, notFound(h)
@@ -201,14 +203,14 @@ func (s *Store) Open(h Hash) (io.ReadSeekCloser, int64, error) {
 }
 
 // Has reports whether the blob is stored.
-func (s *Store) Has(h Hash) bool {
+func (s *Store) Has(h blobhash.Hash) bool {
 	_, err := os.Stat(s.blobPath(h))
 	return err == nil
 }
 
 // Stat describes a stored blob; an error matching ErrNotFound means it is not
 // stored.
-func (s *Store) Stat(h Hash) (Info, error) {
+func (s *Store) Stat(h blobhash.Hash) (Info, error) {
 	fi, err := os.Stat(s.blobPath(h))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Info{}, notFound(h)
@@ -248,13 +250,13 @@ func (s *Store) List() ([]Info, error) {
 
 // Delete removes a stored blob and releases it from its owners' quotas. An
 // error matching ErrNotFound means it was not stored.
-func (s *Store) Delete(h Hash) error {
+func (s *Store) Delete(h blobhash.Hash) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.deleteLocked(h)
 }
 
-func (s *Store) deleteLocked(h Hash) error {
+func (s *Store) deleteLocked(h blobhash.Hash) error {
 	fi, err := os.Stat(s.blobPath(h))
 	if errors.Is(err, fs.ErrNotExist) {
 		return notFound(h)
@@ -276,4 +278,10 @@ func (s *Store) Usage(account string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.usage[account]
+}
+
+// parseHex reads a blob's file name (its hash's 64 hex digits).
+func parseHex(name string) (blobhash.Hash, bool) {
+	h, err := blobhash.ParseHex(name)
+	return h, err == nil
 }

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"testing/iotest"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 func TestPutOpenRoundTrip(t *testing.T) {
@@ -43,17 +45,17 @@ func TestPutOpenRoundTrip(t *testing.T) {
 func TestPutVerifiesWantedHash(t *testing.T) {
 	s := openTestStore(t, "")
 	content, other := []byte("real bytes"), []byte("other bytes")
-	_, _, err := s.Put(context.Background(), bytes.NewReader(content), Sum(other), "q1alice")
-	want := "blob hash mismatch: the content hashes to " + Sum(content).String() +
-		", not the expected " + Sum(other).String()
+	_, _, err := s.Put(context.Background(), bytes.NewReader(content), blobhash.Sum(other), "q1alice")
+	want := "blob hash mismatch: the content hashes to " + blobhash.Sum(content).String() +
+		", not the expected " + blobhash.Sum(other).String()
 	if !errors.Is(err, ErrHashMismatch) || err.Error() != want {
 		t.Fatalf("Put = %v\nwant %q", err, want)
 	}
-	if s.Has(Sum(content)) || s.Has(Sum(other)) || len(filesIn(t, s, tmpDir)) != 0 || s.Usage("q1alice") != 0 {
+	if s.Has(blobhash.Sum(content)) || s.Has(blobhash.Sum(other)) || len(filesIn(t, s, tmpDir)) != 0 || s.Usage("q1alice") != 0 {
 		t.Fatal("a refused Put left something behind")
 	}
-	h, _, err := s.Put(context.Background(), bytes.NewReader(content), Sum(content), "q1alice")
-	if err != nil || h != Sum(content) {
+	h, _, err := s.Put(context.Background(), bytes.NewReader(content), blobhash.Sum(content), "q1alice")
+	if err != nil || h != blobhash.Sum(content) {
 		t.Fatalf("Put with the right hash = %s, %v", h, err)
 	}
 }
@@ -61,7 +63,7 @@ func TestPutVerifiesWantedHash(t *testing.T) {
 func TestPutSizeLimit(t *testing.T) {
 	s := openTestStore(t, "", WithMaxSize(1024))
 	mustPut(t, s, bytes.Repeat([]byte("a"), 1024), "")
-	_, _, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("b"), 1025)), Hash{}, "")
+	_, _, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("b"), 1025)), blobhash.Hash{}, "")
 	want := "blob too large: it is larger than this node's limit of 1 KiB"
 	if !errors.Is(err, ErrTooLarge) || err.Error() != want {
 		t.Fatalf("Put = %v, want %q", err, want)
@@ -73,18 +75,18 @@ func TestPutSizeLimit(t *testing.T) {
 
 func TestPutSourceErrors(t *testing.T) {
 	s := openTestStore(t, "")
-	_, _, err := s.Put(context.Background(), iotest.ErrReader(errors.New("connection reset")), Hash{}, "")
+	_, _, err := s.Put(context.Background(), iotest.ErrReader(errors.New("connection reset")), blobhash.Hash{}, "")
 	var se *sourceError
 	if !errors.As(err, &se) || err.Error() != "read blob: connection reset" {
 		t.Fatalf("Put = %v, want a source error", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err = s.Put(ctx, strings.NewReader("x"), Hash{}, "")
+	_, _, err = s.Put(ctx, strings.NewReader("x"), blobhash.Hash{}, "")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with a cancelled context = %v", err)
 	}
-	_, _, err = s.Put(context.Background(), strings.NewReader("x"), Hash{}, "two\nlines")
+	_, _, err = s.Put(context.Background(), strings.NewReader("x"), blobhash.Hash{}, "two\nlines")
 	if err == nil || err.Error() != `store blob: owner "two\nlines" is not an account address` {
 		t.Fatalf("Put with a bad owner = %v", err)
 	}
@@ -111,13 +113,13 @@ func TestPutIsIdempotent(t *testing.T) {
 func TestQuota(t *testing.T) {
 	s := openTestStore(t, "", WithQuota(1536))
 	a := mustPut(t, s, bytes.Repeat([]byte("a"), 1024), "q1alice")
-	_, _, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("b"), 1024)), Hash{}, "q1alice")
+	_, _, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte("b"), 1024)), blobhash.Hash{}, "q1alice")
 	want := "blob quota exceeded: account q1alice has 1 KiB of blobs on this node and this blob adds 1 KiB, " +
 		"past the quota of 1.5 KiB per account; unused blobs are removed by garbage collection"
 	if !errors.Is(err, ErrOverQuota) || err.Error() != want {
 		t.Fatalf("Put over quota = %v\nwant %q", err, want)
 	}
-	if s.Has(Sum(bytes.Repeat([]byte("b"), 1024))) {
+	if s.Has(blobhash.Sum(bytes.Repeat([]byte("b"), 1024))) {
 		t.Fatal("the refused blob was stored")
 	}
 	// Re-uploading a blob it owns costs nothing; other accounts have their own quota.
@@ -168,8 +170,8 @@ func TestOwnerIndexSurvivesReopen(t *testing.T) {
 
 func TestListStatDeleteMissing(t *testing.T) {
 	s := openTestStore(t, "")
-	hs := []Hash{mustPut(t, s, []byte("x"), ""), mustPut(t, s, []byte("y"), ""), mustPut(t, s, []byte("z"), "")}
-	slices.SortFunc(hs, func(a, b Hash) int { return bytes.Compare(a[:], b[:]) })
+	hs := []blobhash.Hash{mustPut(t, s, []byte("x"), ""), mustPut(t, s, []byte("y"), ""), mustPut(t, s, []byte("z"), "")}
+	slices.SortFunc(hs, func(a, b blobhash.Hash) int { return bytes.Compare(a[:], b[:]) })
 	infos, err := s.List()
 	if err != nil || len(infos) != 3 {
 		t.Fatalf("List = %v, %v", infos, err)
@@ -179,7 +181,7 @@ func TestListStatDeleteMissing(t *testing.T) {
 			t.Fatalf("List[%d] = %+v, want %s", i, info, hs[i])
 		}
 	}
-	missing := Sum([]byte("never stored"))
+	missing := blobhash.Sum([]byte("never stored"))
 	want := "blob " + missing.String() + ": not found"
 	if _, _, err := s.Open(missing); !errors.Is(err, ErrNotFound) || err.Error() != want {
 		t.Fatalf("Open(missing) = %v, want %q", err, want)
@@ -204,7 +206,7 @@ func TestConcurrentPutsOfSameBlob(t *testing.T) {
 			if i%2 == 1 {
 				owner = "q1bob"
 			}
-			_, _, errs[i] = s.Put(context.Background(), bytes.NewReader(content), Hash{}, owner)
+			_, _, errs[i] = s.Put(context.Background(), bytes.NewReader(content), blobhash.Hash{}, owner)
 		})
 	}
 	wg.Wait()
@@ -222,7 +224,7 @@ func TestConcurrentPutsOfSameBlob(t *testing.T) {
 	if a, b := s.Usage("q1alice"), s.Usage("q1bob"); a != int64(len(content)) || b != int64(len(content)) {
 		t.Fatalf("usage alice=%d bob=%d, want %d each", a, b, len(content))
 	}
-	f, _, err := s.Open(Sum(content))
+	f, _, err := s.Open(blobhash.Sum(content))
 	if err != nil {
 		t.Fatal(err)
 	}

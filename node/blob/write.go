@@ -10,13 +10,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // staged is a blob written to a synced temporary file in the store's
 // directory, hashed, not yet visible.
 type staged struct {
 	path string // empty once committed or discarded
-	hash Hash
+	hash blobhash.Hash
 	size int64
 }
 
@@ -32,7 +34,7 @@ func (st *staged) discard() {
 // verifies its hash against want when want is not zero, and syncs it. Read
 // failures of r are *sourceError; an http.MaxBytesReader limit becomes
 // ErrTooLarge.
-func (s *Store) stage(ctx context.Context, r io.Reader, want Hash) (*staged, error) {
+func (s *Store) stage(ctx context.Context, r io.Reader, want blobhash.Hash) (*staged, error) {
 	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "put-*")
 	if err != nil {
 		return nil, fmt.Errorf("store blob: create temporary file: %w", err)
@@ -138,7 +140,7 @@ func (s *Store) commit(st *staged, owner string) (putResult, error) {
 
 // adopt records owner for an already stored blob and refreshes its age. It
 // reports false when the blob is not stored.
-func (s *Store) adopt(h Hash, owner string) (int64, bool, error) {
+func (s *Store) adopt(h blobhash.Hash, owner string) (int64, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, err := os.Stat(s.blobPath(h))
@@ -159,7 +161,7 @@ func (s *Store) adopt(h Hash, owner string) (int64, bool, error) {
 
 // touchLocked adds owner to a stored blob and stamps it with the store's
 // clock, so GC counts its age from this upload.
-func (s *Store) touchLocked(h Hash, owner string) error {
+func (s *Store) touchLocked(h blobhash.Hash, owner string) error {
 	now := s.now()
 	if err := os.Chtimes(s.blobPath(h), now, now); err != nil {
 		return fmt.Errorf("store blob %s: stamp time: %w", h, err)

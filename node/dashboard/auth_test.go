@@ -11,7 +11,9 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 
+	"github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/client/signin"
 )
 
 type clock struct{ t time.Time }
@@ -54,7 +56,7 @@ func TestSignInOpensASession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := SignChallenge(c, alice)
+	token, err := signin.Sign(c, alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,15 +91,15 @@ func TestSignInRefusals(t *testing.T) {
 			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch, alice))
 			tok.Signature[5] ^= 0xff
-			return EncodeToken(tok)
-		}, ErrBadSignature, "the signature is not " + address(t, alice) + "'s signature of challenge q1-dashboard-"},
+			return signin.EncodeToken(tok)
+		}, signin.ErrBadSignature, "the signature is not " + address(t, alice) + "'s signature of challenge q1-dashboard-"},
 		{"signature of another challenge", func(t *testing.T, a *Auth, _ *clock) string {
 			ch1, _, _ := a.Challenge("192.0.2.1")
 			ch2, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch1, alice))
 			tok.Challenge = ch2
-			return EncodeToken(tok)
-		}, ErrBadSignature, "sign exactly the challenge shown with `q1 dashboard sign`"},
+			return signin.EncodeToken(tok)
+		}, signin.ErrBadSignature, "sign exactly the challenge shown with `q1 dashboard sign`"},
 		{"reused challenge", func(t *testing.T, a *Auth, _ *clock) string {
 			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustSign(t, ch, alice)
@@ -116,17 +118,17 @@ func TestSignInRefusals(t *testing.T) {
 			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustDecode(t, mustSign(t, ch, mallory))
 			tok.Address = address(t, alice)
-			return EncodeToken(tok)
-		}, ErrWrongAddress, "the token names " + address(t, alice) + " but its public key belongs to " + address(t, mallory)},
+			return signin.EncodeToken(tok)
+		}, signin.ErrWrongAddress, "the token names " + address(t, alice) + " but its public key belongs to " + address(t, mallory)},
 		{"challenge never issued", func(t *testing.T, a *Auth, _ *clock) string {
 			return mustSign(t, "q1-dashboard-q1-test-"+testNode+"-00000000000000000000000000000000", alice)
 		}, ErrUnknownChallenge, "this node did not issue q1-dashboard-q1-test-" + testNode + "-00000000000000000000000000000000"},
-		{"not a token", func(*testing.T, *Auth, *clock) string { return "hello" }, ErrBadToken, `a token starts with "q1token."`},
+		{"not a token", func(*testing.T, *Auth, *clock) string { return "hello" }, signin.ErrBadToken, `a token starts with "q1token."`},
 		{"cut token", func(t *testing.T, a *Auth, _ *clock) string {
 			ch, _, _ := a.Challenge("192.0.2.1")
 			tok := mustSign(t, ch, alice)
 			return tok[:len(tok)-10]
-		}, ErrBadToken, "it is cut or changed"},
+		}, signin.ErrBadToken, "it is cut or changed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, c := newTestAuth(t)
@@ -222,35 +224,13 @@ func TestClientNetwork(t *testing.T) {
 	}
 }
 
-// TestChallengeNamesChainAndNode: the text a person signs says where they
-// sign in.
-func TestChallengeNamesChainAndNode(t *testing.T) {
-	a, _ := newTestAuth(t)
-	ch, _, err := a.Challenge("192.0.2.1")
-	if err != nil {
-		t.Fatal(err)
+// TestNewAuthChecksItsIssuer: a chain id that could carry other text is refused.
+func TestNewAuthChecksItsIssuer(t *testing.T) {
+	if _, err := NewAuth("q1 test; rm -rf", testNode); err == nil || err.Error() != `dashboard sign-in: "q1 test; rm -rf" is not a chain id` {
+		t.Fatalf("NewAuth took a chain id with spaces: %v", err)
 	}
-	p, err := ParseChallenge(ch)
-	if err != nil || p.Chain != "q1-test" || p.Node != testNode {
-		t.Fatalf("ParseChallenge(%q) = %+v, %v", ch, p, err)
-	}
-	want := "Quantum1Net dashboard sign-in\nchain: q1-test\nnode: " + testNode + "\nchallenge: " + ch
-	if got := string(SignMessage(ch)); got != want {
-		t.Fatalf("SignMessage = %q, want %q", got, want)
-	}
-	if _, err := NewAuth("q1 test; rm -rf", testNode); err == nil {
-		t.Fatal("NewAuth took a chain id with spaces")
-	}
-}
-
-func TestCLIRefusesToSignOtherText(t *testing.T) {
-	for _, s := range []string{"", "q1-dashboard-", "q1-dashboard-xyz", "sign this tx", "q1-dashboard-00000000000000000000000000000000\nmore",
-		"q1-dashboard-q1-test-" + testNode + "-00000000000000000000000000000000\nmore",
-		"q1-dashboard-q1 test-" + testNode + "-00000000000000000000000000000000",
-		"q1-dashboard-q1-test-" + strings.ToUpper(testNode) + "-00000000000000000000000000000000"} {
-		if _, err := SignChallenge(s, signer("alice")); err == nil || !strings.Contains(err.Error(), "is not a dashboard challenge") {
-			t.Errorf("SignChallenge(%q) = %v", s, err)
-		}
+	if _, err := NewAuth("q1-test", "ABC"); err == nil || err.Error() != `dashboard sign-in: node id "ABC" is not 40 lowercase hex digits` {
+		t.Fatalf("NewAuth took a bad node id: %v", err)
 	}
 }
 
@@ -305,7 +285,7 @@ func TestHTTPSignIn(t *testing.T) {
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/auth/session", nil)
 	req.AddCookie(cookie)
 	res, _ = http.DefaultClient.Do(req)
-	var s Session
+	var s client.Session
 	json.NewDecoder(res.Body).Decode(&s)
 	if res.StatusCode != 200 || s.Account != address(t, signer("alice")) {
 		t.Fatalf("session: %d %+v", res.StatusCode, s)
@@ -323,16 +303,16 @@ func TestHTTPSignIn(t *testing.T) {
 
 func mustSign(t *testing.T, challenge string, s reqsign.Signer) string {
 	t.Helper()
-	tok, err := SignChallenge(challenge, s)
+	tok, err := signin.Sign(challenge, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tok
 }
 
-func mustDecode(t *testing.T, s string) Token {
+func mustDecode(t *testing.T, s string) signin.Token {
 	t.Helper()
-	tok, err := DecodeToken(s)
+	tok, err := signin.DecodeToken(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +352,7 @@ func FuzzSignIn(f *testing.F) {
 }
 
 func mustSignF(f *testing.F, challenge string) string {
-	tok, err := SignChallenge(challenge, signer("alice"))
+	tok, err := signin.Sign(challenge, signer("alice"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 	"github.com/quantum1net/q1/internal/txsign"
 )
 
@@ -25,7 +26,7 @@ import (
 // allowance, so the node never races the sharer's own transactions for a
 // sequence number. One sender per node; it serialises its txs.
 type Sender struct {
-	key      Key
+	key      hotkeyfile.Key
 	sharer   sdk.AccAddress
 	ctx      client.Context
 	gasPrice sdkmath.LegacyDec
@@ -39,7 +40,7 @@ type Sender struct {
 // c (the node's client context). It pays minGasPrices (the node's
 // minimum-gas-prices, in app.toml) in uqc per unit of gas, so that an
 // operator who raises them keeps its node's txs above its own floor.
-func NewSender(key Key, c client.Context, minGasPrices sdk.DecCoins) (*Sender, error) {
+func NewSender(key hotkeyfile.Key, c client.Context, minGasPrices sdk.DecCoins) (*Sender, error) {
 	sharer, err := sdk.AccAddressFromBech32(key.Sharer)
 	if err != nil {
 		return nil, fmt.Errorf("hot key file names sharer %q: %w", key.Sharer, err)

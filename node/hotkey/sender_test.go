@@ -8,14 +8,15 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/client/hotkeyfile"
 )
 
 // TestSenderPaysTheNodesMinimumGasPrice: the fee follows the node's
 // configured minimum-gas-prices, so raising them does not stop its reports.
 func TestSenderPaysTheNodesMinimumGasPrice(t *testing.T) {
 	app.SetSDKConfig()
-	sharer := Key{Key: secp256k1.GenPrivKey()}
-	key := Key{Key: secp256k1.GenPrivKey(), Sharer: sharer.Address().String()}
+	sharer := hotkeyfile.Key{Key: secp256k1.GenPrivKey()}
+	key := hotkeyfile.Key{Key: secp256k1.GenPrivKey(), Sharer: sharer.Address().String()}
 	for _, tc := range []struct {
 		prices string
 		gas    uint64
@@ -38,7 +39,7 @@ func TestSenderPaysTheNodesMinimumGasPrice(t *testing.T) {
 			t.Errorf("min gas prices %q, gas %d: fee %q, want %q", tc.prices, tc.gas, got, tc.want)
 		}
 	}
-	if _, err := NewSender(Key{Key: key.Key, Sharer: "nobody"}, client.Context{}, nil); err == nil {
+	if _, err := NewSender(hotkeyfile.Key{Key: key.Key, Sharer: "nobody"}, client.Context{}, nil); err == nil {
 		t.Error("a key naming no valid sharer was accepted")
 	}
 }

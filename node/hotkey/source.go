@@ -1,9 +1,16 @@
+// Package hotkey is a running node's hot key: its Source (the key file,
+// client/hotkeyfile, read until it names a sharer) and the Sender that signs
+// the node's automatic work with it (lease acknowledgements and usage
+// reports, inside x/authz MsgExec with fees from the sharer's x/feegrant
+// allowance).
 package hotkey
 
 import (
 	"errors"
 	"io/fs"
 	"sync"
+
+	"github.com/quantum1net/q1/client/hotkeyfile"
 )
 
 // Source is a node's hot key as the running node knows it: read from the
@@ -13,7 +20,7 @@ type Source struct {
 	home string
 
 	mu  sync.Mutex
-	key Key
+	key hotkeyfile.Key
 }
 
 // NewSource returns the source of the hot key of a node home.
@@ -21,18 +28,18 @@ func NewSource(home string) *Source { return &Source{home: home} }
 
 // Load returns the hot key, reading the file again while it names no
 // sharer; a home without the file gives a zero Key and no error.
-func (s *Source) Load() (Key, error) {
+func (s *Source) Load() (hotkeyfile.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.key.Sharer != "" {
 		return s.key, nil
 	}
-	k, err := Load(s.home)
+	k, err := hotkeyfile.Load(s.home)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Key{}, nil
+		return hotkeyfile.Key{}, nil
 	}
 	if err != nil {
-		return Key{}, err
+		return hotkeyfile.Key{}, err
 	}
 	s.key = k
 	return k, nil
@@ -46,7 +53,7 @@ func (s *Source) Sharer() string {
 }
 
 // Key is the hot key once it names a sharer.
-func (s *Source) Key() (Key, bool) {
+func (s *Source) Key() (hotkeyfile.Key, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.key, s.key.Key != nil && s.key.Sharer != ""

@@ -3,7 +3,8 @@ package replicas
 import (
 	"net/http"
 
-	"github.com/quantum1net/q1/node/blob"
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 )
 
 // PrecompileUploads wraps the blob store's handler: a module uploaded here
@@ -18,7 +19,7 @@ func PrecompileUploads(h http.Handler, replicas *Manager) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		if sw.status/100 == 2 {
-			if hash, err := blob.ParseHash(r.Header.Get(blob.HeaderBlobHash)); err == nil {
+			if hash, err := blobhash.Parse(r.Header.Get(q1client.HeaderBlobHash)); err == nil {
 				replicas.Precompile(hash)
 			}
 		}

@@ -3,7 +3,8 @@
 // It fetches and verifies wasm (from the local blob store, else from other
 // sharers' nodes), loads a new version beside the old one and switches when
 // it is warm, drains what is gone, counts each request's usage for its
-// lease, and keeps every replica's recent log lines.
+// lease, and hands each replica's log lines to the node's log store
+// (WithLogs).
 package replicas
 
 import (
@@ -22,8 +23,8 @@ import (
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
-	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
 )
@@ -43,9 +44,9 @@ type Runtime interface {
 
 // Blobs is what the manager needs of the blob store.
 type Blobs interface {
-	Has(h blob.Hash) bool
-	Ensure(ctx context.Context, h blob.Hash, peers []string) error
-	Open(h blob.Hash) (io.ReadSeekCloser, int64, error)
+	Has(h blobhash.Hash) bool
+	Ensure(ctx context.Context, h blobhash.Hash, peers []string) error
+	Open(h blobhash.Hash) (io.ReadSeekCloser, int64, error)
 }
 
 // Meter counts what each lease's requests consume, for its usage report.
@@ -63,6 +64,10 @@ func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
 // other nodes' base URLs, asked for at each fetch (default: none).
 func WithPeers(peers func() []string) Option { return func(m *Manager) { m.peers = peers } }
 
+// WithLogs sets where services granted the log capability write their
+// lines (default: nowhere).
+func WithLogs(logs Logs) Option { return func(m *Manager) { m.logs = logs } }
+
 // WithMeter sets what counts each lease's usage (default: nothing counts).
 func WithMeter(meter Meter) Option { return func(m *Manager) { m.meter = meter } }
 
@@ -75,7 +80,7 @@ type Manager struct {
 	log   *slog.Logger
 	peers func() []string
 	meter Meter
-	logs  *serviceLogs
+	logs  Logs
 
 	ctx    context.Context // ends when Close starts: loads and compiles stop
 	cancel context.CancelFunc
@@ -113,7 +118,6 @@ func New(rt Runtime, blobs Blobs, kvDir string, opts ...Option) *Manager {
 		rt: rt, blobs: blobs, kvDir: kvDir,
 		log:     slog.New(slog.DiscardHandler),
 		peers:   func() []string { return nil },
-		logs:    newServiceLogs(),
 		running: map[string]*replica{},
 		loading: map[string]string{},
 		failed:  map[string]failure{},
@@ -290,7 +294,7 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 
 func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.Service, error) {
 	mf := d.Manifest
-	wasmHash, err := blob.ParseHash(mf.Code.Wasm)
+	wasmHash, err := blobhash.Parse(mf.Code.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("code.wasm: %w", err)
 	}
@@ -329,7 +333,11 @@ func (m *Manager) Spec(name, hash string, mf *manifest.Manifest, wasm []byte) ru
 			MaxResponseBytes: 16 << 20,
 		},
 	}
-	spec.Capabilities = runtime.CapabilitiesFor(mf, filepath.Join(m.kvDir, name), lazySink{m.logs, name})
+	var sink runtime.LogSink
+	if m.logs != nil {
+		sink = m.logs.Sink(name)
+	}
+	spec.Capabilities = runtime.CapabilitiesFor(mf, filepath.Join(m.kvDir, name), sink)
 	return spec
 }
 
@@ -352,28 +360,35 @@ func (m *Manager) Serving(service string) (lease uint64, ok bool) {
 	return 0, false
 }
 
-// DataServices lists the services that have replica-local data (a kv
-// store) on this node, running or not.
+// DataServices lists the services that have replica-local data on this
+// node (a kv store, kept log lines), running or not.
 func (m *Manager) DataServices() ([]string, error) {
-	dirs, err := os.ReadDir(m.kvDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	var out []string
+	if m.logs != nil {
+		out = m.logs.Services()
 	}
-	if err != nil {
+	dirs, err := os.ReadDir(m.kvDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	var out []string
 	for _, d := range dirs {
-		if d.IsDir() {
+		if d.IsDir() && !slices.Contains(out, d.Name()) {
 			out = append(out, d.Name())
 		}
 	}
+	slices.Sort(out)
 	return out, nil
 }
 
-// RemoveData deletes a service's replica-local data (its kv store).
+// RemoveData deletes a service's replica-local data: its kv store and its
+// kept log lines.
 func (m *Manager) RemoveData(service string) error {
-	return os.RemoveAll(filepath.Join(m.kvDir, service))
+	var errs []error
+	if m.logs != nil {
+		errs = append(errs, m.logs.Remove(service))
+	}
+	errs = append(errs, os.RemoveAll(filepath.Join(m.kvDir, service)))
+	return errors.Join(errs...)
 }
 
 // States lists this node's replicas: serving, loading and failed.
@@ -400,7 +415,7 @@ func (m *Manager) States() []q1client.NodeReplica {
 // background, so that a replica placed on this node starts in milliseconds
 // instead of seconds. Modules that do not compile are left for the replica
 // to report.
-func (m *Manager) Precompile(h blob.Hash) {
+func (m *Manager) Precompile(h blobhash.Hash) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.goLocked(func() {
@@ -423,15 +438,6 @@ func (m *Manager) Precompile(h blob.Hash) {
 		m.log.Info("uploaded module compiled ahead", "hash", h, "took", time.Since(start).Round(time.Millisecond))
 	})
 }
-
-// lazySink makes a service's log buffer when its first line arrives, so a
-// service that never logs costs no buffer.
-type lazySink struct {
-	logs    *serviceLogs
-	service string
-}
-
-func (s lazySink) WriteLog(l runtime.LogLine) { s.logs.sink(s.service).WriteLog(l) }
 
 // Stats returns the runtime statistics of every running replica, by service.
 func (m *Manager) Stats() map[string]runtime.Stats {

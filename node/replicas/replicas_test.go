@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
@@ -87,7 +89,7 @@ func TestReplicaLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,7 @@ func TestReplicaLifecycle(t *testing.T) {
 		t.Fatalf("after the switch: %d %v", status, err)
 	}
 
-	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blob.Hash{}, owner)
+	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestCloseDrainsAndWaits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,11 +212,11 @@ func TestFailureOutlivesItsLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blob.Hash{}, owner)
+	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blob.Hash{}, owner)
+	good, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,4 +249,39 @@ func TestFailureOutlivesItsLease(t *testing.T) {
 		_, serving := m.Serving("hello")
 		return !failing && serving
 	})
+}
+
+// fakeLogs is a log store that lists and removes what it was given.
+type fakeLogs struct{ services []string }
+
+func (f *fakeLogs) Sink(string) runtime.LogSink { return nil }
+func (f *fakeLogs) Services() []string          { return slices.Clone(f.services) }
+func (f *fakeLogs) Remove(service string) error {
+	f.services = slices.DeleteFunc(f.services, func(s string) bool { return s == service })
+	return nil
+}
+
+// TestDataIncludesKeptLogs: a service's kept log lines are replica-local
+// data like its kv store: listed, and removed with it.
+func TestDataIncludesKeptLogs(t *testing.T) {
+	kv := t.TempDir()
+	for _, name := range []string{"counter", "echo"} {
+		if err := os.MkdirAll(filepath.Join(kv, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logs := &fakeLogs{services: []string{"echo", "gone"}}
+	m := New(nil, nil, kv, WithLogs(logs))
+	got, err := m.DataServices()
+	if err != nil || strings.Join(got, ",") != "counter,echo,gone" {
+		t.Fatalf("DataServices = %v, %v", got, err)
+	}
+	for _, name := range []string{"echo", "gone"} {
+		if err := m.RemoveData(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := m.DataServices(); strings.Join(got, ",") != "counter" {
+		t.Fatalf("after removing echo and gone: %v", got)
+	}
 }

@@ -1,4 +1,4 @@
-package blob
+package blobhash
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func TestParseHash(t *testing.T) {
+func TestParse(t *testing.T) {
 	good := Sum([]byte("hello")).String()
 	if good != "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" {
 		t.Fatalf("Sum(hello) = %s", good)
@@ -25,15 +25,15 @@ func TestParseHash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			h, err := ParseHash(tt.in)
+			h, err := Parse(tt.in)
 			if tt.want == "" {
 				if err != nil || h.String() != tt.in {
-					t.Fatalf("ParseHash(%q) = %s, %v", tt.in, h, err)
+					t.Fatalf("Parse(%q) = %s, %v", tt.in, h, err)
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidHash) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("ParseHash(%q) error = %v\nwant it to contain %q", tt.in, err, tt.want)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Parse(%q) error = %v\nwant it to contain %q", tt.in, err, tt.want)
 			}
 		})
 	}
@@ -41,14 +41,18 @@ func TestParseHash(t *testing.T) {
 
 func TestHashJSON(t *testing.T) {
 	h := Sum([]byte("x"))
-	b, err := json.Marshal(PutResponse{Hash: h, Size: 1})
+	type putResponse struct {
+		Hash Hash  `json:"hash"`
+		Size int64 `json:"size"`
+	}
+	b, err := json.Marshal(putResponse{Hash: h, Size: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := `{"hash":"` + h.String() + `","size":1}`; string(b) != want {
 		t.Fatalf("JSON = %s, want %s", b, want)
 	}
-	var back PutResponse
+	var back putResponse
 	if err := json.Unmarshal(b, &back); err != nil || back.Hash != h {
 		t.Fatalf("round trip = %+v, %v", back, err)
 	}
@@ -58,13 +62,16 @@ func TestHashJSON(t *testing.T) {
 	}
 }
 
-func TestFormatSize(t *testing.T) {
-	for n, want := range map[int64]string{
-		0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB",
-		64 << 20: "64 MiB", 1 << 30: "1 GiB", 3<<30 + 1<<29: "3.5 GiB",
-	} {
-		if got := formatSize(n); got != want {
-			t.Errorf("formatSize(%d) = %q, want %q", n, got, want)
-		}
+func TestOfAndParseHex(t *testing.T) {
+	h, n, err := Of(strings.NewReader("hello"))
+	if err != nil || n != 5 || h != Sum([]byte("hello")) {
+		t.Fatalf("Of(hello) = %s, %d, %v", h, n, err)
+	}
+	back, err := ParseHex(h.Hex())
+	if err != nil || back != h {
+		t.Fatalf("ParseHex(%s) = %s, %v", h.Hex(), back, err)
+	}
+	if _, err := ParseHex("sha256:" + h.Hex()); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ParseHex of a tagged hash: %v, want ErrInvalid", err)
 	}
 }

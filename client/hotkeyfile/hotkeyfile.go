@@ -1,8 +1,10 @@
-// Package hotkey is a node's hot key: the key it signs its automatic work
-// with (lease acknowledgements and usage reports, sent by a Sender inside
-// x/authz MsgExec with fees from the sharer's x/feegrant allowance), kept in
-// config/hot_key.json beside CometBFT's node key.
-package hotkey
+// Package hotkeyfile reads and writes a node's hot key file,
+// config/hot_key.json beside CometBFT's node key: the key a node signs its
+// automatic work with (lease acknowledgements and usage reports; node/hotkey
+// sends them). `q1 sharer register` creates the file in the node's home and
+// records the sharer in it, `q1 sharer deregister` clears the sharer, and the
+// running node reads it; this package is the file's one definition.
+package hotkeyfile
 
 import (
 	"encoding/hex"

@@ -1,18 +1,24 @@
-package blob
+// Package blobhash is the content address of a blob in a node's blob store
+// (a wasm module, for now): the SHA-256 of its bytes, written
+// "sha256:<64 lowercase hex digits>" in manifests (code.wasm), URLs
+// (/v1/blobs/{hash}), headers and logs. Clients compute it before they
+// upload; nodes check it before they keep or run anything.
+package blobhash
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
 // hashPrefix is the algorithm tag of the project's content addresses.
 const hashPrefix = "sha256:"
 
-// ErrInvalidHash is matched by every error of ParseHash.
-var ErrInvalidHash = errors.New("invalid blob hash")
+// ErrInvalid is matched by every error of Parse.
+var ErrInvalid = errors.New("invalid blob hash")
 
 // Hash is the SHA-256 content address of a blob. Its text form, used
 // everywhere in the project (manifests, URLs, headers, logs), is
@@ -22,11 +28,24 @@ type Hash [sha256.Size]byte
 // Sum returns the Hash of b.
 func Sum(b []byte) Hash { return sha256.Sum256(b) }
 
-// ParseHash parses "sha256:<64 lowercase hex digits>" and nothing else.
-func ParseHash(s string) (Hash, error) {
+// Of reads r to its end and returns the Hash of what it read and how many
+// bytes that was.
+func Of(r io.Reader) (Hash, int64, error) {
+	hasher := sha256.New()
+	n, err := io.Copy(hasher, r)
+	if err != nil {
+		return Hash{}, n, err
+	}
+	var h Hash
+	copy(h[:], hasher.Sum(nil))
+	return h, n, nil
+}
+
+// Parse parses "sha256:<64 lowercase hex digits>" and nothing else.
+func Parse(s string) (Hash, error) {
 	var h Hash
 	fail := func(why string) (Hash, error) {
-		return Hash{}, fmt.Errorf("%w %q: %s; want sha256: followed by 64 lowercase hex digits", ErrInvalidHash, s, why)
+		return Hash{}, fmt.Errorf("%w %q: %s; want sha256: followed by 64 lowercase hex digits", ErrInvalid, s, why)
 	}
 	digits, ok := strings.CutPrefix(s, hashPrefix)
 	if !ok {
@@ -54,6 +73,10 @@ func ParseHash(s string) (Hash, error) {
 	return h, nil
 }
 
+// ParseHex parses the 64 lowercase hex digits of a Hash without its
+// "sha256:" tag (the form a store uses as a file name).
+func ParseHex(digits string) (Hash, error) { return Parse(hashPrefix + digits) }
+
 // String returns "sha256:<64 lowercase hex digits>".
 func (h Hash) String() string { return hashPrefix + h.Hex() }
 
@@ -67,18 +90,12 @@ func (h Hash) IsZero() bool { return h == Hash{} }
 // MarshalText implements encoding.TextMarshaler with String's form.
 func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler with ParseHash.
+// UnmarshalText implements encoding.TextUnmarshaler with Parse.
 func (h *Hash) UnmarshalText(b []byte) error {
-	parsed, err := ParseHash(string(b))
+	parsed, err := Parse(string(b))
 	if err != nil {
 		return err
 	}
 	*h = parsed
 	return nil
-}
-
-// parseHex parses the 64-digit file name form.
-func parseHex(name string) (Hash, bool) {
-	h, err := ParseHash(hashPrefix + name)
-	return h, err == nil
 }
