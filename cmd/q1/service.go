@@ -336,13 +336,17 @@ func serviceDeleteCmd() *cobra.Command {
 			to, _ := cmd.Flags().GetString("refund-to")
 			if to == "" {
 				to = c.FromAddress.String()
-			} else if _, err := parseAddress(to, "--refund-to"); err != nil {
-				return err
+			} else {
+				addr, err := resolveAccountAs(c, to, "--refund-to")
+				if err != nil {
+					return err
+				}
+				to = addr.String()
 			}
 			msg := &servicestypes.MsgDeleteService{Proposer: c.FromAddress.String(), Name: args[0], RefundTo: to}
 			return submitProposal(cmd, c, args[0], "delete "+args[0], msg)
 		})
-	cmd.Flags().String("refund-to", "", "account that receives the remaining escrow (default: the signer)")
+	cmd.Flags().String("refund-to", "", "account (q1… address or key name) that receives the remaining escrow (default: the signer)")
 	return cmd
 }
 
@@ -357,13 +361,17 @@ func serviceWithdrawCmd() *cobra.Command {
 			to, _ := cmd.Flags().GetString("to")
 			if to == "" {
 				to = c.FromAddress.String()
-			} else if _, err := parseAddress(to, "--to"); err != nil {
-				return err
+			} else {
+				addr, err := resolveAccountAs(c, to, "--to")
+				if err != nil {
+					return err
+				}
+				to = addr.String()
 			}
 			msg := &servicestypes.MsgWithdrawEscrow{Proposer: c.FromAddress.String(), Name: args[0], Amount: amount, To: to}
 			return submitProposal(cmd, c, args[0], fmt.Sprintf("withdraw %s from %s", qc.Format(amount), args[0]), msg)
 		})
-	cmd.Flags().String("to", "", "account that receives the money (default: the signer)")
+	cmd.Flags().String("to", "", "account (q1… address or key name) that receives the money (default: the signer)")
 	return cmd
 }
 

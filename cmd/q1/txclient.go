@@ -63,16 +63,62 @@ func parseAddress(s, role string) (sdk.AccAddress, error) {
 	return addr, nil
 }
 
-// resolveAccount turns a key name or an address into an address.
+// resolveAccount turns a key name or an address into an address: the one
+// resolver of every command that takes an account (wallet balance and send,
+// --to, --refund-to, --sharer, sharer status and earnings).
 func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
-	if strings.HasPrefix(who, address.AccountPrefix+"1") {
-		return parseAddress(who, "account")
+	return resolveAccountAs(c, who, "account")
+}
+
+// resolveAccountAs is resolveAccount with role ("recipient", "--to") naming
+// where who came from in the message of a bad one. Something shaped like an
+// address is read as one without opening the keyring (a file or os keyring
+// would ask for its passphrase); anything else is a key name. A malformed
+// address that happens to be a key's name still finds the key.
+func resolveAccountAs(c client.Context, who, role string) (sdk.AccAddress, error) {
+	if looksLikeAddress(who) {
+		addr, err := parseAddress(who, role)
+		if err == nil {
+			return addr, nil
+		}
+		if c.Keyring != nil {
+			if rec, kerr := c.Keyring.Key(who); kerr == nil {
+				return rec.GetAddress()
+			}
+		}
+		return nil, err
+	}
+	if c.Keyring == nil {
+		return nil, fmt.Errorf("%s %q is not a q1… address, and there is no keyring to find a key of that name in", role, who)
 	}
 	rec, err := c.Keyring.Key(who)
+	if errors.Is(err, sdkerrors.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%s %q is neither a key in the %s keyring at %s nor a q1… address (see: q1 keys list --home %s)",
+			role, who, c.Keyring.Backend(), c.KeyringDir, c.HomeDir)
+	}
 	if err != nil {
 		return nil, keyError(c, who, err)
 	}
 	return rec.GetAddress()
+}
+
+// looksLikeAddress reports whether s has the shape of a bech32 address of
+// any network (prefix, the separator 1, at least a checksum's six characters
+// after it) rather than of a key name.
+func looksLikeAddress(s string) bool {
+	if strings.HasPrefix(s, address.AccountPrefix+"1") {
+		return true
+	}
+	i := strings.LastIndexByte(s, '1')
+	if i < 1 || len(s)-i-1 < 6 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func keyError(c client.Context, name string, err error) error {
