@@ -178,16 +178,32 @@ func serviceProposeCmd() *cobra.Command {
 				return errors.New("say which manifest with -f FILE")
 			}
 			wasmPath, _ := cmd.Flags().GetString(flagWasm)
-			var wasmHash string
+			o := draftOptions{}
 			if wasmPath != "" {
 				h, err := hashFileAt(wasmPath)
 				if err != nil {
 					return err
 				}
-				wasmHash = h.String()
+				o.wasmHash = h.String()
 			}
-			m, err := loadDraft(cmd, c, path, wasmHash)
+			m, err := readDraft(cmd, path)
 			if err != nil {
+				return err
+			}
+			if (o.wasmHash == "" && m.Code.Wasm == "") || len(m.Permissions.Owners.Accounts) == 0 {
+				// What the draft leaves out stays as it is now.
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				s, err := chainReader(c).Service(cmd.Context(), m.Name)
+				if err != nil {
+					return queryError(err)
+				}
+				if o.current, err = manifest.ParseCanonical(s.Manifest); err != nil {
+					return fmt.Errorf("read the manifest of %s version %d: %w", m.Name, s.Version, err)
+				}
+			}
+			if m, err = completeDraft(cmd, c, path, m, o); err != nil {
 				return err
 			}
 			if wasmPath != "" {
@@ -198,8 +214,18 @@ func serviceProposeCmd() *cobra.Command {
 			msg := &servicestypes.MsgProposeUpdate{Proposer: c.FromAddress.String(), Name: m.Name, Manifest: m.Canonical()}
 			return submitProposal(cmd, c, m.Name, "propose an update of "+m.Name, msg)
 		})
+	cmd.Long = `Propose a complete new manifest for a service; it counts as the proposer's
+approval, and takes effect once the owners' threshold approved it and the current
+policies.update.noticeBlocks have passed.
+
+What the manifest leaves out stays as it is: without code.wasm and without --wasm
+the module in force is kept (change only the manifest), and without owners the
+current owners and threshold are kept. --wasm uploads a new module first and its
+hash fills code.wasm.`
+	cmd.Example = `  q1 service propose -f service.yaml --from default                # same module, new manifest
+  q1 service propose -f service.yaml --wasm app.wasm --from default  # a new module too`
 	cmd.Flags().StringP(flagManifest, "f", "", "the new manifest (YAML)")
-	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm")
+	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm (default: keep the current module)")
 	cmd.Flags().Bool(flagNoCheck, false, "upload and send even if the module fails the local check (nodes check again and will not run it)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
 	return cmd

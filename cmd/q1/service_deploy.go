@@ -61,10 +61,22 @@ func keyringSigner(c client.Context) reqsign.Signer {
 	})
 }
 
-// loadDraft reads a manifest file that may leave code.wasm and owners to
-// the CLI, fills them (code.wasm from the wasm file's hash, owners with the
-// signer when none are named) and checks the result completely.
-func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash string) (*manifest.Manifest, error) {
+// draftOptions say how completeDraft fills what a draft leaves out.
+type draftOptions struct {
+	// wasmHash is the hash of --wasm; "" when none was given.
+	wasmHash string
+	// current is the service's manifest in force (q1 service propose): a
+	// draft without code.wasm keeps its module, one without owners keeps
+	// its owners and threshold.
+	current *manifest.Manifest
+	// allowNoWasm leaves code.wasm empty rather than refusing (a dry run
+	// without --wasm: placement does not need it).
+	allowNoWasm bool
+}
+
+// readDraft reads a manifest file that may leave code.wasm and owners to
+// the CLI, printing every problem.
+func readDraft(cmd *cobra.Command, path string) (*manifest.Manifest, error) {
 	m, err := readManifest(path, manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
 	var problems manifest.Problems
 	if errors.As(err, &problems) {
@@ -73,25 +85,55 @@ func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash strin
 		}
 		return nil, fmt.Errorf("%s has %d problem(s); nothing was sent", path, len(problems))
 	}
+	return m, err
+}
+
+// loadDraft reads a draft and completes it with completeDraft.
+func loadDraft(cmd *cobra.Command, c client.Context, path string, o draftOptions) (*manifest.Manifest, error) {
+	m, err := readDraft(cmd, path)
 	if err != nil {
 		return nil, err
 	}
+	return completeDraft(cmd, c, path, m, o)
+}
+
+// completeDraft fills what the draft m (read from path) leaves out —
+// code.wasm from --wasm or the current version, owners from the current
+// version or the signer as sole owner — and checks the result completely.
+func completeDraft(cmd *cobra.Command, c client.Context, path string, m *manifest.Manifest, o draftOptions) (*manifest.Manifest, error) {
 	switch {
-	case wasmHash != "" && m.Code.Wasm != "" && m.Code.Wasm != wasmHash:
+	case o.wasmHash != "" && m.Code.Wasm != "" && m.Code.Wasm != o.wasmHash:
 		return nil, fmt.Errorf("%s names code.wasm %s, but --wasm hashes to %s: remove code.wasm from the manifest or pass the matching module",
-			path, m.Code.Wasm, wasmHash)
-	case wasmHash != "":
-		m.Code.Wasm = wasmHash
-	case m.Code.Wasm == "":
+			path, m.Code.Wasm, o.wasmHash)
+	case o.wasmHash != "":
+		m.Code.Wasm = o.wasmHash
+	case m.Code.Wasm != "":
+	case o.current != nil:
+		m.Code.Wasm = o.current.Code.Wasm
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s names no code.wasm and no --wasm was given: the module stays %s\n", path, m.Code.Wasm)
+	case o.allowNoWasm:
+	default:
 		return nil, fmt.Errorf("%s has no code.wasm: pass the module with --wasm FILE", path)
 	}
 	if len(m.Permissions.Owners.Accounts) == 0 {
-		m.Permissions.Owners.Accounts = []string{c.FromAddress.String()}
-		m.Permissions.Owners.Threshold = 1
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: %s (%s) becomes the sole owner\n", path, c.FromName, c.FromAddress)
+		switch {
+		case o.current != nil:
+			m.Permissions.Owners = o.current.Permissions.Owners
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: the current %d owner(s) and threshold %d stay\n",
+				path, len(m.Permissions.Owners.Accounts), m.Permissions.Owners.Threshold)
+		case c.FromAddress.Empty():
+			return m, nil // a dry run without a key: owners stay unknown
+		default:
+			m.Permissions.Owners.Accounts = []string{c.FromAddress.String()}
+			m.Permissions.Owners.Threshold = 1
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: %s (%s) becomes the sole owner\n", path, c.FromName, c.FromAddress)
+		}
+	}
+	if m.Code.Wasm == "" {
+		return m, nil // a dry run: nothing will be sent
 	}
 	// Filling may make sets unsorted: round-trip through the canonical form.
-	m, err = manifest.ParseCanonical(canonicalOf(m))
+	m, err := manifest.ParseCanonical(canonicalOf(m))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -266,7 +308,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadDraft(cmd, c, path, wasmHash.String())
+	m, err := loadDraft(cmd, c, path, draftOptions{wasmHash: wasmHash.String()})
 	if err != nil {
 		return err
 	}
