@@ -22,8 +22,8 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite golden files")
 // singleNode is a `q1 init --single-node` home started with `q1 start` on
 // free ports given through the SDK's own listen flags.
 type singleNode struct {
-	home, rpc, http string
-	sup             *devnet.Supervisor
+	home, rpc, http, gateway string
+	sup                      *devnet.Supervisor
 	// replacer turns run-specific strings (home, node, addresses) into
 	// stable names in golden files.
 	replacer *strings.Replacer
@@ -40,9 +40,10 @@ func startSingleNode(t *testing.T) *singleNode {
 	}
 	p := freePorts(t, 5)
 	n := &singleNode{
-		home: home,
-		rpc:  fmt.Sprintf("tcp://127.0.0.1:%d", p[0]),
-		http: fmt.Sprintf("http://127.0.0.1:%d", p[3]),
+		home:    home,
+		rpc:     fmt.Sprintf("tcp://127.0.0.1:%d", p[0]),
+		http:    fmt.Sprintf("http://127.0.0.1:%d", p[3]),
+		gateway: fmt.Sprintf("http://127.0.0.1:%d", p[4]),
 	}
 	// The node runs on free ports: point the home's client config at them,
 	// as a user who moved the ports would.

@@ -214,19 +214,9 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 	if err := checkNode(ctx, c); err != nil {
 		return nil, err
 	}
-	prices, adj, err := gasSettings(cmd, c)
+	f, prices, err := txFactory(cmd, c)
 	if err != nil {
 		return nil, err
-	}
-	f, err := tx.NewFactoryCLI(c, cmd.Flags())
-	if err != nil {
-		return nil, err
-	}
-	f = f.WithChainID(c.ChainID).WithGasAdjustment(adj).WithGasPrices(prices.String()).
-		WithSignMode(1) // SIGN_MODE_DIRECT
-	f, err = f.Prepare(c)
-	if err != nil {
-		return nil, fmt.Errorf("read account %s: %w", c.FromAddress, err)
 	}
 
 	balance, err := spendable(ctx, c, c.FromAddress)
@@ -286,6 +276,41 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		GasUsed: committed.TxResult.GasUsed,
 		Fee:     fee,
 	}, nil
+}
+
+// txFactory is the factory that signs the context's txs, with the gas
+// price and adjustment of the command's flags or the home's client.toml and
+// the signer's account number and sequence read from the chain.
+func txFactory(cmd *cobra.Command, c client.Context) (tx.Factory, sdk.DecCoins, error) {
+	prices, adj, err := gasSettings(cmd, c)
+	if err != nil {
+		return tx.Factory{}, nil, err
+	}
+	f, err := tx.NewFactoryCLI(c, cmd.Flags())
+	if err != nil {
+		return tx.Factory{}, nil, err
+	}
+	f = f.WithChainID(c.ChainID).WithGasAdjustment(adj).WithGasPrices(prices.String()).
+		WithSignMode(1) // SIGN_MODE_DIRECT
+	f, err = f.Prepare(c)
+	if err != nil {
+		return tx.Factory{}, nil, fmt.Errorf("read account %s: %w", c.FromAddress, err)
+	}
+	return f, prices, nil
+}
+
+// estimateFee simulates msgs signed by the context's key and returns the fee
+// submitTx would pay for them; a refusal comes back as a *refusal.
+func estimateFee(cmd *cobra.Command, c client.Context, msgs ...sdk.Msg) (sdkmath.Int, error) {
+	f, prices, err := txFactory(cmd, c)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	gas, err := simulateGas(cmd.Context(), c, f, msgs...)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	return feeFor(prices, gas), nil
 }
 
 // simulateGas runs msgs in simulation and returns the gas to ask for: the
