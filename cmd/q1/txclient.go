@@ -102,11 +102,12 @@ func resolveAccountAs(c client.Context, who, role string) (sdk.AccAddress, error
 	return rec.GetAddress()
 }
 
-// looksLikeAddress reports whether s has the shape of a bech32 address of
-// any network (prefix, the separator 1, at least a checksum's six characters
-// after it) rather than of a key name.
+// looksLikeAddress reports whether s has the shape of an address rather
+// than of a key name: it starts with our prefix (q1), or it is bech32 of
+// any network (prefix, the separator 1, at least a checksum's six
+// characters after it).
 func looksLikeAddress(s string) bool {
-	if strings.HasPrefix(s, address.AccountPrefix+"1") {
+	if strings.HasPrefix(s, address.AccountPrefix) {
 		return true
 	}
 	i := strings.LastIndexByte(s, '1')
