@@ -22,8 +22,8 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite golden files")
 // singleNode is a `q1 init --single-node` home started with `q1 start` on
 // free ports given through the SDK's own listen flags.
 type singleNode struct {
-	home, rpc, http string
-	sup             *devnet.Supervisor
+	home, rpc, http, gateway string
+	sup                      *devnet.Supervisor
 	// replacer turns run-specific strings (home, node, addresses) into
 	// stable names in golden files.
 	replacer *strings.Replacer
@@ -40,9 +40,10 @@ func startSingleNode(t *testing.T) *singleNode {
 	}
 	p := freePorts(t, 5)
 	n := &singleNode{
-		home: home,
-		rpc:  fmt.Sprintf("tcp://127.0.0.1:%d", p[0]),
-		http: fmt.Sprintf("http://127.0.0.1:%d", p[3]),
+		home:    home,
+		rpc:     fmt.Sprintf("tcp://127.0.0.1:%d", p[0]),
+		http:    fmt.Sprintf("http://127.0.0.1:%d", p[3]),
+		gateway: fmt.Sprintf("http://127.0.0.1:%d", p[4]),
 	}
 	// The node runs on free ports: point the home's client config at them,
 	// as a user who moved the ports would.
@@ -119,19 +120,28 @@ func TestCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &bal) != nil || bal.Balance != "25000000" || bal.BalanceQC != "25QC" {
 		t.Fatalf("wallet balance bob -o json: exit %d: %s", code, out)
 	}
+	// A key name is an account wherever an address is: bob by name.
+	out, errOut, code = n.q1(t, "wallet", "send", "--from", "default", "bob", "1QC")
+	if code != 0 || !strings.Contains(out, "Sent 1QC to "+bob) {
+		t.Fatalf("wallet send to a key name: exit %d:\n%s%s", code, out, errOut)
+	}
+	out, _, code = n.q1(t, "wallet", "balance", "bob", "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &bal) != nil || bal.Balance != "26000000" {
+		t.Fatalf("wallet balance bob after a send by name: exit %d: %s", code, out)
+	}
 	// The SDK's own query tree, with -o json.
 	out, _, code = n.q1(t, "query", "bank", "balances", bob, "-o", "json")
 	var balances struct {
 		Balances []struct{ Denom, Amount string } `json:"balances"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &balances) != nil || len(balances.Balances) != 1 ||
-		balances.Balances[0].Amount != "25000000" || balances.Balances[0].Denom != "uqc" {
+		balances.Balances[0].Amount != "26000000" || balances.Balances[0].Denom != "uqc" {
 		t.Fatalf("query bank balances: exit %d: %s", code, out)
 	}
 	// The API sees the same balance.
 	acct, err := nodeAPI(n.http).Account(bg(), bob)
 	apiFatal(t, "GET /v1/accounts/"+bob, err)
-	if acct.Balance != "25000000" {
+	if acct.Balance != "26000000" {
 		t.Fatalf("GET /v1/accounts/%s: balance %s", bob, acct.Balance)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -209,7 +210,7 @@ func TestForgedReport(t *testing.T) {
 	q1JSON(t, n, &cliUse, "service", "usage", "victim", "-o", "json")
 	checkUsageJSON(t, "q1 service usage victim -o json", cliUse, e.Number, victimLease, most)
 	var apiUse usageJSON
-	getJSON(t, n.http+"/v1/services/victim/usage", &apiUse)
+	wireJSON(t, n.http+"/v1/services/victim/usage", &apiUse)
 	checkUsageJSON(t, "GET /v1/services/victim/usage", apiUse, e.Number, victimLease, most)
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Logf("no %s on this machine: the dashboard's page is not checked", chromiumPath)
@@ -469,4 +470,22 @@ func grouped(n uint64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// wireJSON decodes the JSON body of a GET into v: this test checks the API's
+// wire shape itself, so it reads the bytes rather than the typed client's
+// decoded view.
+func wireJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: decode: %v", url, err)
+	}
 }

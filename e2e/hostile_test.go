@@ -176,8 +176,9 @@ func TestServiceLogs(t *testing.T) {
 	params.Sharers.AckTimeoutBlocks = 1200
 	tn := startTestnet(t, netOptions{nodes: 1, params: &params})
 	tn.registerSharers(t)
+	// echo wants two replicas; one node runs one.
 	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/echo/service.yaml",
-		"--wasm", exampleWasm(t, "echo"), "--from", "default", "--deposit", "100QC"); code != 0 {
+		"--wasm", exampleWasm(t, "echo"), "--from", "default", "--deposit", "100QC", "--force"); code != 0 {
 		t.Fatalf("deploy: %s%s", out, errOut)
 	}
 	gw := tn.net.Nodes[0].Gateway

@@ -117,7 +117,12 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	v2 := writeManifest("v2.yaml", "64Mi", "/*")
 	frozen := writeManifest("frozen.yaml", "32Mi", "/api/*")
 
-	if out, errOut, code := n.q1(t, "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC"); code != 0 {
+	// The node is no sharer: nothing can be placed, and --force deploys anyway.
+	if out, errOut, code := n.q1(t, "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC"); code != 1 ||
+		!strings.Contains(errOut, "only 0 of 1 replica(s) of gov can be placed now: no sharers") {
+		t.Fatalf("deploy without sharers: exit %d, want 1 and the placement refusal:\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := n.q1(t, "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC", "--force"); code != 0 {
 		t.Fatalf("deploy: %s%s", out, errOut)
 	}
 	base := n.serviceStatus(t, "gov")
@@ -143,8 +148,9 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	// One pending proposal at a time.
 	n.refuse(t, "second-proposal", "service", "withdraw", "gov", "1QC", "--from", "bob")
 	// Approvals: not by outsiders, not twice, not with another hash.
-	n.refuse(t, "approve-non-owner", "service", "approve", "gov", "--from", "carol")
-	n.refuse(t, "approve-twice", "service", "approve", "gov", "--from", "default")
+	pin := []string{"--proposal", fmt.Sprint(p.ID), "--hash", p.Hash}
+	n.refuse(t, "approve-non-owner", append([]string{"service", "approve", "gov", "--from", "carol"}, pin...)...)
+	n.refuse(t, "approve-twice", append([]string{"service", "approve", "gov", "--from", "default"}, pin...)...)
 	n.refuse(t, "approve-wrong-hash", "service", "approve", "gov", "--proposal", fmt.Sprint(p.ID),
 		"--hash", "sha256:"+strings.Repeat("ab", 32), "--from", "bob")
 
@@ -183,7 +189,8 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	if _, errOut, code := n.q1(t, "service", "withdraw", "gov", "30QC", "--from", "default", "--to", c); code != 0 {
 		t.Fatalf("withdraw proposal: %s", errOut)
 	}
-	if _, errOut, code := n.q1(t, "service", "approve", "gov", "--from", "bob"); code != 0 {
+	wp = n.serviceStatus(t, "gov").Pending
+	if _, errOut, code := n.q1(t, "service", "approve", "gov", "--from", "bob", "--hash", wp.Hash); code != 0 {
 		t.Fatalf("approve withdrawal: %s", errOut)
 	}
 	if s := n.serviceStatus(t, "gov"); s.Escrow != "70000000" {
@@ -215,13 +222,18 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 	if s := n.serviceStatus(t, "gov"); s.Status != "active" {
 		t.Fatalf("a delete below threshold deleted the service: %+v", s)
 	}
-	if _, errOut, code := n.q1(t, "service", "approve", "gov", "--from", "bob"); code != 0 {
+	if _, errOut, code := n.q1(t, "service", "approve", "gov", "--from", "bob", "--hash", n.serviceStatus(t, "gov").Pending.Hash); code != 0 {
 		t.Fatalf("approve delete: %s", errOut)
 	}
-	if s := n.serviceStatus(t, "gov"); s.Status != "deleted" || s.Escrow != "0" {
+	if s := n.serviceStatus(t, "gov"); s.Status != "deleted" {
 		t.Fatalf("after the approved delete: %+v", s)
 	}
-	n.refuse(t, "recreate-deleted", "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC")
+	// The deletion kept back what usage reports still inside the report
+	// window may charge; the rest is refunded when the window closes.
+	waitFor(t, 2*time.Minute, "the deleted service's escrow to be released", func() bool {
+		return n.serviceStatus(t, "gov").Escrow == "0"
+	})
+	n.refuse(t, "recreate-deleted", "service", "deploy", "-f", v1, "--wasm", wasm, "--from", "default", "--deposit", "100QC", "--force")
 	hist, err = nodeAPI(n.http).History(bg(), "gov")
 	apiFatal(t, "GET /v1/services/gov/history", err)
 	if len(hist.Versions) != 3 {

@@ -119,9 +119,11 @@ func registerNode(t *testing.T, n *singleNode, me string) string {
 // prices (under-placed: it wants two replicas), seen through the CLI and
 // the API; it returns the lease's id.
 func leaseOnNode(t *testing.T, n *singleNode, me, wasm string) uint64 {
-	if out, errOut, code := n.q1(t, "service", "deploy", "-f", "../examples/hello/service.yaml", "--wasm", wasm,
-		"--from", "default", "--deposit", "100QC"); code != 0 {
-		t.Fatalf("deploy hello: %s%s", out, errOut)
+	// One sharer for two replicas: the deploy says so and --force goes ahead.
+	out, errOut, code := n.q1(t, "service", "deploy", "-f", "../examples/hello/service.yaml", "--wasm", wasm,
+		"--from", "default", "--deposit", "100QC", "--force")
+	if code != 0 || !strings.Contains(errOut, "warning (--force): only 1 of 2 replica(s) of hello can be placed now: 1 sharer: 1 chosen") {
+		t.Fatalf("deploy hello --force: exit %d\n%s%s", code, out, errOut)
 	}
 	var pl q1client.Placement
 	waitFor(t, time.Minute, "hello's lease on the sharer", func() bool {
@@ -205,8 +207,18 @@ func changeSharerWithLease(t *testing.T, n *singleNode, me string) {
 // offers: it is not placed, and the explanation says why.
 func underPlaced(t *testing.T, n *singleNode, wasm string) {
 	big := writeBigManifest(t, "3Gi")
-	if out, errOut, code := n.q1(t, "service", "deploy", "-f", big, "--wasm", wasm, "--from", "default", "--deposit", "10QC"); code != 0 {
-		t.Fatalf("deploy big: %s%s", out, errOut)
+	// The deploy stops before anything is uploaded or sent...
+	out, errOut, code := n.q1(t, "service", "deploy", "-f", big, "--wasm", wasm, "--from", "default", "--deposit", "10QC")
+	if code != 1 || !strings.Contains(errOut, "only 0 of 1 replica(s) of big can be placed now: 1 sharer: 1 lacked memory") ||
+		!strings.Contains(errOut, "nothing was uploaded or sent") || strings.Contains(errOut, "uploading") {
+		t.Fatalf("deploy big: exit %d, want 1 and the placement refusal:\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := n.q1(t, "service", "status", "big"); code != 1 || !strings.Contains(errOut, "no service named big") {
+		t.Fatalf("after a refused deploy, service big exists (exit %d): %s", code, errOut)
+	}
+	// ...and --force deploys it anyway.
+	if out, errOut, code := n.q1(t, "service", "deploy", "-f", big, "--wasm", wasm, "--from", "default", "--deposit", "10QC", "--force"); code != 0 {
+		t.Fatalf("deploy big --force: %s%s", out, errOut)
 	}
 	var pl q1client.Placement
 	waitFor(t, time.Minute, "big's placement attempt", func() bool {
@@ -217,7 +229,7 @@ func underPlaced(t *testing.T, n *singleNode, wasm string) {
 		pl.Reasons[0] != (q1client.ReasonCount{Reason: "lacked_memory", Count: 1}) {
 		t.Fatalf("placement of big: %+v", pl)
 	}
-	out, _, _ := n.q1(t, "service", "placement", "big")
+	out, _, _ = n.q1(t, "service", "placement", "big")
 	goldenCheck(t, "sharers/placement-big.stdout", out, n.replacer)
 }
 

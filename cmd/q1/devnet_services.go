@@ -80,8 +80,10 @@ func deployExamples(ctx context.Context, stderr io.Writer, dir string, net *devn
 			return deployed, err
 		}
 		fmt.Fprintf(stderr, "Deploying %s…\n", name)
+		// --force: on a devnet of fewer nodes than an example's replicas,
+		// those that fit run and the rest wait, as before deploys checked.
 		out, err := q1Run(ctx, "service", "deploy", "-f", filepath.Join(src, name, "service.yaml"),
-			"--wasm", wasm, "--from", devnet.DefaultKeyName, "--deposit", "1000QC", "--home", home)
+			"--wasm", wasm, "--from", devnet.DefaultKeyName, "--deposit", "1000QC", "--home", home, "--force")
 		if err != nil {
 			return deployed, fmt.Errorf("deploy %s: %v\n%s", name, err, out)
 		}

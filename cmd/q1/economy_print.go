@@ -118,12 +118,14 @@ func printEconomics(w io.Writer, e *usagetypes.QueryServiceEconomicsResponse) {
 // printPreview writes q1 service deploy --dry-run for people.
 func printPreview(w io.Writer, p *sharerstypes.QueryPlacementPreviewResponse) {
 	fmt.Fprintf(w, "Service %s would be placed on %d of %d replicas: %s\n", p.Service, len(p.Chosen), p.Wanted, p.Explanation)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  SHARER\tRENT/HOUR\tCPU/HOUR AT FULL USE\tPRICES")
-	for _, c := range p.Chosen {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Sharer, decQC(c.RentPerHour), decQC(c.CpuPerHour), formatPrices(c.Prices))
+	if len(p.Chosen) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SHARER\tRENT/HOUR\tCPU/HOUR AT FULL USE\tPRICES")
+		for _, c := range p.Chosen {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Sharer, decQC(c.RentPerHour), decQC(c.CpuPerHour), formatPrices(c.Prices))
+		}
+		tw.Flush()
 	}
-	tw.Flush()
 	fmt.Fprintf(w, "Cost per hour: %s of rent (memory and storage, from acknowledgement), up to %s more for CPU if every reserved core is busy, plus requests and egress as served\n",
 		decQC(p.RentPerHour), decQC(p.MaxCpuPerHour))
 }

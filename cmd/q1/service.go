@@ -95,10 +95,11 @@ func serviceStatusCmd() *cobra.Command {
 			if ecoErr == nil {
 				s.Economics = economicsOut(eco)
 			}
+			replaced := replacedProposal(cmd.Context(), c, s.Pending)
 			if outputJSON(c) {
-				return printJSON(cmd, s)
+				return printJSON(cmd, statusOut{s, replaced})
 			}
-			printService(cmd.OutOrStdout(), s)
+			printServiceReplacing(cmd.OutOrStdout(), s, replaced)
 			if ecoErr == nil {
 				printEconomics(cmd.OutOrStdout(), eco)
 			}
@@ -107,21 +108,35 @@ func serviceStatusCmd() *cobra.Command {
 		})
 }
 
-func printService(w io.Writer, s *q1client.Service) {
+// statusOut is q1 service status -o json: the service, and the proposal
+// its pending proposal replaced (see replacedProposal).
+type statusOut struct {
+	*q1client.Service
+	PendingReplaces *Replaced `json:"pending_replaces,omitempty"`
+}
+
+func printService(w io.Writer, s *q1client.Service) { printServiceReplacing(w, s, nil) }
+
+// printServiceReplacing writes a service for people, with the proposal its
+// pending proposal replaced (nil: none known).
+func printServiceReplacing(w io.Writer, s *q1client.Service, replaced *Replaced) {
 	state := s.Status
 	if s.Pause != nil {
 		state += fmt.Sprintf(" (by %s at height %d)", s.Pause.Reason, s.Pause.Height)
 	}
 	fmt.Fprintf(w, "%s: %s, version %d, escrow %s\n", s.Name, state, s.Version, s.EscrowQC)
 	if p := s.Pending; p != nil {
-		fmt.Fprintf(w, "  pending proposal %d (%s, %s): %d of %d approvals", p.ID, p.Kind, p.Hash, len(p.Approvals), p.Threshold)
+		fmt.Fprintf(w, "  pending proposal %d: %s; %d of %d approvals", p.ID, proposalAction(p.Kind, p.Amount, p.To), len(p.Approvals), p.Threshold)
 		switch {
 		case p.Kind == "update" && p.ApprovedHeight > 0:
 			fmt.Fprintf(w, ", approved; activates at height %d", p.ActivationHeight)
 		case p.Kind == "update":
 			fmt.Fprintf(w, "; activates at height %d at the earliest", p.ActivationHeight)
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintf(w, "\n    proposed by %s at height %d; hash %s\n", p.Proposer, p.ProposedHeight, p.Hash)
+		if replaced != nil {
+			fmt.Fprintf(w, "    %s\n", replaced)
+		}
 	}
 	if m, err := manifest.ParseCanonical(s.Manifest); err == nil {
 		fmt.Fprint(w, m.Summary())
@@ -178,16 +193,32 @@ func serviceProposeCmd() *cobra.Command {
 				return errors.New("say which manifest with -f FILE")
 			}
 			wasmPath, _ := cmd.Flags().GetString(flagWasm)
-			var wasmHash string
+			o := draftOptions{}
 			if wasmPath != "" {
 				h, err := hashFileAt(wasmPath)
 				if err != nil {
 					return err
 				}
-				wasmHash = h.String()
+				o.wasmHash = h.String()
 			}
-			m, err := loadDraft(cmd, c, path, wasmHash)
+			m, err := readDraft(cmd, path)
 			if err != nil {
+				return err
+			}
+			if (o.wasmHash == "" && m.Code.Wasm == "") || len(m.Permissions.Owners.Accounts) == 0 {
+				// What the draft leaves out stays as it is now.
+				if err := checkNode(cmd.Context(), c); err != nil {
+					return err
+				}
+				s, err := chainReader(c).Service(cmd.Context(), m.Name)
+				if err != nil {
+					return queryError(err)
+				}
+				if o.current, err = manifest.ParseCanonical(s.Manifest); err != nil {
+					return fmt.Errorf("read the manifest of %s version %d: %w", m.Name, s.Version, err)
+				}
+			}
+			if m, err = completeDraft(cmd, c, path, m, o); err != nil {
 				return err
 			}
 			if wasmPath != "" {
@@ -198,8 +229,18 @@ func serviceProposeCmd() *cobra.Command {
 			msg := &servicestypes.MsgProposeUpdate{Proposer: c.FromAddress.String(), Name: m.Name, Manifest: m.Canonical()}
 			return submitProposal(cmd, c, m.Name, "propose an update of "+m.Name, msg)
 		})
+	cmd.Long = `Propose a complete new manifest for a service; it counts as the proposer's
+approval, and takes effect once the owners' threshold approved it and the current
+policies.update.noticeBlocks have passed.
+
+What the manifest leaves out stays as it is: without code.wasm and without --wasm
+the module in force is kept (change only the manifest), and without owners the
+current owners and threshold are kept. --wasm uploads a new module first and its
+hash fills code.wasm.`
+	cmd.Example = `  q1 service propose -f service.yaml --from default                # same module, new manifest
+  q1 service propose -f service.yaml --wasm app.wasm --from default  # a new module too`
 	cmd.Flags().StringP(flagManifest, "f", "", "the new manifest (YAML)")
-	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm")
+	cmd.Flags().String(flagWasm, "", "a new module to upload; its hash fills code.wasm (default: keep the current module)")
 	cmd.Flags().Bool(flagNoCheck, false, "upload and send even if the module fails the local check (nodes check again and will not run it)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
 	return cmd
@@ -252,15 +293,31 @@ func serviceApproveCmd() *cobra.Command {
 					if id != s.Pending.ID {
 						return fmt.Errorf("proposal %d is not %s's pending proposal (%d): give --hash to approve it", id, name, s.Pending.ID)
 					}
+					// What is approved is what was shown: the chain refuses
+					// the approval if the proposal changed meanwhile.
+					if err := confirmPending(cmd, c, s); err != nil {
+						return err
+					}
 					hash = s.Pending.Hash
-					fmt.Fprintf(cmd.ErrOrStderr(), "approving proposal %d of %s with hash %s (as the chain shows it; pass --hash to pin what you reviewed)\n", id, name, hash)
 				}
 			}
 			msg := &servicestypes.MsgApproveProposal{Approver: c.FromAddress.String(), Name: name, ProposalId: id, Hash: hash}
 			return submitProposal(cmd, c, name, fmt.Sprintf("approve proposal %d of %s", id, name), msg)
 		})
+	cmd.Long = `Approve a service's pending proposal. An approval names the proposal's id and
+hash, so that what is approved is what the approver read: the chain refuses it if
+the pending proposal is another one or has another hash.
+
+With --hash (and --proposal, default the pending one) it is sent as given: the way
+for scripts. Without --hash, approve shows the pending proposal — what it does (the
+amount and recipient of a withdrawal, the fields an update changes), who proposed
+it and when, its hash, and the proposal it replaced if one was cancelled for it —
+and asks for confirmation on the terminal. Without a terminal (stdin is not one)
+it refuses and prints the command that names the proposal.`
+	cmd.Example = `  q1 service approve hello --from bob        # shows the proposal, asks y/N
+  q1 service approve hello --proposal 7 --hash sha256:… --from bob`
 	cmd.Flags().Uint64("proposal", 0, "proposal id (default: the service's pending proposal)")
-	cmd.Flags().String("hash", "", "the hash you approve (default: the pending proposal's, as the chain shows it)")
+	cmd.Flags().String("hash", "", "the hash you approve (default: show the pending proposal and ask on the terminal)")
 	return cmd
 }
 
@@ -336,13 +393,17 @@ func serviceDeleteCmd() *cobra.Command {
 			to, _ := cmd.Flags().GetString("refund-to")
 			if to == "" {
 				to = c.FromAddress.String()
-			} else if _, err := parseAddress(to, "--refund-to"); err != nil {
-				return err
+			} else {
+				addr, err := resolveAccountAs(c, to, "--refund-to")
+				if err != nil {
+					return err
+				}
+				to = addr.String()
 			}
 			msg := &servicestypes.MsgDeleteService{Proposer: c.FromAddress.String(), Name: args[0], RefundTo: to}
 			return submitProposal(cmd, c, args[0], "delete "+args[0], msg)
 		})
-	cmd.Flags().String("refund-to", "", "account that receives the remaining escrow (default: the signer)")
+	cmd.Flags().String("refund-to", "", "account (q1… address or key name) that receives the remaining escrow (default: the signer)")
 	return cmd
 }
 
@@ -357,13 +418,17 @@ func serviceWithdrawCmd() *cobra.Command {
 			to, _ := cmd.Flags().GetString("to")
 			if to == "" {
 				to = c.FromAddress.String()
-			} else if _, err := parseAddress(to, "--to"); err != nil {
-				return err
+			} else {
+				addr, err := resolveAccountAs(c, to, "--to")
+				if err != nil {
+					return err
+				}
+				to = addr.String()
 			}
 			msg := &servicestypes.MsgWithdrawEscrow{Proposer: c.FromAddress.String(), Name: args[0], Amount: amount, To: to}
 			return submitProposal(cmd, c, args[0], fmt.Sprintf("withdraw %s from %s", qc.Format(amount), args[0]), msg)
 		})
-	cmd.Flags().String("to", "", "account that receives the money (default: the signer)")
+	cmd.Flags().String("to", "", "account (q1… address or key name) that receives the money (default: the signer)")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -58,10 +59,22 @@ func keyringSigner(c client.Context) reqsign.Signer {
 	})
 }
 
-// loadDraft reads a manifest file that may leave code.wasm and owners to
-// the CLI, fills them (code.wasm from the wasm file's hash, owners with the
-// signer when none are named) and checks the result completely.
-func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash string) (*manifest.Manifest, error) {
+// draftOptions say how completeDraft fills what a draft leaves out.
+type draftOptions struct {
+	// wasmHash is the hash of --wasm; "" when none was given.
+	wasmHash string
+	// current is the service's manifest in force (q1 service propose): a
+	// draft without code.wasm keeps its module, one without owners keeps
+	// its owners and threshold.
+	current *manifest.Manifest
+	// allowNoWasm leaves code.wasm empty rather than refusing (a dry run
+	// without --wasm: placement does not need it).
+	allowNoWasm bool
+}
+
+// readDraft reads a manifest file that may leave code.wasm and owners to
+// the CLI, printing every problem.
+func readDraft(cmd *cobra.Command, path string) (*manifest.Manifest, error) {
 	m, err := readManifest(path, manifest.ParseOptions{AllowMissingWasm: true, AllowMissingOwners: true})
 	var problems manifest.Problems
 	if errors.As(err, &problems) {
@@ -70,25 +83,55 @@ func loadDraft(cmd *cobra.Command, c client.Context, path string, wasmHash strin
 		}
 		return nil, fmt.Errorf("%s has %d problem(s); nothing was sent", path, len(problems))
 	}
+	return m, err
+}
+
+// loadDraft reads a draft and completes it with completeDraft.
+func loadDraft(cmd *cobra.Command, c client.Context, path string, o draftOptions) (*manifest.Manifest, error) {
+	m, err := readDraft(cmd, path)
 	if err != nil {
 		return nil, err
 	}
+	return completeDraft(cmd, c, path, m, o)
+}
+
+// completeDraft fills what the draft m (read from path) leaves out —
+// code.wasm from --wasm or the current version, owners from the current
+// version or the signer as sole owner — and checks the result completely.
+func completeDraft(cmd *cobra.Command, c client.Context, path string, m *manifest.Manifest, o draftOptions) (*manifest.Manifest, error) {
 	switch {
-	case wasmHash != "" && m.Code.Wasm != "" && m.Code.Wasm != wasmHash:
+	case o.wasmHash != "" && m.Code.Wasm != "" && m.Code.Wasm != o.wasmHash:
 		return nil, fmt.Errorf("%s names code.wasm %s, but --wasm hashes to %s: remove code.wasm from the manifest or pass the matching module",
-			path, m.Code.Wasm, wasmHash)
-	case wasmHash != "":
-		m.Code.Wasm = wasmHash
-	case m.Code.Wasm == "":
+			path, m.Code.Wasm, o.wasmHash)
+	case o.wasmHash != "":
+		m.Code.Wasm = o.wasmHash
+	case m.Code.Wasm != "":
+	case o.current != nil:
+		m.Code.Wasm = o.current.Code.Wasm
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s names no code.wasm and no --wasm was given: the module stays %s\n", path, m.Code.Wasm)
+	case o.allowNoWasm:
+	default:
 		return nil, fmt.Errorf("%s has no code.wasm: pass the module with --wasm FILE", path)
 	}
 	if len(m.Permissions.Owners.Accounts) == 0 {
-		m.Permissions.Owners.Accounts = []string{c.FromAddress.String()}
-		m.Permissions.Owners.Threshold = 1
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: %s (%s) becomes the sole owner\n", path, c.FromName, c.FromAddress)
+		switch {
+		case o.current != nil:
+			m.Permissions.Owners = o.current.Permissions.Owners
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: the current %d owner(s) and threshold %d stay\n",
+				path, len(m.Permissions.Owners.Accounts), m.Permissions.Owners.Threshold)
+		case c.FromAddress.Empty():
+			return m, nil // a dry run without a key: owners stay unknown
+		default:
+			m.Permissions.Owners.Accounts = []string{c.FromAddress.String()}
+			m.Permissions.Owners.Threshold = 1
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s names no owners: %s (%s) becomes the sole owner\n", path, c.FromName, c.FromAddress)
+		}
+	}
+	if m.Code.Wasm == "" {
+		return m, nil // a dry run: nothing will be sent
 	}
 	// Filling may make sets unsorted: round-trip through the canonical form.
-	m, err = manifest.ParseCanonical(canonicalOf(m))
+	m, err := manifest.ParseCanonical(canonicalOf(m))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -162,6 +205,8 @@ func humanBytes(n int64) string {
 	}
 }
 
+const flagForce = "force"
+
 func serviceDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "deploy -f MANIFEST --wasm FILE --from KEY --deposit AMOUNT",
@@ -169,7 +214,23 @@ func serviceDeployCmd() *cobra.Command {
 		Long: `Deploy a new service: the wasm module is uploaded to the node's blob store (with
 progress), its hash fills code.wasm, the deploying key becomes the sole owner if the
 manifest names none, and MsgCreateService (manifest + initial escrow deposit) is
-sent and waited for. Manifests and wasm are public: put no secrets in them.`,
+sent and waited for. Manifests and wasm are public: put no secrets in them.
+
+Before anything is uploaded or sent, the deploy asks the chain what it would meet
+and stops (exit 1, every problem on stderr) when:
+  - the name is taken: by a live or paused service, or by a deleted one (names
+    are never reused);
+  - the deposit is below the chain's minimum, or the key cannot pay the deposit
+    and the fee, or the key is not among the manifest's owners;
+  - placement cannot place every replica now. Sharers passed over for price
+    are grouped by which price is above which cap, e.g. "3 sharers ask memory
+    4–6uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (2–4uqc more)".
+    --force deploys anyway: the name is then taken for good and the deposit
+    held in escrow while the service waits for sharers that qualify.
+
+--dry-run makes the same checks and shows where the service would run and what it
+would cost per hour; it uploads and sends nothing, and exits 1 if the deploy
+would stop.`,
 		Example: `  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
   q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC
   q1 service deploy -f examples/hello/service.yaml --dry-run --deposit 100QC`,
@@ -183,57 +244,188 @@ sent and waited for. Manifests and wasm are public: put no secrets in them.`,
 	cmd.Flags().String(flags.FlagFrom, "", "deploying key (default: the home's default key)")
 	cmd.Flags().String(flagAPI, "", "HTTP API of the node to upload to (default: \"api\" in client.toml)")
 	cmd.Flags().Duration(flagServing, 0, "after creating it, wait up to this long (e.g. 2m) until every replica is placed, acknowledged and serving, showing progress")
-	cmd.Flags().Bool(flagDryRun, false, "upload and send nothing: show where the service would be placed now and what it would cost per hour")
+	cmd.Flags().Bool(flagDryRun, false, "upload and send nothing: check the deploy, show where the service would be placed now and what it would cost per hour")
+	cmd.Flags().Bool(flagForce, false, "deploy even if placement cannot place every replica now (the name is taken and the deposit held in escrow meanwhile)")
 	addTxClientFlags(cmd)
 	return cmd
 }
 
-// runDeployDryRun asks the chain where the manifest would be placed now and
-// what that would cost; it needs no key, no module and no deposit.
+// deployFlags are the flags both the dry run and the deploy read.
+type deployFlags struct {
+	path, wasmPath string
+	deposit        sdkmath.Int // nil when --deposit was not given
+	force          bool
+}
+
+func readDeployFlags(cmd *cobra.Command) (deployFlags, error) {
+	var f deployFlags
+	f.path, _ = cmd.Flags().GetString(flagManifest)
+	f.wasmPath, _ = cmd.Flags().GetString(flagWasm)
+	f.force, _ = cmd.Flags().GetBool(flagForce)
+	if f.path == "" {
+		return f, errors.New("say which manifest with -f FILE")
+	}
+	if d, _ := cmd.Flags().GetString(flagDeposit); d != "" {
+		amount, err := qc.ParseAmount(d)
+		if err != nil {
+			return f, fmt.Errorf("--deposit: %w", err)
+		}
+		f.deposit = amount
+	}
+	return f, nil
+}
+
+// report writes the check's problems to stderr, and the placement shortfall
+// as a problem, or as a warning under --force. It returns how many problems
+// stop the deploy.
+func (d *deployCheck) report(w io.Writer, force bool) int {
+	n := len(d.problems)
+	if d.unplaced != "" && !force {
+		n++
+	}
+	if n > 0 {
+		fmt.Fprintln(w, "The deploy would stop here:")
+	}
+	for _, p := range d.problems {
+		fmt.Fprintf(w, "  - %s\n", p)
+	}
+	switch {
+	case d.unplaced == "":
+	case force && n > 0:
+		printUnplaced(w, d, "note (--force): ", "  ")
+	case force:
+		printUnplaced(w, d, "warning (--force): ", "  ")
+		fmt.Fprintln(w, "  the service is created anyway and waits for sharers that qualify (see q1 service placement)")
+	default:
+		printUnplaced(w, d, "  - ", "      ")
+		fmt.Fprintln(w, "    change the manifest (caps, resources, attributes) to what sharers offer (q1 sharer list), or pass --force to deploy anyway: the name is then taken for good and the deposit held in escrow until sharers qualify")
+	}
+	return n
+}
+
+// runDeployDryRun checks the deploy as runServiceDeploy would and shows
+// where the manifest would be placed now and what that would cost. It needs
+// no module and no deposit; with a key (--from, else the home's default) it
+// also checks the key can pay and is an owner.
 func runDeployDryRun(cmd *cobra.Command) error {
 	c, err := client.GetClientQueryContext(cmd)
 	if err != nil {
 		return err
 	}
-	path, _ := cmd.Flags().GetString(flagManifest)
-	if path == "" {
-		return errors.New("say which manifest with -f FILE")
+	fl, err := readDeployFlags(cmd)
+	if err != nil {
+		return err
 	}
-	raw, err := os.ReadFile(path)
+	from, _ := cmd.Flags().GetString(flags.FlagFrom)
+	if from == "" {
+		from = c.KeyringDefaultKeyName
+	}
+	if from != "" {
+		if c, err = realKeyring(cmd, c); err != nil {
+			return err
+		}
+		if c, err = withSigner(c, from); err != nil {
+			return err
+		}
+	}
+	raw, err := os.ReadFile(fl.path)
 	if err != nil {
 		return fmt.Errorf("read -f: %w", err)
 	}
-	if _, err := manifest.Parse(raw, manifest.ParseOptions{Filename: path, AllowMissingWasm: true, AllowMissingOwners: true}); err != nil {
-		var problems manifest.Problems
-		if errors.As(err, &problems) {
-			for _, p := range problems {
-				fmt.Fprintln(cmd.ErrOrStderr(), p.String())
-			}
-			return fmt.Errorf("%s has %d problem(s)", path, len(problems))
+	o := draftOptions{allowNoWasm: true}
+	if fl.wasmPath != "" {
+		h, err := hashFileAt(fl.wasmPath)
+		if err != nil {
+			return err
 		}
+		o.wasmHash = h.String()
+	}
+	m, err := loadDraft(cmd, c, fl.path, o)
+	if err != nil {
 		return err
+	}
+	var wasmProblem error
+	if fl.wasmPath != "" {
+		wasmProblem = checkWasm(cmd, fl.wasmPath, m)
 	}
 	if err := checkNode(cmd.Context(), c); err != nil {
 		return err
 	}
-	res, err := chainReader(c).PlacementPreview(cmd.Context(), raw)
-	if err != nil {
-		return queryError(err)
-	}
-	if outputJSON(c) {
-		return printProtoJSON(cmd, res)
-	}
-	printPreview(cmd.OutOrStdout(), res)
-	if d, _ := cmd.Flags().GetString(flagDeposit); d != "" && res.RentPerHour.IsPositive() {
-		deposit, err := qc.ParseAmount(d)
-		if err != nil {
-			return fmt.Errorf("--deposit: %w", err)
+	in := deployInput{m: m, raw: raw, deposit: fl.deposit, signer: from != ""}
+	if in.signer && !fl.deposit.IsNil() && len(m.Permissions.Owners.Accounts) > 0 {
+		// The chain cannot see blobs: a placeholder module hash simulates
+		// the same create msg (same size, same gas) when --wasm is not given.
+		sim := *m
+		if sim.Code.Wasm == "" {
+			sim.Code.Wasm = manifest.HashPrefix + strings.Repeat("0", 64)
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "A deposit of %s pays about %s hours of rent\n", qc.Format(deposit),
-			sdkmath.LegacyNewDecFromInt(deposit).Quo(res.RentPerHour).RoundInt())
+		in.sim = &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: canonicalOf(&sim), Deposit: fl.deposit}
+	}
+	d, err := checkDeploy(cmd, c, in)
+	if err != nil {
+		return err
+	}
+	res := d.preview
+	if outputJSON(c) {
+		if err := printProtoJSON(cmd, res); err != nil {
+			return err
+		}
+	} else {
+		w := cmd.OutOrStdout()
+		printPreview(w, res)
+		if len(d.prices) > 0 {
+			fmt.Fprintln(w, "Passed over for price:")
+			printPriceGroups(w, d.prices, "  ")
+		}
+		if !fl.deposit.IsNil() && res.RentPerHour.IsPositive() {
+			fmt.Fprintf(w, "A deposit of %s pays about %s hours of rent\n", qc.Format(fl.deposit),
+				sdkmath.LegacyNewDecFromInt(fl.deposit).Quo(res.RentPerHour).RoundInt())
+		}
+		if !d.fee.IsNil() {
+			fmt.Fprintf(w, "Fee about %s; %s has %s\n", qc.Format(d.fee), c.FromName, qc.Format(d.balance))
+		}
+	}
+	n := d.report(cmd.ErrOrStderr(), fl.force)
+	if wasmProblem != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "  - %v\n", wasmProblem)
+		n++
+	}
+	if !in.signer {
+		fmt.Fprintln(cmd.ErrOrStderr(), "(no key: pass --from KEY to check the owners, the funds and the fee too)")
+	}
+	if n > 0 {
+		return fmt.Errorf("dry run: the deploy of %s would stop with %d problem(s); nothing was uploaded or sent", m.Name, n)
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "dry run: nothing was uploaded or sent")
 	return nil
+}
+
+// realKeyring undoes what our --dry-run does to the SDK's client context:
+// the SDK reads its own --dry-run flag (same name) as "simulate", and opens
+// a simulating context's keyring in memory, empty. The dry run reads the
+// key from the keyring the home configures (--keyring-backend, else
+// client.toml's keyring-backend) to check its funds and owners.
+func realKeyring(cmd *cobra.Command, c client.Context) (client.Context, error) {
+	if !c.Simulate {
+		return c, nil
+	}
+	c = c.WithSimulation(false)
+	backend, _ := cmd.Flags().GetString(flags.FlagKeyringBackend)
+	if backend == "" {
+		v := viper.New()
+		v.SetConfigFile(clientToml(c))
+		if v.ReadInConfig() == nil {
+			backend = v.GetString("keyring-backend")
+		}
+	}
+	if backend == "" {
+		backend = "os" // the SDK's default
+	}
+	kr, err := client.NewKeyringFromBackend(c, backend)
+	if err != nil {
+		return c, err
+	}
+	return c.WithKeyring(kr), nil
 }
 
 func runServiceDeploy(cmd *cobra.Command, _ []string) error {
@@ -244,33 +436,42 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	path, _ := cmd.Flags().GetString(flagManifest)
-	wasmPath, _ := cmd.Flags().GetString(flagWasm)
-	depositStr, _ := cmd.Flags().GetString(flagDeposit)
+	fl, err := readDeployFlags(cmd)
+	if err != nil {
+		return err
+	}
 	switch {
-	case path == "":
-		return errors.New("say which manifest with -f FILE")
-	case wasmPath == "":
+	case fl.wasmPath == "":
 		return errors.New("say which module with --wasm FILE")
-	case depositStr == "":
+	case fl.deposit.IsNil():
 		return errors.New("say how much to put in escrow with --deposit AMOUNT, e.g. 100QC")
 	}
-	deposit, err := qc.ParseAmount(depositStr)
-	if err != nil {
-		return fmt.Errorf("--deposit: %w", err)
-	}
-	wasmHash, err := hashFileAt(wasmPath)
+	deposit := fl.deposit
+	wasmHash, err := hashFileAt(fl.wasmPath)
 	if err != nil {
 		return err
 	}
-	m, err := loadDraft(cmd, c, path, wasmHash.String())
+	m, err := loadDraft(cmd, c, fl.path, draftOptions{wasmHash: wasmHash.String()})
 	if err != nil {
 		return err
 	}
-	if err := shipWasm(cmd, c, wasmPath, m); err != nil {
+	if err := checkWasm(cmd, fl.wasmPath, m); err != nil {
+		return err
+	}
+	if err := checkNode(cmd.Context(), c); err != nil {
 		return err
 	}
 	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
+	d, err := checkDeploy(cmd, c, deployInput{m: m, deposit: deposit, signer: true, sim: msg})
+	if err != nil {
+		return err
+	}
+	if n := d.report(cmd.ErrOrStderr(), fl.force); n > 0 {
+		return fmt.Errorf("%s was not deployed (%d problem(s)); nothing was uploaded or sent", m.Name, n)
+	}
+	if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), fl.wasmPath); err != nil {
+		return err
+	}
 	res, err := submitTx(cmd, c, txOptions{spend: deposit, what: "create service " + m.Name}, msg)
 	if err != nil {
 		return err

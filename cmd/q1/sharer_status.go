@@ -213,27 +213,6 @@ func sharerListCmd() *cobra.Command {
 	return cmd
 }
 
-func servicePlacementCmd() *cobra.Command {
-	cmd := queryCmd("placement NAME", "Show where a service's replicas run and why sharers were passed over", cobra.ExactArgs(1),
-		func(cmd *cobra.Command, c client.Context, args []string) error {
-			p, err := chainReader(c).Placement(cmd.Context(), args[0])
-			if err != nil {
-				return queryError(err)
-			}
-			if outputJSON(c) {
-				return printJSON(cmd, p)
-			}
-			printPlacement(cmd.OutOrStdout(), p)
-			return nil
-		})
-	cmd.Long = `Show a service's placement: its leases (sharer, acknowledgement, the prices each
-locked) and the chain's explanation of its last placement attempt, counting the
-sharers passed over by reason, e.g. "9 sharers: 4 lacked memory, 3 above max price,
-2 offline".`
-	cmd.Example = "  q1 service placement hello\n  q1 service placement hello -o json"
-	return cmd
-}
-
 func printPlacement(w io.Writer, p *q1client.Placement) {
 	fmt.Fprintf(w, "%s: %d of %d replicas placed", p.Service, p.Placed, p.Wanted)
 	if p.Moving > 0 {

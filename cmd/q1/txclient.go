@@ -63,16 +63,63 @@ func parseAddress(s, role string) (sdk.AccAddress, error) {
 	return addr, nil
 }
 
-// resolveAccount turns a key name or an address into an address.
+// resolveAccount turns a key name or an address into an address: the one
+// resolver of every command that takes an account (wallet balance and send,
+// --to, --refund-to, --sharer, sharer status and earnings).
 func resolveAccount(c client.Context, who string) (sdk.AccAddress, error) {
-	if strings.HasPrefix(who, address.AccountPrefix+"1") {
-		return parseAddress(who, "account")
+	return resolveAccountAs(c, who, "account")
+}
+
+// resolveAccountAs is resolveAccount with role ("recipient", "--to") naming
+// where who came from in the message of a bad one. Something shaped like an
+// address is read as one without opening the keyring (a file or os keyring
+// would ask for its passphrase); anything else is a key name. A malformed
+// address that happens to be a key's name still finds the key.
+func resolveAccountAs(c client.Context, who, role string) (sdk.AccAddress, error) {
+	if looksLikeAddress(who) {
+		addr, err := parseAddress(who, role)
+		if err == nil {
+			return addr, nil
+		}
+		if c.Keyring != nil {
+			if rec, kerr := c.Keyring.Key(who); kerr == nil {
+				return rec.GetAddress()
+			}
+		}
+		return nil, err
+	}
+	if c.Keyring == nil {
+		return nil, fmt.Errorf("%s %q is not a q1… address, and there is no keyring to find a key of that name in", role, who)
 	}
 	rec, err := c.Keyring.Key(who)
+	if errors.Is(err, sdkerrors.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%s %q is neither a key in the %s keyring at %s nor a q1… address (see: q1 keys list --home %s)",
+			role, who, c.Keyring.Backend(), c.KeyringDir, c.HomeDir)
+	}
 	if err != nil {
 		return nil, keyError(c, who, err)
 	}
 	return rec.GetAddress()
+}
+
+// looksLikeAddress reports whether s has the shape of an address rather
+// than of a key name: it starts with our prefix (q1), or it is bech32 of
+// any network (prefix, the separator 1, at least a checksum's six
+// characters after it).
+func looksLikeAddress(s string) bool {
+	if strings.HasPrefix(s, address.AccountPrefix) {
+		return true
+	}
+	i := strings.LastIndexByte(s, '1')
+	if i < 1 || len(s)-i-1 < 6 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 func keyError(c client.Context, name string, err error) error {
@@ -168,19 +215,9 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 	if err := checkNode(ctx, c); err != nil {
 		return nil, err
 	}
-	prices, adj, err := gasSettings(cmd, c)
+	f, prices, err := txFactory(cmd, c)
 	if err != nil {
 		return nil, err
-	}
-	f, err := tx.NewFactoryCLI(c, cmd.Flags())
-	if err != nil {
-		return nil, err
-	}
-	f = f.WithChainID(c.ChainID).WithGasAdjustment(adj).WithGasPrices(prices.String()).
-		WithSignMode(1) // SIGN_MODE_DIRECT
-	f, err = f.Prepare(c)
-	if err != nil {
-		return nil, fmt.Errorf("read account %s: %w", c.FromAddress, err)
 	}
 
 	balance, err := spendable(ctx, c, c.FromAddress)
@@ -240,6 +277,41 @@ func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg
 		GasUsed: committed.TxResult.GasUsed,
 		Fee:     fee,
 	}, nil
+}
+
+// txFactory is the factory that signs the context's txs, with the gas
+// price and adjustment of the command's flags or the home's client.toml and
+// the signer's account number and sequence read from the chain.
+func txFactory(cmd *cobra.Command, c client.Context) (tx.Factory, sdk.DecCoins, error) {
+	prices, adj, err := gasSettings(cmd, c)
+	if err != nil {
+		return tx.Factory{}, nil, err
+	}
+	f, err := tx.NewFactoryCLI(c, cmd.Flags())
+	if err != nil {
+		return tx.Factory{}, nil, err
+	}
+	f = f.WithChainID(c.ChainID).WithGasAdjustment(adj).WithGasPrices(prices.String()).
+		WithSignMode(1) // SIGN_MODE_DIRECT
+	f, err = f.Prepare(c)
+	if err != nil {
+		return tx.Factory{}, nil, fmt.Errorf("read account %s: %w", c.FromAddress, err)
+	}
+	return f, prices, nil
+}
+
+// estimateFee simulates msgs signed by the context's key and returns the fee
+// submitTx would pay for them; a refusal comes back as a *refusal.
+func estimateFee(cmd *cobra.Command, c client.Context, msgs ...sdk.Msg) (sdkmath.Int, error) {
+	f, prices, err := txFactory(cmd, c)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	gas, err := simulateGas(cmd.Context(), c, f, msgs...)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	return feeFor(prices, gas), nil
 }
 
 // simulateGas runs msgs in simulation and returns the gas to ask for: the

@@ -47,7 +47,7 @@ func walletBalanceCmd() *cobra.Command {
 			if who == "" {
 				return fmt.Errorf("say whose balance: a key name or a q1… address (this home has no default key)")
 			}
-			addr, err := resolveAccount(clientCtx, who)
+			addr, err := resolveAccountAs(clientCtx, who, "account")
 			if err != nil {
 				return err
 			}
@@ -77,11 +77,13 @@ func walletSendCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send --from NAME TO AMOUNT",
 		Short: "Send QCoin and wait until the transfer is committed",
-		Long: `Send QCoin from one of your keys to an address, and wait until the transfer is
-in a block. AMOUNT is written with its unit: 25QC, 0.5QC or 2500uqc.
+		Long: `Send QCoin from one of your keys to an account, and wait until the transfer is
+in a block. TO is a q1… address or the name of a key in this home's keyring.
+AMOUNT is written with its unit: 25QC, 0.5QC or 2500uqc.
 Gas is simulated; the fee is gas × the home's gas-prices. There is no
 confirmation prompt.`,
 		Example: `  q1 wallet send --from default q1qyfzm0... 25QC
+  q1 wallet send --from default alice 1QC
   q1 wallet send --from alice q1qyfzm0... 2500uqc -o json`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -89,7 +91,7 @@ confirmation prompt.`,
 			if err != nil {
 				return err
 			}
-			to, err := parseAddress(args[0], "recipient")
+			to, err := resolveAccountAs(clientCtx, args[0], "recipient")
 			if err != nil {
 				return err
 			}

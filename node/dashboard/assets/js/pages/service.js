@@ -100,16 +100,42 @@ function policies(m) {
   ]) + '</div>';
 }
 
-function pending(p) {
+// manifestChanges lists the fields an update changes, as q1 service approve
+// shows them: the most specific changed paths of the manifests' canonical
+// JSON (lists count as one value), with the old and the new value.
+export function manifestChanges(cur, next, prefix = '') {
+  const show = (v) => (v === undefined ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v));
+  const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const out = [];
+  const keys = [...new Set([...Object.keys(cur || {}), ...Object.keys(next || {})])].sort();
+  for (const k of keys) {
+    const a = (cur || {})[k];
+    const b = (next || {})[k];
+    const path = prefix + k;
+    const objOrNone = (v) => v === undefined || isObj(v);
+    if ((isObj(a) || isObj(b)) && objOrNone(a) && objOrNone(b)) out.push(...manifestChanges(a || {}, b || {}, path + '.'));
+    else if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ path, from: show(a), to: show(b) });
+  }
+  return out;
+}
+
+function pending(p, svc) {
   if (!p) return '<p class="muted">None: the manifest in force is the latest approved.</p>';
   const approvals = p.approvals || [];
+  const changes = p.kind === 'update' ? manifestChanges(svc.manifest, p.manifest) : [];
+  const age = svc.height && p.proposed_height ? ` <span class="muted">(${num(Math.max(0, svc.height - p.proposed_height))} blocks ago)</span>` : '';
   return kv([
-    ['proposal', `#${num(p.id)}: ${esc(p.kind)} ${badge(p.status)}`],
-    ['proposed by', `${accountLink(p.proposer)} at block ${num(p.proposed_height)}`],
+    ['proposal', `<b data-k="pending-id">#${num(p.id)}</b>: ${esc(p.kind)} ${badge(p.status)}`],
+    p.kind === 'update' ? ['changes', changes.length
+      ? changes.map((c) => `<span data-k="pending-change"><code>${esc(c.path)}</code>: ${esc(c.from)} → ${esc(c.to)}</span>`).join('<br>')
+      : '<span class="muted">none</span>'] : null,
+    ['proposed by', `${accountLink(p.proposer)} at block <span data-k="pending-height">${num(p.proposed_height)}</span>${age}`],
     ['approvals', `<b data-k="approvals">${approvals.length}</b> of ${num(p.threshold)} needed: ${list(approvals, accountLink)}`],
     p.activation_height ? ['takes effect', 'at block ' + num(p.activation_height)] : null,
-    p.amount ? ['amount', esc(qc(p.amount)) + (p.to ? ' to ' + accountLink(p.to) : '')] : null,
-    ['hash', `<code>${esc(short(p.hash, 16, 8))}</code> <span class="muted">(what approvers sign: q1 service approve)</span>`],
+    p.amount ? ['amount', `<span data-k="pending-amount">${esc(qc(p.amount))}</span>` + (p.to ? ' to ' + accountLink(p.to) : '')] : null,
+    ['hash', `<code data-k="pending-hash">${esc(p.hash)}</code><br><span class="muted">An approval names this id and hash ` +
+      `(<code>q1 service approve ${esc(svc.name)} --proposal ${esc(p.id)} --hash …</code>), so it approves this proposal only: ` +
+      'a proposal cancelled and replaced by another is not approved by approvals of the first. Compare the id and hash with what you read.</span>'],
   ]);
 }
 
@@ -164,7 +190,7 @@ async function refresh(s, name) {
     ['created', `by ${accountLink(svc.creator)} at block ${num(svc.created_height)}`],
     ['called at', (callAt ? `<a href="${esc(callAt)}" rel="noopener noreferrer" target="_blank">${esc(callAt)}</a>, or ` : '') + `<code>/s/${esc(name)}/</code> on any node's gateway, or its own origin <code>${esc(name)}.GATEWAY-HOST</code>`],
   ]));
-  fill(s.pending, pending(svc.pending));
+  fill(s.pending, pending(svc.pending, svc));
   fill(s.permissions, permissions(m));
   fill(s.policies, policies(m) + `<details><summary>The manifest as stored on chain</summary><pre class="json">${esc(JSON.stringify(m, null, 2))}</pre></details>`);
   const leases = (place && place.leases) || [];
