@@ -93,12 +93,17 @@ func runInitSingleNode(cmd *cobra.Command, args []string) error {
 		chainID = "q1-local"
 	}
 	blockTime, _ := cmd.Flags().GetDuration(flagBlockTime)
+	if blockTime <= 0 {
+		return fmt.Errorf("--block-time: must be positive, got %s", blockTime)
+	}
+	params := singleNodeParams(blockTime)
 	net, err := devnet.Generate(cmd.Context(), devnet.Options{
 		ChainID:   chainID,
 		Homes:     []string{home},
 		Names:     []string{moniker},
 		Ports:     devnet.SingleNodePorts,
 		BlockTime: blockTime,
+		Params:    &params,
 	})
 	if err != nil {
 		return err
@@ -110,6 +115,16 @@ func runInitSingleNode(cmd *cobra.Command, args []string) error {
 	fmt.Fprintf(out, "  node id %s\n", n.NodeID)
 	fmt.Fprintf(out, "Start it with: q1 start --home %s\n", home)
 	return nil
+}
+
+// singleNodeParams are the devnet parameters with the usage module's
+// nominal block time (params.block_time_ms: lowBalanceBlocks in time,
+// blocks-left estimates) set to the block time the node is configured
+// for, at least 1 ms.
+func singleNodeParams(blockTime time.Duration) app.ChainParams {
+	p := app.DevnetParams()
+	p.Usage.BlockTimeMs = uint64(max(blockTime.Milliseconds(), 1))
+	return p
 }
 
 // applyQCoinGenesis rewrites the genesis the SDK's init wrote with QCoin's

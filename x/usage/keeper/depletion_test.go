@@ -28,6 +28,18 @@ func (f *fixture) burning(name string, escrow int64, o svcOpts) {
 	f.acked(uint64(len(f.sharers.leases)+1), "s1", name, sharerstypes.Prices{MemoryPerMibHour: 3600}, mib)
 }
 
+// queuedAt lists a time-keyed queue (dry, low) as "time since
+// genesisTime:service".
+func (f *fixture) queuedAt(q collections.KeySet[collections.Pair[int64, string]]) []string {
+	var out []string
+	noErr(f.t, q.Walk(f.ctx, nil, func(k collections.Pair[int64, string]) (bool, error) {
+		out = append(out, fmt.Sprintf("%s:%s", time.Unix(0, k.K1()).Sub(genesisTime), k.K2()))
+		return false, nil
+	}))
+	return out
+}
+
+// queued lists a height-keyed queue (grace) as "height:service".
 func (f *fixture) queued(q collections.KeySet[collections.Pair[int64, string]]) []string {
 	var out []string
 	noErr(f.t, q.Walk(f.ctx, nil, func(k collections.Pair[int64, string]) (bool, error) {
@@ -37,8 +49,8 @@ func (f *fixture) queued(q collections.KeySet[collections.Pair[int64, string]]) 
 	return out
 }
 
-// TestDepletionPauseAndResume: the escrow's low and dry heights are
-// indexed; escrow.low is emitted once at the low mark; at the dry height
+// TestDepletionPauseAndResume: the block times the escrow runs low and dry
+// are indexed; escrow.low is emitted once at the low mark; at the dry time
 // the service pauses, its leases close and its sharers stop being owed; a
 // deposit below lowBalanceBlocks of burn is refused with the amount
 // needed; one that covers it resumes the service.
@@ -47,10 +59,12 @@ func TestDepletionPauseAndResume(t *testing.T) {
 	f.sharerWith("s1", 1000, 0)
 	h0 := f.ctx.BlockHeight()
 	f.burning("dry", 1000, svcOpts{})
-	if got, want := f.queued(f.k.DryQueue), []string{fmt.Sprintf("%d:dry", h0+1000)}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := f.queuedAt(f.k.DryQueue), []string{"16m40s:dry"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("dry queue = %v, want %v", got, want)
 	}
-	if got, want := f.queued(f.k.LowQueue), []string{fmt.Sprintf("%d:dry", h0+901)}; fmt.Sprint(got) != fmt.Sprint(want) {
+	// The low mark: the first moment less than 100 blocks of 1 s of burn
+	// is left.
+	if got, want := f.queuedAt(f.k.LowQueue), []string{"15m0.000000001s:dry"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("low queue = %v, want %v", got, want)
 	}
 	eco := f.economics("dry")
@@ -175,10 +189,10 @@ func TestOnDepletionDelete(t *testing.T) {
 	f.audit()
 }
 
-// TestEarlyProjectionReindexed: blocks slower than params.block_time_ms
-// bring the dry height before the escrow is dry... and faster ones bring it
-// early: the service is re-projected, not paused.
-func TestEarlyProjectionReindexed(t *testing.T) {
+// TestFastBlocksDoNotPauseEarly: blocks faster than params.block_time_ms
+// do not bring the dry time early: after 1000 blocks of 500 ms the escrow
+// has half its money and the same dry time.
+func TestFastBlocksDoNotPauseEarly(t *testing.T) {
 	f := newFixture(t)
 	f.sharerWith("s1", 1000, 0)
 	f.burning("dry", 1000, svcOpts{})
@@ -188,8 +202,8 @@ func TestEarlyProjectionReindexed(t *testing.T) {
 		t.Fatal("paused with half its escrow left")
 	}
 	eco := f.economics("dry")
-	if eco.DryHeight != f.ctx.BlockHeight()+500 {
-		t.Errorf("dry height %d, want %d", eco.DryHeight, f.ctx.BlockHeight()+500)
+	if want := genesisTime.Add(1000 * time.Second); eco.DryTime == nil || !eco.DryTime.Equal(want) {
+		t.Errorf("dry time %v, want %v", eco.DryTime, want)
 	}
 	f.audit()
 }
@@ -242,8 +256,13 @@ func TestEconomyGenesisRoundTrip(t *testing.T) {
 	if again.String() != gs.String() {
 		t.Errorf("round trip differs:\n%v\n%v", gs, again)
 	}
-	if fmt.Sprint(g.queued(g.k.DryQueue)) != fmt.Sprint(f.queued(f.k.DryQueue)) {
-		t.Errorf("dry queue not rebuilt: %v vs %v", g.queued(g.k.DryQueue), f.queued(f.k.DryQueue))
+	for _, q := range []struct {
+		name string
+		f, g collections.KeySet[collections.Pair[int64, string]]
+	}{{"dry", f.k.DryQueue, g.k.DryQueue}, {"low", f.k.LowQueue, g.k.LowQueue}, {"grace", f.k.GraceQueue, g.k.GraceQueue}} {
+		if want, got := f.queued(q.f), g.queued(q.g); fmt.Sprint(got) != fmt.Sprint(want) || (q.name != "grace" && len(want) != 1) {
+			t.Errorf("%s queue not rebuilt: %v, want %v", q.name, got, want)
+		}
 	}
 	bad := *gs
 	bad.Meters = append(bad.Meters, gs.Meters[0])

@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"cosmossdk.io/collections"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -41,12 +42,12 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		}
 		for _, q := range []struct {
 			set collections.KeySet[collections.Pair[int64, string]]
-			h   int64
-		}{{k.DryQueue, a.DryHeight}, {k.LowQueue, a.LowHeight}, {k.GraceQueue, a.GraceDeadline}} {
-			if q.h == 0 {
+			key int64 // 0: not indexed
+		}{{k.DryQueue, unixNano(a.DryTime)}, {k.LowQueue, unixNano(a.LowTime)}, {k.GraceQueue, a.GraceDeadline}} {
+			if q.key == 0 {
 				continue
 			}
-			if err := q.set.Set(ctx, collections.Join(q.h, a.Service)); err != nil {
+			if err := q.set.Set(ctx, collections.Join(q.key, a.Service)); err != nil {
 				return fmt.Errorf("index service %s: %w", a.Service, err)
 			}
 		}
@@ -114,4 +115,13 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return nil, fmt.Errorf("export earnings: %w", err)
 	}
 	return gs, nil
+}
+
+// unixNano is t in unix nanoseconds, the key of the time queues; 0 for
+// none.
+func unixNano(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixNano()
 }

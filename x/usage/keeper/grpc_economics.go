@@ -192,12 +192,15 @@ func (k *Keeper) Economics(ctx context.Context, name string) (*types.QueryServic
 		Service: name, Status: statusWord(svc.Status),
 		Balance: bal, Owed: owed, Available: available, BurnPerHour: a.BurnPerHour,
 		HoursLeft: math.LegacyZeroDec(), Low: a.Low, LowBalanceBlocks: m.Policies.Budget.LowBalanceBlocks,
-		DryHeight: a.DryHeight, Depleted: a.DepletedHeight != 0, DepletedHeight: a.DepletedHeight,
+		DryTime: a.DryTime, Depleted: a.DepletedHeight != 0, DepletedHeight: a.DepletedHeight,
 		GraceDeadline: a.GraceDeadline, DepositToResume: math.ZeroInt(), Account: a, Leases: meters,
+	}
+	if a.DryTime != nil {
+		out.LowTime = a.LowTime // otherwise a time to project again, not a mark
 	}
 	if a.BurnPerHour.IsPositive() {
 		out.HoursLeft = available.Quo(a.BurnPerHour)
-		out.BlocksLeft, _ = blocksLeft(available.TruncateInt(), blockBurn(a.BurnPerHour, p))
+		out.BlocksLeft = blocksLeft(available, a.BurnPerHour, p)
 	}
 	if a.DepletedHeight != 0 {
 		needed, _, err := k.resumeNeeded(ctx, a)

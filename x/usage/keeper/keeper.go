@@ -9,9 +9,9 @@
 // slices, and counts money in integers and LegacyDec, never floats.
 //
 // Work is indexed so that a block costs what is due, not the number of
-// services: each escrow's projected dry height, low-balance height and
-// grace deadline are keys of ordered queues the EndBlocker walks only up to
-// the current height.
+// services: the block time each escrow runs dry and runs low, and the
+// height its grace ends, are keys of ordered queues the EndBlocker walks
+// only up to the block's header time (or height).
 package keeper
 
 import (
@@ -57,13 +57,16 @@ type Keeper struct {
 	OpenMeters collections.KeySet[collections.Pair[string, uint64]]
 	// Accounts holds each service's economics, by name.
 	Accounts collections.Map[string, types.ServiceAccount]
-	// DryQueue, LowQueue and GraceQueue index services by (height, name):
-	// the projected height their escrow runs dry, the projected height it
-	// falls below lowBalanceBlocks of burn, and the end of a depleted
-	// service's grace period. The EndBlocker reads only keys up to the
-	// current height.
-	DryQueue   collections.KeySet[collections.Pair[int64, string]]
-	LowQueue   collections.KeySet[collections.Pair[int64, string]]
+	// DryQueue and LowQueue index services by (block time in unix
+	// nanoseconds, name): when their escrow runs dry, and when it falls
+	// below lowBalanceBlocks × params.block_time_ms of burn (or, for an
+	// escrow beyond the projection horizon, when it is projected again).
+	// The EndBlocker reads only keys at or before the block's header time.
+	DryQueue collections.KeySet[collections.Pair[int64, string]]
+	LowQueue collections.KeySet[collections.Pair[int64, string]]
+	// GraceQueue indexes depleted services by (height, name): the end of
+	// their grace period (policies.budget.graceBlocks, counted in blocks).
+	// The EndBlocker reads only keys up to the current height.
 	GraceQueue collections.KeySet[collections.Pair[int64, string]]
 	// Records holds every usage record by (service, epoch, lease id).
 	Records collections.Map[collections.Triple[string, uint64, uint64], types.UsageRecord]
@@ -99,6 +102,7 @@ func NewKeeper(
 	sb := collections.NewSchemaBuilder(storeService)
 	addrEpoch := collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)
 	heightName := collections.PairKeyCodec(collections.Int64Key, collections.StringKey)
+	timeName := collections.PairKeyCodec(collections.Int64Key, collections.StringKey) // unix nanoseconds
 	k := &Keeper{
 		cdc:          cdc,
 		addressCodec: addressCodec,
@@ -115,8 +119,8 @@ func NewKeeper(
 		OpenMeters: collections.NewKeySet(sb, types.OpenMetersKey, "open_meters",
 			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key)),
 		Accounts:   collections.NewMap(sb, types.AccountsKey, "accounts", collections.StringKey, codec.CollValue[types.ServiceAccount](cdc)),
-		DryQueue:   collections.NewKeySet(sb, types.DryQueueKey, "dry_queue", heightName),
-		LowQueue:   collections.NewKeySet(sb, types.LowQueueKey, "low_queue", heightName),
+		DryQueue:   collections.NewKeySet(sb, types.DryQueueKey, "dry_queue", timeName),
+		LowQueue:   collections.NewKeySet(sb, types.LowQueueKey, "low_queue", timeName),
 		GraceQueue: collections.NewKeySet(sb, types.GraceQueueKey, "grace_queue", heightName),
 		Records: collections.NewMap(sb, types.RecordsKey, "records",
 			collections.TripleKeyCodec(collections.StringKey, collections.Uint64Key, collections.Uint64Key), codec.CollValue[types.UsageRecord](cdc)),

@@ -19,8 +19,8 @@ import (
 // The escrow's life: leases acknowledged and closed start and stop rent
 // (x/sharers hooks); deposits and withdrawals settle first and may resume a
 // depleted service (x/services escrow hooks); the EndBlocker visits only
-// the services indexed at heights up to the current one, so a block costs
-// what is due, not the number of services.
+// the services indexed as due by the block's height (grace) or header time
+// (low, dry), so a block costs what is due, not the number of services.
 
 // SharersHooks returns the hooks x/sharers calls as leases are acknowledged
 // and closed.
@@ -253,8 +253,8 @@ func (h escrowHooks) DepletionResumeHint(ctx context.Context, name string) (stri
 }
 
 // resumeNeeded returns the escrow balance that resumes depleted account a
-// (lowBalanceBlocks of its burn before depletion, at least 1) and the
-// balance now.
+// (lowBalanceBlocks × params.block_time_ms of its burn before depletion,
+// at least 1) and the balance now.
 func (k *Keeper) resumeNeeded(ctx context.Context, a types.ServiceAccount) (needed, bal math.Int, err error) {
 	p, err := k.GetParams(ctx)
 	if err != nil {
@@ -268,7 +268,7 @@ func (k *Keeper) resumeNeeded(ctx context.Context, a types.ServiceAccount) (need
 	if err != nil {
 		return math.Int{}, math.Int{}, err
 	}
-	needed = blockBurn(a.DepletedBurnPerHour, p).MulInt64(int64(m.Policies.Budget.LowBalanceBlocks)).Ceil().TruncateInt()
+	needed = types.OverDuration(a.DepletedBurnPerHour, lowDuration(m.Policies.Budget.LowBalanceBlocks, p)).Ceil().TruncateInt()
 	return math.MaxInt(needed, math.OneInt()), bal, nil
 }
 
@@ -281,17 +281,19 @@ func (k *Keeper) denom(ctx context.Context) string {
 	return p.Denom
 }
 
-// EndBlocker visits the services indexed at heights up to the current one:
-// grace periods that ended (the service is deleted), low marks reached
-// (escrow.low) and escrows run dry (the service pauses, or is deleted under
-// onDepletion delete). Each is settled and re-projected first: a projection
-// that came early (blocks faster than params.block_time_ms) is indexed
-// again.
+// EndBlocker visits the services indexed as due: grace periods that ended
+// at heights up to the current one (the service is deleted), and low marks
+// and dry times at or before the block's header time: escrow.low, or, for
+// an escrow whose money ended, the service pauses (or is deleted under
+// onDepletion delete) with its rent settled up to that moment. A low entry
+// re-projects the service (a projection beyond the horizon comes back
+// through it).
 func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if err := k.releaseHeldBack(ctx); err != nil {
 		return err
 	}
-	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	h, now := sdkCtx.BlockHeight(), sdkCtx.BlockTime().UnixNano()
 	grace, err := due(ctx, k.GraceQueue, h)
 	if err != nil {
 		return err
@@ -306,7 +308,7 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	low, err := due(ctx, k.LowQueue, h)
+	low, err := due(ctx, k.LowQueue, now)
 	if err != nil {
 		return err
 	}
@@ -316,7 +318,7 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if a.LowHeight != key.K1() {
+			if a.LowTime == nil || a.LowTime.UnixNano() != key.K1() {
 				return k.LowQueue.Remove(ctx, key)
 			}
 			_, err = k.touch(ctx, key.K2())
@@ -325,24 +327,24 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	dry, err := due(ctx, k.DryQueue, h)
+	dry, err := due(ctx, k.DryQueue, now)
 	if err != nil {
 		return err
 	}
 	for _, key := range dry {
-		if err := k.isolate(ctx, k.DryQueue, key, "dry mark", func(ctx context.Context) error {
+		if err := k.isolate(ctx, k.DryQueue, key, "dry time", func(ctx context.Context) error {
 			a, err := k.GetAccount(ctx, key.K2())
 			if err != nil {
 				return err
 			}
-			if a.DryHeight != key.K1() {
+			if a.DryTime == nil || a.DryTime.UnixNano() != key.K1() {
 				return k.DryQueue.Remove(ctx, key)
 			}
-			if a, err = k.touch(ctx, key.K2()); err != nil {
+			// Every touch projects again, so the dry time indexed is the
+			// one the last touch computed: the money has ended. Settle up
+			// to that moment and stop the service.
+			if err := k.settle(ctx, &a); err != nil {
 				return err
-			}
-			if a.DryHeight > h || a.DryHeight == 0 {
-				return nil // came early, or stopped burning: indexed again
 			}
 			return k.deplete(ctx, a)
 		}); err != nil {
@@ -356,12 +358,13 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 // cached store written only when it succeeds. A failure is logged and the
 // queue entry dropped (the next touch of the service indexes it again): one
 // service's trouble never halts the chain. Only a failure to drop the entry
-// is returned.
+// is returned. Keys are heights (grace) or unix nanoseconds of block time
+// (low, dry).
 func (k *Keeper) isolate(ctx context.Context, q collections.KeySet[collections.Pair[int64, string]], key collections.Pair[int64, string], what string, fn func(context.Context) error) error {
 	cache, write := sdk.UnwrapSDKContext(ctx).CacheContext()
 	if err := fn(cache); err != nil {
 		k.Logger(ctx).Error("escrow check failed; skipped until the service is touched again",
-			"check", what, "service", key.K2(), "height", key.K1(), "err", err)
+			"check", what, "service", key.K2(), "key", key.K1(), "err", err)
 		if err := q.Remove(ctx, key); err != nil {
 			return fmt.Errorf("drop %s of service %s: %w", what, key.K2(), err)
 		}
@@ -371,10 +374,11 @@ func (k *Keeper) isolate(ctx context.Context, q collections.KeySet[collections.P
 	return nil
 }
 
-// due returns the keys of q at heights up to h, in order.
-func due(ctx context.Context, q collections.KeySet[collections.Pair[int64, string]], h int64) ([]collections.Pair[int64, string], error) {
+// due returns the keys of q up to and including upTo (a height or a block
+// time in unix nanoseconds), in order.
+func due(ctx context.Context, q collections.KeySet[collections.Pair[int64, string]], upTo int64) ([]collections.Pair[int64, string], error) {
 	var out []collections.Pair[int64, string]
-	rng := new(collections.Range[collections.Pair[int64, string]]).EndExclusive(collections.Join(h+1, ""))
+	rng := new(collections.Range[collections.Pair[int64, string]]).EndExclusive(collections.Join(upTo+1, ""))
 	err := q.Walk(ctx, rng, func(key collections.Pair[int64, string]) (bool, error) {
 		out = append(out, key)
 		return false, nil
@@ -385,10 +389,18 @@ func due(ctx context.Context, q collections.KeySet[collections.Pair[int64, strin
 	return out, nil
 }
 
-// deplete pauses (or deletes) a's service: its escrow cannot pay another
-// block of rent.
+// deplete pauses (or deletes) a's service, settled up to when its escrow's
+// money ended. Its projections are removed whatever its status; only an
+// active service is paused.
 func (k *Keeper) deplete(ctx context.Context, a types.ServiceAccount) error {
 	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	if err := k.unindex(ctx, &a); err != nil {
+		return err
+	}
+	a.DepletedBurnPerHour = a.BurnPerHour
+	if err := k.setAccount(ctx, a); err != nil {
+		return err
+	}
 	svc, err := k.services.GetService(ctx, a.Service)
 	if err != nil {
 		return err
@@ -398,13 +410,6 @@ func (k *Keeper) deplete(ctx context.Context, a types.ServiceAccount) error {
 	}
 	m, err := k.services.CurrentSpec(ctx, a.Service)
 	if err != nil {
-		return err
-	}
-	if err := k.unindex(ctx, &a); err != nil {
-		return err
-	}
-	a.DepletedBurnPerHour = a.BurnPerHour
-	if err := k.setAccount(ctx, a); err != nil {
 		return err
 	}
 	if m.Policies.Budget.OnDepletion == manifest.DepletionDelete {

@@ -18,9 +18,20 @@ import (
 // Reservation rent. Each open acknowledged lease has a meter: rent accrues
 // at its rate per hour of block header time and is settled lazily, on any
 // touch of its service (a report, a deposit, a withdrawal, a lease acked or
-// closed, a new manifest, an indexed height arriving). After every touch
-// the service's escrow is projected forward and the heights at which it
-// runs low and dry are indexed for the EndBlocker.
+// closed, a new manifest, an indexed time arriving). Rent accrues only
+// while the escrow holds it: from the moment the rent accrued reaches the
+// balance, nothing more accrues. After every touch the service's escrow is
+// projected forward and the block times at which it runs low and dry are
+// indexed for the EndBlocker, which pauses the service in the first block
+// whose header time reaches its dry time.
+
+// nsPerHour is an hour of block time in nanoseconds.
+const nsPerHour = int64(time.Hour)
+
+// horizon bounds projections: an escrow that lasts longer is not given a
+// dry time but projected again when half the horizon has passed (keys are
+// unix nanoseconds, good until 2262).
+const horizon = 100 * 365 * 24 * time.Hour
 
 // GetAccount returns service name's economics; a service nothing was
 // charged to yet has an empty account.
@@ -61,11 +72,11 @@ func owedAt(m types.LeaseMeter, t time.Time) math.LegacyDec {
 }
 
 // EscrowOwed implements servicestypes.EscrowOwed: the rent service name's
-// leases accrued up to the block time and not yet settled, plus the most
-// that usage reports still inside the report window may charge
-// (PendingUsage), rounded up to a whole uqc. Withdrawals and deletion
-// refunds leave it in the escrow, so no owner action makes work already
-// done free.
+// leases accrued up to the block time (or until its escrow's money ended,
+// if that was earlier) and not yet settled, plus the most that usage
+// reports still inside the report window may charge (PendingUsage),
+// rounded up to a whole uqc. Withdrawals and deletion refunds leave it in
+// the escrow, so no owner action makes work already done free.
 func (k *Keeper) EscrowOwed(ctx context.Context, name string) (math.Int, error) {
 	rent, err := k.RentOwed(ctx, name)
 	if err != nil {
@@ -79,7 +90,8 @@ func (k *Keeper) EscrowOwed(ctx context.Context, name string) (math.Int, error) 
 }
 
 // RentOwed is the rent service name's leases accrued up to the block time
-// and not yet settled, rounded up to a whole uqc.
+// (or until its escrow's money ended) and not yet settled, rounded up to a
+// whole uqc.
 func (k *Keeper) RentOwed(ctx context.Context, name string) (math.Int, error) {
 	owed, err := k.owed(ctx, name)
 	if err != nil {
@@ -157,12 +169,64 @@ func (k *Keeper) owed(ctx context.Context, name string) (math.LegacyDec, error) 
 	if err != nil {
 		return math.LegacyDec{}, err
 	}
-	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	until, err := k.fundedUntil(ctx, name, meters)
+	if err != nil {
+		return math.LegacyDec{}, err
+	}
 	owed := math.LegacyZeroDec()
 	for _, m := range meters {
-		owed = owed.Add(owedAt(m, now))
+		owed = owed.Add(owedAt(m, maxTime(until, m.SettledTime)))
 	}
 	return owed, nil
+}
+
+// fundedUntil is the block time up to which service name's escrow pays the
+// rent of meters: the block time when it holds all they accrued by then;
+// otherwise the moment their rent accrued reached the balance (to the
+// nanosecond, never before it), after which nothing more accrues. A meter
+// settled after that moment accrues nothing.
+func (k *Keeper) fundedUntil(ctx context.Context, name string, meters []types.LeaseMeter) (time.Time, error) {
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	if len(meters) == 0 {
+		return now, nil
+	}
+	bal, err := k.services.EscrowBalance(ctx, name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	due, burn, earliest := math.LegacyZeroDec(), math.LegacyZeroDec(), now
+	for _, m := range meters {
+		due = due.Add(owedAt(m, now))
+		if m.SettledTime.Before(now) {
+			burn = burn.Add(m.RatePerHour)
+			earliest = minTime(earliest, m.SettledTime)
+		}
+	}
+	excess := due.Sub(math.LegacyNewDecFromInt(bal))
+	if !excess.IsPositive() || !burn.IsPositive() {
+		return now, nil
+	}
+	// The rent of the last back nanoseconds is what the escrow lacks;
+	// truncating keeps the moment at or after the one the money ended.
+	back := excess.MulInt64(nsPerHour).Quo(burn).TruncateInt()
+	if !back.IsInt64() || back.Int64() >= int64(now.Sub(earliest)) {
+		return earliest, nil
+	}
+	return now.Add(-time.Duration(back.Int64())), nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // touch settles service name's rent up to the block time, projects its
@@ -189,17 +253,23 @@ func (k *Keeper) setAccount(ctx context.Context, a types.ServiceAccount) error {
 }
 
 // settle pays every meter of a's service the whole uqc it accrued up to the
-// block time, keeping the fraction for the next settlement. What the escrow
-// cannot pay is written off: a sharer is never owed more than the escrow
-// held (its service pauses when the escrow runs dry).
+// block time, keeping the fraction for the next settlement. Rent accrues
+// only until the escrow's money ends (fundedUntil): the service is paused
+// in the first block at or after that moment, and the rest of that block is
+// not rent. What the escrow still cannot pay (only when rounding a single
+// nanosecond of burn is worth a uqc or more) is written off, never owed.
 func (k *Keeper) settle(ctx context.Context, a *types.ServiceAccount) error {
 	meters, err := k.ServiceMeters(ctx, a.Service)
 	if err != nil {
 		return err
 	}
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	until, err := k.fundedUntil(ctx, a.Service, meters)
+	if err != nil {
+		return err
+	}
 	for _, m := range meters {
-		due := owedAt(m, now)
+		due := owedAt(m, maxTime(until, m.SettledTime))
 		whole := due.TruncateInt()
 		m.Carry = due.Sub(math.LegacyNewDecFromInt(whole))
 		m.SettledTime = now
@@ -292,28 +362,57 @@ func (k *Keeper) addEarnings(ctx context.Context, sharer, service string, epoch 
 	return nil
 }
 
-// blockBurn is what burnPerHour costs per block at params.block_time_ms.
-func blockBurn(burnPerHour math.LegacyDec, p types.Params) math.LegacyDec {
-	return burnPerHour.MulInt64(int64(p.BlockTimeMs)).QuoInt64(int64(time.Hour / time.Millisecond))
+// lowDuration is policies.budget.lowBalanceBlocks as block time: that many
+// blocks of params.block_time_ms, at most half the projection horizon.
+func lowDuration(lowBlocks uint64, p types.Params) time.Duration {
+	per := time.Duration(p.BlockTimeMs) * time.Millisecond
+	if per <= 0 {
+		return 0
+	}
+	if lowBlocks >= uint64(horizon/2/per) {
+		return horizon / 2
+	}
+	return time.Duration(lowBlocks) * per
 }
 
-// blocksLeft is how many blocks balance lasts at burn per block; ok is
-// false when nothing burns.
-func blocksLeft(balance math.Int, burn math.LegacyDec) (uint64, bool) {
-	if !burn.IsPositive() {
+// timeLeft is how long available lasts at burnPerHour, rounded up to the
+// nanosecond; far is true (and left the horizon) when it lasts longer than
+// the horizon. Nothing left is 0.
+func timeLeft(available, burnPerHour math.LegacyDec) (left time.Duration, far bool) {
+	if !available.IsPositive() {
 		return 0, false
 	}
-	n := math.LegacyNewDecFromInt(balance).Quo(burn).TruncateInt()
-	if !n.IsUint64() || n.Uint64() > 1<<62 {
-		return 1 << 62, true
+	if !burnPerHour.IsPositive() {
+		return horizon, true
 	}
-	return n.Uint64(), true
+	ns := available.MulInt64(nsPerHour).Quo(burnPerHour).Ceil().TruncateInt()
+	if !ns.IsInt64() || ns.Int64() > int64(horizon) {
+		return horizon, true
+	}
+	return time.Duration(ns.Int64()), false
 }
 
-// project re-indexes a's escrow: the height it runs dry (balance / burn per
-// block from now) and the height it falls below lowBalanceBlocks of burn.
-// It emits escrow.low once when the escrow is already below the mark. A
-// depleted or deleted service, or one that burns nothing, is not indexed.
+// blocksLeft is how many blocks of params.block_time_ms available lasts at
+// burnPerHour: an estimate for people (the chain acts on block times); 0
+// when nothing burns.
+func blocksLeft(available, burnPerHour math.LegacyDec, p types.Params) uint64 {
+	if !available.IsPositive() || !burnPerHour.IsPositive() || p.BlockTimeMs == 0 {
+		return 0
+	}
+	n := available.MulInt64(int64(time.Hour / time.Millisecond)).Quo(burnPerHour.MulInt64(int64(p.BlockTimeMs))).TruncateInt()
+	if !n.IsUint64() || n.Uint64() > 1<<62 {
+		return 1 << 62
+	}
+	return n.Uint64()
+}
+
+// project re-indexes a's escrow: the block time it runs dry (what the
+// escrow holds beyond the rent accrued, at the burn from now) and the first
+// block time less than lowBalanceBlocks × params.block_time_ms of burn is
+// left. It emits escrow.low once when the escrow is already below the mark.
+// A depleted or deleted service, or one that burns nothing, is not indexed;
+// one whose escrow lasts beyond the horizon is given no dry time, only a
+// time to be projected again (in the low queue).
 func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
 	if err := k.unindex(ctx, a); err != nil {
 		return err
@@ -334,42 +433,64 @@ func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
 	if err != nil {
 		return err
 	}
-	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	left, _ := blocksLeft(bal, blockBurn(a.BurnPerHour, p))
-	a.DryHeight = h + int64(left)
-	if err := k.DryQueue.Set(ctx, collections.Join(a.DryHeight, a.Service)); err != nil {
-		return fmt.Errorf("index dry height of service %s: %w", a.Service, err)
+	meters, err := k.ServiceMeters(ctx, a.Service)
+	if err != nil {
+		return err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	available := math.LegacyNewDecFromInt(bal)
+	for _, mt := range meters {
+		available = available.Sub(owedAt(mt, maxTime(now, mt.SettledTime)))
+	}
+	left, far := timeLeft(available, a.BurnPerHour)
+	if far {
+		a.Low = false
+		return k.indexLow(ctx, a, now.Add(horizon/2))
+	}
+	dry := now.Add(left)
+	a.DryTime = &dry
+	if err := k.DryQueue.Set(ctx, collections.Join(dry.UnixNano(), a.Service)); err != nil {
+		return fmt.Errorf("index dry time of service %s: %w", a.Service, err)
 	}
 	lowBlocks := m.Policies.Budget.LowBalanceBlocks
-	if left >= lowBlocks {
+	lowDur := lowDuration(lowBlocks, p)
+	if left >= lowDur {
 		a.Low = false
-		a.LowHeight = h + int64(left-lowBlocks) + 1
-		if err := k.LowQueue.Set(ctx, collections.Join(a.LowHeight, a.Service)); err != nil {
-			return fmt.Errorf("index low height of service %s: %w", a.Service, err)
+		if lowDur == 0 {
+			return nil // never low
 		}
-		return nil
+		return k.indexLow(ctx, a, dry.Add(1-lowDur))
 	}
 	if a.Low {
 		return nil
 	}
 	a.Low = true
 	return emit(ctx, &types.EventEscrowLow{Service: a.Service, Balance: bal, BurnPerHour: a.BurnPerHour,
-		BlocksLeft: left, LowBalanceBlocks: lowBlocks})
+		BlocksLeft: blocksLeft(available, a.BurnPerHour, p), LowBalanceBlocks: lowBlocks, DryTime: dry})
+}
+
+// indexLow sets a's low time to t and indexes it.
+func (k *Keeper) indexLow(ctx context.Context, a *types.ServiceAccount, t time.Time) error {
+	a.LowTime = &t
+	if err := k.LowQueue.Set(ctx, collections.Join(t.UnixNano(), a.Service)); err != nil {
+		return fmt.Errorf("index low time of service %s: %w", a.Service, err)
+	}
+	return nil
 }
 
 // unindex removes a's projections from the queues.
 func (k *Keeper) unindex(ctx context.Context, a *types.ServiceAccount) error {
-	if a.DryHeight != 0 {
-		if err := k.DryQueue.Remove(ctx, collections.Join(a.DryHeight, a.Service)); err != nil {
-			return fmt.Errorf("unindex dry height of service %s: %w", a.Service, err)
+	if a.DryTime != nil {
+		if err := k.DryQueue.Remove(ctx, collections.Join(a.DryTime.UnixNano(), a.Service)); err != nil {
+			return fmt.Errorf("unindex dry time of service %s: %w", a.Service, err)
 		}
 	}
-	if a.LowHeight != 0 {
-		if err := k.LowQueue.Remove(ctx, collections.Join(a.LowHeight, a.Service)); err != nil {
-			return fmt.Errorf("unindex low height of service %s: %w", a.Service, err)
+	if a.LowTime != nil {
+		if err := k.LowQueue.Remove(ctx, collections.Join(a.LowTime.UnixNano(), a.Service)); err != nil {
+			return fmt.Errorf("unindex low time of service %s: %w", a.Service, err)
 		}
 	}
-	a.DryHeight, a.LowHeight = 0, 0
+	a.DryTime, a.LowTime = nil, nil
 	return nil
 }
 

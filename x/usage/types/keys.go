@@ -27,10 +27,12 @@ var (
 	OpenMetersKey = collections.NewPrefix(4)
 	// AccountsKey holds each service's economics by name.
 	AccountsKey = collections.NewPrefix(5)
-	// DryQueueKey, LowQueueKey and GraceQueueKey index services by (height,
-	// name) for the EndBlocker.
-	DryQueueKey   = collections.NewPrefix(6)
-	LowQueueKey   = collections.NewPrefix(7)
+	// DryQueueKey and LowQueueKey index services by (block time in unix
+	// nanoseconds, name), GraceQueueKey by (height, name), for the
+	// EndBlocker. Prefixes 6 and 7 held the dry and low queues while they
+	// were keyed by projected heights; they are not reused.
+	DryQueueKey   = collections.NewPrefix(11)
+	LowQueueKey   = collections.NewPrefix(12)
 	GraceQueueKey = collections.NewPrefix(8)
 	// RecordsKey holds usage records by (service, epoch, lease id).
 	RecordsKey = collections.NewPrefix(9)

@@ -22,8 +22,9 @@ var DefaultProtocolShare = math.LegacyNewDecWithPrec(5, 2)
 
 // DefaultParams returns the parameters a new chain starts with (devnets
 // too): a report for epoch E is accepted during epochs E+1 … E+3 with at
-// most 1,000 lease entries; 5% of every charge goes to validators;
-// projections assume 1 s blocks.
+// most 1,000 lease entries; 5% of every charge goes to validators; the
+// nominal block time (lowBalanceBlocks in time, blocks-left estimates) is
+// 1 s. When an escrow runs dry is decided by block header time, not by it.
 func DefaultParams() Params {
 	return Params{
 		ReportWindowEpochs:  3,
@@ -34,7 +35,9 @@ func DefaultParams() Params {
 }
 
 // DevnetParams returns the parameters of a local development network (100–200
-// ms blocks): the defaults with projections assuming 200 ms blocks.
+// ms blocks): the defaults with a nominal block time of 200 ms. A network
+// with other block times sets block_time_ms to its own (`q1 init
+// --single-node` does).
 func DevnetParams() Params {
 	p := DefaultParams()
 	p.BlockTimeMs = 200
