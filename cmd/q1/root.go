@@ -68,6 +68,9 @@ Start here:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Annotations[helpOnlyAnnotation] != "" {
+				return nil // it prints its help; nothing to set up
+			}
 			clientCtx := initClientCtx.WithCmdContext(cmd.Context()).
 				WithOutput(cmd.OutOrStdout())
 			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
@@ -113,6 +116,7 @@ Start here:
 	if err := autoCliOpts.EnhanceRootCommand(root); err != nil {
 		panic(err)
 	}
+	suggestSubcommands(root)
 	return root
 }
 
