@@ -86,14 +86,22 @@ func recordAddresses(home, rpcListen, httpAddr, gatewayAddr string) ([]string, e
 // taken, the start fails and nothing is recorded, so the CLI is never
 // pointed at whatever holds the port. (CometBFT's RPC already listens.)
 func recordStartAddresses(home, rpcListen, httpAddr, gatewayAddr string) ([]string, error) {
-	for _, addr := range []string{httpAddr, gatewayAddr} {
+	if !portsFree(httpAddr, gatewayAddr) {
+		return nil, nil // node.Run reports the busy port
+	}
+	return recordAddresses(home, rpcListen, httpAddr, gatewayAddr)
+}
+
+// portsFree reports whether this process can listen on every address.
+func portsFree(addrs ...string) bool {
+	for _, addr := range addrs {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, nil // node.Run reports the busy port
+			return false
 		}
 		ln.Close()
 	}
-	return recordAddresses(home, rpcListen, httpAddr, gatewayAddr)
+	return true
 }
 
 // dialable turns a listen address into one a client on this machine

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -103,5 +104,21 @@ func TestDialable(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("dialable(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+// TestRecordStartAddressesNotWhenBusy: a start that will fail on a taken
+// port must not point the CLI at whatever holds it.
+func TestRecordStartAddressesNotWhenBusy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const body = "api = \"http://127.0.0.1:8080\"\n"
+	home := writeClientToml(t, body)
+	changes, err := recordStartAddresses(home, "tcp://127.0.0.1:26657", ln.Addr().String(), "127.0.0.1:0")
+	if err != nil || changes != nil || readClientToml(t, home) != body {
+		t.Fatalf("recorded a busy address: %q, %v\n%s", changes, err, readClientToml(t, home))
 	}
 }
