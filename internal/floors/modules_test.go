@@ -13,9 +13,6 @@ import (
 // module, so without this the README's one test command would skip the
 // SDK's tests; it also vets the SDK as a guest sees it, for wasip1.
 func TestSDKModule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the go command on another module; skipped with -short")
-	}
 	root, err := Root()
 	if err != nil {
 		t.Fatal(err)
