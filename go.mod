@@ -20,6 +20,7 @@ require (
 	github.com/cosmos/cosmos-sdk v0.53.8
 	github.com/cosmos/gogoproto v1.7.2
 	github.com/prometheus/client_golang v1.25.0
+	github.com/quantum1net/q1/sdk v0.0.0-00010101000000-000000000000
 	github.com/rs/zerolog v1.34.0
 	github.com/spf13/cast v1.10.0
 	github.com/spf13/cobra v1.10.1
@@ -230,3 +231,7 @@ replace (
 	github.com/gin-gonic/gin => github.com/gin-gonic/gin v1.9.1
 	github.com/syndtr/goleveldb => github.com/syndtr/goleveldb v1.0.1-0.20210819022825-2ae1ddf74ef7
 )
+
+// The Go SDK for services is its own module (sdk/go.mod), so services outside
+// this repository depend on it alone; here it is always the checkout's copy.
+replace github.com/quantum1net/q1/sdk => ./sdk

@@ -60,7 +60,7 @@ func TestDashboardSign(t *testing.T) {
 func TestDevnetPrintsTheDashboard(t *testing.T) {
 	var b bytes.Buffer
 	net := &devnet.Network{ChainID: "q1-devnet", Nodes: []devnet.Node{{Name: "node0", HTTP: "http://127.0.0.1:26603", Gateway: "http://127.0.0.1:26604"}}}
-	printDevnet(&b, ".q1-devnet", net, []string{"hello"})
+	printDevnet(&b, ".q1-devnet", net, []string{"hello"}, invocation{Cmd: "q1"})
 	if !strings.Contains(b.String(), "\nDashboard: http://127.0.0.1:26603/  (every node serves one at its HTTP API address)\n") ||
 		!strings.Contains(b.String(), "http://127.0.0.1:26604/s/hello/") {
 		t.Fatalf("devnet start-up output lacks the dashboard or a service URL:\n%s", b.String())

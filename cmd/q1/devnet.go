@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/quantum1net/q1/core/qc"
 	"github.com/quantum1net/q1/internal/devnet"
 )
 
@@ -116,10 +117,12 @@ func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) e
 			homes[i] = filepath.Join(dir, fmt.Sprintf("node%d", i))
 		}
 		net, err = devnet.Generate(ctx, devnet.Options{
-			ChainID:   o.chainID,
-			Homes:     homes,
-			Ports:     devnet.PortsFrom(o.basePort),
-			BlockTime: o.blockTime,
+			ChainID:        o.chainID,
+			Homes:          homes,
+			Ports:          devnet.PortsFrom(o.basePort),
+			BlockTime:      o.blockTime,
+			AccountBalance: localAccountBalance,
+			SelfStake:      localSelfStake,
 		})
 		if err != nil {
 			return err
@@ -167,7 +170,7 @@ func runDevnet(ctx context.Context, stdout, stderr io.Writer, o devnetOptions) e
 			return err
 		}
 	}
-	printDevnet(stdout, dir, net, services)
+	printDevnet(stdout, dir, net, services, self())
 
 	// Serve until Ctrl-C; a node that dies is reported by nodeDied.
 	<-ctx.Done()
@@ -188,7 +191,7 @@ func nodeDied(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor, o d
 	}
 	fmt.Fprintf(stderr, "node %s exited (%s); its log: %s\n", n.Name, how, sup.LogPath(i))
 	if o.restart != restartOnFailure {
-		fmt.Fprintf(stderr, "The other nodes keep running. Bring %s back with: q1 devnet restart %s --dir %s\n", n.Name, n.Name, o.dir)
+		fmt.Fprintf(stderr, "The other nodes keep running. Bring %s back with: %s devnet restart %s --dir %s\n", n.Name, self().Cmd, n.Name, o.dir)
 		return
 	}
 	fmt.Fprintf(stderr, "The other nodes keep running; restarting %s in %s (--restart %s).\n", n.Name, restartDelay, restartOnFailure)
@@ -222,7 +225,9 @@ func waitForBlocks(ctx context.Context, stderr io.Writer, sup *devnet.Supervisor
 // dashboardURL is where a node with this HTTP API address serves its dashboard.
 func dashboardURL(httpAPI string) string { return strings.TrimRight(httpAPI, "/") + "/" }
 
-func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string) {
+// printDevnet is the banner q1 devnet prints once the network is up; its
+// commands are written as q1 was started (q1, ./q1, go run ./cmd/q1).
+func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string, q1 invocation) {
 	fmt.Fprintf(w, "\nQuantum1Net devnet %q is up: %d validators, blocks every ~%s.\n\n",
 		net.ChainID, len(net.Nodes), time.Duration(net.BlockTime))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -231,6 +236,8 @@ func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.HTTP, n.Gateway, n.RPC, n.GRPC, n.Address)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "Each ACCOUNT is its node's \"default\" key: %s to spend, and %s more staked as the node's\n", qc.Format(localAccountBalance.Sub(localSelfStake)), qc.Format(localSelfStake))
+	fmt.Fprintf(w, "validator self-delegation (bonded, not spendable).\n")
 	first := net.Nodes[0]
 	if len(services) > 0 {
 		fmt.Fprintf(w, "\nServices (through any node's gateway; here node0's):\n")
@@ -244,8 +251,12 @@ func printDevnet(w io.Writer, dir string, net *devnet.Network, services []string
 	fmt.Fprintf(w, "\nDashboard: %s  (every node serves one at its HTTP API address)\n", dashboardURL(first.HTTP))
 	fmt.Fprintf(w, "\nNetwork file: %s\n", filepath.Join(dir, devnet.ManifestFile))
 	fmt.Fprintf(w, "Try:  curl %s/v1/status\n", first.HTTP)
-	fmt.Fprintf(w, "      q1 wallet balance --home %s\n", first.Home)
+	fmt.Fprintf(w, "      %s wallet balance --home %s\n", q1.Cmd, first.Home)
+	fmt.Fprintf(w, "      %s service new myservice --home %s   (your own service: docs/first-service.md)\n", q1.Cmd, first.Home)
 	fmt.Fprintf(w, "Logs: %s/nodeI/node.log.  A node that dies is reported here and the others keep running:\n", dir)
-	fmt.Fprintf(w, "      q1 devnet status and q1 devnet restart NODE (with --dir %s) from another terminal.\n", dir)
+	fmt.Fprintf(w, "      %s devnet status and %s devnet restart NODE (with --dir %s) from another terminal.\n", q1.Cmd, q1.Cmd, dir)
+	if hint := q1.installHint(); hint != "" {
+		fmt.Fprintf(w, "%s.\n", hint)
+	}
 	fmt.Fprintf(w, "Ctrl-C stops the network; run again to resume it.\n")
 }

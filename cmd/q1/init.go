@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quantum1net/q1/app"
+	"github.com/quantum1net/q1/core/qc"
 	"github.com/quantum1net/q1/internal/devnet"
 	"github.com/quantum1net/q1/internal/join"
 )
@@ -98,22 +100,31 @@ func runInitSingleNode(cmd *cobra.Command, args []string) error {
 	}
 	params := singleNodeParams(blockTime)
 	net, err := devnet.Generate(cmd.Context(), devnet.Options{
-		ChainID:   chainID,
-		Homes:     []string{home},
-		Names:     []string{moniker},
-		Ports:     devnet.SingleNodePorts,
-		BlockTime: blockTime,
-		Params:    &params,
+		ChainID:        chainID,
+		Homes:          []string{home},
+		Names:          []string{moniker},
+		Ports:          devnet.SingleNodePorts,
+		BlockTime:      blockTime,
+		Params:         &params,
+		AccountBalance: localAccountBalance,
+		SelfStake:      localSelfStake,
 	})
 	if err != nil {
 		return err
 	}
 	n := net.Nodes[0]
 	out := cmd.OutOrStdout()
+	q1 := self()
 	fmt.Fprintf(out, "Initialized a one-node network %q in %s\n", chainID, home)
-	fmt.Fprintf(out, "  account key %q (test keyring, unencrypted): %s, funded with 1,000,000 QC\n", devnet.DefaultKeyName, n.Address)
+	fmt.Fprintf(out, "  account key %q (test keyring, unencrypted): %s\n", devnet.DefaultKeyName, n.Address)
+	fmt.Fprintf(out, "    funded with %s, of which %s is staked: the self-delegation that makes this node the\n", qc.Format(localAccountBalance), qc.Format(localSelfStake))
+	fmt.Fprintf(out, "    network's validator. Staked QC is bonded, not spendable: the account has %s to spend\n", qc.Format(localAccountBalance.Sub(localSelfStake)))
+	fmt.Fprintf(out, "    (%s wallet balance); %s validator status shows the stake.\n", q1.Cmd, q1.Cmd)
 	fmt.Fprintf(out, "  node id %s\n", n.NodeID)
-	fmt.Fprintf(out, "Start it with: q1 start --home %s\n", home)
+	fmt.Fprintf(out, "Start it with: %s start --home %s\n", q1.Cmd, home)
+	if hint := q1.installHint(); hint != "" {
+		fmt.Fprintf(out, "%s.\n", hint)
+	}
 	return nil
 }
 
@@ -126,6 +137,14 @@ func singleNodeParams(blockTime time.Duration) app.ChainParams {
 	p.Usage.BlockTimeMs = uint64(max(blockTime.Milliseconds(), 1))
 	return p
 }
+
+// The default account of every node of a local network (q1 init
+// --single-node, q1 devnet) is funded with localAccountBalance, of which
+// localSelfStake is the node's validator self-delegation.
+var (
+	localAccountBalance = sdkmath.NewInt(1_000_000_000_000) // 1,000,000 QC
+	localSelfStake      = sdkmath.NewInt(100_000_000_000)   // 100,000 QC
+)
 
 // applyQCoinGenesis rewrites the genesis the SDK's init wrote with QCoin's
 // denom, metadata and parameters.
@@ -176,7 +195,8 @@ func runInitJoin(cmd *cobra.Command, args []string, joinURL string) error {
 	}
 	fmt.Fprintf(out, "Set up %s to join with %d peer(s): %s\n", clientCtx.HomeDir, len(net.Peers), strings.Join(net.Peers, ", "))
 	fmt.Fprintf(out, "  node id %s\n  account key %q (test keyring, unencrypted): %s\n", res.NodeID, devnet.DefaultKeyName, res.Address)
-	fmt.Fprintf(out, "Start it with: q1 start --home %s   (it block-syncs, then follows the chain)\n", clientCtx.HomeDir)
-	fmt.Fprintf(out, "Then, funded and synced: q1 validator join --from %s --stake AMOUNT --home %s\n", devnet.DefaultKeyName, clientCtx.HomeDir)
+	q1 := self()
+	fmt.Fprintf(out, "Start it with: %s start --home %s   (it block-syncs, then follows the chain)\n", q1.Cmd, clientCtx.HomeDir)
+	fmt.Fprintf(out, "Then, funded and synced: %s validator join --from %s --stake AMOUNT --home %s\n", q1.Cmd, devnet.DefaultKeyName, clientCtx.HomeDir)
 	return nil
 }

@@ -68,6 +68,9 @@ Start here:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Annotations[helpOnlyAnnotation] != "" {
+				return nil // it prints its help; nothing to set up
+			}
 			clientCtx := initClientCtx.WithCmdContext(cmd.Context()).
 				WithOutput(cmd.OutOrStdout())
 			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
@@ -113,17 +116,24 @@ Start here:
 	if err := autoCliOpts.EnhanceRootCommand(root); err != nil {
 		panic(err)
 	}
+	suggestSubcommands(root)
 	return root
 }
 
 // execute prepares the SDK's server and client contexts and runs the tree.
 func execute(ctx context.Context, root *cobra.Command) error {
 	ctx = svrcmd.CreateExecuteContext(ctx)
+	addRootFlags(root)
+	return root.ExecuteContext(ctx)
+}
+
+// addRootFlags adds the flags every command has: logging, --home and the
+// environment variables that set flags.
+func addRootFlags(root *cobra.Command) {
 	root.PersistentFlags().String(flags.FlagLogLevel, zerolog.InfoLevel.String(), "The logging level (trace|debug|info|warn|error|fatal|panic|disabled or '*:<level>,<key>:<level>')")
 	root.PersistentFlags().String(flags.FlagLogFormat, "plain", "The logging format (json|plain)")
 	root.PersistentFlags().Bool(flags.FlagLogNoColor, false, "Disable colored logs")
 	cmtcli.PrepareBaseCmd(root, envPrefix, DefaultNodeHome)
-	return root.ExecuteContext(ctx)
 }
 
 func queryCommand() *cobra.Command {

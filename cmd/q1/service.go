@@ -38,6 +38,7 @@ Manifests and wasm are public on chain.`,
 		serviceScaleCmd(), serviceLogsCmd(), serviceCallCmd(),
 		servicePlacementCmd(), serviceUsageCmd(),
 	)
+	cmd.AddCommand(serviceNewCmd())
 	return cmd
 }
 

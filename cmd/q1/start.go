@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -54,6 +55,11 @@ func startOptions() server.StartCmdOptions {
 				MinGasPrices: minGasPrices,
 				Runtime:      runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
 				Gateway:      gatewayLimits(svrCtx.Viper.GetInt),
+			}
+			if changes, err := recordStartAddresses(cfg.Home, svrCtx.Config.RPC.ListenAddress, cfg.HTTPAddr, cfg.GatewayAddr); err != nil {
+				logger.Warn("could not record this node's addresses for q1 commands", "err", err)
+			} else if len(changes) > 0 {
+				logger.Info("recorded this node's addresses in config/client.toml, where q1 commands run with --home find them", "changes", strings.Join(changes, "; "))
 			}
 			g.Go(func() error { return node.Run(ctx, cfg, clientCtx, logger) })
 			return nil

@@ -212,7 +212,7 @@ type txOptions struct {
 // comes back as an error in people's words.
 func submitTx(cmd *cobra.Command, c client.Context, o txOptions, msgs ...sdk.Msg) (*txResult, error) {
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return nil, err
 	}
 	f, prices, err := txFactory(cmd, c)

@@ -15,6 +15,11 @@ import (
 // Module is the import path of the module whose floors are checked.
 const Module = "github.com/quantum1net/q1"
 
+// SDKModule is the repository's other module: the Go SDK for services
+// (sdk/go.mod), which the main module uses through a replace of ./sdk.
+// Its packages are checked with the main module's.
+const SDKModule = Module + "/sdk"
+
 // Package is what `go list -json` says about one package.
 type Package struct {
 	ImportPath   string
@@ -32,8 +37,11 @@ type Package struct {
 	Error        *struct{ Err string }
 }
 
-// InModule reports whether p belongs to this module.
-func (p *Package) InModule() bool { return p.Module != nil && p.Module.Path == Module }
+// InModule reports whether p belongs to this module or to the SDK module
+// beside it.
+func (p *Package) InModule() bool {
+	return p.Module != nil && (p.Module.Path == Module || p.Module.Path == SDKModule)
+}
 
 // Rel returns p's import path relative to the module ("core/sched"), or
 // the full path for packages outside it.

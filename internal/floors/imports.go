@@ -84,9 +84,9 @@ var ImportRules = []ImportRule{
 		},
 	},
 	{
-		Rule:    "sdk/guest imports only the standard library: guests build it without the module's dependencies",
-		Applies: func(pkg string) bool { return under(pkg, "sdk/guest") },
-		Allows:  func(_ string, imp Import) bool { return imp.Std || imp.InModule && under(imp.Path, "sdk/guest") },
+		Rule:    "sdk (the guest SDK, its own module) imports only the standard library: guests build it without the main module's dependencies",
+		Applies: func(pkg string) bool { return under(pkg, "sdk") },
+		Allows:  func(_ string, imp Import) bool { return imp.Std || imp.InModule && under(imp.Path, "sdk") },
 	},
 	{
 		// internal/txsign signs the agent's transactions (and loadgen's).

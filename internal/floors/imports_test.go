@@ -16,7 +16,7 @@ import (
 // uses only its share of core, the guest SDK needs only the standard
 // library, and node code never imports the CLI or the end-to-end tests.
 func TestImportRules(t *testing.T) {
-	pkgs, err := List(nil, "./...")
+	pkgs, err := List(nil, "./...", SDKModule+"/...")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestImportRules(t *testing.T) {
 		}
 		checked = append(checked, p.Rel())
 	}
-	for _, want := range []string{"core/manifest", "x/services/keeper", "app", "node", "node/runtime", "client", "sdk/guest", "cmd/q1"} {
+	for _, want := range []string{"core/manifest", "x/services/keeper", "app", "node", "node/runtime", "client", "sdk/guest", "sdk", "cmd/q1"} {
 		if !slices.Contains(checked, want) {
 			t.Errorf("%s was not checked (checked: %s)", want, strings.Join(checked, " "))
 		}
@@ -60,7 +60,8 @@ func TestEachImportRuleFires(t *testing.T) {
 		{"x/sharers/keeper", []string{m("core/sched"), m("x/services/types")}, nil},
 		{"app", []string{m("x/usage/keeper"), m("node")}, []string{"chain code"}},
 		{"sdk/guest", []string{"unsafe", m("sdk/guest/abi")}, nil},
-		{"sdk/guest", []string{"github.com/tetratelabs/wazero", m("client")}, []string{"sdk/guest", "sdk/guest"}},
+		{"sdk/guest", []string{"github.com/tetratelabs/wazero", m("client")}, []string{"sdk (the guest SDK", "sdk (the guest SDK"}},
+		{"sdk", []string{"embed", m("node/runtime")}, []string{"sdk (the guest SDK"}},
 		{"node/api", []string{m("x/usage/types"), m("client"), m("app"), m("core/qc"), m("internal/txsign")}, nil},
 		{"node", []string{m("x/usage/keeper"), m("internal/devnet")}, []string{"node imports", "node imports"}},
 		{"node/gateway", []string{m("cmd/q1")}, []string{"node imports", "nothing imports cmd"}},

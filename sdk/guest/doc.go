@@ -26,6 +26,11 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm .
 //
+// `q1 service new NAME` creates such a project outside the Quantum1Net
+// repository, with a manifest, tests and a go.mod (docs/first-service.md).
+// The SDK is the module github.com/quantum1net/q1/sdk, which needs only the
+// standard library.
+//
 // The module is a WASI reactor (ABI q1-http/v1, docs/guest-abi.md): a node
 // instantiates it once, runs its package initializers, and then calls it for
 // request after request while it stays warm. main.main never runs, so register
