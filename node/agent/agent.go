@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,8 +44,11 @@ type Replicas interface {
 }
 
 // Sender sends msgs signed by the sharer inside MsgExec (hotkey.Sender).
+// Exec returns once a block committed them with code 0; a refusal is a
+// *hotkey.TxError that errors.Is matches against the registered error it
+// names.
 type Sender interface {
-	Exec(ctx context.Context, msgs ...sdk.Msg) (string, error)
+	Exec(ctx context.Context, msgs ...sdk.Msg) (hotkey.Result, error)
 }
 
 // NewSender makes the sender of a hot key that names its sharer.
@@ -147,9 +149,13 @@ func (a *Agent) flushMeter() {
 	}
 }
 
+// queryTimeout bounds the agent's reads of one step. Its txs are bounded
+// by the sender (its attempts, and its wait for each block).
+const queryTimeout = 5 * time.Second
+
 // step acts on a new committed height, if there is one.
 func (a *Agent) step(ctx context.Context) {
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	h, err := a.chain.Sync(qctx)
 	if err != nil || h <= a.height {
@@ -165,8 +171,8 @@ func (a *Agent) step(ctx context.Context) {
 		return
 	}
 	leases := a.reconcile(qctx, sharer)
-	a.acknowledge(qctx, sharer, leases)
-	a.report(qctx, sharer)
+	a.acknowledge(ctx, sharer, leases)
+	a.report(ctx, sharer)
 }
 
 // loadKey picks up the hot key once `q1 sharer register` recorded the
@@ -261,17 +267,24 @@ func staleData(known, exists, paused bool) bool {
 }
 
 // acknowledge acknowledges the leases whose replica serves here and that
-// the chain has not seen acknowledged yet.
+// the chain has not seen acknowledged yet. A lease counts as acknowledged
+// once a block committed its acknowledgement; one whose acknowledgement
+// failed is tried again at the next height, while the chain still lists
+// it open and unacknowledged.
 func (a *Agent) acknowledge(ctx context.Context, sharer string, leases []sharerstypes.Lease) {
 	for _, l := range leases {
+		if ctx.Err() != nil {
+			return
+		}
 		if l.AckedHeight > 0 || a.wasAcked(l.Id) {
 			continue
 		}
 		if lease, ok := a.replicas.Serving(l.Service); !ok || lease != l.Id {
 			continue
 		}
-		if err := a.ack(ctx, sharer, l.Id); err != nil {
-			a.log.Warn("lease acknowledgement failed; will retry", "service", l.Service, "lease", l.Id, "err", err)
+		if err := a.ack(ctx, sharer, l); err != nil && ctx.Err() == nil {
+			a.log.Warn("lease acknowledgement failed; trying again at the next height while the lease awaits it",
+				append([]any{"service", l.Service, "lease", l.Id}, hotkey.LogAttrs(err)...)...)
 		}
 	}
 }
@@ -282,28 +295,41 @@ func (a *Agent) wasAcked(lease uint64) bool {
 	return a.acked[lease]
 }
 
-// ack acknowledges a lease whose replica is warm.
-func (a *Agent) ack(ctx context.Context, sharer string, lease uint64) error {
-	a.mu.Lock()
-	s := a.sender
-	a.mu.Unlock()
+// ack acknowledges a lease whose replica is warm, and returns once a block
+// has committed the acknowledgement (or the chain says it has one).
+func (a *Agent) ack(ctx context.Context, sharer string, l sharerstypes.Lease) error {
+	s := a.currentSender()
 	if s == nil {
 		return errors.New("no hot key yet")
 	}
-	hash, err := s.Exec(ctx, &sharerstypes.MsgAckLease{Sharer: sharer, LeaseId: lease})
-	if err != nil && !strings.Contains(err.Error(), "already acknowledged") {
+	res, err := s.Exec(ctx, &sharerstypes.MsgAckLease{Sharer: sharer, LeaseId: l.Id})
+	switch {
+	case errors.Is(err, sharerstypes.ErrAlreadyAcked):
+		a.log.Info("lease already acknowledged", "service", l.Service, "lease", l.Id)
+	case err != nil:
 		return err
+	default:
+		a.log.Info("lease acknowledged", "service", l.Service, "lease", l.Id, "tx", res.Hash, "height", res.Height,
+			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
 	}
 	a.mu.Lock()
-	a.acked[lease] = true
+	a.acked[l.Id] = true
 	a.mu.Unlock()
-	a.log.Info("lease acknowledged", "lease", lease, "tx", hash)
 	return nil
 }
 
-// report sends the usage report of the epoch that just ended, once.
+func (a *Agent) currentSender() Sender {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sender
+}
+
+// report sends the usage report of the epoch that just ended, once the
+// chain has none, and counts it sent once a block committed it.
 func (a *Agent) report(ctx context.Context, sharer string) {
-	current, err := a.chain.Epoch(ctx)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	current, err := a.chain.Epoch(qctx)
 	if err != nil {
 		return
 	}
@@ -312,22 +338,28 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		return
 	}
 	epoch := current - 1
-	if done, _ := a.chain.Reported(ctx, sharer, epoch); done {
+	if done, _ := a.chain.Reported(qctx, sharer, epoch); done {
 		a.reported = epoch // accepted before (e.g. before a restart)
 		a.meter.Reported(epoch)
 		return
 	}
-	a.mu.Lock()
-	s := a.sender
-	a.mu.Unlock()
-	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: a.meter.Entries(epoch)}
-	hash, err := s.Exec(ctx, msg)
-	if err != nil {
-		a.log.Warn("usage report refused; will retry", "epoch", epoch, "err", err)
+	entries := a.meter.Entries(epoch)
+	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: entries}
+	res, err := a.currentSender().Exec(ctx, msg)
+	switch {
+	case errors.Is(err, usagetypes.ErrDuplicateReport):
+		a.log.Info("usage report already on chain", "epoch", epoch)
+	case err != nil:
+		if ctx.Err() == nil {
+			a.log.Warn("usage report failed; trying again at the next height",
+				append([]any{"epoch", epoch, "leases", len(entries)}, hotkey.LogAttrs(err)...)...)
+		}
 		return
+	default:
+		a.log.Info("usage reported", "epoch", epoch, "leases", len(entries), "tx", res.Hash, "height", res.Height,
+			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
 	}
 	a.reported = epoch
 	a.meter.Reported(epoch)
 	a.flushMeter()
-	a.log.Info("usage reported", "epoch", epoch, "leases", len(msg.Entries), "tx", hash)
 }
