@@ -31,6 +31,11 @@ type Chain interface {
 	// Status is a service's state; Unavailable set means the chain did not answer.
 	Status(service string) gateway.ServiceState
 	Epoch(ctx context.Context) (uint64, error)
+	// EndedEpoch is ended epoch n with its start and end heights.
+	EndedEpoch(ctx context.Context, n uint64) (sharerstypes.EpochInfo, error)
+	// Lease is a lease, open or closed; found is false when the chain has
+	// no lease of that id.
+	Lease(ctx context.Context, id uint64) (l sharerstypes.Lease, found bool, err error)
 	Reported(ctx context.Context, sharer string, epoch uint64) (bool, error)
 }
 
@@ -343,7 +348,12 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		a.meter.Reported(epoch)
 		return
 	}
-	entries := a.meter.Entries(epoch)
+	entries, err := a.entries(qctx, sharer, epoch)
+	if err != nil {
+		a.log.Warn("usage report not sent: could not tell which leases were open during the epoch; trying again at the next height",
+			"epoch", epoch, "err", err)
+		return
+	}
 	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: entries}
 	res, err := a.currentSender().Exec(ctx, msg)
 	switch {
@@ -362,4 +372,52 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 	a.reported = epoch
 	a.meter.Reported(epoch)
 	a.flushMeter()
+}
+
+// entries returns what the meter counted in ended epoch n for the leases
+// of sharer that were open during it, as the chain judges a report's
+// entries: placed by the epoch's end and not closed before its start.
+// What a replica served for any other lease (after its lease closed, say,
+// or counted in an epoch its lease had not begun) is dropped: the chain
+// would refuse the whole report for it.
+func (a *Agent) entries(ctx context.Context, sharer string, n uint64) ([]usagetypes.UsageEntry, error) {
+	counted := a.meter.Entries(n)
+	if len(counted) == 0 {
+		return counted, nil
+	}
+	ep, err := a.chain.EndedEpoch(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	out := counted[:0]
+	for _, e := range counted {
+		l, found, err := a.chain.Lease(ctx, e.LeaseId)
+		if err != nil {
+			return nil, err
+		}
+		why := ""
+		switch {
+		case !found:
+			why = "the chain has no such lease"
+		case l.Sharer != sharer:
+			why = "the lease is held by " + l.Sharer
+		case !openDuring(l, ep):
+			why = "the lease was not open during the epoch"
+		}
+		if why != "" {
+			a.log.Debug("usage dropped from the report", "epoch", n, "lease", e.LeaseId, "requests", e.Requests,
+				"why", why, "placed_height", l.PlacedHeight, "closed_height", l.ClosedHeight,
+				"epoch_start", ep.StartHeight, "epoch_end", ep.EndHeight)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// openDuring says whether lease l was open during epoch e: placed by its
+// end, and open still or closed no earlier than its start (x/usage's rule
+// for a report's entries).
+func openDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo) bool {
+	return l.PlacedHeight <= e.EndHeight && (l.ClosedHeight == 0 || l.ClosedHeight >= e.StartHeight)
 }

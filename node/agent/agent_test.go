@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -43,6 +44,7 @@ func TestStaleData(t *testing.T) {
 type fakeChain struct {
 	epoch    uint64
 	ended    sharerstypes.EpochInfo
+	leases   map[uint64]sharerstypes.Lease
 	reported bool
 }
 
@@ -50,9 +52,19 @@ func (f *fakeChain) Sync(context.Context) (int64, error) { return 1, nil }
 func (f *fakeChain) Leases(context.Context, string) ([]sharerstypes.Lease, error) {
 	return nil, nil
 }
-func (f *fakeChain) Manifest(string) (*manifest.Manifest, bool)             { return nil, false }
-func (f *fakeChain) Status(string) gateway.ServiceState                     { return gateway.ServiceState{} }
-func (f *fakeChain) Epoch(context.Context) (uint64, error)                  { return f.epoch, nil }
+func (f *fakeChain) Manifest(string) (*manifest.Manifest, bool) { return nil, false }
+func (f *fakeChain) Status(string) gateway.ServiceState         { return gateway.ServiceState{} }
+func (f *fakeChain) Epoch(context.Context) (uint64, error)      { return f.epoch, nil }
+func (f *fakeChain) EndedEpoch(_ context.Context, n uint64) (sharerstypes.EpochInfo, error) {
+	if n != f.ended.Number {
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d unknown", n)
+	}
+	return f.ended, nil
+}
+func (f *fakeChain) Lease(_ context.Context, id uint64) (sharerstypes.Lease, bool, error) {
+	l, ok := f.leases[id]
+	return l, ok, nil
+}
 func (f *fakeChain) Reported(context.Context, string, uint64) (bool, error) { return f.reported, nil }
 
 // fakeReplicas serves every service with the lease it names.
@@ -141,6 +153,76 @@ func TestAckAlreadyAcknowledged(t *testing.T) {
 	a.acknowledge(context.Background(), testSharer, []sharerstypes.Lease{{Id: 7, Service: "hello", Sharer: testSharer}})
 	if !a.wasAcked(7) || strings.Contains(logs.String(), "failed") {
 		t.Fatalf("already acknowledged: acked %v\n%s", a.wasAcked(7), logs)
+	}
+}
+
+func TestOpenDuring(t *testing.T) {
+	e := sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119}
+	for _, c := range []struct {
+		placed, closed int64
+		open           bool
+	}{
+		{50, 0, true},     // open throughout
+		{119, 0, true},    // placed in the epoch's last block
+		{120, 0, false},   // placed after it
+		{50, 100, true},   // closed in its first block
+		{50, 99, false},   // closed before it
+		{110, 115, true},  // placed and closed inside it
+		{120, 125, false}, // placed and closed after it
+	} {
+		if got := openDuring(sharerstypes.Lease{PlacedHeight: c.placed, ClosedHeight: c.closed}, e); got != c.open {
+			t.Errorf("placed %d, closed %d, epoch %d-%d: open during it %v, want %v", c.placed, c.closed, e.StartHeight, e.EndHeight, got, c.open)
+		}
+	}
+}
+
+// TestReportOnlyLeasesOpenDuringTheEpoch: usage counted for a lease that
+// was not open during the epoch (served after its lease closed, or counted
+// before it began) is dropped from the report, which the chain would
+// refuse whole for it; the rest is sent, and once a block committed the
+// report the meter forgets the epoch.
+func TestReportOnlyLeasesOpenDuringTheEpoch(t *testing.T) {
+	chain := &fakeChain{
+		epoch: 6,
+		ended: sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119},
+		leases: map[uint64]sharerstypes.Lease{
+			1: {Id: 1, Sharer: testSharer, PlacedHeight: 50},
+			2: {Id: 2, Sharer: testSharer, PlacedHeight: 50, ClosedHeight: 90},
+			3: {Id: 3, Sharer: testSharer, PlacedHeight: 120},
+			4: {Id: 4, Sharer: testSharer, PlacedHeight: 50, ClosedHeight: 110},
+			6: {Id: 6, Sharer: "q11other", PlacedHeight: 50},
+		},
+	}
+	s := &fakeSender{answers: []error{fmt.Errorf("gave up after 4 attempts: %w", blockRefusal(sdkerrors.ErrOutOfGas))}}
+	a, logs := testAgent(t, chain, fakeReplicas{}, s)
+	a.meter.SetEpoch(5)
+	for _, l := range []uint64{1, 2, 3, 4, 5, 6} {
+		a.meter.Add(l, time.Millisecond, 10)
+	}
+
+	a.report(context.Background(), testSharer)
+	if a.reported != 0 || len(a.meter.Entries(5)) != 6 || !strings.Contains(logs.String(), `msg="usage report failed`) {
+		t.Fatalf("a failed report counted as sent (reported %d, %d entries left):\n%s", a.reported, len(a.meter.Entries(5)), logs)
+	}
+	a.report(context.Background(), testSharer)
+	if len(s.sent) != 2 {
+		t.Fatalf("%d reports sent; want 2", len(s.sent))
+	}
+	msg := s.sent[1][0].(*usagetypes.MsgUsageReport)
+	var ids []uint64
+	for _, e := range msg.Entries {
+		ids = append(ids, e.LeaseId)
+	}
+	if msg.Epoch != 5 || fmt.Sprint(ids) != "[1 4]" {
+		t.Fatalf("report of epoch %d with leases %v; want epoch 5 with leases [1 4]", msg.Epoch, ids)
+	}
+	for _, want := range []string{"lease=2 requests=1 why=\"the lease was not open during the epoch\"", "lease=3", "lease=5 requests=1 why=\"the chain has no such lease\"", "lease=6 requests=1 why=\"the lease is held by q11other\""} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no debug line with %q:\n%s", want, logs)
+		}
+	}
+	if a.reported != 5 || len(a.meter.Entries(5)) != 0 || !strings.Contains(logs.String(), `msg="usage reported" epoch=5 leases=2 tx=TX2`) {
+		t.Fatalf("after the committed report: reported %d, entries %v\n%s", a.reported, a.meter.Entries(5), logs)
 	}
 }
 
