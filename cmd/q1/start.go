@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
@@ -23,6 +24,10 @@ import (
 const (
 	flagHTTP    = "http"
 	flagGateway = "gateway"
+	// flagHotKeyFirstGas is hidden: a test's knob (e2e) that makes the first
+	// attempt of each hot-key tx ask for this fraction of its simulated
+	// gas, so that it runs out of gas in its block and is tried again.
+	flagHotKeyFirstGas = "hot-key-first-gas"
 )
 
 // startOptions make the SDK's `start` run our services beside the node.
@@ -32,6 +37,8 @@ func startOptions() server.StartCmdOptions {
 			cmd.Flags().String(flagHTTP, "127.0.0.1:8080", "address of the HTTP JSON API (/v1/…), dashboard and metrics")
 			cmd.Flags().String(flagGateway, "127.0.0.1:8081", "address of the service gateway")
 			addLimitFlags(cmd)
+			cmd.Flags().String(flagHotKeyFirstGas, "", "tests only: the first attempt of each hot-key tx asks for this fraction of its simulated gas (e.g. 0.9, to force an out-of-gas retry)")
+			_ = cmd.Flags().MarkHidden(flagHotKeyFirstGas)
 		},
 		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 			// A node's heap is mostly short-lived tx garbage: collecting less
@@ -46,6 +53,10 @@ func startOptions() server.StartCmdOptions {
 			if err != nil {
 				return fmt.Errorf("minimum-gas-prices: %w", err)
 			}
+			firstGas, err := hotKeyFirstGas(svrCtx.Viper.GetString(flagHotKeyFirstGas))
+			if err != nil {
+				return err
+			}
 			cfg := node.Config{
 				Home:         svrCtx.Config.RootDir,
 				P2P:          svrCtx.Config.P2P,
@@ -54,11 +65,25 @@ func startOptions() server.StartCmdOptions {
 				MinGasPrices: minGasPrices,
 				Runtime:      runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
 				Gateway:      gatewayLimits(svrCtx.Viper.GetInt),
+
+				HotKeyFirstAttemptGas: firstGas,
 			}
 			g.Go(func() error { return node.Run(ctx, cfg, clientCtx, logger) })
 			return nil
 		},
 	}
+}
+
+// hotKeyFirstGas reads --hot-key-first-gas: empty, or a fraction above 0.
+func hotKeyFirstGas(s string) (sdkmath.LegacyDec, error) {
+	if s == "" {
+		return sdkmath.LegacyDec{}, nil
+	}
+	f, err := sdkmath.LegacyNewDecFromStr(s)
+	if err != nil || !f.IsPositive() {
+		return sdkmath.LegacyDec{}, fmt.Errorf("--%s %q: want a fraction of the simulated gas above 0, e.g. 0.9", flagHotKeyFirstGas, s)
+	}
+	return f, nil
 }
 
 // newSlogLogger returns the logger of our own components: JSON when the
