@@ -49,8 +49,8 @@ type Config struct {
 	GasAdjustment sdkmath.LegacyDec
 	// Attempts bounds the tries of one Exec (DefaultAttempts if zero).
 	Attempts int
-	// CommitTimeout bounds the wait for one tx's block (DefaultCommitTimeout
-	// if zero).
+	// CommitTimeout bounds the wait for one tx's block, and each of the
+	// node's answers before it (DefaultCommitTimeout if zero).
 	CommitTimeout time.Duration
 	// PollInterval is how often the sender looks for its tx in a block
 	// (DefaultPollInterval if zero).
@@ -153,7 +153,9 @@ func (s *Sender) Exec(ctx context.Context, msgs ...sdk.Msg) (Result, error) {
 			return Result{}, err
 		}
 		if !s.synced {
-			num, seq, err := s.chain.Account(ctx, s.key.Address())
+			cctx, cancel := context.WithTimeout(ctx, s.cfg.CommitTimeout)
+			num, seq, err := s.chain.Account(cctx, s.key.Address())
+			cancel()
 			if err != nil {
 				return Result{}, err
 			}
@@ -165,10 +167,11 @@ func (s *Sender) Exec(ctx context.Context, msgs ...sdk.Msg) (Result, error) {
 			res.Attempts = attempt
 			return res, nil
 		}
-		var te *TxError
-		if (errors.As(err, &te) && te.Stage == StageBlock) || errors.Is(err, ErrNotCommitted) {
+		if te := (*TxError)(nil); !errors.As(err, &te) || te.Stage == StageBlock {
 			// The tx reached a block (its ante handler may or may not have
-			// taken the sequence), or nobody knows: read the account again.
+			// taken the sequence), or nobody knows where it went (not
+			// committed in time, a broadcast without an answer): read the
+			// account again before the next tx.
 			s.synced = false
 		}
 		switch {
@@ -203,7 +206,9 @@ func (s *Sender) try(ctx context.Context, exec *authz.MsgExec, attempt, outOfGas
 	if err != nil {
 		return Result{}, 0, fmt.Errorf("sign: %w", err)
 	}
-	sim, err := s.chain.Simulate(ctx, probe)
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.CommitTimeout)
+	defer cancel()
+	sim, err := s.chain.Simulate(cctx, probe)
 	if err != nil {
 		return Result{}, 0, err
 	}
@@ -213,7 +218,7 @@ func (s *Sender) try(ctx context.Context, exec *authz.MsgExec, attempt, outOfGas
 	if err != nil {
 		return Result{}, tx.Gas, fmt.Errorf("sign: %w", err)
 	}
-	hash, err := s.chain.Broadcast(ctx, bz)
+	hash, err := s.chain.Broadcast(cctx, bz)
 	var te *TxError
 	switch {
 	case errors.As(err, &te) && errors.Is(err, sdkerrors.ErrTxInMempoolCache) && te.Hash != "":

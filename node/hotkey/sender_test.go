@@ -82,6 +82,9 @@ type fakeChain struct {
 	judge func(n int, tx sentTx) *errorsAt
 	// commit false keeps admitted txs out of blocks.
 	commit bool
+	// broadcastErr, if set, is the next broadcast's answer: a node that
+	// took the tx and did not say so.
+	broadcastErr error
 	// sequenceCheckedIn is where a wrong sequence is refused: in
 	// simulation (and CheckTx), or only in CheckTx (a simulation that
 	// passed before another tx took the sequence).
@@ -167,6 +170,12 @@ func (f *fakeChain) Broadcast(_ context.Context, bz []byte) (string, error) {
 	}
 	n := len(f.sent)
 	f.sent = append(f.sent, tx)
+	if err := f.broadcastErr; err != nil {
+		f.broadcastErr = nil
+		f.sequence++ // it reached the mempool, and then a block
+		f.results[tx.hash] = Committed{Height: int64(100 + n)}
+		return "", err
+	}
 	if !f.commit {
 		return tx.hash, nil
 	}
@@ -367,5 +376,23 @@ func TestSenderNotCommitted(t *testing.T) {
 	cancel()
 	if _, err := s.Exec(ctx, ack(sharer)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Exec with a cancelled context: %v", err)
+	}
+}
+
+// TestSenderBroadcastWithoutAnswer: a broadcast the node did not answer
+// is returned as it is, and the sender reads its account before the next
+// tx, since the first may have taken its sequence.
+func TestSenderBroadcastWithoutAnswer(t *testing.T) {
+	f := newFakeChain(t)
+	f.broadcastErr = errors.New("post failed: connection reset by peer")
+	s, sharer := newTestSender(t, f, Config{})
+	if _, err := s.Exec(context.Background(), ack(sharer)); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Fatalf("Exec: %v; want the broadcast's error", err)
+	}
+	if _, err := s.Exec(context.Background(), ack(sharer)); err != nil {
+		t.Fatalf("the next Exec: %v", err)
+	}
+	if f.accountReads != 2 || f.sent[1].sequence != 11 {
+		t.Fatalf("account reads %d, second tx's sequence %d; want the account read again and sequence 11", f.accountReads, f.sent[1].sequence)
 	}
 }
