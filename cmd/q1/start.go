@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	sdkmath "cosmossdk.io/math"
@@ -46,7 +47,7 @@ func startOptions() server.StartCmdOptions {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(400)
 			}
-			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
+			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat), svrCtx.Viper.GetString(flags.FlagLogLevel))
 			// The same minimum-gas-prices the app's mempool applies (app.toml
 			// or --minimum-gas-prices): the node's hot key pays them.
 			minGasPrices, err := sdk.ParseDecCoins(svrCtx.Viper.GetString(server.FlagMinGasPrices))
@@ -87,12 +88,35 @@ func hotKeyFirstGas(s string) (sdkmath.LegacyDec, error) {
 }
 
 // newSlogLogger returns the logger of our own components: JSON when the
-// SDK's --log_format is json, text otherwise, on stderr like the SDK's.
-func newSlogLogger(format string) *slog.Logger {
+// SDK's --log_format is json, text otherwise, on stderr like the SDK's, at
+// the level --log_level gives everything (its plain or "*:" part).
+func newSlogLogger(format, level string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slogLevel(level)}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// slogLevel reads the level of every module from a --log_level value such
+// as "debug" or "consensus:info,*:debug"; info if it names none.
+func slogLevel(logLevel string) slog.Level {
+	for _, part := range strings.Split(logLevel, ",") {
+		if rest, ok := strings.CutPrefix(part, "*:"); ok {
+			part = rest
+		} else if strings.Contains(part, ":") {
+			continue // one module's level
+		}
+		switch strings.TrimSpace(part) {
+		case "trace", "debug":
+			return slog.LevelDebug
+		case "warn":
+			return slog.LevelWarn
+		case "error", "fatal", "panic", "disabled":
+			return slog.LevelError
+		}
+	}
+	return slog.LevelInfo
 }
 
 // Flags of the limits that share a node's guest time and memory among
