@@ -293,8 +293,9 @@ func refuseSharer(t *testing.T, n *singleNode, golden string, args ...string) {
 }
 
 // startNodeWithSharerParams is startSingleNode with the sharers module's
-// genesis parameters changed by edit before the node first starts.
-func startNodeWithSharerParams(t *testing.T, edit func(*sharerstypes.Params)) *singleNode {
+// genesis parameters changed by edit before the node first starts, and
+// startArgs added to its q1 start.
+func startNodeWithSharerParams(t *testing.T, edit func(*sharerstypes.Params), startArgs ...string) *singleNode {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("multi-process test skipped in -short mode")
@@ -320,6 +321,7 @@ func startNodeWithSharerParams(t *testing.T, edit func(*sharerstypes.Params)) *s
 		"--p2p.laddr", fmt.Sprintf("tcp://127.0.0.1:%d", p[1]),
 		"--grpc.address", fmt.Sprintf("127.0.0.1:%d", p[2]),
 	}
+	n.sup.ExtraArgs = append(n.sup.ExtraArgs, startArgs...)
 	if err := n.sup.Start(0); err != nil {
 		t.Fatal(err)
 	}

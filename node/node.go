@@ -60,6 +60,11 @@ type Config struct {
 	// MinGasPrices are the node's minimum-gas-prices (app.toml): what its
 	// hot key pays per unit of gas.
 	MinGasPrices sdk.DecCoins
+	// HotKeyFirstAttemptGas, when positive, caps the first attempt of each
+	// hot-key tx at this fraction of its simulated gas: a test's way to make
+	// that attempt run out of gas (hotkey.Config.FirstAttemptGas). Zero in
+	// production.
+	HotKeyFirstAttemptGas sdkmath.LegacyDec
 }
 
 // Run builds the node's parts in dependency order, serves until ctx ends
@@ -105,7 +110,14 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
 	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
 
-	newSender := func(k hotkeyfile.Key) (agent.Sender, error) { return hotkey.NewSender(k, clientCtx, cfg.MinGasPrices) }
+	hotChain := hotkey.NodeChain(clientCtx)
+	newSender := func(k hotkeyfile.Key) (agent.Sender, error) {
+		return hotkey.NewSender(k, hotChain, clientCtx.TxConfig, clientCtx.ChainID, hotkey.Config{
+			GasPrices:       cfg.MinGasPrices,
+			FirstAttemptGas: cfg.HotKeyFirstAttemptGas,
+			Logger:          log.With("component", "hotkey"),
+		})
+	}
 	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
 	defer closeLogged(log, "agent", ag.Close)
 

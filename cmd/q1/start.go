@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/server"
@@ -24,6 +25,10 @@ import (
 const (
 	flagHTTP    = "http"
 	flagGateway = "gateway"
+	// flagHotKeyFirstGas is hidden: a test's knob (e2e) that makes the first
+	// attempt of each hot-key tx ask for this fraction of its simulated
+	// gas, so that it runs out of gas in its block and is tried again.
+	flagHotKeyFirstGas = "hot-key-first-gas"
 )
 
 // startOptions make the SDK's `start` run our services beside the node.
@@ -33,6 +38,8 @@ func startOptions() server.StartCmdOptions {
 			cmd.Flags().String(flagHTTP, "127.0.0.1:8080", "address of the HTTP JSON API (/v1/…), dashboard and metrics")
 			cmd.Flags().String(flagGateway, "127.0.0.1:8081", "address of the service gateway")
 			addLimitFlags(cmd)
+			cmd.Flags().String(flagHotKeyFirstGas, "", "tests only: the first attempt of each hot-key tx asks for this fraction of its simulated gas (e.g. 0.9, to force an out-of-gas retry)")
+			_ = cmd.Flags().MarkHidden(flagHotKeyFirstGas)
 		},
 		PostSetup: func(svrCtx *server.Context, clientCtx client.Context, ctx context.Context, g *errgroup.Group) error {
 			// A node's heap is mostly short-lived tx garbage: collecting less
@@ -40,12 +47,16 @@ func startOptions() server.StartCmdOptions {
 			if os.Getenv("GOGC") == "" {
 				debug.SetGCPercent(400)
 			}
-			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat))
+			logger := newSlogLogger(svrCtx.Viper.GetString(flags.FlagLogFormat), svrCtx.Viper.GetString(flags.FlagLogLevel))
 			// The same minimum-gas-prices the app's mempool applies (app.toml
 			// or --minimum-gas-prices): the node's hot key pays them.
 			minGasPrices, err := sdk.ParseDecCoins(svrCtx.Viper.GetString(server.FlagMinGasPrices))
 			if err != nil {
 				return fmt.Errorf("minimum-gas-prices: %w", err)
+			}
+			firstGas, err := hotKeyFirstGas(svrCtx.Viper.GetString(flagHotKeyFirstGas))
+			if err != nil {
+				return err
 			}
 			cfg := node.Config{
 				Home:         svrCtx.Config.RootDir,
@@ -55,6 +66,8 @@ func startOptions() server.StartCmdOptions {
 				MinGasPrices: minGasPrices,
 				Runtime:      runtimeLimits(svrCtx.Viper.GetInt, svrCtx.Viper.GetDuration),
 				Gateway:      gatewayLimits(svrCtx.Viper.GetInt),
+
+				HotKeyFirstAttemptGas: firstGas,
 			}
 			if changes, err := recordStartAddresses(cfg.Home, svrCtx.Config.RPC.ListenAddress, cfg.HTTPAddr, cfg.GatewayAddr); err != nil {
 				logger.Warn("could not record this node's addresses for q1 commands", "err", err)
@@ -67,13 +80,48 @@ func startOptions() server.StartCmdOptions {
 	}
 }
 
-// newSlogLogger returns the logger of our own components: JSON when the
-// SDK's --log_format is json, text otherwise, on stderr like the SDK's.
-func newSlogLogger(format string) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+// hotKeyFirstGas reads --hot-key-first-gas: empty, or a fraction above 0.
+func hotKeyFirstGas(s string) (sdkmath.LegacyDec, error) {
+	if s == "" {
+		return sdkmath.LegacyDec{}, nil
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	f, err := sdkmath.LegacyNewDecFromStr(s)
+	if err != nil || !f.IsPositive() {
+		return sdkmath.LegacyDec{}, fmt.Errorf("--%s %q: want a fraction of the simulated gas above 0, e.g. 0.9", flagHotKeyFirstGas, s)
+	}
+	return f, nil
+}
+
+// newSlogLogger returns the logger of our own components: JSON when the
+// SDK's --log_format is json, text otherwise, on stderr like the SDK's, at
+// the level --log_level gives everything (its plain or "*:" part).
+func newSlogLogger(format, level string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slogLevel(level)}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// slogLevel reads the level of every module from a --log_level value such
+// as "debug" or "consensus:info,*:debug"; info if it names none.
+func slogLevel(logLevel string) slog.Level {
+	for _, part := range strings.Split(logLevel, ",") {
+		if rest, ok := strings.CutPrefix(part, "*:"); ok {
+			part = rest
+		} else if strings.Contains(part, ":") {
+			continue // one module's level
+		}
+		switch strings.TrimSpace(part) {
+		case "trace", "debug":
+			return slog.LevelDebug
+		case "warn":
+			return slog.LevelWarn
+		case "error", "fatal", "panic", "disabled":
+			return slog.LevelError
+		}
+	}
+	return slog.LevelInfo
 }
 
 // Flags of the limits that share a node's guest time and memory among

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +32,11 @@ type Chain interface {
 	// Status is a service's state; Unavailable set means the chain did not answer.
 	Status(service string) gateway.ServiceState
 	Epoch(ctx context.Context) (uint64, error)
+	// EndedEpoch is ended epoch n with its start and end heights.
+	EndedEpoch(ctx context.Context, n uint64) (sharerstypes.EpochInfo, error)
+	// Lease is a lease, open or closed; found is false when the chain has
+	// no lease of that id.
+	Lease(ctx context.Context, id uint64) (l sharerstypes.Lease, found bool, err error)
 	Reported(ctx context.Context, sharer string, epoch uint64) (bool, error)
 }
 
@@ -46,8 +50,11 @@ type Replicas interface {
 }
 
 // Sender sends msgs signed by the sharer inside MsgExec (hotkey.Sender).
+// Exec returns once a block committed them with code 0; a refusal is a
+// *hotkey.TxError that errors.Is matches against the registered error it
+// names.
 type Sender interface {
-	Exec(ctx context.Context, msgs ...sdk.Msg) (string, error)
+	Exec(ctx context.Context, msgs ...sdk.Msg) (hotkey.Result, error)
 }
 
 // NewSender makes the sender of a hot key that names its sharer.
@@ -148,9 +155,13 @@ func (a *Agent) flushMeter() {
 	}
 }
 
+// queryTimeout bounds the agent's reads of one step. Its txs are bounded
+// by the sender (its attempts, and its wait for each block).
+const queryTimeout = 5 * time.Second
+
 // step acts on a new committed height, if there is one.
 func (a *Agent) step(ctx context.Context) {
-	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	h, err := a.chain.Sync(qctx)
 	if err != nil || h <= a.height {
@@ -166,8 +177,8 @@ func (a *Agent) step(ctx context.Context) {
 		return
 	}
 	leases := a.reconcile(qctx, sharer)
-	a.acknowledge(qctx, sharer, leases)
-	a.report(qctx, sharer)
+	a.acknowledge(ctx, sharer, leases)
+	a.report(ctx, sharer)
 }
 
 // loadKey picks up the hot key once `q1 sharer register` recorded the
@@ -262,17 +273,24 @@ func staleData(known, exists, paused bool) bool {
 }
 
 // acknowledge acknowledges the leases whose replica serves here and that
-// the chain has not seen acknowledged yet.
+// the chain has not seen acknowledged yet. A lease counts as acknowledged
+// once a block committed its acknowledgement; one whose acknowledgement
+// failed is tried again at the next height, while the chain still lists
+// it open and unacknowledged.
 func (a *Agent) acknowledge(ctx context.Context, sharer string, leases []sharerstypes.Lease) {
 	for _, l := range leases {
+		if ctx.Err() != nil {
+			return
+		}
 		if l.AckedHeight > 0 || a.wasAcked(l.Id) {
 			continue
 		}
 		if lease, ok := a.replicas.Serving(l.Service); !ok || lease != l.Id {
 			continue
 		}
-		if err := a.ack(ctx, sharer, l.Id); err != nil {
-			a.log.Warn("lease acknowledgement failed; will retry", "service", l.Service, "lease", l.Id, "err", err)
+		if err := a.ack(ctx, sharer, l); err != nil && ctx.Err() == nil {
+			a.log.Warn("lease acknowledgement failed; trying again at the next height while the lease awaits it",
+				append([]any{"service", l.Service, "lease", l.Id}, hotkey.LogAttrs(err)...)...)
 		}
 	}
 }
@@ -283,28 +301,41 @@ func (a *Agent) wasAcked(lease uint64) bool {
 	return a.acked[lease]
 }
 
-// ack acknowledges a lease whose replica is warm.
-func (a *Agent) ack(ctx context.Context, sharer string, lease uint64) error {
-	a.mu.Lock()
-	s := a.sender
-	a.mu.Unlock()
+// ack acknowledges a lease whose replica is warm, and returns once a block
+// has committed the acknowledgement (or the chain says it has one).
+func (a *Agent) ack(ctx context.Context, sharer string, l sharerstypes.Lease) error {
+	s := a.currentSender()
 	if s == nil {
 		return errors.New("no hot key yet")
 	}
-	hash, err := s.Exec(ctx, &sharerstypes.MsgAckLease{Sharer: sharer, LeaseId: lease})
-	if err != nil && !strings.Contains(err.Error(), "already acknowledged") {
+	res, err := s.Exec(ctx, &sharerstypes.MsgAckLease{Sharer: sharer, LeaseId: l.Id})
+	switch {
+	case errors.Is(err, sharerstypes.ErrAlreadyAcked):
+		a.log.Info("lease already acknowledged", "service", l.Service, "lease", l.Id)
+	case err != nil:
 		return err
+	default:
+		a.log.Info("lease acknowledged", "service", l.Service, "lease", l.Id, "tx", res.Hash, "height", res.Height,
+			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
 	}
 	a.mu.Lock()
-	a.acked[lease] = true
+	a.acked[l.Id] = true
 	a.mu.Unlock()
-	a.log.Info("lease acknowledged", "lease", lease, "tx", hash)
 	return nil
 }
 
-// report sends the usage report of the epoch that just ended, once.
+func (a *Agent) currentSender() Sender {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sender
+}
+
+// report sends the usage report of the epoch that just ended, once the
+// chain has none, and counts it sent once a block committed it.
 func (a *Agent) report(ctx context.Context, sharer string) {
-	current, err := a.chain.Epoch(ctx)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	current, err := a.chain.Epoch(qctx)
 	if err != nil {
 		return
 	}
@@ -313,22 +344,81 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		return
 	}
 	epoch := current - 1
-	if done, _ := a.chain.Reported(ctx, sharer, epoch); done {
+	if done, _ := a.chain.Reported(qctx, sharer, epoch); done {
 		a.reported = epoch // accepted before (e.g. before a restart)
 		a.meter.Reported(epoch)
 		return
 	}
-	a.mu.Lock()
-	s := a.sender
-	a.mu.Unlock()
-	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: a.meter.Entries(epoch)}
-	hash, err := s.Exec(ctx, msg)
+	entries, err := a.entries(qctx, sharer, epoch)
 	if err != nil {
-		a.log.Warn("usage report refused; will retry", "epoch", epoch, "err", err)
+		a.log.Warn("usage report not sent: could not tell which leases were open during the epoch; trying again at the next height",
+			"epoch", epoch, "err", err)
 		return
+	}
+	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: entries}
+	res, err := a.currentSender().Exec(ctx, msg)
+	switch {
+	case errors.Is(err, usagetypes.ErrDuplicateReport):
+		a.log.Info("usage report already on chain", "epoch", epoch)
+	case err != nil:
+		if ctx.Err() == nil {
+			a.log.Warn("usage report failed; trying again at the next height",
+				append([]any{"epoch", epoch, "leases", len(entries)}, hotkey.LogAttrs(err)...)...)
+		}
+		return
+	default:
+		a.log.Info("usage reported", "epoch", epoch, "leases", len(entries), "tx", res.Hash, "height", res.Height,
+			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
 	}
 	a.reported = epoch
 	a.meter.Reported(epoch)
 	a.flushMeter()
-	a.log.Info("usage reported", "epoch", epoch, "leases", len(msg.Entries), "tx", hash)
+}
+
+// entries returns what the meter counted in ended epoch n for the leases
+// of sharer that were open during it, as the chain judges a report's
+// entries: placed by the epoch's end and not closed before its start.
+// What a replica served for any other lease (after its lease closed, say,
+// or counted in an epoch its lease had not begun) is dropped: the chain
+// would refuse the whole report for it.
+func (a *Agent) entries(ctx context.Context, sharer string, n uint64) ([]usagetypes.UsageEntry, error) {
+	counted := a.meter.Entries(n)
+	if len(counted) == 0 {
+		return counted, nil
+	}
+	ep, err := a.chain.EndedEpoch(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	out := counted[:0]
+	for _, e := range counted {
+		l, found, err := a.chain.Lease(ctx, e.LeaseId)
+		if err != nil {
+			return nil, err
+		}
+		why := ""
+		switch {
+		case !found:
+			why = "the chain has no such lease"
+		case l.Sharer != sharer:
+			why = "the lease is held by " + l.Sharer
+		case !openDuring(l, ep):
+			why = "the lease was not open during the epoch"
+		}
+		if why != "" {
+			a.log.Debug("usage dropped from the report", "epoch", n, "lease", e.LeaseId, "requests", e.Requests,
+				"why", why, "placed_height", l.PlacedHeight, "closed_height", l.ClosedHeight,
+				"epoch_start", ep.StartHeight, "epoch_end", ep.EndHeight)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// openDuring says whether lease l was open during epoch e: placed by its
+// end, and open still or closed no earlier than its start (x/usage's rule
+// for a report's entries).
+func openDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo) bool {
+	return l.PlacedHeight <= e.EndHeight && (l.ClosedHeight == 0 || l.ClosedHeight >= e.StartHeight)
 }

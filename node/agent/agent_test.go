@@ -1,6 +1,26 @@
 package agent
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	errorsmod "cosmossdk.io/errors"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/replicas"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
 
 func TestStaleData(t *testing.T) {
 	for _, c := range []struct {
@@ -17,5 +37,204 @@ func TestStaleData(t *testing.T) {
 		if got := staleData(c.known, c.exists, c.paused); got != c.stale {
 			t.Errorf("%s: staleData = %v, want %v", c.name, got, c.stale)
 		}
+	}
+}
+
+// fakeChain answers the agent's reads from fixed values.
+type fakeChain struct {
+	epoch    uint64
+	ended    sharerstypes.EpochInfo
+	leases   map[uint64]sharerstypes.Lease
+	reported bool
+}
+
+func (f *fakeChain) Sync(context.Context) (int64, error) { return 1, nil }
+func (f *fakeChain) Leases(context.Context, string) ([]sharerstypes.Lease, error) {
+	return nil, nil
+}
+func (f *fakeChain) Manifest(string) (*manifest.Manifest, bool) { return nil, false }
+func (f *fakeChain) Status(string) gateway.ServiceState         { return gateway.ServiceState{} }
+func (f *fakeChain) Epoch(context.Context) (uint64, error)      { return f.epoch, nil }
+func (f *fakeChain) EndedEpoch(_ context.Context, n uint64) (sharerstypes.EpochInfo, error) {
+	if n != f.ended.Number {
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d unknown", n)
+	}
+	return f.ended, nil
+}
+func (f *fakeChain) Lease(_ context.Context, id uint64) (sharerstypes.Lease, bool, error) {
+	l, ok := f.leases[id]
+	return l, ok, nil
+}
+func (f *fakeChain) Reported(context.Context, string, uint64) (bool, error) { return f.reported, nil }
+
+// fakeReplicas serves every service with the lease it names.
+type fakeReplicas struct{ serving map[string]uint64 }
+
+func (f fakeReplicas) Reconcile([]replicas.Desired) {}
+func (f fakeReplicas) Serving(service string) (uint64, bool) {
+	l, ok := f.serving[service]
+	return l, ok
+}
+func (f fakeReplicas) DataServices() ([]string, error) { return nil, nil }
+func (f fakeReplicas) RemoveData(string) error         { return nil }
+
+// fakeSender answers each Exec with the next of its answers.
+type fakeSender struct {
+	answers []error
+	sent    [][]sdk.Msg
+}
+
+func (f *fakeSender) Exec(_ context.Context, msgs ...sdk.Msg) (hotkey.Result, error) {
+	f.sent = append(f.sent, msgs)
+	var err error
+	if len(f.answers) > 0 {
+		err, f.answers = f.answers[0], f.answers[1:]
+	}
+	if err != nil {
+		return hotkey.Result{}, err
+	}
+	return hotkey.Result{Hash: fmt.Sprintf("TX%d", len(f.sent)), Height: 10, Attempts: 1}, nil
+}
+
+const testSharer = "q11sharer"
+
+func testAgent(t *testing.T, chain Chain, reps Replicas, s Sender) (*Agent, *bytes.Buffer) {
+	t.Helper()
+	meter, err := LoadMeter(filepath.Join(t.TempDir(), "usage.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	return &Agent{
+		chain: chain, replicas: reps, meter: meter, sender: s, sharer: testSharer, acked: map[uint64]bool{},
+		log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}, &logs
+}
+
+// blockRefusal is a tx a block refused with a registered error.
+func blockRefusal(e *errorsmod.Error) error {
+	return &hotkey.TxError{Stage: hotkey.StageBlock, Hash: "AB12", Height: 9, Codespace: e.Codespace(), Code: e.ABCICode(),
+		Log: "out of gas in location: WriteFlat; gasWanted: 172639, gasUsed: 173979", GasWanted: 172639, GasUsed: 173979}
+}
+
+// TestAckCountsOnlyCommitted: a lease whose acknowledgement failed in its
+// block is logged as failed, not acknowledged, and acknowledged again at
+// the next height; once committed it is logged acknowledged and left alone.
+func TestAckCountsOnlyCommitted(t *testing.T) {
+	s := &fakeSender{answers: []error{fmt.Errorf("gave up after 4 attempts: %w", blockRefusal(sdkerrors.ErrOutOfGas))}}
+	a, logs := testAgent(t, &fakeChain{}, fakeReplicas{serving: map[string]uint64{"hello": 7}}, s)
+	leases := []sharerstypes.Lease{{Id: 7, Service: "hello", Sharer: testSharer}, {Id: 8, Service: "echo", Sharer: testSharer}}
+
+	a.acknowledge(context.Background(), testSharer, leases)
+	if a.wasAcked(7) || strings.Contains(logs.String(), `msg="lease acknowledged"`) {
+		t.Fatalf("a failed acknowledgement counted as done:\n%s", logs)
+	}
+	for _, want := range []string{`msg="lease acknowledgement failed`, "lease=7", "stage=block", "codespace=sdk", "code=11", "tx=AB12", "gas_wanted=172639", "gas_used=173979"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the failure's log line lacks %q:\n%s", want, logs)
+		}
+	}
+	a.acknowledge(context.Background(), testSharer, leases) // the next height
+	if !a.wasAcked(7) || !strings.Contains(logs.String(), `msg="lease acknowledged" service=hello lease=7 tx=TX2`) {
+		t.Fatalf("the second acknowledgement was not counted:\n%s", logs)
+	}
+	a.acknowledge(context.Background(), testSharer, leases)
+	if len(s.sent) != 2 {
+		t.Fatalf("%d acknowledgements sent; want 2 (lease 8's replica does not serve)", len(s.sent))
+	}
+}
+
+// TestAckAlreadyAcknowledged: the chain's ErrAlreadyAcked (by its code)
+// means the lease is acknowledged.
+func TestAckAlreadyAcknowledged(t *testing.T) {
+	s := &fakeSender{answers: []error{&hotkey.TxError{Stage: hotkey.StageSimulation, Codespace: sharerstypes.ModuleName,
+		Code: sharerstypes.ErrAlreadyAcked.ABCICode(), Log: "lease 7 of service hello was acknowledged at height 5"}}}
+	a, logs := testAgent(t, &fakeChain{}, fakeReplicas{serving: map[string]uint64{"hello": 7}}, s)
+	a.acknowledge(context.Background(), testSharer, []sharerstypes.Lease{{Id: 7, Service: "hello", Sharer: testSharer}})
+	if !a.wasAcked(7) || strings.Contains(logs.String(), "failed") {
+		t.Fatalf("already acknowledged: acked %v\n%s", a.wasAcked(7), logs)
+	}
+}
+
+func TestOpenDuring(t *testing.T) {
+	e := sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119}
+	for _, c := range []struct {
+		placed, closed int64
+		open           bool
+	}{
+		{50, 0, true},     // open throughout
+		{119, 0, true},    // placed in the epoch's last block
+		{120, 0, false},   // placed after it
+		{50, 100, true},   // closed in its first block
+		{50, 99, false},   // closed before it
+		{110, 115, true},  // placed and closed inside it
+		{120, 125, false}, // placed and closed after it
+	} {
+		if got := openDuring(sharerstypes.Lease{PlacedHeight: c.placed, ClosedHeight: c.closed}, e); got != c.open {
+			t.Errorf("placed %d, closed %d, epoch %d-%d: open during it %v, want %v", c.placed, c.closed, e.StartHeight, e.EndHeight, got, c.open)
+		}
+	}
+}
+
+// TestReportOnlyLeasesOpenDuringTheEpoch: usage counted for a lease that
+// was not open during the epoch (served after its lease closed, or counted
+// before it began) is dropped from the report, which the chain would
+// refuse whole for it; the rest is sent, and once a block committed the
+// report the meter forgets the epoch.
+func TestReportOnlyLeasesOpenDuringTheEpoch(t *testing.T) {
+	chain := &fakeChain{
+		epoch: 6,
+		ended: sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119},
+		leases: map[uint64]sharerstypes.Lease{
+			1: {Id: 1, Sharer: testSharer, PlacedHeight: 50},
+			2: {Id: 2, Sharer: testSharer, PlacedHeight: 50, ClosedHeight: 90},
+			3: {Id: 3, Sharer: testSharer, PlacedHeight: 120},
+			4: {Id: 4, Sharer: testSharer, PlacedHeight: 50, ClosedHeight: 110},
+			6: {Id: 6, Sharer: "q11other", PlacedHeight: 50},
+		},
+	}
+	s := &fakeSender{answers: []error{fmt.Errorf("gave up after 4 attempts: %w", blockRefusal(sdkerrors.ErrOutOfGas))}}
+	a, logs := testAgent(t, chain, fakeReplicas{}, s)
+	a.meter.SetEpoch(5)
+	for _, l := range []uint64{1, 2, 3, 4, 5, 6} {
+		a.meter.Add(l, time.Millisecond, 10)
+	}
+
+	a.report(context.Background(), testSharer)
+	if a.reported != 0 || len(a.meter.Entries(5)) != 6 || !strings.Contains(logs.String(), `msg="usage report failed`) {
+		t.Fatalf("a failed report counted as sent (reported %d, %d entries left):\n%s", a.reported, len(a.meter.Entries(5)), logs)
+	}
+	a.report(context.Background(), testSharer)
+	if len(s.sent) != 2 {
+		t.Fatalf("%d reports sent; want 2", len(s.sent))
+	}
+	msg := s.sent[1][0].(*usagetypes.MsgUsageReport)
+	var ids []uint64
+	for _, e := range msg.Entries {
+		ids = append(ids, e.LeaseId)
+	}
+	if msg.Epoch != 5 || fmt.Sprint(ids) != "[1 4]" {
+		t.Fatalf("report of epoch %d with leases %v; want epoch 5 with leases [1 4]", msg.Epoch, ids)
+	}
+	for _, want := range []string{"lease=2 requests=1 why=\"the lease was not open during the epoch\"", "lease=3", "lease=5 requests=1 why=\"the chain has no such lease\"", "lease=6 requests=1 why=\"the lease is held by q11other\""} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no debug line with %q:\n%s", want, logs)
+		}
+	}
+	if a.reported != 5 || len(a.meter.Entries(5)) != 0 || !strings.Contains(logs.String(), `msg="usage reported" epoch=5 leases=2 tx=TX2`) {
+		t.Fatalf("after the committed report: reported %d, entries %v\n%s", a.reported, a.meter.Entries(5), logs)
+	}
+}
+
+// TestReportAlreadyOnChain: the chain's ErrDuplicateReport means the
+// epoch is reported.
+func TestReportAlreadyOnChain(t *testing.T) {
+	chain := &fakeChain{epoch: 6, ended: sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119}}
+	s := &fakeSender{answers: []error{&hotkey.TxError{Stage: hotkey.StageCheck, Hash: "CD34", Codespace: usagetypes.ModuleName,
+		Code: usagetypes.ErrDuplicateReport.ABCICode(), Log: "already reported"}}}
+	a, _ := testAgent(t, chain, fakeReplicas{}, s)
+	a.report(context.Background(), testSharer)
+	if a.reported != 5 {
+		t.Fatalf("reported %d after the chain said it has the report; want 5", a.reported)
 	}
 }

@@ -138,9 +138,9 @@ func (fullEconomy) ServiceEconomics(context.Context, string) (*usagetypes.QueryS
 	n, d := math.NewInt, math.LegacyNewDecWithPrec
 	settled := time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.UTC)
 	return &usagetypes.QueryServiceEconomicsResponse{Service: "hello", Status: "paused", Balance: n(1000), Owed: d(15, 1), Available: d(9985, 1),
-		BurnPerHour: d(36, 0), HoursLeft: d(2775, 2), BlocksLeft: 1 << 40, Low: true, LowBalanceBlocks: 1000, DryHeight: 90,
+		BurnPerHour: d(36, 0), HoursLeft: d(2775, 2), BlocksLeft: 1 << 40, Low: true, LowBalanceBlocks: 1000, DryTime: &settled,
 		Depleted: true, DepletedHeight: 80, GraceDeadline: 1080, DepositToResume: n(500),
-		Account: usagetypes.ServiceAccount{Service: "hello", BurnPerHour: d(36, 0), DryHeight: 90, LowHeight: 70, Low: true,
+		Account: usagetypes.ServiceAccount{Service: "hello", BurnPerHour: d(36, 0), DryTime: &settled, LowTime: &settled, Low: true,
 			DepletedHeight: 80, GraceDeadline: 1080, DepletedBurnPerHour: d(36, 0), RentCharged: n(11), UsageCharged: n(12),
 			ProtocolShare: n(2), WrittenOff: n(1)},
 		Leases: []usagetypes.LeaseMeter{{LeaseId: 9, Service: "hello", Sharer: "q11s", ListRatePerHour: d(40, 0), RatePerHour: d(36, 0),

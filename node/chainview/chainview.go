@@ -230,6 +230,75 @@ func (v *View) Epoch(ctx context.Context) (uint64, error) {
 	return ep.Current.Number, nil
 }
 
+// EndedEpoch returns ended epoch n with its start and end heights (its
+// times but the start are not set), read from committed states: epoch e
+// ends the block before epoch e+1 starts, and the state of the block
+// before that still has e as its current epoch. It reads one state per
+// epoch back from the current one, and refuses epochs more than
+// maxEpochsBack behind it.
+func (v *View) EndedEpoch(ctx context.Context, n uint64) (sharerstypes.EpochInfo, error) {
+	h := v.Height()
+	next, err := v.epochAt(ctx, h)
+	if err != nil {
+		return sharerstypes.EpochInfo{}, err
+	}
+	switch {
+	case n >= next.Number:
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d has not ended at height %d: epoch %d is under way", n, h, next.Number)
+	case next.Number-n > maxEpochsBack:
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d ended more than %d epochs before the current one (%d)", n, maxEpochsBack, next.Number)
+	}
+	for {
+		end := next.StartHeight - 1
+		prev := sharerstypes.EpochInfo{Number: next.Number - 1, StartHeight: end} // an epoch that ended at the first block began there
+		if end > 1 {
+			if prev, err = v.epochAt(ctx, end-1); err != nil {
+				return sharerstypes.EpochInfo{}, err
+			}
+			if prev.Number != next.Number-1 {
+				return sharerstypes.EpochInfo{}, fmt.Errorf("the state at height %d is in epoch %d, but epoch %d began at height %d", end-1, prev.Number, next.Number, next.StartHeight)
+			}
+		}
+		prev.EndHeight = end
+		if prev.Number == n {
+			return prev, nil
+		}
+		next = prev
+	}
+}
+
+// maxEpochsBack bounds how far back EndedEpoch reads.
+const maxEpochsBack = 16
+
+// epochAt returns the epoch under way in the state of height h (the
+// latest state if h is 0).
+func (v *View) epochAt(ctx context.Context, h int64) (sharerstypes.EpochInfo, error) {
+	c := v.c
+	if h > 0 {
+		c, ctx = chainquery.At(ctx, v.c, h)
+	}
+	ep, err := sharerstypes.NewQueryClient(c).Epoch(ctx, &sharerstypes.QueryEpochRequest{})
+	if err != nil {
+		return sharerstypes.EpochInfo{}, fmt.Errorf("read the epoch at height %d: %w", h, err)
+	}
+	return ep.Current, nil
+}
+
+// Lease returns a lease, open or closed, at the last committed height;
+// found is false when the chain has none of that id (never placed, or
+// closed long enough ago to be pruned).
+func (v *View) Lease(ctx context.Context, id uint64) (l sharerstypes.Lease, found bool, err error) {
+	c, ctx := v.at(ctx)
+	res, err := sharerstypes.NewQueryClient(c).Lease(ctx, &sharerstypes.QueryLeaseRequest{Id: id})
+	if status.Code(err) == codes.NotFound { // x/sharers' ErrLeaseNotFound
+		return sharerstypes.Lease{}, false, nil
+	}
+	if err != nil {
+		return sharerstypes.Lease{}, false, fmt.Errorf("read lease %d: %w", id, err)
+	}
+	return res.Lease, true, nil
+}
+
 // Reported says whether the chain holds a sharer's usage report of an epoch
 // at the last committed height. An error means it could not tell.
 func (v *View) Reported(ctx context.Context, sharer string, epoch uint64) (bool, error) {
