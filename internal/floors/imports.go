@@ -147,12 +147,14 @@ func CheckImports(rules []ImportRule, pkg string, imports []string) []string {
 // CLINodeImports names the only files of cmd/q1 that import node packages,
 // and the packages each may import: start.go, because `q1 start` runs the
 // node; service_deploy.go, because deploy and propose check a module with
-// the runtime's own checks (runtime.Check: wazero stays in node/runtime).
-// Every other file reaches nodes through client/ (the typed HTTP client,
+// the runtime's own checks (runtime.Check: wazero stays in node/runtime);
+// service_new_test.go, because it runs a scaffolded service in the
+// runtime to prove the scaffold answers. Every other file reaches nodes through client/ (the typed HTTP client,
 // the hot key file, blob hashes, dashboard sign-in).
 var CLINodeImports = map[string][]string{
-	"start.go":          {"node", "node/gateway", "node/runtime"},
-	"service_deploy.go": {"node/runtime"},
+	"start.go":            {"node", "node/gateway", "node/runtime"},
+	"service_deploy.go":   {"node/runtime"},
+	"service_new_test.go": {"node/runtime"},
 }
 
 // CheckCLIFile checks the imports (full paths) of one file of cmd/q1 (its
