@@ -67,7 +67,7 @@ func TestEconomy(t *testing.T) {
 	metered := economyManifest(t, "metered", "16Mi", "placement: {replicas: 2}")
 	out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", metered, "--wasm", exampleWasm(t, "hello"),
 		"--from", "default", "--deposit", "1000QC", "--dry-run")
-	if code != 0 || !strings.Contains(out+errOut, "per hour") {
+	if code != 0 || !strings.Contains(out+errOut, "per hour") || !strings.Contains(out, "Spending ceiling ") {
 		t.Fatalf("deploy --dry-run: exit %d:\n%s%s", code, out, errOut)
 	}
 	if _, errOut, code := tn.q1(t, 0, "service", "status", "metered"); code == 0 || !strings.Contains(errOut, "metered") {

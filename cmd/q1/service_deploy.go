@@ -381,6 +381,12 @@ func runDeployDryRun(cmd *cobra.Command) error {
 			fmt.Fprintf(w, "A deposit of %s pays about %s hours of rent\n", qc.Format(fl.deposit),
 				sdkmath.LegacyNewDecFromInt(fl.deposit).Quo(res.RentPerHour).RoundInt())
 		}
+		most, derived := m.MaxPerHour()
+		how := "policies.budget.maxPerHour"
+		if derived {
+			how = "what its replicas could bill at full use; set policies.budget.maxPerHour to lower it"
+		}
+		fmt.Fprintf(w, "Spending ceiling %s per hour, rent and usage together (%s)\n", qc.Format(most), how)
 		if !d.fee.IsNil() {
 			fmt.Fprintf(w, "Fee about %s; %s has %s\n", qc.Format(d.fee), c.FromName, qc.Format(d.balance))
 		}
