@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,11 @@ func TestHotKeyOutOfGasRetried(t *testing.T) {
 		p.EpochBlocks = 20
 		p.AckTimeoutBlocks = 50
 	}, "--hot-key-first-gas", "0.9")
+	t.Cleanup(func() {
+		if t.Failed() {
+			dumpComponentLines(t, n.sup.LogPath(0), "agent", "hotkey", "replicas")
+		}
+	})
 	wasm := exampleWasm(t, "hello")
 	me := strings.TrimSpace(first(runQ1(t, "keys", "show", "default", "-a", "--home", n.home)))
 	if out, errOut, code := n.q1(t, registerArgs("default", endpointMe)...); code != 0 {
@@ -42,13 +48,13 @@ func TestHotKeyOutOfGasRetried(t *testing.T) {
 		t.Fatalf("the hot key file: %+v, %v", hk, err)
 	}
 	if out, errOut, code := n.q1(t, "service", "deploy", "-f", "../examples/hello/service.yaml", "--wasm", wasm,
-		"--from", "default", "--deposit", "100QC"); code != 0 {
+		"--from", "default", "--deposit", "100QC", "--force"); code != 0 {
 		t.Fatalf("deploy hello: %s%s", out, errOut)
 	}
 
 	// The lease is acknowledged, in the end.
 	var lease q1client.Lease
-	waitFor(t, 2*time.Minute, "hello's lease acknowledged", func() bool {
+	waitFor(t, 5*time.Minute, "hello's lease acknowledged", func() bool {
 		ls, err := nodeAPI(n.http).Leases(bg(), q1client.LeaseFilter{Service: "hello"})
 		if err != nil || len(ls.Leases) != 1 {
 			return false
@@ -86,7 +92,7 @@ func TestHotKeyOutOfGasRetried(t *testing.T) {
 
 	// The lease outlives its acknowledgement deadline: the chain did not
 	// close it for want of an acknowledgement and place it again.
-	waitFor(t, 2*time.Minute, fmt.Sprintf("height %d, past lease %d's deadline", lease.AckDeadline+2, lease.ID), func() bool {
+	waitFor(t, 3*time.Minute, fmt.Sprintf("height %d, past lease %d's deadline", lease.AckDeadline+2, lease.ID), func() bool {
 		ls, err := nodeAPI(n.http).Leases(bg(), q1client.LeaseFilter{Service: "hello"})
 		return err == nil && ls.Height > lease.AckDeadline+2
 	})
@@ -106,7 +112,7 @@ func TestHotKeyOutOfGasRetried(t *testing.T) {
 		}
 	}
 	var reported hotTx
-	waitFor(t, 3*time.Minute, "a committed report with hello's requests", func() bool {
+	waitFor(t, 5*time.Minute, "a committed report with hello's requests", func() bool {
 		for _, tx := range hotKeyTxs(t, lc, hk.Address()) {
 			for _, m := range tx.Msgs {
 				if r, ok := m.(*usagetypes.MsgUsageReport); ok && tx.Code == 0 && len(r.Entries) > 0 && r.Entries[0].LeaseId == lease.ID && r.Entries[0].Requests > 0 {
@@ -225,4 +231,28 @@ func hotKeyTxs(t *testing.T, lc *loadgen.Client, addr sdk.AccAddress) hotTxs {
 		out = append(out, h)
 	}
 	return out
+}
+
+// dumpComponentLines logs the lines of a node's log written by our
+// components (slog's component=NAME), for a failed test: the chain's own
+// lines drown them in the last lines harness_test.go prints.
+func dumpComponentLines(t *testing.T, path string, components ...string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("read %s: %v", path, err)
+		return
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, c := range components {
+			if strings.Contains(l, "component="+c) {
+				lines = append(lines, l)
+				break
+			}
+		}
+	}
+	if len(lines) > 200 {
+		lines = lines[len(lines)-200:]
+	}
+	t.Logf("=== %s: lines of %v ===\n%s", path, components, strings.Join(lines, "\n"))
 }

@@ -288,9 +288,17 @@ func (a *Agent) acknowledge(ctx context.Context, sharer string, leases []sharers
 		if lease, ok := a.replicas.Serving(l.Service); !ok || lease != l.Id {
 			continue
 		}
-		if err := a.ack(ctx, sharer, l); err != nil && ctx.Err() == nil {
-			a.log.Warn("lease acknowledgement failed; trying again at the next height while the lease awaits it",
-				append([]any{"service", l.Service, "lease", l.Id}, hotkey.LogAttrs(err)...)...)
+		err := a.ack(ctx, sharer, l)
+		if err == nil || ctx.Err() != nil {
+			continue
+		}
+		a.log.Warn("lease acknowledgement failed; trying again at the next height while the lease awaits it",
+			append([]any{"service", l.Service, "lease", l.Id}, hotkey.LogAttrs(err)...)...)
+		if te := (*hotkey.TxError)(nil); !errors.As(err, &te) {
+			// Not the chain's verdict on this lease: the node did not
+			// answer, or the tx was not committed in time. The others
+			// would wait as long; they go at the next height.
+			return
 		}
 	}
 }

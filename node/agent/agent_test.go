@@ -144,6 +144,30 @@ func TestAckCountsOnlyCommitted(t *testing.T) {
 	}
 }
 
+// TestAckStopsWhenTheChainDoesNotAnswer: after an acknowledgement whose
+// outcome the chain did not give (not committed in time), the others wait
+// for the next height rather than for the same timeout each; after the
+// chain's verdict on one lease, the others still go.
+func TestAckStopsWhenTheChainDoesNotAnswer(t *testing.T) {
+	leases := []sharerstypes.Lease{{Id: 7, Service: "hello", Sharer: testSharer}, {Id: 8, Service: "echo", Sharer: testSharer}}
+	reps := fakeReplicas{serving: map[string]uint64{"hello": 7, "echo": 8}}
+
+	s := &fakeSender{answers: []error{fmt.Errorf("tx AB12 passed CheckTx but was not seen in a block within 30s: %w", hotkey.ErrNotCommitted)}}
+	a, _ := testAgent(t, &fakeChain{}, reps, s)
+	a.acknowledge(context.Background(), testSharer, leases)
+	if len(s.sent) != 1 {
+		t.Fatalf("%d acknowledgements sent after one was not committed in time; want 1", len(s.sent))
+	}
+
+	s = &fakeSender{answers: []error{&hotkey.TxError{Stage: hotkey.StageSimulation, Codespace: sharerstypes.ModuleName,
+		Code: sharerstypes.ErrLeaseClosed.ABCICode(), Log: "lease 7 of service hello closed at height 5"}}}
+	a, _ = testAgent(t, &fakeChain{}, reps, s)
+	a.acknowledge(context.Background(), testSharer, leases)
+	if len(s.sent) != 2 || !a.wasAcked(8) || a.wasAcked(7) {
+		t.Fatalf("%d acknowledgements sent after the chain refused one; want 2, lease 8 acknowledged", len(s.sent))
+	}
+}
+
 // TestAckAlreadyAcknowledged: the chain's ErrAlreadyAcked (by its code)
 // means the lease is acknowledged.
 func TestAckAlreadyAcknowledged(t *testing.T) {

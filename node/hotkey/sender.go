@@ -133,10 +133,10 @@ type Result struct {
 
 // Exec submits msgs (whose signer is the sharer) wrapped in one MsgExec
 // and returns once a block committed it with code 0. Gas is simulated and
-// multiplied by the adjustment; a tx that runs out of gas (in simulation's
-// eyes, CheckTx or its block) is sent again with a larger margin, and one
-// that meets a wrong sequence after reading the account again, up to
-// Config.Attempts txs in all. Any other refusal is returned at once as a
+// multiplied by the adjustment; a tx that runs out of gas (in CheckTx or
+// in its block) is sent again with a larger margin, and one that meets a
+// wrong sequence after reading the account again, up to Config.Attempts
+// txs in all. Any other refusal is returned at once as a
 // *TxError, which errors.Is matches against the registered error its
 // codespace and code name; a tx not seen in a block within
 // Config.CommitTimeout is ErrNotCommitted. Exec sends one tx at a time.
