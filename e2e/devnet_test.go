@@ -146,7 +146,8 @@ func killAndRestart(t *testing.T, dir string, errOut *lockedBuffer, nw *devnet.N
 	waitFor(t, time.Minute, "q1 devnet to report node2's death", func() bool {
 		return strings.Contains(errOut.String(), "node node2 exited (signal: killed); its log: "+filepath.Join(victim.Home, "node.log"))
 	})
-	if !strings.Contains(errOut.String(), "Bring node2 back with: q1 devnet restart node2") {
+	if hint := "Bring node2 back with: "; !strings.Contains(errOut.String(), hint) ||
+		!strings.Contains(errOut.String(), " devnet restart node2 --dir "+dir) {
 		t.Errorf("no restart hint after node2 died:\n%s", errOut.String())
 	}
 	// The others go on: blocks, and the services through node0's gateway

@@ -266,7 +266,7 @@ func TestServiceLogs(t *testing.T) {
 	// A service whose manifest grants no log capability has no lines: the
 	// CLI says so, and exits 1.
 	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/hello/service.yaml",
-		"--wasm", exampleWasm(t, "hello"), "--from", "default", "--deposit", "100QC"); code != 0 {
+		"--wasm", exampleWasm(t, "hello"), "--from", "default", "--deposit", "100QC", "--force"); code != 0 {
 		t.Fatalf("deploy hello: %s%s", out, errOut)
 	}
 	const noLog = "service hello has no log lines to show: its manifest does not grant the log capability (permissions.capabilities.log)"
