@@ -45,7 +45,7 @@ func under(path string, roots ...string) bool {
 var xCore = map[string][]string{
 	"services": {"core/address", "core/limits", "core/manifest"},
 	"sharers":  {"core/address", "core/manifest", "core/sched"},
-	"usage":    {"core/address", "core/limits", "core/manifest"},
+	"usage":    {"core/address", "core/limits", "core/manifest", "core/receipt"},
 }
 
 // xModule returns "services" for x/services/keeper.
@@ -77,7 +77,7 @@ var ImportRules = []ImportRule{
 		Allows:  func(_ string, imp Import) bool { return !imp.InModule || !under(imp.Path, "app") },
 	},
 	{
-		Rule:    "x/<module> imports from core only its allow-list (services: core/address, core/limits, core/manifest; sharers: core/address, core/manifest, core/sched; usage: core/address, core/limits, core/manifest)",
+		Rule:    "x/<module> imports from core only its allow-list (services: core/address, core/limits, core/manifest; sharers: core/address, core/manifest, core/sched; usage: core/address, core/limits, core/manifest, core/receipt)",
 		Applies: func(pkg string) bool { return under(pkg, "x") },
 		Allows: func(pkg string, imp Import) bool {
 			return !imp.InModule || !under(imp.Path, "core") || slices.Contains(xCore[xModule(pkg)], imp.Path)
