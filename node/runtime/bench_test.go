@@ -168,3 +168,20 @@ func BenchmarkFuel(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMeterModule measures what metering adds to loading a module the
+// node has not seen before: validating hello with wazero's interpreter and
+// instrumenting it (node/fuel). A module seen before is read back from
+// <cache>/fuel instead.
+func BenchmarkMeterModule(b *testing.B) {
+	wasm := helloWasm(b)
+	ctx := context.Background()
+	var out []byte
+	for b.Loop() {
+		var err error
+		if out, err = validateAndInstrument(ctx, wasm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(out))/float64(len(wasm)), "size-ratio")
+}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -330,5 +331,22 @@ func TestInstancesRestartAtEpochsAndAfterTheirShare(t *testing.T) {
 	}
 	if st := svc.Stats(); st.InstancesReplaced != 0 || st.Requests != 4 {
 		t.Fatalf("stats %+v: renewing is not replacing", st)
+	}
+}
+
+// TestUnmeterableModuleRefused: a module that claims the fuel global's
+// name is refused by Load and by Check, before any of its code runs.
+func TestUnmeterableModuleRefused(t *testing.T) {
+	m := reactor(nil)
+	m.exports[1].body = i32Const(0)
+	m.exports = append(m.exports, wasmExport{name: fuel.GlobalName})
+	wasm := m.encode()
+	want := "invalid module: the module exports q1_fuel, a name the node reserves for fuel metering"
+	_, err := newTestRuntime(t).Load(context.Background(), ServiceSpec{Name: "sly", Wasm: wasm})
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrInvalidModule) {
+		t.Fatalf("Load: %v\nwant %q", err, want)
+	}
+	if _, err := Check(context.Background(), wasm, nil); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Check: %v\nwant %q", err, want)
 	}
 }

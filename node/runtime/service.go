@@ -77,11 +77,12 @@ type Limits struct {
 	// MaxResponseBytes caps the encoded response: status, headers and body
 	// (default 8 MiB).
 	MaxResponseBytes int
-	// Fuel caps the fuel one request may use (default: RequestTimeout
-	// worth of FuelPerCoreSecond). A request that needs more fails with
-	// KindFuel. Unlike the timeout, it stops a guest at the same point on
-	// every node, so an auditor re-executing the request sees the same
-	// outcome.
+	// Fuel caps the fuel one request may use (default: half of
+	// FuelFor(RequestTimeout), so that a busy guest on a node loaded up to
+	// twice its cores is stopped by fuel before the timeout). A request
+	// that needs more fails with KindFuel. Unlike the timeout, fuel stops a
+	// guest at the same point on every node, so an auditor re-executing the
+	// request sees the same outcome.
 	Fuel uint64
 }
 
@@ -265,7 +266,7 @@ func newService(r *Runtime, spec ServiceSpec) (*Service, error) {
 		l.MaxResponseBytes = defaultMaxResponseBytes
 	}
 	if l.Fuel == 0 {
-		l.Fuel = FuelFor(l.RequestTimeout)
+		l.Fuel = max(1, FuelFor(l.RequestTimeout)/2)
 	}
 	instances := spec.Instances
 	if instances <= 0 {
