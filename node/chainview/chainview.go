@@ -205,7 +205,7 @@ func (v *View) replicaEntry(service string) replicasEntry {
 			if !s.found {
 				continue
 			}
-			e.replicas = append(e.replicas, gateway.Replica{Sharer: l.Sharer, Endpoint: s.sharer.Endpoint, Local: l.Sharer == self})
+			e.replicas = append(e.replicas, gateway.Replica{Sharer: l.Sharer, Endpoint: s.sharer.Endpoint, Local: l.Sharer == self, Lease: l.Id})
 		}
 	}
 	v.mu.Lock()
