@@ -144,6 +144,6 @@ func (g *Gateway) checkCosign(c *call) *reply {
 	if err != nil {
 		return failf(http.StatusForbidden, CodeForbidden, "forwarded request's co-signature from node %s refused: %v", c.hop.from, err)
 	}
-	c.via, c.viaSig, c.viaTime = c.hop.from, cs.sig, cs.time
+	c.via, c.viaSig, c.viaTime = c.hop.from, cs.sig, time.Unix(0, cs.time)
 	return nil
 }

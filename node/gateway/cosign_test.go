@@ -21,15 +21,15 @@ func TestForwardCosigned(t *testing.T) {
 		t.Fatalf("node b ran %d requests, want 1", len(reqs))
 	}
 	r := reqs[0]
-	if r.Via != a.addr || r.Time != t0.UnixNano() || len(r.ViaSig) == 0 {
-		t.Fatalf("node b's request has via %q, time %d, %d-byte signature; want node a, %d, a signature",
-			r.Via, r.Time, len(r.ViaSig), t0.UnixNano())
+	if r.Via != a.addr || !r.Time.Equal(t0) || len(r.ViaSig) == 0 {
+		t.Fatalf("node b's request has via %q, time %v, %d-byte signature; want node a, %v, a signature",
+			r.Via, r.Time, len(r.ViaSig), t0)
 	}
 	pub := a.key.PubKey().Bytes()
-	if err := VerifyForward(pub, 42, ForwardHash("GET", "/greet?x=1", nil), r.Time, r.ViaSig); err != nil {
+	if err := VerifyForward(pub, 42, ForwardHash("GET", "/greet?x=1", nil), r.Time.UnixNano(), r.ViaSig); err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyForward(pub, 43, ForwardHash("GET", "/greet?x=1", nil), r.Time, r.ViaSig); err == nil {
+	if err := VerifyForward(pub, 43, ForwardHash("GET", "/greet?x=1", nil), r.Time.UnixNano(), r.ViaSig); err == nil {
 		t.Fatal("the signature verifies for another lease")
 	}
 }
@@ -44,8 +44,8 @@ func TestForwardWithoutCosign(t *testing.T) {
 	expect(t, get(t, a, "localhost", "/s/hello/x"), 200)
 	expect(t, get(t, b, "localhost", "/s/hello/x"), 200)
 	for _, r := range b.rt.requests() {
-		if r.Via != "" || r.Time != 0 || r.ViaSig != nil {
-			t.Fatalf("request without a co-signature has via %q, time %d", r.Via, r.Time)
+		if r.Via != "" || !r.Time.IsZero() || r.ViaSig != nil {
+			t.Fatalf("request without a co-signature has via %q, time %v", r.Via, r.Time)
 		}
 	}
 }

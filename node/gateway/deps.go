@@ -105,12 +105,13 @@ type Request struct {
 	Caller string
 	// ClientIP is the caller's address as the entry node saw it.
 	ClientIP string
-	// Time is the request's recorded time (Unix nanoseconds) when another
-	// node forwarded it with a co-signature; zero means now, on this node's
-	// clock. Via is that forwarding sharer and ViaSig its hot key's
-	// signature over receipt.ForwardDigest(lease, ForwardHash(...), Time):
-	// the runtime records them in the request's receipt.
-	Time   int64
+	// Time is the request's recorded time, which the guest's clock reads
+	// and its receipt records: set by a forwarding gateway to the time it
+	// signed, zero for the runtime to take its own.
+	Time time.Time
+	// Via and ViaSig name the sharer whose gateway forwarded the request
+	// and carry its signature over receipt.ForwardDigest; empty when the
+	// request entered here. The runtime puts them in the receipt.
 	Via    string
 	ViaSig []byte
 }

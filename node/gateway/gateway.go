@@ -138,7 +138,7 @@ type call struct {
 	// recorded time. Empty when the request entered here.
 	via     string
 	viaSig  []byte
-	viaTime int64
+	viaTime time.Time
 }
 
 // ServeHTTP answers a request for a service: see the package documentation.
