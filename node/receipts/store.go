@@ -83,6 +83,7 @@ type leaseFile struct {
 	f     *os.File // open for appending; nil once closed or read-only
 	size  int64
 	full  bool // the size bound was reached: later receipts are dropped
+	next  uint64 // the next instance number NextInstance hands out
 	items []item
 	at    map[pos]int // position in items
 }
@@ -191,6 +192,7 @@ func (lf *leaseFile) add(it item) bool {
 	}
 	lf.at[p] = len(lf.items)
 	lf.items = append(lf.items, it)
+	lf.next = max(lf.next, it.r.Instance+1)
 	return true
 }
 
@@ -327,11 +329,11 @@ func (s *Store) open(epoch, lease uint64) (*leaseFile, error) {
 		return lf, nil
 	}
 	if lf == nil {
-		if err := os.MkdirAll(s.epochDir(epoch), 0o755); err != nil {
-			return nil, err
-		}
 		lf = &leaseFile{path: filepath.Join(s.epochDir(epoch), strconv.FormatUint(lease, 10)+fileSuffix), at: map[pos]int{}}
 		s.files[k] = lf
+	}
+	if err := os.MkdirAll(s.epochDir(epoch), 0o755); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(lf.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -339,6 +341,23 @@ func (s *Store) open(epoch, lease uint64) (*leaseFile, error) {
 	}
 	lf.f = f
 	return lf, nil
+}
+
+// NextInstance numbers a new instance of lease in epoch
+// (runtime.InstanceNumberer): after every number stored or handed out
+// before, restarts included, so no two instances of an epoch share one.
+func (s *Store) NextInstance(lease, epoch uint64) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key{epoch, lease}
+	lf := s.files[k]
+	if lf == nil {
+		lf = &leaseFile{path: filepath.Join(s.epochDir(epoch), strconv.FormatUint(lease, 10)+fileSuffix), at: map[pos]int{}}
+		s.files[k] = lf
+	}
+	n := lf.next
+	lf.next++
+	return n
 }
 
 // Seal ends epoch: its receipts are synced to disk and later ones for it

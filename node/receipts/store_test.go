@@ -196,3 +196,27 @@ func TestPrune(t *testing.T) {
 		}
 	}
 }
+
+func TestNextInstanceGoesOnAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir)
+	s.SetEpoch(3)
+	if n := s.NextInstance(1, 3); n != 0 {
+		t.Fatalf("first instance %d, want 0", n)
+	}
+	rs, reqs, tapes := history(1, 3, 0, 1)
+	put(s, rs, reqs, tapes)
+	if n := s.NextInstance(1, 3); n != 1 {
+		t.Fatalf("second instance %d, want 1", n)
+	}
+	rs, reqs, tapes = history(1, 3, 1, 0)
+	put(s, rs, reqs, tapes)
+	s.Close()
+	s2 := mustOpen(t, dir)
+	if n := s2.NextInstance(1, 3); n != 2 {
+		t.Fatalf("instance after a restart %d, want 2", n)
+	}
+	if n := s2.NextInstance(2, 3); n != 0 {
+		t.Fatalf("another lease's first instance %d, want 0", n)
+	}
+}
