@@ -47,6 +47,9 @@ type Replicas interface {
 	Serving(service string) (lease uint64, ok bool)
 	DataServices() ([]string, error)
 	RemoveData(service string) error
+	// SetEpoch tells the replicas the chain's current epoch: instances
+	// restart when it changes, so receipts never span epochs.
+	SetEpoch(epoch uint64)
 }
 
 // Sender sends msgs signed by the sharer inside MsgExec (hotkey.Sender).
@@ -348,6 +351,7 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		return
 	}
 	a.meter.SetEpoch(current)
+	a.replicas.SetEpoch(current)
 	if current == 0 || current-1 <= a.reported {
 		return
 	}

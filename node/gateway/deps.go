@@ -67,6 +67,8 @@ const (
 	KindTimeout = "timeout"
 	// KindTrap: the guest trapped, panicked or exited (500).
 	KindTrap = "trap"
+	// KindFuel: the guest used its request's whole fuel limit (500).
+	KindFuel = "fuel"
 	// KindMemory: the guest ran out of memory (500).
 	KindMemory = "memory"
 	// KindResponseTooLarge: the response exceeded the limit (500).

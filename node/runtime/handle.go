@@ -88,7 +88,19 @@ func (s *Service) begin() bool {
 
 // acquire takes an idle instance, waiting while all are busy. It returns
 // ctx.Err() when ctx ends first.
+// An instance that must not serve again (Service.stale) is renewed on the
+// way.
 func (s *Service) acquire(ctx context.Context) (*instance, error) {
+	for {
+		in, err := s.takeIdle(ctx)
+		if err != nil || !s.stale(in) {
+			return in, err
+		}
+		s.renew(in)
+	}
+}
+
+func (s *Service) takeIdle(ctx context.Context) (*instance, error) {
 	select {
 	case in := <-s.idle:
 		return in, nil
@@ -138,7 +150,12 @@ func (s *Service) run(ctx context.Context, in *instance, msg []byte) (*Response,
 		return nil, failure
 	}
 	code := int32(in.stack[0])
-	s.idle <- in
+	in.served++
+	if s.stale(in) {
+		s.renew(in)
+	} else {
+		s.idle <- in
+	}
 
 	switch {
 	case c.responseTooLarge:

@@ -29,6 +29,11 @@ type instance struct {
 	handle api.Function
 	stack  [1]uint64
 
+	// epoch is the epoch the instance started in; served counts the
+	// requests it ran.
+	epoch  uint64
+	served uint64
+
 	// Set while guest code runs, by the goroutine that runs it; host
 	// functions run on that goroutine too, so they read these unlocked.
 	exec context.Context // the running call's context
@@ -52,7 +57,7 @@ type call struct {
 
 // newInstance instantiates the module and runs its _initialize.
 func (s *Service) newInstance(ctx context.Context) (*instance, error) {
-	in := &instance{svc: s}
+	in := &instance{svc: s, epoch: s.currentEpoch()}
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous, so a pool can hold many instances
 		WithStartFunctions(abi.ExportInitialize).

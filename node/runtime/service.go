@@ -40,6 +40,22 @@ type ServiceSpec struct {
 	Instances int
 	// Capabilities are the host functions granted beyond the base ABI.
 	Capabilities Capabilities
+
+	// LeaseID is the lease the service runs under: receipts name it and
+	// seed the guest's randomness with it (0 outside a lease, in tests).
+	LeaseID uint64
+	// Epoch returns the chain's current epoch (nil: always 0). An
+	// instance belongs to the epoch current when it started; NewEpoch
+	// restarts instances when the epoch changes, so that an instance's
+	// history never spans two epochs.
+	Epoch func() uint64
+	// Receipts receives a receipt for every instance start-up and every
+	// request the guest ran (nil: receipts are built for nobody).
+	Receipts ReceiptSink
+	// MaxInstanceRequests is how many requests an instance serves before
+	// it is replaced by a fresh one (default DefaultMaxInstanceRequests),
+	// which bounds the history an auditor re-executes to check one.
+	MaxInstanceRequests int
 }
 
 // Limits bound a service's requests. Zero fields take the defaults shown.
@@ -59,6 +75,12 @@ type Limits struct {
 	// MaxResponseBytes caps the encoded response: status, headers and body
 	// (default 8 MiB).
 	MaxResponseBytes int
+	// Fuel caps the fuel one request may use (default: RequestTimeout
+	// worth of FuelPerCoreSecond). A request that needs more fails with
+	// KindFuel. Unlike the timeout, it stops a guest at the same point on
+	// every node, so an auditor re-executing the request sees the same
+	// outcome.
+	Fuel uint64
 }
 
 // Capabilities grant host functions. A nil field is not granted, and a
@@ -104,6 +126,12 @@ type Service struct {
 	kvQuota  int64
 	egress   *egressClient
 	logSink  LogSink
+
+	lease       uint64
+	epochOf     func() uint64 // the spec's epoch source, nil for none
+	epoch       atomic.Uint64 // the latest epoch NewEpoch was told of
+	sink        ReceiptSink
+	maxRequests uint64
 
 	idle     chan *instance
 	closing  chan struct{} // closed when Close starts
@@ -212,20 +240,32 @@ func newService(r *Runtime, spec ServiceSpec) (*Service, error) {
 	if l.MaxResponseBytes <= 0 {
 		l.MaxResponseBytes = defaultMaxResponseBytes
 	}
+	if l.Fuel == 0 {
+		l.Fuel = FuelFor(l.RequestTimeout)
+	}
 	instances := spec.Instances
 	if instances <= 0 {
 		instances = defaultInstances
 	}
+	maxRequests := spec.MaxInstanceRequests
+	if maxRequests <= 0 {
+		maxRequests = DefaultMaxInstanceRequests
+	}
 	s := &Service{
-		rt:       r,
-		name:     spec.Name,
-		version:  spec.Version,
-		limits:   l,
-		granted:  map[Capability]bool{},
-		logSink:  spec.Capabilities.Log,
-		idle:     make(chan *instance, instances),
-		closing:  make(chan struct{}),
-		released: make(chan struct{}),
+		rt:      r,
+		name:    spec.Name,
+		version: spec.Version,
+		limits:  l,
+		granted: map[Capability]bool{},
+		logSink: spec.Capabilities.Log,
+		lease:   spec.LeaseID,
+		epochOf: spec.Epoch,
+		sink:    spec.Receipts,
+
+		maxRequests: uint64(maxRequests),
+		idle:        make(chan *instance, instances),
+		closing:     make(chan struct{}),
+		released:    make(chan struct{}),
 	}
 	if kv := spec.Capabilities.KV; kv != nil {
 		if kv.Dir == "" {
