@@ -37,6 +37,7 @@ import (
 	"github.com/quantum1net/q1/node/dashboard"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 	"github.com/quantum1net/q1/node/servicelogs"
@@ -99,13 +100,19 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	}
 	defer closeLogged(log, "service logs", logs.Close)
 
-	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
+	rcpts, err := receipts.Open(filepath.Join(cfg.Home, "data", "receipts"), receipts.WithLogger(log.With("component", "receipts")))
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "receipt store", rcpts.Close)
+	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"), rcpts)
 	if err != nil {
 		return err
 	}
 	reps := replicas.New(rt, blobs, filepath.Join(cfg.Home, "data", "kv"),
 		replicas.WithLogger(log.With("component", "replicas")),
 		replicas.WithMeter(meter),
+		replicas.WithReceipts(rcpts),
 		replicas.WithLogs(logs),
 		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
 	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
