@@ -335,6 +335,10 @@ func (a *Agent) ack(ctx context.Context, sharer string, l sharerstypes.Lease) er
 	return nil
 }
 
+// Sender is the hot key's sender, nil until the node is a sharer: the
+// audit worker sends through it too (a sender sends one tx at a time).
+func (a *Agent) Sender() Sender { return a.currentSender() }
+
 func (a *Agent) currentSender() Sender {
 	a.mu.Lock()
 	defer a.mu.Unlock()

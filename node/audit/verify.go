@@ -19,8 +19,6 @@ type Problem struct {
 	What        string
 }
 
-func (p *Problem) Error() string { return p.What }
-
 func unavailable(format string, args ...any) *Problem {
 	return &Problem{Unavailable: true, What: fmt.Sprintf(format, args...)}
 }

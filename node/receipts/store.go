@@ -82,7 +82,7 @@ type leaseFile struct {
 	path  string
 	f     *os.File // open for appending; nil once closed or read-only
 	size  int64
-	full  bool // the size bound was reached: later receipts are dropped
+	full  bool   // the size bound was reached: later receipts are dropped
 	next  uint64 // the next instance number NextInstance hands out
 	items []item
 	at    map[pos]int // position in items
