@@ -221,6 +221,10 @@ func (a *Agent) reconcile(ctx context.Context, sharer string) []sharerstypes.Lea
 		}
 		desired = append(desired, replicas.Desired{LeaseID: l.Id, Service: l.Service, Manifest: m})
 	}
+	// The epoch first, so replicas loading now start in it.
+	if epoch, err := a.chain.Epoch(ctx); err == nil {
+		a.replicas.SetEpoch(epoch)
+	}
 	a.replicas.Reconcile(desired)
 	if a.height-a.dataGC >= dataGCBlocks {
 		a.dataGC = a.height
@@ -355,7 +359,6 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		return
 	}
 	a.meter.SetEpoch(current)
-	a.replicas.SetEpoch(current)
 	if current == 0 || current-1 <= a.reported {
 		return
 	}

@@ -49,6 +49,7 @@ type asm struct {
 	funcs      []asmFunc
 	tables     [][]byte
 	memories   [][]byte
+	tags       [][]byte // exception handling's tag section
 	globals    [][]byte
 	exports    []asmExport
 	start      *uint32
@@ -196,6 +197,9 @@ func (a *asm) bytes() []byte {
 	}
 	if len(a.memories) > 0 {
 		sec(secMemory, vec(a.memories))
+	}
+	if len(a.tags) > 0 {
+		sec(secTag, vec(a.tags))
 	}
 	if len(a.globals) > 0 {
 		sec(secGlobal, vec(a.globals))

@@ -252,154 +252,171 @@ func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
 	return rw.appendCheck(b)
 }
 
+// inst is one decoded instruction.
+type inst struct {
+	op    byte
+	start int    // offset of the opcode in the body
+	end   int    // offset after its immediates
+	cost  uint64 // static cost
+	// ends: the instruction ends its segment; dead: what follows it does
+	// not run (until the next end or else).
+	ends, dead bool
+	depth      int // +1 for block, loop and if, -1 for end
+	dyn        dynamic
+	dynCost    uint32
+}
+
+// decode decodes the instruction at r. It returns an *Error (with Func
+// unset) for an operator it refuses or cannot decode.
+func decode(r *reader, c *Costs) (inst, *Error) {
+	in := inst{start: r.pos}
+	at := r.at()
+	op, err := r.byte()
+	if err != nil {
+		return in, &Error{Offset: at, What: "function body ends without end", Kind: ErrMalformed}
+	}
+	in.op, in.cost = op, uint64(c.Op[op])
+	switch {
+	case op == opUnreachable || op == opReturn:
+		in.ends, in.dead = true, true
+	case op == opNop || op == opDrop || op == opSelect || op == opRefIsNull:
+	case op == opBlock:
+		in.depth = 1
+		err = r.skipLEB(33)
+	case op == opLoop || op == opIf:
+		in.depth, in.ends = 1, true
+		err = r.skipLEB(33)
+	case op == opElse:
+		in.ends = true
+	case op == opEnd:
+		in.depth, in.ends = -1, true
+	case op == opBr:
+		_, err = r.u32()
+		in.ends, in.dead = true, true
+	case op == opBrIf:
+		_, err = r.u32()
+		in.ends = true
+	case op == opBrTable:
+		var n uint32
+		if n, err = r.u32(); err == nil {
+			for i := uint32(0); i <= n && err == nil; i++ {
+				_, err = r.u32()
+			}
+		}
+		in.ends, in.dead = true, true
+	case op == opCall:
+		_, err = r.u32()
+		in.ends = true
+	case op == opCallIndirect:
+		if _, err = r.u32(); err == nil {
+			_, err = r.u32()
+		}
+		in.ends = true
+	case op == opReturnCall:
+		_, err = r.u32()
+		in.ends, in.dead = true, true
+	case op == opReturnCallIndirect:
+		if _, err = r.u32(); err == nil {
+			_, err = r.u32()
+		}
+		in.ends, in.dead = true, true
+	case op == opSelectTyped:
+		var n uint32
+		if n, err = r.u32(); err == nil {
+			_, err = r.bytes(int(n))
+		}
+	case op >= opLocalGet && op <= opTableSet:
+		_, err = r.u32()
+	case op >= opI32Load && op <= opI64Store32:
+		var align uint32
+		if align, err = r.u32(); err == nil {
+			if align&0x40 != 0 { // multi-memory: a memory index follows
+				_, err = r.u32()
+			}
+			if err == nil {
+				_, err = r.uleb(64)
+			}
+		}
+	case op == opMemorySize:
+		_, err = r.u32()
+	case op == opMemoryGrow:
+		_, err = r.u32()
+		in.dyn, in.dynCost = dynPerUnit, c.MemoryGrowPerPage
+	case op == opI32Const:
+		err = r.skipLEB(32)
+	case op == opI64Const:
+		err = r.skipLEB(64)
+	case op == opF32Const:
+		_, err = r.bytes(4)
+	case op == opF64Const:
+		_, err = r.bytes(8)
+	case op >= 0x45 && op <= opI64Extend32S: // numeric, sign extension
+	case op == opRefNull:
+		err = r.skipLEB(33)
+	case op == opRefFunc:
+		_, err = r.u32()
+	case op == prefixMisc:
+		var sub uint32
+		if sub, err = r.u32(); err != nil {
+			break
+		}
+		if sub >= MiscOps {
+			return in, &Error{Offset: at, What: fmt.Sprintf("operator 0xfc %d is not known to the instrumenter", sub), Kind: ErrUnsupported}
+		}
+		in.cost = uint64(c.Misc[sub])
+		switch sub {
+		case 0, 1, 2, 3, 4, 5, 6, 7: // saturating truncations
+		case miscMemoryInit, miscMemoryCopy, miscTableInit, miscTableCopy:
+			if _, err = r.u32(); err == nil {
+				_, err = r.u32()
+			}
+		default: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
+			_, err = r.u32()
+		}
+		switch sub {
+		case miscMemoryInit, miscMemoryCopy, miscMemoryFill:
+			in.dyn, in.dynCost = dynPer64, c.MemoryBulkPer64Bytes
+		case miscTableInit, miscTableCopy, miscTableFill:
+			in.dyn, in.dynCost = dynPerUnit, c.TableBulkPerElement
+		case miscTableGrow:
+			in.dyn, in.dynCost = dynPerUnit, c.TableGrowPerElement
+		}
+	case op == prefixSIMD:
+		return in, &Error{Offset: at, What: "SIMD instruction (prefix 0xfd): SIMD is not metered", Kind: ErrUnsupported}
+	case op == prefixThreads:
+		return in, &Error{Offset: at, What: "atomic instruction (prefix 0xfe, threads): threads are not metered", Kind: ErrUnsupported}
+	default:
+		return in, &Error{Offset: at, What: fmt.Sprintf("opcode 0x%02x %s", op, opcodeFamily(op)), Kind: ErrUnsupported}
+	}
+	if err != nil {
+		return in, &Error{Offset: at, What: fmt.Sprintf("opcode 0x%02x: %v", op, err), Kind: ErrMalformed}
+	}
+	in.end = r.pos
+	return in, nil
+}
+
 // instructions rewrites the code of a body up to and including its final
 // end.
 func (rw *rewriter) instructions(r *reader) error {
 	depth := 0
 	for {
-		if r.eof() {
-			return rw.errorf(ErrMalformed, r.at(), "function body ends without end")
+		in, e := decode(r, rw.c)
+		if e != nil {
+			e.Func = rw.fn
+			return e
 		}
-		start := r.pos
-		at := r.at()
-		op, _ := r.byte()
-		cost := uint64(rw.c.Op[op])
-		ends, dead := false, false // op ends the segment; what follows is dead
-		var dyn dynamic
-		var dynCost uint32
-		var err error
-		switch {
-		case op == opUnreachable || op == opReturn:
-			ends, dead = true, true
-		case op == opNop || op == opDrop || op == opSelect || op == opRefIsNull:
-		case op == opBlock:
-			depth++
-			err = r.skipLEB(33)
-		case op == opLoop:
-			depth++
-			err = r.skipLEB(33)
-			ends = true
-		case op == opIf:
-			depth++
-			err = r.skipLEB(33)
-			ends = true
-		case op == opElse:
-			ends = true
-		case op == opEnd:
-			ends = true
-			depth--
-		case op == opBr:
-			_, err = r.u32()
-			ends, dead = true, true
-		case op == opBrIf:
-			_, err = r.u32()
-			ends = true
-		case op == opBrTable:
-			var n uint32
-			if n, err = r.u32(); err == nil {
-				for i := uint32(0); i <= n && err == nil; i++ {
-					_, err = r.u32()
-				}
-			}
-			ends, dead = true, true
-		case op == opCall:
-			_, err = r.u32()
-			ends = true
-		case op == opCallIndirect:
-			if _, err = r.u32(); err == nil {
-				_, err = r.u32()
-			}
-			ends = true
-		case op == opReturnCall:
-			_, err = r.u32()
-			ends, dead = true, true
-		case op == opReturnCallIndirect:
-			if _, err = r.u32(); err == nil {
-				_, err = r.u32()
-			}
-			ends, dead = true, true
-		case op == opSelectTyped:
-			var n uint32
-			if n, err = r.u32(); err == nil {
-				_, err = r.bytes(int(n))
-			}
-		case op >= opLocalGet && op <= opTableSet:
-			_, err = r.u32()
-		case op >= opI32Load && op <= opI64Store32:
-			var align uint32
-			if align, err = r.u32(); err == nil {
-				if align&0x40 != 0 { // multi-memory: a memory index follows
-					_, err = r.u32()
-				}
-				if err == nil {
-					_, err = r.uleb(64)
-				}
-			}
-		case op == opMemorySize:
-			_, err = r.u32()
-		case op == opMemoryGrow:
-			_, err = r.u32()
-			dyn, dynCost = dynPerUnit, rw.c.MemoryGrowPerPage
-		case op == opI32Const:
-			err = r.skipLEB(32)
-		case op == opI64Const:
-			err = r.skipLEB(64)
-		case op == opF32Const:
-			_, err = r.bytes(4)
-		case op == opF64Const:
-			_, err = r.bytes(8)
-		case op >= 0x45 && op <= opI64Extend32S: // numeric, sign extension
-		case op == opRefNull:
-			err = r.skipLEB(33)
-		case op == opRefFunc:
-			_, err = r.u32()
-		case op == prefixMisc:
-			var sub uint32
-			if sub, err = r.u32(); err != nil {
-				break
-			}
-			if sub >= MiscOps {
-				return rw.errorf(ErrUnsupported, at, "operator 0xfc %d is not known to the instrumenter", sub)
-			}
-			cost = uint64(rw.c.Misc[sub])
-			switch sub {
-			case 0, 1, 2, 3, 4, 5, 6, 7: // saturating truncations
-			case miscMemoryInit, miscMemoryCopy, miscTableInit, miscTableCopy:
-				if _, err = r.u32(); err == nil {
-					_, err = r.u32()
-				}
-			default: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
-				_, err = r.u32()
-			}
-			switch sub {
-			case miscMemoryInit, miscMemoryCopy, miscMemoryFill:
-				dyn, dynCost = dynPer64, rw.c.MemoryBulkPer64Bytes
-			case miscTableInit, miscTableCopy, miscTableFill:
-				dyn, dynCost = dynPerUnit, rw.c.TableBulkPerElement
-			case miscTableGrow:
-				dyn, dynCost = dynPerUnit, rw.c.TableGrowPerElement
-			}
-		case op == prefixSIMD:
-			return rw.errorf(ErrUnsupported, at, "SIMD instruction (prefix 0xfd): SIMD is not metered")
-		case op == prefixThreads:
-			return rw.errorf(ErrUnsupported, at, "atomic instruction (prefix 0xfe, threads): threads are not metered")
-		default:
-			return rw.errorf(ErrUnsupported, at, "opcode 0x%02x %s", op, opcodeFamily(op))
-		}
-		if err != nil {
-			return rw.errorf(ErrMalformed, at, "opcode 0x%02x: %v", op, err)
-		}
+		depth += in.depth
 		if rw.perOp && len(rw.seg) > 0 {
 			rw.flush() // the naive scheme: every operator its own segment
 		}
-		rw.cost += cost
+		rw.cost += in.cost
 		if rw.cost > maxSegmentCost {
-			return rw.errorf(ErrUnsupported, at, "segment costs more than %d", uint64(maxSegmentCost))
+			return rw.errorf(ErrUnsupported, r.off+in.start, "segment costs more than %d", uint64(maxSegmentCost))
 		}
-		if dyn != dynNone {
-			rw.seg = rw.appendDynamic(rw.seg, dyn, dynCost)
+		if in.dyn != dynNone {
+			rw.seg = rw.appendDynamic(rw.seg, in.dyn, in.dynCost)
 		}
-		rw.seg = append(rw.seg, r.b[start:r.pos]...)
+		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
 		if depth < 0 { // the function's final end
 			rw.flush()
 			if !r.eof() {
@@ -407,10 +424,10 @@ func (rw *rewriter) instructions(r *reader) error {
 			}
 			return nil
 		}
-		if ends {
+		if in.ends {
 			rw.flush()
-			rw.dead = dead
-			rw.check = op == opLoop
+			rw.dead = in.dead
+			rw.check = in.op == opLoop
 		}
 	}
 }

@@ -60,6 +60,56 @@ func TestRejections(t *testing.T) {
 			what:   "opcode 0x08 (exception handling)",
 		},
 		{
+			name: "typed function references",
+			build: func(a *asm) {
+				t := a.typ(nil, nil)
+				a.fn(t, nil, nop, op(0x14, 0x00), end) // call_ref 0
+			},
+			marker: []byte{opNop, 0x14},
+			kind:   ErrUnsupported,
+			fn:     0,
+			what:   "opcode 0x14 (typed function references)",
+		},
+		{
+			name: "unknown 0xfc operator",
+			build: func(a *asm) {
+				t := a.typ(nil, nil)
+				a.fn(t, nil, nop, misc(MiscOps), end)
+			},
+			marker: []byte{opNop, prefixMisc},
+			kind:   ErrUnsupported,
+			fn:     0,
+			what:   "operator 0xfc 18",
+		},
+		{
+			name:   "table64",
+			build:  func(a *asm) { a.tables = append(a.tables, []byte{valFuncref, 0x04, 0x01}) },
+			marker: []byte{valFuncref, 0x04},
+			kind:   ErrUnsupported,
+			fn:     -1,
+			what:   "64-bit table",
+		},
+		{
+			name:   "GC types",
+			build:  func(a *asm) { a.types = append(a.types, []byte{0x5f, 0x00}) }, // struct with no fields
+			marker: []byte{secType, 0x03, 0x01, 0x5f},
+			kind:   ErrUnsupported,
+			fn:     -1,
+			what:   "type form 0x5f",
+		},
+		{
+			name: "tag section",
+			build: func(a *asm) {
+				a.typ(nil, nil)
+				a.tags = append(a.tags, []byte{0x00, 0x00}) // exception, type 0
+			},
+			marker: []byte{secTag, 0x03, 0x01, 0x00},
+			first:  true,
+			kind:   ErrUnsupported,
+			fn:     -1,
+			what:   "tag section (exception handling)",
+		},
+		{
 			name: "v128 local",
 			build: func(a *asm) {
 				t := a.typ(nil, nil)

@@ -33,19 +33,21 @@ type InstanceNumberer interface {
 // burns in a second of guest code (docs/benchmarks.md, "Fuel"). It turns a
 // request timeout into a default fuel limit here, and fuel into CPU time
 // on the chain (params.fuel_per_core_second).
-const FuelPerCoreSecond = 1_000_000_000
+const FuelPerCoreSecond = 600_000_000
 
 // StartupFuel caps the fuel of an instance's start-up (its _initialize):
-// ten seconds' worth. It is a constant, not an option, because an auditor
-// replaying the start-up must give it the same fuel.
-const StartupFuel = 10 * FuelPerCoreSecond
+// five core-seconds' worth, half of DefaultInitTimeout, so that a start-up
+// that loops is stopped by fuel, the same way on every node. It is a
+// constant, not an option, because an auditor replaying the start-up must
+// give it the same fuel.
+const StartupFuel = 5 * FuelPerCoreSecond
 
 // DefaultMaxInstanceRequests is how many requests an instance serves
 // before it is replaced (ServiceSpec.MaxInstanceRequests).
 const DefaultMaxInstanceRequests = 4096
 
-// FuelFor is the fuel limit of a request allowed to run for d:
-// d × FuelPerCoreSecond, at least 1.
+// FuelFor is the fuel a core burns in d: d × FuelPerCoreSecond, at least
+// 1. A request's default limit is half of FuelFor(RequestTimeout).
 func FuelFor(d time.Duration) uint64 {
 	if d <= 0 {
 		return 1

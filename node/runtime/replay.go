@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/quantum1net/q1/core/receipt"
 )
@@ -61,5 +64,94 @@ func (d *TapeDivergence) Error() string {
 // from a store or the network). steps must begin at the start-up and be
 // consecutive. It returns one outcome per step run.
 func (r *Runtime) Replay(ctx context.Context, wasm []byte, spec ServiceSpec, steps []ReplayStep) ([]ReplayOutcome, error) {
-	return nil, errors.New("replay: not implemented yet")
+	if err := checkSteps(steps); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	first := steps[0].Receipt
+	if spec.Name == "" {
+		spec.Name = "lease-" + strconv.FormatUint(first.LeaseID, 10)
+	}
+	spec.Name = "replay/" + spec.Name
+	spec.Capabilities = Capabilities{} // the tape answers kv and egress
+	s, err := newService(r, spec)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	// Every host function exists, whatever was granted: the node checked
+	// the grants when it loaded the module, and here nothing is reached
+	// through them but the tape.
+	for _, c := range allCapabilities {
+		s.granted[c] = true
+	}
+	s.logSink = discardLogs{}
+	s.lease = first.LeaseID
+	s.wrt = wazero.NewRuntimeWithConfig(ctx, r.wazeroConfig(uint32(s.limits.MemoryBytes/wasmPageSize)))
+	defer s.wrt.Close(context.Background())
+	if err := s.prepare(ctx, wasm, false); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	in := s.blankInstance(0, first.Instance)
+	defer in.close()
+	out := make([]ReplayOutcome, 0, len(steps))
+	for i, st := range steps {
+		o, diverged, err := in.replayStep(ctx, i, st)
+		if err != nil {
+			return out, fmt.Errorf("replay: step %d: %w", i, err)
+		}
+		res := ReplayOutcome{Receipt: in.receiptFor(o, st.Request, st.Receipt.Via, st.Receipt.ViaSig)}
+		if diverged != nil {
+			res.Divergence = diverged
+		}
+		out = append(out, res)
+		if diverged != nil || o.broken {
+			break // a node replaces a broken instance: its history ends there
+		}
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("replay: stopped after step %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+// replayStep runs step i with its tape served back.
+func (in *instance) replayStep(ctx context.Context, i int, st ReplayStep) (outcome, *TapeDivergence, error) {
+	entries, err := decodeTape(st.Tape)
+	if err != nil {
+		d := &TapeDivergence{Step: i, What: "the recorded tape does not decode: " + err.Error()}
+		return outcome{kind: KindTrap, trap: receipt.TrapGuest, broken: true, tape: st.Tape}, d, nil
+	}
+	in.player = &tapePlayer{entries: entries, step: i}
+	rc := st.Receipt
+	var o outcome
+	if i == 0 {
+		o = in.start(ctx, rc.TimeUnixNano, rc.Seed)
+		in.leave()
+	} else {
+		if err := in.enter(ctx); err != nil {
+			return outcome{}, nil, fmt.Errorf("wait for a guest slot: %w", err)
+		}
+		o = in.serve(ctx, st.Request, rc.TimeUnixNano, rc.Seed)
+		in.leave()
+	}
+	return o, in.player.diverge, nil
+}
+
+// checkSteps checks steps are one instance's history from its start-up.
+func checkSteps(steps []ReplayStep) error {
+	if len(steps) == 0 {
+		return errors.New("no steps")
+	}
+	first := steps[0].Receipt
+	for i, st := range steps {
+		r := st.Receipt
+		switch {
+		case r.Index != uint64(i):
+			return fmt.Errorf("step %d has receipt index %d; steps must start at the start-up (index 0) and be consecutive", i, r.Index)
+		case r.LeaseID != first.LeaseID || r.Instance != first.Instance:
+			return fmt.Errorf("step %d is lease %d instance %d, not lease %d instance %d like step 0", i, r.LeaseID, r.Instance, first.LeaseID, first.Instance)
+		case i > 0 && len(st.Request) == 0:
+			return fmt.Errorf("step %d has no request", i)
+		}
+	}
+	return nil
 }
