@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/receipt"
@@ -17,6 +18,9 @@ import (
 type Problem struct {
 	Unavailable bool
 	What        string
+	// Index is the receipt (its index in its instance) that differed, for
+	// Compare's problems.
+	Index uint64
 }
 
 func unavailable(format string, args ...any) *Problem {
@@ -125,9 +129,21 @@ func Compare(steps []Step, got []Outcome) *Problem {
 		}
 		o := got[i]
 		if o.Divergence != nil {
-			return failed("receipt %d of instance %d: re-execution did not follow the recorded tape: %v", s.Receipt.Index, s.Receipt.Instance, o.Divergence)
+			p := failed("receipt %d of instance %d: re-execution did not follow the recorded tape: %v", s.Receipt.Index, s.Receipt.Instance, o.Divergence)
+			p.Index = s.Receipt.Index
+			return p
 		}
 		c, r := s.Receipt, o.Receipt
+		if p := compareStep(c, r); p != nil {
+			p.Index = c.Index
+			return p
+		}
+	}
+	return nil
+}
+
+func compareStep(c, r receipt.Receipt) *Problem {
+	{
 		where := fmt.Sprintf("receipt %d of instance %d", c.Index, c.Instance)
 		switch {
 		case c.Fuel != r.Fuel:
@@ -141,8 +157,29 @@ func Compare(steps []Step, got []Outcome) *Problem {
 		case c.ModuleHash != r.ModuleHash:
 			return failed("%s: module hash claimed %x, re-executed module %x", where, c.ModuleHash[:8], r.ModuleHash[:8])
 		case !bytes.Equal(c.Marshal(), r.Marshal()):
-			return failed("%s: the re-executed receipt differs from the recorded one", where)
+			return failed("%s: the re-executed receipt differs from the recorded one in %s", where, differing(c, r))
 		}
 	}
 	return nil
+}
+
+// differing names the fields in which two receipts differ.
+func differing(c, r receipt.Receipt) string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"meter", c.Meter == r.Meter}, {"prev", c.Prev == r.Prev}, {"time", c.TimeUnixNano == r.TimeUnixNano},
+		{"seed", c.Seed == r.Seed}, {"request hash", c.RequestHash == r.RequestHash}, {"tape hash", c.TapeHash == r.TapeHash},
+		{"via", c.Via == r.Via && bytes.Equal(c.ViaSig, r.ViaSig)},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	if len(out) == 0 {
+		return "its encoding"
+	}
+	return strings.Join(out, ", ")
 }

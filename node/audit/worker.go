@@ -518,6 +518,9 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		replay := make([]runtime.ReplayStep, len(steps))
 		for i, s := range steps {
 			replay[i] = runtime.ReplayStep{Receipt: s.Receipt, Request: s.Request, Tape: s.Tape}
+			if !s.Receipt.IsRequest() {
+				replay[i].Request = nil // a start-up has no request (the runtime tells them apart by nil)
+			}
 		}
 		outs, err := w.cfg.Replay(ctx, a.Service, wasm, replay)
 		if err != nil {
@@ -531,7 +534,14 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		}
 		log.Info("audit re-executed", "instance", inst, "steps", len(outs))
 		if p := Compare(steps, got); p != nil {
+			// Name the first sample whose history holds the receipt that differed.
 			leaf := ss[len(ss)-1].leaf
+			for _, s := range ss {
+				if s.r.Index >= p.Index {
+					leaf = s.leaf
+					break
+				}
+			}
 			return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("sample %d (instance %d): %s", leaf, inst, p.What), nil), nil
 		}
 	}

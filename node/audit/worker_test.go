@@ -53,8 +53,10 @@ func (c *fakeChain) PubKey(s string) ([]byte, error) { return pubs.PubKey(s) }
 
 type fakeKeys struct{}
 
-func (fakeKeys) Key() (hotkeyfile.Key, bool) {
-	return hotkeyfile.Key{Key: secp256k1.GenPrivKeyFromSecret([]byte("self")), Sharer: self}, true
+func (fakeKeys) Key() (hotkeyfile.Key, bool) { return selfKey(), true }
+
+func selfKey() hotkeyfile.Key {
+	return hotkeyfile.Key{Key: secp256k1.GenPrivKeyFromSecret([]byte("self")), Sharer: self}
 }
 
 type fakeSender struct{ sent []sdk.Msg }

@@ -495,9 +495,16 @@ func (s *Store) History(lease, epoch, instance, upto uint64) ([]Item, error) {
 		if _, err := f.ReadAt(buf, it.off); err != nil {
 			return nil, fmt.Errorf("receipt store: read %s: %w", path, err)
 		}
-		out[i] = Item{Receipt: it.raw, Request: buf[:it.reqLen], Tape: buf[it.reqLen+4:]}
+		out[i] = Item{Receipt: it.raw, Request: nilIfEmpty(buf[:it.reqLen]), Tape: nilIfEmpty(buf[it.reqLen+4:])}
 	}
 	return out, nil
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // Prune deletes every epoch before keepFrom: no report or audit can ask
