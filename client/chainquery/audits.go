@@ -7,8 +7,6 @@ import (
 	"slices"
 
 	"github.com/cosmos/cosmos-sdk/types/query"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/manifest"
@@ -90,19 +88,18 @@ func (c *Chain) AuditsOf(ctx context.Context, records []usagetypes.UsageRecord) 
 	return out, nil
 }
 
-// auditStats returns a sharer's audit counters; a chain that does not
-// answer the query yet (an older version) gives none.
-func auditStats(ctx context.Context, qcl usagetypes.QueryClient, sharer string) (*q1client.AuditStats, error) {
+// auditStats returns a sharer's audit counters, or none when the chain
+// does not answer them: a sharer's status is still worth showing without
+// them. (Through CometBFT's ABCI a chain that does not implement the query
+// answers Unknown, not Unimplemented, so no code tells that case apart.)
+func auditStats(ctx context.Context, qcl usagetypes.QueryClient, sharer string) *q1client.AuditStats {
 	res, err := qcl.AuditStats(ctx, &usagetypes.QueryAuditStatsRequest{Sharer: sharer})
-	if status.Code(err) == codes.Unimplemented {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	s := res.Stats
 	return &q1client.AuditStats{Passed: s.AuditsPassed, Failed: s.AuditsFailed, Forfeited: s.AuditsForfeited,
-		Performed: s.AuditsPerformed, Missed: s.AuditsMissed, Unsampled: s.Unsampled}, nil
+		Performed: s.AuditsPerformed, Missed: s.AuditsMissed, Unsampled: s.Unsampled}
 }
 
 // UsageJSON is the answer of GET /v1/services/{name}/usage and of q1

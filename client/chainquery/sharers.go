@@ -77,10 +77,7 @@ func (c *Chain) Sharer(ctx context.Context, address string) (*q1client.SharerSta
 	if err != nil {
 		return nil, err
 	}
-	audits, err := auditStats(gctx, usagetypes.NewQueryClient(cctx), addr)
-	if err != nil {
-		return nil, err
-	}
+	audits := auditStats(gctx, usagetypes.NewQueryClient(cctx), addr)
 	return &q1client.SharerStatus{Sharer: sharerOut(&res.Sharer), Leases: leases, Epoch: *epoch, Audits: audits, Height: height}, nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/spf13/cobra"
 
@@ -32,7 +34,9 @@ func serviceUsageCmd() *cobra.Command {
 			}
 			audits, err := reader.AuditsOf(cmd.Context(), res.Records)
 			if err != nil {
-				return queryError(err)
+				// The records still say each entry's audit state and id.
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the audits of these records could not be read: %v\n", queryError(err))
+				audits = nil
 			}
 			if outputJSON(c) {
 				return printUsageJSON(cmd, res, audits)

@@ -204,6 +204,19 @@ func (w *Worker) sayOnce(key, msg string, args ...any) {
 	}
 }
 
+// warnOnce logs a failed read once per distinct error, so that a chain
+// that does not answer audits yet does not fill the log every block.
+func (w *Worker) warnOnce(what string, err error) {
+	key := "err/" + what + "/" + err.Error()
+	w.mu.Lock()
+	seen := w.logged[key]
+	w.logged[key] = true
+	w.mu.Unlock()
+	if !seen {
+		w.log.Warn(what+" (said once per distinct error)", "err", err)
+	}
+}
+
 // publishAll publishes the samples of this node's audits still in their
 // publish phase.
 func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
@@ -211,7 +224,7 @@ func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	audits, err := w.cfg.Chain.OpenAudits(qctx, sharer, false)
 	cancel()
 	if err != nil {
-		w.log.Warn("read this node's audits", "err", err)
+		w.warnOnce("read this node's audits", err)
 		return
 	}
 	for _, a := range audits {
@@ -332,7 +345,7 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 	audits, err := w.cfg.Chain.OpenAudits(qctx, k.Sharer, true)
 	cancel()
 	if err != nil {
-		w.log.Warn("read the audits assigned to this node", "err", err)
+		w.warnOnce("read the audits assigned to this node", err)
 		return
 	}
 	for _, a := range audits {
