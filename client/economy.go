@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 
@@ -28,6 +29,10 @@ type UsageFilter struct {
 
 // ServiceUsage is GET /v1/services/{name}/usage?by=…&sharer=…&epoch=….
 func (c *Client) ServiceUsage(ctx context.Context, service string, f UsageFilter) (*usagetypes.QueryServiceUsageResponse, error) {
+	return getProto[usagetypes.QueryServiceUsageResponse](ctx, &c.conn, "/v1/services/"+seg(service)+"/usage", f.query())
+}
+
+func (f UsageFilter) query() url.Values {
 	q := url.Values{}
 	if f.By != "" {
 		q.Set("by", f.By)
@@ -38,7 +43,12 @@ func (c *Client) ServiceUsage(ctx context.Context, service string, f UsageFilter
 	if f.Epoch != nil {
 		q.Set("epoch", fmt.Sprint(*f.Epoch))
 	}
-	return getProto[usagetypes.QueryServiceUsageResponse](ctx, &c.conn, "/v1/services/"+seg(service)+"/usage", q)
+	return q
+}
+
+// Audits is GET /v1/services/{name}/audits: a service's audits, newest first.
+func (c *Client) Audits(ctx context.Context, service string) (*usagetypes.QueryAuditsResponse, error) {
+	return getProto[usagetypes.QueryAuditsResponse](ctx, &c.conn, "/v1/services/"+seg(service)+"/audits", nil)
 }
 
 // ServiceEconomics is GET /v1/services/{name}/economics.
@@ -72,4 +82,33 @@ func getProto[T any, PT interface {
 		return nil, fmt.Errorf("GET %s: the answer is not the JSON expected: %w", c.url(path, q), err)
 	}
 	return &v, nil
+}
+
+// ServiceUsageAudits is ServiceUsage with the audits its records name
+// (the answer's "audits"): each audit's state, samples and verdicts.
+func (c *Client) ServiceUsageAudits(ctx context.Context, service string, f UsageFilter) (*usagetypes.QueryServiceUsageResponse, []usagetypes.Audit, error) {
+	q := f.query()
+	path := "/v1/services/" + seg(service) + "/usage"
+	b, err := c.getBytes(ctx, path, q, maxAnswer)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := jsonpb.Unmarshaler{AllowUnknownFields: true}
+	var res usagetypes.QueryServiceUsageResponse
+	if err := u.Unmarshal(bytes.NewReader(b), &res); err != nil {
+		return nil, nil, fmt.Errorf("GET %s: the answer is not the JSON expected: %w", c.url(path, q), err)
+	}
+	var extra struct {
+		Audits []json.RawMessage `json:"audits"`
+	}
+	if err := json.Unmarshal(b, &extra); err != nil {
+		return nil, nil, fmt.Errorf("GET %s: the answer is not the JSON expected: %w", c.url(path, q), err)
+	}
+	audits := make([]usagetypes.Audit, len(extra.Audits))
+	for i, a := range extra.Audits {
+		if err := u.Unmarshal(bytes.NewReader(a), &audits[i]); err != nil {
+			return nil, nil, fmt.Errorf("GET %s: audit %d is not the JSON expected: %w", c.url(path, q), i, err)
+		}
+	}
+	return &res, audits, nil
 }

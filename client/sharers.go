@@ -91,7 +91,23 @@ type SharerStatus struct {
 	Sharer
 	Leases []Lease `json:"leases"`
 	Epoch  Epoch   `json:"epoch"`
-	Height int64   `json:"height"`
+	// Audits are the sharer's audit counters (absent from a chain that
+	// keeps none).
+	Audits *AuditStats `json:"audits,omitempty"`
+	Height int64       `json:"height"`
+}
+
+// AuditStats count a sharer's audits (x/usage): as the audited sharer,
+// entries proven (Passed), failed, forfeited (data withheld) and not
+// sampled; as an assigned auditor, audits performed (committed and
+// revealed) and missed.
+type AuditStats struct {
+	Passed    uint64 `json:"passed"`
+	Failed    uint64 `json:"failed"`
+	Forfeited uint64 `json:"forfeited"`
+	Unsampled uint64 `json:"unsampled"`
+	Performed uint64 `json:"performed"`
+	Missed    uint64 `json:"missed"`
 }
 
 // Lease is one replica of a service on one sharer, at prices locked when it

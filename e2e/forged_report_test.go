@@ -118,7 +118,7 @@ func TestForgedReport(t *testing.T) {
 	}
 
 	// The forged report, signed with mallory's own key (no hot key).
-	forged := usagetypes.UsageEntry{LeaseId: victimLease, Requests: forgedRequests, CpuMillis: forgedMax, EgressBytes: forgedMax}
+	forged := usagetypes.UsageEntry{LeaseId: victimLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax}
 	res, resp := sendReport(t, lc, mallory, e.Number, forged)
 	h := res.Height
 	var before, after usagetypes.QueryServiceEconomicsResponse
@@ -163,9 +163,9 @@ func TestForgedReport(t *testing.T) {
 	e2, dur2 := waitEpochEnded(t, rpc, e.Number+1)
 	const missing = 1_000_000
 	entries := []usagetypes.UsageEntry{
-		{LeaseId: honestLease, Requests: forgedRequests, CpuMillis: forgedMax, EgressBytes: forgedMax},
+		{LeaseId: honestLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax},
 		forged,
-		{LeaseId: missing, Requests: forgedRequests, CpuMillis: forgedMax, EgressBytes: forgedMax},
+		{LeaseId: missing, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax},
 	}
 	slices.SortFunc(entries, func(a, b usagetypes.UsageEntry) int { return cmp.Compare(a.LeaseId, b.LeaseId) })
 	res2, resp2 := sendReport(t, lc, mallory, e2.Number, entries...)

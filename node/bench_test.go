@@ -30,6 +30,7 @@ import (
 	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 )
@@ -113,11 +114,16 @@ func benchRuntime(b *testing.B) (*runtime.Runtime, *replicas.Manager, *manifest.
 	if err != nil {
 		b.Fatal(err)
 	}
-	meter, err := agent.LoadMeter(filepath.Join(home, "usage.json"))
+	rcpts, err := receipts.Open(filepath.Join(home, "receipts"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := replicas.New(rt, store, filepath.Join(home, "kv"), replicas.WithMeter(meter))
+	b.Cleanup(func() { rcpts.Close() })
+	meter, err := agent.LoadMeter(filepath.Join(home, "usage.json"), rcpts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := replicas.New(rt, store, filepath.Join(home, "kv"), replicas.WithMeter(meter), replicas.WithReceipts(rcpts))
 	b.Cleanup(func() { m.Close(context.Background()) })
 	return rt, m, benchManifest(b, h)
 }

@@ -43,6 +43,7 @@ type gatewayParts struct {
 	metrics  *metrics
 	logs     http.Handler // a service's logs, signed requests only
 	blobs    http.Handler // the blob store's, read-only here
+	audit    http.Handler // this node's audit data, to signed auditors
 }
 
 func newGatewaySwitch(addr string, parts gatewayParts, log *slog.Logger) *gatewaySwitch {
@@ -93,7 +94,8 @@ func (s *gatewaySwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveNode serves what other nodes and clients ask a node about itself:
-// its blobs (read-only) and the state of its replicas.
+// its blobs (read-only), the state of its replicas, its services' logs and
+// its audit data.
 func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, nodePathPrefix)
 	if path == "/v1/replicas" && r.Method == http.MethodGet {
@@ -105,6 +107,16 @@ func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 			r2 := r.Clone(r.Context())
 			r2.SetPathValue("name", name)
 			s.logs.ServeHTTP(w, r2)
+			return
+		}
+	}
+	if rest, ok := strings.CutPrefix(path, "/v1/audit/"); ok && r.Method == http.MethodGet && s.audit != nil {
+		if parts := strings.Split(rest, "/"); len(parts) == 3 {
+			r2 := r.Clone(r.Context())
+			r2.SetPathValue("lease", parts[0])
+			r2.SetPathValue("epoch", parts[1])
+			r2.SetPathValue("instance", parts[2])
+			s.audit.ServeHTTP(w, r2)
 			return
 		}
 	}

@@ -32,11 +32,13 @@ import (
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/node/agent"
 	"github.com/quantum1net/q1/node/api"
+	"github.com/quantum1net/q1/node/audit"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/chainview"
 	"github.com/quantum1net/q1/node/dashboard"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 	"github.com/quantum1net/q1/node/servicelogs"
@@ -99,13 +101,19 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	}
 	defer closeLogged(log, "service logs", logs.Close)
 
-	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"))
+	rcpts, err := receipts.Open(filepath.Join(cfg.Home, "data", "receipts"), receipts.WithLogger(log.With("component", "receipts")))
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "receipt store", rcpts.Close)
+	meter, err := agent.LoadMeter(filepath.Join(cfg.Home, "data", "usage.json"), rcpts)
 	if err != nil {
 		return err
 	}
 	reps := replicas.New(rt, blobs, filepath.Join(cfg.Home, "data", "kv"),
 		replicas.WithLogger(log.With("component", "replicas")),
 		replicas.WithMeter(meter),
+		replicas.WithReceipts(rcpts),
 		replicas.WithLogs(logs),
 		replicas.WithPeers(func() []string { return peerBlobURLs(view, log) }))
 	defer closeLogged(log, "replicas", withShutdownTimeout(reps.Close))
@@ -121,10 +129,26 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
 	defer closeLogged(log, "agent", ag.Close)
 
+	auditor, err := audit.NewWorker(audit.Config{
+		Keys: keys, Chain: view, Store: rcpts, Sender: auditSender(ag),
+		Modules: auditModules(blobs, view, log.With("component", "audit")),
+		Replay:  auditReplay(rt, reps, view),
+		Dir:     filepath.Join(cfg.Home, "data", "audits"),
+		Log:     log.With("component", "audit"),
+	})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "audit worker", auditor.Close)
+
 	gc := startBlobGC(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
 	defer closeLogged(log, "blob collector", gc.Close)
 
-	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, logs, log)
+	auditData, err := auditHandler(rcpts, auditor, log)
+	if err != nil {
+		return err
+	}
+	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, logs, auditData, log)
 	if err != nil {
 		return err
 	}
@@ -167,7 +191,7 @@ type handlers struct {
 }
 
 func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, view *chainview.View,
-	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, kept *servicelogs.Store, log *slog.Logger) (*handlers, error) {
+	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, kept *servicelogs.Store, auditData *audit.Handler, log *slog.Logger) (*handlers, error) {
 	verifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
@@ -197,6 +221,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
 		api.WithHandler("GET /v1/services/{name}/logs", httpLogs),
+		api.WithHandler("GET /v1/audit/{lease}/{epoch}/{instance}", auditData),
 		api.WithHandler("GET /v1/auth/challenge", http.HandlerFunc(auth.ServeChallenge)),
 		api.WithHandler("POST /v1/auth/session", http.HandlerFunc(auth.ServeSignIn)),
 		api.WithHandler("GET /v1/auth/session", http.HandlerFunc(auth.ServeSession)),
@@ -208,7 +233,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.Handle("/", dashboard.Handler())
 	gw := newGatewaySwitch(cfg.GatewayAddr, gatewayParts{
-		config: cfg.Gateway, keys: keys, replicas: reps, view: view, metrics: newMetrics(reps), logs: logs, blobs: blobHandler,
+		config: cfg.Gateway, keys: keys, replicas: reps, view: view, metrics: newMetrics(reps), logs: logs, blobs: blobHandler, audit: auditData,
 	}, log.With("component", "gateway"))
 	return &handlers{http: mux, gateway: gw}, nil
 }

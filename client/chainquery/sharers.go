@@ -13,6 +13,7 @@ import (
 	"github.com/quantum1net/q1/core/qc"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
 // Bounds on GET /v1/leases.
@@ -76,7 +77,8 @@ func (c *Chain) Sharer(ctx context.Context, address string) (*q1client.SharerSta
 	if err != nil {
 		return nil, err
 	}
-	return &q1client.SharerStatus{Sharer: sharerOut(&res.Sharer), Leases: leases, Epoch: *epoch, Height: height}, nil
+	audits := auditStats(gctx, usagetypes.NewQueryClient(cctx), addr)
+	return &q1client.SharerStatus{Sharer: sharerOut(&res.Sharer), Leases: leases, Epoch: *epoch, Audits: audits, Height: height}, nil
 }
 
 // Leases returns up to limit leases (0: a default of 100; at most 1000) at

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -48,10 +49,11 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	switch by {
 	case "":
-		fmt.Fprintln(tw, "EPOCH\tLEASE\tSHARER\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS")
+		fmt.Fprintln(tw, "EPOCH\tLEASE\tSHARER\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS\tRECEIPTS\tROOT\tAUDIT")
 		for _, r := range res.Records {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%s\t%d B\t%s\t%d\n", r.Epoch, r.LeaseId, r.Sharer, r.CountedRequests,
-				cpuMillis(r.CountedCpuMillis), r.CountedEgressBytes, qc.Format(r.Charged), len(r.Caps))
+			fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%s\t%d B\t%s\t%d\t%d\t%s\t%s\n", r.Epoch, r.LeaseId, r.Sharer, r.CountedRequests,
+				cpuMillis(r.CountedCpuMillis), r.CountedEgressBytes, qc.Format(r.Charged), len(r.Caps),
+				r.Receipts, shortRoot(r.ReceiptsRoot), auditText(r))
 		}
 	default:
 		fmt.Fprintf(tw, "%s\tRECORDS\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS\n", strings.ToUpper(by))
@@ -74,6 +76,84 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 			}
 		}
 	}
+}
+
+// shortRoot is a receipts root for people: its first 8 bytes in hex.
+func shortRoot(root []byte) string {
+	if len(root) == 0 || bytes.Equal(root, make([]byte, len(root))) {
+		return "-"
+	}
+	return hex.EncodeToString(root[:min(8, len(root))])
+}
+
+// auditText is a record's audit state, with its audit's id when it has one.
+func auditText(r usagetypes.UsageRecord) string {
+	switch {
+	case r.AuditState == "":
+		return "-"
+	case r.AuditId != 0:
+		return fmt.Sprintf("%s #%d", r.AuditState, r.AuditId)
+	}
+	return r.AuditState
+}
+
+// printAudits writes the audits usage records name, with each auditor's
+// verdict.
+func printAudits(w io.Writer, audits []usagetypes.Audit) {
+	for _, a := range audits {
+		fmt.Fprintf(w, "Audit #%d of epoch %d lease %d (sharer %s): %s, %s phase; %d samples published",
+			a.Id, a.Epoch, a.LeaseId, a.Sharer, a.State, a.Phase, len(a.Samples))
+		if a.Refunded.IsPositive() || a.Slashed.IsPositive() {
+			fmt.Fprintf(w, "; %s refunded to the escrow, %s slashed", qc.Format(a.Refunded), qc.Format(a.Slashed))
+		}
+		fmt.Fprintln(w)
+		for i, auditor := range a.Auditors {
+			var v usagetypes.AuditVote
+			if i < len(a.Votes) {
+				v = a.Votes[i]
+			}
+			fmt.Fprintf(w, "  %s: %s\n", auditor, voteText(v))
+		}
+	}
+}
+
+// voteText is one auditor's part in an audit for people.
+func voteText(v usagetypes.AuditVote) string {
+	var s string
+	switch {
+	case v.RevealedHeight > 0:
+		s = strings.TrimPrefix(v.Verdict.String(), "VERDICT_")
+		if v.Detail != "" {
+			s += " (" + v.Detail + ")"
+		}
+	case v.CommittedHeight > 0:
+		s = fmt.Sprintf("committed at height %d, not revealed", v.CommittedHeight)
+	default:
+		s = "no verdict"
+	}
+	if v.Missed {
+		s += "; counted as a miss"
+	}
+	if !v.Fee.IsNil() && v.Fee.IsPositive() {
+		s += "; paid " + qc.Format(v.Fee)
+	}
+	return s
+}
+
+// printUsageJSON writes q1 service usage -o json: the usage response in
+// the chain's proto JSON with "audits" beside "records", as GET
+// /v1/services/{name}/usage answers.
+func printUsageJSON(cmd *cobra.Command, res *usagetypes.QueryServiceUsageResponse, audits []usagetypes.Audit) error {
+	raw, err := chainquery.UsageJSON(res, audits)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.String())
+	return err
 }
 
 // printEarnings writes q1 sharer earnings for people.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/spf13/cobra"
 
@@ -25,14 +27,22 @@ func serviceUsageCmd() *cobra.Command {
 				req.HasEpoch = true
 				req.Epoch, _ = cmd.Flags().GetUint64("epoch")
 			}
-			res, err := chainReader(c).ServiceUsage(cmd.Context(), req)
+			reader := chainReader(c)
+			res, err := reader.ServiceUsage(cmd.Context(), req)
 			if err != nil {
 				return queryError(err)
 			}
+			audits, err := reader.AuditsOf(cmd.Context(), res.Records)
+			if err != nil {
+				// The records still say each entry's audit state and id.
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the audits of these records could not be read: %v\n", queryError(err))
+				audits = nil
+			}
 			if outputJSON(c) {
-				return printProtoJSON(cmd, res)
+				return printUsageJSON(cmd, res, audits)
 			}
 			printUsage(cmd.OutOrStdout(), by, res)
+			printAudits(cmd.OutOrStdout(), audits)
 			return nil
 		})
 	cmd.Long = `Show the usage records of a service: for each lease and epoch, the requests, CPU time
@@ -40,7 +50,14 @@ and egress its sharer reported and the chain counted, what was charged from the 
 (the sharer's part and the protocol share), and each cap that reduced the charge (the
 manifest's pricing caps, budget.maxPerHour, the sharer's physical capacity, the escrow,
 a lease closed or never acknowledged). --by sums the records per sharer or per epoch;
---sharer and --epoch keep only one sharer's or one epoch's.`
+--sharer and --epoch keep only one sharer's or one epoch's.
+
+Each record shows the root of the Merkle-sum tree over the lease's receipts that the
+report committed (ROOT, with RECEIPTS, the receipts it covers) and its audit state
+(AUDIT): pending until the draw, unsampled (paid), sampled (audit open, payment held),
+proven (paid), failed or forfeited (refunded to the escrow, the sharer's collateral
+slashed). Every audit the records name is listed after them with each auditor's verdict
+and what it found. -o json gives the same: "records" and "audits".`
 	cmd.Example = `  q1 service usage hello
   q1 service usage hello --by sharer -o json`
 	cmd.Flags().String(flagBy, "", "sum the records per sharer or per epoch")

@@ -104,6 +104,10 @@ func printSharerStatus(w io.Writer, st *q1client.SharerStatus) {
 	fmt.Fprintf(tw, "  last report\tepoch %d (current epoch %d began at height %d; %d blocks an epoch)\n",
 		s.LastReportedEpoch, st.Epoch.Number, st.Epoch.StartHeight, st.Epoch.BlocksPerEpoch)
 	fmt.Fprintf(tw, "  leases\t%d open\n", s.LeaseCount)
+	if a := st.Audits; a != nil {
+		fmt.Fprintf(tw, "  audited\t%d passed, %d failed, %d forfeited (%d entries not sampled)\n", a.Passed, a.Failed, a.Forfeited, a.Unsampled)
+		fmt.Fprintf(tw, "  as auditor\t%d performed, %d missed\n", a.Performed, a.Missed)
+	}
 	tw.Flush()
 	if len(st.Leases) > 0 {
 		printLeases(w, st.Leases, false)

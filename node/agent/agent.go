@@ -339,6 +339,10 @@ func (a *Agent) ack(ctx context.Context, sharer string, l sharerstypes.Lease) er
 	return nil
 }
 
+// Sender is the hot key's sender, nil until the node is a sharer: the
+// audit worker sends through it too (a sender sends one tx at a time).
+func (a *Agent) Sender() Sender { return a.currentSender() }
+
 func (a *Agent) currentSender() Sender {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -390,23 +394,23 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 	a.flushMeter()
 }
 
-// entries returns what the meter counted in ended epoch n for the leases
-// of sharer that were open during it, as the chain judges a report's
-// entries: placed by the epoch's end and not closed before its start.
-// What a replica served for any other lease (after its lease closed, say,
-// or counted in an epoch its lease had not begun) is dropped: the chain
-// would refuse the whole report for it.
+// entries returns the entries of ended epoch n, from its receipt trees
+// (Meter.Entries), for the leases of sharer that were open during it, as
+// the chain judges a report's entries: placed by the epoch's end and not
+// closed before its start. What a replica served for any other lease
+// (after its lease closed, say, or in an epoch its lease had not begun) is
+// dropped: the chain would refuse the whole report for it.
 func (a *Agent) entries(ctx context.Context, sharer string, n uint64) ([]usagetypes.UsageEntry, error) {
-	counted := a.meter.Entries(n)
-	if len(counted) == 0 {
-		return counted, nil
+	proven, err := a.meter.Entries(n)
+	if err != nil || len(proven) == 0 {
+		return proven, err
 	}
 	ep, err := a.chain.EndedEpoch(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	out := counted[:0]
-	for _, e := range counted {
+	out := proven[:0]
+	for _, e := range proven {
 		l, found, err := a.chain.Lease(ctx, e.LeaseId)
 		if err != nil {
 			return nil, err
@@ -425,6 +429,10 @@ func (a *Agent) entries(ctx context.Context, sharer string, n uint64) ([]usagety
 				"why", why, "placed_height", l.PlacedHeight, "closed_height", l.ClosedHeight,
 				"epoch_start", ep.StartHeight, "epoch_end", ep.EndHeight)
 			continue
+		}
+		if counted, _ := a.meter.Counted(n, e.LeaseId); counted > e.Requests {
+			a.log.Info("requests served without a kept receipt are not billed", "epoch", n, "lease", e.LeaseId,
+				"counted", counted, "in_receipts", e.Requests)
 		}
 		out = append(out, e)
 	}

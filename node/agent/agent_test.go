@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -15,8 +16,10 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/receipt"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/replicas"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
@@ -101,7 +104,12 @@ const testSharer = "q11sharer"
 
 func testAgent(t *testing.T, chain Chain, reps Replicas, s Sender) (*Agent, *bytes.Buffer) {
 	t.Helper()
-	meter, err := LoadMeter(filepath.Join(t.TempDir(), "usage.json"))
+	store, err := receipts.Open(filepath.Join(t.TempDir(), "receipts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	meter, err := LoadMeter(filepath.Join(t.TempDir(), "usage.json"), store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +118,23 @@ func testAgent(t *testing.T, chain Chain, reps Replicas, s Sender) (*Agent, *byt
 		chain: chain, replicas: reps, meter: meter, sender: s, sharer: testSharer, acked: map[uint64]bool{},
 		log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}, &logs
+}
+
+// serve stores the receipts of an instance of lease in epoch that served
+// n requests.
+func serve(s *receipts.Store, lease, epoch uint64, n int) {
+	var prev receipt.Hash
+	for i := 0; i <= n; i++ {
+		r := receipt.Receipt{LeaseID: lease, Index: uint64(i), Prev: prev, Seed: receipt.SeedFor(lease, epoch, 0, uint64(i)),
+			Fuel: 1000, EgressBytes: 10}
+		var req []byte
+		if i > 0 {
+			req = []byte("request")
+			r.RequestHash = sha256.Sum256(req)
+		}
+		s.Receipt(r, req, nil)
+		prev = r.Hash()
+	}
 }
 
 // blockRefusal is a tx a block refused with a registered error.
@@ -223,11 +248,16 @@ func TestReportOnlyLeasesOpenDuringTheEpoch(t *testing.T) {
 	a.meter.SetEpoch(5)
 	for _, l := range []uint64{1, 2, 3, 4, 5, 6} {
 		a.meter.Add(l, time.Millisecond, 1000, 10)
+		serve(a.meter.receipts.(*receipts.Store), l, 5, 1)
 	}
+	a.meter.Add(1, time.Millisecond, 1000, 10) // served, but its receipt was not kept
 
 	a.report(context.Background(), testSharer)
-	if a.reported != 0 || len(a.meter.Entries(5)) != 6 || !strings.Contains(logs.String(), `msg="usage report failed`) {
-		t.Fatalf("a failed report counted as sent (reported %d, %d entries left):\n%s", a.reported, len(a.meter.Entries(5)), logs)
+	if a.reported != 0 || !strings.Contains(logs.String(), `msg="usage report failed`) {
+		t.Fatalf("a failed report counted as sent (reported %d):\n%s", a.reported, logs)
+	}
+	if n, _ := a.meter.Counted(5, 1); n != 2 {
+		t.Fatalf("%d requests counted after a failed report, want 2", n)
 	}
 	a.report(context.Background(), testSharer)
 	if len(s.sent) != 2 {
@@ -241,13 +271,25 @@ func TestReportOnlyLeasesOpenDuringTheEpoch(t *testing.T) {
 	if msg.Epoch != 5 || fmt.Sprint(ids) != "[1 4]" {
 		t.Fatalf("report of epoch %d with leases %v; want epoch 5 with leases [1 4]", msg.Epoch, ids)
 	}
+	tr, err := a.meter.receipts.Tree(1, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := tr.Root()
+	if e := msg.Entries[0]; e.Requests != 1 || e.Receipts != 2 || e.Fuel != root.Fuel || e.EgressBytes != root.Egress ||
+		!bytes.Equal(e.ReceiptsRoot, root.Hash[:]) {
+		t.Fatalf("entry %+v is not the root %+v of lease 1's receipts", e, root)
+	}
+	if !strings.Contains(logs.String(), "requests served without a kept receipt are not billed\" epoch=5 lease=1 counted=2 in_receipts=1") {
+		t.Errorf("no line about the request without a receipt:\n%s", logs)
+	}
 	for _, want := range []string{"lease=2 requests=1 why=\"the lease was not open during the epoch\"", "lease=3", "lease=5 requests=1 why=\"the chain has no such lease\"", "lease=6 requests=1 why=\"the lease is held by q11other\""} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("no debug line with %q:\n%s", want, logs)
 		}
 	}
-	if a.reported != 5 || len(a.meter.Entries(5)) != 0 || !strings.Contains(logs.String(), `msg="usage reported" epoch=5 leases=2 tx=TX2`) {
-		t.Fatalf("after the committed report: reported %d, entries %v\n%s", a.reported, a.meter.Entries(5), logs)
+	if n, _ := a.meter.Counted(5, 1); a.reported != 5 || n != 0 || !strings.Contains(logs.String(), `msg="usage reported" epoch=5 leases=2 tx=TX2`) {
+		t.Fatalf("after the committed report: reported %d, counted %d\n%s", a.reported, n, logs)
 	}
 }
 

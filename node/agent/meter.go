@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/quantum1net/q1/core/receipt"
+	"github.com/quantum1net/q1/node/receipts"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -32,12 +34,27 @@ type meterRecord struct {
 	usage
 }
 
-// Meter counts what every lease of this node consumes, by epoch, until
-// the epoch's usage report is accepted. Counts are written to disk every
-// second and when the node stops, so a restart neither loses nor repeats
-// them (a crash may lose the last second).
+// Receipts is the receipt store report entries are built from
+// (receipts.Store).
+type Receipts interface {
+	SetEpoch(e uint64)
+	Seal(epoch uint64) error
+	Leases(epoch uint64) []uint64
+	Tree(lease, epoch uint64) (*receipts.Tree, error)
+}
+
+// Meter makes each epoch's report entries from the receipts this node
+// kept: per lease, the root of the Merkle-sum tree over its receipts gives
+// requests, fuel, egress, the root hash and the number of receipts, so
+// that every unit billed can be proven. Requests are also counted as they
+// are served (Add), for the node's own accounting: what was counted but is
+// in no receipt (dropped at the store's size bound, or lost in a crash) is
+// logged and not billed. Counts are written to disk every second and when
+// the node stops, so a restart neither loses nor repeats them (a crash may
+// lose the last second).
 type Meter struct {
-	path string
+	path     string
+	receipts Receipts
 
 	mu     sync.Mutex
 	epoch  uint64 // the epoch usage is counted in now
@@ -46,9 +63,9 @@ type Meter struct {
 }
 
 // LoadMeter reads the counts a previous run left at path, where Flush
-// writes them.
-func LoadMeter(path string) (*Meter, error) {
-	m := &Meter{path: path, counts: map[meterKey]usage{}}
+// writes them; rs holds the receipts entries are built from.
+func LoadMeter(path string, rs Receipts) (*Meter, error) {
+	m := &Meter{path: path, receipts: rs, counts: map[meterKey]usage{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
@@ -69,6 +86,7 @@ func LoadMeter(path string) (*Meter, error) {
 
 // SetEpoch sets the epoch new usage is counted in.
 func (m *Meter) SetEpoch(e uint64) {
+	m.receipts.SetEpoch(e)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.epoch = max(m.epoch, e)
@@ -91,21 +109,42 @@ func (m *Meter) Add(lease uint64, cpu time.Duration, fuel, egress uint64) {
 	m.dirty = true
 }
 
-// Entries returns the report entries of an epoch, by lease id.
-func (m *Meter) Entries(epoch uint64) []usagetypes.UsageEntry {
+// Entries returns the report entries of ended epoch n, by lease id: one
+// per lease with receipts, from the root of its receipt tree. It seals the
+// epoch in the store first, so that the trees never change again and the
+// roots reported can be proven later.
+func (m *Meter) Entries(n uint64) ([]usagetypes.UsageEntry, error) {
+	if err := m.receipts.Seal(n); err != nil {
+		return nil, err
+	}
+	var out []usagetypes.UsageEntry
+	for _, lease := range m.receipts.Leases(n) {
+		t, err := m.receipts.Tree(lease, n)
+		if err != nil {
+			return nil, err
+		}
+		if t.Len() == 0 {
+			continue
+		}
+		out = append(out, EntryOf(lease, t.Root()))
+	}
+	return out, nil
+}
+
+// EntryOf is the report entry of a lease whose receipts have root.
+func EntryOf(lease uint64, root receipt.Sum) usagetypes.UsageEntry {
+	return usagetypes.UsageEntry{
+		LeaseId: lease, Requests: root.Requests, Fuel: root.Fuel, EgressBytes: root.Egress,
+		ReceiptsRoot: root.Hash[:], Receipts: root.Leaves,
+	}
+}
+
+// Counted is what was counted for lease in epoch n as requests were served.
+func (m *Meter) Counted(n, lease uint64) (requests, fuel uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []usagetypes.UsageEntry
-	for k, u := range m.counts {
-		if k.Epoch == epoch {
-			out = append(out, usagetypes.UsageEntry{
-				LeaseId: k.Lease, Requests: u.Requests,
-				CpuMillis: u.CPUNanos / uint64(time.Millisecond), EgressBytes: u.EgressBytes,
-			})
-		}
-	}
-	slices.SortFunc(out, func(a, b usagetypes.UsageEntry) int { return cmp.Compare(a.LeaseId, b.LeaseId) })
-	return out
+	u := m.counts[meterKey{Epoch: n, Lease: lease}]
+	return u.Requests, u.Fuel
 }
 
 // Reported forgets the counts of every epoch up to e: the chain has them.

@@ -17,6 +17,7 @@ import (
 	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/chainquery"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -44,6 +45,11 @@ type Chain interface {
 	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
 	ValidatorSet(ctx context.Context) (*client.Validators, error)
 	SharerLiveness(ctx context.Context, address string) (*client.SharerLiveness, error)
+	// Audits are a service's audits, or a sharer's as the audited sharer
+	// or as an auditor (exactly one of the three is set); AuditsOf the
+	// audits usage records name.
+	Audits(ctx context.Context, service, sharer, auditor string) (*usagetypes.QueryAuditsResponse, error)
+	AuditsOf(ctx context.Context, records []usagetypes.UsageRecord) ([]usagetypes.Audit, error)
 }
 
 // Server is the /v1 API.
@@ -85,6 +91,8 @@ func New(chain Chain, opts ...Option) *Server {
 	s.mux.HandleFunc("GET /v1/epoch", s.epoch)
 	s.mux.HandleFunc("GET /v1/services/{name}/usage", s.serviceUsage)
 	s.mux.HandleFunc("GET /v1/services/{name}/economics", s.serviceEconomics)
+	s.mux.HandleFunc("GET /v1/services/{name}/audits", s.serviceAudits)
+	s.mux.HandleFunc("GET /v1/sharers/{address}/audits", s.sharerAudits)
 	s.mux.HandleFunc("GET /v1/sharers/{address}/earnings", s.sharerEarnings)
 	s.mux.HandleFunc("GET /v1/validators", s.validators)
 	s.mux.HandleFunc("GET /v1/sharers/{address}/liveness", s.liveness)
@@ -206,8 +214,10 @@ func (s *Server) epoch(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, v, err)
 }
 
-// serviceUsage answers GET /v1/services/{name}/usage?by=sharer|epoch&sharer=ADDRESS&epoch=N;
-// every parameter is optional.
+// serviceUsage answers GET /v1/services/{name}/usage?by=sharer|epoch&sharer=ADDRESS&epoch=N
+// (every parameter optional): the usage records in the chain's proto JSON,
+// each with its receipts root and audit state, and "audits", the audits
+// the records name with every auditor's verdict.
 func (s *Server) serviceUsage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	req := &usagetypes.QueryServiceUsageRequest{Service: r.PathValue("name"), By: q.Get("by"), Sharer: q.Get("sharer")}
@@ -220,6 +230,41 @@ func (s *Server) serviceUsage(w http.ResponseWriter, r *http.Request) {
 		req.HasEpoch, req.Epoch = true, n
 	}
 	v, err := s.chain.ServiceUsage(r.Context(), req)
+	if err != nil {
+		s.reply(w, r, nil, err)
+		return
+	}
+	audits, err := s.chain.AuditsOf(r.Context(), v.Records)
+	if err != nil {
+		// The records still say each entry's audit state and id.
+		s.log.Warn("usage answered without its audits", "service", req.Service, "err", err)
+		audits = nil
+	}
+	raw, err := chainquery.UsageJSON(v, audits)
+	s.reply(w, r, raw, err)
+}
+
+// serviceAudits answers GET /v1/services/{name}/audits: the service's
+// audits, newest first, in the chain's proto JSON.
+func (s *Server) serviceAudits(w http.ResponseWriter, r *http.Request) {
+	v, err := s.chain.Audits(r.Context(), r.PathValue("name"), "", "")
+	s.replyProto(w, r, v, err)
+}
+
+// sharerAudits answers GET /v1/sharers/{address}/audits[?as=auditor]: the
+// audits of the sharer's entries, or those it was assigned to audit.
+func (s *Server) sharerAudits(w http.ResponseWriter, r *http.Request) {
+	addr := r.PathValue("address")
+	var v *usagetypes.QueryAuditsResponse
+	var err error
+	switch as := r.URL.Query().Get("as"); as {
+	case "", "sharer":
+		v, err = s.chain.Audits(r.Context(), "", addr, "")
+	case "auditor":
+		v, err = s.chain.Audits(r.Context(), "", "", addr)
+	default:
+		err = fmt.Errorf("%w: as %q: use sharer or auditor", client.ErrBadRequest, as)
+	}
 	s.replyProto(w, r, v, err)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -108,10 +109,41 @@ func (fakeChain) ServiceUsage(_ context.Context, req *usagetypes.QueryServiceUsa
 	}
 	z := math.ZeroInt()
 	out := &usagetypes.QueryServiceUsageResponse{Service: name, Total: usagetypes.UsageSum{Requests: 7, Charged: math.NewInt(70), ToSharer: z, ProtocolShare: z}}
+	if by == "" {
+		out.Records = []usagetypes.UsageRecord{{Service: name, Sharer: "q11a", Epoch: 4, LeaseId: 9, Requests: 7, Fuel: 900,
+			ReceiptsRoot: bytes.Repeat([]byte{0xab}, 32), Receipts: 8, AuditState: "failed", AuditId: 3,
+			Charged: z, ToSharer: z, ProtocolShare: z, Refunded: math.NewInt(70)}}
+	}
 	if by != "" {
 		out.Sums = []usagetypes.UsageSum{{Sharer: by + "/" + req.Sharer, Epoch: req.Epoch, Charged: z, ToSharer: z, ProtocolShare: z}}
 	}
 	return out, nil
+}
+
+func (fakeChain) Audits(_ context.Context, service, sharer, auditor string) (*usagetypes.QueryAuditsResponse, error) {
+	a := testAudit()
+	a.Service = service + sharer + auditor
+	return &usagetypes.QueryAuditsResponse{Audits: []usagetypes.Audit{a}}, nil
+}
+
+func (fakeChain) AuditsOf(_ context.Context, records []usagetypes.UsageRecord) ([]usagetypes.Audit, error) {
+	var out []usagetypes.Audit
+	for _, r := range records {
+		if r.AuditId == 3 {
+			out = append(out, testAudit())
+		}
+	}
+	return out, nil
+}
+
+func testAudit() usagetypes.Audit {
+	z := math.ZeroInt()
+	return usagetypes.Audit{Id: 3, Service: "hello", Sharer: "q11a", Epoch: 4, LeaseId: 9, State: "failed", Phase: "resolved",
+		Auditors: []string{"q11b", "q11c"},
+		Votes: []usagetypes.AuditVote{
+			{Auditor: "q11b", Verdict: usagetypes.Verdict_VERDICT_FAIL, Detail: "sample 2 (instance 0): receipt 2 of instance 0: fuel claimed 200, re-executed 160", Fee: z},
+			{Auditor: "q11c", Verdict: usagetypes.Verdict_VERDICT_FAIL, Detail: "sample 2 (instance 0): receipt 2 of instance 0: fuel claimed 200, re-executed 160", Fee: z}},
+		Charged: z, ToSharer: z, ProtocolShare: z, Refunded: math.NewInt(70), Slashed: math.NewInt(210), AuditorFees: z}
 }
 
 func (fakeChain) ServiceEconomics(_ context.Context, name string) (*usagetypes.QueryServiceEconomicsResponse, error) {
@@ -231,6 +263,73 @@ func TestEconomyJSON(t *testing.T) {
 	}
 	if body.Total["requests"] != "7" || body.Total["charged"] != "70" || body.Total["caps"] != "0" {
 		t.Errorf("total: %v", body.Total)
+	}
+}
+
+// TestUsageAuditsJSON: usage records carry their root and audit state, and
+// the answer names their audits with every auditor's verdict; a service's
+// and a sharer's audits have their own endpoints.
+func TestUsageAuditsJSON(t *testing.T) {
+	srv := httptest.NewServer(New(fakeChain{}))
+	defer srv.Close()
+	var body struct {
+		Records []map[string]any `json:"records"`
+		Audits  []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+			Votes []struct {
+				Auditor, Verdict, Detail string
+			} `json:"votes"`
+		} `json:"audits"`
+	}
+	getJSON(t, srv.URL+"/v1/services/hello/usage", &body)
+	if len(body.Records) != 1 || len(body.Audits) != 1 {
+		t.Fatalf("%d records, %d audits; want 1 and 1", len(body.Records), len(body.Audits))
+	}
+	r := body.Records[0]
+	if r["receipts_root"] != "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=" || r["receipts"] != "8" || r["fuel"] != "900" ||
+		r["audit_state"] != "failed" || r["audit_id"] != "3" || r["refunded"] != "70" {
+		t.Errorf("record: %v", r)
+	}
+	a := body.Audits[0]
+	if a.ID != "3" || a.State != "failed" || len(a.Votes) != 2 || a.Votes[0].Verdict != "VERDICT_FAIL" || a.Votes[0].Detail == "" {
+		t.Errorf("audit: %+v", a)
+	}
+	for _, tc := range []struct{ path, service string }{
+		{"/v1/services/hello/audits", "hello"},
+		{"/v1/sharers/q11a/audits", "q11a"},
+		{"/v1/sharers/q11a/audits?as=auditor", "q11a"},
+	} {
+		var res struct {
+			Audits []struct{ Service string } `json:"audits"`
+		}
+		getJSON(t, srv.URL+tc.path, &res)
+		if len(res.Audits) != 1 || res.Audits[0].Service != tc.service {
+			t.Errorf("%s: %+v", tc.path, res)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/v1/sharers/q11a/audits?as=owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("as=owner: %d, want 400", resp.StatusCode)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -59,6 +59,11 @@ func TestTypedClient(t *testing.T) {
 	usage, err := c.ServiceUsage(ctx, "hello", client.UsageFilter{By: "epoch", Sharer: "q11a", Epoch: &epoch})
 	check("ServiceUsage", err == nil && usage.Service == "hello" && usage.Total.Requests == 7 && usage.Total.Charged.Equal(math.NewInt(70)) &&
 		len(usage.Sums) == 1 && usage.Sums[0].Sharer == "epoch/q11a" && usage.Sums[0].Epoch == 4, usage, err)
+	recs, audits, err := c.ServiceUsageAudits(ctx, "hello", client.UsageFilter{})
+	check("ServiceUsageAudits", err == nil && len(recs.Records) == 1 && recs.Records[0].AuditState == "failed" && len(recs.Records[0].ReceiptsRoot) == 32 &&
+		len(audits) == 1 && audits[0].Id == 3 && audits[0].Votes[1].Verdict == usagetypes.Verdict_VERDICT_FAIL && audits[0].Slashed.Equal(math.NewInt(210)), audits, err)
+	svcAudits, err := c.Audits(ctx, "hello")
+	check("Audits", err == nil && len(svcAudits.Audits) == 1 && svcAudits.Audits[0].Service == "hello", svcAudits, err)
 	want, _ := fakeChain{}.ServiceEconomics(ctx, "hello")
 	econ, err := c.ServiceEconomics(ctx, "hello")
 	check("ServiceEconomics", err == nil && econ.String() == want.String(), econ, err)

@@ -205,7 +205,7 @@ func (v *View) replicaEntry(service string) replicasEntry {
 			if !s.found {
 				continue
 			}
-			e.replicas = append(e.replicas, gateway.Replica{Sharer: l.Sharer, Endpoint: s.sharer.Endpoint, Local: l.Sharer == self})
+			e.replicas = append(e.replicas, gateway.Replica{Sharer: l.Sharer, Endpoint: s.sharer.Endpoint, Local: l.Sharer == self, Lease: l.Id})
 		}
 	}
 	v.mu.Lock()
@@ -425,4 +425,58 @@ func (v *View) Endpoints(ctx context.Context) ([]string, error) {
 		}
 		req.Pagination = &query.PageRequest{Key: res.Pagination.NextKey, Limit: 500}
 	}
+}
+
+// OpenAudits lists the audits not yet resolved at the last committed
+// height in which sharer is the audited sharer (auditor false) or an
+// assigned auditor (auditor true).
+func (v *View) OpenAudits(ctx context.Context, sharer string, auditor bool) ([]usagetypes.Audit, error) {
+	c, ctx := v.at(ctx)
+	qcl := usagetypes.NewQueryClient(c)
+	req := &usagetypes.QueryAuditsRequest{OpenOnly: true, Pagination: &query.PageRequest{Limit: 200}}
+	if auditor {
+		req.Auditor = sharer
+	} else {
+		req.Sharer = sharer
+	}
+	var out []usagetypes.Audit
+	for {
+		res, err := qcl.Audits(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res.Audits...)
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return out, nil
+		}
+		req.Pagination = &query.PageRequest{Key: res.Pagination.NextKey, Limit: 200}
+	}
+}
+
+// UsageParams are x/usage's parameters at the last committed height.
+func (v *View) UsageParams(ctx context.Context) (usagetypes.Params, error) {
+	c, ctx := v.at(ctx)
+	res, err := usagetypes.NewQueryClient(c).Params(ctx, &usagetypes.QueryParamsRequest{})
+	if err != nil {
+		return usagetypes.Params{}, err
+	}
+	return res.Params, nil
+}
+
+// Sharer is a sharer's record at the last committed height; found is false
+// when there is none.
+func (v *View) Sharer(addr string) (sharerstypes.Sharer, bool) {
+	e := v.sharer(addr)
+	return e.sharer, e.found
+}
+
+// EpochLength is the current epoch's number and how many blocks an epoch
+// lasts, at the last committed height.
+func (v *View) EpochLength(ctx context.Context) (current, blocks uint64, err error) {
+	c, ctx := v.at(ctx)
+	ep, err := sharerstypes.NewQueryClient(c).Epoch(ctx, &sharerstypes.QueryEpochRequest{})
+	if err != nil {
+		return 0, 0, err
+	}
+	return ep.Current.Number, ep.EpochBlocks, nil
 }

@@ -26,8 +26,9 @@ type Deps struct {
 	// one is spent on all.
 	Verifier Verifier
 	// NodeKey is this node's hot key, whose public key its sharer
-	// registered on chain. The gateway uses it only for key agreement with
-	// other nodes (see the package documentation), never to sign.
+	// registered on chain. The gateway uses it for key agreement with
+	// other nodes (see the package documentation) and to co-sign the
+	// requests it forwards (cosign.go).
 	NodeKey *secp256k1.PrivKey
 	// NodeKeys looks up the hot keys other sharers registered on chain.
 	NodeKeys NodeKeys
@@ -162,6 +163,9 @@ type Replica struct {
 	Endpoint string
 	// Local is true for this node's own lease.
 	Local bool
+	// Lease is the lease's id (0 if unknown): a forwarding node co-signs
+	// the requests it passes to this replica for it.
+	Lease uint64
 }
 
 // Verifier checks a caller's request signature; *reqsign.Verifier is one.

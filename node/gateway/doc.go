@@ -85,6 +85,20 @@
 // only one that needs convincing; evidence for third parties (audits) would
 // need signatures.
 //
+// # The forwarding co-signature
+//
+// Evidence for audits is the one signature a hop carries (cosign.go): the
+// forwarding node signs receipt.ForwardDigest(lease, H, time) with its hot
+// key, H = SHA-256(method ‖ 0x00 ‖ target ‖ 0x00 ‖ body) with the target
+// the service sees, and sends lease, time and signature in X-Q1-Hop-Lease,
+// -Time and -Sig. The serving node refuses (403) a time more than
+// MaxForwardSkew from its clock or a signature that does not verify under
+// the forwarder's registered key, runs a co-signature naming another lease
+// (a lease changed between the two nodes' reads) without it, and otherwise
+// passes time, forwarder and signature to its runtime, which records them
+// in the request's receipt (Via, ViaSig, TimeUnixNano): another sharer
+// vouches the request came from outside, and an auditor checks it.
+//
 // # Caller signatures and nonces across the hop
 //
 // The node that runs a request checks the caller itself: it verifies the

@@ -105,6 +105,7 @@ func (g *Gateway) forward(c *call, rp Replica) attempt {
 	out.Host = c.r.Host
 	out.Header = cleanHeader(c.r.Header, "Expect")
 	hp.setHeaders(out.Header)
+	g.setCosign(out.Header, c, rp)
 
 	resp, err := g.transport.RoundTrip(out)
 	if err != nil {

@@ -133,6 +133,12 @@ type call struct {
 	held     int64 // bytes of the body budget this call holds
 	bodyHash [32]byte
 	caller   string // account that signed, "" when unsigned
+	// via, viaSig and viaTime are a proven hop's forwarding co-signature
+	// (cosign.go): the forwarding sharer, its signature and the request's
+	// recorded time. Empty when the request entered here.
+	via     string
+	viaSig  []byte
+	viaTime time.Time
 }
 
 // ServeHTTP answers a request for a service: see the package documentation.
@@ -227,6 +233,9 @@ func (g *Gateway) admit(c *call) *reply {
 			return rep
 		}
 		if rep := g.checkHop(c); rep != nil {
+			return rep
+		}
+		if rep := g.checkCosign(c); rep != nil {
 			return rep
 		}
 	}

@@ -47,6 +47,9 @@ func (g *Gateway) runLocal(c *call) attempt {
 		Body:     c.body,
 		Caller:   c.caller,
 		ClientIP: c.client,
+		Time:     c.viaTime,
+		Via:      c.via,
+		ViaSig:   c.viaSig,
 	}
 	resp, err := g.deps.Runtime.Handle(c.r.Context(), c.service, req)
 	if err != nil {

@@ -26,6 +26,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "ServiceUsage", Use: "service-usage [service]", Short: "List a service's usage records, or their sums --by sharer or epoch", PositionalArgs: arg("service")},
 				{RpcMethod: "SharerEarnings", Use: "earnings [sharer]", Short: "Show what a sharer earned, in total and --by service or epoch", PositionalArgs: arg("sharer")},
 				{RpcMethod: "ServiceEconomics", Use: "economics [service]", Short: "Show a service's escrow, burn per hour and time left", PositionalArgs: arg("service")},
+				{RpcMethod: "Audit", Use: "audit [id]", Short: "Show an audit: its draws, auditors, samples, votes and outcome", PositionalArgs: arg("id")},
+				{RpcMethod: "Audits", Use: "audits", Short: "List audits of a --service, of a --sharer (audited) or of an --auditor, newest first"},
+				{RpcMethod: "AuditStats", Use: "audit-stats [sharer]", Short: "Show a sharer's audits passed, failed and forfeited, and audits it performed and missed", PositionalArgs: arg("sharer")},
 				{RpcMethod: "Invariants", Use: "invariants", Short: "Audit the economy's invariants over the whole state"},
 			},
 		},
@@ -34,6 +37,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "UsageReport", Skip: true},  // sent by the node
 				{RpcMethod: "UpdateParams", Skip: true}, // governance only
+				// Audit messages are sent by the node's auditor.
+				{RpcMethod: "PublishSamples", Skip: true},
+				{RpcMethod: "AuditCommit", Skip: true},
+				{RpcMethod: "AuditReveal", Skip: true},
 			},
 		},
 	}

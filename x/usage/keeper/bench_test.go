@@ -25,7 +25,7 @@ func BenchmarkChargeReport(b *testing.B) {
 			name := fmt.Sprintf("svc%04d", i)
 			f.service(name, 1_000_000_000, svcOpts{})
 			f.acked(uint64(i+1), "s1", name, sharerstypes.Prices{CpuPerCoreSecond: 500, MemoryPerMibHour: 2, Per_1KRequests: 10}, 64*mib)
-			entries[i] = types.UsageEntry{LeaseId: uint64(i + 1), Requests: 1000, CpuMillis: 500}
+			entries[i] = types.UsageEntry{LeaseId: uint64(i + 1), Requests: 1000, Fuel: 500 * fuelPerMs}
 		}
 		f.startEpochNow()
 		f.wait(10, time.Second)

@@ -38,7 +38,7 @@ func TestForgedReportIsBounded(t *testing.T) {
 	e := f.endEpoch()
 	before := f.total()
 
-	resp, err := f.reportResp("liar", e, types.UsageEntry{LeaseId: 1, Requests: 1_000_000_000_000_000, CpuMillis: ^uint64(0), EgressBytes: ^uint64(0)})
+	resp, err := f.reportResp("liar", e, types.UsageEntry{LeaseId: 1, Requests: 1_000_000_000_000_000, Fuel: ^uint64(0), EgressBytes: ^uint64(0)})
 	noErr(t, err)
 	// 100m for 60 s: 6,000 CPU ms (3,000uqc at 500/s), 60,000 requests
 	// (600uqc at 10/1k) and 384 MiB (1,875uqc at 5,000/GiB).
@@ -74,7 +74,7 @@ func TestAbsurdClaims(t *testing.T) {
 	var entries []types.UsageEntry
 	for id := uint64(1); id <= 8; id++ {
 		f.acked(id, "s1", "big", usagePrices, 0)
-		entries = append(entries, types.UsageEntry{LeaseId: id, Requests: ^uint64(0), CpuMillis: ^uint64(0), EgressBytes: ^uint64(0)})
+		entries = append(entries, types.UsageEntry{LeaseId: id, Requests: ^uint64(0), Fuel: ^uint64(0), EgressBytes: ^uint64(0)})
 	}
 	f.startEpochNow()
 	f.wait(10, time.Second)
@@ -113,7 +113,7 @@ func TestMaxPerHourSharedFairly(t *testing.T) {
 	f.wait(10, time.Second)
 	e := f.endEpoch()
 
-	_, err := f.reportResp("greedy", e, types.UsageEntry{LeaseId: 1, CpuMillis: 5000}) // 2,500uqc of CPU
+	_, err := f.reportResp("greedy", e, types.UsageEntry{LeaseId: 1, Fuel: 5000 * fuelPerMs}) // 2,500uqc of CPU
 	noErr(t, err)
 	g := f.record("svc", e, 1)
 	wantInt(t, "greedy charged", g.Charged, 50)
@@ -148,7 +148,7 @@ func TestMaxPerHourAcrossReports(t *testing.T) {
 		sharer string
 		lease  uint64
 	}{{"a", 1}, {"b", 2}} {
-		_, err := f.reportResp(s.sharer, e, types.UsageEntry{LeaseId: s.lease, CpuMillis: 5000})
+		_, err := f.reportResp(s.sharer, e, types.UsageEntry{LeaseId: s.lease, Fuel: 5000 * fuelPerMs})
 		noErr(t, err)
 	}
 	wantInt(t, "first charged", f.record("svc", e, 1).Charged, 100)
@@ -174,7 +174,7 @@ func TestLeaseClosedMidEpoch(t *testing.T) {
 	noErr(t, f.services.closeLeases(f.ctx, "svc", sharerstypes.CloseServicePaused))
 	f.wait(7, time.Second)
 	e := f.endEpoch()
-	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, CpuMillis: 2000})
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Fuel: 2000 * fuelPerMs})
 	noErr(t, err)
 	r := f.record("svc", e, 1)
 	// 500m for 3 s: 1,500 CPU ms, 750uqc.

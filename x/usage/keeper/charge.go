@@ -77,8 +77,9 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		}
 		x := entry{lease: l, rec: types.UsageRecord{
 			Service: l.Service, Sharer: sh.Address, Epoch: e.Number, LeaseId: en.LeaseId,
-			Requests: en.Requests, CpuMillis: en.CpuMillis, EgressBytes: en.EgressBytes,
-			Charged: math.ZeroInt(), ToSharer: math.ZeroInt(), ProtocolShare: math.ZeroInt(), Height: height,
+			Requests: en.Requests, CpuMillis: p.CPUMillis(en.Fuel), EgressBytes: en.EgressBytes,
+			Fuel: en.Fuel, ReceiptsRoot: en.ReceiptsRoot, Receipts: en.Receipts,
+			Charged: math.ZeroInt(), ToSharer: math.ZeroInt(), ProtocolShare: math.ZeroInt(), Refunded: math.ZeroInt(), Height: height,
 		}}
 		var zero *types.Cap
 		x.served, zero = servedDuring(l, e, dur)

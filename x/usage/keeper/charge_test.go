@@ -32,7 +32,7 @@ func TestUsageChargeMovesExactly(t *testing.T) {
 	before := f.total()
 
 	// 2 CPU s × 500 + 3000 requests × 10/1k + 256 MiB × 5000/GiB = 1000 + 30 + 1250.
-	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000, CpuMillis: 2000, EgressBytes: 256 << 20})
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 3000, Fuel: 2000 * fuelPerMs, EgressBytes: 256 << 20})
 	noErr(t, err)
 	wantInt(t, "charged", resp.Charged, 2280)
 	wantInt(t, "protocol share", resp.ProtocolShare, 114) // floor(2280 × 0.05)
@@ -103,8 +103,8 @@ func TestOverClaimsCappedAndRecorded(t *testing.T) {
 	before := f.total()
 
 	resp, err := f.reportResp("s1", e,
-		types.UsageEntry{LeaseId: 1, CpuMillis: 8000},
-		types.UsageEntry{LeaseId: 2, CpuMillis: 4000},
+		types.UsageEntry{LeaseId: 1, Fuel: 8000 * fuelPerMs},
+		types.UsageEntry{LeaseId: 2, Fuel: 4000 * fuelPerMs},
 		types.UsageEntry{LeaseId: 3, Requests: 40_000},
 		types.UsageEntry{LeaseId: 4, Requests: 40_000},
 		types.UsageEntry{LeaseId: 5, Requests: 40_000},

@@ -36,7 +36,7 @@ func FuzzReportBound(f *testing.F) {
 			l.Resources.MilliCpu = next() % 64_000
 			fx.sharers.leases[id] = l
 			milli[id] = l.Resources.MilliCpu
-			entries = append(entries, types.UsageEntry{LeaseId: id, Requests: next(), CpuMillis: next(), EgressBytes: next()})
+			entries = append(entries, types.UsageEntry{LeaseId: id, Requests: next(), Fuel: next(), EgressBytes: next()})
 		}
 		fx.startEpochNow()
 		epoch := time.Duration(1+next()%3600) * time.Second

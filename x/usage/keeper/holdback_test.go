@@ -36,7 +36,7 @@ func TestDeletionKeepsBackForLateReports(t *testing.T) {
 	wantInt(t, "refunded at once", f.services.balance("owner"), 1_000_000-1300)
 
 	// The sharer reports epoch 0 after the deletion: 2 CPU s, 1,000uqc.
-	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, CpuMillis: 2000})
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Fuel: 2000 * fuelPerMs})
 	noErr(t, err)
 	wantInt(t, "late report charged", resp.Charged, 1000)
 	wantInt(t, "escrow after the late report", f.services.escrows["svc"], 300)

@@ -79,9 +79,10 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 		Charged: ch.charged, ProtocolShare: ch.share, Caps: ch.caps, Refused: uint32(len(ch.refused))}
 	for _, e := range msg.Entries {
 		ev.Requests = addSat(ev.Requests, e.Requests)
-		ev.CpuMillis = addSat(ev.CpuMillis, e.CpuMillis)
+		ev.Fuel = addSat(ev.Fuel, e.Fuel)
 		ev.EgressBytes = addSat(ev.EgressBytes, e.EgressBytes)
 	}
+	ev.CpuMillis = p.CPUMillis(ev.Fuel)
 	if err := emit(ctx, ev); err != nil {
 		return nil, err
 	}

@@ -31,8 +31,8 @@ func TestUsageReport(t *testing.T) {
 	f.threeEpochs()
 
 	entries := []types.UsageEntry{
-		{LeaseId: 1, Requests: 100, CpuMillis: 250, EgressBytes: 4096},
-		{LeaseId: 2, Requests: 7, CpuMillis: 9, EgressBytes: 10},
+		{LeaseId: 1, Requests: 100, Fuel: 250 * fuelPerMs, EgressBytes: 4096},
+		{LeaseId: 2, Requests: 7, Fuel: 9 * fuelPerMs, EgressBytes: 10},
 	}
 	noErr(t, f.report("s1", 2, entries...))
 	r, err := f.k.GetReport(f.ctx, f.addr("s1"), 2)

@@ -130,3 +130,7 @@ func noErr(t *testing.T, err error) {
 		t.Fatalf("unexpected error: %v", err)
 	}
 }
+
+// fuelPerMs is the fuel that bills one CPU millisecond at the default
+// params.fuel_per_core_second.
+const fuelPerMs = types.DefaultFuelPerCoreSecond / 1000

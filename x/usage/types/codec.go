@@ -13,6 +13,9 @@ import (
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUsageReport{}, "q1/usage/MsgUsageReport")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "q1/usage/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgPublishSamples{}, "q1/usage/MsgPublishSamples")
+	legacy.RegisterAminoMsg(cdc, &MsgAuditCommit{}, "q1/usage/MsgAuditCommit")
+	legacy.RegisterAminoMsg(cdc, &MsgAuditReveal{}, "q1/usage/MsgAuditReveal")
 }
 
 // RegisterInterfaces registers the module's msgs as sdk.Msg implementations
@@ -22,6 +25,9 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
 		&MsgUsageReport{},
 		&MsgUpdateParams{},
+		&MsgPublishSamples{},
+		&MsgAuditCommit{},
+		&MsgAuditReveal{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -48,6 +48,9 @@ type EventUsageReported struct {
 	// refused counts the entries charged nothing and recorded nowhere (see
 	// MsgUsageReportResponse.refused).
 	Refused uint32 `protobuf:"varint,10,opt,name=refused,proto3" json:"refused,omitempty"`
+	// fuel is the entries' fuel; cpu_millis above is it converted at
+	// params.fuel_per_core_second.
+	Fuel uint64 `protobuf:"varint,11,opt,name=fuel,proto3" json:"fuel,omitempty"`
 }
 
 func (m *EventUsageReported) Reset()         { *m = EventUsageReported{} }
@@ -135,6 +138,13 @@ func (m *EventUsageReported) GetCaps() uint32 {
 func (m *EventUsageReported) GetRefused() uint32 {
 	if m != nil {
 		return m.Refused
+	}
+	return 0
+}
+
+func (m *EventUsageReported) GetFuel() uint64 {
+	if m != nil {
+		return m.Fuel
 	}
 	return 0
 }
@@ -436,6 +446,637 @@ func (m *EventParamsUpdated) GetParams() Params {
 	return Params{}
 }
 
+// EventUsageReleased is emitted when an entry's held charge is paid out:
+// it was not drawn for audit (state unsampled) or its audit passed
+// (proven).
+type EventUsageReleased struct {
+	Service       string                `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer        string                `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch         uint64                `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	LeaseId       uint64                `protobuf:"varint,4,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	State         string                `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
+	AuditId       uint64                `protobuf:"varint,6,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+}
+
+func (m *EventUsageReleased) Reset()         { *m = EventUsageReleased{} }
+func (m *EventUsageReleased) String() string { return proto.CompactTextString(m) }
+func (*EventUsageReleased) ProtoMessage()    {}
+func (*EventUsageReleased) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{6}
+}
+func (m *EventUsageReleased) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventUsageReleased) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventUsageReleased.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventUsageReleased) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventUsageReleased.Merge(m, src)
+}
+func (m *EventUsageReleased) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventUsageReleased) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventUsageReleased.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventUsageReleased proto.InternalMessageInfo
+
+func (m *EventUsageReleased) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventUsageReleased) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *EventUsageReleased) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventUsageReleased) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventUsageReleased) GetState() string {
+	if m != nil {
+		return m.State
+	}
+	return ""
+}
+
+func (m *EventUsageReleased) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+// EventAuditOpened is emitted when an entry is drawn for audit: the
+// audited sharer must publish the receipts draws name before
+// publish_deadline; the auditors then commit and reveal.
+type EventAuditOpened struct {
+	AuditId         uint64       `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Service         string       `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer          string       `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch           uint64       `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	LeaseId         uint64       `protobuf:"varint,5,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Root            ReceiptsRoot `protobuf:"bytes,6,opt,name=root,proto3" json:"root"`
+	Draws           []AuditDraw  `protobuf:"bytes,7,rep,name=draws,proto3" json:"draws"`
+	Auditors        []string     `protobuf:"bytes,8,rep,name=auditors,proto3" json:"auditors,omitempty"`
+	PublishDeadline int64        `protobuf:"varint,9,opt,name=publish_deadline,json=publishDeadline,proto3" json:"publish_deadline,omitempty"`
+	CommitDeadline  int64        `protobuf:"varint,10,opt,name=commit_deadline,json=commitDeadline,proto3" json:"commit_deadline,omitempty"`
+	RevealDeadline  int64        `protobuf:"varint,11,opt,name=reveal_deadline,json=revealDeadline,proto3" json:"reveal_deadline,omitempty"`
+	State           string       `protobuf:"bytes,12,opt,name=state,proto3" json:"state,omitempty"`
+	ModuleHash      []byte       `protobuf:"bytes,13,opt,name=module_hash,json=moduleHash,proto3" json:"module_hash,omitempty"`
+}
+
+func (m *EventAuditOpened) Reset()         { *m = EventAuditOpened{} }
+func (m *EventAuditOpened) String() string { return proto.CompactTextString(m) }
+func (*EventAuditOpened) ProtoMessage()    {}
+func (*EventAuditOpened) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{7}
+}
+func (m *EventAuditOpened) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAuditOpened) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAuditOpened.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAuditOpened) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAuditOpened.Merge(m, src)
+}
+func (m *EventAuditOpened) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAuditOpened) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAuditOpened.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAuditOpened proto.InternalMessageInfo
+
+func (m *EventAuditOpened) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventAuditOpened) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *EventAuditOpened) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetRoot() ReceiptsRoot {
+	if m != nil {
+		return m.Root
+	}
+	return ReceiptsRoot{}
+}
+
+func (m *EventAuditOpened) GetDraws() []AuditDraw {
+	if m != nil {
+		return m.Draws
+	}
+	return nil
+}
+
+func (m *EventAuditOpened) GetAuditors() []string {
+	if m != nil {
+		return m.Auditors
+	}
+	return nil
+}
+
+func (m *EventAuditOpened) GetPublishDeadline() int64 {
+	if m != nil {
+		return m.PublishDeadline
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetCommitDeadline() int64 {
+	if m != nil {
+		return m.CommitDeadline
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetRevealDeadline() int64 {
+	if m != nil {
+		return m.RevealDeadline
+	}
+	return 0
+}
+
+func (m *EventAuditOpened) GetState() string {
+	if m != nil {
+		return m.State
+	}
+	return ""
+}
+
+func (m *EventAuditOpened) GetModuleHash() []byte {
+	if m != nil {
+		return m.ModuleHash
+	}
+	return nil
+}
+
+// EventSamplesPublished is emitted when the audited sharer published an
+// audit's samples: the auditors may fetch the data and re-execute.
+type EventSamplesPublished struct {
+	AuditId        uint64   `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Sharer         string   `protobuf:"bytes,2,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	LeaseId        uint64   `protobuf:"varint,3,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	Samples        uint32   `protobuf:"varint,4,opt,name=samples,proto3" json:"samples,omitempty"`
+	Auditors       []string `protobuf:"bytes,5,rep,name=auditors,proto3" json:"auditors,omitempty"`
+	CommitDeadline int64    `protobuf:"varint,6,opt,name=commit_deadline,json=commitDeadline,proto3" json:"commit_deadline,omitempty"`
+}
+
+func (m *EventSamplesPublished) Reset()         { *m = EventSamplesPublished{} }
+func (m *EventSamplesPublished) String() string { return proto.CompactTextString(m) }
+func (*EventSamplesPublished) ProtoMessage()    {}
+func (*EventSamplesPublished) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{8}
+}
+func (m *EventSamplesPublished) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventSamplesPublished) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventSamplesPublished.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventSamplesPublished) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventSamplesPublished.Merge(m, src)
+}
+func (m *EventSamplesPublished) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventSamplesPublished) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventSamplesPublished.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventSamplesPublished proto.InternalMessageInfo
+
+func (m *EventSamplesPublished) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventSamplesPublished) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *EventSamplesPublished) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventSamplesPublished) GetSamples() uint32 {
+	if m != nil {
+		return m.Samples
+	}
+	return 0
+}
+
+func (m *EventSamplesPublished) GetAuditors() []string {
+	if m != nil {
+		return m.Auditors
+	}
+	return nil
+}
+
+func (m *EventSamplesPublished) GetCommitDeadline() int64 {
+	if m != nil {
+		return m.CommitDeadline
+	}
+	return 0
+}
+
+// EventAuditCommitted is emitted when an auditor commits.
+type EventAuditCommitted struct {
+	AuditId uint64 `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Auditor string `protobuf:"bytes,2,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	// reveal_from is the first height a reveal is accepted (every auditor
+	// committed: now).
+	RevealFrom int64 `protobuf:"varint,3,opt,name=reveal_from,json=revealFrom,proto3" json:"reveal_from,omitempty"`
+}
+
+func (m *EventAuditCommitted) Reset()         { *m = EventAuditCommitted{} }
+func (m *EventAuditCommitted) String() string { return proto.CompactTextString(m) }
+func (*EventAuditCommitted) ProtoMessage()    {}
+func (*EventAuditCommitted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{9}
+}
+func (m *EventAuditCommitted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAuditCommitted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAuditCommitted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAuditCommitted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAuditCommitted.Merge(m, src)
+}
+func (m *EventAuditCommitted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAuditCommitted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAuditCommitted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAuditCommitted proto.InternalMessageInfo
+
+func (m *EventAuditCommitted) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventAuditCommitted) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *EventAuditCommitted) GetRevealFrom() int64 {
+	if m != nil {
+		return m.RevealFrom
+	}
+	return 0
+}
+
+// EventAuditRevealed is emitted when an auditor reveals its verdict.
+type EventAuditRevealed struct {
+	AuditId uint64  `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Auditor string  `protobuf:"bytes,2,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	Verdict Verdict `protobuf:"varint,3,opt,name=verdict,proto3,enum=q1.usage.v1.Verdict" json:"verdict,omitempty"`
+	Detail  string  `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+}
+
+func (m *EventAuditRevealed) Reset()         { *m = EventAuditRevealed{} }
+func (m *EventAuditRevealed) String() string { return proto.CompactTextString(m) }
+func (*EventAuditRevealed) ProtoMessage()    {}
+func (*EventAuditRevealed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{10}
+}
+func (m *EventAuditRevealed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAuditRevealed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAuditRevealed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAuditRevealed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAuditRevealed.Merge(m, src)
+}
+func (m *EventAuditRevealed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAuditRevealed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAuditRevealed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAuditRevealed proto.InternalMessageInfo
+
+func (m *EventAuditRevealed) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventAuditRevealed) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *EventAuditRevealed) GetVerdict() Verdict {
+	if m != nil {
+		return m.Verdict
+	}
+	return Verdict_VERDICT_UNSPECIFIED
+}
+
+func (m *EventAuditRevealed) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+// EventAuditResolved is emitted when an audit resolves: state is proven,
+// failed or forfeited; verdicts are the revealed ones, in auditor order
+// (VERDICT_UNSPECIFIED: not revealed).
+type EventAuditResolved struct {
+	AuditId     uint64                `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Service     string                `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer      string                `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch       uint64                `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	LeaseId     uint64                `protobuf:"varint,5,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	State       string                `protobuf:"bytes,6,opt,name=state,proto3" json:"state,omitempty"`
+	Auditors    []string              `protobuf:"bytes,7,rep,name=auditors,proto3" json:"auditors,omitempty"`
+	Verdicts    []Verdict             `protobuf:"varint,8,rep,packed,name=verdicts,proto3,enum=q1.usage.v1.Verdict" json:"verdicts,omitempty"`
+	Refunded    cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
+	Slashed     cosmossdk_io_math.Int `protobuf:"bytes,10,opt,name=slashed,proto3,customtype=cosmossdk.io/math.Int" json:"slashed"`
+	Burned      cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=burned,proto3,customtype=cosmossdk.io/math.Int" json:"burned"`
+	AuditorFees cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=auditor_fees,json=auditorFees,proto3,customtype=cosmossdk.io/math.Int" json:"auditor_fees"`
+	// paid is what reached the sharer (proven).
+	Paid       cosmossdk_io_math.Int `protobuf:"bytes,13,opt,name=paid,proto3,customtype=cosmossdk.io/math.Int" json:"paid"`
+	Resolution string                `protobuf:"bytes,14,opt,name=resolution,proto3" json:"resolution,omitempty"`
+}
+
+func (m *EventAuditResolved) Reset()         { *m = EventAuditResolved{} }
+func (m *EventAuditResolved) String() string { return proto.CompactTextString(m) }
+func (*EventAuditResolved) ProtoMessage()    {}
+func (*EventAuditResolved) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{11}
+}
+func (m *EventAuditResolved) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAuditResolved) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAuditResolved.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAuditResolved) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAuditResolved.Merge(m, src)
+}
+func (m *EventAuditResolved) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAuditResolved) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAuditResolved.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAuditResolved proto.InternalMessageInfo
+
+func (m *EventAuditResolved) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventAuditResolved) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *EventAuditResolved) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *EventAuditResolved) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventAuditResolved) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *EventAuditResolved) GetState() string {
+	if m != nil {
+		return m.State
+	}
+	return ""
+}
+
+func (m *EventAuditResolved) GetAuditors() []string {
+	if m != nil {
+		return m.Auditors
+	}
+	return nil
+}
+
+func (m *EventAuditResolved) GetVerdicts() []Verdict {
+	if m != nil {
+		return m.Verdicts
+	}
+	return nil
+}
+
+func (m *EventAuditResolved) GetResolution() string {
+	if m != nil {
+		return m.Resolution
+	}
+	return ""
+}
+
+// EventAuditorMissed is emitted when an assigned auditor did not commit
+// and reveal the outcome's verdict; slashed is non-zero when the miss
+// reached params.auditor_miss_limit.
+type EventAuditorMissed struct {
+	AuditId           uint64                `protobuf:"varint,1,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Auditor           string                `protobuf:"bytes,2,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	ConsecutiveMisses uint32                `protobuf:"varint,3,opt,name=consecutive_misses,json=consecutiveMisses,proto3" json:"consecutive_misses,omitempty"`
+	Slashed           cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=slashed,proto3,customtype=cosmossdk.io/math.Int" json:"slashed"`
+}
+
+func (m *EventAuditorMissed) Reset()         { *m = EventAuditorMissed{} }
+func (m *EventAuditorMissed) String() string { return proto.CompactTextString(m) }
+func (*EventAuditorMissed) ProtoMessage()    {}
+func (*EventAuditorMissed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a51e682c962a5046, []int{12}
+}
+func (m *EventAuditorMissed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAuditorMissed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAuditorMissed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAuditorMissed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAuditorMissed.Merge(m, src)
+}
+func (m *EventAuditorMissed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAuditorMissed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAuditorMissed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAuditorMissed proto.InternalMessageInfo
+
+func (m *EventAuditorMissed) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *EventAuditorMissed) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *EventAuditorMissed) GetConsecutiveMisses() uint32 {
+	if m != nil {
+		return m.ConsecutiveMisses
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventUsageReported)(nil), "q1.usage.v1.EventUsageReported")
 	proto.RegisterType((*EventRentSettled)(nil), "q1.usage.v1.EventRentSettled")
@@ -443,64 +1084,105 @@ func init() {
 	proto.RegisterType((*EventEscrowDepleted)(nil), "q1.usage.v1.EventEscrowDepleted")
 	proto.RegisterType((*EventGraceExpired)(nil), "q1.usage.v1.EventGraceExpired")
 	proto.RegisterType((*EventParamsUpdated)(nil), "q1.usage.v1.EventParamsUpdated")
+	proto.RegisterType((*EventUsageReleased)(nil), "q1.usage.v1.EventUsageReleased")
+	proto.RegisterType((*EventAuditOpened)(nil), "q1.usage.v1.EventAuditOpened")
+	proto.RegisterType((*EventSamplesPublished)(nil), "q1.usage.v1.EventSamplesPublished")
+	proto.RegisterType((*EventAuditCommitted)(nil), "q1.usage.v1.EventAuditCommitted")
+	proto.RegisterType((*EventAuditRevealed)(nil), "q1.usage.v1.EventAuditRevealed")
+	proto.RegisterType((*EventAuditResolved)(nil), "q1.usage.v1.EventAuditResolved")
+	proto.RegisterType((*EventAuditorMissed)(nil), "q1.usage.v1.EventAuditorMissed")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/events.proto", fileDescriptor_a51e682c962a5046) }
 
 var fileDescriptor_a51e682c962a5046 = []byte{
-	// 827 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xcd, 0x6e, 0xdb, 0x46,
-	0x10, 0x36, 0xfd, 0x27, 0x7b, 0x54, 0xb9, 0xf1, 0xc6, 0x45, 0x19, 0x17, 0x95, 0x5c, 0x01, 0x45,
-	0x8c, 0xa2, 0x21, 0xa3, 0x14, 0xc8, 0x3d, 0x82, 0x8c, 0xc6, 0x81, 0x8b, 0xa6, 0x74, 0xd2, 0x02,
-	0x41, 0x01, 0x62, 0x45, 0x8e, 0xa8, 0x45, 0x48, 0x2e, 0xb5, 0xbb, 0xb4, 0xa2, 0xb7, 0xc8, 0x5b,
-	0xb4, 0xc7, 0x1e, 0xfc, 0x10, 0x39, 0x06, 0x39, 0x15, 0x3d, 0xa4, 0x85, 0x7d, 0xc8, 0xa1, 0x2f,
-	0x51, 0xec, 0x0f, 0x0b, 0x01, 0x2d, 0x8c, 0xd6, 0xc8, 0x45, 0xe0, 0x7c, 0x33, 0xfc, 0x34, 0xf3,
-	0x7d, 0xcb, 0x59, 0xf0, 0x67, 0x83, 0xb0, 0x96, 0x34, 0xc3, 0xf0, 0x6c, 0x10, 0xe2, 0x19, 0x96,
-	0x4a, 0x06, 0x95, 0xe0, 0x8a, 0x93, 0xf6, 0x6c, 0x10, 0x98, 0x4c, 0x70, 0x36, 0xd8, 0xdf, 0xa5,
-	0x05, 0x2b, 0x79, 0x68, 0x7e, 0x6d, 0x7e, 0xff, 0x56, 0xc2, 0x65, 0xc1, 0x65, 0x6c, 0xa2, 0xd0,
-	0x06, 0x2e, 0xb5, 0x97, 0xf1, 0x8c, 0x5b, 0x5c, 0x3f, 0x39, 0xb4, 0x97, 0x71, 0x9e, 0xe5, 0x18,
-	0x9a, 0x68, 0x5c, 0x4f, 0x42, 0xc5, 0x0a, 0x94, 0x8a, 0x16, 0x95, 0x2b, 0xf8, 0x78, 0xb9, 0x17,
-	0xb5, 0xa8, 0xd0, 0xf1, 0xf5, 0x7f, 0x5a, 0x03, 0x72, 0xa4, 0x7b, 0x7b, 0xaa, 0xb3, 0x11, 0x56,
-	0x5c, 0x28, 0x4c, 0xc9, 0x5d, 0xd8, 0x94, 0x53, 0x2a, 0x50, 0xf8, 0xde, 0x81, 0x77, 0xb8, 0x3d,
-	0xf4, 0xdf, 0x9c, 0xdf, 0xd9, 0x73, 0x8d, 0x3c, 0x48, 0x53, 0x81, 0x52, 0x9e, 0x2a, 0xc1, 0xca,
-	0x2c, 0x72, 0x75, 0x64, 0x0f, 0x36, 0xb0, 0xe2, 0xc9, 0xd4, 0x5f, 0x3d, 0xf0, 0x0e, 0xd7, 0x23,
-	0x1b, 0x10, 0x1f, 0x5a, 0x58, 0x2a, 0xc1, 0x50, 0xfa, 0x6b, 0x07, 0xde, 0x61, 0x27, 0x6a, 0x42,
-	0xb2, 0x0f, 0x5b, 0x02, 0x67, 0x35, 0x4a, 0x25, 0xfd, 0x75, 0xf3, 0xca, 0xdf, 0x31, 0xf9, 0x14,
-	0x20, 0xa9, 0xea, 0xb8, 0x60, 0x79, 0xce, 0xa4, 0xbf, 0x61, 0xb2, 0xdb, 0x49, 0x55, 0x7f, 0x63,
-	0x00, 0xf2, 0x19, 0x7c, 0x80, 0x99, 0x6e, 0x21, 0x1e, 0x2f, 0x14, 0x4a, 0x7f, 0xd3, 0x14, 0xb4,
-	0x2d, 0x36, 0xd4, 0x10, 0x79, 0x04, 0xad, 0x64, 0x4a, 0x45, 0x86, 0xa9, 0xdf, 0x32, 0x03, 0xdc,
-	0x7d, 0xf5, 0xb6, 0xb7, 0xf2, 0xdb, 0xdb, 0xde, 0x47, 0x76, 0x08, 0x99, 0x3e, 0x0f, 0x18, 0x0f,
-	0x0b, 0xaa, 0xa6, 0xc1, 0x71, 0xa9, 0xde, 0x9c, 0xdf, 0x01, 0x37, 0xdd, 0x71, 0xa9, 0x7e, 0x7e,
-	0xf7, 0xcb, 0x17, 0x5e, 0xd4, 0x10, 0x90, 0x1f, 0x60, 0xc7, 0x68, 0x95, 0xf0, 0x3c, 0x36, 0xc3,
-	0xfa, 0x5b, 0xd7, 0xa4, 0xec, 0x34, 0x3c, 0xa7, 0x9a, 0x86, 0x10, 0x58, 0x4f, 0x68, 0x25, 0xfd,
-	0x6d, 0xa3, 0x8c, 0x79, 0xd6, 0x82, 0x09, 0x9c, 0xd4, 0x12, 0x53, 0x1f, 0xac, 0x60, 0x2e, 0xec,
-	0xff, 0xb9, 0x0a, 0x37, 0x8c, 0x53, 0x11, 0x96, 0xea, 0x14, 0x95, 0xca, 0x31, 0xd5, 0xe5, 0x12,
-	0xc5, 0x19, 0x4b, 0xd0, 0x1a, 0x15, 0x35, 0x21, 0xb9, 0x05, 0x5b, 0x39, 0x52, 0x89, 0x31, 0x4b,
-	0x9d, 0x25, 0x2d, 0x13, 0x1f, 0x2f, 0x9b, 0xbb, 0xf6, 0x1f, 0xcd, 0x1d, 0xc1, 0x7a, 0x45, 0x59,
-	0x6a, 0x8c, 0xba, 0xce, 0xe0, 0xe6, 0xed, 0x7f, 0x11, 0x72, 0xe3, 0xfd, 0x08, 0xf9, 0x1d, 0xb4,
-	0xe7, 0x82, 0x29, 0x85, 0x65, 0xcc, 0x27, 0x13, 0x73, 0x1e, 0xae, 0xc3, 0x0a, 0x8e, 0xe4, 0xdb,
-	0xc9, 0xa4, 0xff, 0x6e, 0x15, 0x76, 0x8c, 0xda, 0x47, 0x32, 0x11, 0x7c, 0x7e, 0xc2, 0xe7, 0x57,
-	0x68, 0xfd, 0x08, 0x5a, 0x63, 0x9a, 0xd3, 0x32, 0x41, 0x23, 0xf5, 0xb5, 0x4e, 0x9b, 0x23, 0x20,
-	0xcf, 0xa0, 0x33, 0xae, 0x45, 0x19, 0x57, 0x28, 0xe2, 0x29, 0xaf, 0x1b, 0x8f, 0xee, 0x3b, 0xc6,
-	0x4f, 0xfe, 0xc9, 0x78, 0x82, 0x19, 0x4d, 0x16, 0x23, 0x4c, 0x96, 0x78, 0x47, 0x98, 0x58, 0xde,
-	0xb6, 0x26, 0x7b, 0x8c, 0xe2, 0x21, 0xaf, 0x05, 0xe9, 0x41, 0x7b, 0x9c, 0xf3, 0xe4, 0xb9, 0x8c,
-	0x73, 0x9c, 0x28, 0xf7, 0xd9, 0x81, 0x85, 0x4e, 0x70, 0xa2, 0xc8, 0x97, 0x40, 0x72, 0x3e, 0x8f,
-	0x5d, 0x2f, 0xb1, 0xcd, 0xb8, 0x0f, 0xf0, 0x46, 0xce, 0xe7, 0x43, 0x9b, 0x18, 0x1a, 0x9c, 0x8c,
-	0x60, 0x2b, 0x15, 0x8b, 0x58, 0xef, 0x1a, 0xa3, 0x79, 0xfb, 0xde, 0x7e, 0x60, 0x17, 0x51, 0xd0,
-	0x2c, 0xa2, 0xe0, 0x49, 0xb3, 0x88, 0x86, 0x1d, 0x3d, 0xc1, 0xcb, 0xdf, 0x7b, 0x9e, 0x1b, 0x38,
-	0x15, 0x0b, 0x9d, 0xec, 0x9f, 0x7b, 0x70, 0x73, 0x49, 0xe9, 0x11, 0x56, 0x39, 0xaa, 0x2b, 0x8f,
-	0xf6, 0xe7, 0xb0, 0x93, 0x09, 0x9a, 0x60, 0x9c, 0x22, 0x4d, 0x73, 0x56, 0x5a, 0xd5, 0xd7, 0xa2,
-	0x8e, 0x41, 0x47, 0x0e, 0x24, 0x3f, 0xc2, 0x6e, 0x8a, 0x15, 0x97, 0x4c, 0xc5, 0x8a, 0xc7, 0x02,
-	0x65, 0x5d, 0xa0, 0x53, 0xf3, 0xff, 0xfb, 0xf3, 0xa1, 0xa3, 0x7a, 0xc2, 0x23, 0x43, 0xd4, 0xff,
-	0x1e, 0x76, 0x4d, 0xd7, 0x5f, 0xeb, 0xff, 0x3c, 0x7a, 0x51, 0x31, 0x71, 0x65, 0xcf, 0xb7, 0x41,
-	0x33, 0x98, 0xc9, 0xe2, 0x29, 0xb2, 0x6c, 0xaa, 0x5c, 0xd3, 0x3b, 0x0d, 0xfc, 0xd0, 0xa0, 0xfd,
-	0x13, 0xb7, 0x8f, 0x1f, 0x53, 0x41, 0x0b, 0xf9, 0xb4, 0x4a, 0xa9, 0x16, 0xe3, 0x3e, 0x6c, 0x56,
-	0x06, 0x30, 0xbc, 0xed, 0x7b, 0x37, 0x83, 0xa5, 0x2b, 0x24, 0xb0, 0xb5, 0xc3, 0x6d, 0x3d, 0x95,
-	0x6d, 0xd7, 0x55, 0x0f, 0x1f, 0xbc, 0xba, 0xe8, 0x7a, 0xaf, 0x2f, 0xba, 0xde, 0x1f, 0x17, 0x5d,
-	0xef, 0xe5, 0x65, 0x77, 0xe5, 0xf5, 0x65, 0x77, 0xe5, 0xd7, 0xcb, 0xee, 0xca, 0xb3, 0xdb, 0x19,
-	0x53, 0xd3, 0x7a, 0x1c, 0x24, 0xbc, 0x08, 0x67, 0x35, 0x2d, 0x55, 0x5d, 0x0c, 0x4a, 0x54, 0xe1,
-	0x6c, 0x10, 0xbe, 0x70, 0x57, 0x85, 0xb9, 0x27, 0xc6, 0x9b, 0xc6, 0xcb, 0xaf, 0xfe, 0x0a, 0x00,
-	0x00, 0xff, 0xff, 0xbc, 0x05, 0x56, 0x6b, 0xcf, 0x06, 0x00, 0x00,
+	// 1375 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0xcd, 0x6e, 0x13, 0xd7,
+	0x17, 0xcf, 0xc4, 0xdf, 0xd7, 0x71, 0x20, 0x97, 0xc0, 0x7f, 0xc8, 0x5f, 0x75, 0x52, 0x4b, 0x15,
+	0x69, 0x55, 0x6c, 0x92, 0x4a, 0xb4, 0x5b, 0x5c, 0x43, 0x13, 0x14, 0x04, 0x9d, 0x00, 0x95, 0x50,
+	0xa5, 0xd1, 0xf5, 0xcc, 0xb1, 0x3d, 0x62, 0x66, 0xee, 0xe4, 0xde, 0x3b, 0x36, 0x79, 0x80, 0xee,
+	0x79, 0x8c, 0x4a, 0x5d, 0xb4, 0x0b, 0x76, 0x7d, 0x01, 0x96, 0x88, 0x55, 0xd5, 0x05, 0xad, 0x60,
+	0x81, 0xd4, 0xaa, 0xef, 0x50, 0xdd, 0x8f, 0x71, 0xc6, 0x14, 0xd2, 0xc6, 0x50, 0xa9, 0x1b, 0xcb,
+	0xe7, 0xe3, 0x9e, 0x39, 0xe7, 0xf7, 0x3b, 0xe7, 0xcc, 0x1d, 0x64, 0x1f, 0x6c, 0x75, 0x52, 0x4e,
+	0x86, 0xd0, 0x19, 0x6f, 0x75, 0x60, 0x0c, 0xb1, 0xe0, 0xed, 0x84, 0x51, 0x41, 0x71, 0xfd, 0x60,
+	0xab, 0xad, 0x2c, 0xed, 0xf1, 0xd6, 0xda, 0x0a, 0x89, 0x82, 0x98, 0x76, 0xd4, 0xaf, 0xb6, 0xaf,
+	0x9d, 0xf7, 0x28, 0x8f, 0x28, 0x77, 0x95, 0xd4, 0xd1, 0x82, 0x31, 0xad, 0x0e, 0xe9, 0x90, 0x6a,
+	0xbd, 0xfc, 0x67, 0xb4, 0xeb, 0x43, 0x4a, 0x87, 0x21, 0x74, 0x94, 0xd4, 0x4f, 0x07, 0x1d, 0x11,
+	0x44, 0xc0, 0x05, 0x89, 0x12, 0xe3, 0xf0, 0xbf, 0x7c, 0x2e, 0xe2, 0x30, 0x01, 0x13, 0xaf, 0xf5,
+	0x63, 0x01, 0xe1, 0xab, 0x32, 0xb7, 0x3b, 0xd2, 0xea, 0x40, 0x42, 0x99, 0x00, 0x1f, 0x5f, 0x42,
+	0x65, 0x3e, 0x22, 0x0c, 0x98, 0x6d, 0x6d, 0x58, 0x9b, 0xb5, 0xae, 0xfd, 0xf4, 0xd1, 0xc5, 0x55,
+	0x93, 0xc8, 0x15, 0xdf, 0x67, 0xc0, 0xf9, 0xbe, 0x60, 0x41, 0x3c, 0x74, 0x8c, 0x1f, 0x5e, 0x45,
+	0x25, 0x48, 0xa8, 0x37, 0xb2, 0x17, 0x37, 0xac, 0xcd, 0xa2, 0xa3, 0x05, 0x6c, 0xa3, 0x0a, 0xc4,
+	0x82, 0x05, 0xc0, 0xed, 0xc2, 0x86, 0xb5, 0xd9, 0x70, 0x32, 0x11, 0xaf, 0xa1, 0x2a, 0x83, 0x83,
+	0x14, 0xb8, 0xe0, 0x76, 0x51, 0x1d, 0x99, 0xca, 0xf8, 0x3d, 0x84, 0xbc, 0x24, 0x75, 0xa3, 0x20,
+	0x0c, 0x03, 0x6e, 0x97, 0x94, 0xb5, 0xe6, 0x25, 0xe9, 0x0d, 0xa5, 0xc0, 0xef, 0xa3, 0x25, 0x18,
+	0xca, 0x14, 0xdc, 0xfe, 0xa1, 0x00, 0x6e, 0x97, 0x95, 0x43, 0x5d, 0xeb, 0xba, 0x52, 0x85, 0xaf,
+	0xa3, 0x8a, 0x37, 0x22, 0x6c, 0x08, 0xbe, 0x5d, 0x51, 0x05, 0x5c, 0x7a, 0xfc, 0x6c, 0x7d, 0xe1,
+	0xe7, 0x67, 0xeb, 0x67, 0x75, 0x11, 0xdc, 0xbf, 0xdf, 0x0e, 0x68, 0x27, 0x22, 0x62, 0xd4, 0xde,
+	0x8d, 0xc5, 0xd3, 0x47, 0x17, 0x91, 0xa9, 0x6e, 0x37, 0x16, 0xdf, 0xbe, 0xfc, 0xe1, 0x23, 0xcb,
+	0xc9, 0x02, 0xe0, 0xaf, 0xd0, 0xb2, 0xc2, 0xca, 0xa3, 0xa1, 0xab, 0x8a, 0xb5, 0xab, 0x73, 0x86,
+	0x6c, 0x64, 0x71, 0xf6, 0x65, 0x18, 0x8c, 0x51, 0xd1, 0x23, 0x09, 0xb7, 0x6b, 0x0a, 0x19, 0xf5,
+	0x5f, 0x02, 0xc6, 0x60, 0x90, 0x72, 0xf0, 0x6d, 0xa4, 0x01, 0x33, 0xa2, 0xf4, 0x1e, 0xa4, 0x10,
+	0xda, 0x75, 0x55, 0xad, 0xfa, 0xdf, 0xfa, 0x7d, 0x11, 0x9d, 0x56, 0xec, 0x39, 0x10, 0x8b, 0x7d,
+	0x10, 0x22, 0x04, 0x5f, 0x86, 0xe0, 0xc0, 0xc6, 0x81, 0x07, 0x9a, 0x3c, 0x27, 0x13, 0xf1, 0x79,
+	0x54, 0x0d, 0x81, 0x70, 0x70, 0x03, 0xdf, 0xd0, 0x54, 0x51, 0xf2, 0x6e, 0x9e, 0xf0, 0xc2, 0x3f,
+	0x24, 0xbc, 0x87, 0x8a, 0x09, 0x09, 0x7c, 0x45, 0xde, 0x3c, 0x60, 0xa8, 0xd3, 0xaf, 0x01, 0xb7,
+	0xf4, 0x6e, 0xc0, 0xfd, 0x12, 0xd5, 0x27, 0x2c, 0x10, 0x02, 0x62, 0x97, 0x0e, 0x06, 0xaa, 0x47,
+	0xe6, 0x89, 0x8a, 0x4c, 0x90, 0x9b, 0x83, 0x41, 0xeb, 0xe5, 0x22, 0x5a, 0x56, 0x68, 0x5f, 0xe5,
+	0x1e, 0xa3, 0x93, 0x3d, 0x3a, 0x39, 0x06, 0xeb, 0xeb, 0xa8, 0xd2, 0x27, 0x21, 0x89, 0x3d, 0x50,
+	0x50, 0xcf, 0xd5, 0x81, 0x26, 0x00, 0xbe, 0x87, 0x1a, 0xfd, 0x94, 0xc5, 0x6e, 0x02, 0xcc, 0x1d,
+	0xd1, 0x34, 0xe3, 0xe8, 0xb2, 0x89, 0xf8, 0xff, 0xbf, 0x46, 0xdc, 0x83, 0x21, 0xf1, 0x0e, 0x7b,
+	0xe0, 0xe5, 0xe2, 0xf6, 0xc0, 0xd3, 0x71, 0xeb, 0x32, 0xd8, 0x2d, 0x60, 0x3b, 0x34, 0x65, 0x78,
+	0x1d, 0xd5, 0xfb, 0x21, 0xf5, 0xee, 0x73, 0x37, 0x84, 0x81, 0x30, 0xa3, 0x88, 0xb4, 0x6a, 0x0f,
+	0x06, 0x02, 0x7f, 0x8c, 0x70, 0x48, 0x27, 0xae, 0xc9, 0xc5, 0xd5, 0x16, 0x33, 0x94, 0xa7, 0x43,
+	0x3a, 0xe9, 0x6a, 0x43, 0x57, 0xe9, 0x71, 0x0f, 0x55, 0x7d, 0x76, 0xe8, 0xca, 0xfd, 0xa3, 0x30,
+	0xaf, 0x6f, 0xaf, 0xb5, 0xf5, 0x72, 0x6a, 0x67, 0xcb, 0xa9, 0x7d, 0x3b, 0x5b, 0x4e, 0xdd, 0x86,
+	0xac, 0xe0, 0xe1, 0x2f, 0xeb, 0x96, 0x29, 0xd8, 0x67, 0x87, 0xd2, 0xd8, 0x7a, 0x64, 0xa1, 0x33,
+	0x39, 0xa4, 0x7b, 0x90, 0x84, 0x20, 0x8e, 0x6d, 0xed, 0x0f, 0xd0, 0xf2, 0x90, 0x11, 0x0f, 0x5c,
+	0x1f, 0x88, 0x1f, 0x06, 0xb1, 0x46, 0xbd, 0xe0, 0x34, 0x94, 0xb6, 0x67, 0x94, 0xf8, 0x6b, 0xb4,
+	0xe2, 0x43, 0x42, 0x79, 0x20, 0x5c, 0x41, 0x5d, 0x06, 0x3c, 0x8d, 0xc0, 0xa0, 0x79, 0x72, 0x7e,
+	0x4e, 0x99, 0x50, 0xb7, 0xa9, 0xa3, 0x02, 0xb5, 0xee, 0xa2, 0x15, 0x95, 0xf5, 0x17, 0xf2, 0x99,
+	0x57, 0x1f, 0x24, 0x01, 0x3b, 0x36, 0xe7, 0x0b, 0x48, 0x46, 0x50, 0x95, 0xb9, 0x23, 0x08, 0x86,
+	0x23, 0x61, 0x92, 0x5e, 0xce, 0xd4, 0x3b, 0x4a, 0xdb, 0xda, 0x33, 0x3b, 0xfa, 0x16, 0x61, 0x24,
+	0xe2, 0x77, 0x12, 0x9f, 0x48, 0x30, 0x2e, 0xa3, 0x72, 0xa2, 0x14, 0x2a, 0x6e, 0x7d, 0xfb, 0x4c,
+	0x3b, 0xf7, 0x5a, 0x69, 0x6b, 0xdf, 0x6e, 0x4d, 0x56, 0xa5, 0xd3, 0x35, 0xde, 0xad, 0xdf, 0x16,
+	0x67, 0x57, 0xbe, 0x5a, 0x01, 0xc7, 0xe5, 0x79, 0xb4, 0x1b, 0x16, 0x4f, 0xfa, 0x32, 0x28, 0xe4,
+	0x5f, 0x06, 0xf9, 0xf5, 0x53, 0x9c, 0x5d, 0x3f, 0xab, 0xa8, 0xc4, 0x05, 0x11, 0x66, 0xfa, 0x1d,
+	0x2d, 0xc8, 0x03, 0x24, 0xf5, 0x03, 0x21, 0x0f, 0xe8, 0x25, 0x5f, 0x51, 0xf2, 0xae, 0x8f, 0x6f,
+	0xa0, 0x9a, 0xa0, 0xae, 0x49, 0x6b, 0xde, 0x15, 0x5f, 0x15, 0x74, 0x5f, 0x27, 0xfc, 0x6f, 0xed,
+	0xf8, 0xd6, 0x1f, 0x05, 0xb3, 0xa1, 0xaf, 0xc8, 0xc4, 0x6f, 0x26, 0x10, 0x83, 0x3f, 0x53, 0x97,
+	0x35, 0x5b, 0x57, 0x8e, 0x85, 0xc5, 0x37, 0xb1, 0x50, 0x38, 0x29, 0x0b, 0xc5, 0x37, 0xb1, 0x50,
+	0x9a, 0x65, 0xe1, 0x33, 0x54, 0x64, 0x94, 0x0a, 0x33, 0xb8, 0xe7, 0x67, 0xfa, 0xc9, 0x01, 0x0f,
+	0x82, 0x44, 0x70, 0x87, 0x52, 0x91, 0xef, 0x2a, 0x75, 0x02, 0x7f, 0x8a, 0x4a, 0x3e, 0x23, 0x13,
+	0x6e, 0x57, 0x36, 0x0a, 0x9b, 0xf5, 0xed, 0x73, 0x33, 0x47, 0x55, 0xe9, 0x3d, 0x46, 0x26, 0xf9,
+	0x73, 0xda, 0x5f, 0x5e, 0x03, 0x54, 0xe9, 0x94, 0x71, 0xbb, 0xba, 0x51, 0xd8, 0xac, 0x39, 0x53,
+	0x19, 0x7f, 0x88, 0x4e, 0x27, 0x69, 0x3f, 0x0c, 0xf8, 0xe8, 0x68, 0xaa, 0x6b, 0x6a, 0x40, 0x4e,
+	0x19, 0xfd, 0x74, 0xae, 0x2f, 0xa0, 0x53, 0x1e, 0x8d, 0xa2, 0x40, 0x1c, 0x79, 0x22, 0x3d, 0x4a,
+	0x5a, 0x9d, 0x77, 0x64, 0x30, 0x06, 0x12, 0x1e, 0x39, 0xd6, 0xb5, 0xa3, 0x56, 0x4f, 0x1d, 0xa7,
+	0x1d, 0xb9, 0x94, 0xef, 0xc8, 0x75, 0x54, 0x8f, 0xa8, 0x9f, 0x86, 0xe0, 0x8e, 0x08, 0x1f, 0xd9,
+	0x8d, 0x0d, 0x6b, 0x73, 0xc9, 0x41, 0x5a, 0xb5, 0x43, 0xf8, 0xa8, 0xf5, 0xcc, 0x42, 0x67, 0x15,
+	0xdf, 0xfb, 0x24, 0x4a, 0x42, 0xe0, 0xb7, 0x74, 0xa2, 0xc7, 0x93, 0x7e, 0xf2, 0x01, 0xcb, 0x93,
+	0x58, 0x98, 0x25, 0x51, 0x76, 0x90, 0x7e, 0xb6, 0xe2, 0xbd, 0xe1, 0x64, 0xe2, 0x0c, 0xd6, 0xa5,
+	0x57, 0xb0, 0x7e, 0x0d, 0x80, 0xe5, 0xd7, 0x01, 0xd8, 0xfa, 0x26, 0x5b, 0xcd, 0x8a, 0xd5, 0xcf,
+	0x95, 0x51, 0x1c, 0x5f, 0xde, 0x36, 0xaa, 0x98, 0xe7, 0xfc, 0x6d, 0x7d, 0x99, 0xa3, 0x04, 0xda,
+	0xf0, 0x34, 0x60, 0x34, 0x52, 0x35, 0x16, 0x1c, 0xa4, 0x55, 0xd7, 0x18, 0x8d, 0x5a, 0xdf, 0x59,
+	0x66, 0x8b, 0xa9, 0x3c, 0x1c, 0x65, 0x78, 0xf7, 0x69, 0xb4, 0x51, 0x65, 0x0c, 0xcc, 0x0f, 0x3c,
+	0xa1, 0x52, 0x58, 0xde, 0x5e, 0x9d, 0xe9, 0xec, 0xbb, 0xda, 0xe6, 0x64, 0x4e, 0xf8, 0x1c, 0x2a,
+	0xfb, 0x20, 0x48, 0x10, 0xea, 0x6b, 0x91, 0x63, 0xa4, 0xd6, 0xf7, 0xa5, 0xd9, 0x6c, 0x39, 0x0d,
+	0xc7, 0xff, 0xe1, 0x45, 0x30, 0x6d, 0xfe, 0x72, 0xbe, 0xf9, 0xf3, 0xfd, 0x53, 0x79, 0xa5, 0x7f,
+	0x2e, 0xa1, 0xaa, 0xc1, 0x40, 0xcf, 0xf1, 0x9b, 0x90, 0x9a, 0x7a, 0xe1, 0x3d, 0xf9, 0x01, 0x30,
+	0x48, 0x63, 0x1f, 0x7c, 0x35, 0xd5, 0x73, 0x2d, 0xf0, 0x2c, 0x82, 0xbc, 0x6e, 0xf1, 0x90, 0xc8,
+	0x41, 0x53, 0x83, 0x3f, 0xd7, 0x75, 0xcb, 0x04, 0xc0, 0x3b, 0xa8, 0x2c, 0x6f, 0x48, 0xe0, 0xab,
+	0xd5, 0x30, 0x4f, 0x28, 0x73, 0x1e, 0xef, 0xa3, 0x25, 0x83, 0x90, 0x3b, 0x00, 0xe0, 0x7a, 0x97,
+	0xcc, 0x11, 0xaf, 0x6e, 0xa2, 0x5c, 0x03, 0xe0, 0xd3, 0x8b, 0x77, 0xe3, 0xad, 0x2e, 0xde, 0x4d,
+	0x84, 0x98, 0x6c, 0xc3, 0x54, 0x04, 0x34, 0xb6, 0x97, 0x15, 0xcf, 0x39, 0x8d, 0x5c, 0x64, 0xb9,
+	0x8e, 0xa5, 0xec, 0x46, 0xc0, 0xf9, 0xbb, 0x9f, 0xaf, 0x8b, 0x08, 0x7b, 0x34, 0xe6, 0xe0, 0xa5,
+	0x22, 0x18, 0x83, 0x1b, 0xc9, 0x87, 0x64, 0x9f, 0x8a, 0x2b, 0x39, 0x8b, 0x7a, 0x3a, 0xcf, 0xb3,
+	0x5c, 0x7c, 0x4b, 0x96, 0xbb, 0x57, 0x1e, 0x3f, 0x6f, 0x5a, 0x4f, 0x9e, 0x37, 0xad, 0x5f, 0x9f,
+	0x37, 0xad, 0x87, 0x2f, 0x9a, 0x0b, 0x4f, 0x5e, 0x34, 0x17, 0x7e, 0x7a, 0xd1, 0x5c, 0xb8, 0x77,
+	0x61, 0x18, 0x88, 0x51, 0xda, 0x6f, 0x7b, 0x34, 0xea, 0x1c, 0xa4, 0x24, 0x16, 0x69, 0xb4, 0x15,
+	0x83, 0xe8, 0x1c, 0x6c, 0x75, 0x1e, 0x98, 0xaf, 0x68, 0xf5, 0x09, 0xdd, 0x2f, 0xab, 0x77, 0xfd,
+	0x27, 0x7f, 0x06, 0x00, 0x00, 0xff, 0xff, 0x10, 0x6c, 0x16, 0x28, 0xea, 0x0f, 0x00, 0x00,
 }
 
 func (m *EventUsageReported) Marshal() (dAtA []byte, err error) {
@@ -523,6 +1205,11 @@ func (m *EventUsageReported) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Fuel != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Fuel))
+		i--
+		dAtA[i] = 0x58
+	}
 	if m.Refused != 0 {
 		i = encodeVarintEvents(dAtA, i, uint64(m.Refused))
 		i--
@@ -841,6 +1528,538 @@ func (m *EventParamsUpdated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventUsageReleased) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventUsageReleased) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventUsageReleased) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.ToSharer.Size()
+		i -= size
+		if _, err := m.ToSharer.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.State) > 0 {
+		i -= len(m.State)
+		copy(dAtA[i:], m.State)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.State)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAuditOpened) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAuditOpened) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAuditOpened) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.ModuleHash) > 0 {
+		i -= len(m.ModuleHash)
+		copy(dAtA[i:], m.ModuleHash)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.ModuleHash)))
+		i--
+		dAtA[i] = 0x6a
+	}
+	if len(m.State) > 0 {
+		i -= len(m.State)
+		copy(dAtA[i:], m.State)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.State)))
+		i--
+		dAtA[i] = 0x62
+	}
+	if m.RevealDeadline != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RevealDeadline))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.CommitDeadline != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.CommitDeadline))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.PublishDeadline != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PublishDeadline))
+		i--
+		dAtA[i] = 0x48
+	}
+	if len(m.Auditors) > 0 {
+		for iNdEx := len(m.Auditors) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Auditors[iNdEx])
+			copy(dAtA[i:], m.Auditors[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditors[iNdEx])))
+			i--
+			dAtA[i] = 0x42
+		}
+	}
+	if len(m.Draws) > 0 {
+		for iNdEx := len(m.Draws) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Draws[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintEvents(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	{
+		size, err := m.Root.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventSamplesPublished) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventSamplesPublished) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventSamplesPublished) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.CommitDeadline != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.CommitDeadline))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Auditors) > 0 {
+		for iNdEx := len(m.Auditors) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Auditors[iNdEx])
+			copy(dAtA[i:], m.Auditors[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditors[iNdEx])))
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if m.Samples != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Samples))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAuditCommitted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAuditCommitted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAuditCommitted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RevealFrom != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RevealFrom))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAuditRevealed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAuditRevealed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAuditRevealed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Verdict != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Verdict))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAuditResolved) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAuditResolved) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAuditResolved) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Resolution) > 0 {
+		i -= len(m.Resolution)
+		copy(dAtA[i:], m.Resolution)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Resolution)))
+		i--
+		dAtA[i] = 0x72
+	}
+	{
+		size := m.Paid.Size()
+		i -= size
+		if _, err := m.Paid.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x6a
+	{
+		size := m.AuditorFees.Size()
+		i -= size
+		if _, err := m.AuditorFees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	{
+		size := m.Burned.Size()
+		i -= size
+		if _, err := m.Burned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	{
+		size := m.Slashed.Size()
+		i -= size
+		if _, err := m.Slashed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if len(m.Verdicts) > 0 {
+		dAtA5 := make([]byte, len(m.Verdicts)*10)
+		var j4 int
+		for _, num := range m.Verdicts {
+			for num >= 1<<7 {
+				dAtA5[j4] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j4++
+			}
+			dAtA5[j4] = uint8(num)
+			j4++
+		}
+		i -= j4
+		copy(dAtA[i:], dAtA5[:j4])
+		i = encodeVarintEvents(dAtA, i, uint64(j4))
+		i--
+		dAtA[i] = 0x42
+	}
+	if len(m.Auditors) > 0 {
+		for iNdEx := len(m.Auditors) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Auditors[iNdEx])
+			copy(dAtA[i:], m.Auditors[iNdEx])
+			i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditors[iNdEx])))
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if len(m.State) > 0 {
+		i -= len(m.State)
+		copy(dAtA[i:], m.State)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.State)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.LeaseId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAuditorMissed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAuditorMissed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAuditorMissed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Slashed.Size()
+		i -= size
+		if _, err := m.Slashed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.ConsecutiveMisses != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ConsecutiveMisses))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -886,6 +2105,9 @@ func (m *EventUsageReported) Size() (n int) {
 	}
 	if m.Refused != 0 {
 		n += 1 + sovEvents(uint64(m.Refused))
+	}
+	if m.Fuel != 0 {
+		n += 1 + sovEvents(uint64(m.Fuel))
 	}
 	return n
 }
@@ -982,6 +2204,248 @@ func (m *EventParamsUpdated) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventUsageReleased) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.State)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = m.ToSharer.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventAuditOpened) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = m.Root.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if len(m.Draws) > 0 {
+		for _, e := range m.Draws {
+			l = e.Size()
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if len(m.Auditors) > 0 {
+		for _, s := range m.Auditors {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if m.PublishDeadline != 0 {
+		n += 1 + sovEvents(uint64(m.PublishDeadline))
+	}
+	if m.CommitDeadline != 0 {
+		n += 1 + sovEvents(uint64(m.CommitDeadline))
+	}
+	if m.RevealDeadline != 0 {
+		n += 1 + sovEvents(uint64(m.RevealDeadline))
+	}
+	l = len(m.State)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.ModuleHash)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventSamplesPublished) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	if m.Samples != 0 {
+		n += 1 + sovEvents(uint64(m.Samples))
+	}
+	if len(m.Auditors) > 0 {
+		for _, s := range m.Auditors {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if m.CommitDeadline != 0 {
+		n += 1 + sovEvents(uint64(m.CommitDeadline))
+	}
+	return n
+}
+
+func (m *EventAuditCommitted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.RevealFrom != 0 {
+		n += 1 + sovEvents(uint64(m.RevealFrom))
+	}
+	return n
+}
+
+func (m *EventAuditRevealed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Verdict != 0 {
+		n += 1 + sovEvents(uint64(m.Verdict))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventAuditResolved) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovEvents(uint64(m.LeaseId))
+	}
+	l = len(m.State)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if len(m.Auditors) > 0 {
+		for _, s := range m.Auditors {
+			l = len(s)
+			n += 1 + l + sovEvents(uint64(l))
+		}
+	}
+	if len(m.Verdicts) > 0 {
+		l = 0
+		for _, e := range m.Verdicts {
+			l += sovEvents(uint64(e))
+		}
+		n += 1 + sovEvents(uint64(l)) + l
+	}
+	l = m.Refunded.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Slashed.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Burned.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.AuditorFees.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Paid.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = len(m.Resolution)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventAuditorMissed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.AuditId != 0 {
+		n += 1 + sovEvents(uint64(m.AuditId))
+	}
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.ConsecutiveMisses != 0 {
+		n += 1 + sovEvents(uint64(m.ConsecutiveMisses))
+	}
+	l = m.Slashed.Size()
 	n += 1 + l + sovEvents(uint64(l))
 	return n
 }
@@ -1250,6 +2714,25 @@ func (m *EventUsageReported) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.Refused |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fuel", wireType)
+			}
+			m.Fuel = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Fuel |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -2026,6 +3509,1792 @@ func (m *EventParamsUpdated) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventUsageReleased) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventUsageReleased: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventUsageReleased: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.State = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSharer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAuditOpened) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAuditOpened: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAuditOpened: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Root", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Root.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Draws", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Draws = append(m.Draws, AuditDraw{})
+			if err := m.Draws[len(m.Draws)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditors", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditors = append(m.Auditors, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublishDeadline", wireType)
+			}
+			m.PublishDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PublishDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadline", wireType)
+			}
+			m.CommitDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealDeadline", wireType)
+			}
+			m.RevealDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.State = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ModuleHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ModuleHash = append(m.ModuleHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ModuleHash == nil {
+				m.ModuleHash = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventSamplesPublished) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventSamplesPublished: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventSamplesPublished: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			m.Samples = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Samples |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditors", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditors = append(m.Auditors, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadline", wireType)
+			}
+			m.CommitDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAuditCommitted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAuditCommitted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAuditCommitted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealFrom", wireType)
+			}
+			m.RevealFrom = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealFrom |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAuditRevealed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAuditRevealed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAuditRevealed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verdict", wireType)
+			}
+			m.Verdict = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Verdict |= Verdict(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAuditResolved) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAuditResolved: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAuditResolved: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.State = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditors", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditors = append(m.Auditors, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 8:
+			if wireType == 0 {
+				var v Verdict
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= Verdict(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Verdicts = append(m.Verdicts, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowEvents
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthEvents
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthEvents
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				if elementCount != 0 && len(m.Verdicts) == 0 {
+					m.Verdicts = make([]Verdict, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v Verdict
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowEvents
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= Verdict(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Verdicts = append(m.Verdicts, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verdicts", wireType)
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Burned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Burned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorFees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.AuditorFees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paid", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Paid.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Resolution", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Resolution = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAuditorMissed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAuditorMissed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAuditorMissed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ConsecutiveMisses", wireType)
+			}
+			m.ConsecutiveMisses = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ConsecutiveMisses |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"math/bits"
 
 	"cosmossdk.io/math"
 
@@ -16,9 +17,27 @@ const (
 	MaxBlockTimeMs = 3_600_000
 )
 
+// MaxAuditWindowBlocks bounds the audit's delay and windows.
+const MaxAuditWindowBlocks = 1_000_000
+
+// MaxSamples bounds params.samples_weighted + params.samples_uniform, and
+// MaxAuditors params.auditors_per_audit.
+const (
+	MaxSamples  = 256
+	MaxAuditors = 64
+)
+
+// ProbabilityDen is the denominator of the audit draw: audit_probability
+// counts to 6 decimal places.
+const ProbabilityDen = 1_000_000
+
 // DefaultProtocolShare is the share of every charge paid to the fee
 // collector on a new chain: 5%.
 var DefaultProtocolShare = math.LegacyNewDecWithPrec(5, 2)
+
+// DefaultFuelPerCoreSecond is a placeholder until the fuel benchmark sets
+// it: at 10⁹ fuel per core-second a unit of fuel bills as a nanosecond.
+const DefaultFuelPerCoreSecond = 1_000_000_000
 
 // DefaultParams returns the parameters a new chain starts with (devnets
 // too): a report for epoch E is accepted during epochs E+1 … E+3 with at
@@ -31,6 +50,21 @@ func DefaultParams() Params {
 		MaxEntriesPerReport: 1000,
 		ProtocolShare:       DefaultProtocolShare,
 		BlockTimeMs:         1000,
+
+		FuelPerCoreSecond:   DefaultFuelPerCoreSecond,
+		AuditProbability:    math.LegacyNewDecWithPrec(5, 1),
+		SamplesWeighted:     8,
+		SamplesUniform:      2,
+		AuditorsPerAudit:    3,
+		SampleDelayBlocks:   2,
+		PublishWindowBlocks: 20,
+		CommitWindowBlocks:  20,
+		RevealWindowBlocks:  20,
+		SlashMultiplier:     math.LegacyNewDec(3),
+		MinSlash:            math.NewInt(1_000_000),
+		AuditorFee:          math.LegacyNewDecWithPrec(1, 1),
+		AuditorMissLimit:    3,
+		AuditorMissSlash:    math.LegacyNewDecWithPrec(1, 2),
 	}
 }
 
@@ -41,7 +75,40 @@ func DefaultParams() Params {
 func DevnetParams() Params {
 	p := DefaultParams()
 	p.BlockTimeMs = 200
+	// Every entry is audited, so every devnet run exercises the protocol;
+	// the windows are 10 s to publish and 20 s each to re-execute and
+	// commit, and to reveal, at 200 ms blocks.
+	p.AuditProbability = math.LegacyOneDec()
+	p.SampleDelayBlocks = 2
+	p.PublishWindowBlocks = 50
+	p.CommitWindowBlocks = 100
+	p.RevealWindowBlocks = 100
+	p.MinSlash = math.NewInt(1_000)
 	return p
+}
+
+// AuditOdds is params.audit_probability as num/ProbabilityDen (digits
+// beyond the sixth dropped).
+func (p Params) AuditOdds() (num, den uint64) {
+	scaled := p.AuditProbability.MulInt64(ProbabilityDen).TruncateInt()
+	if !scaled.IsUint64() {
+		return ProbabilityDen, ProbabilityDen
+	}
+	return min(scaled.Uint64(), ProbabilityDen), ProbabilityDen
+}
+
+// CPUMillis converts fuel into the CPU milliseconds it bills:
+// fuel × 1000 / fuel_per_core_second, floored, without overflow.
+func (p Params) CPUMillis(fuel uint64) uint64 {
+	if p.FuelPerCoreSecond == 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(fuel, 1000)
+	if hi >= p.FuelPerCoreSecond {
+		return ^uint64(0)
+	}
+	q, _ := bits.Div64(hi, lo, p.FuelPerCoreSecond)
+	return q
 }
 
 // Validate reports the first parameter that is out of range. The window
@@ -60,5 +127,54 @@ func (p Params) Validate() error {
 	if p.BlockTimeMs < 1 || p.BlockTimeMs > MaxBlockTimeMs {
 		return fmt.Errorf("params.block_time_ms: must be between 1 and %d, got %d", MaxBlockTimeMs, p.BlockTimeMs)
 	}
+	return p.validateAudit()
+}
+
+// validateAudit checks the verifiable-metering parameters.
+func (p Params) validateAudit() error {
+	if p.FuelPerCoreSecond < 1 {
+		return fmt.Errorf("params.fuel_per_core_second: must be at least 1, got %d", p.FuelPerCoreSecond)
+	}
+	if !isFraction(p.AuditProbability) {
+		return fmt.Errorf("params.audit_probability: must be between 0 and 1 (e.g. 0.5), got %v", p.AuditProbability)
+	}
+	if n := uint64(p.SamplesWeighted) + uint64(p.SamplesUniform); n < 1 || n > MaxSamples {
+		return fmt.Errorf("params.samples_weighted + params.samples_uniform: must be between 1 and %d, got %d", MaxSamples, n)
+	}
+	if p.AuditorsPerAudit < 1 || p.AuditorsPerAudit > MaxAuditors {
+		return fmt.Errorf("params.auditors_per_audit: must be between 1 and %d, got %d", MaxAuditors, p.AuditorsPerAudit)
+	}
+	for _, c := range []struct {
+		name string
+		v    uint64
+	}{
+		{"sample_delay_blocks", p.SampleDelayBlocks},
+		{"publish_window_blocks", p.PublishWindowBlocks},
+		{"commit_window_blocks", p.CommitWindowBlocks},
+		{"reveal_window_blocks", p.RevealWindowBlocks},
+	} {
+		if c.v < 1 || c.v > MaxAuditWindowBlocks {
+			return fmt.Errorf("params.%s: must be between 1 and %d, got %d", c.name, MaxAuditWindowBlocks, c.v)
+		}
+	}
+	if p.SlashMultiplier.IsNil() || p.SlashMultiplier.LT(math.LegacyNewDec(2)) || p.SlashMultiplier.GT(math.LegacyNewDec(1000)) {
+		return fmt.Errorf("params.slash_multiplier: must be between 2 and 1000 (a false claim must cost at least twice what it claimed), got %v", p.SlashMultiplier)
+	}
+	if p.MinSlash.IsNil() || p.MinSlash.IsNegative() {
+		return fmt.Errorf("params.min_slash: must be zero or more, got %v", p.MinSlash)
+	}
+	if !isFraction(p.AuditorFee) {
+		return fmt.Errorf("params.auditor_fee: must be between 0 and 1, got %v", p.AuditorFee)
+	}
+	if p.AuditorMissLimit < 1 {
+		return fmt.Errorf("params.auditor_miss_limit: must be at least 1, got %d", p.AuditorMissLimit)
+	}
+	if !isFraction(p.AuditorMissSlash) {
+		return fmt.Errorf("params.auditor_miss_slash: must be between 0 and 1, got %v", p.AuditorMissSlash)
+	}
 	return nil
+}
+
+func isFraction(d math.LegacyDec) bool {
+	return !d.IsNil() && !d.IsNegative() && d.LTE(math.LegacyOneDec())
 }

@@ -310,57 +310,421 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgPublishSamples publishes an audit's drawn receipts: each distinct leaf
+// the draws need, exactly once, with its inclusion proof.
+type MsgPublishSamples struct {
+	Sharer  string   `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	AuditId uint64   `protobuf:"varint,2,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Samples []Sample `protobuf:"bytes,3,rep,name=samples,proto3" json:"samples"`
+}
+
+func (m *MsgPublishSamples) Reset()         { *m = MsgPublishSamples{} }
+func (m *MsgPublishSamples) String() string { return proto.CompactTextString(m) }
+func (*MsgPublishSamples) ProtoMessage()    {}
+func (*MsgPublishSamples) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{5}
+}
+func (m *MsgPublishSamples) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgPublishSamples) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgPublishSamples.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgPublishSamples) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgPublishSamples.Merge(m, src)
+}
+func (m *MsgPublishSamples) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgPublishSamples) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgPublishSamples.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgPublishSamples proto.InternalMessageInfo
+
+func (m *MsgPublishSamples) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *MsgPublishSamples) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *MsgPublishSamples) GetSamples() []Sample {
+	if m != nil {
+		return m.Samples
+	}
+	return nil
+}
+
+// MsgPublishSamplesResponse is empty.
+type MsgPublishSamplesResponse struct {
+}
+
+func (m *MsgPublishSamplesResponse) Reset()         { *m = MsgPublishSamplesResponse{} }
+func (m *MsgPublishSamplesResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgPublishSamplesResponse) ProtoMessage()    {}
+func (*MsgPublishSamplesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{6}
+}
+func (m *MsgPublishSamplesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgPublishSamplesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgPublishSamplesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgPublishSamplesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgPublishSamplesResponse.Merge(m, src)
+}
+func (m *MsgPublishSamplesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgPublishSamplesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgPublishSamplesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgPublishSamplesResponse proto.InternalMessageInfo
+
+// MsgAuditCommit commits an assigned auditor to a verdict without showing
+// it: commitment = core/receipt.Commitment(audit_id, auditor, verdict,
+// result_hash, salt).
+type MsgAuditCommit struct {
+	Auditor    string `protobuf:"bytes,1,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	AuditId    uint64 `protobuf:"varint,2,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Commitment []byte `protobuf:"bytes,3,opt,name=commitment,proto3" json:"commitment,omitempty"`
+}
+
+func (m *MsgAuditCommit) Reset()         { *m = MsgAuditCommit{} }
+func (m *MsgAuditCommit) String() string { return proto.CompactTextString(m) }
+func (*MsgAuditCommit) ProtoMessage()    {}
+func (*MsgAuditCommit) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{7}
+}
+func (m *MsgAuditCommit) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAuditCommit) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAuditCommit.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAuditCommit) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAuditCommit.Merge(m, src)
+}
+func (m *MsgAuditCommit) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAuditCommit) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAuditCommit.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAuditCommit proto.InternalMessageInfo
+
+func (m *MsgAuditCommit) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *MsgAuditCommit) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *MsgAuditCommit) GetCommitment() []byte {
+	if m != nil {
+		return m.Commitment
+	}
+	return nil
+}
+
+// MsgAuditCommitResponse is empty.
+type MsgAuditCommitResponse struct {
+}
+
+func (m *MsgAuditCommitResponse) Reset()         { *m = MsgAuditCommitResponse{} }
+func (m *MsgAuditCommitResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAuditCommitResponse) ProtoMessage()    {}
+func (*MsgAuditCommitResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{8}
+}
+func (m *MsgAuditCommitResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAuditCommitResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAuditCommitResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAuditCommitResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAuditCommitResponse.Merge(m, src)
+}
+func (m *MsgAuditCommitResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAuditCommitResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAuditCommitResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAuditCommitResponse proto.InternalMessageInfo
+
+// MsgAuditReveal reveals a committed verdict: result_hash is the SHA-256
+// of what the auditor computed (32 bytes), salt the secret of the
+// commitment (16 to 64 bytes), detail what differed (for FAIL) or what was
+// not served (for UNAVAILABLE).
+type MsgAuditReveal struct {
+	Auditor    string  `protobuf:"bytes,1,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	AuditId    uint64  `protobuf:"varint,2,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Verdict    Verdict `protobuf:"varint,3,opt,name=verdict,proto3,enum=q1.usage.v1.Verdict" json:"verdict,omitempty"`
+	ResultHash []byte  `protobuf:"bytes,4,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Salt       []byte  `protobuf:"bytes,5,opt,name=salt,proto3" json:"salt,omitempty"`
+	Detail     string  `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+}
+
+func (m *MsgAuditReveal) Reset()         { *m = MsgAuditReveal{} }
+func (m *MsgAuditReveal) String() string { return proto.CompactTextString(m) }
+func (*MsgAuditReveal) ProtoMessage()    {}
+func (*MsgAuditReveal) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{9}
+}
+func (m *MsgAuditReveal) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAuditReveal) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAuditReveal.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAuditReveal) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAuditReveal.Merge(m, src)
+}
+func (m *MsgAuditReveal) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAuditReveal) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAuditReveal.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAuditReveal proto.InternalMessageInfo
+
+func (m *MsgAuditReveal) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *MsgAuditReveal) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
+	}
+	return 0
+}
+
+func (m *MsgAuditReveal) GetVerdict() Verdict {
+	if m != nil {
+		return m.Verdict
+	}
+	return Verdict_VERDICT_UNSPECIFIED
+}
+
+func (m *MsgAuditReveal) GetResultHash() []byte {
+	if m != nil {
+		return m.ResultHash
+	}
+	return nil
+}
+
+func (m *MsgAuditReveal) GetSalt() []byte {
+	if m != nil {
+		return m.Salt
+	}
+	return nil
+}
+
+func (m *MsgAuditReveal) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+// MsgAuditRevealResponse says whether the reveal resolved the audit (every
+// auditor has revealed) and how.
+type MsgAuditRevealResponse struct {
+	Resolved bool   `protobuf:"varint,1,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	State    string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+}
+
+func (m *MsgAuditRevealResponse) Reset()         { *m = MsgAuditRevealResponse{} }
+func (m *MsgAuditRevealResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgAuditRevealResponse) ProtoMessage()    {}
+func (*MsgAuditRevealResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_ee5287d3546575ce, []int{10}
+}
+func (m *MsgAuditRevealResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgAuditRevealResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgAuditRevealResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgAuditRevealResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgAuditRevealResponse.Merge(m, src)
+}
+func (m *MsgAuditRevealResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgAuditRevealResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgAuditRevealResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgAuditRevealResponse proto.InternalMessageInfo
+
+func (m *MsgAuditRevealResponse) GetResolved() bool {
+	if m != nil {
+		return m.Resolved
+	}
+	return false
+}
+
+func (m *MsgAuditRevealResponse) GetState() string {
+	if m != nil {
+		return m.State
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*MsgUsageReport)(nil), "q1.usage.v1.MsgUsageReport")
 	proto.RegisterType((*MsgUsageReportResponse)(nil), "q1.usage.v1.MsgUsageReportResponse")
 	proto.RegisterType((*RefusedEntry)(nil), "q1.usage.v1.RefusedEntry")
 	proto.RegisterType((*MsgUpdateParams)(nil), "q1.usage.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "q1.usage.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgPublishSamples)(nil), "q1.usage.v1.MsgPublishSamples")
+	proto.RegisterType((*MsgPublishSamplesResponse)(nil), "q1.usage.v1.MsgPublishSamplesResponse")
+	proto.RegisterType((*MsgAuditCommit)(nil), "q1.usage.v1.MsgAuditCommit")
+	proto.RegisterType((*MsgAuditCommitResponse)(nil), "q1.usage.v1.MsgAuditCommitResponse")
+	proto.RegisterType((*MsgAuditReveal)(nil), "q1.usage.v1.MsgAuditReveal")
+	proto.RegisterType((*MsgAuditRevealResponse)(nil), "q1.usage.v1.MsgAuditRevealResponse")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/tx.proto", fileDescriptor_ee5287d3546575ce) }
 
 var fileDescriptor_ee5287d3546575ce = []byte{
-	// 614 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x53, 0xc1, 0x6b, 0xd4, 0x4e,
-	0x14, 0xde, 0xb4, 0xdb, 0xdd, 0xdf, 0xce, 0xb6, 0xfd, 0xe1, 0xb8, 0xb6, 0xd9, 0x55, 0xd2, 0xb2,
-	0x0a, 0x5d, 0x2a, 0x4d, 0x9a, 0x0a, 0x05, 0x8b, 0x97, 0x16, 0x3c, 0x54, 0x28, 0x4a, 0x8a, 0x14,
-	0xbc, 0x94, 0x69, 0x32, 0x26, 0xc1, 0x26, 0x93, 0x9d, 0x99, 0x94, 0xf6, 0x26, 0x1e, 0xc5, 0x83,
-	0x7f, 0x86, 0x27, 0x59, 0xa1, 0x77, 0xaf, 0x3d, 0x96, 0x9e, 0xc4, 0x43, 0x91, 0xdd, 0xc3, 0xfe,
-	0x1b, 0x32, 0x93, 0x89, 0x9b, 0x28, 0x54, 0xf0, 0x12, 0xe6, 0xbd, 0xef, 0xcd, 0xf7, 0xde, 0xfb,
-	0xe6, 0x0b, 0x68, 0xf5, 0x6d, 0x2b, 0x65, 0xc8, 0xc7, 0xd6, 0x89, 0x6d, 0xf1, 0x53, 0x33, 0xa1,
-	0x84, 0x13, 0xd8, 0xec, 0xdb, 0xa6, 0xcc, 0x9a, 0x27, 0x76, 0xe7, 0x16, 0x8a, 0xc2, 0x98, 0x58,
-	0xf2, 0x9b, 0xe1, 0x9d, 0x45, 0x97, 0xb0, 0x88, 0x30, 0x2b, 0x62, 0xbe, 0xb8, 0x17, 0x31, 0x5f,
-	0x01, 0xed, 0x0c, 0x38, 0x94, 0x91, 0x95, 0x05, 0x0a, 0x6a, 0xf9, 0xc4, 0x27, 0x59, 0x5e, 0x9c,
-	0x72, 0xa6, 0x52, 0xff, 0xb3, 0x04, 0xab, 0xf2, 0xee, 0x57, 0x0d, 0xcc, 0xef, 0x31, 0xff, 0xa5,
-	0xc0, 0x1c, 0x9c, 0x10, 0xca, 0xe1, 0x3a, 0xa8, 0xb1, 0x00, 0x51, 0x4c, 0x75, 0x6d, 0x59, 0xeb,
-	0x35, 0x76, 0xf4, 0xab, 0xf3, 0xb5, 0x96, 0xea, 0xb1, 0xed, 0x79, 0x14, 0x33, 0xb6, 0xcf, 0x69,
-	0x18, 0xfb, 0x8e, 0xaa, 0x83, 0x2d, 0x30, 0x83, 0x13, 0xe2, 0x06, 0xfa, 0xd4, 0xb2, 0xd6, 0xab,
-	0x3a, 0x59, 0x00, 0x9f, 0x80, 0x3a, 0x8e, 0x39, 0x0d, 0x31, 0xd3, 0xa7, 0x97, 0xa7, 0x7b, 0xcd,
-	0x8d, 0x45, 0xb3, 0xb0, 0xaf, 0x29, 0x5b, 0x3e, 0x8d, 0x39, 0x3d, 0xdb, 0x69, 0x5c, 0x5c, 0x2f,
-	0x55, 0x3e, 0x8d, 0x07, 0xab, 0x9a, 0x93, 0x5f, 0xd9, 0x5a, 0x79, 0x37, 0x1e, 0xac, 0xaa, 0x06,
-	0xef, 0xc7, 0x83, 0xd5, 0xc9, 0x06, 0xe5, 0x71, 0xbb, 0x1f, 0xa6, 0xc0, 0x42, 0x39, 0xe5, 0x60,
-	0x96, 0x90, 0x98, 0x61, 0xf8, 0x0c, 0xd4, 0xdd, 0x00, 0x51, 0x1f, 0x7b, 0x6a, 0x95, 0x75, 0xd1,
-	0xe8, 0xfb, 0xf5, 0xd2, 0x9d, 0x6c, 0x1d, 0xe6, 0xbd, 0x31, 0x43, 0x62, 0x45, 0x88, 0x07, 0xe6,
-	0x6e, 0xcc, 0xaf, 0xce, 0xd7, 0x80, 0xda, 0x73, 0x37, 0xe6, 0x6a, 0x1e, 0x45, 0x00, 0x0f, 0xc0,
-	0xbc, 0x54, 0xcc, 0x25, 0xc7, 0x87, 0x72, 0x2a, 0xb9, 0xec, 0xbf, 0x50, 0xce, 0xe5, 0x3c, 0xfb,
-	0x82, 0x06, 0x42, 0x50, 0x75, 0x51, 0x22, 0x34, 0xd2, 0x7a, 0x73, 0x8e, 0x3c, 0xc3, 0xc7, 0xa0,
-	0x4e, 0xf1, 0xeb, 0x94, 0x61, 0x4f, 0xaf, 0x4a, 0xe9, 0xda, 0x25, 0xe9, 0x9c, 0x0c, 0xcb, 0xc4,
-	0xab, 0x8a, 0x01, 0x9c, 0xbc, 0xbe, 0x7b, 0x00, 0x66, 0x8b, 0xb0, 0x78, 0x9b, 0x30, 0xf6, 0xf0,
-	0xa9, 0x54, 0x60, 0xce, 0xc9, 0x02, 0xd8, 0x06, 0xff, 0x1d, 0x63, 0xc4, 0xf0, 0x61, 0xe8, 0xa9,
-	0x47, 0xab, 0xcb, 0x78, 0xd7, 0x83, 0x0b, 0xa0, 0x46, 0x31, 0x62, 0x24, 0x96, 0x13, 0x35, 0x1c,
-	0x15, 0x75, 0x3f, 0x6b, 0xe0, 0x7f, 0xa1, 0x73, 0xe2, 0x21, 0x8e, 0x5f, 0x20, 0x8a, 0x22, 0x06,
-	0x37, 0x41, 0x03, 0xa5, 0x3c, 0x20, 0x34, 0xe4, 0x67, 0x7f, 0x75, 0xcb, 0xa4, 0x14, 0x6e, 0x82,
-	0x5a, 0x22, 0x19, 0x64, 0xf3, 0xe6, 0xc6, 0xed, 0xd2, 0x7a, 0x19, 0x79, 0xd1, 0x15, 0xaa, 0x7a,
-	0xeb, 0xa1, 0x30, 0xc5, 0x84, 0x47, 0xf8, 0x42, 0x2f, 0xf9, 0xa2, 0x30, 0x5c, 0xb7, 0x0d, 0x16,
-	0x7f, 0x4b, 0xe5, 0xc6, 0xd8, 0xf8, 0xa2, 0x81, 0xe9, 0x3d, 0xe6, 0xc3, 0xe7, 0xa0, 0x59, 0x74,
-	0xfe, 0xdd, 0xd2, 0x18, 0x65, 0x53, 0x75, 0xee, 0xdf, 0x00, 0xfe, 0x72, 0x9c, 0x03, 0x66, 0x4b,
-	0x02, 0xdd, 0xfb, 0xe3, 0x52, 0x01, 0xed, 0x3c, 0xb8, 0x09, 0xcd, 0x39, 0x3b, 0x33, 0x6f, 0x85,
-	0x06, 0x3b, 0xdb, 0x17, 0x43, 0x43, 0xbb, 0x1c, 0x1a, 0xda, 0x8f, 0xa1, 0xa1, 0x7d, 0x1c, 0x19,
-	0x95, 0xcb, 0x91, 0x51, 0xf9, 0x36, 0x32, 0x2a, 0xaf, 0x56, 0xfc, 0x90, 0x07, 0xe9, 0x91, 0xe9,
-	0x92, 0xc8, 0xea, 0xa7, 0x28, 0xe6, 0x69, 0x64, 0xc7, 0x98, 0x5b, 0x7d, 0xdb, 0x3a, 0x55, 0xda,
-	0xc8, 0x5f, 0xfe, 0xa8, 0x26, 0x9d, 0xf7, 0xe8, 0x67, 0x00, 0x00, 0x00, 0xff, 0xff, 0x7f, 0xc8,
-	0x8c, 0x97, 0x8e, 0x04, 0x00, 0x00,
+	// 894 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0xcf, 0x6f, 0x1b, 0x45,
+	0x14, 0xce, 0x26, 0x8e, 0x9d, 0x3c, 0x27, 0x41, 0x1d, 0x4c, 0xb3, 0x76, 0x91, 0x13, 0x2d, 0x88,
+	0x5a, 0x41, 0xdd, 0xad, 0x8d, 0x54, 0x41, 0xc4, 0x25, 0x41, 0x48, 0xa4, 0x52, 0xd4, 0x6a, 0x23,
+	0x28, 0xe2, 0x12, 0x4d, 0xbc, 0xc3, 0xee, 0x8a, 0xdd, 0x9d, 0xcd, 0xcc, 0xac, 0x95, 0xdc, 0x10,
+	0x07, 0x0e, 0x88, 0x03, 0x7f, 0x06, 0x1c, 0x40, 0x39, 0xf4, 0xce, 0x0d, 0xf5, 0x58, 0xf5, 0x84,
+	0x38, 0x54, 0x28, 0x39, 0xe4, 0xdf, 0x40, 0xf3, 0xc3, 0xf6, 0x6e, 0x5c, 0x52, 0x14, 0x71, 0xb1,
+	0xf6, 0xbd, 0xef, 0xcd, 0x37, 0xef, 0x7b, 0xf3, 0xde, 0x33, 0xb4, 0x8e, 0xfb, 0x5e, 0xc1, 0x71,
+	0x48, 0xbc, 0x51, 0xdf, 0x13, 0x27, 0x6e, 0xce, 0xa8, 0xa0, 0xa8, 0x79, 0xdc, 0x77, 0x95, 0xd7,
+	0x1d, 0xf5, 0x3b, 0xb7, 0x70, 0x1a, 0x67, 0xd4, 0x53, 0xbf, 0x1a, 0xef, 0xac, 0x0f, 0x29, 0x4f,
+	0x29, 0xf7, 0x52, 0x1e, 0xca, 0x73, 0x29, 0x0f, 0x0d, 0xd0, 0xd6, 0xc0, 0xa1, 0xb2, 0x3c, 0x6d,
+	0x18, 0xa8, 0x15, 0xd2, 0x90, 0x6a, 0xbf, 0xfc, 0x1a, 0x33, 0x55, 0xee, 0x3f, 0xcd, 0x89, 0x09,
+	0x77, 0x7e, 0xb7, 0x60, 0x6d, 0x9f, 0x87, 0x9f, 0x4b, 0xcc, 0x27, 0x39, 0x65, 0x02, 0xdd, 0x87,
+	0x3a, 0x8f, 0x30, 0x23, 0xcc, 0xb6, 0x36, 0xad, 0xde, 0xf2, 0xae, 0xfd, 0xe2, 0xe9, 0xbd, 0x96,
+	0xb9, 0x63, 0x27, 0x08, 0x18, 0xe1, 0xfc, 0x40, 0xb0, 0x38, 0x0b, 0x7d, 0x13, 0x87, 0x5a, 0xb0,
+	0x48, 0x72, 0x3a, 0x8c, 0xec, 0xf9, 0x4d, 0xab, 0x57, 0xf3, 0xb5, 0x81, 0x3e, 0x86, 0x06, 0xc9,
+	0x04, 0x8b, 0x09, 0xb7, 0x17, 0x36, 0x17, 0x7a, 0xcd, 0xc1, 0xba, 0x5b, 0xd2, 0xeb, 0xaa, 0x2b,
+	0x3f, 0xcd, 0x04, 0x3b, 0xdd, 0x5d, 0x7e, 0xf6, 0x72, 0x63, 0xee, 0xe7, 0xcb, 0xb3, 0x2d, 0xcb,
+	0x1f, 0x1f, 0xd9, 0xbe, 0xfb, 0xdd, 0xe5, 0xd9, 0x96, 0xb9, 0xe0, 0x87, 0xcb, 0xb3, 0xad, 0xa9,
+	0x82, 0x6a, 0xba, 0xce, 0x8f, 0xf3, 0x70, 0xbb, 0xea, 0xf2, 0x09, 0xcf, 0x69, 0xc6, 0x09, 0x7a,
+	0x08, 0x8d, 0x61, 0x84, 0x59, 0x48, 0x02, 0x23, 0xe5, 0xbe, 0xbc, 0xe8, 0xaf, 0x97, 0x1b, 0x6f,
+	0x69, 0x39, 0x3c, 0xf8, 0xc6, 0x8d, 0xa9, 0x97, 0x62, 0x11, 0xb9, 0x7b, 0x99, 0x78, 0xf1, 0xf4,
+	0x1e, 0x18, 0x9d, 0x7b, 0x99, 0x30, 0xf9, 0x18, 0x02, 0xf4, 0x04, 0xd6, 0x54, 0xc5, 0x86, 0x34,
+	0x39, 0x54, 0x59, 0x29, 0xb1, 0x37, 0xa1, 0x5c, 0x1d, 0xf3, 0x1c, 0x48, 0x1a, 0x84, 0xa0, 0x36,
+	0xc4, 0xb9, 0xac, 0x91, 0xd5, 0x5b, 0xf5, 0xd5, 0x37, 0xfa, 0x08, 0x1a, 0x8c, 0x7c, 0x5d, 0x70,
+	0x12, 0xd8, 0x35, 0x55, 0xba, 0x76, 0xa5, 0x74, 0xbe, 0xc6, 0x74, 0xf1, 0x6a, 0x32, 0x01, 0x7f,
+	0x1c, 0xef, 0x3c, 0x81, 0x95, 0x32, 0x2c, 0xdf, 0x26, 0xce, 0x02, 0x72, 0xa2, 0x2a, 0xb0, 0xea,
+	0x6b, 0x03, 0xb5, 0x61, 0x29, 0x21, 0x98, 0x93, 0xc3, 0x38, 0x30, 0x8f, 0xd6, 0x50, 0xf6, 0x5e,
+	0x80, 0x6e, 0x43, 0x9d, 0x11, 0xcc, 0x69, 0xa6, 0x32, 0x5a, 0xf6, 0x8d, 0xe5, 0xfc, 0x66, 0xc1,
+	0x1b, 0xb2, 0xce, 0x79, 0x80, 0x05, 0x79, 0x8c, 0x19, 0x4e, 0x39, 0x7a, 0x00, 0xcb, 0xb8, 0x10,
+	0x11, 0x65, 0xb1, 0x38, 0x7d, 0x6d, 0xb7, 0x4c, 0x43, 0xd1, 0x03, 0xa8, 0xe7, 0x8a, 0x41, 0x5d,
+	0xde, 0x1c, 0xbc, 0x59, 0x91, 0xa7, 0xc9, 0xcb, 0x5d, 0x61, 0xa2, 0xb7, 0xdf, 0x97, 0x4d, 0x31,
+	0xe5, 0x91, 0x7d, 0x61, 0x57, 0xfa, 0xa2, 0x94, 0x9c, 0xd3, 0x86, 0xf5, 0x2b, 0xae, 0x71, 0x63,
+	0x38, 0x7f, 0x58, 0x70, 0x6b, 0x9f, 0x87, 0x8f, 0x8b, 0xa3, 0x24, 0xe6, 0xd1, 0x01, 0x4e, 0xf3,
+	0x84, 0xf0, 0x1b, 0x34, 0x7e, 0x1b, 0x96, 0x70, 0x11, 0xc4, 0xa2, 0x54, 0x46, 0x65, 0xef, 0x05,
+	0xe8, 0x43, 0x68, 0x70, 0xcd, 0x6b, 0xba, 0xbf, 0xaa, 0x51, 0xdf, 0x59, 0xe9, 0x7c, 0x13, 0xbe,
+	0xbd, 0x75, 0xa5, 0xf3, 0x3b, 0x65, 0x85, 0xd5, 0x94, 0x9d, 0x3b, 0xd0, 0x9e, 0x71, 0x4e, 0x54,
+	0xfe, 0xa2, 0x67, 0x7b, 0x47, 0x66, 0xf4, 0x09, 0x4d, 0xd3, 0x58, 0xa0, 0x01, 0xe8, 0x04, 0xe9,
+	0xeb, 0x35, 0x8e, 0x03, 0xaf, 0x13, 0xd9, 0x05, 0x18, 0x2a, 0xe2, 0x94, 0x64, 0x42, 0xf5, 0xcb,
+	0x8a, 0x5f, 0xf2, 0x6c, 0xf7, 0xa4, 0x94, 0x31, 0xd1, 0xcc, 0x14, 0x97, 0x12, 0x73, 0x6c, 0x35,
+	0xc4, 0x25, 0xcf, 0x44, 0xc5, 0xf7, 0xf3, 0x53, 0x15, 0x3e, 0x19, 0x11, 0x9c, 0xfc, 0xdf, 0x2a,
+	0x5c, 0x68, 0x8c, 0x08, 0x0b, 0xe2, 0xa1, 0x96, 0xb0, 0x36, 0x68, 0x55, 0x9e, 0xea, 0x0b, 0x8d,
+	0xf9, 0xe3, 0x20, 0xb4, 0x01, 0x4d, 0x46, 0x78, 0x91, 0x88, 0xc3, 0x08, 0xf3, 0xc8, 0xae, 0x69,
+	0xd9, 0xda, 0xf5, 0x19, 0xe6, 0x91, 0x1c, 0x69, 0x8e, 0x13, 0x61, 0x2f, 0x2a, 0x44, 0x7d, 0xcb,
+	0xb1, 0x0a, 0x88, 0xc0, 0x71, 0x62, 0xd7, 0xf5, 0x58, 0x69, 0xeb, 0xbf, 0x94, 0x48, 0xab, 0x76,
+	0x1e, 0x4e, 0x4b, 0xa4, 0x3d, 0x93, 0x3d, 0xd7, 0x81, 0x25, 0x46, 0x38, 0x4d, 0x46, 0x66, 0xd1,
+	0x2d, 0xf9, 0x13, 0x5b, 0xce, 0x3f, 0x17, 0x58, 0x98, 0x75, 0xe5, 0x6b, 0x63, 0xf0, 0xeb, 0x02,
+	0x2c, 0xec, 0xf3, 0x10, 0x3d, 0x82, 0x66, 0x79, 0xf5, 0xdf, 0xa9, 0x08, 0xaf, 0x6e, 0xd5, 0xce,
+	0x3b, 0xd7, 0x80, 0x93, 0x54, 0x7c, 0x58, 0xa9, 0x6c, 0x88, 0xb7, 0x67, 0x0e, 0x95, 0xd0, 0xce,
+	0xbb, 0xd7, 0xa1, 0x13, 0xce, 0x2f, 0x61, 0xed, 0xca, 0xa4, 0x76, 0xaf, 0x9e, 0xab, 0xe2, 0x9d,
+	0xf7, 0xae, 0xc7, 0x27, 0xcc, 0x8f, 0xa0, 0x59, 0x9e, 0x8e, 0x19, 0xf9, 0x25, 0x70, 0x56, 0xfe,
+	0x2b, 0x9a, 0x75, 0x42, 0x68, 0x1a, 0xf5, 0xd5, 0x84, 0x1a, 0xfc, 0x17, 0xc2, 0xea, 0xd3, 0x76,
+	0x16, 0xbf, 0x95, 0xcb, 0x61, 0x77, 0xe7, 0xd9, 0x79, 0xd7, 0x7a, 0x7e, 0xde, 0xb5, 0xfe, 0x3e,
+	0xef, 0x5a, 0x3f, 0x5d, 0x74, 0xe7, 0x9e, 0x5f, 0x74, 0xe7, 0xfe, 0xbc, 0xe8, 0xce, 0x7d, 0x75,
+	0x37, 0x8c, 0x45, 0x54, 0x1c, 0xb9, 0x43, 0x9a, 0x7a, 0xc7, 0x05, 0xce, 0x44, 0x91, 0xf6, 0x33,
+	0x22, 0xbc, 0xe3, 0xbe, 0x77, 0x62, 0xfa, 0x48, 0xfd, 0xdf, 0x1f, 0xd5, 0xd5, 0xdf, 0xce, 0x07,
+	0xff, 0x04, 0x00, 0x00, 0xff, 0xff, 0x0f, 0x8a, 0xc7, 0xa5, 0x8b, 0x08, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -381,6 +745,13 @@ type MsgClient interface {
 	UsageReport(ctx context.Context, in *MsgUsageReport, opts ...grpc.CallOption) (*MsgUsageReportResponse, error)
 	// UpdateParams sets the module's parameters (governance only).
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// PublishSamples publishes the receipts an audit drew, with their
+	// inclusion proofs (the audited sharer, before the publish deadline).
+	PublishSamples(ctx context.Context, in *MsgPublishSamples, opts ...grpc.CallOption) (*MsgPublishSamplesResponse, error)
+	// AuditCommit commits an assigned auditor to its verdict.
+	AuditCommit(ctx context.Context, in *MsgAuditCommit, opts ...grpc.CallOption) (*MsgAuditCommitResponse, error)
+	// AuditReveal reveals the verdict an auditor committed to.
+	AuditReveal(ctx context.Context, in *MsgAuditReveal, opts ...grpc.CallOption) (*MsgAuditRevealResponse, error)
 }
 
 type msgClient struct {
@@ -409,6 +780,33 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) PublishSamples(ctx context.Context, in *MsgPublishSamples, opts ...grpc.CallOption) (*MsgPublishSamplesResponse, error) {
+	out := new(MsgPublishSamplesResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Msg/PublishSamples", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AuditCommit(ctx context.Context, in *MsgAuditCommit, opts ...grpc.CallOption) (*MsgAuditCommitResponse, error) {
+	out := new(MsgAuditCommitResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Msg/AuditCommit", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) AuditReveal(ctx context.Context, in *MsgAuditReveal, opts ...grpc.CallOption) (*MsgAuditRevealResponse, error) {
+	out := new(MsgAuditRevealResponse)
+	err := c.cc.Invoke(ctx, "/q1.usage.v1.Msg/AuditReveal", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UsageReport records what a sharer's leases used in an epoch that ended;
@@ -417,6 +815,13 @@ type MsgServer interface {
 	UsageReport(context.Context, *MsgUsageReport) (*MsgUsageReportResponse, error)
 	// UpdateParams sets the module's parameters (governance only).
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// PublishSamples publishes the receipts an audit drew, with their
+	// inclusion proofs (the audited sharer, before the publish deadline).
+	PublishSamples(context.Context, *MsgPublishSamples) (*MsgPublishSamplesResponse, error)
+	// AuditCommit commits an assigned auditor to its verdict.
+	AuditCommit(context.Context, *MsgAuditCommit) (*MsgAuditCommitResponse, error)
+	// AuditReveal reveals the verdict an auditor committed to.
+	AuditReveal(context.Context, *MsgAuditReveal) (*MsgAuditRevealResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -428,6 +833,15 @@ func (*UnimplementedMsgServer) UsageReport(ctx context.Context, req *MsgUsageRep
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) PublishSamples(ctx context.Context, req *MsgPublishSamples) (*MsgPublishSamplesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PublishSamples not implemented")
+}
+func (*UnimplementedMsgServer) AuditCommit(ctx context.Context, req *MsgAuditCommit) (*MsgAuditCommitResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AuditCommit not implemented")
+}
+func (*UnimplementedMsgServer) AuditReveal(ctx context.Context, req *MsgAuditReveal) (*MsgAuditRevealResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AuditReveal not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -470,6 +884,60 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_PublishSamples_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgPublishSamples)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).PublishSamples(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Msg/PublishSamples",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).PublishSamples(ctx, req.(*MsgPublishSamples))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AuditCommit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAuditCommit)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AuditCommit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Msg/AuditCommit",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AuditCommit(ctx, req.(*MsgAuditCommit))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_AuditReveal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgAuditReveal)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).AuditReveal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.usage.v1.Msg/AuditReveal",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).AuditReveal(ctx, req.(*MsgAuditReveal))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "q1.usage.v1.Msg",
@@ -482,6 +950,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "PublishSamples",
+			Handler:    _Msg_PublishSamples_Handler,
+		},
+		{
+			MethodName: "AuditCommit",
+			Handler:    _Msg_AuditCommit_Handler,
+		},
+		{
+			MethodName: "AuditReveal",
+			Handler:    _Msg_AuditReveal_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -702,6 +1182,244 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgPublishSamples) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgPublishSamples) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgPublishSamples) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Samples) > 0 {
+		for iNdEx := len(m.Samples) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Samples[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1a
+		}
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgPublishSamplesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgPublishSamplesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgPublishSamplesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAuditCommit) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAuditCommit) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAuditCommit) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Commitment) > 0 {
+		i -= len(m.Commitment)
+		copy(dAtA[i:], m.Commitment)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Commitment)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAuditCommitResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAuditCommitResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAuditCommitResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAuditReveal) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAuditReveal) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAuditReveal) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Salt) > 0 {
+		i -= len(m.Salt)
+		copy(dAtA[i:], m.Salt)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Salt)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if len(m.ResultHash) > 0 {
+		i -= len(m.ResultHash)
+		copy(dAtA[i:], m.ResultHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResultHash)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if m.Verdict != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Verdict))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.AuditId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgAuditRevealResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgAuditRevealResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgAuditRevealResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.State) > 0 {
+		i -= len(m.State)
+		copy(dAtA[i:], m.State)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.State)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Resolved {
+		i--
+		if m.Resolved {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -797,6 +1515,113 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgPublishSamples) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.AuditId != 0 {
+		n += 1 + sovTx(uint64(m.AuditId))
+	}
+	if len(m.Samples) > 0 {
+		for _, e := range m.Samples {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *MsgPublishSamplesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAuditCommit) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.AuditId != 0 {
+		n += 1 + sovTx(uint64(m.AuditId))
+	}
+	l = len(m.Commitment)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgAuditCommitResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgAuditReveal) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.AuditId != 0 {
+		n += 1 + sovTx(uint64(m.AuditId))
+	}
+	if m.Verdict != 0 {
+		n += 1 + sovTx(uint64(m.Verdict))
+	}
+	l = len(m.ResultHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Salt)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgAuditRevealResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Resolved {
+		n += 2
+	}
+	l = len(m.State)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -1376,6 +2201,698 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgPublishSamples) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgPublishSamples: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgPublishSamples: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Samples = append(m.Samples, Sample{})
+			if err := m.Samples[len(m.Samples)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgPublishSamplesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgPublishSamplesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgPublishSamplesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAuditCommit) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAuditCommit: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAuditCommit: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitment", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitment = append(m.Commitment[:0], dAtA[iNdEx:postIndex]...)
+			if m.Commitment == nil {
+				m.Commitment = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAuditCommitResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAuditCommitResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAuditCommitResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAuditReveal) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAuditReveal: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAuditReveal: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verdict", wireType)
+			}
+			m.Verdict = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Verdict |= Verdict(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResultHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResultHash = append(m.ResultHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResultHash == nil {
+				m.ResultHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Salt", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Salt = append(m.Salt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Salt == nil {
+				m.Salt = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgAuditRevealResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgAuditRevealResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgAuditRevealResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Resolved", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Resolved = bool(v != 0)
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.State = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

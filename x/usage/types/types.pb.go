@@ -30,6 +30,44 @@ var _ = time.Kitchen
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// Verdict is an auditor's finding on an audit's samples.
+type Verdict int32
+
+const (
+	// Not a verdict.
+	Verdict_VERDICT_UNSPECIFIED Verdict = 0
+	// Every sample re-executed to the same fuel, response hash, egress and
+	// trap.
+	Verdict_VERDICT_PASS Verdict = 1
+	// A sample differs (detail says which and how).
+	Verdict_VERDICT_FAIL Verdict = 2
+	// The audited node did not serve the request data, tape or history of a
+	// sample.
+	Verdict_VERDICT_UNAVAILABLE Verdict = 3
+)
+
+var Verdict_name = map[int32]string{
+	0: "VERDICT_UNSPECIFIED",
+	1: "VERDICT_PASS",
+	2: "VERDICT_FAIL",
+	3: "VERDICT_UNAVAILABLE",
+}
+
+var Verdict_value = map[string]int32{
+	"VERDICT_UNSPECIFIED": 0,
+	"VERDICT_PASS":        1,
+	"VERDICT_FAIL":        2,
+	"VERDICT_UNAVAILABLE": 3,
+}
+
+func (x Verdict) String() string {
+	return proto.EnumName(Verdict_name, int32(x))
+}
+
+func (Verdict) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{0}
+}
+
 // Params are the module's parameters, changed only by governance.
 type Params struct {
 	// report_window_epochs is how many epochs after an epoch ends its usage
@@ -49,6 +87,41 @@ type Params struct {
 	// and estimates blocks_left for people. When an escrow runs dry does not
 	// depend on it: that is decided by block header time.
 	BlockTimeMs uint64 `protobuf:"varint,4,opt,name=block_time_ms,json=blockTimeMs,proto3" json:"block_time_ms,omitempty"`
+	// fuel_per_core_second converts a report's fuel into the CPU it bills:
+	// cpu_millis = fuel × 1000 / fuel_per_core_second (integer, floor).
+	FuelPerCoreSecond uint64 `protobuf:"varint,5,opt,name=fuel_per_core_second,json=fuelPerCoreSecond,proto3" json:"fuel_per_core_second,omitempty"`
+	// audit_probability is the chance each entry with receipts is audited
+	// (0 ≤ p ≤ 1; at most 6 decimal places count: the draw is num/10^6).
+	AuditProbability cosmossdk_io_math.LegacyDec `protobuf:"bytes,6,opt,name=audit_probability,json=auditProbability,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"audit_probability"`
+	// samples_weighted (fuel-weighted) and samples_uniform (by leaf index)
+	// are how many receipts an audit samples.
+	SamplesWeighted uint32 `protobuf:"varint,7,opt,name=samples_weighted,json=samplesWeighted,proto3" json:"samples_weighted,omitempty"`
+	SamplesUniform  uint32 `protobuf:"varint,8,opt,name=samples_uniform,json=samplesUniform,proto3" json:"samples_uniform,omitempty"`
+	// auditors_per_audit is how many other sharers re-execute the samples.
+	AuditorsPerAudit uint32 `protobuf:"varint,9,opt,name=auditors_per_audit,json=auditorsPerAudit,proto3" json:"auditors_per_audit,omitempty"`
+	// sample_delay_blocks is how many blocks after a report is accepted its
+	// entries are drawn (from that later block's hash).
+	SampleDelayBlocks uint64 `protobuf:"varint,10,opt,name=sample_delay_blocks,json=sampleDelayBlocks,proto3" json:"sample_delay_blocks,omitempty"`
+	// publish_window_blocks (from the draw), commit_window_blocks (from the
+	// publish deadline) and reveal_window_blocks (from the commit deadline)
+	// are the audit's phases.
+	PublishWindowBlocks uint64 `protobuf:"varint,11,opt,name=publish_window_blocks,json=publishWindowBlocks,proto3" json:"publish_window_blocks,omitempty"`
+	CommitWindowBlocks  uint64 `protobuf:"varint,12,opt,name=commit_window_blocks,json=commitWindowBlocks,proto3" json:"commit_window_blocks,omitempty"`
+	RevealWindowBlocks  uint64 `protobuf:"varint,13,opt,name=reveal_window_blocks,json=revealWindowBlocks,proto3" json:"reveal_window_blocks,omitempty"`
+	// slash_multiplier × the entry's charge (at least min_slash, in uqc) is
+	// slashed from the collateral of a sharer whose audit failed or was
+	// forfeited; slash_multiplier ≥ 2.
+	SlashMultiplier cosmossdk_io_math.LegacyDec `protobuf:"bytes,14,opt,name=slash_multiplier,json=slashMultiplier,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"slash_multiplier"`
+	MinSlash        cosmossdk_io_math.Int       `protobuf:"bytes,15,opt,name=min_slash,json=minSlash,proto3,customtype=cosmossdk.io/math.Int" json:"min_slash"`
+	// auditor_fee is the fraction paid to the auditors whose verdict is the
+	// outcome: of the entry's protocol share when it is proven, of the slash
+	// when it failed or was forfeited. 0 ≤ auditor_fee ≤ 1.
+	AuditorFee cosmossdk_io_math.LegacyDec `protobuf:"bytes,16,opt,name=auditor_fee,json=auditorFee,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"auditor_fee"`
+	// auditor_miss_limit consecutive misses (no commit and reveal, or a
+	// verdict against the outcome) slash auditor_miss_slash of the auditor's
+	// collateral (a fraction, 0 ≤ x ≤ 1), and the count starts again.
+	AuditorMissLimit uint32                      `protobuf:"varint,17,opt,name=auditor_miss_limit,json=auditorMissLimit,proto3" json:"auditor_miss_limit,omitempty"`
+	AuditorMissSlash cosmossdk_io_math.LegacyDec `protobuf:"bytes,18,opt,name=auditor_miss_slash,json=auditorMissSlash,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"auditor_miss_slash"`
 }
 
 func (m *Params) Reset()         { *m = Params{} }
@@ -105,16 +178,89 @@ func (m *Params) GetBlockTimeMs() uint64 {
 	return 0
 }
 
+func (m *Params) GetFuelPerCoreSecond() uint64 {
+	if m != nil {
+		return m.FuelPerCoreSecond
+	}
+	return 0
+}
+
+func (m *Params) GetSamplesWeighted() uint32 {
+	if m != nil {
+		return m.SamplesWeighted
+	}
+	return 0
+}
+
+func (m *Params) GetSamplesUniform() uint32 {
+	if m != nil {
+		return m.SamplesUniform
+	}
+	return 0
+}
+
+func (m *Params) GetAuditorsPerAudit() uint32 {
+	if m != nil {
+		return m.AuditorsPerAudit
+	}
+	return 0
+}
+
+func (m *Params) GetSampleDelayBlocks() uint64 {
+	if m != nil {
+		return m.SampleDelayBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetPublishWindowBlocks() uint64 {
+	if m != nil {
+		return m.PublishWindowBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetCommitWindowBlocks() uint64 {
+	if m != nil {
+		return m.CommitWindowBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetRevealWindowBlocks() uint64 {
+	if m != nil {
+		return m.RevealWindowBlocks
+	}
+	return 0
+}
+
+func (m *Params) GetAuditorMissLimit() uint32 {
+	if m != nil {
+		return m.AuditorMissLimit
+	}
+	return 0
+}
+
 // UsageEntry is what one lease used during the epoch, as its sharer reports it.
+//
+// Its totals are those of the root of the Merkle-sum tree over the lease's
+// receipts for the epoch (core/receipt): the chain rebuilds the root as
+// Sum{receipts_root, receipts, fuel, requests, egress_bytes} and an audit
+// checks sampled receipts against it.
 type UsageEntry struct {
 	LeaseId uint64 `protobuf:"varint,1,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
-	// requests is how many requests the replica served.
+	// requests is how many requests the replica served (= root.Requests).
 	Requests uint64 `protobuf:"varint,2,opt,name=requests,proto3" json:"requests,omitempty"`
-	// cpu_millis is the CPU time spent running the service's code, in
-	// milliseconds (thread CPU time, not wall time).
-	CpuMillis uint64 `protobuf:"varint,3,opt,name=cpu_millis,json=cpuMillis,proto3" json:"cpu_millis,omitempty"`
-	// egress_bytes is the bytes sent to callers and egress hosts.
+	// egress_bytes is the bytes sent to callers and egress hosts (= root.Egress).
 	EgressBytes uint64 `protobuf:"varint,4,opt,name=egress_bytes,json=egressBytes,proto3" json:"egress_bytes,omitempty"`
+	// fuel is what the service's code used, in the fuel of the metered
+	// module (= root.Fuel); params.fuel_per_core_second turns it into CPU.
+	Fuel uint64 `protobuf:"varint,5,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	// receipts_root is the tree's root hash (32 bytes; empty or zero when
+	// receipts is 0) and receipts its number of leaves (= root.Leaves, at
+	// least requests: instance start-ups are receipts too).
+	ReceiptsRoot []byte `protobuf:"bytes,6,opt,name=receipts_root,json=receiptsRoot,proto3" json:"receipts_root,omitempty"`
+	Receipts     uint64 `protobuf:"varint,7,opt,name=receipts,proto3" json:"receipts,omitempty"`
 }
 
 func (m *UsageEntry) Reset()         { *m = UsageEntry{} }
@@ -164,16 +310,30 @@ func (m *UsageEntry) GetRequests() uint64 {
 	return 0
 }
 
-func (m *UsageEntry) GetCpuMillis() uint64 {
+func (m *UsageEntry) GetEgressBytes() uint64 {
 	if m != nil {
-		return m.CpuMillis
+		return m.EgressBytes
 	}
 	return 0
 }
 
-func (m *UsageEntry) GetEgressBytes() uint64 {
+func (m *UsageEntry) GetFuel() uint64 {
 	if m != nil {
-		return m.EgressBytes
+		return m.Fuel
+	}
+	return 0
+}
+
+func (m *UsageEntry) GetReceiptsRoot() []byte {
+	if m != nil {
+		return m.ReceiptsRoot
+	}
+	return nil
+}
+
+func (m *UsageEntry) GetReceipts() uint64 {
+	if m != nil {
+		return m.Receipts
 	}
 	return 0
 }
@@ -361,6 +521,18 @@ type UsageRecord struct {
 	Caps []Cap `protobuf:"bytes,13,rep,name=caps,proto3" json:"caps"`
 	// height is when the report was accepted.
 	Height int64 `protobuf:"varint,14,opt,name=height,proto3" json:"height,omitempty"`
+	// fuel, receipts_root and receipts are as reported; cpu_millis above is
+	// fuel converted at params.fuel_per_core_second.
+	Fuel         uint64 `protobuf:"varint,16,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	ReceiptsRoot []byte `protobuf:"bytes,17,opt,name=receipts_root,json=receiptsRoot,proto3" json:"receipts_root,omitempty"`
+	Receipts     uint64 `protobuf:"varint,18,opt,name=receipts,proto3" json:"receipts,omitempty"`
+	// audit_state is pending (held until the draw), unsampled (not drawn,
+	// paid), sampled (audit audit_id open, held), proven (paid), failed or
+	// forfeited (refunded to the escrow: charged, to_sharer and
+	// protocol_share are then 0 and refunded says how much went back).
+	AuditState string                `protobuf:"bytes,19,opt,name=audit_state,json=auditState,proto3" json:"audit_state,omitempty"`
+	AuditId    uint64                `protobuf:"varint,20,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	Refunded   cosmossdk_io_math.Int `protobuf:"bytes,21,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
 }
 
 func (m *UsageRecord) Reset()         { *m = UsageRecord{} }
@@ -476,6 +648,41 @@ func (m *UsageRecord) GetCaps() []Cap {
 func (m *UsageRecord) GetHeight() int64 {
 	if m != nil {
 		return m.Height
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetFuel() uint64 {
+	if m != nil {
+		return m.Fuel
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetReceiptsRoot() []byte {
+	if m != nil {
+		return m.ReceiptsRoot
+	}
+	return nil
+}
+
+func (m *UsageRecord) GetReceipts() uint64 {
+	if m != nil {
+		return m.Receipts
+	}
+	return 0
+}
+
+func (m *UsageRecord) GetAuditState() string {
+	if m != nil {
+		return m.AuditState
+	}
+	return ""
+}
+
+func (m *UsageRecord) GetAuditId() uint64 {
+	if m != nil {
+		return m.AuditId
 	}
 	return 0
 }
@@ -757,7 +964,663 @@ func (m *Earnings) GetEpoch() uint64 {
 	return 0
 }
 
+// ReceiptsRoot is a committed Merkle-sum root (core/receipt.Sum): its hash
+// and the totals of its leaves.
+type ReceiptsRoot struct {
+	Hash     []byte `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
+	Leaves   uint64 `protobuf:"varint,2,opt,name=leaves,proto3" json:"leaves,omitempty"`
+	Fuel     uint64 `protobuf:"varint,3,opt,name=fuel,proto3" json:"fuel,omitempty"`
+	Requests uint64 `protobuf:"varint,4,opt,name=requests,proto3" json:"requests,omitempty"`
+	Egress   uint64 `protobuf:"varint,5,opt,name=egress,proto3" json:"egress,omitempty"`
+}
+
+func (m *ReceiptsRoot) Reset()         { *m = ReceiptsRoot{} }
+func (m *ReceiptsRoot) String() string { return proto.CompactTextString(m) }
+func (*ReceiptsRoot) ProtoMessage()    {}
+func (*ReceiptsRoot) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{8}
+}
+func (m *ReceiptsRoot) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ReceiptsRoot) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ReceiptsRoot.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ReceiptsRoot) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ReceiptsRoot.Merge(m, src)
+}
+func (m *ReceiptsRoot) XXX_Size() int {
+	return m.Size()
+}
+func (m *ReceiptsRoot) XXX_DiscardUnknown() {
+	xxx_messageInfo_ReceiptsRoot.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ReceiptsRoot proto.InternalMessageInfo
+
+func (m *ReceiptsRoot) GetHash() []byte {
+	if m != nil {
+		return m.Hash
+	}
+	return nil
+}
+
+func (m *ReceiptsRoot) GetLeaves() uint64 {
+	if m != nil {
+		return m.Leaves
+	}
+	return 0
+}
+
+func (m *ReceiptsRoot) GetFuel() uint64 {
+	if m != nil {
+		return m.Fuel
+	}
+	return 0
+}
+
+func (m *ReceiptsRoot) GetRequests() uint64 {
+	if m != nil {
+		return m.Requests
+	}
+	return 0
+}
+
+func (m *ReceiptsRoot) GetEgress() uint64 {
+	if m != nil {
+		return m.Egress
+	}
+	return 0
+}
+
+// AuditDraw is one sample of an audit (core/receipt.Draw): the receipt
+// holding fuel point point (weighted), or receipt number index.
+type AuditDraw struct {
+	Weighted bool   `protobuf:"varint,1,opt,name=weighted,proto3" json:"weighted,omitempty"`
+	Point    uint64 `protobuf:"varint,2,opt,name=point,proto3" json:"point,omitempty"`
+	Index    uint64 `protobuf:"varint,3,opt,name=index,proto3" json:"index,omitempty"`
+}
+
+func (m *AuditDraw) Reset()         { *m = AuditDraw{} }
+func (m *AuditDraw) String() string { return proto.CompactTextString(m) }
+func (*AuditDraw) ProtoMessage()    {}
+func (*AuditDraw) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{9}
+}
+func (m *AuditDraw) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *AuditDraw) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_AuditDraw.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *AuditDraw) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_AuditDraw.Merge(m, src)
+}
+func (m *AuditDraw) XXX_Size() int {
+	return m.Size()
+}
+func (m *AuditDraw) XXX_DiscardUnknown() {
+	xxx_messageInfo_AuditDraw.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_AuditDraw proto.InternalMessageInfo
+
+func (m *AuditDraw) GetWeighted() bool {
+	if m != nil {
+		return m.Weighted
+	}
+	return false
+}
+
+func (m *AuditDraw) GetPoint() uint64 {
+	if m != nil {
+		return m.Point
+	}
+	return 0
+}
+
+func (m *AuditDraw) GetIndex() uint64 {
+	if m != nil {
+		return m.Index
+	}
+	return 0
+}
+
+// Sample is one published receipt of an audit: its leaf index, the receipt
+// (core/receipt.Receipt.Marshal) and its inclusion proof
+// (core/receipt.MarshalProof).
+type Sample struct {
+	Index   uint64 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Receipt []byte `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
+	Proof   []byte `protobuf:"bytes,3,opt,name=proof,proto3" json:"proof,omitempty"`
+}
+
+func (m *Sample) Reset()         { *m = Sample{} }
+func (m *Sample) String() string { return proto.CompactTextString(m) }
+func (*Sample) ProtoMessage()    {}
+func (*Sample) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{10}
+}
+func (m *Sample) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Sample) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Sample.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Sample) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Sample.Merge(m, src)
+}
+func (m *Sample) XXX_Size() int {
+	return m.Size()
+}
+func (m *Sample) XXX_DiscardUnknown() {
+	xxx_messageInfo_Sample.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Sample proto.InternalMessageInfo
+
+func (m *Sample) GetIndex() uint64 {
+	if m != nil {
+		return m.Index
+	}
+	return 0
+}
+
+func (m *Sample) GetReceipt() []byte {
+	if m != nil {
+		return m.Receipt
+	}
+	return nil
+}
+
+func (m *Sample) GetProof() []byte {
+	if m != nil {
+		return m.Proof
+	}
+	return nil
+}
+
+// AuditVote is one assigned auditor's part in an audit.
+type AuditVote struct {
+	Auditor string `protobuf:"bytes,1,opt,name=auditor,proto3" json:"auditor,omitempty"`
+	// commitment is core/receipt.Commitment(audit id, auditor, verdict,
+	// result_hash, salt), sent at committed_height (0: not committed).
+	Commitment      []byte `protobuf:"bytes,2,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	CommittedHeight int64  `protobuf:"varint,3,opt,name=committed_height,json=committedHeight,proto3" json:"committed_height,omitempty"`
+	// verdict, result_hash, salt and detail as revealed at revealed_height
+	// (0: not revealed).
+	Verdict        Verdict `protobuf:"varint,4,opt,name=verdict,proto3,enum=q1.usage.v1.Verdict" json:"verdict,omitempty"`
+	ResultHash     []byte  `protobuf:"bytes,5,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+	Salt           []byte  `protobuf:"bytes,6,opt,name=salt,proto3" json:"salt,omitempty"`
+	Detail         string  `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	RevealedHeight int64   `protobuf:"varint,8,opt,name=revealed_height,json=revealedHeight,proto3" json:"revealed_height,omitempty"`
+	// fee is what the auditor was paid at resolution; missed says it counted
+	// as a miss (no commit and reveal, or a verdict against the outcome).
+	Fee    cosmossdk_io_math.Int `protobuf:"bytes,9,opt,name=fee,proto3,customtype=cosmossdk.io/math.Int" json:"fee"`
+	Missed bool                  `protobuf:"varint,10,opt,name=missed,proto3" json:"missed,omitempty"`
+}
+
+func (m *AuditVote) Reset()         { *m = AuditVote{} }
+func (m *AuditVote) String() string { return proto.CompactTextString(m) }
+func (*AuditVote) ProtoMessage()    {}
+func (*AuditVote) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{11}
+}
+func (m *AuditVote) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *AuditVote) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_AuditVote.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *AuditVote) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_AuditVote.Merge(m, src)
+}
+func (m *AuditVote) XXX_Size() int {
+	return m.Size()
+}
+func (m *AuditVote) XXX_DiscardUnknown() {
+	xxx_messageInfo_AuditVote.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_AuditVote proto.InternalMessageInfo
+
+func (m *AuditVote) GetAuditor() string {
+	if m != nil {
+		return m.Auditor
+	}
+	return ""
+}
+
+func (m *AuditVote) GetCommitment() []byte {
+	if m != nil {
+		return m.Commitment
+	}
+	return nil
+}
+
+func (m *AuditVote) GetCommittedHeight() int64 {
+	if m != nil {
+		return m.CommittedHeight
+	}
+	return 0
+}
+
+func (m *AuditVote) GetVerdict() Verdict {
+	if m != nil {
+		return m.Verdict
+	}
+	return Verdict_VERDICT_UNSPECIFIED
+}
+
+func (m *AuditVote) GetResultHash() []byte {
+	if m != nil {
+		return m.ResultHash
+	}
+	return nil
+}
+
+func (m *AuditVote) GetSalt() []byte {
+	if m != nil {
+		return m.Salt
+	}
+	return nil
+}
+
+func (m *AuditVote) GetDetail() string {
+	if m != nil {
+		return m.Detail
+	}
+	return ""
+}
+
+func (m *AuditVote) GetRevealedHeight() int64 {
+	if m != nil {
+		return m.RevealedHeight
+	}
+	return 0
+}
+
+func (m *AuditVote) GetMissed() bool {
+	if m != nil {
+		return m.Missed
+	}
+	return false
+}
+
+// Audit is the audit of one usage entry (a lease's receipts for an epoch).
+// Its phases are publish (until publish_deadline the audited sharer
+// publishes the drawn receipts with their proofs), commit (until
+// commit_deadline the auditors commit to their verdicts) and reveal (until
+// reveal_deadline); then it is resolved.
+type Audit struct {
+	Id      uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Sharer  string `protobuf:"bytes,3,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Epoch   uint64 `protobuf:"varint,4,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	LeaseId uint64 `protobuf:"varint,5,opt,name=lease_id,json=leaseId,proto3" json:"lease_id,omitempty"`
+	// root is the entry's committed root; module_hash the SHA-256 of the
+	// code every sampled receipt must name (the lease's service version).
+	Root       ReceiptsRoot `protobuf:"bytes,6,opt,name=root,proto3" json:"root"`
+	ModuleHash []byte       `protobuf:"bytes,7,opt,name=module_hash,json=moduleHash,proto3" json:"module_hash,omitempty"`
+	// seed is core/receipt.SampleSeed of the draw; draws what it drew.
+	Seed  []byte      `protobuf:"bytes,8,opt,name=seed,proto3" json:"seed,omitempty"`
+	Draws []AuditDraw `protobuf:"bytes,9,rep,name=draws,proto3" json:"draws"`
+	// auditors are the assigned auditors, in the order drawn; votes their
+	// commitments and reveals, in the same order.
+	Auditors        []string    `protobuf:"bytes,10,rep,name=auditors,proto3" json:"auditors,omitempty"`
+	Votes           []AuditVote `protobuf:"bytes,11,rep,name=votes,proto3" json:"votes"`
+	OpenedHeight    int64       `protobuf:"varint,12,opt,name=opened_height,json=openedHeight,proto3" json:"opened_height,omitempty"`
+	PublishDeadline int64       `protobuf:"varint,13,opt,name=publish_deadline,json=publishDeadline,proto3" json:"publish_deadline,omitempty"`
+	CommitDeadline  int64       `protobuf:"varint,14,opt,name=commit_deadline,json=commitDeadline,proto3" json:"commit_deadline,omitempty"`
+	RevealDeadline  int64       `protobuf:"varint,15,opt,name=reveal_deadline,json=revealDeadline,proto3" json:"reveal_deadline,omitempty"`
+	// state is sampled while open, then proven, failed or forfeited; phase
+	// is publish, commit, reveal or resolved.
+	State string `protobuf:"bytes,16,opt,name=state,proto3" json:"state,omitempty"`
+	Phase string `protobuf:"bytes,17,opt,name=phase,proto3" json:"phase,omitempty"`
+	// samples are what the sharer published at published_height (0: not
+	// published).
+	Samples         []Sample `protobuf:"bytes,18,rep,name=samples,proto3" json:"samples"`
+	PublishedHeight int64    `protobuf:"varint,19,opt,name=published_height,json=publishedHeight,proto3" json:"published_height,omitempty"`
+	// charged is the entry's held charge: to_sharer + protocol_share.
+	Charged       cosmossdk_io_math.Int `protobuf:"bytes,20,opt,name=charged,proto3,customtype=cosmossdk.io/math.Int" json:"charged"`
+	ToSharer      cosmossdk_io_math.Int `protobuf:"bytes,21,opt,name=to_sharer,json=toSharer,proto3,customtype=cosmossdk.io/math.Int" json:"to_sharer"`
+	ProtocolShare cosmossdk_io_math.Int `protobuf:"bytes,22,opt,name=protocol_share,json=protocolShare,proto3,customtype=cosmossdk.io/math.Int" json:"protocol_share"`
+	// At resolution: refunded went back to the escrow, slashed left the
+	// sharer's collateral (burned, but for the auditor fees), auditor_fees
+	// were paid to the auditors in the majority (from the slash, or from the
+	// protocol share when proven).
+	Refunded       cosmossdk_io_math.Int `protobuf:"bytes,23,opt,name=refunded,proto3,customtype=cosmossdk.io/math.Int" json:"refunded"`
+	Slashed        cosmossdk_io_math.Int `protobuf:"bytes,24,opt,name=slashed,proto3,customtype=cosmossdk.io/math.Int" json:"slashed"`
+	Burned         cosmossdk_io_math.Int `protobuf:"bytes,25,opt,name=burned,proto3,customtype=cosmossdk.io/math.Int" json:"burned"`
+	AuditorFees    cosmossdk_io_math.Int `protobuf:"bytes,26,opt,name=auditor_fees,json=auditorFees,proto3,customtype=cosmossdk.io/math.Int" json:"auditor_fees"`
+	ResolvedHeight int64                 `protobuf:"varint,27,opt,name=resolved_height,json=resolvedHeight,proto3" json:"resolved_height,omitempty"`
+	// resolution says in words why the audit resolved as it did.
+	Resolution string `protobuf:"bytes,28,opt,name=resolution,proto3" json:"resolution,omitempty"`
+}
+
+func (m *Audit) Reset()         { *m = Audit{} }
+func (m *Audit) String() string { return proto.CompactTextString(m) }
+func (*Audit) ProtoMessage()    {}
+func (*Audit) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{12}
+}
+func (m *Audit) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Audit) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Audit.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Audit) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Audit.Merge(m, src)
+}
+func (m *Audit) XXX_Size() int {
+	return m.Size()
+}
+func (m *Audit) XXX_DiscardUnknown() {
+	xxx_messageInfo_Audit.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Audit proto.InternalMessageInfo
+
+func (m *Audit) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Audit) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *Audit) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *Audit) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *Audit) GetLeaseId() uint64 {
+	if m != nil {
+		return m.LeaseId
+	}
+	return 0
+}
+
+func (m *Audit) GetRoot() ReceiptsRoot {
+	if m != nil {
+		return m.Root
+	}
+	return ReceiptsRoot{}
+}
+
+func (m *Audit) GetModuleHash() []byte {
+	if m != nil {
+		return m.ModuleHash
+	}
+	return nil
+}
+
+func (m *Audit) GetSeed() []byte {
+	if m != nil {
+		return m.Seed
+	}
+	return nil
+}
+
+func (m *Audit) GetDraws() []AuditDraw {
+	if m != nil {
+		return m.Draws
+	}
+	return nil
+}
+
+func (m *Audit) GetAuditors() []string {
+	if m != nil {
+		return m.Auditors
+	}
+	return nil
+}
+
+func (m *Audit) GetVotes() []AuditVote {
+	if m != nil {
+		return m.Votes
+	}
+	return nil
+}
+
+func (m *Audit) GetOpenedHeight() int64 {
+	if m != nil {
+		return m.OpenedHeight
+	}
+	return 0
+}
+
+func (m *Audit) GetPublishDeadline() int64 {
+	if m != nil {
+		return m.PublishDeadline
+	}
+	return 0
+}
+
+func (m *Audit) GetCommitDeadline() int64 {
+	if m != nil {
+		return m.CommitDeadline
+	}
+	return 0
+}
+
+func (m *Audit) GetRevealDeadline() int64 {
+	if m != nil {
+		return m.RevealDeadline
+	}
+	return 0
+}
+
+func (m *Audit) GetState() string {
+	if m != nil {
+		return m.State
+	}
+	return ""
+}
+
+func (m *Audit) GetPhase() string {
+	if m != nil {
+		return m.Phase
+	}
+	return ""
+}
+
+func (m *Audit) GetSamples() []Sample {
+	if m != nil {
+		return m.Samples
+	}
+	return nil
+}
+
+func (m *Audit) GetPublishedHeight() int64 {
+	if m != nil {
+		return m.PublishedHeight
+	}
+	return 0
+}
+
+func (m *Audit) GetResolvedHeight() int64 {
+	if m != nil {
+		return m.ResolvedHeight
+	}
+	return 0
+}
+
+func (m *Audit) GetResolution() string {
+	if m != nil {
+		return m.Resolution
+	}
+	return ""
+}
+
+// AuditStats are a sharer's audit counters: as the audited sharer (passed,
+// failed, forfeited) and as an auditor (performed: committed and revealed
+// the outcome's verdict; missed: did not, or voted against it).
+// consecutive_misses counts towards params.auditor_miss_limit.
+type AuditStats struct {
+	Sharer            string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	AuditsPassed      uint64 `protobuf:"varint,2,opt,name=audits_passed,json=auditsPassed,proto3" json:"audits_passed,omitempty"`
+	AuditsFailed      uint64 `protobuf:"varint,3,opt,name=audits_failed,json=auditsFailed,proto3" json:"audits_failed,omitempty"`
+	AuditsForfeited   uint64 `protobuf:"varint,4,opt,name=audits_forfeited,json=auditsForfeited,proto3" json:"audits_forfeited,omitempty"`
+	AuditsPerformed   uint64 `protobuf:"varint,5,opt,name=audits_performed,json=auditsPerformed,proto3" json:"audits_performed,omitempty"`
+	AuditsMissed      uint64 `protobuf:"varint,6,opt,name=audits_missed,json=auditsMissed,proto3" json:"audits_missed,omitempty"`
+	ConsecutiveMisses uint32 `protobuf:"varint,7,opt,name=consecutive_misses,json=consecutiveMisses,proto3" json:"consecutive_misses,omitempty"`
+	// unsampled counts the sharer's entries not drawn for audit.
+	Unsampled uint64 `protobuf:"varint,8,opt,name=unsampled,proto3" json:"unsampled,omitempty"`
+}
+
+func (m *AuditStats) Reset()         { *m = AuditStats{} }
+func (m *AuditStats) String() string { return proto.CompactTextString(m) }
+func (*AuditStats) ProtoMessage()    {}
+func (*AuditStats) Descriptor() ([]byte, []int) {
+	return fileDescriptor_dbfa0ff5a83347d4, []int{13}
+}
+func (m *AuditStats) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *AuditStats) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_AuditStats.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *AuditStats) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_AuditStats.Merge(m, src)
+}
+func (m *AuditStats) XXX_Size() int {
+	return m.Size()
+}
+func (m *AuditStats) XXX_DiscardUnknown() {
+	xxx_messageInfo_AuditStats.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_AuditStats proto.InternalMessageInfo
+
+func (m *AuditStats) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *AuditStats) GetAuditsPassed() uint64 {
+	if m != nil {
+		return m.AuditsPassed
+	}
+	return 0
+}
+
+func (m *AuditStats) GetAuditsFailed() uint64 {
+	if m != nil {
+		return m.AuditsFailed
+	}
+	return 0
+}
+
+func (m *AuditStats) GetAuditsForfeited() uint64 {
+	if m != nil {
+		return m.AuditsForfeited
+	}
+	return 0
+}
+
+func (m *AuditStats) GetAuditsPerformed() uint64 {
+	if m != nil {
+		return m.AuditsPerformed
+	}
+	return 0
+}
+
+func (m *AuditStats) GetAuditsMissed() uint64 {
+	if m != nil {
+		return m.AuditsMissed
+	}
+	return 0
+}
+
+func (m *AuditStats) GetConsecutiveMisses() uint32 {
+	if m != nil {
+		return m.ConsecutiveMisses
+	}
+	return 0
+}
+
+func (m *AuditStats) GetUnsampled() uint64 {
+	if m != nil {
+		return m.Unsampled
+	}
+	return 0
+}
+
 func init() {
+	proto.RegisterEnum("q1.usage.v1.Verdict", Verdict_name, Verdict_value)
 	proto.RegisterType((*Params)(nil), "q1.usage.v1.Params")
 	proto.RegisterType((*UsageEntry)(nil), "q1.usage.v1.UsageEntry")
 	proto.RegisterType((*Report)(nil), "q1.usage.v1.Report")
@@ -766,88 +1629,164 @@ func init() {
 	proto.RegisterType((*LeaseMeter)(nil), "q1.usage.v1.LeaseMeter")
 	proto.RegisterType((*ServiceAccount)(nil), "q1.usage.v1.ServiceAccount")
 	proto.RegisterType((*Earnings)(nil), "q1.usage.v1.Earnings")
+	proto.RegisterType((*ReceiptsRoot)(nil), "q1.usage.v1.ReceiptsRoot")
+	proto.RegisterType((*AuditDraw)(nil), "q1.usage.v1.AuditDraw")
+	proto.RegisterType((*Sample)(nil), "q1.usage.v1.Sample")
+	proto.RegisterType((*AuditVote)(nil), "q1.usage.v1.AuditVote")
+	proto.RegisterType((*Audit)(nil), "q1.usage.v1.Audit")
+	proto.RegisterType((*AuditStats)(nil), "q1.usage.v1.AuditStats")
 }
 
 func init() { proto.RegisterFile("q1/usage/v1/types.proto", fileDescriptor_dbfa0ff5a83347d4) }
 
 var fileDescriptor_dbfa0ff5a83347d4 = []byte{
-	// 1214 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x57, 0xcd, 0x6e, 0xdb, 0x46,
-	0x10, 0xb6, 0x2c, 0xea, 0x6f, 0x64, 0xc9, 0xee, 0xc6, 0x49, 0x14, 0xb7, 0xb5, 0x5d, 0x15, 0x45,
-	0xdc, 0xa2, 0x91, 0xec, 0x04, 0xe8, 0x25, 0xbd, 0x44, 0xb6, 0x8b, 0x24, 0xb0, 0xd1, 0x94, 0x4a,
-	0x10, 0x20, 0x40, 0x41, 0xac, 0xc8, 0x15, 0x45, 0x98, 0xe4, 0xd2, 0xcb, 0x55, 0x1c, 0x1d, 0x7a,
-	0xec, 0x3d, 0x4f, 0x51, 0xf4, 0x98, 0x43, 0x5e, 0xa1, 0x40, 0x8e, 0x41, 0x7a, 0x29, 0x7a, 0x48,
-	0x8b, 0xe4, 0xd0, 0x7b, 0x9f, 0xa0, 0xd8, 0xd9, 0xa5, 0x43, 0xd7, 0xf9, 0xb3, 0x9c, 0x8b, 0xa1,
-	0x99, 0x9d, 0xfd, 0x38, 0xf3, 0xcd, 0xcc, 0x47, 0x1a, 0xce, 0xef, 0x6f, 0x74, 0xc7, 0x29, 0xf5,
-	0x59, 0xf7, 0xfe, 0x46, 0x57, 0x4e, 0x12, 0x96, 0x76, 0x12, 0xc1, 0x25, 0x27, 0xf5, 0xfd, 0x8d,
-	0x0e, 0x1e, 0x74, 0xee, 0x6f, 0x2c, 0x7d, 0x44, 0xa3, 0x20, 0xe6, 0x5d, 0xfc, 0xab, 0xcf, 0x97,
-	0x2e, 0xb8, 0x3c, 0x8d, 0x78, 0xea, 0xa0, 0xd5, 0xd5, 0x86, 0x39, 0x5a, 0xf4, 0xb9, 0xcf, 0xb5,
-	0x5f, 0xfd, 0x32, 0xde, 0x15, 0x9f, 0x73, 0x3f, 0x64, 0x5d, 0xb4, 0x06, 0xe3, 0x61, 0x57, 0x06,
-	0x11, 0x4b, 0x25, 0x8d, 0x12, 0x1d, 0xd0, 0xfe, 0xb7, 0x00, 0xe5, 0x5b, 0x54, 0xd0, 0x28, 0x25,
-	0xeb, 0xb0, 0x28, 0x58, 0xc2, 0x85, 0x74, 0x0e, 0x82, 0xd8, 0xe3, 0x07, 0x0e, 0x4b, 0xb8, 0x3b,
-	0x4a, 0x5b, 0x85, 0xd5, 0xc2, 0x9a, 0x65, 0x13, 0x7d, 0x76, 0x17, 0x8f, 0xb6, 0xf1, 0x84, 0x5c,
-	0x81, 0x73, 0x11, 0x7d, 0xe0, 0xb0, 0x58, 0x8a, 0x80, 0xa5, 0x4e, 0xc2, 0x84, 0xa3, 0xa3, 0x5a,
-	0xb3, 0xab, 0x85, 0xb5, 0x86, 0x7d, 0x26, 0xa2, 0x0f, 0xb6, 0xf5, 0xe1, 0x2d, 0x26, 0x6c, 0x3c,
-	0x22, 0x3f, 0x42, 0x13, 0x1f, 0xed, 0xf2, 0xd0, 0x49, 0x47, 0x54, 0xb0, 0x56, 0x71, 0xb5, 0xb0,
-	0x56, 0xeb, 0x7d, 0xf3, 0xe4, 0xf9, 0xca, 0xcc, 0x9f, 0xcf, 0x57, 0x3e, 0xd6, 0x65, 0xa5, 0xde,
-	0x5e, 0x27, 0xe0, 0xdd, 0x88, 0xca, 0x51, 0x67, 0x87, 0xf9, 0xd4, 0x9d, 0x6c, 0x31, 0xf7, 0xd9,
-	0xe3, 0x4b, 0x60, 0xaa, 0xde, 0x62, 0xee, 0xaf, 0xff, 0x3c, 0xfa, 0xaa, 0x60, 0x37, 0x32, 0xb4,
-	0xbe, 0x02, 0x23, 0x6d, 0x68, 0x0c, 0x42, 0xee, 0xee, 0x39, 0xaa, 0x52, 0x27, 0x4a, 0x5b, 0x16,
-	0xa6, 0x5f, 0x47, 0xe7, 0xed, 0x20, 0x62, 0xbb, 0x69, 0xfb, 0xe7, 0x02, 0xc0, 0x1d, 0x45, 0xb3,
-	0x4a, 0x6e, 0x42, 0x2e, 0x40, 0x35, 0x64, 0x34, 0x65, 0x4e, 0xe0, 0x99, 0x62, 0x2b, 0x68, 0xdf,
-	0xf0, 0xc8, 0x12, 0x54, 0x05, 0xdb, 0x1f, 0xb3, 0x54, 0xa6, 0x58, 0x93, 0x65, 0x1f, 0xda, 0xe4,
-	0x53, 0x00, 0x37, 0x19, 0x3b, 0x51, 0x10, 0x86, 0x41, 0x8a, 0x45, 0x58, 0x76, 0xcd, 0x4d, 0xc6,
-	0xbb, 0xe8, 0x20, 0x9f, 0xc1, 0x1c, 0xf3, 0x05, 0x4b, 0x53, 0x67, 0x30, 0x91, 0xec, 0x30, 0x0f,
-	0xed, 0xeb, 0x29, 0x57, 0xfb, 0x97, 0x02, 0x94, 0x0d, 0x2b, 0xeb, 0x50, 0x46, 0x32, 0x04, 0x66,
-	0x50, 0xeb, 0xb5, 0x9e, 0x3d, 0xbe, 0xb4, 0x68, 0x4a, 0xbd, 0xe6, 0x79, 0xea, 0x4e, 0x5f, 0x8a,
-	0x20, 0xf6, 0x6d, 0x13, 0x47, 0x16, 0xa1, 0x84, 0x0d, 0x32, 0x79, 0x69, 0x83, 0x7c, 0x0b, 0x15,
-	0xd3, 0x8e, 0x56, 0x71, 0xb5, 0xb8, 0x56, 0xbf, 0x7c, 0xbe, 0x93, 0x9b, 0xa9, 0xce, 0xab, 0xaa,
-	0x7b, 0x35, 0xc5, 0xb7, 0xa6, 0x30, 0xbb, 0x42, 0xce, 0x41, 0x79, 0xc4, 0x02, 0x7f, 0x24, 0x31,
-	0xdb, 0xa2, 0x6d, 0xac, 0xf6, 0x4f, 0x50, 0xdc, 0xa4, 0x09, 0x21, 0x60, 0xed, 0x05, 0xb1, 0x26,
-	0xa9, 0x66, 0xe3, 0x6f, 0xf2, 0x09, 0xd4, 0x5c, 0x1e, 0x25, 0x3c, 0x66, 0xb1, 0x6e, 0x7b, 0xcd,
-	0x7e, 0xe5, 0x50, 0x80, 0x03, 0x36, 0xe4, 0x59, 0x93, 0x6d, 0x63, 0xa9, 0xe4, 0xe9, 0x50, 0x32,
-	0x81, 0xcf, 0xa9, 0xd9, 0xda, 0x50, 0xd1, 0x1e, 0x93, 0x34, 0x08, 0x5b, 0x25, 0x1d, 0xad, 0xad,
-	0xf6, 0xa3, 0x12, 0xd4, 0x31, 0x73, 0x9b, 0xb9, 0x5c, 0x78, 0xa4, 0x05, 0x95, 0x94, 0x89, 0xfb,
-	0x81, 0xcb, 0x4c, 0x2a, 0x99, 0x99, 0xa3, 0x71, 0xf6, 0xa4, 0x34, 0x16, 0xf3, 0x34, 0xe6, 0x47,
-	0xc2, 0x7a, 0xf3, 0x48, 0x94, 0xde, 0x3a, 0x12, 0xe5, 0x77, 0x8d, 0x44, 0xe5, 0xd8, 0x48, 0x90,
-	0xaf, 0x81, 0xb8, 0x7c, 0x1c, 0x4b, 0xe6, 0x39, 0x39, 0xa4, 0x2a, 0x06, 0x2e, 0x98, 0x93, 0xcd,
-	0x43, 0xc0, 0x75, 0x58, 0xcc, 0xa2, 0x8f, 0x00, 0xd7, 0xf4, 0xca, 0x9a, 0xb3, 0xed, 0x1c, 0xfe,
-	0x97, 0x90, 0xa1, 0x38, 0x87, 0x55, 0xcc, 0x63, 0xf4, 0xbc, 0xf1, 0xdb, 0x59, 0x31, 0x37, 0xa1,
-	0xe2, 0x8e, 0xa8, 0xf0, 0x99, 0xd7, 0x02, 0x24, 0x73, 0xdd, 0x6c, 0xe8, 0xd9, 0xe3, 0x1b, 0x7a,
-	0x23, 0x96, 0xb9, 0xdd, 0xbc, 0x11, 0x4b, 0x33, 0x58, 0x06, 0x80, 0xec, 0x42, 0x4d, 0x72, 0xc7,
-	0xb4, 0xa6, 0x3e, 0x25, 0x5a, 0x55, 0xf2, 0xbe, 0x6e, 0xda, 0xdd, 0x63, 0x1a, 0x32, 0x37, 0x25,
-	0xe6, 0xff, 0xd4, 0xa3, 0x0b, 0x96, 0x4b, 0x93, 0xb4, 0xd5, 0xc0, 0xdd, 0x59, 0x38, 0xb2, 0x3b,
-	0x9b, 0x34, 0xc9, 0x2f, 0x0d, 0x06, 0xe6, 0x36, 0xa6, 0x79, 0x64, 0x63, 0x9e, 0x16, 0x01, 0x76,
-	0xd4, 0xc4, 0xec, 0x32, 0x35, 0xd9, 0x6f, 0x91, 0x98, 0xdc, 0x30, 0xcf, 0xbe, 0x69, 0x98, 0x8b,
-	0xef, 0x39, 0xcc, 0x2e, 0x90, 0x30, 0x48, 0xa5, 0x23, 0xa8, 0x64, 0x28, 0xc7, 0x23, 0x3e, 0x36,
-	0x3b, 0x36, 0xb5, 0xbe, 0xce, 0x2b, 0x44, 0x9b, 0x4a, 0x76, 0x8b, 0x89, 0xeb, 0x7c, 0x2c, 0xc8,
-	0x3d, 0x68, 0x1c, 0xc5, 0x2f, 0x9d, 0x0a, 0xbf, 0x2e, 0x72, 0xd8, 0x3b, 0x30, 0x97, 0x32, 0x29,
-	0x43, 0xe6, 0xa1, 0x7e, 0xe3, 0x0a, 0xd5, 0x2f, 0x2f, 0x75, 0xf4, 0x6b, 0xac, 0x93, 0xbd, 0xc6,
-	0x3a, 0xb7, 0xb3, 0xd7, 0x58, 0xaf, 0xa1, 0x1e, 0xfb, 0xf0, 0xaf, 0x95, 0x82, 0x41, 0x33, 0xd7,
-	0x55, 0x00, 0xd9, 0x81, 0x92, 0x4b, 0x85, 0x98, 0xe0, 0xa2, 0x4d, 0x9f, 0xa1, 0x06, 0x69, 0xff,
-	0x56, 0x81, 0x66, 0x5f, 0xb7, 0xe6, 0x9a, 0x8b, 0xcb, 0xf2, 0x16, 0x21, 0xba, 0x07, 0x8d, 0xc1,
-	0x58, 0xc4, 0xaf, 0x48, 0x9a, 0x3d, 0x1d, 0x49, 0x0a, 0x2c, 0x23, 0xe9, 0x2a, 0x54, 0x3d, 0x31,
-	0xd1, 0x04, 0x35, 0xde, 0x49, 0x90, 0xa5, 0xc8, 0xb1, 0x2b, 0x9e, 0x98, 0x20, 0x27, 0x57, 0xa1,
-	0x1a, 0xf2, 0x03, 0x7d, 0xb9, 0xf9, 0xbe, 0x97, 0x43, 0x7e, 0x80, 0x97, 0x17, 0xa0, 0x18, 0xf2,
-	0x03, 0x6c, 0x78, 0xd5, 0x56, 0x3f, 0xc9, 0x45, 0x98, 0xf7, 0x58, 0x12, 0x32, 0x25, 0x28, 0x66,
-	0x11, 0xca, 0xb8, 0x08, 0xcd, 0xcc, 0x7d, 0x1d, 0xbd, 0xe4, 0x0b, 0x68, 0xfa, 0x82, 0xba, 0xcc,
-	0xf1, 0x18, 0xf5, 0xc2, 0x20, 0x66, 0xd8, 0x94, 0xa2, 0xdd, 0x40, 0xef, 0x96, 0x71, 0x92, 0x3d,
-	0x38, 0x77, 0x88, 0x77, 0x94, 0xc0, 0xea, 0xa9, 0x08, 0x3c, 0x93, 0xa1, 0xf6, 0x72, 0x44, 0xf6,
-	0x61, 0x4e, 0xb0, 0x58, 0x3a, 0x99, 0xcc, 0xd5, 0xa6, 0x14, 0x91, 0xba, 0x42, 0xd9, 0x34, 0x52,
-	0x77, 0x07, 0x1a, 0x28, 0x19, 0xce, 0x69, 0xc5, 0x73, 0x0e, 0x61, 0x32, 0xd8, 0xe3, 0x92, 0x57,
-	0xff, 0x30, 0x92, 0xf7, 0x03, 0xd4, 0x0f, 0x44, 0x20, 0x25, 0x8b, 0x1d, 0x3e, 0x1c, 0x4e, 0x2d,
-	0xa4, 0x60, 0x40, 0xbe, 0x1f, 0x0e, 0x49, 0x1f, 0x16, 0x42, 0x9a, 0x4a, 0x47, 0x2d, 0x43, 0xb6,
-	0xc9, 0x8b, 0x27, 0xdd, 0xe4, 0xa6, 0x82, 0xe8, 0x23, 0x02, 0xce, 0xde, 0xe7, 0xd0, 0x10, 0x4c,
-	0x8b, 0xa8, 0x7e, 0x61, 0x9f, 0x45, 0x1d, 0x9d, 0x33, 0x4e, 0xfc, 0x24, 0xbd, 0x69, 0x55, 0x8b,
-	0x0b, 0xd6, 0x4d, 0xab, 0x6a, 0x2d, 0x94, 0x6c, 0x50, 0x4b, 0xa2, 0x67, 0xd2, 0x06, 0x35, 0xf3,
-	0x46, 0x9a, 0x7f, 0x9f, 0x85, 0xea, 0x36, 0x15, 0x71, 0x10, 0xfb, 0xe9, 0x14, 0xdf, 0x5d, 0x6f,
-	0xd6, 0xeb, 0xd7, 0x7f, 0x4a, 0x7c, 0x07, 0x25, 0x6c, 0xa4, 0x91, 0xe1, 0x93, 0x33, 0xab, 0xaf,
-	0x93, 0x2d, 0xb0, 0xd4, 0x98, 0x19, 0xb5, 0x3d, 0x39, 0x0c, 0xde, 0x7e, 0xcd, 0x18, 0x95, 0x3f,
-	0xc8, 0x18, 0xf5, 0xae, 0x3d, 0x79, 0xb1, 0x5c, 0x78, 0xfa, 0x62, 0xb9, 0xf0, 0xf7, 0x8b, 0xe5,
-	0xc2, 0xc3, 0x97, 0xcb, 0x33, 0x4f, 0x5f, 0x2e, 0xcf, 0xfc, 0xf1, 0x72, 0x79, 0xe6, 0xde, 0x45,
-	0x3f, 0x90, 0xa3, 0xf1, 0xa0, 0xe3, 0xf2, 0xa8, 0xbb, 0x3f, 0xa6, 0xb1, 0x1c, 0x47, 0x1b, 0x31,
-	0x93, 0xdd, 0xfd, 0x8d, 0xee, 0x03, 0xf3, 0x6f, 0x10, 0xfe, 0x0f, 0x34, 0x28, 0x23, 0xe2, 0x95,
-	0xff, 0x02, 0x00, 0x00, 0xff, 0xff, 0x8b, 0x69, 0x4c, 0xf7, 0x1f, 0x0d, 0x00, 0x00,
+	// 2328 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x59, 0x4b, 0x6f, 0x1c, 0xc7,
+	0xf1, 0xd7, 0x72, 0xdf, 0xb5, 0x0f, 0x2e, 0x9b, 0x14, 0x35, 0x92, 0xfd, 0xa7, 0xf4, 0x5f, 0x23,
+	0x90, 0x64, 0x58, 0xbb, 0x22, 0x1d, 0x24, 0x06, 0x9c, 0x0b, 0x5f, 0x82, 0x28, 0x90, 0x0e, 0x33,
+	0xab, 0x07, 0x20, 0x20, 0x18, 0x0c, 0x67, 0x7a, 0x77, 0x07, 0x9a, 0x99, 0x5e, 0x75, 0xf7, 0x90,
+	0xe2, 0x21, 0x97, 0x9c, 0x03, 0xc4, 0x9f, 0x22, 0xc8, 0x31, 0x07, 0x7f, 0x85, 0x00, 0xbe, 0x04,
+	0x10, 0x9c, 0x1c, 0x82, 0x1c, 0x9c, 0x40, 0x3a, 0xe4, 0x9c, 0x6f, 0x10, 0x74, 0x75, 0xcf, 0xec,
+	0x2c, 0x65, 0x49, 0xd6, 0x92, 0xb9, 0x10, 0x5b, 0x8f, 0xae, 0xee, 0xae, 0xc7, 0xaf, 0xab, 0x86,
+	0x70, 0xe5, 0xf9, 0x7a, 0x3f, 0x11, 0xee, 0x88, 0xf6, 0x8f, 0xd7, 0xfb, 0xf2, 0x74, 0x42, 0x45,
+	0x6f, 0xc2, 0x99, 0x64, 0xa4, 0xf1, 0x7c, 0xbd, 0x87, 0x82, 0xde, 0xf1, 0xfa, 0xb5, 0x25, 0x37,
+	0x0a, 0x62, 0xd6, 0xc7, 0xbf, 0x5a, 0x7e, 0xed, 0xaa, 0xc7, 0x44, 0xc4, 0x84, 0x83, 0x54, 0x5f,
+	0x13, 0x46, 0xb4, 0x32, 0x62, 0x23, 0xa6, 0xf9, 0xea, 0x97, 0xe1, 0x5e, 0x1f, 0x31, 0x36, 0x0a,
+	0x69, 0x1f, 0xa9, 0xa3, 0x64, 0xd8, 0x97, 0x41, 0x44, 0x85, 0x74, 0xa3, 0x89, 0x56, 0xe8, 0xfe,
+	0xa7, 0x06, 0x95, 0x43, 0x97, 0xbb, 0x91, 0x20, 0x77, 0x61, 0x85, 0xd3, 0x09, 0xe3, 0xd2, 0x39,
+	0x09, 0x62, 0x9f, 0x9d, 0x38, 0x74, 0xc2, 0xbc, 0xb1, 0xb0, 0x0a, 0x37, 0x0a, 0xb7, 0x4a, 0x36,
+	0xd1, 0xb2, 0x27, 0x28, 0xda, 0x45, 0x09, 0xf9, 0x1c, 0x56, 0x23, 0xf7, 0x85, 0x43, 0x63, 0xc9,
+	0x03, 0x2a, 0x9c, 0x09, 0xe5, 0x8e, 0xd6, 0xb2, 0x16, 0x6e, 0x14, 0x6e, 0xb5, 0xec, 0xe5, 0xc8,
+	0x7d, 0xb1, 0xab, 0x85, 0x87, 0x94, 0xdb, 0x28, 0x22, 0xbf, 0x86, 0x36, 0x6e, 0xed, 0xb1, 0xd0,
+	0x11, 0x63, 0x97, 0x53, 0xab, 0x78, 0xa3, 0x70, 0xab, 0xbe, 0xf5, 0xb3, 0x6f, 0xbf, 0xbf, 0x7e,
+	0xe9, 0x1f, 0xdf, 0x5f, 0xff, 0x48, 0x5f, 0x4b, 0xf8, 0xcf, 0x7a, 0x01, 0xeb, 0x47, 0xae, 0x1c,
+	0xf7, 0xf6, 0xe9, 0xc8, 0xf5, 0x4e, 0x77, 0xa8, 0xf7, 0xdd, 0x37, 0x77, 0xc0, 0xdc, 0x7a, 0x87,
+	0x7a, 0x7f, 0xfc, 0xf7, 0x9f, 0x3e, 0x2d, 0xd8, 0xad, 0xd4, 0xda, 0x40, 0x19, 0x23, 0x5d, 0x68,
+	0x1d, 0x85, 0xcc, 0x7b, 0xe6, 0xa8, 0x9b, 0x3a, 0x91, 0xb0, 0x4a, 0x78, 0xfc, 0x06, 0x32, 0x1f,
+	0x06, 0x11, 0x3d, 0x10, 0xa4, 0x0f, 0x2b, 0xc3, 0x84, 0x86, 0x78, 0x60, 0x8f, 0x71, 0xea, 0x08,
+	0xea, 0xb1, 0xd8, 0xb7, 0xca, 0xa8, 0xba, 0xa4, 0x64, 0x87, 0x94, 0x6f, 0x33, 0x4e, 0x07, 0x28,
+	0x20, 0x1e, 0x2c, 0xb9, 0x89, 0x1f, 0x48, 0xe5, 0xf8, 0x23, 0xf7, 0x28, 0x08, 0x03, 0x79, 0x6a,
+	0x55, 0xce, 0x75, 0xec, 0x0e, 0x1a, 0x3c, 0x9c, 0xda, 0x23, 0xb7, 0xa1, 0x23, 0xdc, 0x68, 0x12,
+	0x52, 0xe1, 0x9c, 0xd0, 0x60, 0x34, 0x96, 0xd4, 0xb7, 0xaa, 0xe8, 0xc7, 0x45, 0xc3, 0x7f, 0x62,
+	0xd8, 0xe4, 0x26, 0xa4, 0x2c, 0x27, 0x89, 0x83, 0x21, 0xe3, 0x91, 0x55, 0x43, 0xcd, 0xb6, 0x61,
+	0x3f, 0xd2, 0x5c, 0xf2, 0x19, 0x10, 0xdc, 0x87, 0x71, 0x1d, 0x1e, 0x24, 0xac, 0x3a, 0xea, 0x76,
+	0x52, 0xc9, 0x21, 0xe5, 0x9b, 0xea, 0x27, 0xe9, 0xc1, 0xb2, 0x5e, 0xef, 0xf8, 0x34, 0x74, 0x4f,
+	0x1d, 0xf4, 0x99, 0xb0, 0x40, 0xbb, 0x45, 0x8b, 0x76, 0x94, 0x64, 0x0b, 0x05, 0x64, 0x03, 0x2e,
+	0x4f, 0x92, 0xa3, 0x30, 0x10, 0xe3, 0x34, 0x65, 0xcc, 0x8a, 0x06, 0xae, 0x58, 0x36, 0x42, 0x9d,
+	0x33, 0x66, 0xcd, 0x5d, 0x58, 0xf1, 0x58, 0x14, 0x05, 0xf2, 0xcc, 0x92, 0xa6, 0xce, 0x32, 0x2d,
+	0x3b, 0xbb, 0x82, 0xd3, 0x63, 0xea, 0x86, 0x67, 0x56, 0xb4, 0xd2, 0xbc, 0x54, 0xb2, 0x99, 0x15,
+	0x2e, 0x74, 0x44, 0xe8, 0x8a, 0xb1, 0x13, 0x25, 0xa1, 0x0c, 0x26, 0x61, 0x40, 0xb9, 0xd5, 0x3e,
+	0x57, 0xb4, 0x16, 0xd1, 0xde, 0x41, 0x66, 0x8e, 0x1c, 0x40, 0x3d, 0x0a, 0x62, 0x07, 0xd9, 0xd6,
+	0x22, 0xda, 0xbe, 0x6b, 0x6c, 0x5f, 0x7e, 0xd3, 0xf6, 0x5e, 0x2c, 0x73, 0x56, 0xf7, 0x62, 0xa9,
+	0xad, 0xd6, 0xa2, 0x20, 0x1e, 0x28, 0x0b, 0xe4, 0x09, 0x34, 0x4c, 0x34, 0x9c, 0x21, 0xa5, 0x56,
+	0xe7, 0x5c, 0x87, 0x05, 0x63, 0xea, 0x1e, 0xa5, 0xb9, 0x04, 0x70, 0xa2, 0x40, 0x08, 0x27, 0x0c,
+	0xa2, 0x40, 0x5a, 0x4b, 0x33, 0x09, 0x70, 0x10, 0x08, 0xb1, 0xaf, 0xf8, 0xc4, 0x3f, 0xa3, 0xad,
+	0xaf, 0x47, 0x2e, 0x20, 0xd1, 0xf5, 0x2e, 0x78, 0xd9, 0xee, 0x5f, 0x0a, 0x00, 0x8f, 0x14, 0xca,
+	0x29, 0x6c, 0x38, 0x25, 0x57, 0xa1, 0x16, 0x52, 0x57, 0x50, 0x27, 0xf0, 0x0d, 0xd6, 0x54, 0x91,
+	0xde, 0xf3, 0xc9, 0x35, 0xa8, 0x71, 0xfa, 0x3c, 0xa1, 0x42, 0x0a, 0x84, 0x94, 0x92, 0x9d, 0xd1,
+	0xe4, 0xff, 0xa1, 0x49, 0x47, 0x9c, 0x0a, 0xe1, 0x1c, 0x9d, 0x4a, 0x9a, 0xd5, 0xb9, 0xe6, 0x6d,
+	0x29, 0x16, 0x21, 0x50, 0x52, 0xb5, 0x6c, 0xea, 0x1a, 0x7f, 0x93, 0x4f, 0xa0, 0xc5, 0xa9, 0x47,
+	0x83, 0x89, 0x14, 0x0e, 0x67, 0x4c, 0x62, 0x19, 0x37, 0xed, 0x66, 0xca, 0xb4, 0x19, 0x93, 0x7a,
+	0x5f, 0x4d, 0x63, 0x09, 0xe2, 0xbe, 0x9a, 0x7e, 0x50, 0xaa, 0x15, 0x3b, 0x25, 0x1b, 0xbc, 0x49,
+	0xe2, 0x44, 0x41, 0x18, 0x06, 0xa2, 0xfb, 0x87, 0x02, 0x54, 0x0c, 0xb8, 0xdd, 0x85, 0x0a, 0x62,
+	0x1a, 0xc7, 0x9b, 0xd4, 0xb7, 0xac, 0xef, 0xbe, 0xb9, 0xb3, 0x62, 0x3c, 0xb2, 0xe9, 0xfb, 0xea,
+	0x68, 0x03, 0xc9, 0x83, 0x78, 0x64, 0x1b, 0x3d, 0xb2, 0x02, 0x65, 0xc4, 0x59, 0x73, 0x3f, 0x4d,
+	0x90, 0x5f, 0x40, 0xd5, 0xa0, 0xaa, 0x55, 0xbc, 0x51, 0xbc, 0xd5, 0xd8, 0xb8, 0xd2, 0xcb, 0x3d,
+	0x0d, 0xbd, 0xa9, 0xf7, 0xb6, 0xea, 0x2a, 0x2c, 0xda, 0xd3, 0xe9, 0x12, 0xb2, 0x0a, 0x95, 0x31,
+	0x42, 0x05, 0x3a, 0xa5, 0x68, 0x1b, 0xaa, 0xfb, 0x1b, 0x28, 0x6e, 0xbb, 0x13, 0xe5, 0x96, 0x67,
+	0x41, 0xac, 0x9d, 0x5d, 0xb7, 0xf1, 0x37, 0xf9, 0x18, 0xea, 0x1e, 0x8b, 0x26, 0x2c, 0xa6, 0xb1,
+	0x46, 0xef, 0xba, 0x3d, 0x65, 0x28, 0x83, 0x47, 0x74, 0xc8, 0x52, 0xac, 0xb6, 0x0d, 0xa5, 0x0e,
+	0xef, 0x0e, 0x25, 0xe5, 0xb8, 0x4f, 0xdd, 0xd6, 0x84, 0xd2, 0xf6, 0xa9, 0x74, 0x03, 0xed, 0xf8,
+	0xba, 0x6d, 0xa8, 0xee, 0xef, 0xab, 0xd0, 0xc0, 0x93, 0xdb, 0xd4, 0x63, 0xdc, 0x27, 0x16, 0x54,
+	0x05, 0xe5, 0xc7, 0x81, 0x47, 0xcd, 0x51, 0x52, 0x32, 0xe7, 0xc6, 0x85, 0x0f, 0x75, 0x63, 0x31,
+	0xef, 0xc6, 0x7c, 0x6a, 0x95, 0xde, 0x9e, 0x5a, 0xe5, 0x33, 0xa9, 0xf5, 0x7f, 0x90, 0x0b, 0x2f,
+	0x26, 0x48, 0xc9, 0xae, 0x7b, 0x93, 0xe4, 0x00, 0x19, 0x6f, 0x64, 0x5e, 0xf5, 0xcd, 0xcc, 0xfb,
+	0x0c, 0x88, 0xc7, 0x92, 0x58, 0x52, 0xdf, 0xc9, 0x59, 0xaa, 0xa1, 0x62, 0xc7, 0x48, 0xb6, 0x33,
+	0x83, 0x88, 0x89, 0x5a, 0x7b, 0xc6, 0x70, 0x3d, 0xc5, 0x44, 0x94, 0xed, 0xe6, 0xec, 0xdf, 0x86,
+	0xd4, 0x8a, 0x93, 0xdd, 0x62, 0x11, 0xb5, 0x17, 0x0d, 0xdf, 0x4e, 0x2f, 0xf3, 0x00, 0xaa, 0xde,
+	0xd8, 0xe5, 0x23, 0xea, 0x23, 0x90, 0xcf, 0x83, 0x53, 0xa9, 0x01, 0x85, 0x7a, 0x92, 0x39, 0x26,
+	0x34, 0x8d, 0x79, 0x51, 0x4f, 0xb2, 0x81, 0x0e, 0xda, 0x93, 0x37, 0x5a, 0x81, 0xe6, 0x9c, 0x36,
+	0xcf, 0x34, 0x01, 0x7d, 0x28, 0x79, 0xee, 0x44, 0x3d, 0x11, 0xaa, 0x76, 0x3a, 0x33, 0xb5, 0xb3,
+	0xed, 0x4e, 0xf2, 0x45, 0x83, 0x8a, 0xb9, 0x8a, 0x69, 0xe7, 0x2b, 0x26, 0x43, 0x90, 0xce, 0xbb,
+	0x10, 0x64, 0xe9, 0x3d, 0x08, 0x42, 0x66, 0x11, 0x84, 0x5c, 0x37, 0x60, 0xef, 0x08, 0xe9, 0x4a,
+	0x6a, 0x2d, 0x63, 0xee, 0x6b, 0xd0, 0x1e, 0x28, 0x8e, 0x4a, 0x5b, 0xad, 0x10, 0xf8, 0xd6, 0x8a,
+	0x4e, 0x5b, 0xa4, 0xf7, 0x7c, 0xb2, 0xaf, 0xec, 0x0e, 0x93, 0xd8, 0xa7, 0xbe, 0x75, 0x79, 0xde,
+	0x00, 0xa4, 0x16, 0xba, 0x2f, 0x8b, 0x00, 0xfb, 0xaa, 0x20, 0x0e, 0xa8, 0x2a, 0xdc, 0x77, 0x20,
+	0x71, 0xae, 0x56, 0x17, 0xde, 0x56, 0xab, 0xc5, 0x1f, 0x59, 0xab, 0x1e, 0x90, 0x30, 0x10, 0xd2,
+	0xe1, 0xae, 0xa4, 0xd8, 0x95, 0x8c, 0x59, 0x62, 0x20, 0x64, 0xfe, 0x07, 0x5a, 0x59, 0xb4, 0x5d,
+	0x49, 0x0f, 0x29, 0xbf, 0xcf, 0x12, 0x4e, 0x9e, 0x42, 0x6b, 0xd6, 0x7e, 0xf9, 0x5c, 0xf6, 0x1b,
+	0x3c, 0x67, 0x7b, 0x1f, 0x9a, 0x82, 0x4a, 0x19, 0x52, 0x1f, 0xbb, 0x4c, 0x44, 0x88, 0xc6, 0xc6,
+	0xb5, 0x9e, 0x6e, 0xb6, 0x7b, 0x69, 0xb3, 0xdd, 0x7b, 0x98, 0x36, 0xdb, 0x5b, 0x2d, 0xb5, 0xed,
+	0xd7, 0xff, 0xbc, 0x5e, 0x30, 0xd6, 0xcc, 0x72, 0xa5, 0x40, 0xf6, 0xa1, 0xec, 0xb9, 0x9c, 0x9f,
+	0x22, 0x8e, 0xcc, 0x7f, 0x42, 0x6d, 0xa4, 0xfb, 0xe7, 0x2a, 0xb4, 0x07, 0x3a, 0x34, 0x9b, 0x1e,
+	0x62, 0xc1, 0x3b, 0x70, 0xf6, 0x29, 0xb4, 0x8e, 0x12, 0x1e, 0x4f, 0x9d, 0xb4, 0x70, 0x3e, 0x27,
+	0x29, 0x63, 0xa9, 0x93, 0xbe, 0x84, 0x9a, 0xcf, 0x4f, 0xb5, 0x83, 0x5a, 0xef, 0x75, 0x50, 0x49,
+	0x39, 0xc7, 0xae, 0xfa, 0xfc, 0x14, 0x7d, 0xf2, 0x25, 0xd4, 0x42, 0x76, 0xa2, 0x17, 0xb7, 0x7f,
+	0xec, 0xe2, 0x90, 0x9d, 0xe0, 0xe2, 0x0e, 0x14, 0x43, 0x76, 0x82, 0x01, 0xaf, 0xd9, 0xea, 0xa7,
+	0xea, 0x97, 0x7d, 0x3a, 0x09, 0xa9, 0xc2, 0x4b, 0x53, 0xe7, 0x15, 0xac, 0xf3, 0x76, 0xca, 0xbe,
+	0xaf, 0xeb, 0xfd, 0x27, 0xd0, 0x1e, 0x71, 0xd7, 0x53, 0x0d, 0xb0, 0xeb, 0x87, 0x41, 0x4c, 0x31,
+	0x28, 0x45, 0xbb, 0x85, 0xdc, 0x1d, 0xc3, 0x24, 0xcf, 0x60, 0x35, 0xb3, 0x37, 0xeb, 0xc0, 0xda,
+	0xb9, 0x1c, 0xb8, 0x9c, 0x5a, 0xdd, 0xca, 0x39, 0x72, 0x00, 0x4d, 0x4e, 0x63, 0xe9, 0xa4, 0x28,
+	0x5e, 0x9f, 0xb3, 0xec, 0x1b, 0xca, 0xca, 0xb6, 0x41, 0xf2, 0x47, 0xd0, 0x42, 0x44, 0x74, 0xce,
+	0xfb, 0x36, 0x34, 0xd1, 0x4c, 0x6a, 0xf6, 0x4d, 0x44, 0x6f, 0x5c, 0x0c, 0xa2, 0xff, 0x0a, 0x1a,
+	0x27, 0x3c, 0x90, 0x92, 0xc6, 0x0e, 0x1b, 0x0e, 0xe7, 0x7e, 0x27, 0xc0, 0x18, 0xf9, 0xe5, 0x70,
+	0x48, 0x06, 0xd0, 0x09, 0x5d, 0x21, 0x1d, 0x55, 0x0c, 0x69, 0x25, 0xaf, 0x7c, 0x68, 0x25, 0xb7,
+	0x95, 0x89, 0x01, 0x5a, 0xc0, 0xdc, 0xc3, 0xc7, 0x41, 0x83, 0xa8, 0xee, 0x47, 0x2e, 0x23, 0x8e,
+	0x36, 0x0d, 0x13, 0x07, 0x67, 0xdd, 0x42, 0x3e, 0x28, 0xd5, 0x4a, 0x9d, 0xb2, 0x0d, 0xaa, 0x48,
+	0x74, 0x4e, 0xda, 0xa0, 0x72, 0xde, 0xf4, 0x6a, 0x7f, 0x5d, 0x80, 0xda, 0xae, 0xcb, 0xe3, 0x20,
+	0x1e, 0x89, 0x39, 0xda, 0xca, 0xb7, 0xe3, 0xf5, 0x0f, 0x77, 0x4a, 0xf7, 0xa0, 0x8c, 0x81, 0x34,
+	0x30, 0xfc, 0xe1, 0x9e, 0xd5, 0xcb, 0xc9, 0x0e, 0x94, 0x54, 0x9a, 0x19, 0xb4, 0xfd, 0x70, 0x33,
+	0xb8, 0xfa, 0x07, 0xd2, 0xa8, 0x72, 0x21, 0x69, 0xd4, 0xfd, 0x6d, 0x01, 0x9a, 0x76, 0xfe, 0x9d,
+	0x26, 0x50, 0x1a, 0xab, 0x19, 0xa7, 0x80, 0x6f, 0x38, 0xfe, 0x56, 0xcd, 0x40, 0x48, 0xdd, 0x63,
+	0x9a, 0xce, 0x1c, 0x86, 0xca, 0x9a, 0x81, 0x62, 0xae, 0x19, 0xc8, 0xb7, 0x91, 0xa5, 0x33, 0x6d,
+	0xe4, 0x2a, 0x54, 0x74, 0x3b, 0x67, 0x1a, 0x4c, 0x43, 0x75, 0x07, 0x50, 0xc7, 0x79, 0x7b, 0x87,
+	0xbb, 0x27, 0xca, 0x40, 0x36, 0xed, 0x17, 0x10, 0xb1, 0x32, 0x5a, 0x85, 0x6a, 0xc2, 0x02, 0xd3,
+	0x90, 0x97, 0x6c, 0x4d, 0x28, 0x6e, 0x10, 0xfb, 0xf4, 0x45, 0x1a, 0x40, 0x24, 0xba, 0x5f, 0x41,
+	0x65, 0x80, 0x03, 0xfa, 0x54, 0x5e, 0xc8, 0xc9, 0x55, 0x42, 0x98, 0x06, 0x04, 0xad, 0x35, 0xed,
+	0x94, 0xc4, 0x5d, 0x38, 0x63, 0x43, 0xb4, 0xd7, 0xb4, 0x35, 0xd1, 0xfd, 0x5d, 0xd1, 0x9c, 0xf2,
+	0x31, 0x93, 0x94, 0x6c, 0x40, 0xd5, 0x8c, 0x71, 0xef, 0xcd, 0xc0, 0x54, 0x91, 0xac, 0x01, 0xe8,
+	0x69, 0x3e, 0x4a, 0x67, 0x8a, 0xa6, 0x9d, 0xe3, 0xe8, 0x1e, 0x56, 0x51, 0x39, 0x54, 0x2e, 0x22,
+	0xda, 0x2e, 0x66, 0x7c, 0x03, 0xcb, 0x3d, 0xa8, 0x1e, 0x53, 0xee, 0x07, 0x9e, 0x9e, 0x68, 0xda,
+	0x1b, 0x2b, 0x33, 0x2d, 0xdd, 0x63, 0x2d, 0xb3, 0x53, 0x25, 0xd5, 0x61, 0x71, 0x2a, 0x92, 0x50,
+	0x3a, 0x18, 0xdc, 0xb2, 0xde, 0x5b, 0xb3, 0xee, 0xab, 0x10, 0x13, 0x28, 0x09, 0x37, 0x4c, 0x87,
+	0x3f, 0xfc, 0x9d, 0x1b, 0x5b, 0xaa, 0xf9, 0xb1, 0x45, 0x3d, 0x1e, 0xfa, 0x1b, 0xc3, 0xf4, 0x98,
+	0x35, 0xfd, 0x78, 0xa4, 0x6c, 0x73, 0xca, 0x2d, 0x28, 0xaa, 0xe1, 0x7d, 0x5e, 0x7c, 0x56, 0x8b,
+	0xd5, 0x21, 0xd4, 0xe4, 0x6d, 0x00, 0xb9, 0x66, 0x1b, 0xaa, 0xfb, 0x37, 0x80, 0xb2, 0xfe, 0x48,
+	0xd3, 0x86, 0x85, 0xac, 0x3d, 0x5b, 0x08, 0x2e, 0xb6, 0x33, 0xcb, 0xb0, 0xa1, 0xf4, 0xb6, 0x29,
+	0xaa, 0x3c, 0xdb, 0x16, 0x7e, 0x01, 0xa5, 0x6c, 0x88, 0x6e, 0x6c, 0x5c, 0x9d, 0x89, 0x4a, 0xbe,
+	0xce, 0x66, 0x3a, 0x6e, 0xb5, 0x42, 0x85, 0x28, 0x62, 0x7e, 0x12, 0x52, 0x1d, 0xa2, 0xaa, 0x0e,
+	0x91, 0x66, 0x65, 0x21, 0xa2, 0xd4, 0x47, 0x5f, 0xab, 0x10, 0x51, 0xea, 0x93, 0x9f, 0x43, 0xd9,
+	0xe7, 0xee, 0x89, 0x9a, 0x8c, 0x54, 0x63, 0xbf, 0x3a, 0xb3, 0x5f, 0x56, 0x53, 0xf9, 0xcd, 0xb4,
+	0x3e, 0xf9, 0xa9, 0xe9, 0xa8, 0x19, 0x17, 0x16, 0xdc, 0x28, 0xbe, 0xd3, 0x19, 0x99, 0xa6, 0xda,
+	0xee, 0x98, 0xa9, 0x41, 0xac, 0xf1, 0xb6, 0xed, 0x54, 0x71, 0xcc, 0x6c, 0x87, 0xfa, 0xea, 0x15,
+	0x60, 0x13, 0x1a, 0x4f, 0x13, 0xa6, 0x89, 0x09, 0xd3, 0xd4, 0x4c, 0x93, 0x2e, 0xb7, 0xa1, 0x93,
+	0x7e, 0x3d, 0xcb, 0xba, 0x8d, 0x96, 0xce, 0x7f, 0xc3, 0xcf, 0xfa, 0x8d, 0x9b, 0x60, 0x4a, 0x62,
+	0xaa, 0xa9, 0xe7, 0x94, 0xb6, 0x66, 0xe7, 0x15, 0xcd, 0xb7, 0xb2, 0x4c, 0x71, 0x31, 0x9f, 0xab,
+	0x99, 0xe2, 0x0a, 0x94, 0xf5, 0xf4, 0xd1, 0xd1, 0x93, 0x3b, 0x12, 0x08, 0x05, 0x63, 0x57, 0x50,
+	0x1c, 0x69, 0xea, 0xb6, 0x26, 0xc8, 0x17, 0x50, 0x35, 0x9f, 0x15, 0x2d, 0x82, 0x8e, 0x58, 0x9e,
+	0x71, 0x84, 0x86, 0x9d, 0x99, 0x0f, 0x11, 0x46, 0x3d, 0x77, 0xc5, 0xa9, 0x2b, 0x96, 0x67, 0xae,
+	0x98, 0x79, 0x23, 0x37, 0xa6, 0xae, 0x5c, 0xe8, 0x98, 0x7a, 0xf9, 0x7f, 0x30, 0xa6, 0xae, 0x5e,
+	0x4c, 0x53, 0x93, 0x1f, 0xe6, 0xae, 0x9c, 0x77, 0x98, 0x53, 0x1e, 0xc4, 0xef, 0x75, 0xd4, 0xb7,
+	0xac, 0x79, 0x3d, 0x68, 0x0c, 0x90, 0xfb, 0x50, 0x51, 0x7d, 0x2d, 0xf5, 0xad, 0xab, 0x73, 0x9a,
+	0x32, 0xeb, 0x55, 0xf7, 0x9a, 0xfb, 0xb2, 0x29, 0xac, 0x6b, 0xf3, 0x76, 0xaf, 0xd3, 0x8f, 0x9a,
+	0x42, 0xa7, 0xb9, 0x60, 0xe1, 0xf1, 0x34, 0xad, 0x3e, 0x4a, 0xd3, 0x5c, 0xb3, 0x4d, 0x56, 0xad,
+	0x01, 0x20, 0x27, 0x91, 0x01, 0x8b, 0xad, 0x8f, 0xf5, 0xa4, 0x3d, 0xe5, 0x74, 0x5f, 0x2e, 0x00,
+	0x6c, 0xa6, 0x83, 0xf7, 0x3c, 0x7d, 0xd6, 0x27, 0xd0, 0xc2, 0x83, 0x09, 0x67, 0xe2, 0x22, 0x6c,
+	0xeb, 0xa7, 0x5a, 0xdf, 0x59, 0x1c, 0x22, 0x2f, 0xa7, 0x34, 0x74, 0x83, 0x90, 0xfa, 0xe6, 0xe5,
+	0x36, 0x4a, 0xf7, 0x90, 0xa7, 0x6a, 0x25, 0x55, 0x62, 0x7c, 0x48, 0x03, 0xd5, 0x10, 0x68, 0x18,
+	0x5e, 0x34, 0x7a, 0x29, 0x3b, 0xa7, 0x3a, 0xa1, 0x7c, 0xc8, 0x78, 0x44, 0x53, 0x60, 0x36, 0xaa,
+	0x87, 0x29, 0x3b, 0xb7, 0xb5, 0x79, 0x56, 0x2a, 0xf9, 0xad, 0x0f, 0x90, 0x47, 0xee, 0x00, 0xf1,
+	0x58, 0x2c, 0xa8, 0x97, 0xc8, 0xe0, 0x98, 0x6a, 0x4d, 0x61, 0xfe, 0xf7, 0xb0, 0x94, 0x93, 0xa0,
+	0xba, 0x20, 0x1f, 0x43, 0x3d, 0x89, 0x75, 0x89, 0xfb, 0xe6, 0x9b, 0xd6, 0x94, 0xf1, 0xa9, 0x03,
+	0x55, 0xf3, 0x1e, 0x93, 0x2b, 0xb0, 0xfc, 0x78, 0xd7, 0xde, 0xd9, 0xdb, 0x7e, 0xe8, 0x3c, 0xfa,
+	0x6a, 0x70, 0xb8, 0xbb, 0xbd, 0x77, 0x6f, 0x6f, 0x77, 0xa7, 0x73, 0x89, 0x74, 0xa0, 0x99, 0x0a,
+	0x0e, 0x37, 0x07, 0x83, 0x4e, 0x21, 0xcf, 0xb9, 0xb7, 0xb9, 0xb7, 0xdf, 0x59, 0x98, 0x5d, 0xbc,
+	0xf9, 0x78, 0x73, 0x6f, 0x7f, 0x73, 0x6b, 0x7f, 0xb7, 0x53, 0xdc, 0xda, 0xfc, 0xf6, 0xd5, 0x5a,
+	0xe1, 0xe5, 0xab, 0xb5, 0xc2, 0xbf, 0x5e, 0xad, 0x15, 0xbe, 0x7e, 0xbd, 0x76, 0xe9, 0xe5, 0xeb,
+	0xb5, 0x4b, 0x7f, 0x7f, 0xbd, 0x76, 0xe9, 0xe9, 0xcd, 0x51, 0x20, 0xc7, 0xc9, 0x51, 0xcf, 0x63,
+	0x51, 0xff, 0x79, 0xe2, 0xc6, 0x32, 0x89, 0xd6, 0x63, 0x2a, 0xfb, 0xcf, 0xd7, 0xfb, 0x2f, 0xcc,
+	0x3f, 0xdc, 0xf0, 0xbf, 0x6d, 0x47, 0x15, 0xac, 0xc3, 0xcf, 0xff, 0x1b, 0x00, 0x00, 0xff, 0xff,
+	0xca, 0x54, 0x1c, 0x5c, 0x89, 0x1b, 0x00, 0x00,
 }
 
 func (m *Params) Marshal() (dAtA []byte, err error) {
@@ -870,6 +1809,107 @@ func (m *Params) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size := m.AuditorMissSlash.Size()
+		i -= size
+		if _, err := m.AuditorMissSlash.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x92
+	if m.AuditorMissLimit != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditorMissLimit))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x88
+	}
+	{
+		size := m.AuditorFee.Size()
+		i -= size
+		if _, err := m.AuditorFee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0x82
+	{
+		size := m.MinSlash.Size()
+		i -= size
+		if _, err := m.MinSlash.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x7a
+	{
+		size := m.SlashMultiplier.Size()
+		i -= size
+		if _, err := m.SlashMultiplier.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x72
+	if m.RevealWindowBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RevealWindowBlocks))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.CommitWindowBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommitWindowBlocks))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.PublishWindowBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PublishWindowBlocks))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.SampleDelayBlocks != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.SampleDelayBlocks))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.AuditorsPerAudit != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditorsPerAudit))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.SamplesUniform != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.SamplesUniform))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.SamplesWeighted != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.SamplesWeighted))
+		i--
+		dAtA[i] = 0x38
+	}
+	{
+		size := m.AuditProbability.Size()
+		i -= size
+		if _, err := m.AuditProbability.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if m.FuelPerCoreSecond != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FuelPerCoreSecond))
+		i--
+		dAtA[i] = 0x28
+	}
 	if m.BlockTimeMs != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.BlockTimeMs))
 		i--
@@ -918,15 +1958,27 @@ func (m *UsageEntry) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.Receipts != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Receipts))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.ReceiptsRoot) > 0 {
+		i -= len(m.ReceiptsRoot)
+		copy(dAtA[i:], m.ReceiptsRoot)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.ReceiptsRoot)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.Fuel != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Fuel))
+		i--
+		dAtA[i] = 0x28
+	}
 	if m.EgressBytes != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.EgressBytes))
 		i--
 		dAtA[i] = 0x20
-	}
-	if m.CpuMillis != 0 {
-		i = encodeVarintTypes(dAtA, i, uint64(m.CpuMillis))
-		i--
-		dAtA[i] = 0x18
 	}
 	if m.Requests != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.Requests))
@@ -1073,6 +2125,57 @@ func (m *UsageRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xaa
+	if m.AuditId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditId))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xa0
+	}
+	if len(m.AuditState) > 0 {
+		i -= len(m.AuditState)
+		copy(dAtA[i:], m.AuditState)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.AuditState)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x9a
+	}
+	if m.Receipts != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Receipts))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x90
+	}
+	if len(m.ReceiptsRoot) > 0 {
+		i -= len(m.ReceiptsRoot)
+		copy(dAtA[i:], m.ReceiptsRoot)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.ReceiptsRoot)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x8a
+	}
+	if m.Fuel != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Fuel))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x80
+	}
 	if m.CountedRequests != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.CountedRequests))
 		i--
@@ -1478,6 +2581,573 @@ func (m *Earnings) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *ReceiptsRoot) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ReceiptsRoot) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ReceiptsRoot) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Egress != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Egress))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Requests != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Requests))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Fuel != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Fuel))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Leaves != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Leaves))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Hash) > 0 {
+		i -= len(m.Hash)
+		copy(dAtA[i:], m.Hash)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Hash)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *AuditDraw) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *AuditDraw) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *AuditDraw) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Index != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Index))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Point != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Point))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Weighted {
+		i--
+		if m.Weighted {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Sample) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Sample) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Sample) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Proof) > 0 {
+		i -= len(m.Proof)
+		copy(dAtA[i:], m.Proof)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Proof)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Receipt) > 0 {
+		i -= len(m.Receipt)
+		copy(dAtA[i:], m.Receipt)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Receipt)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Index != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Index))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *AuditVote) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *AuditVote) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *AuditVote) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Missed {
+		i--
+		if m.Missed {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x50
+	}
+	{
+		size := m.Fee.Size()
+		i -= size
+		if _, err := m.Fee.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if m.RevealedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RevealedHeight))
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.Detail) > 0 {
+		i -= len(m.Detail)
+		copy(dAtA[i:], m.Detail)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Detail)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.Salt) > 0 {
+		i -= len(m.Salt)
+		copy(dAtA[i:], m.Salt)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Salt)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.ResultHash) > 0 {
+		i -= len(m.ResultHash)
+		copy(dAtA[i:], m.ResultHash)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.ResultHash)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.Verdict != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Verdict))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CommittedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommittedHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Commitment) > 0 {
+		i -= len(m.Commitment)
+		copy(dAtA[i:], m.Commitment)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Commitment)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Auditor) > 0 {
+		i -= len(m.Auditor)
+		copy(dAtA[i:], m.Auditor)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Auditor)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Audit) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Audit) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Audit) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Resolution) > 0 {
+		i -= len(m.Resolution)
+		copy(dAtA[i:], m.Resolution)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Resolution)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xe2
+	}
+	if m.ResolvedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ResolvedHeight))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0xd8
+	}
+	{
+		size := m.AuditorFees.Size()
+		i -= size
+		if _, err := m.AuditorFees.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xd2
+	{
+		size := m.Burned.Size()
+		i -= size
+		if _, err := m.Burned.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xca
+	{
+		size := m.Slashed.Size()
+		i -= size
+		if _, err := m.Slashed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xc2
+	{
+		size := m.Refunded.Size()
+		i -= size
+		if _, err := m.Refunded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xba
+	{
+		size := m.ProtocolShare.Size()
+		i -= size
+		if _, err := m.ProtocolShare.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xb2
+	{
+		size := m.ToSharer.Size()
+		i -= size
+		if _, err := m.ToSharer.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xaa
+	{
+		size := m.Charged.Size()
+		i -= size
+		if _, err := m.Charged.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1
+	i--
+	dAtA[i] = 0xa2
+	if m.PublishedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PublishedHeight))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x98
+	}
+	if len(m.Samples) > 0 {
+		for iNdEx := len(m.Samples) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Samples[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x1
+			i--
+			dAtA[i] = 0x92
+		}
+	}
+	if len(m.Phase) > 0 {
+		i -= len(m.Phase)
+		copy(dAtA[i:], m.Phase)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Phase)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x8a
+	}
+	if len(m.State) > 0 {
+		i -= len(m.State)
+		copy(dAtA[i:], m.State)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.State)))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x82
+	}
+	if m.RevealDeadline != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RevealDeadline))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.CommitDeadline != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.CommitDeadline))
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.PublishDeadline != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.PublishDeadline))
+		i--
+		dAtA[i] = 0x68
+	}
+	if m.OpenedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OpenedHeight))
+		i--
+		dAtA[i] = 0x60
+	}
+	if len(m.Votes) > 0 {
+		for iNdEx := len(m.Votes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Votes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x5a
+		}
+	}
+	if len(m.Auditors) > 0 {
+		for iNdEx := len(m.Auditors) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Auditors[iNdEx])
+			copy(dAtA[i:], m.Auditors[iNdEx])
+			i = encodeVarintTypes(dAtA, i, uint64(len(m.Auditors[iNdEx])))
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if len(m.Draws) > 0 {
+		for iNdEx := len(m.Draws) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Draws[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTypes(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x4a
+		}
+	}
+	if len(m.Seed) > 0 {
+		i -= len(m.Seed)
+		copy(dAtA[i:], m.Seed)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Seed)))
+		i--
+		dAtA[i] = 0x42
+	}
+	if len(m.ModuleHash) > 0 {
+		i -= len(m.ModuleHash)
+		copy(dAtA[i:], m.ModuleHash)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.ModuleHash)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	{
+		size, err := m.Root.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTypes(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if m.LeaseId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LeaseId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *AuditStats) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *AuditStats) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *AuditStats) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Unsampled != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Unsampled))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.ConsecutiveMisses != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ConsecutiveMisses))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.AuditsMissed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditsMissed))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.AuditsPerformed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditsPerformed))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.AuditsForfeited != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditsForfeited))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.AuditsFailed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditsFailed))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.AuditsPassed != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.AuditsPassed))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTypes(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -1506,6 +3176,43 @@ func (m *Params) Size() (n int) {
 	if m.BlockTimeMs != 0 {
 		n += 1 + sovTypes(uint64(m.BlockTimeMs))
 	}
+	if m.FuelPerCoreSecond != 0 {
+		n += 1 + sovTypes(uint64(m.FuelPerCoreSecond))
+	}
+	l = m.AuditProbability.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.SamplesWeighted != 0 {
+		n += 1 + sovTypes(uint64(m.SamplesWeighted))
+	}
+	if m.SamplesUniform != 0 {
+		n += 1 + sovTypes(uint64(m.SamplesUniform))
+	}
+	if m.AuditorsPerAudit != 0 {
+		n += 1 + sovTypes(uint64(m.AuditorsPerAudit))
+	}
+	if m.SampleDelayBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.SampleDelayBlocks))
+	}
+	if m.PublishWindowBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.PublishWindowBlocks))
+	}
+	if m.CommitWindowBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.CommitWindowBlocks))
+	}
+	if m.RevealWindowBlocks != 0 {
+		n += 1 + sovTypes(uint64(m.RevealWindowBlocks))
+	}
+	l = m.SlashMultiplier.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.MinSlash.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = m.AuditorFee.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	if m.AuditorMissLimit != 0 {
+		n += 2 + sovTypes(uint64(m.AuditorMissLimit))
+	}
+	l = m.AuditorMissSlash.Size()
+	n += 2 + l + sovTypes(uint64(l))
 	return n
 }
 
@@ -1521,11 +3228,18 @@ func (m *UsageEntry) Size() (n int) {
 	if m.Requests != 0 {
 		n += 1 + sovTypes(uint64(m.Requests))
 	}
-	if m.CpuMillis != 0 {
-		n += 1 + sovTypes(uint64(m.CpuMillis))
-	}
 	if m.EgressBytes != 0 {
 		n += 1 + sovTypes(uint64(m.EgressBytes))
+	}
+	if m.Fuel != 0 {
+		n += 1 + sovTypes(uint64(m.Fuel))
+	}
+	l = len(m.ReceiptsRoot)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Receipts != 0 {
+		n += 1 + sovTypes(uint64(m.Receipts))
 	}
 	return n
 }
@@ -1637,6 +3351,25 @@ func (m *UsageRecord) Size() (n int) {
 	if m.CountedRequests != 0 {
 		n += 1 + sovTypes(uint64(m.CountedRequests))
 	}
+	if m.Fuel != 0 {
+		n += 2 + sovTypes(uint64(m.Fuel))
+	}
+	l = len(m.ReceiptsRoot)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	if m.Receipts != 0 {
+		n += 2 + sovTypes(uint64(m.Receipts))
+	}
+	l = len(m.AuditState)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	if m.AuditId != 0 {
+		n += 2 + sovTypes(uint64(m.AuditId))
+	}
+	l = m.Refunded.Size()
+	n += 2 + l + sovTypes(uint64(l))
 	return n
 }
 
@@ -1738,6 +3471,250 @@ func (m *Earnings) Size() (n int) {
 	n += 1 + l + sovTypes(uint64(l))
 	l = m.ProtocolShare.Size()
 	n += 1 + l + sovTypes(uint64(l))
+	return n
+}
+
+func (m *ReceiptsRoot) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Hash)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Leaves != 0 {
+		n += 1 + sovTypes(uint64(m.Leaves))
+	}
+	if m.Fuel != 0 {
+		n += 1 + sovTypes(uint64(m.Fuel))
+	}
+	if m.Requests != 0 {
+		n += 1 + sovTypes(uint64(m.Requests))
+	}
+	if m.Egress != 0 {
+		n += 1 + sovTypes(uint64(m.Egress))
+	}
+	return n
+}
+
+func (m *AuditDraw) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Weighted {
+		n += 2
+	}
+	if m.Point != 0 {
+		n += 1 + sovTypes(uint64(m.Point))
+	}
+	if m.Index != 0 {
+		n += 1 + sovTypes(uint64(m.Index))
+	}
+	return n
+}
+
+func (m *Sample) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Index != 0 {
+		n += 1 + sovTypes(uint64(m.Index))
+	}
+	l = len(m.Receipt)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Proof)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *AuditVote) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Auditor)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Commitment)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.CommittedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.CommittedHeight))
+	}
+	if m.Verdict != 0 {
+		n += 1 + sovTypes(uint64(m.Verdict))
+	}
+	l = len(m.ResultHash)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Salt)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Detail)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.RevealedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.RevealedHeight))
+	}
+	l = m.Fee.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	if m.Missed {
+		n += 2
+	}
+	return n
+}
+
+func (m *Audit) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovTypes(uint64(m.Id))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovTypes(uint64(m.Epoch))
+	}
+	if m.LeaseId != 0 {
+		n += 1 + sovTypes(uint64(m.LeaseId))
+	}
+	l = m.Root.Size()
+	n += 1 + l + sovTypes(uint64(l))
+	l = len(m.ModuleHash)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Seed)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if len(m.Draws) > 0 {
+		for _, e := range m.Draws {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if len(m.Auditors) > 0 {
+		for _, s := range m.Auditors {
+			l = len(s)
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if len(m.Votes) > 0 {
+		for _, e := range m.Votes {
+			l = e.Size()
+			n += 1 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.OpenedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.OpenedHeight))
+	}
+	if m.PublishDeadline != 0 {
+		n += 1 + sovTypes(uint64(m.PublishDeadline))
+	}
+	if m.CommitDeadline != 0 {
+		n += 1 + sovTypes(uint64(m.CommitDeadline))
+	}
+	if m.RevealDeadline != 0 {
+		n += 1 + sovTypes(uint64(m.RevealDeadline))
+	}
+	l = len(m.State)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	l = len(m.Phase)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	if len(m.Samples) > 0 {
+		for _, e := range m.Samples {
+			l = e.Size()
+			n += 2 + l + sovTypes(uint64(l))
+		}
+	}
+	if m.PublishedHeight != 0 {
+		n += 2 + sovTypes(uint64(m.PublishedHeight))
+	}
+	l = m.Charged.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.ToSharer.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.ProtocolShare.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.Refunded.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.Slashed.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.Burned.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	l = m.AuditorFees.Size()
+	n += 2 + l + sovTypes(uint64(l))
+	if m.ResolvedHeight != 0 {
+		n += 2 + sovTypes(uint64(m.ResolvedHeight))
+	}
+	l = len(m.Resolution)
+	if l > 0 {
+		n += 2 + l + sovTypes(uint64(l))
+	}
+	return n
+}
+
+func (m *AuditStats) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTypes(uint64(l))
+	}
+	if m.AuditsPassed != 0 {
+		n += 1 + sovTypes(uint64(m.AuditsPassed))
+	}
+	if m.AuditsFailed != 0 {
+		n += 1 + sovTypes(uint64(m.AuditsFailed))
+	}
+	if m.AuditsForfeited != 0 {
+		n += 1 + sovTypes(uint64(m.AuditsForfeited))
+	}
+	if m.AuditsPerformed != 0 {
+		n += 1 + sovTypes(uint64(m.AuditsPerformed))
+	}
+	if m.AuditsMissed != 0 {
+		n += 1 + sovTypes(uint64(m.AuditsMissed))
+	}
+	if m.ConsecutiveMisses != 0 {
+		n += 1 + sovTypes(uint64(m.ConsecutiveMisses))
+	}
+	if m.Unsampled != 0 {
+		n += 1 + sovTypes(uint64(m.Unsampled))
+	}
 	return n
 }
 
@@ -1867,6 +3844,347 @@ func (m *Params) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FuelPerCoreSecond", wireType)
+			}
+			m.FuelPerCoreSecond = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FuelPerCoreSecond |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditProbability", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.AuditProbability.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SamplesWeighted", wireType)
+			}
+			m.SamplesWeighted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SamplesWeighted |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SamplesUniform", wireType)
+			}
+			m.SamplesUniform = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SamplesUniform |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorsPerAudit", wireType)
+			}
+			m.AuditorsPerAudit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditorsPerAudit |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SampleDelayBlocks", wireType)
+			}
+			m.SampleDelayBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SampleDelayBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublishWindowBlocks", wireType)
+			}
+			m.PublishWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PublishWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitWindowBlocks", wireType)
+			}
+			m.CommitWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealWindowBlocks", wireType)
+			}
+			m.RevealWindowBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealWindowBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SlashMultiplier", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.SlashMultiplier.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MinSlash", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MinSlash.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorFee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.AuditorFee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorMissLimit", wireType)
+			}
+			m.AuditorMissLimit = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditorMissLimit |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorMissSlash", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.AuditorMissSlash.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])
@@ -1955,25 +4273,6 @@ func (m *UsageEntry) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
-		case 3:
-			if wireType != 0 {
-				return fmt.Errorf("proto: wrong wireType = %d for field CpuMillis", wireType)
-			}
-			m.CpuMillis = 0
-			for shift := uint(0); ; shift += 7 {
-				if shift >= 64 {
-					return ErrIntOverflowTypes
-				}
-				if iNdEx >= l {
-					return io.ErrUnexpectedEOF
-				}
-				b := dAtA[iNdEx]
-				iNdEx++
-				m.CpuMillis |= uint64(b&0x7F) << shift
-				if b < 0x80 {
-					break
-				}
-			}
 		case 4:
 			if wireType != 0 {
 				return fmt.Errorf("proto: wrong wireType = %d for field EgressBytes", wireType)
@@ -1989,6 +4288,78 @@ func (m *UsageEntry) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.EgressBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fuel", wireType)
+			}
+			m.Fuel = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Fuel |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReceiptsRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ReceiptsRoot = append(m.ReceiptsRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.ReceiptsRoot == nil {
+				m.ReceiptsRoot = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Receipts", wireType)
+			}
+			m.Receipts = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Receipts |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -2778,6 +5149,163 @@ func (m *UsageRecord) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 16:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fuel", wireType)
+			}
+			m.Fuel = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Fuel |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReceiptsRoot", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ReceiptsRoot = append(m.ReceiptsRoot[:0], dAtA[iNdEx:postIndex]...)
+			if m.ReceiptsRoot == nil {
+				m.ReceiptsRoot = []byte{}
+			}
+			iNdEx = postIndex
+		case 18:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Receipts", wireType)
+			}
+			m.Receipts = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Receipts |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 19:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditState", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.AuditState = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 20:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditId", wireType)
+			}
+			m.AuditId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 21:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])
@@ -3749,6 +6277,1807 @@ func (m *Earnings) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ReceiptsRoot) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ReceiptsRoot: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ReceiptsRoot: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Hash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Hash = append(m.Hash[:0], dAtA[iNdEx:postIndex]...)
+			if m.Hash == nil {
+				m.Hash = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Leaves", wireType)
+			}
+			m.Leaves = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Leaves |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fuel", wireType)
+			}
+			m.Fuel = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Fuel |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			m.Requests = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Requests |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Egress", wireType)
+			}
+			m.Egress = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Egress |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *AuditDraw) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: AuditDraw: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: AuditDraw: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Weighted", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Weighted = bool(v != 0)
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Point", wireType)
+			}
+			m.Point = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Point |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			m.Index = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Index |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Sample) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Sample: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Sample: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Index", wireType)
+			}
+			m.Index = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Index |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Receipt", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Receipt = append(m.Receipt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Receipt == nil {
+				m.Receipt = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proof", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proof = append(m.Proof[:0], dAtA[iNdEx:postIndex]...)
+			if m.Proof == nil {
+				m.Proof = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *AuditVote) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: AuditVote: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: AuditVote: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditor", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditor = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Commitment", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Commitment = append(m.Commitment[:0], dAtA[iNdEx:postIndex]...)
+			if m.Commitment == nil {
+				m.Commitment = []byte{}
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommittedHeight", wireType)
+			}
+			m.CommittedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommittedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Verdict", wireType)
+			}
+			m.Verdict = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Verdict |= Verdict(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResultHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResultHash = append(m.ResultHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResultHash == nil {
+				m.ResultHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Salt", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Salt = append(m.Salt[:0], dAtA[iNdEx:postIndex]...)
+			if m.Salt == nil {
+				m.Salt = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Detail", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Detail = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealedHeight", wireType)
+			}
+			m.RevealedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Missed", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Missed = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Audit) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Audit: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Audit: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LeaseId", wireType)
+			}
+			m.LeaseId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LeaseId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Root", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Root.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ModuleHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ModuleHash = append(m.ModuleHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ModuleHash == nil {
+				m.ModuleHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seed", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Seed = append(m.Seed[:0], dAtA[iNdEx:postIndex]...)
+			if m.Seed == nil {
+				m.Seed = []byte{}
+			}
+			iNdEx = postIndex
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Draws", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Draws = append(m.Draws, AuditDraw{})
+			if err := m.Draws[len(m.Draws)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Auditors", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Auditors = append(m.Auditors, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Votes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Votes = append(m.Votes, AuditVote{})
+			if err := m.Votes[len(m.Votes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OpenedHeight", wireType)
+			}
+			m.OpenedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OpenedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublishDeadline", wireType)
+			}
+			m.PublishDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PublishDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CommitDeadline", wireType)
+			}
+			m.CommitDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CommitDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RevealDeadline", wireType)
+			}
+			m.RevealDeadline = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RevealDeadline |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field State", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.State = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Phase", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Phase = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 18:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Samples", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Samples = append(m.Samples, Sample{})
+			if err := m.Samples[len(m.Samples)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 19:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PublishedHeight", wireType)
+			}
+			m.PublishedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PublishedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 20:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Charged", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Charged.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 21:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToSharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ToSharer.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 22:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProtocolShare", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.ProtocolShare.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 23:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Refunded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Refunded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 24:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 25:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Burned", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Burned.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 26:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditorFees", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.AuditorFees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 27:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResolvedHeight", wireType)
+			}
+			m.ResolvedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResolvedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 28:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Resolution", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Resolution = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *AuditStats) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: AuditStats: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: AuditStats: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTypes
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditsPassed", wireType)
+			}
+			m.AuditsPassed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditsPassed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditsFailed", wireType)
+			}
+			m.AuditsFailed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditsFailed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditsForfeited", wireType)
+			}
+			m.AuditsForfeited = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditsForfeited |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditsPerformed", wireType)
+			}
+			m.AuditsPerformed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditsPerformed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field AuditsMissed", wireType)
+			}
+			m.AuditsMissed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.AuditsMissed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ConsecutiveMisses", wireType)
+			}
+			m.ConsecutiveMisses = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ConsecutiveMisses |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Unsampled", wireType)
+			}
+			m.Unsampled = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Unsampled |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])

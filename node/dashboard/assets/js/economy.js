@@ -2,10 +2,13 @@
 // easy to adjust. Each function answers null when the node does not serve
 // the endpoint (404): pages then say "no usage recorded yet".
 //
-//   GET /v1/services/{name}/usage              {service, records: [UsageRecord], sums: [UsageSum], total}
+//   GET /v1/services/{name}/usage              {service, records: [UsageRecord], sums: [UsageSum], total, audits: [Audit]}
 //     UsageRecord: {service, sharer, epoch, lease_id, requests, cpu_millis, egress_bytes (as claimed),
 //                   counted_requests, counted_cpu_millis, counted_egress_bytes, charged, to_sharer,
-//                   protocol_share, caps: [{kind, component, before, after, detail}]}
+//                   protocol_share, caps: [{kind, component, before, after, detail}],
+//                   fuel, receipts_root (base64), receipts, audit_state, audit_id, refunded}
+//     Audit: {id, state, phase, auditors: [address], votes: [{auditor, verdict, detail,
+//             committed_height, revealed_height, missed}], refunded, slashed, …}
 //   GET /v1/services/{name}/economics          {balance, owed, burn_per_hour, hours_left, low, depleted, …}
 //   GET /v1/sharers/{address}/earnings?by=X    {sharer, total: Earnings, received, sums: [Earnings]}
 //
@@ -23,6 +26,7 @@ export async function usage(service) {
   const body = await maybe(`v1/services/${enc(service)}/usage`);
   if (!body) return null;
   const records = Array.isArray(body) ? body : body.records || [];
+  const audits = new Map(((body && body.audits) || []).map((a) => [String(a.id), auditOf(a)]));
   return records.map((r) => ({
     service: r.service, sharer: r.sharer, epoch: n(r.epoch), lease: n(r.lease_id),
     // What the chain counted (claims above the lease's bound are cut; see caps).
@@ -31,7 +35,35 @@ export async function usage(service) {
     caps: (r.caps || []).map((c) => ({
       kind: c.kind || '', component: c.component || '', before: c.before || '', after: c.after || '', detail: c.detail || '',
     })),
+    // Verifiable metering: the receipts root the report committed, and its audit.
+    fuel: n(r.fuel), receipts: n(r.receipts), root: rootHex(r.receipts_root),
+    auditState: r.audit_state || '', auditId: n(r.audit_id), refunded: r.refunded || '0',
+    audit: audits.get(String(r.audit_id || '')) || null,
   })).sort((a, b) => a.epoch - b.epoch || a.lease - b.lease);
+}
+
+// rootHex turns a base64 receipts root into hex ('' when empty or zero).
+function rootHex(b64) {
+  if (!b64) return '';
+  const hex = [...atob(b64)].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+  return /^0*$/.test(hex) ? '' : hex;
+}
+
+// auditOf turns an audit into what pages show: its state, and each
+// assigned auditor's verdict ('' until revealed) and what it found.
+function auditOf(a) {
+  const votes = a.votes || [];
+  return {
+    id: n(a.id), state: a.state || '', phase: a.phase || '', refunded: a.refunded || '0', slashed: a.slashed || '0',
+    votes: (a.auditors || []).map((auditor, i) => {
+      const v = votes[i] || {};
+      return {
+        auditor,
+        verdict: n(v.revealed_height) ? String(v.verdict || '').replace(/^VERDICT_/, '') : '',
+        committed: n(v.committed_height) > 0, detail: v.detail || '', missed: !!v.missed,
+      };
+    }),
+  };
 }
 
 // capText writes one cap of a usage record compactly, as plain text (escape

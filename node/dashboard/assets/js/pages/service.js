@@ -18,7 +18,7 @@ export function mount(main, { arg: name }) {
     ['permissions', 'Who may do what', 'From the manifest in force (permissions).'],
     ['policies', 'Policies, resources and pricing'],
     ['replicas', 'Where it runs', 'Leases of this service on sharers.'],
-    ['usage', 'Usage over time', 'One point per usage record: a sharer\'s report for one lease and one epoch.'],
+    ['usage', 'Usage over time', 'One point per usage record: a sharer\'s report for one lease and one epoch, with the root of its receipts and its audit.'],
     ['history', 'Version history'],
     ['logs', 'Logs'],
   ]);
@@ -152,7 +152,26 @@ function usageView(records) {
     lineChart(series((r) => Number(r.requests), (r) => `${num(r.requests)} requests, ${num(r.cpuMillis)} ms CPU, ${bytes(r.egressBytes)} out`), { id: 'usage-chart', xlabel: 'epoch', ylabel: 'requests' }) +
     '<h3>Spend per epoch</h3>' +
     lineChart(series((r) => Number(r.charged), (r) => `${qc(r.charged)} charged, ${qc(r.toSharer)} to the sharer`), { id: 'spend-chart', xlabel: 'epoch', ylabel: 'spend', axis: 'uqc' }) +
-    capsView(records);
+    capsView(records) + auditsView(records);
+}
+
+// auditsView lists the newest records with their receipts root and audit:
+// its state and every assigned auditor's verdict (what it found on hover).
+function auditsView(records) {
+  const latest = records.slice(-20).reverse();
+  const verdict = (v) => v.verdict
+    ? `<span class="verdict" data-verdict="${esc(v.verdict)}" title="${esc(v.detail)}">${esc(short(v.auditor))}: ${esc(v.verdict)}</span>`
+    : `<span class="muted">${esc(short(v.auditor))}: ${v.committed ? 'committed' : 'no verdict'}${v.missed ? ' (missed)' : ''}</span>`;
+  return '<h3>Receipts and audits</h3><div data-k="usage-audits">' + table(
+    ['epoch', 'lease', 'sharer', 'receipts', 'root', 'audit', 'verdicts'],
+    latest.map((r) => [num(r.epoch), '#' + num(r.lease), sharerLink(r.sharer), num(r.receipts),
+      r.root ? `<code title="${esc(r.root)}">${esc(r.root.slice(0, 16))}</code>` : '—',
+      r.auditState ? badge(r.auditState) + (r.auditId ? ` #${num(r.auditId)}` : '') +
+        (r.audit && (Number(r.audit.refunded) > 0 || Number(r.audit.slashed) > 0) ? ` <span class="muted">${esc(qc(r.audit.refunded))} refunded, ${esc(qc(r.audit.slashed))} slashed</span>` : '') : '—',
+      r.audit ? r.audit.votes.map(verdict).join('<br>') : '—']),
+    'No usage records yet.',
+    (i) => ` data-record="${esc(latest[i].epoch)}-${esc(latest[i].lease)}" data-audit="${esc(latest[i].auditState)}"`,
+  ) + '</div>';
 }
 
 // capsView lists the latest records the chain capped, newest first: what

@@ -62,6 +62,10 @@ async function refresh(s, address) {
     stat('open leases', num(leases.length), 'lease-count', leases.length),
     stat('collateral', esc(qc(x.collateral, 2)), 'collateral', x.collateral),
     stat('last report', x.last_reported_epoch ? 'epoch ' + num(x.last_reported_epoch) : 'none', 'last-report', x.last_reported_epoch),
+    x.audits ? stat('audited', `${num(x.audits.passed)} passed, ${num(x.audits.failed)} failed, ${num(x.audits.forfeited)} forfeited`, 'audited',
+      `${x.audits.passed}/${x.audits.failed}/${x.audits.forfeited}`) : '',
+    x.audits ? stat('as auditor', `${num(x.audits.performed)} performed, ${num(x.audits.missed)} missed`, 'auditor',
+      `${x.audits.performed}/${x.audits.missed}`) : '',
   ].join('') + '</div>');
   const ep = x.epoch || {};
   // A report for epoch e is due during e+1, so at epoch C the reports up

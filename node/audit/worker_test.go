@@ -1,0 +1,265 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	q1client "github.com/quantum1net/q1/client"
+	"github.com/quantum1net/q1/client/hotkeyfile"
+	"github.com/quantum1net/q1/client/reqsign"
+	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/receipt"
+	"github.com/quantum1net/q1/node/hotkey"
+	"github.com/quantum1net/q1/node/receipts"
+	"github.com/quantum1net/q1/node/runtime"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
+
+const self = "q1self"
+
+type fakeChain struct {
+	height  int64
+	mine    []usagetypes.Audit // audits of this node's entries
+	audited []usagetypes.Audit // audits this node is assigned to
+}
+
+func (c *fakeChain) Sync(context.Context) (int64, error) { c.height++; return c.height, nil }
+func (c *fakeChain) OpenAudits(_ context.Context, _ string, auditor bool) ([]usagetypes.Audit, error) {
+	if auditor {
+		return c.audited, nil
+	}
+	return c.mine, nil
+}
+func (c *fakeChain) UsageParams(context.Context) (usagetypes.Params, error) {
+	return usagetypes.DefaultParams(), nil
+}
+func (c *fakeChain) EpochLength(context.Context) (uint64, uint64, error) { return 1, 20, nil }
+func (c *fakeChain) Lease(context.Context, uint64) (sharerstypes.Lease, bool, error) {
+	return sharerstypes.Lease{}, false, nil
+}
+func (c *fakeChain) Manifest(string) (*manifest.Manifest, bool) { return nil, false }
+func (c *fakeChain) Sharer(addr string) (sharerstypes.Sharer, bool) {
+	return sharerstypes.Sharer{Address: addr, Endpoint: "http://" + addr}, true
+}
+func (c *fakeChain) PubKey(s string) ([]byte, error) { return pubs.PubKey(s) }
+
+type fakeKeys struct{}
+
+func (fakeKeys) Key() (hotkeyfile.Key, bool) { return selfKey(), true }
+
+func selfKey() hotkeyfile.Key {
+	return hotkeyfile.Key{Key: secp256k1.GenPrivKeyFromSecret([]byte("self")), Sharer: self}
+}
+
+type fakeSender struct{ sent []sdk.Msg }
+
+func (s *fakeSender) Exec(_ context.Context, msgs ...sdk.Msg) (hotkey.Result, error) {
+	s.sent = append(s.sent, msgs...)
+	return hotkey.Result{Hash: "TX", Height: 1}, nil
+}
+
+// testWorker is a worker over a store holding testHistory (lease 9, epoch
+// 4, instance 2) whose replays give back what replay returns.
+func testWorker(t *testing.T, chain *fakeChain, fetch Fetcher, replay func([]runtime.ReplayStep) []runtime.ReplayOutcome) (*Worker, *fakeSender, *receipts.Store, *bytes.Buffer) {
+	t.Helper()
+	store, err := receipts.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	store.SetEpoch(4)
+	rs, items := testHistory(t, 5)
+	for i, r := range rs {
+		store.Receipt(r, items[i].Request, items[i].Tape)
+	}
+	s := &fakeSender{}
+	var logs bytes.Buffer
+	w := &Worker{cfg: Config{
+		Keys: fakeKeys{}, Chain: chain, Store: store, Sender: func() Sender { return s }, Dir: t.TempDir(), Fetch: fetch,
+		Modules: func(context.Context, receipt.Hash) ([]byte, error) { return []byte("wasm"), nil },
+		Replay: func(_ context.Context, _ string, _ []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+			return replay(steps), nil
+		},
+	}, log: slog.New(slog.NewTextHandler(&logs, nil)), tried: map[string]int64{}, logged: map[string]bool{}}
+	return w, s, store, &logs
+}
+
+func honest(steps []runtime.ReplayStep) []runtime.ReplayOutcome {
+	out := make([]runtime.ReplayOutcome, len(steps))
+	for i, s := range steps {
+		out[i] = runtime.ReplayOutcome{Receipt: s.Receipt}
+	}
+	return out
+}
+
+func rootOf(t *testing.T, store *receipts.Store) usagetypes.ReceiptsRoot {
+	tr, err := store.Tree(9, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := tr.Root()
+	return usagetypes.ReceiptsRoot{Hash: r.Hash[:], Leaves: r.Leaves, Fuel: r.Fuel, Requests: r.Requests, Egress: r.Egress}
+}
+
+// A sampled entry's samples cover every draw, once per leaf, with proofs
+// of the committed root.
+func TestPublishSamples(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, nil, honest)
+	root := rootOf(t, store)
+	chain.mine = []usagetypes.Audit{{Id: 1, LeaseId: 9, Epoch: 4, Root: root, Phase: PhasePublish,
+		Draws: []usagetypes.AuditDraw{{Weighted: true, Point: 0}, {Weighted: true, Point: 120}, {Index: 3}, {Index: 0}}}}
+	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("%d msgs sent, want 1", len(s.sent))
+	}
+	msg := s.sent[0].(*usagetypes.MsgPublishSamples)
+	var sum receipt.Sum
+	copy(sum.Hash[:], root.Hash)
+	sum.Leaves, sum.Fuel, sum.Requests, sum.Egress = root.Leaves, root.Fuel, root.Requests, root.Egress
+	var got []uint64
+	for _, sm := range msg.Samples {
+		r, err := receipt.Unmarshal(sm.Receipt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, _ := receipt.UnmarshalProof(sm.Proof)
+		if _, err := receipt.VerifyProof(sum, sm.Index, r.Leaf(), proof); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, sm.Index)
+	}
+	// Fuel 50, 100, 150, ...: point 0 is leaf 0, point 120 leaf 1.
+	if len(got) != 3 || got[0] != 0 || got[1] != 1 || got[2] != 3 {
+		t.Fatalf("published leaves %v, want [0 1 3]", got)
+	}
+
+	// A root the store cannot give is not published.
+	chain.mine[0].Id, chain.mine[0].Root.Fuel = 2, root.Fuel+1
+	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatal("published samples for a root the receipts do not give")
+	}
+}
+
+// auditOf is an audit of testHistory whose sampled receipts are leaves.
+func auditOf(t *testing.T, store *receipts.Store, leaves ...uint64) usagetypes.Audit {
+	tr, err := store.Tree(9, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := usagetypes.Audit{Id: 7, Service: "svc", Sharer: "q1audited", LeaseId: 9, Epoch: 4, Root: rootOf(t, store),
+		Auditors: []string{"q1other", self}, Votes: make([]usagetypes.AuditVote, 2), Phase: PhaseCommit, PublishedHeight: 1,
+		CommitDeadline: 100, RevealDeadline: 200}
+	for _, i := range leaves {
+		a.Samples = append(a.Samples, usagetypes.Sample{Index: i, Receipt: tr.Receipt(i).Marshal()})
+	}
+	return a
+}
+
+func serveFrom(store *receipts.Store) Fetcher {
+	return func(_ context.Context, _ string, lease, epoch, instance, upto uint64, _ reqsign.Signer) (*q1client.AuditHistory, error) {
+		items, err := store.History(lease, epoch, instance, upto)
+		if err != nil {
+			return nil, err
+		}
+		h := &q1client.AuditHistory{Lease: lease, Epoch: epoch, Instance: instance}
+		for _, it := range items {
+			h.Items = append(h.Items, q1client.AuditItem{Receipt: it.Receipt, Request: it.Request, Tape: it.Tape})
+		}
+		return h, nil
+	}
+}
+
+// commitThenReveal runs an assigned audit through its commit and reveal,
+// and returns the reveal after checking it matches the commitment.
+func commitThenReveal(t *testing.T, w *Worker, chain *fakeChain, s *fakeSender) *usagetypes.MsgAuditReveal {
+	t.Helper()
+	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("%d msgs after the commit phase began, want 1", len(s.sent))
+	}
+	c := s.sent[0].(*usagetypes.MsgAuditCommit)
+	chain.audited[0].Votes[1].CommittedHeight = 5
+	chain.audited[0].Phase = PhaseReveal
+	// A restart between commit and reveal: a new worker on the same dir.
+	w2 := &Worker{cfg: w.cfg, log: w.log, tried: map[string]int64{}, logged: map[string]bool{}, height: w.height}
+	w2.Step(context.Background())
+	if len(s.sent) != 2 {
+		t.Fatalf("%d msgs after the reveal phase began, want 2", len(s.sent))
+	}
+	r := s.sent[1].(*usagetypes.MsgAuditReveal)
+	var rh receipt.Hash
+	copy(rh[:], r.ResultHash)
+	want, err := receipt.Commitment(r.AuditId, r.Auditor, uint32(r.Verdict), rh, r.Salt)
+	if err != nil || !bytes.Equal(want[:], c.Commitment) || r.Auditor != self || len(r.Salt) != 32 {
+		t.Fatalf("the reveal does not open the commitment (%v)", err)
+	}
+	return r
+}
+
+func TestAuditPass(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	chain.audited = []usagetypes.Audit{auditOf(t, store, 2, 5)}
+	r := commitThenReveal(t, w, chain, s)
+	if r.Verdict != usagetypes.Verdict_VERDICT_PASS || r.Detail != "" {
+		t.Fatalf("verdict %v (%s), want PASS\n%s", r.Verdict, r.Detail, logs)
+	}
+	for _, want := range []string{"assigned as auditor", "audit data fetched", "audit history checked", "audit re-executed", "audit verdict committed", "audit verdict revealed"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no %q line:\n%s", want, logs)
+		}
+	}
+}
+
+func TestAuditFailNamesSampleAndField(t *testing.T) {
+	chain := &fakeChain{}
+	inflated := func(steps []runtime.ReplayStep) []runtime.ReplayOutcome {
+		out := honest(steps)
+		out[3].Receipt.Fuel -= 40 // the node claimed 40 more than it used
+		return out
+	}
+	w, s, store, _ := testWorker(t, chain, nil, inflated)
+	w.cfg.Fetch = serveFrom(store)
+	chain.audited = []usagetypes.Audit{auditOf(t, store, 4)}
+	r := commitThenReveal(t, w, chain, s)
+	if r.Verdict != usagetypes.Verdict_VERDICT_FAIL || r.Detail != "sample 4 (instance 2): receipt 3 of instance 2: fuel claimed 200, re-executed 160" {
+		t.Fatalf("verdict %v: %s", r.Verdict, r.Detail)
+	}
+}
+
+func TestAuditUnavailable(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, func(context.Context, string, uint64, uint64, uint64, uint64, reqsign.Signer) (*q1client.AuditHistory, error) {
+		return nil, errors.New("connection refused")
+	}, honest)
+	a := auditOf(t, store, 3)
+	chain.audited = []usagetypes.Audit{a}
+	w.Step(context.Background())
+	if len(s.sent) != 0 {
+		t.Fatal("committed while the deadline was far and the data could still come")
+	}
+	chain.height = a.CommitDeadline - 2
+	r := commitThenReveal(t, w, chain, s)
+	if r.Verdict != usagetypes.Verdict_VERDICT_UNAVAILABLE || !strings.Contains(r.Detail, "sample 3 (instance 2, receipt 3): history not served: connection refused") {
+		t.Fatalf("verdict %v: %s", r.Verdict, r.Detail)
+	}
+}
+
+func TestKeepEpochs(t *testing.T) {
+	p := usagetypes.DefaultParams()
+	p.ReportWindowEpochs, p.SampleDelayBlocks, p.PublishWindowBlocks, p.CommitWindowBlocks, p.RevealWindowBlocks = 3, 2, 20, 20, 20
+	if got := KeepEpochs(p, 20); got != 3+4+1 {
+		t.Fatalf("keep %d epochs, want 8", got)
+	}
+}
