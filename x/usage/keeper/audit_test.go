@@ -687,3 +687,32 @@ func mustMarshal(t *testing.T, a *types.Audit) []byte {
 	noErr(t, err)
 	return b
 }
+
+// FuzzPublishSamples: whatever bytes a publication carries, the handler
+// never panics, and only the honest samples are accepted.
+func FuzzPublishSamples(f *testing.F) {
+	f.Add(uint8(0), uint16(0), byte(0), false)
+	f.Add(uint8(1), uint16(40), byte(1), false)
+	f.Add(uint8(2), uint16(3), byte(0x80), true)
+	f.Fuzz(func(t *testing.T, which uint8, at uint16, xor byte, proof bool) {
+		a := newAuditFix(t, nil, nil)
+		samples := a.samples(a.get(1))
+		s := &samples[int(which)%len(samples)]
+		field := &s.Receipt
+		if proof {
+			field = &s.Proof
+		}
+		b := slices.Clone(*field)
+		if len(b) > 0 {
+			b[int(at)%len(b)] ^= xor
+		}
+		*field = b
+		err := a.publish("s1", 1, samples)
+		if xor == 0 && err != nil {
+			t.Fatalf("honest samples refused: %v", err)
+		}
+		if xor != 0 && err == nil {
+			t.Fatalf("a changed %s byte %d was accepted", map[bool]string{true: "proof", false: "receipt"}[proof], int(at)%len(b))
+		}
+	})
+}

@@ -95,10 +95,6 @@ type Keeper struct {
 	DrawQueue collections.Map[collections.Triple[int64, uint64, uint64], string]
 	// AuditStats holds each sharer's audit counters.
 	AuditStats collections.Map[sdk.AccAddress, types.AuditStats]
-	// CheckTxAuditSeen holds the (audit id, account, kind) of the audit
-	// messages admitted to the mempool since the last commit (kind 0:
-	// publish, 1: commit, 2: reveal); only CheckTx writes it.
-	CheckTxAuditSeen collections.KeySet[collections.Triple[uint64, sdk.AccAddress, uint64]]
 
 	moduleAddr sdk.AccAddress
 }
@@ -167,8 +163,6 @@ func NewKeeper(
 		DrawQueue: collections.NewMap(sb, types.DrawQueueKey, "draw_queue",
 			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key), collections.StringValue),
 		AuditStats: collections.NewMap(sb, types.AuditStatsKey, "audit_stats", sdk.AccAddressKey, codec.CollValue[types.AuditStats](cdc)),
-		CheckTxAuditSeen: collections.NewKeySet(sb, types.CheckTxAuditSeenKey, "check_tx_audit_seen",
-			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.Uint64Key)),
 
 		moduleAddr: authtypes.NewModuleAddress(types.ModuleName),
 	}

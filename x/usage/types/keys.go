@@ -48,15 +48,14 @@ var (
 	// id). AuditQueueKey indexes open audits by (the height of their next
 	// deadline, id); DrawQueueKey the held entries by (draw height, lease
 	// id, epoch) → service. AuditStatsKey holds per-sharer counters.
-	AuditSeqKey         = collections.NewPrefix(21)
-	AuditsKey           = collections.NewPrefix(22)
-	AuditsByServiceKey  = collections.NewPrefix(23)
-	AuditsBySharerKey   = collections.NewPrefix(24)
-	AuditsByAuditorKey  = collections.NewPrefix(25)
-	AuditQueueKey       = collections.NewPrefix(26)
-	DrawQueueKey        = collections.NewPrefix(27)
-	AuditStatsKey       = collections.NewPrefix(28)
-	CheckTxAuditSeenKey = collections.NewPrefix(29)
+	AuditSeqKey        = collections.NewPrefix(21)
+	AuditsKey          = collections.NewPrefix(22)
+	AuditsByServiceKey = collections.NewPrefix(23)
+	AuditsBySharerKey  = collections.NewPrefix(24)
+	AuditsByAuditorKey = collections.NewPrefix(25)
+	AuditQueueKey      = collections.NewPrefix(26)
+	DrawQueueKey       = collections.NewPrefix(27)
+	AuditStatsKey      = collections.NewPrefix(28)
 )
 
 // Audit states of a usage record (and, from sampled on, of its audit).
