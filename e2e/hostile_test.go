@@ -57,7 +57,11 @@ func TestHostileServices(t *testing.T) {
 		}
 	}
 	deploy("steady", writeDraft(t, "steady", "{memory: 32Mi}", ""), exampleWasm(t, "hello"))
-	deploy("hostile", writeDraft(t, "hostile", "{memory: 64Mi, requestTimeout: 1s}", ""), buildWasm(t, "node/runtime/testdata/hostile"))
+	hostileWasm := buildWasm(t, "node/runtime/testdata/hostile")
+	deploy("hostile", writeDraft(t, "hostile", "{memory: 64Mi, requestTimeout: 1s}", ""), hostileWasm)
+	// The same module with a long timeout, for the requests that must end
+	// by a limit other than time however loaded the machine is.
+	deploy("hostile-slow", writeDraft(t, "hostile-slow", "{memory: 64Mi, requestTimeout: 60s}", ""), hostileWasm)
 	junk := filepath.Join(t.TempDir(), "junk.wasm")
 	if err := os.WriteFile(junk, []byte("#!/bin/sh\necho this is not wasm\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -85,10 +89,12 @@ func TestHostileServices(t *testing.T) {
 
 	gw := tn.net.Nodes[0].Gateway
 	waitServed(t, 2*time.Minute, "steady", []string{gw})
-	waitFor(t, 2*time.Minute, "hostile to serve", func() bool {
-		code, _, _, err := call(&http.Client{Timeout: 5 * time.Second}, gw, "GET", "hostile", "/ok", "")
-		return err == nil && code == 200
-	})
+	for _, name := range []string{"hostile", "hostile-slow"} {
+		waitFor(t, 2*time.Minute, name+" to serve", func() bool {
+			code, _, _, err := call(&http.Client{Timeout: 5 * time.Second}, gw, "GET", name, "/ok", "")
+			return err == nil && code == 200
+		})
+	}
 
 	// Modules that cannot run say why in q1 service status.
 	for name, want := range map[string]string{
@@ -137,22 +143,31 @@ func TestHostileServices(t *testing.T) {
 	}
 
 	c := &http.Client{Timeout: 30 * time.Second}
+	// An endless loop is stopped by whichever limit it reaches first: its
+	// fuel (half its timeout's worth of CPU at the node's calibration) on
+	// an idle machine, the 1 s wall-clock timeout on one too loaded to give
+	// it half a core. Either way the request fails alone, saying which.
+	code, body, _, err := call(c, gw, "GET", "hostile", "/loop", "")
+	byFuel := code == 500 && strings.Contains(body, "request ran out of fuel: used its limit of ")
+	byTime := code == 504 && strings.Contains(body, "request exceeded the service's 1s timeout; the instance was stopped and replaced")
+	if err != nil || !byFuel && !byTime {
+		t.Errorf("hostile /loop: %d %q (%v); want 500 out of fuel or 504 timeout", code, body, err)
+	}
 	for _, hc := range []struct {
-		path   string
-		status int
-		want   string
+		service, path string
+		status        int
+		want          string
 	}{
-		{"/loop", 504, "request exceeded the service's 1s timeout; the instance was stopped and replaced"},
-		{"/membomb", 500, "instance ran out of memory (limit 32 MiB per instance)"},
-		{"/bigresponse", 500, "response exceeds the service's 16 MiB limit"},
-		{"/panic", 500, "guest failed: panic: boom; the instance was replaced"},
+		{"hostile-slow", "/membomb", 500, "instance ran out of memory (limit 32 MiB per instance)"},
+		{"hostile-slow", "/bigresponse", 500, "response exceeds the service's 16 MiB limit"},
+		{"hostile", "/panic", 500, "guest failed: panic: boom; the instance was replaced"},
 	} {
-		code, body, _, err := call(c, gw, "GET", "hostile", hc.path, "")
+		code, body, _, err := call(c, gw, "GET", hc.service, hc.path, "")
 		if err != nil || code != hc.status || !strings.Contains(body, hc.want) {
-			t.Errorf("hostile %s: %d %q (%v); want %d with %q", hc.path, code, body, err, hc.status, hc.want)
+			t.Errorf("%s %s: %d %q (%v); want %d with %q", hc.service, hc.path, code, body, err, hc.status, hc.want)
 		}
 		// The misbehaving service recovers too.
-		if code, body, _, _ := call(c, gw, "GET", "hostile", "/ok", ""); code != 200 || body != "ok" {
+		if code, body, _, _ := call(c, gw, "GET", hc.service, "/ok", ""); code != 200 || body != "ok" {
 			t.Errorf("after %s: GET /ok = %d %q", hc.path, code, body)
 		}
 	}

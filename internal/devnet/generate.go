@@ -142,6 +142,9 @@ func (o *Options) fill() {
 	}
 	if o.Params == nil {
 		p := app.DevnetParams()
+		// The nominal block time turns lowBalanceBlocks into time: it is
+		// the network's own, not the devnet default's.
+		p.Usage.BlockTimeMs = uint64(max(o.BlockTime.Milliseconds(), 1))
 		o.Params = &p
 	}
 	if o.AccountBalance.IsNil() {

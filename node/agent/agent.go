@@ -47,6 +47,9 @@ type Replicas interface {
 	Serving(service string) (lease uint64, ok bool)
 	DataServices() ([]string, error)
 	RemoveData(service string) error
+	// SetEpoch tells the replicas the chain's current epoch: instances
+	// restart when it changes, so receipts never span epochs.
+	SetEpoch(epoch uint64)
 }
 
 // Sender sends msgs signed by the sharer inside MsgExec (hotkey.Sender).
@@ -217,6 +220,10 @@ func (a *Agent) reconcile(ctx context.Context, sharer string) []sharerstypes.Lea
 			continue
 		}
 		desired = append(desired, replicas.Desired{LeaseID: l.Id, Service: l.Service, Manifest: m})
+	}
+	// The epoch first, so replicas loading now start in it.
+	if epoch, err := a.chain.Epoch(ctx); err == nil {
+		a.replicas.SetEpoch(epoch)
 	}
 	a.replicas.Reconcile(desired)
 	if a.height-a.dataGC >= dataGCBlocks {

@@ -77,6 +77,7 @@ func (f fakeReplicas) Serving(service string) (uint64, bool) {
 }
 func (f fakeReplicas) DataServices() ([]string, error) { return nil, nil }
 func (f fakeReplicas) RemoveData(string) error         { return nil }
+func (f fakeReplicas) SetEpoch(uint64)                 {}
 
 // fakeSender answers each Exec with the next of its answers.
 type fakeSender struct {
@@ -221,7 +222,7 @@ func TestReportOnlyLeasesOpenDuringTheEpoch(t *testing.T) {
 	a, logs := testAgent(t, chain, fakeReplicas{}, s)
 	a.meter.SetEpoch(5)
 	for _, l := range []uint64{1, 2, 3, 4, 5, 6} {
-		a.meter.Add(l, time.Millisecond, 10)
+		a.meter.Add(l, time.Millisecond, 1000, 10)
 	}
 
 	a.report(context.Background(), testSharer)

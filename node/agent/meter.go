@@ -18,6 +18,7 @@ import (
 type usage struct {
 	Requests    uint64 `json:"requests"`
 	CPUNanos    uint64 `json:"cpu_nanos"`
+	Fuel        uint64 `json:"fuel"`
 	EgressBytes uint64 `json:"egress_bytes"`
 }
 
@@ -73,8 +74,9 @@ func (m *Meter) SetEpoch(e uint64) {
 	m.epoch = max(m.epoch, e)
 }
 
-// Add counts one request (or a failed one, which consumed CPU too).
-func (m *Meter) Add(lease uint64, cpu time.Duration, egress uint64) {
+// Add counts one request (or a failed one, which consumed CPU too): its
+// thread CPU time and its fuel (the deterministic measure receipts prove).
+func (m *Meter) Add(lease uint64, cpu time.Duration, fuel, egress uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k := meterKey{Epoch: m.epoch, Lease: lease}
@@ -83,6 +85,7 @@ func (m *Meter) Add(lease uint64, cpu time.Duration, egress uint64) {
 	if cpu > 0 {
 		u.CPUNanos += uint64(cpu)
 	}
+	u.Fuel += fuel
 	u.EgressBytes += egress
 	m.counts[k] = u
 	m.dirty = true

@@ -66,6 +66,8 @@ const (
 	KindTimeout = "timeout"
 	// KindTrap: the guest trapped, panicked or exited (500).
 	KindTrap = "trap"
+	// KindFuel: the guest used its request's whole fuel limit (500).
+	KindFuel = "fuel"
 	// KindMemory: the guest ran out of memory (500).
 	KindMemory = "memory"
 	// KindResponseTooLarge: the response exceeded the limit (500).
@@ -104,6 +106,15 @@ type Request struct {
 	Caller string
 	// ClientIP is the caller's address as the entry node saw it.
 	ClientIP string
+	// Time is the request's recorded time, which the guest's clock reads
+	// and its receipt records: set by a forwarding gateway to the time it
+	// signed, zero for the runtime to take its own.
+	Time time.Time
+	// Via and ViaSig name the sharer whose gateway forwarded the request
+	// and carry its signature over receipt.ForwardDigest; empty when the
+	// request entered here. The runtime puts them in the receipt.
+	Via    string
+	ViaSig []byte
 }
 
 // Response is a service's answer.

@@ -20,6 +20,7 @@ var failureAnswers = map[string]failureAnswer{
 	KindBusy:             {http.StatusServiceUnavailable, CodeBusy}, // with Retry-After: busyReply
 	KindCanceled:         {499, CodeClientGone},
 	KindTrap:             {http.StatusInternalServerError, CodeServiceError},
+	KindFuel:             {http.StatusInternalServerError, CodeServiceError},
 	KindMemory:           {http.StatusInternalServerError, CodeServiceError},
 	KindResponseTooLarge: {http.StatusInternalServerError, CodeServiceError},
 	KindBadResponse:      {http.StatusInternalServerError, CodeServiceError},

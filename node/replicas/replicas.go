@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
@@ -49,9 +50,10 @@ type Blobs interface {
 	Open(h blobhash.Hash) (io.ReadSeekCloser, int64, error)
 }
 
-// Meter counts what each lease's requests consume, for its usage report.
+// Meter counts what each lease's requests consume, for its usage report:
+// CPU time (local accounting) and fuel (what is billed and proven).
 type Meter interface {
-	Add(lease uint64, cpu time.Duration, egressBytes uint64)
+	Add(lease uint64, cpu time.Duration, fuel, egressBytes uint64)
 }
 
 // Option configures a Manager.
@@ -71,16 +73,21 @@ func WithLogs(logs Logs) Option { return func(m *Manager) { m.logs = logs } }
 // WithMeter sets what counts each lease's usage (default: nothing counts).
 func WithMeter(meter Meter) Option { return func(m *Manager) { m.meter = meter } }
 
+// WithReceipts sets where every replica's receipts go (default: nowhere).
+func WithReceipts(sink runtime.ReceiptSink) Option { return func(m *Manager) { m.receipts = sink } }
+
 // Manager keeps the runtime's services equal to the leases the chain gave
 // this node. It is safe for concurrent use.
 type Manager struct {
-	rt    Runtime
-	blobs Blobs
-	kvDir string
-	log   *slog.Logger
-	peers func() []string
-	meter Meter
-	logs  Logs
+	rt       Runtime
+	blobs    Blobs
+	kvDir    string
+	log      *slog.Logger
+	peers    func() []string
+	meter    Meter
+	logs     Logs
+	receipts runtime.ReceiptSink
+	epoch    atomic.Uint64 // the chain's epoch, as SetEpoch last said
 
 	ctx    context.Context // ends when Close starts: loads and compiles stop
 	cancel context.CancelFunc
@@ -176,6 +183,7 @@ func (m *Manager) Handle(ctx context.Context, service string, req *gateway.Reque
 	}
 	res, err := r.svc.Handle(ctx, &runtime.Request{
 		Method: req.Method, Path: req.Path, Host: req.Host, Header: req.Header, Body: req.Body,
+		Time: req.Time, Via: req.Via, ViaSig: req.ViaSig,
 	})
 	if errors.Is(err, runtime.ErrClosed) {
 		return nil, notLoaded{service} // switched or drained under us: another replica takes it
@@ -193,11 +201,11 @@ func (m *Manager) Handle(ctx context.Context, service string, req *gateway.Reque
 	return &gateway.Response{Status: res.Status, Header: res.Header, Body: res.Body}, nil
 }
 
-// count meters a request: its CPU time, and egress as the bytes sent to
+// count meters a request: its CPU time and fuel, and egress as the bytes sent to
 // egress hosts plus the response body sent back to the caller.
 func (m *Manager) count(lease uint64, u runtime.Usage, respBytes uint64) {
 	if m.meter != nil {
-		m.meter.Add(lease, u.CPU, uint64(max(u.EgressBytes, 0))+respBytes)
+		m.meter.Add(lease, u.CPU, u.Fuel, uint64(max(u.EgressBytes, 0))+respBytes)
 	}
 }
 
@@ -245,9 +253,8 @@ func (m *Manager) Reconcile(desired []Desired) {
 	}
 	for name, d := range want {
 		hash := d.Manifest.Hash()
-		if r := m.running[name]; r != nil && r.hash == hash {
-			r.lease = d.LeaseID
-			continue
+		if r := m.running[name]; r != nil && r.hash == hash && r.lease == d.LeaseID {
+			continue // a new lease for the same version reloads: receipts name their lease
 		}
 		if m.loading[name] == hash {
 			continue
@@ -312,11 +319,27 @@ func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.S
 	if err != nil {
 		return nil, fmt.Errorf("read wasm %s: %w", wasmHash, err)
 	}
-	return m.rt.Load(ctx, m.Spec(d.Service, hash, mf, wasm))
+	spec := m.Spec(d.Service, hash, mf, wasm)
+	spec.LeaseID = d.LeaseID
+	return m.rt.Load(ctx, spec)
 }
 
 // instances is the warm pool size of every service on a node.
 const instances = 2
+
+// SetEpoch tells the manager the chain's current epoch. When it changes,
+// every running replica restarts its instances (Service.NewEpoch), so that
+// an instance's receipts never span two epochs.
+func (m *Manager) SetEpoch(epoch uint64) {
+	if old := m.epoch.Swap(epoch); old == epoch {
+		return
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, r := range m.running {
+		r.svc.NewEpoch(epoch)
+	}
+}
 
 // Spec maps a manifest onto what the runtime needs. The manifest's memory
 // is per replica; the runtime's per instance, so it is split across the pool.
@@ -326,6 +349,8 @@ func (m *Manager) Spec(name, hash string, mf *manifest.Manifest, wasm []byte) ru
 		Version:   hash,
 		Wasm:      wasm,
 		Instances: instances,
+		Epoch:     m.epoch.Load,
+		Receipts:  m.receipts,
 		Limits: runtime.Limits{
 			MemoryBytes:      uint64(mf.Resources.Memory) / instances,
 			RequestTimeout:   mf.Resources.RequestTimeout,

@@ -10,12 +10,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/core/receipt"
 	"github.com/quantum1net/q1/node/blob"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
@@ -186,7 +188,7 @@ func TestCloseDrainsAndWaits(t *testing.T) {
 // kind of failure the runtime reports.
 func TestEveryRuntimeKindHasAStatus(t *testing.T) {
 	for kind, want := range map[runtime.ErrorKind]int{
-		runtime.KindTimeout: 504, runtime.KindTrap: 500, runtime.KindMemory: 500, runtime.KindResponseTooLarge: 500,
+		runtime.KindTimeout: 504, runtime.KindTrap: 500, runtime.KindFuel: 500, runtime.KindMemory: 500, runtime.KindResponseTooLarge: 500,
 		runtime.KindBadResponse: 500, runtime.KindRequestTooLarge: 413, runtime.KindBadRequest: 400,
 		runtime.KindUnavailable: 503, runtime.KindCanceled: 499,
 	} {
@@ -283,5 +285,91 @@ func TestDataIncludesKeptLogs(t *testing.T) {
 	}
 	if got, _ := m.DataServices(); strings.Join(got, ",") != "counter" {
 		t.Fatalf("after removing echo and gone: %v", got)
+	}
+}
+
+// receiptLog is a receipt sink that keeps every receipt.
+type receiptLog struct {
+	mu       sync.Mutex
+	receipts []receipt.Receipt
+}
+
+func (l *receiptLog) Receipt(r receipt.Receipt, _, _ []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.receipts = append(l.receipts, r)
+}
+
+// has reports whether a request receipt of lease in epoch was kept.
+func (l *receiptLog) has(lease, epoch uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.receipts {
+		if r.LeaseID == lease && r.IsRequest() && r.Seed == receipt.SeedFor(lease, epoch, r.Instance, r.Index) {
+			return true
+		}
+	}
+	return false
+}
+
+// fuelMeter counts what the manager meters.
+type fuelMeter struct {
+	mu   sync.Mutex
+	fuel map[uint64]uint64
+}
+
+func (f *fuelMeter) Add(lease uint64, _ time.Duration, fuel, _ uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fuel[lease] += fuel
+}
+
+// TestReceiptsFollowLeaseAndEpoch: replicas' receipts name their lease and
+// the epoch the chain is in (SetEpoch restarts instances); a new lease of
+// the same version reloads it; the meter counts fuel.
+func TestReceiptsFollowLeaseAndEpoch(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	rt, err := runtime.New(filepath.Join(home, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	store, err := blob.Open(filepath.Join(home, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, meter := &receiptLog{}, &fuelMeter{fuel: map[uint64]uint64{}}
+	m := New(rt, store, filepath.Join(home, "kv"), WithReceipts(sink), WithMeter(meter))
+	defer m.Close(ctx)
+	call := func() {
+		t.Helper()
+		if _, err := m.Handle(ctx, "hello", &gateway.Request{Method: "GET", Path: "/", Header: http.Header{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mf := helloManifest(t, h.String(), "32Mi")
+	m.SetEpoch(2)
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: mf}})
+	eventually(t, "lease 7 serving", func() bool { lease, ok := m.Serving("hello"); return ok && lease == 7 })
+	call()
+	m.SetEpoch(3)
+	call()
+	m.Reconcile([]Desired{{LeaseID: 8, Service: "hello", Manifest: mf}})
+	eventually(t, "lease 8 serving", func() bool { lease, ok := m.Serving("hello"); return ok && lease == 8 })
+	call()
+	for _, c := range []struct{ lease, epoch uint64 }{{7, 2}, {7, 3}, {8, 3}} {
+		if !sink.has(c.lease, c.epoch) {
+			t.Errorf("no request receipt of lease %d in epoch %d: %+v", c.lease, c.epoch, sink.receipts)
+		}
+	}
+	meter.mu.Lock()
+	defer meter.mu.Unlock()
+	if meter.fuel[7] == 0 || meter.fuel[8] == 0 {
+		t.Fatalf("fuel metered %v", meter.fuel)
 	}
 }

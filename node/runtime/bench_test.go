@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	goruntime "runtime"
 	"testing"
+	"time"
 )
 
 // Benchmarks behind docs/benchmarks.md. Run them one at a time on a quiet
@@ -110,4 +111,77 @@ func BenchmarkCompile(b *testing.B) {
 			compile(b, dir)
 		}
 	})
+}
+
+// BenchmarkFuel calibrates FuelPerCoreSecond: it runs real guests warm and
+// reports the fuel they burn per second of thread CPU time (guest code and
+// the host functions it calls), and, beside each, the same guest loaded
+// without metering, so the ns/op of the two give metering's overhead.
+// docs/benchmarks.md ("Fuel") has the figures and the command:
+//
+//	go test -run '^$' -bench BenchmarkFuel -benchtime 3s ./node/runtime/
+func BenchmarkFuel(b *testing.B) {
+	guests := []struct {
+		name string
+		wasm func(testing.TB) []byte
+		path string
+		caps func(b *testing.B) Capabilities
+	}{
+		{"hello", helloWasm, "/bench", nil},
+		{"echo", echoWasm, "/bench?x=y", func(*testing.B) Capabilities { return Capabilities{Log: discardLogs{}} }},
+		{"counter", counterWasm, "/", func(b *testing.B) Capabilities {
+			return Capabilities{KV: &KVConfig{Dir: b.TempDir(), QuotaBytes: 1 << 20}}
+		}},
+		{"cpu", hostileWasm, "/cpu?n=200000", nil},
+	}
+	for _, g := range guests {
+		for _, metered := range []bool{true, false} {
+			name := g.name + "/metered"
+			if !metered {
+				name = g.name + "/unmetered"
+			}
+			b.Run(name, func(b *testing.B) {
+				rt := newTestRuntime(b)
+				rt.cfg.unmetered = !metered
+				spec := ServiceSpec{Name: g.name, Wasm: g.wasm(b), Instances: 1, Limits: Limits{Fuel: 1 << 62}}
+				if g.caps != nil {
+					spec.Capabilities = g.caps(b)
+				}
+				svc := load(b, rt, spec)
+				req := &Request{Method: "GET", Path: g.path, Host: g.name + ".localhost"}
+				ctx := context.Background()
+				var fuel uint64
+				var cpu time.Duration
+				for b.Loop() {
+					resp, err := svc.Handle(ctx, req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					fuel += resp.Usage.Fuel
+					cpu += resp.Usage.CPU
+				}
+				if metered && cpu > 0 {
+					b.ReportMetric(float64(fuel)/cpu.Seconds(), "fuel/cpu-s")
+					b.ReportMetric(float64(fuel)/float64(b.N), "fuel/op")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMeterModule measures what metering adds to loading a module the
+// node has not seen before: validating hello with wazero's interpreter and
+// instrumenting it (node/fuel). A module seen before is read back from
+// <cache>/fuel instead.
+func BenchmarkMeterModule(b *testing.B) {
+	wasm := helloWasm(b)
+	ctx := context.Background()
+	var out []byte
+	for b.Loop() {
+		var err error
+		if out, err = validateAndInstrument(ctx, wasm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(out))/float64(len(wasm)), "size-ratio")
 }

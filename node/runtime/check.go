@@ -6,10 +6,13 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/quantum1net/q1/node/fuel"
 )
 
 // Check tells, without a Runtime and without compiling to machine code,
-// whether wasm follows q1-http/v1 and needs no capability beyond granted. It
+// whether wasm follows q1-http/v1, can be metered (node/fuel) and needs no
+// capability beyond granted. It
 // decodes and validates the module with wazero's interpreter (a fraction of a
 // second for a Go module), so tools can refuse a module before uploading it,
 // with the same words a node would use when loading it. The error matches
@@ -25,6 +28,9 @@ func Check(ctx context.Context, wasm []byte, granted []Capability) (*Module, err
 		return nil, fmt.Errorf("check: %w", &ModuleError{Problems: []string{compileProblem(err)}})
 	}
 	defer cm.Close(ctx)
+	if _, err := fuel.Instrument(wasm, fuel.V1()); err != nil {
+		return nil, fmt.Errorf("check: %w", &ModuleError{Problems: []string{meterProblem(err)}})
+	}
 	checker := &Runtime{wasi: r.Module(wasiModule).ExportedFunctionDefinitions()}
 	m, problems := checker.inspect(cm, wasm)
 	g := map[Capability]bool{}

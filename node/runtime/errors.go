@@ -19,6 +19,9 @@ const (
 	KindTimeout ErrorKind = "timeout"
 	// KindTrap: the guest trapped, panicked or exited; the instance was replaced.
 	KindTrap ErrorKind = "trap"
+	// KindFuel: the guest used the whole fuel limit of one request
+	// (Limits.Fuel) and was stopped; the instance was replaced.
+	KindFuel ErrorKind = "fuel"
 	// KindMemory: the guest ran out of memory under the service's limit; the
 	// instance was replaced.
 	KindMemory ErrorKind = "memory"
@@ -45,7 +48,7 @@ const (
 
 // errorKinds lists every kind, for the counters.
 var errorKinds = []ErrorKind{
-	KindTimeout, KindTrap, KindMemory, KindResponseTooLarge, KindBadResponse,
+	KindTimeout, KindTrap, KindFuel, KindMemory, KindResponseTooLarge, KindBadResponse,
 	KindRequestTooLarge, KindBadRequest, KindUnavailable, KindCanceled, KindBusy,
 }
 

@@ -1,14 +1,12 @@
 package runtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	goruntime "runtime"
 	"strings"
 
-	"github.com/tetratelabs/wazero/sys"
+	"github.com/quantum1net/q1/core/receipt"
 
 	"github.com/quantum1net/q1/sdk/guest/abi"
 )
@@ -39,7 +37,7 @@ func (s *Service) Handle(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, in, msg)
+	return s.run(ctx, in, req, msg)
 }
 
 // wait admits a request of size bytes to the queue, then waits for an idle
@@ -88,7 +86,19 @@ func (s *Service) begin() bool {
 
 // acquire takes an idle instance, waiting while all are busy. It returns
 // ctx.Err() when ctx ends first.
+// An instance that must not serve again (Service.stale) is renewed on the
+// way.
 func (s *Service) acquire(ctx context.Context) (*instance, error) {
+	for {
+		in, err := s.takeIdle(ctx)
+		if err != nil || !s.stale(in) {
+			return in, err
+		}
+		s.renew(in)
+	}
+}
+
+func (s *Service) takeIdle(ctx context.Context) (*instance, error) {
 	select {
 	case in := <-s.idle:
 		return in, nil
@@ -106,105 +116,49 @@ func (s *Service) acquire(ctx context.Context) (*instance, error) {
 
 // run calls the guest with the encoded request on in, which holds a guest
 // slot, on a locked OS thread so that thread CPU time measures exactly this
-// call.
-func (s *Service) run(ctx context.Context, in *instance, msg []byte) (*Response, error) {
+// call, and hands the request's receipt to the service's sink.
+func (s *Service) run(ctx context.Context, in *instance, req *Request, msg []byte) (*Response, error) {
 	// The timeout starts once the guest may run: waiting for an instance or
 	// a slot is not the guest's time.
 	execCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.limits.RequestTimeout)
 	defer cancel()
-	in.exec = execCtx
-	c := &call{}
-	in.call = c
-	in.result, in.resultOff = msg, 0
-	in.stderr.Reset()
-	in.stack[0] = uint64(len(msg))
-
-	goruntime.LockOSThread()
-	start := threadCPUTime()
-	err := in.handle.CallWithStack(context.WithValue(execCtx, instanceKey{}, in), in.stack[:])
-	cpu := threadCPUTime() - start
-	goruntime.UnlockOSThread()
-
+	t0 := req.Time
+	if t0.IsZero() {
+		t0 = s.rt.cfg.now()
+	}
+	o := in.serve(execCtx, msg, t0.UnixNano(), receipt.SeedFor(s.lease, in.epoch, in.number, in.index))
 	in.leave()
-	in.call, in.result = nil, nil
-	usage := Usage{CPU: cpu, EgressBytes: c.egressBytes}
-	s.stats.cpu.Add(int64(cpu))
-	s.stats.egress.Add(c.egressBytes)
-	if err != nil {
-		failure := s.crashed(in, c, execCtx, err, usage)
-		if failure.Kind != KindUnavailable { // else the service is gone, instances and all
-			s.replace(in, failure.Reason)
-		}
-		return nil, failure
-	}
-	code := int32(in.stack[0])
-	s.idle <- in
 
+	usage := Usage{CPU: o.cpu, EgressBytes: o.egress}
+	if o.receipt {
+		usage.Fuel = o.fuel
+		s.emit(in.receiptFor(o, msg, req.Via, req.ViaSig), msg, o.tape)
+	}
+	s.stats.cpu.Add(int64(o.cpu))
+	s.stats.egress.Add(o.egress)
+	s.stats.fuel.Add(usage.Fuel)
+	in.served++
 	switch {
-	case c.responseTooLarge:
-		return nil, s.fail(KindResponseTooLarge, usage, fmt.Sprintf("response exceeds the service's %s limit", byteSize(int64(s.limits.MaxResponseBytes))))
-	case code != 0:
-		return nil, s.fail(KindBadResponse, usage, fmt.Sprintf("guest's q1_http_handle returned %d instead of 0", code))
-	case len(c.response) == 0:
-		return nil, s.fail(KindBadResponse, usage, "guest returned without writing a response")
+	case o.broken && o.kind != KindUnavailable: // else the service is gone, instances and all
+		s.replace(in, o.reason)
+	case o.broken:
+	case s.stale(in):
+		s.renew(in)
+	default:
+		s.idle <- in
 	}
-	resp, err := abi.ParseResponse(c.response)
-	if err != nil {
-		return nil, s.fail(KindBadResponse, usage, "guest wrote an invalid response: "+err.Error())
+	if o.kind != "" {
+		return nil, s.fail(o.kind, usage, o.reason)
 	}
-	header := abi.Header(resp.Header)
+	header := abi.Header(o.resp.Header)
 	dropHopHeaders(header)
-	return &Response{Status: resp.Status, Header: header, Body: resp.Body, Usage: usage}, nil
+	return &Response{Status: o.resp.Status, Header: header, Body: o.resp.Body, Usage: usage}, nil
 }
 
 // encodeRequest encodes req with its header fields sorted by name.
 func encodeRequest(req *Request) []byte {
 	r := abi.Request{Method: req.Method, Target: req.Path, Host: req.Host, Header: abi.HeaderFields(req.Header), Body: req.Body}
 	return abi.AppendRequest(make([]byte, 0, abi.RequestSize(&r)), &r)
-}
-
-// crashed classifies a guest call that ended in an error. The instance is
-// no longer usable whatever the cause.
-func (s *Service) crashed(in *instance, c *call, execCtx context.Context, err error, usage Usage) *Error {
-	var exit *sys.ExitError
-	errors.As(err, &exit)
-	switch {
-	case isClosed(s.released):
-		return s.fail(KindUnavailable, usage, "the service was closed while the request ran")
-	case errors.Is(execCtx.Err(), context.DeadlineExceeded) || (exit != nil && exit.ExitCode() == sys.ExitCodeDeadlineExceeded):
-		return s.fail(KindTimeout, usage, fmt.Sprintf("request exceeded the service's %s timeout; the instance was stopped and replaced", s.limits.RequestTimeout))
-	case c.responseTooLarge:
-		return s.fail(KindResponseTooLarge, usage, fmt.Sprintf("response exceeds the service's %s limit, and the guest then failed: %s", byteSize(int64(s.limits.MaxResponseBytes)), in.crashDetail(err)))
-	case in.outOfMemory():
-		return s.fail(KindMemory, usage, fmt.Sprintf("instance ran out of memory (limit %s per instance): %s; the instance was replaced", byteSize(int64(s.limits.MemoryBytes)), in.crashDetail(err)))
-	}
-	return s.fail(KindTrap, usage, fmt.Sprintf("guest failed: %s; the instance was replaced", in.crashDetail(err)))
-}
-
-// crashDetail explains a failed guest call: the panic or fatal error the Go
-// runtime printed, the exit code, or the trap.
-func (in *instance) crashDetail(err error) string {
-	for line := range bytes.Lines(in.stderr.Bytes()) {
-		if bytes.HasPrefix(line, []byte("panic: ")) || bytes.HasPrefix(line, []byte("fatal error: ")) {
-			return string(bytes.TrimSpace(line))
-		}
-	}
-	var exit *sys.ExitError
-	if errors.As(err, &exit) {
-		return fmt.Sprintf("guest exited with code %d", exit.ExitCode())
-	}
-	msg, _, _ := strings.Cut(err.Error(), "\n") // drop wazero's stack trace
-	return msg
-}
-
-// outOfMemory reports whether the failed call ran out of memory: the Go
-// runtime says so, or the memory reached the limit.
-func (in *instance) outOfMemory() bool {
-	if bytes.Contains(in.stderr.Bytes(), []byte("out of memory")) {
-		return true
-	}
-	mem := in.mod.Memory()
-	return mem != nil && uint64(mem.Size()) >= in.svc.limits.MemoryBytes/wasmPageSize*wasmPageSize
 }
 
 // waitFailed reports a request whose caller's context ended while it waited.

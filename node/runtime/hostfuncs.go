@@ -112,6 +112,7 @@ func (in *instance) readResult(mem api.Memory, p []uint64) int32 {
 	ptr, n := uint32(p[0]), uint32(p[1])
 	left := in.result[in.resultOff:]
 	k := int(min(uint64(n), uint64(len(left))))
+	in.charge(hostCallFuel + byteFuel(k))
 	if k > 0 && !mem.Write(ptr, left[:k]) {
 		return abi.CodeInvalid
 	}
@@ -122,6 +123,7 @@ func (in *instance) readResult(mem api.Memory, p []uint64) int32 {
 // responseWrite is response_write(ptr, len) -> 0: it appends to the response
 // message of the request in progress.
 func (in *instance) responseWrite(mem api.Memory, p []uint64) int32 {
+	in.charge(hostCallFuel + byteFuel(int(uint32(p[1]))))
 	c := in.call
 	if c == nil {
 		return in.fail(abi.CodeInvalid, "response_write: no request in progress")
@@ -141,7 +143,9 @@ func (in *instance) responseWrite(mem api.Memory, p []uint64) int32 {
 
 // log is log(level, ptr, len) -> 0: one line for the service's log.
 func (in *instance) log(mem api.Memory, p []uint64) int32 {
-	b, code := in.guestBytes(mem, uint32(p[1]), min(uint32(p[2]), abi.MaxLogLineBytes), "log")
+	n := min(uint32(p[2]), abi.MaxLogLineBytes)
+	in.charge(hostCallFuel + byteFuel(int(n)))
+	b, code := in.guestBytes(mem, uint32(p[1]), n, "log")
 	if code != 0 {
 		return code
 	}
@@ -160,19 +164,31 @@ func (in *instance) key(mem api.Memory, ptr, n uint32, op string) (string, int32
 
 // kvGet is kv_get(key_ptr, key_len) -> value length.
 func (in *instance) kvGet(mem api.Memory, p []uint64) int32 {
+	in.charge(kvCallFuel)
 	key, code := in.key(mem, uint32(p[0]), uint32(p[1]), "kv get")
 	if code != 0 {
 		return code
 	}
-	v, err := in.svc.kv.get(key)
-	if err != nil {
-		return in.kvFail(err)
+	in.charge(byteFuel(len(key)))
+	args := argsHash(tapeKVGet, []byte(key))
+	if in.player != nil {
+		code, _ = in.replayed(tapeKVGet, args)
+	} else {
+		v, err := in.svc.kv.get(key)
+		if err != nil {
+			code = in.kvFail(err)
+		} else {
+			code = in.succeed(v)
+		}
+		in.record(tapeKVGet, args, code, 0)
 	}
-	return in.succeed(v)
+	in.charge(byteFuel(len(in.result)))
+	return code
 }
 
 // kvPut is kv_put(key_ptr, key_len, value_ptr, value_len) -> 0.
 func (in *instance) kvPut(mem api.Memory, p []uint64) int32 {
+	in.charge(kvCallFuel)
 	key, code := in.key(mem, uint32(p[0]), uint32(p[1]), "kv put")
 	if code != 0 {
 		return code
@@ -181,27 +197,43 @@ func (in *instance) kvPut(mem api.Memory, p []uint64) int32 {
 	if code != 0 {
 		return code
 	}
-	if err := in.svc.kv.put(key, value, in.svc.kvQuota); err != nil {
-		return in.kvFail(err)
+	in.charge(byteFuel(len(key) + len(value)))
+	args := argsHash(tapeKVPut, []byte(key), value)
+	if in.player != nil {
+		code, _ = in.replayed(tapeKVPut, args)
+		return code
 	}
-	return 0
+	if err := in.svc.kv.put(key, value, in.svc.kvQuota); err != nil {
+		code = in.kvFail(err)
+	}
+	in.record(tapeKVPut, args, code, 0)
+	return code
 }
 
 // kvDelete is kv_delete(key_ptr, key_len) -> 0.
 func (in *instance) kvDelete(mem api.Memory, p []uint64) int32 {
+	in.charge(kvCallFuel)
 	key, code := in.key(mem, uint32(p[0]), uint32(p[1]), "kv delete")
 	if code != 0 {
 		return code
 	}
-	if err := in.svc.kv.delete(key); err != nil {
-		return in.kvFail(err)
+	in.charge(byteFuel(len(key)))
+	args := argsHash(tapeKVDelete, []byte(key))
+	if in.player != nil {
+		code, _ = in.replayed(tapeKVDelete, args)
+		return code
 	}
-	return 0
+	if err := in.svc.kv.delete(key); err != nil {
+		code = in.kvFail(err)
+	}
+	in.record(tapeKVDelete, args, code, 0)
+	return code
 }
 
 // kvList is kv_list(prefix_ptr, prefix_len, after_ptr, after_len, limit) ->
 // length of an encoded key list.
 func (in *instance) kvList(mem api.Memory, p []uint64) int32 {
+	in.charge(kvCallFuel)
 	prefix, code := in.guestBytes(mem, uint32(p[0]), uint32(p[1]), "kv list")
 	if code != 0 {
 		return code
@@ -211,11 +243,21 @@ func (in *instance) kvList(mem api.Memory, p []uint64) int32 {
 		return code
 	}
 	limit := int(max(1, min(uint32(p[4]), abi.MaxListKeys)))
-	keys, err := in.svc.kv.list(string(prefix), string(after), limit)
-	if err != nil {
-		return in.kvFail(err)
+	in.charge(byteFuel(len(prefix) + len(after)))
+	args := argsHash(tapeKVList, prefix, after, u32Arg(uint32(limit)))
+	if in.player != nil {
+		code, _ = in.replayed(tapeKVList, args)
+	} else {
+		keys, err := in.svc.kv.list(string(prefix), string(after), limit)
+		if err != nil {
+			code = in.kvFail(err)
+		} else {
+			code = in.succeed(abi.AppendKeys(nil, keys))
+		}
+		in.record(tapeKVList, args, code, 0)
 	}
-	return in.succeed(abi.AppendKeys(nil, keys))
+	in.charge(byteFuel(len(in.result)))
+	return code
 }
 
 func (in *instance) kvFail(err error) int32 {
@@ -233,6 +275,7 @@ func (in *instance) kvFail(err error) int32 {
 // httpFetch is http_fetch(request_ptr, request_len) -> length of an encoded
 // response. The guest's CPU slot is given up while the host waits.
 func (in *instance) httpFetch(mem api.Memory, p []uint64) int32 {
+	in.charge(fetchCallFuel)
 	c := in.call
 	if c == nil {
 		return in.fail(abi.CodeInvalid, "http_fetch: egress is only allowed while serving a request")
@@ -245,13 +288,28 @@ func (in *instance) httpFetch(mem api.Memory, p []uint64) int32 {
 	if err != nil {
 		return in.fail(abi.CodeInvalid, "http_fetch: "+err.Error())
 	}
-	var resp []byte
-	var ferr *fetchError
-	in.whileWaiting(func() { resp, ferr = in.svc.egress.fetch(in.exec, req) })
-	c.egressBytes += int64(len(b)) + int64(len(resp))
-	if ferr != nil {
-		c.egressBytes += ferr.bytesRead
-		return in.fail(ferr.code, ferr.msg)
+	in.charge(byteFuel(len(b)))
+	args := argsHash(tapeFetch, b)
+	var extra uint64
+	if in.player != nil {
+		code, extra = in.replayed(tapeFetch, args)
+	} else {
+		var resp []byte
+		var ferr *fetchError
+		in.whileWaiting(func() { resp, ferr = in.svc.egress.fetch(in.exec, req) })
+		if ferr != nil {
+			code, extra = in.fail(ferr.code, ferr.msg), uint64(max(ferr.bytesRead, 0))
+		} else {
+			code = in.succeed(resp)
+		}
+		in.record(tapeFetch, args, code, extra)
 	}
-	return in.succeed(resp)
+	c.egressBytes += int64(len(b))
+	if code < 0 {
+		c.egressBytes += int64(extra)
+	} else {
+		c.egressBytes += int64(len(in.result))
+	}
+	in.charge(byteFuel(len(in.result)))
+	return code
 }

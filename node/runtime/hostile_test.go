@@ -36,7 +36,14 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 		Name:      "slow",
 		Wasm:      hostileWasm(t),
 		Instances: 1,
-		Limits:    Limits{RequestTimeout: 300 * time.Millisecond},
+		Limits:    Limits{RequestTimeout: 300 * time.Millisecond, Fuel: 1 << 62},
+	})
+	// And one whose requests run out of fuel long before their timeout.
+	greedy := load(t, rt, ServiceSpec{
+		Name:      "greedy",
+		Wasm:      hostileWasm(t),
+		Instances: 1,
+		Limits:    Limits{RequestTimeout: time.Minute, Fuel: 20_000_000},
 	})
 	counter := counterWasm(t)
 
@@ -75,7 +82,7 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 		want   string
 	}{
 		{slow, "/loop", KindTimeout, 504, "service slow: request exceeded the service's 300ms timeout; the instance was stopped and replaced"},
-		{slow, "/sleep?d=1h", KindTimeout, 504, "service slow: request exceeded the service's 300ms timeout; the instance was stopped and replaced"},
+		{greedy, "/loop", KindFuel, 500, "service greedy: request ran out of fuel: used its limit of 20000000 fuel (a loop that never ends, or more work than resources.requestTimeout allows); the instance was replaced"},
 		{hostile, "/membomb", KindMemory, 500, "service hostile: instance ran out of memory (limit 32 MiB per instance): fatal error: out of memory; the instance was replaced"},
 		{hostile, "/bigresponse", KindResponseTooLarge, 500, "service hostile: response exceeds the service's 1 MiB limit"},
 		{hostile, "/panic", KindTrap, 500, "service hostile: guest failed: panic: boom; the instance was replaced"},
@@ -135,8 +142,11 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 		st.Errors[KindMemory] != 1 || st.Errors[KindResponseTooLarge] != 1 {
 		t.Fatalf("hostile service stats %+v", st)
 	}
-	if st := slow.Stats(); st.InstancesReplaced != 2 || st.Errors[KindTimeout] != 2 {
+	if st := slow.Stats(); st.InstancesReplaced != 1 || st.Errors[KindTimeout] != 1 {
 		t.Fatalf("slow service stats %+v", st)
+	}
+	if st := greedy.Stats(); st.InstancesReplaced != 1 || st.Errors[KindFuel] != 1 || st.Fuel < 20_000_000 {
+		t.Fatalf("greedy service stats %+v", st)
 	}
 	t.Logf("the healthy service answered %d calls during the hostile ones", served.Load())
 }

@@ -3,15 +3,15 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/quantum1net/q1/core/receipt"
+	"github.com/quantum1net/q1/node/fuel"
 	"github.com/quantum1net/q1/sdk/guest/abi"
 )
 
@@ -28,12 +28,31 @@ type instance struct {
 	mod    api.Module
 	handle api.Function
 	stack  [1]uint64
+	fuel   api.MutableGlobal // the module's fuel.GlobalName: fuel left
+
+	// epoch is the epoch the instance started in; number its Instance in
+	// its receipts, index the Index of its next receipt and prev the hash
+	// of its last; served counts the requests it ran.
+	epoch  uint64
+	number uint64
+	index  uint64
+	prev   receipt.Hash
+	served uint64
+
+	// What the guest reads besides its request (determinism.go).
+	clock fakeClock
+	rand  seededRand
 
 	// Set while guest code runs, by the goroutine that runs it; host
 	// functions run on that goroutine too, so they read these unlocked.
 	exec context.Context // the running call's context
 	slot *ticket         // the guest slot that goroutine holds, nil if none
 	call *call           // the request in progress, nil during _initialize
+
+	// tape records the step's host answers (tape.go); player serves a
+	// recorded tape instead, during a replay.
+	tape   []byte
+	player *tapePlayer
 
 	// result is the pending result read_result copies from.
 	result    []byte
@@ -50,18 +69,11 @@ type call struct {
 	egressBytes      int64
 }
 
-// newInstance instantiates the module and runs its _initialize.
+// newInstance starts a fresh instance in the service's current epoch, runs
+// its start-up (_initialize) and hands the start-up's receipt to the sink.
 func (s *Service) newInstance(ctx context.Context) (*instance, error) {
-	in := &instance{svc: s}
-	cfg := wazero.NewModuleConfig().
-		WithName(""). // anonymous, so a pool can hold many instances
-		WithStartFunctions(abi.ExportInitialize).
-		WithSysWalltime().
-		WithSysNanotime().
-		WithNanosleep(in.nanosleep).
-		WithRandSource(rand.Reader).
-		WithStdout(guestOutput{in, "stdout"}).
-		WithStderr(guestOutput{in, "stderr"})
+	epoch := s.currentEpoch()
+	in := s.blankInstance(epoch, s.rt.numbers.take(s.sink, s.lease, epoch))
 	// Start-up runs outside the guest slots, under its own small limit and
 	// timeout, so a module whose _initialize loops holds up nobody's requests.
 	rt := s.rt
@@ -71,19 +83,68 @@ func (s *Service) newInstance(ctx context.Context) (*instance, error) {
 	defer rt.releaseStartup()
 	initCtx, cancel := context.WithTimeout(ctx, rt.cfg.initTimeout)
 	defer cancel()
-	in.exec = initCtx
-	mod, err := s.wrt.InstantiateModule(context.WithValue(initCtx, instanceKey{}, in), s.compiled, cfg)
+	o := in.start(initCtx, rt.cfg.now().UnixNano(), receipt.SeedFor(s.lease, epoch, in.number, 0))
 	in.leave()
+	if o.receipt {
+		s.emit(in.receiptFor(o, nil, "", nil), nil, o.tape)
+	}
+	if o.kind == "" {
+		s.stats.instances.Add(1)
+		return in, nil
+	}
+	in.close()
+	if o.kind == KindTimeout && ctx.Err() == nil {
+		return nil, fmt.Errorf("instantiate: the module's _initialize did not finish within %s (its start-up code loops or is too slow); the instance was discarded", rt.cfg.initTimeout)
+	}
+	return nil, fmt.Errorf("instantiate: %s", o.reason)
+}
+
+// blankInstance is an instance not yet instantiated.
+func (s *Service) blankInstance(epoch, number uint64) *instance {
+	return &instance{svc: s, epoch: epoch, number: number}
+}
+
+// start instantiates the module and runs its _initialize with the fuel of
+// a start-up, as step 0 of the instance's history, recorded at t0 with
+// seed.
+func (in *instance) start(ctx context.Context, t0 int64, seed receipt.Hash) outcome {
+	s := in.svc
+	cfg := wazero.NewModuleConfig().
+		WithName("").         // anonymous, so a pool can hold many instances
+		WithStartFunctions(). // _initialize is called below, metered
+		WithWalltime(in.clock.walltimeCharged(in), sys.ClockResolution(clockStep)).
+		WithNanotime(in.clock.nanotimeCharged(in), sys.ClockResolution(1)).
+		WithNanosleep(in.nanosleep).
+		WithRandSource(randCharged{in}).
+		WithStdout(guestOutput{in, "stdout"}).
+		WithStderr(guestOutput{in, "stderr"})
+	in.begin(t0, seed)
+	in.exec = ctx
+	callCtx := context.WithValue(ctx, instanceKey{}, in)
+	mod, err := s.wrt.InstantiateModule(callCtx, s.compiled, cfg)
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(initCtx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("instantiate: the module's _initialize did not finish within %s (its start-up code loops or is too slow); the instance was discarded", rt.cfg.initTimeout)
-		}
-		return nil, fmt.Errorf("instantiate: %s", in.crashDetail(err))
+		// Only a start section runs during instantiation, on the fuel
+		// the module was instrumented with (instrument.go).
+		return in.finish(ctx, StartupFuel, err, true)
 	}
 	in.mod = mod
 	in.handle = mod.ExportedFunction(abi.ExportHandle)
-	s.stats.instances.Add(1)
-	return in, nil
+	in.fuel, _ = mod.ExportedGlobal(fuel.GlobalName).(api.MutableGlobal)
+	if in.fuel == nil && !s.rt.cfg.unmetered {
+		return outcome{kind: KindTrap, reason: "the module exports no fuel global: it was not metered", trap: receipt.TrapGuest}
+	}
+	// The start section, if any, ran on StartupFuel; _initialize gets
+	// what it left.
+	_, err = mod.ExportedFunction(abi.ExportInitialize).Call(callCtx)
+	return in.finish(ctx, StartupFuel, err, true)
+}
+
+// begin prepares the instance for a step recorded at t0 with seed.
+func (in *instance) begin(t0 int64, seed receipt.Hash) {
+	in.clock.begin(t0)
+	in.rand.reseed(seed)
+	in.tape = newTape()
+	in.stderr.Reset()
 }
 
 // enter waits for a guest slot, in the service's turn, before guest code
@@ -131,21 +192,11 @@ func (in *instance) whileWaiting(wait func()) {
 	in.slot, _ = in.svc.rt.sched.acquire(in.exec, in.svc.name)
 }
 
-// nanosleep implements WASI sleeps (Go's timers): it returns early when the
-// call's context ends, so a sleeping guest cannot outlive its deadline.
+// nanosleep implements WASI sleeps (Go's timers): the guest's clocks
+// advance by ns and it goes on at once (determinism.go).
 func (in *instance) nanosleep(ns int64) {
-	if in.exec == nil {
-		return
-	}
-	done := in.exec.Done()
-	in.whileWaiting(func() {
-		t := time.NewTimer(time.Duration(ns))
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-done:
-		}
-	})
+	in.deduct(wasiCallFuel)
+	in.clock.sleep(ns)
 }
 
 // close discards the instance.
@@ -166,6 +217,7 @@ type guestOutput struct {
 
 func (o guestOutput) Write(p []byte) (int, error) {
 	n, in := len(p), o.in
+	in.deduct(wasiCallFuel + byteFuel(n))
 	line := &in.stdoutLine
 	if o.stream == "stderr" {
 		line = &in.stderrLine

@@ -19,6 +19,13 @@ type config struct {
 	startups      int
 	initTimeout   time.Duration
 	allowLoopback bool
+	interpreter   bool
+	// now is the clock start-ups and requests without a recorded time
+	// read (tests fix it).
+	now func() time.Time
+	// unmetered loads modules as uploaded, without fuel (benchmarks
+	// measure what metering costs with it).
+	unmetered bool
 }
 
 // Defaults of the options below.
@@ -50,6 +57,7 @@ func defaultConfig() config {
 		queue:       DefaultQueueLimits,
 		startups:    DefaultStartups,
 		initTimeout: DefaultInitTimeout,
+		now:         time.Now,
 	}
 }
 
@@ -165,4 +173,12 @@ func WithInitTimeout(d time.Duration) Option {
 // refused.
 func WithEgressAllowLoopbackForTests() Option {
 	return func(c *config) { c.allowLoopback = true }
+}
+
+// WithInterpreter runs guests on wazero's interpreter instead of its
+// compiler: far slower, but with no machine code generated. Fuel, responses
+// and receipts are the same under both (the determinism tests check it), so
+// an auditor may re-execute with either.
+func WithInterpreter() Option {
+	return func(c *config) { c.interpreter = true }
 }

@@ -10,9 +10,22 @@ import (
 // Handle, so Close (which waits for Handle before the replacements) sees
 // every replacement it must wait for.
 func (s *Service) replace(in *instance, reason string) {
-	in.close()
 	s.stats.replaced.Add(1)
 	s.rt.log.Info("instance replaced", "service", s.name, "version", s.version, "reason", reason)
+	s.restart(in)
+}
+
+// renew replaces an instance that did nothing wrong: it belongs to an
+// earlier epoch or has served its share of requests (Service.stale).
+// Called only from Handle or with s.inflight held, as replace.
+func (s *Service) renew(in *instance) {
+	s.rt.log.Debug("instance renewed", "service", s.name, "version", s.version, "epoch", in.epoch, "requests", in.served)
+	s.restart(in)
+}
+
+// restart closes in and starts a fresh instance in the background.
+func (s *Service) restart(in *instance) {
+	in.close()
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

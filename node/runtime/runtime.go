@@ -31,6 +31,10 @@ type Runtime struct {
 	// outside the guest slots.
 	startups chan struct{}
 	stores   *storeRegistry
+	// instrumented keeps modules already validated and instrumented.
+	instrumented *instrumentCache
+	// numbers numbers instances per (lease, epoch).
+	numbers instanceNumbers
 
 	mu       sync.Mutex
 	services map[*Service]struct{}
@@ -61,7 +65,9 @@ func New(cacheDir string, opts ...Option) (*Runtime, error) {
 		sched:    newScheduler(cfg),
 		startups: make(chan struct{}, cfg.startups),
 		stores:   newStoreRegistry(),
-		services: make(map[*Service]struct{}),
+
+		instrumented: newInstrumentCache(cacheDir),
+		services:     make(map[*Service]struct{}),
 	}
 	ctx := context.Background()
 	r.compiler = wazero.NewRuntimeWithConfig(ctx, r.wazeroConfig(0))
@@ -78,8 +84,11 @@ func New(cacheDir string, opts ...Option) (*Runtime, error) {
 // from the shared cache, and guest calls that end when their context does.
 // memoryPages limits each instance's memory (0: wazero's maximum).
 func (r *Runtime) wazeroConfig(memoryPages uint32) wazero.RuntimeConfig {
-	c := wazero.NewRuntimeConfigCompiler().
-		WithCompilationCache(r.cache).
+	c := wazero.NewRuntimeConfigCompiler()
+	if r.cfg.interpreter {
+		c = wazero.NewRuntimeConfigInterpreter()
+	}
+	c = c.WithCompilationCache(r.cache).
 		WithCloseOnContextDone(true)
 	if memoryPages > 0 {
 		c = c.WithMemoryLimitPages(memoryPages)
@@ -105,18 +114,23 @@ func (m *Module) HostImports() []string { return m.imports }
 // loading it fails unless the service's manifest grants each of them.
 func (m *Module) Capabilities() []Capability { return m.needs }
 
-// Compile compiles wasm into the shared on-disk cache and checks that it
-// follows q1-http/v1, so a node can start as soon as it learns of a blob and
-// a later Load finds the code compiled. Errors match ErrInvalidModule when the
-// module itself is at fault.
+// Compile validates and meters wasm (node/fuel), compiles it into the
+// shared on-disk cache and checks that it follows q1-http/v1, so a node can
+// start as soon as it learns of a blob and a later Load finds the code
+// compiled. Errors match ErrInvalidModule when the module itself is at
+// fault.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if r.isClosed() {
 		return nil, fmt.Errorf("compile: %w", ErrClosed)
 	}
+	mw, err := r.instrument(ctx, wasm)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
 	if err := r.acquireStartup(ctx); err != nil {
 		return nil, fmt.Errorf("compile: wait for other compilations to finish: %w", err)
 	}
-	cm, err := r.compiler.CompileModule(ctx, wasm)
+	cm, err := r.compiler.CompileModule(ctx, mw.wasm)
 	r.releaseStartup()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", &ModuleError{Problems: []string{compileProblem(err)}})

@@ -10,6 +10,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/quantum1net/q1/core/receipt"
 )
 
 // Defaults for zero fields of Limits and EgressConfig.
@@ -40,6 +42,22 @@ type ServiceSpec struct {
 	Instances int
 	// Capabilities are the host functions granted beyond the base ABI.
 	Capabilities Capabilities
+
+	// LeaseID is the lease the service runs under: receipts name it and
+	// seed the guest's randomness with it (0 outside a lease, in tests).
+	LeaseID uint64
+	// Epoch returns the chain's current epoch (nil: always 0). An
+	// instance belongs to the epoch current when it started; NewEpoch
+	// restarts instances when the epoch changes, so that an instance's
+	// history never spans two epochs.
+	Epoch func() uint64
+	// Receipts receives a receipt for every instance start-up and every
+	// request the guest ran (nil: receipts are built for nobody).
+	Receipts ReceiptSink
+	// MaxInstanceRequests is how many requests an instance serves before
+	// it is replaced by a fresh one (default DefaultMaxInstanceRequests),
+	// which bounds the history an auditor re-executes to check one.
+	MaxInstanceRequests int
 }
 
 // Limits bound a service's requests. Zero fields take the defaults shown.
@@ -59,6 +77,13 @@ type Limits struct {
 	// MaxResponseBytes caps the encoded response: status, headers and body
 	// (default 8 MiB).
 	MaxResponseBytes int
+	// Fuel caps the fuel one request may use (default: half of
+	// FuelFor(RequestTimeout), so that a busy guest on a node loaded up to
+	// twice its cores is stopped by fuel before the timeout). A request
+	// that needs more fails with KindFuel. Unlike the timeout, fuel stops a
+	// guest at the same point on every node, so an auditor re-executing the
+	// request sees the same outcome.
+	Fuel uint64
 }
 
 // Capabilities grant host functions. A nil field is not granted, and a
@@ -105,6 +130,14 @@ type Service struct {
 	egress   *egressClient
 	logSink  LogSink
 
+	lease       uint64
+	epochOf     func() uint64 // the spec's epoch source, nil for none
+	epoch       atomic.Uint64 // the latest epoch NewEpoch was told of
+	sink        ReceiptSink
+	maxRequests uint64
+	moduleHash  receipt.Hash // SHA-256 of the module as uploaded
+	hash        string       // the same, as Module.Hash writes it
+
 	idle     chan *instance
 	closing  chan struct{} // closed when Close starts
 	released chan struct{} // closed when the instances are gone
@@ -122,6 +155,7 @@ type counters struct {
 	errors    map[ErrorKind]*atomic.Uint64 // fixed at load: every kind
 	cpu       atomic.Int64
 	egress    atomic.Int64
+	fuel      atomic.Uint64
 	instances atomic.Int64
 	replaced  atomic.Uint64
 }
@@ -153,29 +187,13 @@ func (r *Runtime) load(ctx context.Context, spec ServiceSpec) (_ *Service, err e
 			_ = s.release(context.Background()) // the load already failed with err
 		}
 	}()
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.wrt); err != nil {
-		return nil, fmt.Errorf("instantiate WASI: %w", err)
-	}
-	if err := r.acquireStartup(ctx); err != nil {
-		return nil, fmt.Errorf("compile: wait for other compilations to finish: %w", err)
-	}
-	s.compiled, err = s.wrt.CompileModule(ctx, spec.Wasm)
-	r.releaseStartup()
-	if err != nil {
-		return nil, &ModuleError{Problems: []string{compileProblem(err)}}
-	}
-	m, problems := r.inspect(s.compiled, spec.Wasm)
-	problems = append(problems, grantProblems(m, s.granted)...)
-	if len(problems) > 0 {
-		return nil, &ModuleError{Problems: problems}
+	if err := s.prepare(ctx, spec.Wasm, true); err != nil {
+		return nil, err
 	}
 	if kv := spec.Capabilities.KV; kv != nil {
 		if s.kv, err = r.stores.acquire(kv.Dir); err != nil {
 			return nil, err
 		}
-	}
-	if err := s.instantiateHostModule(ctx); err != nil {
-		return nil, fmt.Errorf("instantiate host functions: %w", err)
 	}
 	for range cap(s.idle) {
 		in, err := s.newInstance(ctx)
@@ -187,8 +205,43 @@ func (r *Runtime) load(ctx context.Context, spec ServiceSpec) (_ *Service, err e
 	if err := r.register(s); err != nil {
 		return nil, err
 	}
-	r.log.Info("service loaded", "service", s.name, "version", s.version, "instances", cap(s.idle), "module", m.hash)
+	r.log.Info("service loaded", "service", s.name, "version", s.version, "instances", cap(s.idle), "module", s.hash)
 	return s, nil
+}
+
+// prepare meters and compiles wasm for the service's wazero runtime,
+// checks it against q1-http/v1 (and the grants, if checkGrants), and
+// instantiates the host functions.
+func (s *Service) prepare(ctx context.Context, wasm []byte, checkGrants bool) error {
+	r := s.rt
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.wrt); err != nil {
+		return fmt.Errorf("instantiate WASI: %w", err)
+	}
+	mw, err := r.instrument(ctx, wasm)
+	if err != nil {
+		return err
+	}
+	s.moduleHash = mw.hash
+	if err := r.acquireStartup(ctx); err != nil {
+		return fmt.Errorf("compile: wait for other compilations to finish: %w", err)
+	}
+	s.compiled, err = s.wrt.CompileModule(ctx, mw.wasm)
+	r.releaseStartup()
+	if err != nil {
+		return &ModuleError{Problems: []string{compileProblem(err)}}
+	}
+	m, problems := r.inspect(s.compiled, wasm)
+	if checkGrants {
+		problems = append(problems, grantProblems(m, s.granted)...)
+	}
+	if len(problems) > 0 {
+		return &ModuleError{Problems: problems}
+	}
+	if err := s.instantiateHostModule(ctx); err != nil {
+		return fmt.Errorf("instantiate host functions: %w", err)
+	}
+	s.hash = m.hash
+	return nil
 }
 
 // newService validates spec and fills in defaults.
@@ -212,20 +265,32 @@ func newService(r *Runtime, spec ServiceSpec) (*Service, error) {
 	if l.MaxResponseBytes <= 0 {
 		l.MaxResponseBytes = defaultMaxResponseBytes
 	}
+	if l.Fuel == 0 {
+		l.Fuel = max(1, FuelFor(l.RequestTimeout)/2)
+	}
 	instances := spec.Instances
 	if instances <= 0 {
 		instances = defaultInstances
 	}
+	maxRequests := spec.MaxInstanceRequests
+	if maxRequests <= 0 {
+		maxRequests = DefaultMaxInstanceRequests
+	}
 	s := &Service{
-		rt:       r,
-		name:     spec.Name,
-		version:  spec.Version,
-		limits:   l,
-		granted:  map[Capability]bool{},
-		logSink:  spec.Capabilities.Log,
-		idle:     make(chan *instance, instances),
-		closing:  make(chan struct{}),
-		released: make(chan struct{}),
+		rt:      r,
+		name:    spec.Name,
+		version: spec.Version,
+		limits:  l,
+		granted: map[Capability]bool{},
+		logSink: spec.Capabilities.Log,
+		lease:   spec.LeaseID,
+		epochOf: spec.Epoch,
+		sink:    spec.Receipts,
+
+		maxRequests: uint64(maxRequests),
+		idle:        make(chan *instance, instances),
+		closing:     make(chan struct{}),
+		released:    make(chan struct{}),
 	}
 	if kv := spec.Capabilities.KV; kv != nil {
 		if kv.Dir == "" {
@@ -267,6 +332,7 @@ func (s *Service) Stats() Stats {
 		Errors:            map[ErrorKind]uint64{},
 		CPU:               time.Duration(s.stats.cpu.Load()),
 		EgressBytes:       s.stats.egress.Load(),
+		Fuel:              s.stats.fuel.Load(),
 		Instances:         int(s.stats.instances.Load()),
 		InstancesReplaced: s.stats.replaced.Load(),
 	}

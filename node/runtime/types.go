@@ -18,6 +18,19 @@ type Request struct {
 	Header http.Header
 	// Body is the whole request body.
 	Body []byte
+
+	// Time is the request's recorded time: the guest's wall clock starts at
+	// it (docs/guest-abi.md §8) and the receipt records it. Zero means the
+	// time the guest starts running for the request. A gateway that
+	// forwarded the request passes the time it signed.
+	Time time.Time
+	// Via is the sharer account whose gateway forwarded the request to this
+	// node, and ViaSig its hot key's signature over
+	// receipt.ForwardDigest(lease, request hash, Time); both empty when the
+	// request entered through this node's own gateway. The runtime copies
+	// them into the receipt unchecked: the forwarding hop checks them.
+	Via    string
+	ViaSig []byte
 }
 
 // Response is a service's answer to a Request.
@@ -43,6 +56,11 @@ type Usage struct {
 	// EgressBytes counts the encoded egress requests the guest sent and the
 	// responses it received.
 	EgressBytes int64
+	// Fuel is the fuel the guest used (docs/guest-abi.md §10): a
+	// deterministic count of the work the module did, the same on every
+	// node for the same request history. It is what the request is billed
+	// by and what its receipt records; CPU stays for local accounting.
+	Fuel uint64
 }
 
 // Stats is a snapshot of a service's counters since it was loaded.
@@ -55,6 +73,8 @@ type Stats struct {
 	CPU time.Duration
 	// EgressBytes is the total Usage.EgressBytes of every request.
 	EgressBytes int64
+	// Fuel is the total Usage.Fuel of every request.
+	Fuel uint64
 	// Instances is the number of warm instances alive now.
 	Instances int
 	// InstancesReplaced counts instances discarded after a trap, timeout or

@@ -1,0 +1,447 @@
+package fuel
+
+import (
+	"fmt"
+	"math"
+)
+
+// Opcodes the instrumenter looks at or emits.
+const (
+	opUnreachable        = 0x00
+	opNop                = 0x01
+	opBlock              = 0x02
+	opLoop               = 0x03
+	opIf                 = 0x04
+	opElse               = 0x05
+	opEnd                = 0x0b
+	opBr                 = 0x0c
+	opBrIf               = 0x0d
+	opBrTable            = 0x0e
+	opReturn             = 0x0f
+	opCall               = 0x10
+	opCallIndirect       = 0x11
+	opReturnCall         = 0x12
+	opReturnCallIndirect = 0x13
+	opDrop               = 0x1a
+	opSelect             = 0x1b
+	opSelectTyped        = 0x1c
+	opLocalGet           = 0x20
+	opLocalSet           = 0x21
+	opLocalTee           = 0x22
+	opGlobalGet          = 0x23
+	opGlobalSet          = 0x24
+	opTableGet           = 0x25
+	opTableSet           = 0x26
+	opI32Load            = 0x28
+	opI64Store32         = 0x3e
+	opMemorySize         = 0x3f
+	opMemoryGrow         = 0x40
+	opI32Const           = 0x41
+	opI64Const           = 0x42
+	opF32Const           = 0x43
+	opF64Const           = 0x44
+	opI64LtS             = 0x53
+	opI64Add             = 0x7c
+	opI64Sub             = 0x7d
+	opI64Mul             = 0x7e
+	opI64ShrU            = 0x88
+	opI64ExtendI32U      = 0xad
+	opI64Extend32S       = 0xc4
+	opRefNull            = 0xd0
+	opRefIsNull          = 0xd1
+	opRefFunc            = 0xd2
+	prefixMisc           = 0xfc
+	prefixSIMD           = 0xfd
+	prefixThreads        = 0xfe
+)
+
+// 0xFC sub-opcodes with operands the instrumenter charges by.
+const (
+	miscMemoryInit = 8
+	miscMemoryCopy = 10
+	miscMemoryFill = 11
+	miscTableInit  = 12
+	miscTableCopy  = 14
+	miscTableGrow  = 15
+	miscTableFill  = 17
+)
+
+// maxSegmentCost bounds a segment's static cost so that charging it can
+// never wrap the i64 global (costs are uint32 and a body is at most 4 GiB,
+// so this is only reached by absurd cost tables).
+const maxSegmentCost = 1 << 53
+
+// dynamic is how an operator's operand is charged.
+type dynamic int
+
+const (
+	dynNone    dynamic = iota
+	dynPer64           // ⌈n/64⌉ × cost (bulk memory)
+	dynPerUnit         // n × cost (memory.grow pages, table elements)
+)
+
+// rewriter rewrites the function bodies of one code section.
+type rewriter struct {
+	c     *Costs
+	perOp bool
+	g     []byte // the fuel global's index, encoded
+
+	fn      int // function index of the body being rewritten
+	scratch []byte
+	used    bool // the scratch local was used
+
+	code []byte // rewritten instructions of the body
+	seg  []byte // rewritten instructions of the current segment
+	cost uint64 // static cost of the current segment
+	// check: the current segment starts at function entry or a loop head,
+	// so it checks for exhaustion after charging. dead: it follows an
+	// unconditional transfer of control, so it never runs and is not
+	// charged.
+	check, dead bool
+}
+
+func (m *module) rewriteCode(s section, c *Costs, g uint32, o options) ([]byte, error) {
+	r := reader{b: s.body, off: s.off}
+	n, err := r.u32()
+	if err != nil {
+		return nil, malformed(s.off, "code section: count: %v", err)
+	}
+	out := make([]byte, 0, len(s.body)+len(s.body)/4+16)
+	out = appendU32(out, n)
+	rw := &rewriter{c: c, perOp: o.perOp, g: appendU32(nil, g)}
+	for i := range int(n) {
+		at := r.at()
+		size, err := r.u32()
+		if err != nil {
+			return nil, malformed(at, "code entry %d: size: %v", i, err)
+		}
+		bodyOff := r.at()
+		body, err := r.bytes(int(size))
+		if err != nil {
+			return nil, malformed(at, "code entry %d: size %d runs past the section", i, size)
+		}
+		fn := m.importedFuncs + i
+		f, err := rw.function(body, bodyOff, fn, m.params[m.funcTypes[i]])
+		if err != nil {
+			return nil, err
+		}
+		out = appendU32(out, uint32(len(f)))
+		out = append(out, f...)
+	}
+	if !r.eof() {
+		return nil, malformed(r.at(), "code section: %d bytes after the last body", len(r.b)-r.pos)
+	}
+	return out, nil
+}
+
+func (rw *rewriter) errorf(kind error, at int, format string, args ...any) *Error {
+	return &Error{Func: rw.fn, Offset: at, What: fmt.Sprintf(format, args...), Kind: kind}
+}
+
+// function returns the rewritten body (locals and code) of function fn,
+// which has params parameters; off is the module offset of body[0].
+func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
+	rw.fn, rw.used = fn, false
+	rw.code, rw.seg, rw.cost, rw.check, rw.dead = rw.code[:0], rw.seg[:0], 0, true, false
+	r := &reader{b: body, off: off}
+
+	// Locals: the scratch local is appended after them, so no index moves.
+	groups, err := r.u32()
+	if err != nil {
+		return nil, rw.errorf(ErrMalformed, r.at(), "locals: %v", err)
+	}
+	locals := uint64(params)
+	for range groups {
+		at := r.at()
+		n, err := r.u32()
+		if err != nil {
+			return nil, rw.errorf(ErrMalformed, at, "locals: %v", err)
+		}
+		at = r.at()
+		t, err := r.byte()
+		if err != nil {
+			return nil, rw.errorf(ErrMalformed, at, "locals: %v", err)
+		}
+		if e := checkValType(t, at); e != nil {
+			e.Func = fn
+			return nil, e
+		}
+		locals += uint64(n)
+	}
+	localsEnd := r.pos
+	if locals >= math.MaxUint32 {
+		return nil, rw.errorf(ErrUnsupported, off, "%d locals leave no room for the fuel scratch local", locals)
+	}
+	rw.scratch = appendU32(rw.scratch[:0], uint32(locals))
+
+	if err := rw.instructions(r); err != nil {
+		return nil, err
+	}
+
+	f := make([]byte, 0, len(body)+len(rw.code)-r.pos+8)
+	if rw.used {
+		if groups == math.MaxUint32 {
+			return nil, rw.errorf(ErrUnsupported, off, "too many local declarations")
+		}
+		f = appendU32(f, groups+1)
+		lr := reader{b: body}
+		_, _ = lr.u32()
+		f = append(f, body[lr.pos:localsEnd]...)
+		f = append(f, 0x01, valI32)
+	} else {
+		f = append(f, body[:localsEnd]...)
+	}
+	return append(f, rw.code...), nil
+}
+
+// flush ends the current segment: its charge (unless it is dead or free),
+// the exhaustion check if it starts at an entry or loop head, then its
+// instructions.
+func (rw *rewriter) flush() {
+	if !rw.dead && rw.cost > 0 {
+		rw.code = rw.charge(rw.code, rw.cost)
+	}
+	if rw.check {
+		rw.code = rw.appendCheck(rw.code)
+	}
+	rw.code = append(rw.code, rw.seg...)
+	rw.seg, rw.cost, rw.check, rw.dead = rw.seg[:0], 0, false, false
+}
+
+// charge appends fuel -= cost.
+func (rw *rewriter) charge(b []byte, cost uint64) []byte {
+	b = append(b, opGlobalGet)
+	b = append(b, rw.g...)
+	b = append(b, opI64Const)
+	b = appendS64(b, int64(cost))
+	b = append(b, opI64Sub, opGlobalSet)
+	return append(b, rw.g...)
+}
+
+// appendCheck appends: if fuel < 0 { unreachable }.
+func (rw *rewriter) appendCheck(b []byte) []byte {
+	b = append(b, opGlobalGet)
+	b = append(b, rw.g...)
+	return append(b, opI64Const, 0x00, opI64LtS, opIf, 0x40, opUnreachable, opEnd)
+}
+
+// appendDynamic appends the charge for the i32 operand on top of the
+// stack, which it leaves there: fuel -= f(n) × cost, then the check.
+func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
+	if cost == 0 {
+		return b
+	}
+	rw.used = true
+	b = append(b, opLocalTee)
+	b = append(b, rw.scratch...)
+	b = append(b, opGlobalGet)
+	b = append(b, rw.g...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.scratch...)
+	b = append(b, opI64ExtendI32U)
+	if d == dynPer64 {
+		b = append(b, opI64Const, 63, opI64Add, opI64Const, 6, opI64ShrU)
+	}
+	if cost != 1 {
+		b = append(b, opI64Const)
+		b = appendS64(b, int64(cost))
+		b = append(b, opI64Mul)
+	}
+	b = append(b, opI64Sub, opGlobalSet)
+	b = append(b, rw.g...)
+	return rw.appendCheck(b)
+}
+
+// inst is one decoded instruction.
+type inst struct {
+	op    byte
+	start int    // offset of the opcode in the body
+	end   int    // offset after its immediates
+	cost  uint64 // static cost
+	// ends: the instruction ends its segment; dead: what follows it does
+	// not run (until the next end or else).
+	ends, dead bool
+	depth      int // +1 for block, loop and if, -1 for end
+	dyn        dynamic
+	dynCost    uint32
+}
+
+// decode decodes the instruction at r. It returns an *Error (with Func
+// unset) for an operator it refuses or cannot decode.
+func decode(r *reader, c *Costs) (inst, *Error) {
+	in := inst{start: r.pos}
+	at := r.at()
+	op, err := r.byte()
+	if err != nil {
+		return in, &Error{Offset: at, What: "function body ends without end", Kind: ErrMalformed}
+	}
+	in.op, in.cost = op, uint64(c.Op[op])
+	switch {
+	case op == opUnreachable || op == opReturn:
+		in.ends, in.dead = true, true
+	case op == opNop || op == opDrop || op == opSelect || op == opRefIsNull:
+	case op == opBlock:
+		in.depth = 1
+		err = r.skipLEB(33)
+	case op == opLoop || op == opIf:
+		in.depth, in.ends = 1, true
+		err = r.skipLEB(33)
+	case op == opElse:
+		in.ends = true
+	case op == opEnd:
+		in.depth, in.ends = -1, true
+	case op == opBr:
+		_, err = r.u32()
+		in.ends, in.dead = true, true
+	case op == opBrIf:
+		_, err = r.u32()
+		in.ends = true
+	case op == opBrTable:
+		var n uint32
+		if n, err = r.u32(); err == nil {
+			for i := uint32(0); i <= n && err == nil; i++ {
+				_, err = r.u32()
+			}
+		}
+		in.ends, in.dead = true, true
+	case op == opCall:
+		_, err = r.u32()
+		in.ends = true
+	case op == opCallIndirect:
+		if _, err = r.u32(); err == nil {
+			_, err = r.u32()
+		}
+		in.ends = true
+	case op == opReturnCall:
+		_, err = r.u32()
+		in.ends, in.dead = true, true
+	case op == opReturnCallIndirect:
+		if _, err = r.u32(); err == nil {
+			_, err = r.u32()
+		}
+		in.ends, in.dead = true, true
+	case op == opSelectTyped:
+		var n uint32
+		if n, err = r.u32(); err == nil {
+			_, err = r.bytes(int(n))
+		}
+	case op >= opLocalGet && op <= opTableSet:
+		_, err = r.u32()
+	case op >= opI32Load && op <= opI64Store32:
+		var align uint32
+		if align, err = r.u32(); err == nil {
+			if align&0x40 != 0 { // multi-memory: a memory index follows
+				_, err = r.u32()
+			}
+			if err == nil {
+				_, err = r.uleb(64)
+			}
+		}
+	case op == opMemorySize:
+		_, err = r.u32()
+	case op == opMemoryGrow:
+		_, err = r.u32()
+		in.dyn, in.dynCost = dynPerUnit, c.MemoryGrowPerPage
+	case op == opI32Const:
+		err = r.skipLEB(32)
+	case op == opI64Const:
+		err = r.skipLEB(64)
+	case op == opF32Const:
+		_, err = r.bytes(4)
+	case op == opF64Const:
+		_, err = r.bytes(8)
+	case op >= 0x45 && op <= opI64Extend32S: // numeric, sign extension
+	case op == opRefNull:
+		err = r.skipLEB(33)
+	case op == opRefFunc:
+		_, err = r.u32()
+	case op == prefixMisc:
+		var sub uint32
+		if sub, err = r.u32(); err != nil {
+			break
+		}
+		if sub >= MiscOps {
+			return in, &Error{Offset: at, What: fmt.Sprintf("operator 0xfc %d is not known to the instrumenter", sub), Kind: ErrUnsupported}
+		}
+		in.cost = uint64(c.Misc[sub])
+		switch sub {
+		case 0, 1, 2, 3, 4, 5, 6, 7: // saturating truncations
+		case miscMemoryInit, miscMemoryCopy, miscTableInit, miscTableCopy:
+			if _, err = r.u32(); err == nil {
+				_, err = r.u32()
+			}
+		default: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
+			_, err = r.u32()
+		}
+		switch sub {
+		case miscMemoryInit, miscMemoryCopy, miscMemoryFill:
+			in.dyn, in.dynCost = dynPer64, c.MemoryBulkPer64Bytes
+		case miscTableInit, miscTableCopy, miscTableFill:
+			in.dyn, in.dynCost = dynPerUnit, c.TableBulkPerElement
+		case miscTableGrow:
+			in.dyn, in.dynCost = dynPerUnit, c.TableGrowPerElement
+		}
+	case op == prefixSIMD:
+		return in, &Error{Offset: at, What: "SIMD instruction (prefix 0xfd): SIMD is not metered", Kind: ErrUnsupported}
+	case op == prefixThreads:
+		return in, &Error{Offset: at, What: "atomic instruction (prefix 0xfe, threads): threads are not metered", Kind: ErrUnsupported}
+	default:
+		return in, &Error{Offset: at, What: fmt.Sprintf("opcode 0x%02x %s", op, opcodeFamily(op)), Kind: ErrUnsupported}
+	}
+	if err != nil {
+		return in, &Error{Offset: at, What: fmt.Sprintf("opcode 0x%02x: %v", op, err), Kind: ErrMalformed}
+	}
+	in.end = r.pos
+	return in, nil
+}
+
+// instructions rewrites the code of a body up to and including its final
+// end.
+func (rw *rewriter) instructions(r *reader) error {
+	depth := 0
+	for {
+		in, e := decode(r, rw.c)
+		if e != nil {
+			e.Func = rw.fn
+			return e
+		}
+		depth += in.depth
+		if rw.perOp && len(rw.seg) > 0 {
+			rw.flush() // the naive scheme: every operator its own segment
+		}
+		rw.cost += in.cost
+		if rw.cost > maxSegmentCost {
+			return rw.errorf(ErrUnsupported, r.off+in.start, "segment costs more than %d", uint64(maxSegmentCost))
+		}
+		if in.dyn != dynNone {
+			rw.seg = rw.appendDynamic(rw.seg, in.dyn, in.dynCost)
+		}
+		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
+		if depth < 0 { // the function's final end
+			rw.flush()
+			if !r.eof() {
+				return rw.errorf(ErrMalformed, r.at(), "%d bytes after the function's final end", len(r.b)-r.pos)
+			}
+			return nil
+		}
+		if in.ends {
+			rw.flush()
+			rw.dead = in.dead
+			rw.check = in.op == opLoop
+		}
+	}
+}
+
+// opcodeFamily says what an opcode the instrumenter does not know belongs
+// to, for error messages.
+func opcodeFamily(op byte) string {
+	switch op {
+	case 0x06, 0x07, 0x08, 0x09, 0x0a, 0x18, 0x19, 0x1f:
+		return "(exception handling) is not metered"
+	case 0x14, 0x15, 0xd3, 0xd4, 0xd5, 0xd6:
+		return "(typed function references) is not metered"
+	case 0xfb:
+		return "(garbage collection) is not metered"
+	}
+	return "is not a known operator"
+}
