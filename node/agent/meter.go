@@ -100,10 +100,7 @@ func (m *Meter) Entries(epoch uint64) []usagetypes.UsageEntry {
 		if k.Epoch == epoch {
 			out = append(out, usagetypes.UsageEntry{
 				LeaseId: k.Lease, Requests: u.Requests,
-				// Until the runtime counts fuel, CPU nanoseconds stand in
-				// for it (1 fuel = 1 ns at the placeholder
-				// params.fuel_per_core_second of 10⁹).
-				Fuel: u.CPUNanos, EgressBytes: u.EgressBytes,
+				Fuel: u.Fuel, EgressBytes: u.EgressBytes,
 			})
 		}
 	}
