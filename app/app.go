@@ -97,6 +97,9 @@ var maccPerms = map[string][]string{
 	servicestypes.ModuleName: nil,
 	// Sharers' collateral; Burner so that a proven false claim can be slashed.
 	sharerstypes.ModuleName: {authtypes.Burner},
+	// Usage charges held until their audit draw or audit pays or refunds
+	// them: coins in and out, never minted or burned.
+	usagetypes.ModuleName: nil,
 }
 
 // ModuleAccountNames returns the names of every module account, sorted.

@@ -70,8 +70,21 @@ func newEconomy(t *testing.T) *economy {
 	sg.Params.EpochBlocks = 10
 	sg.Params.AckTimeoutBlocks = 5
 	must(t, a.SharersKeeper.InitGenesis(ctx, sg))
-	must(t, a.UsageKeeper.InitGenesis(ctx, usagetypes.DefaultGenesis()))
+	// Entries are never audited here (x/usage's keeper tests audit them):
+	// a held charge is paid at its draw, sample_delay_blocks after the
+	// report.
+	ug := usagetypes.DefaultGenesis()
+	ug.Params.AuditProbability = math.LegacyZeroDec()
+	must(t, a.UsageKeeper.InitGenesis(ctx, ug))
 	return e
+}
+
+// rooted gives an entry a well-formed receipts root (one receipt per
+// request; no tree behind it, which only an audit would look for).
+func rooted(en usagetypes.UsageEntry) []usagetypes.UsageEntry {
+	h := sha256.Sum256([]byte("receipts"))
+	en.Receipts, en.ReceiptsRoot = max(en.Requests, 1), h[:]
+	return []usagetypes.UsageEntry{en}
 }
 
 func must(t *testing.T, err error) {
@@ -213,11 +226,15 @@ func TestEconomyAcrossModules(t *testing.T) {
 	must(t, e.tx(func(ctx context.Context) error {
 		var err error
 		resp, err = e.usage.UsageReport(ctx, &usagetypes.MsgUsageReport{Sharer: holder, Epoch: start.Number,
-			Entries: []usagetypes.UsageEntry{{LeaseId: leases[0].Id, Requests: 5000}}})
+			Entries: rooted(usagetypes.UsageEntry{LeaseId: leases[0].Id, Requests: 5000})})
 		return err
 	}))
 	if !resp.Charged.Equal(math.NewInt(50)) || !resp.ProtocolShare.Equal(math.NewInt(2)) {
 		t.Fatalf("report charged %s (share %s), want 50 (2)", resp.Charged, resp.ProtocolShare)
+	}
+	// The charge is held until the draw (not audited here): then paid.
+	for range usagetypes.DefaultParams().SampleDelayBlocks {
+		e.block()
 	}
 	if got := e.balance(authtypes.NewModuleAddress(authtypes.FeeCollectorName)).Sub(fee); got.LT(math.NewInt(2)) {
 		t.Errorf("fee collector got %s, want at least the usage share 2", got)

@@ -81,7 +81,7 @@ func TestStoredSpecIsReadNotParsed(t *testing.T) {
 	must(t, e.tx(func(ctx context.Context) error {
 		var err error
 		resp, err = e.usage.UsageReport(ctx, &usagetypes.MsgUsageReport{Sharer: leases[0].Sharer, Epoch: start.Number,
-			Entries: []usagetypes.UsageEntry{{LeaseId: leases[0].Id, Requests: 5000}}})
+			Entries: rooted(usagetypes.UsageEntry{LeaseId: leases[0].Id, Requests: 5000})})
 		return err
 	}))
 	if !resp.Charged.Equal(math.NewInt(50)) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/hex"
@@ -118,7 +119,11 @@ func TestForgedReport(t *testing.T) {
 	}
 
 	// The forged report, signed with mallory's own key (no hot key).
-	forged := usagetypes.UsageEntry{LeaseId: victimLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax}
+	// Its receipts root is made up: an audit (devnets audit every charged
+	// entry) finds no tree behind it.
+	forgedRoot := bytes.Repeat([]byte{0xf0}, 32)
+	forged := usagetypes.UsageEntry{LeaseId: victimLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax,
+		Receipts: forgedRequests, ReceiptsRoot: forgedRoot}
 	res, resp := sendReport(t, lc, mallory, e.Number, forged)
 	h := res.Height
 	var before, after usagetypes.QueryServiceEconomicsResponse
@@ -163,9 +168,9 @@ func TestForgedReport(t *testing.T) {
 	e2, dur2 := waitEpochEnded(t, rpc, e.Number+1)
 	const missing = 1_000_000
 	entries := []usagetypes.UsageEntry{
-		{LeaseId: honestLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax},
+		{LeaseId: honestLease, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax, Receipts: forgedRequests, ReceiptsRoot: forgedRoot},
 		forged,
-		{LeaseId: missing, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax},
+		{LeaseId: missing, Requests: forgedRequests, Fuel: forgedMax, EgressBytes: forgedMax, Receipts: forgedRequests, ReceiptsRoot: forgedRoot},
 	}
 	slices.SortFunc(entries, func(a, b usagetypes.UsageEntry) int { return cmp.Compare(a.LeaseId, b.LeaseId) })
 	res2, resp2 := sendReport(t, lc, mallory, e2.Number, entries...)

@@ -27,6 +27,9 @@ const hotKeyFeeLimitQC = "100QC"
 var hotKeyMsgs = []string{
 	sdk.MsgTypeURL(&usagetypes.MsgUsageReport{}),
 	sdk.MsgTypeURL(&sharerstypes.MsgAckLease{}),
+	sdk.MsgTypeURL(&usagetypes.MsgPublishSamples{}),
+	sdk.MsgTypeURL(&usagetypes.MsgAuditCommit{}),
+	sdk.MsgTypeURL(&usagetypes.MsgAuditReveal{}),
 }
 
 // hotKeyGrants returns the msgs that let hot act for the signing sharer:

@@ -7,6 +7,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
 	"github.com/quantum1net/q1/x/services/types"
 )
@@ -149,4 +150,36 @@ func (k *Keeper) SumEscrows(ctx context.Context) (math.Int, []string, error) {
 		return math.Int{}, nil, fmt.Errorf("read escrows: %w", err)
 	}
 	return sum, negative, nil
+}
+
+// RefundToEscrow moves amount from the module account fromModule back into
+// service name's escrow: x/usage returns a usage charge it held while an
+// audit proved the claim false or the sharer withheld its data. It works
+// for paused and deleted services too (a deleted service's escrow is
+// released to its refund account by x/usage). It emits EventEscrowFunded
+// with the module account as the funder.
+func (k *Keeper) RefundToEscrow(ctx context.Context, name, fromModule string, amount math.Int) error {
+	if amount.IsNil() || !amount.IsPositive() {
+		return errorsmod.Wrapf(types.ErrInvalidAmount, "amount to refund to the escrow of service %s must be positive, got %v", name, amount)
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return fmt.Errorf("read params: %w", err)
+	}
+	e, err := k.Escrows.Get(ctx, name)
+	if err != nil {
+		return fmt.Errorf("read escrow of service %s: %w", name, err)
+	}
+	if err := k.bank.SendCoinsFromModuleToModule(ctx, fromModule, types.ModuleName, sdk.NewCoins(sdk.NewCoin(params.Denom, amount))); err != nil {
+		return fmt.Errorf("refund %s%s from module %s to the escrow of service %s: %w", amount, params.Denom, fromModule, name, err)
+	}
+	e.Balance = e.Balance.Add(amount)
+	if err := k.Escrows.Set(ctx, name, e); err != nil {
+		return fmt.Errorf("write escrow of service %s: %w", name, err)
+	}
+	funder, err := k.addressCodec.BytesToString(authtypes.NewModuleAddress(fromModule))
+	if err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventEscrowFunded{Service: name, Funder: funder, Amount: amount, Balance: e.Balance})
 }

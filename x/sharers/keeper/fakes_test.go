@@ -25,6 +25,7 @@ func (fakeAccounts) GetModuleAddress(name string) sdk.AccAddress {
 // changes, so a failed transaction can be undone.
 type fakeBank struct {
 	balances map[string]sdk.Coins
+	burned   sdk.Coins
 	journal  []journalEntry
 	open     bool
 }
@@ -77,6 +78,18 @@ func (b *fakeBank) SendCoinsFromAccountToModule(_ context.Context, from sdk.AccA
 
 func (b *fakeBank) SendCoinsFromModuleToAccount(_ context.Context, module string, to sdk.AccAddress, amt sdk.Coins) error {
 	return b.send(authtypes.NewModuleAddress(module), to, amt)
+}
+
+func (b *fakeBank) BurnCoins(_ context.Context, module string, amt sdk.Coins) error {
+	from := authtypes.NewModuleAddress(module)
+	have := b.balances[string(from)]
+	left, neg := have.SafeSub(amt...)
+	if neg {
+		return errorsmod.Wrapf(sdkerrors.ErrInsufficientFunds, "spendable balance %s is smaller than %s", have, amt)
+	}
+	b.set(string(from), left)
+	b.burned = b.burned.Add(amt...)
+	return nil
 }
 
 func (b *fakeBank) GetBalance(_ context.Context, addr sdk.AccAddress, denom string) sdk.Coin {

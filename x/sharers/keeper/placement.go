@@ -53,7 +53,7 @@ func (k *Keeper) reconcile(ctx context.Context, name string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("spec of service %s: %w", name, err)
 	}
-	req := requestFor(name, spec)
+	req := requestFor(name, spec, p.MinCollateral)
 	st, err := k.placementState(ctx, name)
 	if err != nil {
 		return 0, err

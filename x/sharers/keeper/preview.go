@@ -38,7 +38,7 @@ func (q queryServer) PlacementPreview(ctx context.Context, req *types.QueryPlace
 	// The draft is the client's input, not stored state: it is parsed here
 	// and placed through the same spec the EndBlocker reads.
 	spec := servicestypes.SpecFromManifest(m)
-	req2 := requestFor(m.Name, &spec)
+	req2 := requestFor(m.Name, &spec, p.MinCollateral)
 	pl, err := q.k.candidates(ctx, &req2, p.BandPermille, nil)
 	if err != nil {
 		return nil, err

@@ -9,8 +9,11 @@ import (
 )
 
 // requestFor is the placement request of service name under spec s, before
-// Current and Preferred are filled in.
-func requestFor(name string, s *servicestypes.ServiceSpec) sched.Request {
+// Current and Preferred are filled in. A sharer must hold the service's
+// placement.minCollateral and at least minCollateral (params.min_collateral,
+// which registration requires; a slash can take a sharer below it, and then
+// it is not placed until it adds collateral).
+func requestFor(name string, s *servicestypes.ServiceSpec, minCollateral math.Int) sched.Request {
 	req := sched.Request{
 		Service: name,
 		Owners:  s.Permissions.Owners.Accounts,
@@ -21,7 +24,7 @@ func requestFor(name string, s *servicestypes.ServiceSpec) sched.Request {
 		},
 		Replicas:      int(s.Placement.Replicas),
 		Spread:        s.Placement.Spread,
-		MinCollateral: math.NewIntFromUint64(s.Placement.MinCollateralUqc),
+		MinCollateral: math.MaxInt(math.NewIntFromUint64(s.Placement.MinCollateralUqc), minCollateral),
 		MaxPrices: sched.Prices{
 			CPUPerCoreSecond:  s.Pricing.CpuPerCoreSecondUqc,
 			MemoryPerMiBHour:  s.Pricing.MemoryPerMibHourUqc,

@@ -16,11 +16,14 @@ type AccountKeeper interface {
 }
 
 // BankKeeper is what the module needs from x/bank: moving collateral between
-// sharers and the module account, and reading its balance.
+// sharers and the module account, reading its balance, and burning what is
+// slashed.
 type BankKeeper interface {
 	SendCoinsFromAccountToModule(ctx context.Context, from sdk.AccAddress, toModule string, amt sdk.Coins) error
 	SendCoinsFromModuleToAccount(ctx context.Context, fromModule string, to sdk.AccAddress, amt sdk.Coins) error
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
+	// BurnCoins burns slashed collateral from the module account.
+	BurnCoins(ctx context.Context, moduleName string, amt sdk.Coins) error
 }
 
 // ServicesKeeper is what placement needs from x/services: a service's status

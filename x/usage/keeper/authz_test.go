@@ -77,7 +77,7 @@ func TestReportNeedsTheSharersGrant(t *testing.T) {
 	}))
 	exec := func(grantee string) error {
 		any, err := codectypes.NewAnyWithValue(&types.MsgUsageReport{Sharer: f.addr("s1"), Epoch: e,
-			Entries: []types.UsageEntry{{LeaseId: 1, Requests: 40_000}}})
+			Entries: rooted([]types.UsageEntry{{LeaseId: 1, Requests: 40_000}})})
 		if err != nil {
 			return err
 		}

@@ -98,11 +98,24 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 				return out, err
 			}
 		}
-		rec := x.rec
+		rec := &x.rec
+		// A charge is held until the entry's audit draw (and its audit, if
+		// drawn) says it is paid; an entry charged nothing has nothing to
+		// hold or to audit.
+		rec.AuditState = types.AuditUnsampled
+		if rec.Charged.IsPositive() {
+			rec.AuditState = types.AuditPending
+			key := collections.Join3(height+int64(p.SampleDelayBlocks), rec.LeaseId, rec.Epoch)
+			if err := k.DrawQueue.Set(ctx, key, rec.Service); err != nil {
+				return out, fmt.Errorf("queue the audit draw of lease %d for epoch %d: %w", rec.LeaseId, rec.Epoch, err)
+			}
+		} else if err := k.countUnsampled(ctx, rec.Sharer); err != nil {
+			return out, err
+		}
 		out.charged = out.charged.Add(rec.Charged)
 		out.share = out.share.Add(rec.ProtocolShare)
 		out.caps += uint32(len(rec.Caps))
-		if err := k.Records.Set(ctx, collections.Join3(rec.Service, rec.Epoch, rec.LeaseId), rec); err != nil {
+		if err := k.Records.Set(ctx, collections.Join3(rec.Service, rec.Epoch, rec.LeaseId), *rec); err != nil {
 			return out, fmt.Errorf("write usage record of lease %d for epoch %d: %w", rec.LeaseId, rec.Epoch, err)
 		}
 	}
@@ -203,7 +216,9 @@ func capToSharer(es []entry, sh sharerstypes.Sharer, dur time.Duration) {
 	}
 }
 
-// chargeEntry prices and charges one entry whose counted usage is set.
+// chargeEntry prices and charges one entry whose counted usage is set: the
+// charge leaves the escrow into the module account, held until the audit
+// draw.
 func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) error {
 	l, rec := x.lease, &x.rec
 	m, err := k.services.CurrentSpec(ctx, l.Service)
@@ -265,7 +280,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) e
 		total = allowance
 	}
 	if whole := total.TruncateInt(); whole.IsPositive() {
-		paid, share, err := k.pay(ctx, l.Service, l.Sharer, whole)
+		paid, share, err := k.hold(ctx, l.Service, whole)
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,19 @@ func TestUsageChargeMovesExactly(t *testing.T) {
 		t.Errorf("caps = %d, want none", resp.Caps)
 	}
 	wantInt(t, "escrow", f.services.escrows["hello"], 1_000_000-2280)
+	// Held in the module account until the audit draw; s1 is the only
+	// sharer, so nobody can audit it and the draw pays it.
+	wantInt(t, "held", f.services.balance("usage"), 2280)
+	wantInt(t, "sharer before the draw", f.services.balance(f.addr("s1")), 0)
+	if r := f.record("hello", e, 1); r.AuditState != types.AuditPending {
+		t.Errorf("audit state %q before the draw, want pending", r.AuditState)
+	}
+	ev := events[*types.EventUsageReported](f)
+	if len(ev) != 1 || !ev[0].Charged.Equal(math.NewInt(2280)) {
+		t.Errorf("EventUsageReported: %+v", ev)
+	}
+	f.drawDue()
+	wantInt(t, "held after the draw", f.services.balance("usage"), 0)
 	wantInt(t, "sharer", f.services.balance(f.addr("s1")), 2280-114)
 	wantInt(t, "fee collector", f.feeCollector(), 114)
 	if !f.total().Equal(before) {
@@ -50,10 +63,6 @@ func TestUsageChargeMovesExactly(t *testing.T) {
 	wantInt(t, "record to sharer", r.ToSharer, 2166)
 	if r.Service != "hello" || r.Requests != 3000 || r.CountedCpuMillis != 2000 || len(r.Caps) != 0 {
 		t.Errorf("record: %+v", r)
-	}
-	ev := events[*types.EventUsageReported](f)
-	if len(ev) != 1 || !ev[0].Charged.Equal(math.NewInt(2280)) {
-		t.Errorf("EventUsageReported: %+v", ev)
 	}
 
 	earn, err := f.query.SharerEarnings(f.ctx, &types.QuerySharerEarningsRequest{Sharer: f.addr("s1"), By: keeper.ByService})
@@ -228,6 +237,7 @@ func TestProtocolShareParam(t *testing.T) {
 	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 40_000}) // 400 uqc
 	noErr(t, err)
 	wantInt(t, "protocol share", resp.ProtocolShare, 80)
+	f.drawDue()
 	wantInt(t, "fee collector", f.feeCollector(), 80)
 
 	p.ProtocolShare = math.LegacyOneDec()

@@ -2,6 +2,8 @@ package keeper_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -52,7 +54,8 @@ func (f *fixture) service(name string, escrow int64, o svcOpts) {
 	}
 	m := &manifest.Manifest{Name: name, Pricing: o.pricing,
 		Resources: manifest.Resources{CPU: 500, Memory: 64 * mib},
-		Placement: manifest.Placement{Replicas: max(o.replicas, 1)}}
+		Placement: manifest.Placement{Replicas: max(o.replicas, 1)},
+		Code:      manifest.Code{Wasm: "sha256:" + hex.EncodeToString(testModuleHash(name))}}
 	m.Policies.Budget = manifest.Budget{LowBalanceBlocks: o.lowBlocks, GraceBlocks: o.grace, OnDepletion: o.onDepleted}
 	if o.maxPerHour != 0 {
 		a := manifest.Amount(o.maxPerHour)
@@ -116,7 +119,7 @@ func (f *fixture) reportResp(name string, epoch uint64, entries ...types.UsageEn
 	var resp *types.MsgUsageReportResponse
 	err := f.tx(func(ctx context.Context) error {
 		var err error
-		resp, err = f.msgs.UsageReport(ctx, &types.MsgUsageReport{Sharer: f.addr(name), Epoch: epoch, Entries: entries})
+		resp, err = f.msgs.UsageReport(ctx, &types.MsgUsageReport{Sharer: f.addr(name), Epoch: epoch, Entries: rooted(entries)})
 		return err
 	})
 	return resp, err
@@ -208,4 +211,10 @@ func wantInt(t *testing.T, what string, got math.Int, want int64) {
 	if !got.Equal(math.NewInt(want)) {
 		t.Errorf("%s = %s, want %d", what, got, want)
 	}
+}
+
+// testModuleHash is the code hash of service name's (fake) module.
+func testModuleHash(name string) []byte {
+	h := sha256.Sum256([]byte("module of " + name))
+	return h[:]
 }

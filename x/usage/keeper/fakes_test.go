@@ -26,6 +26,9 @@ type fakeSharers struct {
 	epoch      sharerstypes.EpochInfo   // current
 	ended      []sharerstypes.EpochInfo // by number
 	heartbeats []string
+	bank       *fakeServices // the bank slashes pay auditors through
+	burned     math.Int
+	slashes    []sharerstypes.Slash
 }
 
 func newFakeSharers() *fakeSharers {
@@ -33,7 +36,46 @@ func newFakeSharers() *fakeSharers {
 		sharers: map[string]sharerstypes.Sharer{},
 		leases:  map[uint64]sharerstypes.Lease{},
 		epoch:   sharerstypes.EpochInfo{Number: 0, StartHeight: 1},
+		burned:  math.ZeroInt(),
 	}
+}
+
+// ActiveSharers lists the active sharers, sorted.
+func (f *fakeSharers) ActiveSharers(context.Context) ([]string, error) {
+	var out []string
+	for _, a := range sortedKeys(f.sharers) {
+		if f.sharers[a].Status == sharerstypes.SharerActive {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// SlashCollateral slashes as the real keeper does: up to the collateral,
+// payFraction of it to payees in equal parts, the rest burned.
+func (f *fakeSharers) SlashCollateral(_ context.Context, addr string, amount math.Int, payFraction math.LegacyDec, payees []string, _ string) (sharerstypes.Slash, error) {
+	sh, ok := f.sharers[addr]
+	if !ok {
+		return sharerstypes.Slash{}, fmt.Errorf("%s is not a sharer", addr)
+	}
+	if sh.Collateral.IsNil() {
+		sh.Collateral = math.ZeroInt()
+	}
+	out := sharerstypes.Slash{Amount: math.MinInt(amount, sh.Collateral), Paid: math.ZeroInt(), PerPayee: math.ZeroInt()}
+	if len(payees) > 0 {
+		out.PerPayee = payFraction.MulInt(out.Amount).TruncateInt().QuoRaw(int64(len(payees)))
+		out.Paid = out.PerPayee.MulRaw(int64(len(payees)))
+		for _, p := range payees {
+			f.bank.credit(p, out.PerPayee)
+		}
+	}
+	out.Burned = out.Amount.Sub(out.Paid)
+	f.burned = f.burned.Add(out.Burned)
+	sh.Collateral = sh.Collateral.Sub(out.Amount)
+	out.Collateral = sh.Collateral
+	f.sharers[addr] = sh
+	f.slashes = append(f.slashes, out)
+	return out, nil
 }
 
 // advance ends the current epoch at height end.
@@ -131,7 +173,60 @@ func (s *fakeServices) GetService(_ context.Context, name string) (servicestypes
 	if !ok {
 		return svc, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
 	}
+	svc.CurrentVersion = max(svc.CurrentVersion, 1) // the fake keeps one version
 	return svc, nil
+}
+
+// GetVersion returns the fake's one version, active since height 1.
+func (s *fakeServices) GetVersion(_ context.Context, name string, n uint64) (servicestypes.Version, error) {
+	if _, ok := s.services[name]; !ok || n != 1 {
+		return servicestypes.Version{}, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s has no version %d", name, n)
+	}
+	return servicestypes.Version{Service: name, Number: 1, ActivatedHeight: 1}, nil
+}
+
+// GetSpec returns the spec of the fake's one version.
+func (s *fakeServices) GetSpec(ctx context.Context, name string, _ uint64) (*servicestypes.ServiceSpec, error) {
+	return s.CurrentSpec(ctx, name)
+}
+
+// RefundToEscrow moves amount from a module's balance back into an escrow.
+func (s *fakeServices) RefundToEscrow(_ context.Context, name, fromModule string, amount math.Int) error {
+	if err := s.take(fromModule, amount); err != nil {
+		return err
+	}
+	b, _ := s.EscrowBalance(context.TODO(), name)
+	s.escrows[name] = b.Add(amount)
+	return nil
+}
+
+// take debits who's balance, refusing to overdraw.
+func (s *fakeServices) take(who string, amount math.Int) error {
+	if b := s.balance(who); b.LT(amount) {
+		return fmt.Errorf("%s holds %s, less than %s", who, b, amount)
+	}
+	s.balances[who] = s.balance(who).Sub(amount)
+	return nil
+}
+
+// fakeModules are the module accounts the fake bank knows by name.
+var fakeModules = []string{"usage", authtypes.FeeCollectorName}
+
+func (s *fakeServices) SendCoinsFromModuleToAccount(_ context.Context, module string, to sdk.AccAddress, amt sdk.Coins) error {
+	if err := s.take(module, amt.AmountOf("uqc")); err != nil {
+		return err
+	}
+	addr, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(to)
+	s.credit(addr, amt.AmountOf("uqc"))
+	return nil
+}
+
+func (s *fakeServices) SendCoinsFromModuleToModule(_ context.Context, from, to string, amt sdk.Coins) error {
+	if err := s.take(from, amt.AmountOf("uqc")); err != nil {
+		return err
+	}
+	s.credit(to, amt.AmountOf("uqc"))
+	return nil
 }
 
 // CurrentSpec returns the spec of the service's manifest, encoded and
@@ -301,6 +396,11 @@ func (s *fakeServices) GetBalance(_ context.Context, addr sdk.AccAddress, denom 
 	if addr.Equals(s.ModuleAddress()) {
 		sum, _, _ := s.SumEscrows(context.TODO())
 		return sdk.NewCoin(denom, sum)
+	}
+	for _, m := range fakeModules {
+		if addr.Equals(authtypes.NewModuleAddress(m)) {
+			return sdk.NewCoin(denom, s.balance(m))
+		}
 	}
 	str, _ := addresscodec.NewBech32Codec(address.AccountPrefix).BytesToString(addr)
 	return sdk.NewCoin(denom, s.balance(str))

@@ -61,6 +61,44 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if err := k.Records.Set(ctx, collections.Join3(r.Service, r.Epoch, r.LeaseId), r); err != nil {
 			return fmt.Errorf("write usage record of lease %d for epoch %d: %w", r.LeaseId, r.Epoch, err)
 		}
+		// A held entry waits for its draw, sample_delay_blocks after the
+		// report (a draw height already passed draws in the first block).
+		if r.AuditState == types.AuditPending {
+			key := collections.Join3(r.Height+int64(gs.Params.SampleDelayBlocks), r.LeaseId, r.Epoch)
+			if err := k.DrawQueue.Set(ctx, key, r.Service); err != nil {
+				return fmt.Errorf("queue the draw of lease %d for epoch %d: %w", r.LeaseId, r.Epoch, err)
+			}
+		}
+	}
+	for _, a := range gs.Audits {
+		if err := k.putAudit(ctx, &a, true); err != nil {
+			return err
+		}
+		if a.Phase == types.PhaseResolved {
+			continue
+		}
+		next := a.PublishDeadline
+		if a.PublishedHeight != 0 {
+			next = a.RevealDeadline
+		}
+		if err := k.AuditQueue.Set(ctx, collections.Join(next, a.Id)); err != nil {
+			return fmt.Errorf("queue audit %d: %w", a.Id, err)
+		}
+	}
+	// The sequence holds the last id handed out; next_audit_id is the next.
+	if gs.NextAuditId > 1 {
+		if err := k.AuditSeq.Set(ctx, gs.NextAuditId-1); err != nil {
+			return fmt.Errorf("write audit sequence: %w", err)
+		}
+	}
+	for _, st := range gs.AuditStats {
+		_, bz, err := k.account("sharer", st.Sharer)
+		if err != nil {
+			return err
+		}
+		if err := k.AuditStats.Set(ctx, bz, st); err != nil {
+			return fmt.Errorf("write audit counters of %s: %w", st.Sharer, err)
+		}
 	}
 	for _, e := range gs.Earnings {
 		_, bz, err := k.account("sharer", e.Sharer)
@@ -75,8 +113,10 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 }
 
 // ExportGenesis returns the module's state: params, reports by (sharer,
-// epoch), rent meters, service accounts, usage records and earnings. The
-// indexes are rebuilt on import; mempool marks are not state.
+// epoch), rent meters, service accounts, usage records, earnings, audits,
+// the next audit id and the audit counters. The indexes (the draw queue
+// from the pending records, the audit queue and audit indexes from the
+// audits) are rebuilt on import; mempool marks are not state.
 func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	p, err := k.GetParams(ctx)
 	if err != nil {
@@ -113,6 +153,23 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return false, nil
 	}); err != nil {
 		return nil, fmt.Errorf("export earnings: %w", err)
+	}
+	if err := k.Audits.Walk(ctx, nil, func(_ uint64, a types.Audit) (bool, error) {
+		gs.Audits = append(gs.Audits, a)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export audits: %w", err)
+	}
+	last, err := k.AuditSeq.Peek(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("export audit sequence: %w", err)
+	}
+	gs.NextAuditId = last + 1
+	if err := k.AuditStats.Walk(ctx, nil, func(_ sdk.AccAddress, st types.AuditStats) (bool, error) {
+		gs.AuditStats = append(gs.AuditStats, st)
+		return false, nil
+	}); err != nil {
+		return nil, fmt.Errorf("export audit counters: %w", err)
 	}
 	return gs, nil
 }

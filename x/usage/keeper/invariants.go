@@ -18,10 +18,13 @@ import (
 //   - x/sharers' invariants hold (collateral against its module account);
 //   - rent meters exist only for open, acknowledged leases of their service
 //     held by their sharer, and the meter index matches the meters;
-//   - every uqc that left an escrow reached a sharer or the fee collector:
-//     the services' charged totals equal the sharers' earnings, protocol
-//     share included, and each usage record's charge is its sharer's part
-//     plus the protocol's.
+//   - every uqc that left an escrow reached a sharer or the fee collector,
+//     or is held: the services' charged totals equal the sharers' earnings,
+//     protocol share included, and each usage record's charge is its
+//     sharer's part plus the protocol's;
+//   - the usage module account holds exactly the charges held for audits
+//     (records pending their draw or sampled by an open audit), and a
+//     refunded record charges nothing.
 //
 // It reads everything: for tests and audits, never for blocks.
 func (k *Keeper) CheckInvariants(ctx context.Context) (*types.QueryInvariantsResponse, error) {
@@ -113,14 +116,37 @@ func (k *Keeper) CheckInvariants(ctx context.Context) (*types.QueryInvariantsRes
 	if !charged.Equal(earned) || !share.Equal(earnedShare) {
 		broken("services were charged %s (protocol share %s) but sharers earned %s (protocol share %s)", charged, share, earned, earnedShare)
 	}
+	held := math.ZeroInt()
 	err = k.Records.Walk(ctx, nil, func(_ collections.Triple[string, uint64, uint64], r types.UsageRecord) (bool, error) {
 		if !r.Charged.Equal(r.ToSharer.Add(r.ProtocolShare)) || r.Charged.IsNegative() || r.ToSharer.IsNegative() {
 			broken("the usage record of lease %d for epoch %d charged %s but paid %s to the sharer and %s to the protocol", r.LeaseId, r.Epoch, r.Charged, r.ToSharer, r.ProtocolShare)
+		}
+		switch r.AuditState {
+		case types.AuditPending:
+			held = held.Add(r.Charged)
+		case types.AuditSampled:
+			held = held.Add(r.Charged)
+			a, err := k.Audits.Get(ctx, r.AuditId)
+			switch {
+			case err != nil:
+				broken("the usage record of lease %d for epoch %d is sampled by audit %d, which does not exist", r.LeaseId, r.Epoch, r.AuditId)
+			case a.Phase == types.PhaseResolved || a.LeaseId != r.LeaseId || a.Epoch != r.Epoch || !a.Charged.Equal(r.Charged):
+				broken("the usage record of lease %d for epoch %d is sampled by audit %d, which is %s (lease %d, epoch %d, holding %s)", r.LeaseId, r.Epoch, r.AuditId, a.Phase, a.LeaseId, a.Epoch, a.Charged)
+			}
+		case types.AuditFailed, types.AuditForfeited:
+			if r.Charged.IsPositive() {
+				broken("the usage record of lease %d for epoch %d is %s but still charges %s", r.LeaseId, r.Epoch, r.AuditState, r.Charged)
+			}
 		}
 		return false, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	out.Held = held
+	out.UsageAccount = k.bank.GetBalance(ctx, k.moduleAddr, sp.Denom).Amount
+	if !out.Held.Equal(out.UsageAccount) {
+		broken("the usage module account holds %s%s but the charges held for audits sum to %s%s", out.UsageAccount, sp.Denom, out.Held, sp.Denom)
 	}
 	return out, nil
 }

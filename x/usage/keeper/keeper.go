@@ -26,6 +26,7 @@ import (
 	"cosmossdk.io/log"
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/gogoproto/proto"
 
 	"github.com/quantum1net/q1/x/usage/types"
@@ -76,6 +77,26 @@ type Keeper struct {
 	// of that epoch the report window has passed their last lease and what
 	// their escrow kept back is refunded.
 	ReleaseQueue collections.KeySet[collections.Pair[uint64, string]]
+
+	// AuditSeq hands out audit ids (the first is 1); Audits holds every
+	// audit by id, indexed by (service, id), (audited sharer, id) and
+	// (assigned auditor, id).
+	AuditSeq        collections.Sequence
+	Audits          collections.Map[uint64, types.Audit]
+	AuditsByService collections.KeySet[collections.Pair[string, uint64]]
+	AuditsBySharer  collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	AuditsByAuditor collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// AuditQueue indexes open audits by (height of their next deadline,
+	// id): the publish deadline until the samples are published, then the
+	// reveal deadline. The EndBlocker reads only keys up to its height.
+	AuditQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// DrawQueue indexes the entries whose charge is held until their draw,
+	// by (draw height, lease id, epoch), to their service.
+	DrawQueue collections.Map[collections.Triple[int64, uint64, uint64], string]
+	// AuditStats holds each sharer's audit counters.
+	AuditStats collections.Map[sdk.AccAddress, types.AuditStats]
+
+	moduleAddr sdk.AccAddress
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
@@ -128,6 +149,22 @@ func NewKeeper(
 			collections.TripleKeyCodec(sdk.AccAddressKey, collections.StringKey, collections.Uint64Key), codec.CollValue[types.Earnings](cdc)),
 		ReleaseQueue: collections.NewKeySet(sb, types.ReleaseQueueKey, "release_queue",
 			collections.PairKeyCodec(collections.Uint64Key, collections.StringKey)),
+
+		AuditSeq: collections.NewSequence(sb, types.AuditSeqKey, "audit_seq"),
+		Audits:   collections.NewMap(sb, types.AuditsKey, "audits", collections.Uint64Key, codec.CollValue[types.Audit](cdc)),
+		AuditsByService: collections.NewKeySet(sb, types.AuditsByServiceKey, "audits_by_service",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key)),
+		AuditsBySharer: collections.NewKeySet(sb, types.AuditsBySharerKey, "audits_by_sharer",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		AuditsByAuditor: collections.NewKeySet(sb, types.AuditsByAuditorKey, "audits_by_auditor",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		AuditQueue: collections.NewKeySet(sb, types.AuditQueueKey, "audit_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		DrawQueue: collections.NewMap(sb, types.DrawQueueKey, "draw_queue",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key), collections.StringValue),
+		AuditStats: collections.NewMap(sb, types.AuditStatsKey, "audit_stats", sdk.AccAddressKey, codec.CollValue[types.AuditStats](cdc)),
+
+		moduleAddr: authtypes.NewModuleAddress(types.ModuleName),
 	}
 	schema, err := sb.Build()
 	if err != nil {

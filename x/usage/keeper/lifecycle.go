@@ -287,7 +287,8 @@ func (k *Keeper) denom(ctx context.Context) string {
 // an escrow whose money ended, the service pauses (or is deleted under
 // onDepletion delete) with its rent settled up to that moment. A low entry
 // re-projects the service (a projection beyond the horizon comes back
-// through it).
+// through it). Then the audit draws and deadlines due at this height are
+// worked (auditsEndBlock).
 func (k *Keeper) EndBlocker(ctx context.Context) error {
 	if err := k.releaseHeldBack(ctx); err != nil {
 		return err
@@ -351,7 +352,7 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return k.auditsEndBlock(ctx)
 }
 
 // isolate runs fn, the EndBlocker's work for one queued service, on a

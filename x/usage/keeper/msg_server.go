@@ -119,7 +119,8 @@ func (k *Keeper) checkEpoch(ctx context.Context, p types.Params, n uint64) (shar
 }
 
 // checkEntries refuses a malformed report: more entries than
-// params.max_entries_per_report, or entries out of lease id order. What
+// params.max_entries_per_report, entries out of lease id order, or an
+// entry whose receipts root is malformed (checkEntryRoot). What
 // is wrong with one entry's lease (not the sharer's, not open during the
 // epoch) does not refuse the report: chargeReport charges that entry
 // nothing and says why.
@@ -129,6 +130,9 @@ func checkEntries(p types.Params, entries []types.UsageEntry) error {
 			len(entries), p.MaxEntriesPerReport)
 	}
 	for i, en := range entries {
+		if err := checkEntryRoot(i, en); err != nil {
+			return errorsmod.Wrap(types.ErrInvalidEntry, err.Error())
+		}
 		if i > 0 && en.LeaseId <= entries[i-1].LeaseId {
 			return errorsmod.Wrapf(types.ErrInvalidEntry,
 				"entries[%d]: lease %d comes after lease %d; list entries in ascending lease id order, each lease once", i, en.LeaseId, entries[i-1].LeaseId)

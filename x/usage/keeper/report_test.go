@@ -102,7 +102,7 @@ func TestUsageReportRefused(t *testing.T) {
 			if tc.sharer == "" {
 				sharer = ""
 			}
-			msg := &types.MsgUsageReport{Sharer: sharer, Epoch: tc.epoch, Entries: tc.entries}
+			msg := &types.MsgUsageReport{Sharer: sharer, Epoch: tc.epoch, Entries: rooted(tc.entries)}
 			err := f.tx(func(ctx context.Context) error {
 				_, err := f.msgs.UsageReport(ctx, msg)
 				return err

@@ -48,6 +48,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	fs := newFakeSharers()
 	svc := newFakeServices(fs)
+	fs.bank = svc
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, svc, svc, authtypes.FeeCollectorName, authority)
 	svc.leaseHook, svc.svcHook, svc.owed = k.SharersHooks(), k.ServicesHooks(), k.EscrowOwed
 	f := &fixture{
@@ -104,7 +105,7 @@ func (f *fixture) tx(fn func(ctx context.Context) error) error {
 }
 
 func (f *fixture) report(name string, epoch uint64, entries ...types.UsageEntry) error {
-	msg := &types.MsgUsageReport{Sharer: f.addr(name), Epoch: epoch, Entries: entries}
+	msg := &types.MsgUsageReport{Sharer: f.addr(name), Epoch: epoch, Entries: rooted(entries)}
 	return f.tx(func(ctx context.Context) error {
 		_, err := f.msgs.UsageReport(ctx, msg)
 		return err
@@ -134,3 +135,30 @@ func noErr(t *testing.T, err error) {
 // fuelPerMs is the fuel that bills one CPU millisecond at the default
 // params.fuel_per_core_second.
 const fuelPerMs = types.DefaultFuelPerCoreSecond / 1000
+
+// rooted gives every entry that claims usage but names no receipts a
+// well-formed root: one receipt per request, at least one, and a root hash
+// derived from the lease (no tree behind it: audits of such entries cannot
+// be proven, so tests that audit build real trees instead).
+func rooted(entries []types.UsageEntry) []types.UsageEntry {
+	out := make([]types.UsageEntry, len(entries))
+	for i, e := range entries {
+		if e.Receipts == 0 && (e.Requests != 0 || e.Fuel != 0 || e.EgressBytes != 0) {
+			e.Receipts = max(e.Requests, 1)
+			h := sha256.Sum256([]byte{byte(e.LeaseId), byte(e.LeaseId >> 8), 'r'})
+			e.ReceiptsRoot = h[:]
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// drawDue moves on params.sample_delay_blocks blocks of a second and ends
+// that block: the entries reported before are drawn.
+func (f *fixture) drawDue() {
+	f.t.Helper()
+	p, err := f.k.GetParams(f.ctx)
+	noErr(f.t, err)
+	f.wait(int64(p.SampleDelayBlocks), time.Second)
+	f.endBlock()
+}

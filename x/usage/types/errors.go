@@ -28,3 +28,13 @@ var (
 var (
 	ErrDepositBelowResume = errorsmod.RegisterWithGRPCCode(ModuleName, 14, codes.InvalidArgument, "deposit below the resume threshold")
 )
+
+// Errors of audits.
+var (
+	ErrAuditNotFound = errorsmod.RegisterWithGRPCCode(ModuleName, 20, codes.NotFound, "audit not found")
+	ErrAuditPhase    = errorsmod.RegisterWithGRPCCode(ModuleName, 21, codes.FailedPrecondition, "not in this audit phase")
+	ErrInvalidSample = errorsmod.RegisterWithGRPCCode(ModuleName, 22, codes.InvalidArgument, "invalid sample")
+	ErrNotAuditor    = errorsmod.RegisterWithGRPCCode(ModuleName, 23, codes.PermissionDenied, "not an assigned auditor")
+	ErrDuplicateVote = errorsmod.RegisterWithGRPCCode(ModuleName, 24, codes.AlreadyExists, "already done")
+	ErrInvalidVote   = errorsmod.RegisterWithGRPCCode(ModuleName, 25, codes.InvalidArgument, "invalid commitment or reveal")
+)

@@ -28,6 +28,12 @@ type SharersKeeper interface {
 	// CheckInvariants reports the first broken invariant of x/sharers
 	// (collateral against its module account included).
 	CheckInvariants(ctx context.Context) error
+	// ActiveSharers returns the active sharers' addresses, sorted: the
+	// auditors an audit is drawn from.
+	ActiveSharers(ctx context.Context) ([]string, error)
+	// SlashCollateral takes up to amount of the sharer's collateral, pays
+	// payFraction of it to payees in equal parts and burns the rest.
+	SlashCollateral(ctx context.Context, addr string, amount math.Int, payFraction math.LegacyDec, payees []string, reason string) (sharerstypes.Slash, error)
 }
 
 // ServicesKeeper is what the module needs from x/services: services and
@@ -40,6 +46,13 @@ type ServicesKeeper interface {
 	// CurrentSpec returns the spec of the manifest the service runs under,
 	// as stored when the manifest was accepted: nothing is parsed.
 	CurrentSpec(ctx context.Context, name string) (*servicestypes.ServiceSpec, error)
+	// GetVersion and GetSpec return version n of the service and its spec:
+	// an audit accepts the code of every version active during the epoch.
+	GetVersion(ctx context.Context, name string, n uint64) (servicestypes.Version, error)
+	GetSpec(ctx context.Context, name string, n uint64) (*servicestypes.ServiceSpec, error)
+	// RefundToEscrow moves amount from module account fromModule back into
+	// the service's escrow (a charge an audit refused).
+	RefundToEscrow(ctx context.Context, name, fromModule string, amount math.Int) error
 	// EscrowBalance returns what the service holds in escrow.
 	EscrowBalance(ctx context.Context, name string) (math.Int, error)
 	// PayFromEscrowToAccount and PayFromEscrowToModule move amount out of
@@ -65,7 +78,11 @@ type ServicesKeeper interface {
 	GetParams(ctx context.Context) (servicestypes.Params, error)
 }
 
-// BankKeeper is what the audit reads from x/bank.
+// BankKeeper is what the module needs from x/bank: paying out the usage
+// charges its module account holds until their audits resolve, and reading
+// balances for the invariants.
 type BankKeeper interface {
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
+	SendCoinsFromModuleToAccount(ctx context.Context, fromModule string, to sdk.AccAddress, amt sdk.Coins) error
+	SendCoinsFromModuleToModule(ctx context.Context, fromModule, toModule string, amt sdk.Coins) error
 }

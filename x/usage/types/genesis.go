@@ -119,6 +119,37 @@ func (gs *GenesisState) Validate() error {
 			return fmt.Errorf("earnings[%d]: amounts must be set and not negative", i)
 		}
 	}
+	for i, a := range gs.Audits {
+		if a.Id == 0 || a.Id >= max(gs.NextAuditId, 1) {
+			return fmt.Errorf("audits[%d]: id %d must be between 1 and next_audit_id − 1 (%d)", i, a.Id, gs.NextAuditId)
+		}
+		if err := once("audits", i, fmt.Sprintf("id %d", a.Id)); err != nil {
+			return err
+		}
+		if err := address.ValidateAccount(a.Sharer); err != nil {
+			return fmt.Errorf("audits[%d]: sharer: %w", i, err)
+		}
+		if len(a.Votes) != len(a.Auditors) {
+			return fmt.Errorf("audits[%d]: %d votes for %d auditors", i, len(a.Votes), len(a.Auditors))
+		}
+		for j, au := range a.Auditors {
+			if err := address.ValidateAccount(au); err != nil {
+				return fmt.Errorf("audits[%d]: auditors[%d]: %w", i, j, err)
+			}
+		}
+		if badInt(a.Charged) || badInt(a.ToSharer) || badInt(a.ProtocolShare) || badInt(a.Refunded) ||
+			badInt(a.Slashed) || badInt(a.Burned) || badInt(a.AuditorFees) {
+			return fmt.Errorf("audits[%d]: amounts must be set and not negative", i)
+		}
+	}
+	for i, st := range gs.AuditStats {
+		if err := address.ValidateAccount(st.Sharer); err != nil {
+			return fmt.Errorf("audit_stats[%d]: sharer: %w", i, err)
+		}
+		if err := once("audit_stats", i, st.Sharer); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

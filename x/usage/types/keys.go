@@ -3,9 +3,11 @@ package types
 import "cosmossdk.io/collections"
 
 const (
-	// ModuleName is the module's name. The module holds no coins: charges
-	// move from the services module account (escrows) straight to sharers
-	// and the fee collector, so it has no module account.
+	// ModuleName is the module's name, and the name of its module account:
+	// it holds each usage charge (the sharer's part and the protocol's)
+	// from the report until the entry's audit draw or audit says it is paid
+	// or refunded. Rent moves from the escrows straight to sharers and the
+	// fee collector.
 	ModuleName = "usage"
 
 	// StoreKey is the key of the module's KV store.
@@ -41,4 +43,35 @@ var (
 	// ReleaseQueueKey indexes deleted services whose escrow kept money
 	// back for late usage reports, by (epoch of release, name).
 	ReleaseQueueKey = collections.NewPrefix(20)
+	// Audits (issue #12). AuditSeqKey hands out audit ids; AuditsKey holds
+	// audits by id, indexed by (service, id), (sharer, id) and (auditor,
+	// id). AuditQueueKey indexes open audits by (the height of their next
+	// deadline, id); DrawQueueKey the held entries by (draw height, lease
+	// id, epoch) → service. AuditStatsKey holds per-sharer counters.
+	AuditSeqKey        = collections.NewPrefix(21)
+	AuditsKey          = collections.NewPrefix(22)
+	AuditsByServiceKey = collections.NewPrefix(23)
+	AuditsBySharerKey  = collections.NewPrefix(24)
+	AuditsByAuditorKey = collections.NewPrefix(25)
+	AuditQueueKey      = collections.NewPrefix(26)
+	DrawQueueKey       = collections.NewPrefix(27)
+	AuditStatsKey      = collections.NewPrefix(28)
+)
+
+// Audit states of a usage record (and, from sampled on, of its audit).
+const (
+	AuditPending   = "pending"   // held until the draw
+	AuditUnsampled = "unsampled" // not drawn (or nothing to audit): paid
+	AuditSampled   = "sampled"   // audit open: held
+	AuditProven    = "proven"    // audit passed: paid
+	AuditFailed    = "failed"    // audit failed: refunded, collateral slashed
+	AuditForfeited = "forfeited" // data withheld: refunded, collateral slashed
+)
+
+// Audit phases.
+const (
+	PhasePublish  = "publish"
+	PhaseCommit   = "commit"
+	PhaseReveal   = "reveal"
+	PhaseResolved = "resolved"
 )
