@@ -44,13 +44,17 @@ type auditFix struct {
 
 // newAuditFix reports the entry and runs the draw. mutate changes receipt
 // i before the tree is built (nil: honest receipts); params adjusts the
-// parameters (audit_probability 1 and min_slash 100 are set first).
+// parameters (audit_probability 1, min_slash 100 and 10⁹ fuel per
+// core-second are set first).
 func newAuditFix(t *testing.T, mutate func(i int, r *receipt.Receipt), params func(p *types.Params)) *auditFix {
 	t.Helper()
 	f := newFixture(t)
 	p := types.DefaultParams()
 	p.AuditProbability = math.LegacyOneDec()
 	p.MinSlash = math.NewInt(100)
+	// A unit of fuel bills as a nanosecond of CPU, so the charges below read
+	// as CPU time.
+	p.FuelPerCoreSecond = 1_000_000_000
 	if params != nil {
 		params(&p)
 	}

@@ -35,9 +35,12 @@ const ProbabilityDen = 1_000_000
 // collector on a new chain: 5%.
 var DefaultProtocolShare = math.LegacyNewDecWithPrec(5, 2)
 
-// DefaultFuelPerCoreSecond is a placeholder until the fuel benchmark sets
-// it: at 10⁹ fuel per core-second a unit of fuel bills as a nanosecond.
-const DefaultFuelPerCoreSecond = 1_000_000_000
+// DefaultFuelPerCoreSecond is what one core of the reference machine runs
+// in a second: 590–670 million across the example guests and a CPU loop
+// (node/runtime BenchmarkFuel, docs/benchmarks.md "Fuel"), taken as 600
+// million, the node's own runtime.FuelPerCoreSecond. A sharer on a faster
+// machine serves more fuel per second but is paid per fuel, not per second.
+const DefaultFuelPerCoreSecond = 600_000_000
 
 // DefaultParams returns the parameters a new chain starts with (devnets
 // too): a report for epoch E is accepted during epochs E+1 … E+3 with at
