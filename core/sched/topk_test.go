@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	sdkmath "cosmossdk.io/math"
 )
 
 // placeFullSort is Place as it was before the top-k walk: every qualifying
@@ -136,6 +138,52 @@ func TestTopK(t *testing.T) {
 		}
 		if batch := topK(es, 3, after, nil); len(batch) != 0 {
 			t.Fatalf("case %d: %d entries after the last", i, len(batch))
+		}
+	}
+}
+
+// TestRadixSort compares radixSort with slices.Sort, including keys that
+// share most of their bytes.
+func TestRadixSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 21))
+	for i := range 300 {
+		keys := make([]uint64, rng.IntN(2000))
+		for k := range keys {
+			switch i % 3 {
+			case 0:
+				keys[k] = rng.Uint64()
+			case 1:
+				keys[k] = uint64(rng.IntN(50)) << (8 * uint(rng.IntN(8)))
+			default:
+				keys[k] = addressKey(fmt.Sprintf("q1%038d", rng.IntN(1000)))
+			}
+		}
+		want := slices.Sorted(slices.Values(keys))
+		radixSort(keys)
+		if !slices.Equal(keys, want) {
+			t.Fatalf("case %d: radixSort disagrees with slices.Sort", i)
+		}
+	}
+}
+
+// TestCollateralCoversWords checks the word comparison against the big
+// integer one on the edges: nil, zero, negative, equal, and beyond 2^64.
+func TestCollateralCoversWords(t *testing.T) {
+	huge := sdkmath.NewIntFromUint64(1 << 63).MulRaw(4)
+	values := []sdkmath.Int{
+		{}, sdkmath.ZeroInt(), sdkmath.NewInt(-5), sdkmath.OneInt(), sdkmath.NewInt(799_999_999),
+		sdkmath.NewInt(800_000_000), sdkmath.NewInt(800_000_001), sdkmath.NewIntFromUint64(1<<64 - 1), huge, huge.AddRaw(1),
+	}
+	for _, min := range values {
+		req := testRequest(func(r *Request) { r.MinCollateral = min })
+		p, err := prepare(&req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, have := range values {
+			if got, want := p.collateralCovers(have), collateralCovers(have, min); got != want {
+				t.Errorf("have %v, min %v: %t, want %t", have, min, got, want)
+			}
 		}
 	}
 }
