@@ -151,3 +151,43 @@ func TestCollateralFor(t *testing.T) {
 
 func mathInt(v int64) sdkmath.Int   { return sdkmath.NewInt(v) }
 func mathUint(v uint64) sdkmath.Int { return sdkmath.NewIntFromUint64(v) }
+
+// BenchmarkDecodeCandidate compares reading one capacity index entry with
+// the arena and with gogoproto plus the conversion for sched.
+func BenchmarkDecodeCandidate(b *testing.B) {
+	c := types.Candidate{
+		Address:       "q1qyfdkp0m7mq0m5u7mjt8wy4xmpydlgqznr5lhf9n",
+		Free:          types.Resources{MilliCpu: 4000, MemoryBytes: 1 << 30, StorageBytes: 10 << 30},
+		Attributes:    []types.Attribute{{Key: "region", Value: "eu"}},
+		CollateralUqc: 2_000_000,
+		Prices:        types.Prices{CpuPerCoreSecond: 500, MemoryPerMibHour: 2, StoragePerGibHour: 50, Per_1KRequests: 10, EgressPerGib: 5000},
+	}
+	bz, err := c.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("arena", func(b *testing.B) {
+		b.ReportAllocs()
+		a := arena{attrs: make([]sched.Attribute, 0, 10000)}
+		for b.Loop() {
+			if len(a.attrs) == cap(a.attrs) {
+				a.attrs = make([]sched.Attribute, 0, 10000) // a new placement
+			}
+			if _, _, ok := a.decode(bz); !ok {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("gogoproto", func(b *testing.B) {
+		b.ReportAllocs()
+		cdc := codec.NewProtoCodec(codectypes.NewInterfaceRegistry())
+		for b.Loop() {
+			var c types.Candidate
+			if err := cdc.Unmarshal(bz, &c); err != nil {
+				b.Fatal(err)
+			}
+			s := schedSharer(&c)
+			_ = s
+		}
+	})
+}
