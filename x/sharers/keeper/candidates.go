@@ -82,6 +82,12 @@ type pool struct {
 // The sharers holding the service's current replicas and its preferred
 // sharers are added if the walk did not reach them, so that sched counts
 // and ranks them as it would over every sharer.
+//
+// The walk is the cost of placement: with equal prices the band is every
+// sharer, and each must be read (the rendezvous weight that ranks first
+// can be any sharer's, and sched gives every one its reason). So each read
+// is kept cheap: the store is walked raw, the price comes from the key, and
+// arena.decode turns a value into a sched.Sharer with one allocation.
 func (k *Keeper) candidates(ctx context.Context, req *sched.Request, bandPermille uint32, excluded []string) (pool, error) {
 	stats, err := k.Stats.Get(ctx)
 	if err != nil {
