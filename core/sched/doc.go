@@ -85,7 +85,7 @@
 // only if the band runs out. Repeated addresses are found by a radix sort of
 // one 8-byte key per candidate (linear for every input), skipped when the
 // candidates come in ascending address order. Measured on 2 shared cores:
-// about 0.2 ms for 1,000 candidates and 2–3 ms of CPU for 10,000, in about
+// about 0.2–0.3 ms for 1,000 candidates and 2–3.5 ms of CPU for 10,000, in about
 // 35 allocations (BenchmarkPlace; docs/benchmarks.md).
 //
 // Every qualifying sharer of the band is weighed and every candidate gets
