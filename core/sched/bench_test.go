@@ -57,11 +57,15 @@ func BenchmarkPlace(b *testing.B) {
 		} {
 			b.Run(fmt.Sprintf("sharers=%d/%s", n, bc.name), func(b *testing.B) {
 				b.ReportAllocs()
+				start := cpuTime()
 				for b.Loop() {
 					res, err := Place(bc.req, bc.cands, DefaultParams())
 					if err != nil || len(res.Chosen) != 3 {
 						b.Fatalf("Place: %v, %s", err, res.Explain())
 					}
+				}
+				if d := cpuTime() - start; d > 0 {
+					b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 				}
 			})
 		}

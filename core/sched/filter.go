@@ -19,6 +19,10 @@ type prepared struct {
 	current   []string // Current sharers, sorted
 	preferred []string // Preferred sharers, sorted, without repeats
 	used      []string // spread values held by Current replicas
+	// minCollateral is req.MinCollateral when minFits: it is nil (0) or
+	// in [0, 2^64). Then collateral is compared as a uint64.
+	minCollateral uint64
+	minFits       bool
 }
 
 // prepare validates req and builds its lookups.
@@ -36,6 +40,12 @@ func prepare(req *Request) (prepared, error) {
 		return invalid("requireAttributes: %v", err)
 	}
 	p := prepared{req: req}
+	switch m := req.MinCollateral; {
+	case m.IsNil() || !m.IsPositive():
+		p.minFits = true
+	case m.IsUint64():
+		p.minCollateral, p.minFits = m.Uint64(), true
+	}
 	if req.Spread != "" && req.Spread != SpreadNode {
 		p.spreadKey = req.Spread
 	}
@@ -109,7 +119,7 @@ func (p *prepared) check(s *Sharer) Reason {
 		return ReasonDenied
 	case !p.attributesMatch(s):
 		return ReasonAttributes
-	case !collateralCovers(s.Collateral, req.MinCollateral):
+	case !p.collateralCovers(s.Collateral):
 		return ReasonCollateral
 	case s.Free.MilliCPU < req.Resources.MilliCPU:
 		return ReasonCPU
@@ -176,6 +186,25 @@ func collateralCovers(have, min sdkmath.Int) bool {
 		return true
 	}
 	return !have.IsNil() && have.GTE(min)
+}
+
+// collateralCovers is collateralCovers(have, req.MinCollateral), comparing
+// machine words when the minimum fits in one (any real manifest's does): a
+// nil or negative have is below a positive minimum, and one too large for a
+// uint64 is above it.
+func (p *prepared) collateralCovers(have sdkmath.Int) bool {
+	if !p.minFits {
+		return collateralCovers(have, p.req.MinCollateral)
+	}
+	switch {
+	case p.minCollateral == 0:
+		return true
+	case have.IsNil() || have.IsNegative():
+		return false
+	case have.IsUint64():
+		return have.Uint64() >= p.minCollateral
+	}
+	return true
 }
 
 // pricesWithin reports whether every price is at most its cap.

@@ -81,38 +81,66 @@ func (pl *placement) qualify(bandPermille uint32) (entries []entry, split int) {
 	return entries, split
 }
 
-// take weighs the entries of h and takes them in rank order, honouring
-// spread, until no replica is needed or h is empty. Sharers are weighed only
-// when some replica is still needed.
-func (pl *placement) take(h rankHeap, w *weigher) {
-	if pl.need == 0 {
+// take weighs es and takes them in rank order, honouring spread, until no
+// replica is needed or es runs out. Sharers are weighed only when some
+// replica is still needed.
+//
+// The rank order is walked in consecutive batches: topK picks the best
+// batch-size entries ranking after the last one walked, so placing a few
+// replicas among n sharers costs O(n log need) and sorts nothing else. A
+// batch is as large as the replicas still needed; when spread refused some
+// of it, the next batch is twice as large, so even a long run of refusals
+// costs O(n log n) at worst. Each entry's fate depends only on the entries
+// walked before it, and the batches list exactly the full order's entries in
+// that order, so the outcome is the one a full sort would give.
+func (pl *placement) take(es []entry, w *weigher) {
+	if pl.need == 0 || len(es) == 0 {
 		return
 	}
-	for k := range h {
-		h[k].weight = w.weight(h[k].addr)
+	for k := range es {
+		es[k].weight = w.weight(es[k].addr)
 	}
-	h.init()
-	for pl.need > 0 && len(h) > 0 {
-		e := h.pop()
-		s := &pl.candidates[e.idx]
-		if pl.spreadTaken(s.Attributes, pl.used) {
-			pl.reasons[e.idx] = ReasonSpread
-			continue
+	var (
+		after *entry
+		batch []int
+		size  = 0
+	)
+	for pl.need > 0 {
+		size = max(pl.need, 2*size)
+		batch = topK(es, min(size, len(es)), after, batch)
+		if len(batch) == 0 {
+			return
 		}
-		if pl.spreadKey != "" {
-			v, _ := attribute(s.Attributes, pl.spreadKey)
-			pl.used = append(pl.used, v)
+		for _, i := range batch {
+			if pl.need == 0 {
+				return
+			}
+			pl.consider(&es[i])
 		}
-		pl.reasons[e.idx] = chosen
-		pl.need--
-		pl.res.Chosen = append(pl.res.Chosen, Choice{
-			Sharer:     s.Address,
-			Prices:     s.Prices,
-			HourlyCost: scaledToDec(e.cost),
-			Preferred:  e.preferred,
-			InBand:     e.inBand,
-		})
+		after = &es[batch[len(batch)-1]]
 	}
+}
+
+// consider takes entry e's sharer unless spread refuses it.
+func (pl *placement) consider(e *entry) {
+	s := &pl.candidates[e.idx]
+	if pl.spreadTaken(s.Attributes, pl.used) {
+		pl.reasons[e.idx] = ReasonSpread
+		return
+	}
+	if pl.spreadKey != "" {
+		v, _ := attribute(s.Attributes, pl.spreadKey)
+		pl.used = append(pl.used, v)
+	}
+	pl.reasons[e.idx] = chosen
+	pl.need--
+	pl.res.Chosen = append(pl.res.Chosen, Choice{
+		Sharer:     s.Address,
+		Prices:     s.Prices,
+		HourlyCost: scaledToDec(e.cost),
+		Preferred:  e.preferred,
+		InBand:     e.inBand,
+	})
 }
 
 // finish gives the qualifying sharers left untaken their reason and counts
@@ -155,7 +183,7 @@ func markRepeated(candidates []Sharer, reasons []Reason) {
 	for i := range candidates {
 		keys[i] = addressKey(candidates[i].Address)
 	}
-	slices.Sort(keys)
+	radixSort(keys)
 	var clashes []uint64 // sorted, each once
 	for k := 1; k < len(keys); k++ {
 		if keys[k] == keys[k-1] && (len(clashes) == 0 || clashes[len(clashes)-1] != keys[k]) {
@@ -182,6 +210,40 @@ func markRepeated(candidates []Sharer, reasons []Reason) {
 		if candidates[a].Address == candidates[b].Address {
 			reasons[a], reasons[b] = ReasonInvalid, ReasonInvalid
 		}
+	}
+}
+
+// radixSort sorts keys in ascending order: eight stable counting passes, one
+// per byte, least significant first. It is linear in len(keys) for every
+// input (a comparison sort of 10,000 keys costs several times more), and a
+// pass is skipped when every key has the same byte there.
+func radixSort(keys []uint64) {
+	if len(keys) < 64 {
+		slices.Sort(keys)
+		return
+	}
+	buf := make([]uint64, len(keys))
+	src, dst := keys, buf
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [257]int
+		for _, k := range src {
+			count[int(byte(k>>shift))+1]++
+		}
+		if count[int(byte(src[0]>>shift))+1] == len(src) {
+			continue
+		}
+		for b := 1; b < len(count); b++ {
+			count[b] += count[b-1]
+		}
+		for _, k := range src {
+			d := byte(k >> shift)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
 	}
 }
 

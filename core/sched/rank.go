@@ -69,44 +69,66 @@ func (w *weigher) weight(addr string) [32]byte {
 	return sha256.Sum256(w.buf)
 }
 
-// rankHeap is a binary min-heap of entries under compareRank. Popping it
-// yields entries in rank order; since compareRank is total, that order does
-// not depend on the order entries were pushed. Building it is O(n) and each
-// pop O(log n), so placing a few replicas among many sharers never sorts them
-// all.
-type rankHeap []entry
+// topK returns the indices of the k best entries of es under compareRank
+// that rank strictly after after (all of them when after is nil), best first,
+// reusing out. It keeps a bounded heap whose root is the worst of the best
+// found so far, so it costs O(n log k) comparisons and never orders the
+// entries it does not return. compareRank is a total order over the distinct
+// addresses es holds, so the result does not depend on the order of es: it
+// is exactly the k entries a full sort would list next after after, in that
+// order.
+func topK(es []entry, k int, after *entry, out []int) []int {
+	h := out[:0]
+	for i := range es {
+		e := &es[i]
+		if after != nil && compareRank(e, after) <= 0 {
+			continue
+		}
+		if len(h) < k {
+			h = append(h, i)
+			worstUp(es, h, len(h)-1)
+			continue
+		}
+		if compareRank(e, &es[h[0]]) < 0 {
+			h[0] = i
+			worstDown(es, h, 0)
+		}
+	}
+	// Move the worst to the back, one at a time: h ends up best first.
+	for n := len(h) - 1; n > 0; n-- {
+		h[0], h[n] = h[n], h[0]
+		worstDown(es, h[:n], 0)
+	}
+	return h
+}
 
-// init establishes the heap order.
-func (h rankHeap) init() {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		h.down(i)
+// worstUp and worstDown keep h a max-heap under compareRank: the worst-ranked
+// entry at the root.
+func worstUp(es []entry, h []int, i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if compareRank(&es[h[i]], &es[h[parent]]) <= 0 {
+			return
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
 }
 
-// pop removes and returns the best-ranked entry; the heap must not be empty.
-func (h *rankHeap) pop() entry {
-	old := *h
-	n := len(old) - 1
-	old[0], old[n] = old[n], old[0]
-	*h = old[:n]
-	h.down(0)
-	return old[n]
-}
-
-func (h rankHeap) down(i int) {
+func worstDown(es []entry, h []int, i int) {
 	for {
-		best := i
+		worst := i
 		l, r := 2*i+1, 2*i+2
-		if l < len(h) && compareRank(&h[l], &h[best]) < 0 {
-			best = l
+		if l < len(h) && compareRank(&es[h[l]], &es[h[worst]]) > 0 {
+			worst = l
 		}
-		if r < len(h) && compareRank(&h[r], &h[best]) < 0 {
-			best = r
+		if r < len(h) && compareRank(&es[h[r]], &es[h[worst]]) > 0 {
+			worst = r
 		}
-		if best == i {
+		if worst == i {
 			return
 		}
-		h[i], h[best] = h[best], h[i]
-		i = best
+		h[i], h[worst] = h[worst], h[i]
+		i = worst
 	}
 }

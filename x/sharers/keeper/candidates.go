@@ -3,6 +3,7 @@ package keeper
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	gomath "math"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/math"
+	storetypes "cosmossdk.io/store/types"
+	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/quantum1net/q1/core/sched"
@@ -53,9 +56,12 @@ type pool struct {
 	resume *collections.Pair[uint64, sdk.AccAddress]
 	// reads counts the capacity index entries and sharer records read.
 	reads int
-	// lastCollateral lets consecutive sharers with the same collateral
-	// share one Int (sched only reads it).
-	lastCollateral math.Int
+	// covered and short stand in for a sharer's collateral (see
+	// collateralFor); minCollateral is the request's minimum.
+	covered, short math.Int
+	minCollateral  uint64
+	// arena holds the decoded entries' attribute and deny lists.
+	arena arena
 }
 
 // candidates reads the placeable sharers from the capacity index, cheapest
@@ -76,47 +82,42 @@ type pool struct {
 // The sharers holding the service's current replicas and its preferred
 // sharers are added if the walk did not reach them, so that sched counts
 // and ranks them as it would over every sharer.
+//
+// The walk is the cost of placement: with equal prices the band is every
+// sharer, and each must be read (the rendezvous weight that ranks first
+// can be any sharer's, and sched gives every one its reason). So each read
+// is kept cheap: the store is walked raw, the price comes from the key, and
+// arena.decode turns a value into a sched.Sharer with one allocation.
 func (k *Keeper) candidates(ctx context.Context, req *sched.Request, bandPermille uint32, excluded []string) (pool, error) {
 	stats, err := k.Stats.Get(ctx)
 	if err != nil {
 		return pool{}, fmt.Errorf("read sharer stats: %w", err)
 	}
-	pl := pool{
-		sharers:  make([]sched.Sharer, 0, min(int(stats.Placeable), 1024)),
-		offline:  int(stats.Offline),
-		draining: int(stats.Draining),
-	}
+	pl := newPool(req, int(stats.Placeable))
+	pl.offline, pl.draining = int(stats.Offline), int(stats.Draining)
 	cut := newPriceCut(req.Resources.MilliCPU, bandPermille)
-	it, err := k.Candidates.Iterate(ctx, nil)
-	if err != nil {
-		return pool{}, fmt.Errorf("iterate capacity index: %w", err)
-	}
-	defer it.Close()
 	walked := 0
-	for ; it.Valid(); it.Next() {
-		// The value carries the key's price: decoding it first spares
-		// decoding every key but the one the walk stops at.
-		c, err := it.Value()
-		if err != nil {
-			return pool{}, fmt.Errorf("read capacity index: %w", err)
-		}
-		price := c.Prices.CpuPerCoreSecond
+	err = k.walkCandidates(ctx, nil, func(key []byte, price uint64, value []byte) (bool, error) {
 		if cut.beyond(price) {
-			key, err := it.Key()
+			resume, err := k.candidateKey(key)
 			if err != nil {
-				return pool{}, fmt.Errorf("read capacity index: %w", err)
+				return true, err
 			}
-			pl.resume = &key
-			break
+			pl.resume = &resume
+			return true, nil
 		}
 		walked++
-		s, ok := pl.add(&c, excluded)
-		if !ok || !cut.mayLower(price) {
-			continue
+		s, ok, err := pl.addRaw(k.cdc, value, excluded)
+		if err != nil || !ok || !cut.mayLower(price) {
+			return false, err
 		}
 		if reason, err := sched.Check(*req, s); err == nil && reason == sched.ReasonNone {
 			cut.lower(sched.HourlyCost(req.Resources, s.Prices))
 		}
+		return false, nil
+	})
+	if err != nil {
+		return pool{}, err
 	}
 	pl.aboveBand = int(stats.Placeable) - walked
 	pl.reads = walked
@@ -145,20 +146,118 @@ func (k *Keeper) candidates(ctx context.Context, req *sched.Request, bandPermill
 	return pl, nil
 }
 
+// newPool returns an empty pool for req with room for n sharers.
+func newPool(req *sched.Request, n int) pool {
+	pl := pool{
+		sharers: make([]sched.Sharer, 0, n),
+		covered: math.ZeroInt(), short: math.ZeroInt(),
+		arena: arena{attrs: make([]sched.Attribute, 0, n)},
+	}
+	if m := req.MinCollateral; !m.IsNil() && m.IsPositive() {
+		// A minimum beyond 2^64 covers no sharer: the index saturates
+		// collateral at 2^64-1.
+		pl.covered, pl.minCollateral = m, gomath.MaxUint64
+		if m.IsUint64() {
+			pl.minCollateral = m.Uint64()
+		}
+	}
+	return pl
+}
+
+// collateralFor returns what the pool gives sched as the collateral of a
+// sharer with collateral uqc. sched reads collateral only to compare it with
+// the request's minimum (sched.ReasonCollateral), so rather than allocate an
+// Int per sharer, the pool passes the minimum itself for a sharer that meets
+// it and zero for one that does not (zero is below any positive minimum);
+// every comparison, and so every result, is the same as with the exact
+// amount. With no minimum every sharer meets it.
+func (pl *pool) collateralFor(uqc uint64) math.Int {
+	if pl.minCollateral == 0 || (uqc >= pl.minCollateral && pl.covered.IsUint64()) {
+		return pl.covered
+	}
+	return pl.short
+}
+
+// walkCandidates calls fn with the raw key, the CPU price and the raw value
+// of each capacity index entry from start (the encoded key, or the first
+// entry when nil), cheapest first, until fn returns true or an error.
+// Reading the store directly spares decoding every key and a generic decode
+// of every value: placement reads thousands of entries per service.
+func (k *Keeper) walkCandidates(ctx context.Context, start []byte, fn func(key []byte, price uint64, value []byte) (bool, error)) error {
+	prefix := types.CandidatesKey.Bytes()
+	if start == nil {
+		start = prefix
+	}
+	it, err := k.storeService.OpenKVStore(ctx).Iterator(start, storetypes.PrefixEndBytes(prefix))
+	if err != nil {
+		return fmt.Errorf("iterate capacity index: %w", err)
+	}
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		key := it.Key()
+		if len(key) < len(prefix)+8 {
+			return fmt.Errorf("capacity index key %x is too short", key)
+		}
+		price := binary.BigEndian.Uint64(key[len(prefix):])
+		stop, err := fn(key, price, it.Value())
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// candidateKey decodes a raw capacity index key.
+func (k *Keeper) candidateKey(key []byte) (collections.Pair[uint64, sdk.AccAddress], error) {
+	n, pair, err := k.Candidates.KeyCodec().Decode(key[len(types.CandidatesKey):])
+	if err == nil && n != len(key)-len(types.CandidatesKey) {
+		err = fmt.Errorf("%d bytes left over", len(key)-len(types.CandidatesKey)-n)
+	}
+	if err != nil {
+		return pair, fmt.Errorf("read capacity index key %x: %w", key, err)
+	}
+	return pair, nil
+}
+
+// addRaw decodes a capacity index value and adds it as add does.
+func (pl *pool) addRaw(cdc codec.BinaryCodec, value []byte, excluded []string) (sched.Sharer, bool, error) {
+	s, collateral, err := pl.decodeValue(cdc, value)
+	if err != nil {
+		return sched.Sharer{}, false, err
+	}
+	return pl.push(s, collateral, excluded)
+}
+
+// decodeValue decodes a capacity index value with the arena, or with the
+// generic decoder when the arena does not read it.
+func (pl *pool) decodeValue(cdc codec.BinaryCodec, value []byte) (sched.Sharer, uint64, error) {
+	if s, collateral, ok := pl.arena.decode(value); ok {
+		return s, collateral, nil
+	}
+	var c types.Candidate
+	if err := cdc.Unmarshal(value, &c); err != nil {
+		return sched.Sharer{}, 0, fmt.Errorf("read capacity index: %w", err)
+	}
+	return schedSharer(&c), c.CollateralUqc, nil
+}
+
+// push appends s, with collateral as collateralFor gives it, unless it is
+// excluded (counting it).
+func (pl *pool) push(s sched.Sharer, collateral uint64, excluded []string) (sched.Sharer, bool, error) {
+	if slices.Contains(excluded, s.Address) {
+		pl.excluded++
+		return sched.Sharer{}, false, nil
+	}
+	s.Collateral = pl.collateralFor(collateral)
+	pl.sharers = append(pl.sharers, s)
+	return s, true, nil
+}
+
 // add appends candidate c unless it is excluded (counting it), and returns
 // it for sched.
 func (pl *pool) add(c *types.Candidate, excluded []string) (sched.Sharer, bool) {
-	if slices.Contains(excluded, c.Address) {
-		pl.excluded++
-		return sched.Sharer{}, false
-	}
-	s := schedSharer(c)
-	if !pl.lastCollateral.IsNil() && pl.lastCollateral.IsUint64() && pl.lastCollateral.Uint64() == c.CollateralUqc {
-		s.Collateral = pl.lastCollateral
-	}
-	pl.lastCollateral = s.Collateral
-	pl.sharers = append(pl.sharers, s)
-	return s, true
+	s, ok, _ := pl.push(schedSharer(c), c.CollateralUqc, excluded)
+	return s, ok
 }
 
 // beyond reports whether the index key of a sharer (CPU price, address)
@@ -176,17 +275,22 @@ func (k *Keeper) readRest(ctx context.Context, pl *pool, excluded []string) erro
 	if pl.resume == nil {
 		return nil
 	}
-	rng := new(collections.Range[collections.Pair[uint64, sdk.AccAddress]]).StartInclusive(*pl.resume)
-	err := k.Candidates.Walk(ctx, rng, func(_ collections.Pair[uint64, sdk.AccAddress], c types.Candidate) (bool, error) {
-		pl.reads++
-		if !slices.Contains(pl.added, c.Address) {
-			pl.aboveBand--
-			pl.add(&c, excluded)
-		}
-		return false, nil
-	})
+	start, err := collections.EncodeKeyWithPrefix(types.CandidatesKey, k.Candidates.KeyCodec(), *pl.resume)
 	if err != nil {
 		return fmt.Errorf("walk capacity index: %w", err)
+	}
+	err = k.walkCandidates(ctx, start, func(_ []byte, _ uint64, value []byte) (bool, error) {
+		pl.reads++
+		s, collateral, err := pl.decodeValue(k.cdc, value)
+		if err != nil || slices.Contains(pl.added, s.Address) {
+			return err != nil, err
+		}
+		pl.aboveBand--
+		_, _, err = pl.push(s, collateral, excluded)
+		return false, err
+	})
+	if err != nil {
+		return err
 	}
 	pl.resume = nil
 	return nil
@@ -370,4 +474,246 @@ func reasonRank(key string) int {
 		return i
 	}
 	return len(reasonKeys)
+}
+
+// arena decodes capacity index values (types.Candidate) into sched.Sharers
+// with few allocations: one string holds each value's text, and the
+// attribute lists are cut from a shared slab (full slice expressions, so
+// appending to one never touches another). Deny lists, rare, are allocated.
+type arena struct {
+	attrs []sched.Attribute
+}
+
+// decode reads a Candidate in protobuf wire format into a sched.Sharer (its
+// Collateral left unset) and the saturated collateral. It reads what
+// gogoproto writes for Candidate, field by field, skipping unknown fields;
+// on anything else (a wrong wire type, a truncated value, a field repeated
+// where it may not be) it reports !ok and the caller uses the generic
+// decoder, so what placement sees never depends on which decoder ran. A test
+// checks both agree on random candidates.
+func (a *arena) decode(value []byte) (s sched.Sharer, collateral uint64, ok bool) {
+	text := string(value)
+	s.Online = true
+	attrStart := len(a.attrs)
+	var services, owners []string
+	var seen uint8 // fields 2, 5 and 6 seen: a second one would merge
+	r := wire{b: value}
+	for r.more() {
+		field, typ := r.tag()
+		if typ == wireBytes && (field == 2 || field == 5 || field == 6) {
+			if seen&(1<<field) != 0 {
+				r.bad = true
+				break
+			}
+			seen |= 1 << field
+		}
+		switch {
+		case field == 1 && typ == wireBytes:
+			from, to := r.bytes()
+			s.Address = text[from:to]
+		case field == 2 && typ == wireBytes:
+			from, to := r.bytes()
+			s.Free = a.resources(value[from:to], &r)
+		case field == 3 && typ == wireBytes:
+			from, to := r.bytes()
+			a.attrs = append(a.attrs, a.attribute(text, from, to, &r))
+		case field == 4 && typ == wireVarint:
+			collateral = r.varint()
+		case field == 5 && typ == wireBytes:
+			from, to := r.bytes()
+			s.Prices = prices(value[from:to], &r)
+		case field == 6 && typ == wireBytes:
+			from, to := r.bytes()
+			services, owners = a.deny(text, from, to, services, owners, &r)
+		default:
+			r.skipUnknown(field, typ, 6)
+		}
+	}
+	if r.bad {
+		a.attrs = a.attrs[:attrStart]
+		return sched.Sharer{}, 0, false
+	}
+	if n := len(a.attrs); n > attrStart {
+		s.Attributes = a.attrs[attrStart:n:n]
+	}
+	s.Deny = sched.DenyList{Services: services, Owners: owners}
+	return s, collateral, true
+}
+
+// resources reads a Resources message; errors are recorded in outer.
+func (a *arena) resources(b []byte, outer *wire) sched.Resources {
+	var out sched.Resources
+	r := wire{b: b}
+	for r.more() {
+		field, typ := r.tag()
+		switch {
+		case typ != wireVarint:
+			r.skipUnknown(field, typ, 3)
+		case field == 1:
+			out.MilliCPU = r.varint()
+		case field == 2:
+			out.MemoryBytes = r.varint()
+		case field == 3:
+			out.StorageBytes = r.varint()
+		default:
+			r.varint()
+		}
+	}
+	outer.bad = outer.bad || r.bad
+	return out
+}
+
+// prices reads a Prices message; errors are recorded in outer.
+func prices(b []byte, outer *wire) sched.Prices {
+	var out sched.Prices
+	r := wire{b: b}
+	for r.more() {
+		field, typ := r.tag()
+		if typ != wireVarint {
+			r.skipUnknown(field, typ, 5)
+			continue
+		}
+		v := r.varint()
+		switch field {
+		case 1:
+			out.CPUPerCoreSecond = v
+		case 2:
+			out.MemoryPerMiBHour = v
+		case 3:
+			out.StoragePerGiBHour = v
+		case 4:
+			out.Per1kRequests = v
+		case 5:
+			out.EgressPerGiB = v
+		}
+	}
+	outer.bad = outer.bad || r.bad
+	return out
+}
+
+// attribute reads the Attribute message at text[from:to].
+func (a *arena) attribute(text string, from, to int, outer *wire) sched.Attribute {
+	var out sched.Attribute
+	r := wire{b: outer.b[:to], off: from}
+	for r.more() {
+		field, typ := r.tag()
+		switch {
+		case typ != wireBytes:
+			r.skipUnknown(field, typ, 2)
+		case field == 1:
+			f, t := r.bytes()
+			out.Key = text[f:t]
+		case field == 2:
+			f, t := r.bytes()
+			out.Value = text[f:t]
+		default:
+			r.bytes()
+		}
+	}
+	outer.bad = outer.bad || r.bad
+	return out
+}
+
+// deny reads the DenyList message at text[from:to].
+func (a *arena) deny(text string, from, to int, services, owners []string, outer *wire) ([]string, []string) {
+	r := wire{b: outer.b[:to], off: from}
+	for r.more() {
+		field, typ := r.tag()
+		switch {
+		case typ != wireBytes:
+			r.skipUnknown(field, typ, 2)
+		case field == 1:
+			f, t := r.bytes()
+			services = append(services, text[f:t])
+		case field == 2:
+			f, t := r.bytes()
+			owners = append(owners, text[f:t])
+		default:
+			r.bytes()
+		}
+	}
+	outer.bad = outer.bad || r.bad
+	return services, owners
+}
+
+// Protobuf wire types decode handles.
+const (
+	wireVarint = 0
+	wireI64    = 1
+	wireBytes  = 2
+	wireI32    = 5
+)
+
+// wire reads protobuf fields from b[off:]; a malformed field sets bad and
+// ends the read.
+type wire struct {
+	b   []byte
+	off int
+	bad bool
+}
+
+func (r *wire) more() bool { return !r.bad && r.off < len(r.b) }
+
+func (r *wire) varint() uint64 {
+	v, n := binary.Uvarint(r.b[r.off:])
+	if n <= 0 {
+		r.bad, r.off = true, len(r.b)
+		return 0
+	}
+	r.off += n
+	return v
+}
+
+func (r *wire) tag() (field uint64, typ int) {
+	t := r.varint()
+	if t>>3 == 0 || t>>3 >= 1<<29 { // beyond protobuf's field numbers: let gogoproto judge
+		r.bad, r.off = true, len(r.b)
+	}
+	return t >> 3, int(t & 7)
+}
+
+// bytes reads a length-delimited field and returns where it lies in b.
+func (r *wire) bytes() (from, to int) {
+	n := r.varint()
+	if r.bad || n > uint64(len(r.b)-r.off) {
+		r.bad, r.off = true, len(r.b)
+		return 0, 0
+	}
+	from = r.off
+	r.off += int(n)
+	return from, r.off
+}
+
+// skipUnknown passes over a field the message does not have; a field it has
+// (numbered up to known) with another wire type is malformed, as gogoproto
+// finds it.
+func (r *wire) skipUnknown(field uint64, typ int, known uint64) {
+	if field <= known {
+		r.bad, r.off = true, len(r.b)
+		return
+	}
+	r.skip(typ)
+}
+
+// skip passes over a field of wire type typ; groups and unknown types are
+// malformed here.
+func (r *wire) skip(typ int) {
+	switch typ {
+	case wireVarint:
+		r.varint()
+	case wireBytes:
+		r.bytes()
+	case wireI64, wireI32:
+		n := 8
+		if typ == wireI32 {
+			n = 4
+		}
+		if len(r.b)-r.off < n {
+			r.bad, r.off = true, len(r.b)
+			return
+		}
+		r.off += n
+	default:
+		r.bad, r.off = true, len(r.b)
+	}
 }

@@ -32,6 +32,7 @@ import (
 // used by pointer so that hooks set after construction reach every user.
 type Keeper struct {
 	cdc          codec.BinaryCodec
+	storeService store.KVStoreService // for placement's raw walk of Candidates
 	addressCodec address.Codec
 	authority    string
 	moduleAddr   sdk.AccAddress
@@ -108,6 +109,7 @@ func NewKeeper(
 	addrKey := sdk.AccAddressKey
 	k := &Keeper{
 		cdc:          cdc,
+		storeService: storeService,
 		addressCodec: addressCodec,
 		authority:    authority,
 		moduleAddr:   moduleAddr,
