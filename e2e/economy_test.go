@@ -15,6 +15,7 @@ import (
 	sdkmath "cosmossdk.io/math"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	gogoproto "github.com/cosmos/gogoproto/proto"
 
@@ -330,6 +331,7 @@ func startInvariantWatch(t *testing.T, rpc *rpchttp.HTTP) *invariantWatch {
 	w := &invariantWatch{done: make(chan struct{})}
 	var supply0 banktypes.QuerySupplyOfResponse
 	mustQueryAt(t, rpc, "/cosmos.bank.v1beta1.Query/SupplyOf", &banktypes.QuerySupplyOfRequest{Denom: "uqc"}, &supply0, 0)
+	supply := supply0.Amount.Amount
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -356,10 +358,19 @@ func startInvariantWatch(t *testing.T, rpc *rpchttp.HTTP) *invariantWatch {
 				for _, b := range res.Broken {
 					w.fail(fmt.Sprintf("height %d: %s", next, b))
 				}
+				// The supply changes only by what is burned (the collateral
+				// slashed for a failed or forfeited audit): bank burn events.
 				var s banktypes.QuerySupplyOfResponse
 				if err := queryAt(rpc, "/cosmos.bank.v1beta1.Query/SupplyOf", &banktypes.QuerySupplyOfRequest{Denom: "uqc"}, &s, next); err == nil &&
-					!s.Amount.Amount.Equal(supply0.Amount.Amount) {
-					w.fail(fmt.Sprintf("height %d: total supply %s, was %s", next, s.Amount, supply0.Amount))
+					!s.Amount.Amount.Equal(supply) {
+					burned, err := burnedAt(rpc, next)
+					switch {
+					case err != nil:
+						w.fail(fmt.Sprintf("height %d: total supply %s, was %s; burn events: %v", next, s.Amount, supply, err))
+					case !supply.Sub(burned).Equal(s.Amount.Amount):
+						w.fail(fmt.Sprintf("height %d: total supply %s, was %s, and %s uqc was burned", next, s.Amount, supply, burned))
+					}
+					supply = s.Amount.Amount
 				}
 				w.mu.Lock()
 				w.checked++
@@ -401,6 +412,37 @@ func (w *invariantWatch) stop(t *testing.T) {
 		t.Error(b)
 	}
 	t.Logf("invariants and total supply checked at %d heights", w.checked)
+}
+
+// burnedAt sums the uqc of the bank burn events of the block at height.
+func burnedAt(rpc *rpchttp.HTTP, height int64) (sdkmath.Int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := rpc.BlockResults(ctx, &height)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	events := res.FinalizeBlockEvents
+	for _, tx := range res.TxsResults {
+		events = append(events, tx.Events...)
+	}
+	sum := sdkmath.ZeroInt()
+	for _, ev := range events {
+		if ev.Type != banktypes.EventTypeCoinBurn {
+			continue
+		}
+		for _, a := range ev.Attributes {
+			if a.Key != sdk.AttributeKeyAmount {
+				continue
+			}
+			coins, err := sdk.ParseCoinsNormalized(a.Value)
+			if err != nil {
+				return sdkmath.Int{}, fmt.Errorf("burn event amount %q: %w", a.Value, err)
+			}
+			sum = sum.Add(coins.AmountOf("uqc"))
+		}
+	}
+	return sum, nil
 }
 
 // appHeight is the last height the node's app committed (CometBFT's own

@@ -162,6 +162,14 @@ func TestForgedReport(t *testing.T) {
 	if got := capNames(rec.Caps); !slices.Equal(got, wantCaps) {
 		t.Errorf("the forged report's caps: %v, want %v", got, wantCaps)
 	}
+	// The charge is held, not paid: the devnet audits every charged entry,
+	// mallory publishes no samples for a root with no tree behind it, so
+	// the entry is forfeited at the publish deadline: the charge goes back
+	// to the escrow and mallory's collateral is slashed.
+	if rec.AuditState != statePending || !rec.Refunded.IsZero() {
+		t.Errorf("the forged record at its report: audit state %q refunded %s; want pending, nothing refunded", rec.AuditState, rec.Refunded)
+	}
+	checkForgedForfeited(t, rpc, mallory.Address.String(), e.Number, victimLease, resp.Charged, h)
 
 	// The next epoch: a report naming another sharer's lease and a lease
 	// that does not exist beside its own is accepted, the two refused alone.
@@ -205,18 +213,21 @@ func TestForgedReport(t *testing.T) {
 	t.Logf("epoch %d: charged %s uqc (bound %s); refused %+v", e2.Number, resp2.Charged, bound2, resp2.Refused)
 
 	// What people see: q1 service usage, the API, the dashboard.
+	// The forged fuel bills at params.fuel_per_core_second: the cpu cap's
+	// "before" is that fuel in CPU milliseconds.
+	forgedCPU := usageParams(t, rpc).CPUMillis(forgedMax)
 	capLine := fmt.Sprintf("lease_reserved (requests %d → %d)", uint64(forgedRequests), most.Requests)
 	out, errOut, code = n.q1(t, "service", "usage", "victim")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf("epoch %d lease %d: %s", e.Number, victimLease, capLine)) ||
-		!strings.Contains(out, fmt.Sprintf("lease_reserved (cpu %d → %d)", uint64(forgedMax), most.CPUMillis)) {
+		!strings.Contains(out, fmt.Sprintf("lease_reserved (cpu %d → %d)", forgedCPU, most.CPUMillis)) {
 		t.Errorf("q1 service usage victim does not name the caps (%q): exit %d\n%s%s", capLine, code, out, errOut)
 	}
 	var cliUse usageJSON
 	q1JSON(t, n, &cliUse, "service", "usage", "victim", "-o", "json")
-	checkUsageJSON(t, "q1 service usage victim -o json", cliUse, e.Number, victimLease, most)
+	checkUsageJSON(t, "q1 service usage victim -o json", cliUse, e.Number, victimLease, most, forgedCPU)
 	var apiUse usageJSON
 	wireJSON(t, n.http+"/v1/services/victim/usage", &apiUse)
-	checkUsageJSON(t, "GET /v1/services/victim/usage", apiUse, e.Number, victimLease, most)
+	checkUsageJSON(t, "GET /v1/services/victim/usage", apiUse, e.Number, victimLease, most, forgedCPU)
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Logf("no %s on this machine: the dashboard's page is not checked", chromiumPath)
 	} else {
@@ -227,7 +238,7 @@ func TestForgedReport(t *testing.T) {
 		var shown string
 		waitForSaying(t, time.Minute, "the dashboard's service page to show the forged record's caps", func() bool {
 			shown = b.js(`(document.querySelector('` + row + `') || {}).innerText || ''`)
-			return strings.Contains(shown, want) && strings.Contains(shown, fmt.Sprintf("lease_reserved (cpu %s → %s)", grouped(forgedMax), grouped(most.CPUMillis)))
+			return strings.Contains(shown, want) && strings.Contains(shown, fmt.Sprintf("lease_reserved (cpu %s → %s)", grouped(forgedCPU), grouped(most.CPUMillis)))
 		}, func() string { return fmt.Sprintf("the row shows %q, want %q", shown, want) })
 		b.screenshot("forged-report-caps")
 		b.mu.Lock()
@@ -442,7 +453,7 @@ type usageJSON struct {
 
 // checkUsageJSON checks that the forged report's record shows its
 // lease_reserved caps.
-func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64, most limits.Usage) {
+func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64, most limits.Usage, forgedCPU uint64) {
 	t.Helper()
 	for _, r := range u.Records {
 		if r.Epoch != fmt.Sprint(epoch) || r.LeaseID != fmt.Sprint(lease) {
@@ -456,7 +467,7 @@ func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64,
 			}
 		}
 		want := []string{
-			fmt.Sprintf("lease_reserved cpu %d→%d", uint64(forgedMax), most.CPUMillis),
+			fmt.Sprintf("lease_reserved cpu %d→%d", forgedCPU, most.CPUMillis),
 			fmt.Sprintf("lease_reserved requests %d→%d", uint64(forgedRequests), most.Requests),
 			fmt.Sprintf("lease_reserved egress %d→%d", uint64(forgedMax), most.EgressBytes),
 		}
@@ -493,4 +504,49 @@ func wireJSON(t *testing.T, url string, v any) {
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: decode: %v", url, err)
 	}
+}
+
+// checkForgedForfeited waits for the audit of the forged entry (lease in
+// epoch, reported at height h, charged charged): drawn, never published,
+// forfeited; the whole charge back in the escrow (the record and the
+// service account corrected) and mallory's collateral slashed
+// max(slash_multiplier × charged, min_slash) (all she has, if less). It
+// returns the height it resolved at.
+func checkForgedForfeited(t *testing.T, rpc *rpchttp.HTTP, mallory string, epoch, lease uint64, charged sdkmath.Int, h int64) int64 {
+	t.Helper()
+	var rec usagetypes.UsageRecord
+	waitForSaying(t, 2*time.Minute, fmt.Sprintf("the forged record of epoch %d to be drawn for audit", epoch), func() bool {
+		rec, _ = serviceRecord(t, rpc, "victim", epoch, lease, 0)
+		return rec.AuditId != 0
+	}, func() string { return fmt.Sprintf("record %+v", rec) })
+	a := waitAuditResolved(t, rpc, rec.AuditId, 3*time.Minute)
+	p := usageParams(t, rpc)
+	before := chainSharer(t, rpc, mallory, a.ResolvedHeight-1).Collateral
+	after := chainSharer(t, rpc, mallory, a.ResolvedHeight).Collateral
+	slash := wantSlash(p, charged, before)
+	rec, _ = serviceRecord(t, rpc, "victim", epoch, lease, a.ResolvedHeight)
+	var eb, ea usagetypes.QueryServiceEconomicsResponse
+	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceEconomics", &usagetypes.QueryServiceEconomicsRequest{Service: "victim"}, &eb, a.ResolvedHeight-1)
+	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceEconomics", &usagetypes.QueryServiceEconomicsRequest{Service: "victim"}, &ea, a.ResolvedHeight)
+	t.Logf("audit %d of the forged entry (epoch %d): %s at height %d (%s); refunded %s of %s charged, slashed %s (collateral %s → %s), burned %s; escrow %s → %s",
+		a.Id, epoch, a.State, a.ResolvedHeight, a.Resolution, a.Refunded, charged, a.Slashed, before, after, a.Burned, eb.Balance, ea.Balance)
+	switch {
+	case a.Sharer != mallory || a.LeaseId != lease || a.Epoch != epoch:
+		t.Errorf("audit %d is of %s lease %d epoch %d", a.Id, a.Sharer, a.LeaseId, a.Epoch)
+	case a.PublishedHeight != 0 || a.State != stateForfeited:
+		t.Errorf("audit %d of the forged entry: state %s, published at %d; want forfeited, never published", a.Id, a.State, a.PublishedHeight)
+	case !a.Charged.Equal(charged) || !a.Refunded.Equal(charged):
+		t.Errorf("audit %d: charged %s refunded %s; want both %s", a.Id, a.Charged, a.Refunded, charged)
+	case !a.Slashed.Equal(slash) || !before.Sub(after).Equal(slash):
+		t.Errorf("audit %d slashed %s, collateral %s → %s; want %s (max(%s × %s, %s))", a.Id, a.Slashed, before, after, slash, p.SlashMultiplier, charged, p.MinSlash)
+	case slash.LT(charged.MulRaw(2)) && slash.LT(before):
+		t.Errorf("audit %d slashed %s: less than twice the charge %s", a.Id, slash, charged)
+	case rec.AuditState != stateForfeited || !rec.Refunded.Equal(charged) || !rec.Charged.IsZero() || !rec.ToSharer.IsZero():
+		t.Errorf("the forged record after audit %d: %+v; want forfeited, %s refunded, nothing charged", a.Id, rec, charged)
+	case !ea.Balance.Sub(eb.Balance).Add(ea.Account.RentCharged.Sub(eb.Account.RentCharged)).Equal(charged):
+		t.Errorf("the escrow went %s → %s at the audit's resolution (rent settled %s → %s): the %s uqc charge did not come back", eb.Balance, ea.Balance, eb.Account.RentCharged, ea.Account.RentCharged, charged)
+	case !eb.Account.UsageCharged.Sub(ea.Account.UsageCharged).Equal(charged):
+		t.Errorf("the service account's usage charged went %s → %s at the audit's resolution; want %s less", eb.Account.UsageCharged, ea.Account.UsageCharged, charged)
+	}
+	return a.ResolvedHeight
 }

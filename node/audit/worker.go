@@ -361,16 +361,25 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 			mine = a.Votes[i]
 		}
 		id := strconv.FormatUint(a.Id, 10)
+		// The chain stores the reveal phase only once every auditor
+		// committed (or one revealed); after the commit deadline reveals are
+		// open whatever the stored phase says, so an auditor whose fellows
+		// did not commit must reveal then, not wait for a phase that never
+		// comes. A tx sent now lands at height w.height+1 or later.
+		phase := a.Phase
+		if phase == PhaseCommit && w.height >= a.CommitDeadline {
+			phase = PhaseReveal
+		}
 		w.sayOnce("assigned/"+id, "assigned as auditor", "audit", a.Id, "service", a.Service, "sharer", a.Sharer,
 			"lease", a.LeaseId, "epoch", a.Epoch, "commit_deadline", a.CommitDeadline, "reveal_deadline", a.RevealDeadline)
 		switch {
-		case a.Phase == PhasePublish || a.PublishedHeight == 0:
+		case phase == PhasePublish || a.PublishedHeight == 0:
 			// Nothing to audit until the sharer published its samples.
-		case mine.CommittedHeight == 0 && a.Phase == PhaseCommit:
+		case mine.CommittedHeight == 0 && phase == PhaseCommit:
 			if w.once("commit/" + id) {
 				w.commit(ctx, k, sender, a)
 			}
-		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && a.Phase == PhaseReveal:
+		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && phase == PhaseReveal:
 			if w.once("reveal/" + id) {
 				w.reveal(ctx, k, sender, a)
 			}

@@ -256,6 +256,35 @@ func TestAuditUnavailable(t *testing.T) {
 	}
 }
 
+// An auditor whose fellow auditors never commit reveals once the commit
+// deadline passed, though the chain's stored phase still says commit (it
+// moves to reveal only when every auditor committed).
+func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	a := auditOf(t, store, 2)
+	chain.audited = []usagetypes.Audit{a}
+	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("%d msgs in the commit phase, want the commit", len(s.sent))
+	}
+	chain.audited[0].Votes[1].CommittedHeight = 5 // q1other never commits
+	chain.height = a.CommitDeadline - 2
+	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("revealed before the commit deadline while another auditor had not committed: %v", s.sent)
+	}
+	chain.height = a.CommitDeadline - 1 // Sync makes it the deadline
+	w.Step(context.Background())
+	if len(s.sent) != 2 {
+		t.Fatalf("%d msgs at the commit deadline with the stored phase %q, want the reveal", len(s.sent), chain.audited[0].Phase)
+	}
+	if r, ok := s.sent[1].(*usagetypes.MsgAuditReveal); !ok || r.Verdict != usagetypes.Verdict_VERDICT_PASS {
+		t.Fatalf("sent %v, want a PASS reveal", s.sent[1])
+	}
+}
+
 func TestKeepEpochs(t *testing.T) {
 	p := usagetypes.DefaultParams()
 	p.ReportWindowEpochs, p.SampleDelayBlocks, p.PublishWindowBlocks, p.CommitWindowBlocks, p.RevealWindowBlocks = 3, 2, 20, 20, 20
