@@ -492,6 +492,12 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		return v
 	}
 	results := sha256.New()
+	// An honest instance's receipts are all leaves of the lease's tree, and
+	// instances hold disjoint receipts: the histories served can hold no
+	// more receipts and fuel than the committed root. A sampled receipt
+	// that chains to more (receipts in no tree, billed to no one) is a
+	// false claim, refused before re-executing what it claims.
+	var histSteps, histFuel uint64
 	for _, inst := range instances {
 		ss := byInstance[inst]
 		slices.SortFunc(ss, func(x, y sample) int { return int(x.r.Index) - int(y.r.Index) })
@@ -527,6 +533,15 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 			}
 			steps = st
 		}
+		histSteps += uint64(len(steps))
+		for _, st := range steps {
+			histFuel = satAdd(histFuel, st.Receipt.Fuel)
+		}
+		if histSteps > a.Root.Leaves || histFuel > a.Root.Fuel {
+			s := ss[len(ss)-1]
+			return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("sample %d (instance %d, receipt %d): its history holds %d receipts claiming %d fuel, but the committed tree holds %d receipts and %d fuel in all: the history is not in the tree",
+				s.leaf, inst, s.r.Index, histSteps, histFuel, a.Root.Leaves, a.Root.Fuel), nil), nil
+		}
 		log.Info("audit history checked", "instance", inst, "steps", len(steps))
 		replay := make([]runtime.ReplayStep, len(steps))
 		for i, s := range steps {
@@ -559,6 +574,14 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		}
 	}
 	return decided(usagetypes.Verdict_VERDICT_PASS, "", results.Sum(nil)), nil
+}
+
+// satAdd is a + b, or the largest uint64 when that overflows.
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
 }
 
 // MayRead implements Access: the hot key (or account) of an assigned
