@@ -585,15 +585,15 @@ func satAdd(a, b uint64) uint64 {
 }
 
 // MayRead implements Access: the hot key (or account) of an assigned
-// auditor of an open audit of lease, or an owner of its service.
-func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) error {
+// auditor of an open audit of lease, or (owner) an owner of its service.
+func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) (owner bool, err error) {
 	k, ok := w.cfg.Keys.Key()
 	if !ok || k.Sharer == "" {
-		return fmt.Errorf("%w: this node is not a sharer", ErrNotAllowed)
+		return false, fmt.Errorf("%w: this node is not a sharer", ErrNotAllowed)
 	}
 	audits, err := w.cfg.Chain.OpenAudits(ctx, k.Sharer, false)
 	if err != nil {
-		return fmt.Errorf("read this node's audits: %w", err)
+		return false, fmt.Errorf("read this node's audits: %w", err)
 	}
 	for _, a := range audits {
 		if a.LeaseId != lease {
@@ -601,23 +601,23 @@ func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) erro
 		}
 		for _, auditor := range a.Auditors {
 			if account == auditor {
-				return nil
+				return false, nil
 			}
 			if s, ok := w.cfg.Chain.Sharer(auditor); ok && s.HotKey == account {
-				return nil
+				return false, nil
 			}
 		}
 	}
 	l, found, err := w.cfg.Chain.Lease(ctx, lease)
 	if err != nil {
-		return fmt.Errorf("read lease %d: %w", lease, err)
+		return false, fmt.Errorf("read lease %d: %w", lease, err)
 	}
 	if found {
 		if m, ok := w.cfg.Chain.Manifest(l.Service); ok && m.IsOwner(account) {
-			return nil
+			return true, nil
 		}
 	}
-	return fmt.Errorf("%w: %s is neither an assigned auditor of an open audit of lease %d nor an owner of its service", ErrNotAllowed, account, lease)
+	return false, fmt.Errorf("%w: %s is neither an assigned auditor of an open audit of lease %d nor an owner of its service", ErrNotAllowed, account, lease)
 }
 
 // prune deletes the receipts of epochs no report or audit can ask for:
