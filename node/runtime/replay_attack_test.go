@@ -48,3 +48,25 @@ func TestReplayStopsAtClaimedFuel(t *testing.T) {
 			got.Fuel, got.Trap, took, claimed)
 	}
 }
+
+// TestRandomBytesPayTheirCost is a fuel escape: random_get's bytes are
+// SHA-256 blocks, one per 32 bytes, but were charged like bytes copied (1
+// fuel per 16). A guest reading random bytes in a loop got tens of times
+// more CPU than its fuel says, so its fuel limit (half the timeout's
+// worth) no longer stops it before the wall-clock timeout, and a request
+// stopped by the timeout has no receipt: it is never billed. A loop of
+// random reads must cost about as much CPU per fuel as plain guest code.
+func TestRandomBytesPayTheirCost(t *testing.T) {
+	rt := newTestRuntime(t)
+	svc := load(t, rt, ServiceSpec{Name: "hostile", Wasm: hostileWasm(t), Instances: 1,
+		Limits: Limits{RequestTimeout: time.Hour, Fuel: 100_000_000}})
+	cpu := func(path string) time.Duration {
+		_, err := svc.Handle(context.Background(), &Request{Method: "GET", Path: path})
+		return requireError(t, err, KindFuel, "ran out of fuel").Usage.CPU
+	}
+	loop, random := cpu("/loop"), cpu("/rand")
+	if random > 4*loop {
+		t.Fatalf("100M fuel of random_get took %s of CPU, 100M fuel of plain guest code %s: random bytes are charged %.0f× below their cost",
+			random, loop, float64(random)/float64(loop))
+	}
+}
