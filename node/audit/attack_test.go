@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"testing"
 
 	"github.com/quantum1net/q1/core/receipt"
@@ -43,5 +44,40 @@ func TestAuditRefusesHistoryBiggerThanTree(t *testing.T) {
 	}
 	if replayed != 0 {
 		t.Fatalf("re-executed %d steps of a history the tree cannot hold", replayed)
+	}
+}
+
+// TestAuditReplaysTheSampledVersion is an attack by a tenant on an honest
+// sharer: it upgrades its service in the middle of an epoch. The lease's
+// receipts before the upgrade name the old module, and the chain accepts
+// them (the audit lists every version active during the epoch), but the
+// auditor re-executed every sample with the newest version's module, so
+// the module hash differed and the honest sharer FAILed: refunded to the
+// tenant, slashed. Each instance is re-executed with the module its
+// sampled receipts name.
+func TestAuditReplaysTheSampledVersion(t *testing.T) {
+	chain := &fakeChain{}
+	var newest receipt.Hash
+	newest[0] = 0xee
+	asModule := func(steps []runtime.ReplayStep, wasm []byte) []runtime.ReplayOutcome {
+		out := honest(steps)
+		for i := range out {
+			copy(out[i].Receipt.ModuleHash[:], wasm) // the module it ran
+		}
+		return out
+	}
+	w, s, store, _ := testWorker(t, chain, nil, nil)
+	w.cfg.Fetch = serveFrom(store)
+	w.cfg.Modules = func(_ context.Context, h receipt.Hash) ([]byte, error) { return h[:], nil }
+	w.cfg.Replay = func(_ context.Context, _ string, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+		return asModule(steps, wasm), nil
+	}
+	a := auditOf(t, store, 3)
+	old := receipt.Hash{} // testHistory's receipts name the zero module
+	a.ModuleHash, a.ModuleHashes = newest[:], [][]byte{newest[:], old[:]}
+	chain.audited = []usagetypes.Audit{a}
+	r := commitThenReveal(t, w, chain, s)
+	if r.Verdict != usagetypes.Verdict_VERDICT_PASS {
+		t.Fatalf("verdict %v: %s; want PASS: the sample ran the version active before the upgrade", r.Verdict, r.Detail)
 	}
 }

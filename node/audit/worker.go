@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -469,15 +471,24 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 	}
 	slices.Sort(instances)
 
-	var mh receipt.Hash
-	copy(mh[:], a.ModuleHash)
-	wasm, err := w.cfg.Modules(ctx, mh)
-	if err != nil {
-		// Not the audited node's fault: the module is on every node that
-		// runs the service. Try again; without it there is no verdict.
-		return nil, fmt.Errorf("fetch module %x: %w", mh[:8], err)
+	// Each instance is re-executed with the module its sampled receipts
+	// name: a service upgraded during the epoch ran several versions (the
+	// chain lists them all in ModuleHashes and checked each sample's).
+	modules := map[receipt.Hash][]byte{}
+	module := func(mh receipt.Hash) ([]byte, error) {
+		if wasm, ok := modules[mh]; ok {
+			return wasm, nil
+		}
+		wasm, err := w.cfg.Modules(ctx, mh)
+		if err != nil {
+			// Not the audited node's fault: the module is on every node that
+			// runs the service. Try again; without it there is no verdict.
+			return nil, fmt.Errorf("fetch module %x: %w", mh[:8], err)
+		}
+		log.Info("audit module fetched", "module", fmt.Sprintf("%x", mh[:8]), "bytes", len(wasm))
+		modules[mh] = wasm
+		return wasm, nil
 	}
-	log.Info("audit module fetched", "module", fmt.Sprintf("%x", mh[:8]), "bytes", len(wasm))
 
 	sh, found := w.cfg.Chain.Sharer(a.Sharer)
 	signer := reqsign.KeySigner{Key: k.Key}
@@ -500,8 +511,24 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 	var histSteps, histFuel uint64
 	for _, inst := range instances {
 		ss := byInstance[inst]
-		slices.SortFunc(ss, func(x, y sample) int { return int(x.r.Index) - int(y.r.Index) })
+		slices.SortFunc(ss, func(x, y sample) int { return cmp.Compare(x.r.Index, y.r.Index) })
 		upto := ss[len(ss)-1].r.Index
+		mh := ss[0].r.ModuleHash
+		for _, x := range ss {
+			if x.r.ModuleHash != mh {
+				return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("samples %d and %d (instance %d): one instance cannot run two modules (%x, %x)",
+					ss[0].leaf, x.leaf, inst, mh[:8], x.r.ModuleHash[:8]), nil), nil
+			}
+		}
+		known := func(h []byte) bool { return bytes.Equal(h, mh[:]) }
+		if len(a.ModuleHashes) > 0 && !slices.ContainsFunc(a.ModuleHashes, known) {
+			return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("sample %d (instance %d): module %x is not a version of service %s active during epoch %d",
+				ss[0].leaf, inst, mh[:8], a.Service, a.Epoch), nil), nil
+		}
+		wasm, err := module(mh)
+		if err != nil {
+			return nil, err
+		}
 		var hist *q1client.AuditHistory
 		if !found || sh.Endpoint == "" {
 			err = fmt.Errorf("sharer %s has no endpoint on chain", a.Sharer)
