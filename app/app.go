@@ -211,6 +211,8 @@ func New(
 	app.ServicesKeeper.SetEscrowHooks(app.UsageKeeper.EscrowHooks())
 	app.ServicesKeeper.SetEscrowOwed(app.UsageKeeper)
 	app.SharersKeeper.SetHooks(sharerstypes.MultiSharersHooks{app.UsageKeeper.SharersHooks()})
+	// A sharer under audit keeps what the audit could slash (issue #12).
+	app.SharersKeeper.SetCollateralLocks(app.UsageKeeper)
 
 	app.StakingKeeper = stakingkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[stakingtypes.StoreKey]), app.AccountKeeper, app.BankKeeper,

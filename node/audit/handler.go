@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
@@ -20,10 +21,11 @@ type Histories interface {
 	History(lease, epoch, instance, upto uint64) ([]receipts.Item, error)
 }
 
-// Access decides who may read a lease's audit data: nil when account may,
-// else an error saying why not.
+// Access decides who may read a lease's audit data: a nil error when
+// account may, else an error saying why not; owner says it reads as an
+// owner of the lease's service rather than as an assigned auditor.
 type Access interface {
-	MayRead(ctx context.Context, account string, lease uint64) error
+	MayRead(ctx context.Context, account string, lease uint64) (owner bool, err error)
 }
 
 // ErrNotAllowed is what Access returns for an account that may not read.
@@ -40,6 +42,38 @@ type Handler struct {
 	Access   Access
 	Verifier *reqsign.Verifier
 	Log      *slog.Logger
+
+	// An answer holds up to a lease's receipt file several times over in
+	// memory. Owners (a tenant may list many) are served one at a time,
+	// all owners together; assigned auditors (a few per open audit, not
+	// chosen by the tenant) one read each at a time, beside the owners, so
+	// a tenant flooding its own lease's history can neither exhaust the
+	// node's memory nor crowd out the auditors.
+	mu          sync.Mutex
+	ownerBusy   bool
+	auditorBusy map[string]bool
+}
+
+// enter marks a read by account (an owner or not) as in flight, or
+// reports the read that is.
+func (h *Handler) enter(account string, owner bool) (leave func(), busy string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if owner {
+		if h.ownerBusy {
+			return nil, "another owner's read is being served; owners read one history at a time: try again when it is done"
+		}
+		h.ownerBusy = true
+		return func() { h.mu.Lock(); h.ownerBusy = false; h.mu.Unlock() }, ""
+	}
+	if h.auditorBusy[account] {
+		return nil, "a read by " + account + " is being served; an auditor reads one history at a time: try again when it is done"
+	}
+	if h.auditorBusy == nil {
+		h.auditorBusy = map[string]bool{}
+	}
+	h.auditorBusy[account] = true
+	return func() { h.mu.Lock(); delete(h.auditorBusy, account); h.mu.Unlock() }, ""
 }
 
 // maxHistory bounds one answer's steps (an instance serves at most a few
@@ -80,7 +114,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := h.logger().With("lease", lease, "epoch", epoch, "instance", instance, "upto", upto, "account", account)
-	if err := h.Access.MayRead(r.Context(), account, lease); err != nil {
+	owner, err := h.Access.MayRead(r.Context(), account, lease)
+	if err != nil {
 		status := http.StatusForbidden
 		if !errors.Is(err, ErrNotAllowed) {
 			status = http.StatusServiceUnavailable
@@ -89,6 +124,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, fmt.Sprintf("audit data of lease %d: %v", lease, err))
 		return
 	}
+	leave, busy := h.enter(account, owner)
+	if leave == nil {
+		log.Info("audit data refused: busy", "owner", owner)
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("audit data of lease %d: %s", lease, busy))
+		return
+	}
+	defer leave()
 	items, err := h.Store.History(lease, epoch, instance, upto)
 	if err != nil {
 		status := http.StatusInternalServerError

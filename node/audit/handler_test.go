@@ -17,11 +17,11 @@ import (
 
 type allow string
 
-func (a allow) MayRead(_ context.Context, account string, lease uint64) error {
+func (a allow) MayRead(_ context.Context, account string, lease uint64) (bool, error) {
 	if account == string(a) && lease == 9 {
-		return nil
+		return false, nil
 	}
-	return ErrNotAllowed
+	return false, ErrNotAllowed
 }
 
 func TestHandlerServesSignedAuditors(t *testing.T) {

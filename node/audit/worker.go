@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -478,15 +480,24 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 	}
 	slices.Sort(instances)
 
-	var mh receipt.Hash
-	copy(mh[:], a.ModuleHash)
-	wasm, err := w.cfg.Modules(ctx, mh)
-	if err != nil {
-		// Not the audited node's fault: the module is on every node that
-		// runs the service. Try again; without it there is no verdict.
-		return nil, fmt.Errorf("fetch module %x: %w", mh[:8], err)
+	// Each instance is re-executed with the module its sampled receipts
+	// name: a service upgraded during the epoch ran several versions (the
+	// chain lists them all in ModuleHashes and checked each sample's).
+	modules := map[receipt.Hash][]byte{}
+	module := func(mh receipt.Hash) ([]byte, error) {
+		if wasm, ok := modules[mh]; ok {
+			return wasm, nil
+		}
+		wasm, err := w.cfg.Modules(ctx, mh)
+		if err != nil {
+			// Not the audited node's fault: the module is on every node that
+			// runs the service. Try again; without it there is no verdict.
+			return nil, fmt.Errorf("fetch module %x: %w", mh[:8], err)
+		}
+		log.Info("audit module fetched", "module", fmt.Sprintf("%x", mh[:8]), "bytes", len(wasm))
+		modules[mh] = wasm
+		return wasm, nil
 	}
-	log.Info("audit module fetched", "module", fmt.Sprintf("%x", mh[:8]), "bytes", len(wasm))
 
 	sh, found := w.cfg.Chain.Sharer(a.Sharer)
 	signer := reqsign.KeySigner{Key: k.Key}
@@ -501,10 +512,32 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		return v
 	}
 	results := sha256.New()
+	// An honest instance's receipts are all leaves of the lease's tree, and
+	// instances hold disjoint receipts: the histories served can hold no
+	// more receipts and fuel than the committed root. A sampled receipt
+	// that chains to more (receipts in no tree, billed to no one) is a
+	// false claim, refused before re-executing what it claims.
+	var histSteps, histFuel uint64
 	for _, inst := range instances {
 		ss := byInstance[inst]
-		slices.SortFunc(ss, func(x, y sample) int { return int(x.r.Index) - int(y.r.Index) })
+		slices.SortFunc(ss, func(x, y sample) int { return cmp.Compare(x.r.Index, y.r.Index) })
 		upto := ss[len(ss)-1].r.Index
+		mh := ss[0].r.ModuleHash
+		for _, x := range ss {
+			if x.r.ModuleHash != mh {
+				return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("samples %d and %d (instance %d): one instance cannot run two modules (%x, %x)",
+					ss[0].leaf, x.leaf, inst, mh[:8], x.r.ModuleHash[:8]), nil), nil
+			}
+		}
+		known := func(h []byte) bool { return bytes.Equal(h, mh[:]) }
+		if len(a.ModuleHashes) > 0 && !slices.ContainsFunc(a.ModuleHashes, known) {
+			return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("sample %d (instance %d): module %x is not a version of service %s active during epoch %d",
+				ss[0].leaf, inst, mh[:8], a.Service, a.Epoch), nil), nil
+		}
+		wasm, err := module(mh)
+		if err != nil {
+			return nil, err
+		}
 		var hist *q1client.AuditHistory
 		if !found || sh.Endpoint == "" {
 			err = fmt.Errorf("sharer %s has no endpoint on chain", a.Sharer)
@@ -535,6 +568,15 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 				return decided(verdict, fmt.Sprintf("sample %d (instance %d, receipt %d): %s", s.leaf, inst, s.r.Index, p.What), nil), nil
 			}
 			steps = st
+		}
+		histSteps += uint64(len(steps))
+		for _, st := range steps {
+			histFuel = satAdd(histFuel, st.Receipt.Fuel)
+		}
+		if histSteps > a.Root.Leaves || histFuel > a.Root.Fuel {
+			s := ss[len(ss)-1]
+			return decided(usagetypes.Verdict_VERDICT_FAIL, fmt.Sprintf("sample %d (instance %d, receipt %d): its history holds %d receipts claiming %d fuel, but the committed tree holds %d receipts and %d fuel in all: the history is not in the tree",
+				s.leaf, inst, s.r.Index, histSteps, histFuel, a.Root.Leaves, a.Root.Fuel), nil), nil
 		}
 		log.Info("audit history checked", "instance", inst, "steps", len(steps))
 		replay := make([]runtime.ReplayStep, len(steps))
@@ -570,16 +612,24 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 	return decided(usagetypes.Verdict_VERDICT_PASS, "", results.Sum(nil)), nil
 }
 
+// satAdd is a + b, or the largest uint64 when that overflows.
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
+}
+
 // MayRead implements Access: the hot key (or account) of an assigned
-// auditor of an open audit of lease, or an owner of its service.
-func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) error {
+// auditor of an open audit of lease, or (owner) an owner of its service.
+func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) (owner bool, err error) {
 	k, ok := w.cfg.Keys.Key()
 	if !ok || k.Sharer == "" {
-		return fmt.Errorf("%w: this node is not a sharer", ErrNotAllowed)
+		return false, fmt.Errorf("%w: this node is not a sharer", ErrNotAllowed)
 	}
 	audits, err := w.cfg.Chain.OpenAudits(ctx, k.Sharer, false)
 	if err != nil {
-		return fmt.Errorf("read this node's audits: %w", err)
+		return false, fmt.Errorf("read this node's audits: %w", err)
 	}
 	for _, a := range audits {
 		if a.LeaseId != lease {
@@ -587,23 +637,23 @@ func (w *Worker) MayRead(ctx context.Context, account string, lease uint64) erro
 		}
 		for _, auditor := range a.Auditors {
 			if account == auditor {
-				return nil
+				return false, nil
 			}
 			if s, ok := w.cfg.Chain.Sharer(auditor); ok && s.HotKey == account {
-				return nil
+				return false, nil
 			}
 		}
 	}
 	l, found, err := w.cfg.Chain.Lease(ctx, lease)
 	if err != nil {
-		return fmt.Errorf("read lease %d: %w", lease, err)
+		return false, fmt.Errorf("read lease %d: %w", lease, err)
 	}
 	if found {
 		if m, ok := w.cfg.Chain.Manifest(l.Service); ok && m.IsOwner(account) {
-			return nil
+			return true, nil
 		}
 	}
-	return fmt.Errorf("%w: %s is neither an assigned auditor of an open audit of lease %d nor an owner of its service", ErrNotAllowed, account, lease)
+	return false, fmt.Errorf("%w: %s is neither an assigned auditor of an open audit of lease %d nor an owner of its service", ErrNotAllowed, account, lease)
 }
 
 // prune deletes the receipts of epochs no report or audit can ask for:

@@ -47,6 +47,14 @@ const (
 	opI64ShrU            = 0x88
 	opI64ExtendI32U      = 0xad
 	opI64Extend32S       = 0xc4
+	opF32Eq              = 0x5b
+	opF64Eq              = 0x61
+	opF32Ceil            = 0x8d // f32.ceil to f32.max produce NaNs
+	opF32Max             = 0x97
+	opF64Ceil            = 0x9b // f64.ceil to f64.max produce NaNs
+	opF64Max             = 0xa5
+	opF32DemoteF64       = 0xb6
+	opF64PromoteF32      = 0xbb
 	opRefNull            = 0xd0
 	opRefIsNull          = 0xd1
 	opRefFunc            = 0xd2
@@ -86,9 +94,12 @@ type rewriter struct {
 	perOp bool
 	g     []byte // the fuel global's index, encoded
 
-	fn      int // function index of the body being rewritten
-	scratch []byte
-	used    bool // the scratch local was used
+	fn int // function index of the body being rewritten
+	// scratch, scratchF32 and scratchF64 are the indices of the i32, f32
+	// and f64 scratch locals, encoded; used: one of them was used, so all
+	// three are declared.
+	scratch, scratchF32, scratchF64 []byte
+	used                            bool
 
 	code []byte // rewritten instructions of the body
 	seg  []byte // rewritten instructions of the current segment
@@ -169,10 +180,12 @@ func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
 		locals += uint64(n)
 	}
 	localsEnd := r.pos
-	if locals >= math.MaxUint32 {
-		return nil, rw.errorf(ErrUnsupported, off, "%d locals leave no room for the fuel scratch local", locals)
+	if locals+3 >= math.MaxUint32 {
+		return nil, rw.errorf(ErrUnsupported, off, "%d locals leave no room for the fuel scratch locals", locals)
 	}
 	rw.scratch = appendU32(rw.scratch[:0], uint32(locals))
+	rw.scratchF32 = appendU32(rw.scratchF32[:0], uint32(locals+1))
+	rw.scratchF64 = appendU32(rw.scratchF64[:0], uint32(locals+2))
 
 	if err := rw.instructions(r); err != nil {
 		return nil, err
@@ -180,14 +193,14 @@ func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
 
 	f := make([]byte, 0, len(body)+len(rw.code)-r.pos+8)
 	if rw.used {
-		if groups == math.MaxUint32 {
+		if groups > math.MaxUint32-3 {
 			return nil, rw.errorf(ErrUnsupported, off, "too many local declarations")
 		}
-		f = appendU32(f, groups+1)
+		f = appendU32(f, groups+3)
 		lr := reader{b: body}
 		_, _ = lr.u32()
 		f = append(f, body[lr.pos:localsEnd]...)
-		f = append(f, 0x01, valI32)
+		f = append(f, 0x01, valI32, 0x01, valF32, 0x01, valF64)
 	} else {
 		f = append(f, body[:localsEnd]...)
 	}
@@ -252,6 +265,34 @@ func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
 	return rw.appendCheck(b)
 }
 
+// appendCanon appends, after an operator that left a float of type t on
+// the stack, code that replaces a NaN by the canonical NaN (sign 0, quiet
+// bit only, no payload): x == x ? x : NaN, with select. The sign and
+// payload of a NaN an operator produces differ between CPU architectures
+// (amd64 gives sign 1, arm64 sign 0, and they propagate payloads
+// differently), and wazero does not canonicalise them; a guest that reads
+// the bits could take another path on an auditor's machine than on the
+// node. The code is not charged: fuel is what it was without it.
+func (rw *rewriter) appendCanon(b []byte, t byte) []byte {
+	rw.used = true
+	local, eq := rw.scratchF64, byte(opF64Eq)
+	if t == valF32 {
+		local, eq = rw.scratchF32, opF32Eq
+	}
+	b = append(b, opLocalTee)
+	b = append(b, local...)
+	if t == valF32 {
+		b = append(b, opF32Const, 0x00, 0x00, 0xc0, 0x7f) // 0x7fc00000
+	} else {
+		b = append(b, opF64Const, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f) // 0x7ff8000000000000
+	}
+	b = append(b, opLocalGet)
+	b = append(b, local...)
+	b = append(b, opLocalGet)
+	b = append(b, local...)
+	return append(b, eq, opSelect)
+}
+
 // inst is one decoded instruction.
 type inst struct {
 	op    byte
@@ -264,6 +305,9 @@ type inst struct {
 	depth      int // +1 for block, loop and if, -1 for end
 	dyn        dynamic
 	dynCost    uint32
+	// canon is valF32 or valF64 for an operator that may produce a NaN,
+	// whose bits the instrumented code makes canonical.
+	canon byte
 }
 
 // decode decodes the instruction at r. It returns an *Error (with Func
@@ -350,6 +394,10 @@ func decode(r *reader, c *Costs) (inst, *Error) {
 		_, err = r.bytes(4)
 	case op == opF64Const:
 		_, err = r.bytes(8)
+	case op >= opF32Ceil && op <= opF32Max || op == opF32DemoteF64:
+		in.canon = valF32
+	case op >= opF64Ceil && op <= opF64Max || op == opF64PromoteF32:
+		in.canon = valF64
 	case op >= 0x45 && op <= opI64Extend32S: // numeric, sign extension
 	case op == opRefNull:
 		err = r.skipLEB(33)
@@ -417,6 +465,9 @@ func (rw *rewriter) instructions(r *reader) error {
 			rw.seg = rw.appendDynamic(rw.seg, in.dyn, in.dynCost)
 		}
 		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
+		if in.canon != 0 {
+			rw.seg = rw.appendCanon(rw.seg, in.canon)
+		}
 		if depth < 0 { // the function's final end
 			rw.flush()
 			if !r.eof() {

@@ -137,13 +137,20 @@
 // must make deterministic (fixed clocks, seeded random source). Integer
 // and control semantics are fully specified by WebAssembly, and the charge
 // code uses only them, so wazero's compiler and interpreter, and different
-// machines, agree on fuel. The one known non-determinism left is NaN bits:
-// the sign and payload of a NaN produced by a floating-point operation
-// differ between architectures (x86 gives sign 1, ARM sign 0) and wazero
-// does not canonicalise them. A guest that branches on those bits (for
-// instance through i64.reinterpret_f64) can take a different path, and
-// use different fuel, on amd64 and arm64; auditors rerun on the GOARCH a
-// receipt records. Resource exhaustion (memory limits, call-stack depth)
+// machines, agree on fuel. The sign and payload of a NaN produced by a
+// floating-point operation differ between architectures (x86 gives sign
+// 1, ARM sign 0, and they propagate payloads differently) and wazero does
+// not canonicalise them: a guest that branches on those bits (through
+// i64.reinterpret_f64, say) would take another path, and use other fuel,
+// on an auditor of the other architecture, and nothing records the
+// architecture. So, since Version 2, after every operator that may
+// produce a NaN (f32 and f64 ceil, floor, trunc, nearest, sqrt, add, sub,
+// mul, div, min, max, f32.demote_f64, f64.promote_f32) the instrumented
+// code replaces a NaN by the canonical one (sign 0, quiet bit only), with
+// x == x ? x : NaN in an f32 or f64 scratch local appended beside the i32
+// one; this code is not charged. abs, neg, copysign, loads, stores,
+// constants and reinterpretations move bits exactly, the same everywhere.
+// Resource exhaustion (memory limits, call-stack depth)
 // is outside fuel: it depends on the host's configuration, which must be
 // pinned too.
 package fuel

@@ -12,8 +12,9 @@ const GlobalName = "q1_fuel"
 // Version identifies the instrumenter and the cost table of V1 together.
 // Leases and receipts record it: the same module and inputs use the same
 // fuel only under the same Version. Change it whenever Instrument's output
-// or V1 changes in a way that changes fuel.
-const Version uint32 = 1
+// or V1 changes in a way that changes fuel or what a guest computes.
+// Version 2 makes NaN bits canonical (see the package documentation).
+const Version uint32 = 2
 
 // Costs is a cost table: what each operator costs, and what the operators
 // whose work depends on an operand cost per unit of that operand. The zero

@@ -108,6 +108,6 @@ func (c *fakeClock) nanotimeCharged(in *instance) sys.Nanotime {
 type randCharged struct{ in *instance }
 
 func (r randCharged) Read(p []byte) (int, error) {
-	r.in.deduct(wasiCallFuel + byteFuel(len(p)))
+	r.in.deduct(wasiCallFuel + randByteFuel*uint64(len(p)))
 	return r.in.rand.Read(p)
 }

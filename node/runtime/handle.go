@@ -126,7 +126,7 @@ func (s *Service) run(ctx context.Context, in *instance, req *Request, msg []byt
 	if t0.IsZero() {
 		t0 = s.rt.cfg.now()
 	}
-	o := in.serve(execCtx, msg, t0.UnixNano(), receipt.SeedFor(s.lease, in.epoch, in.number, in.index))
+	o := in.serve(execCtx, msg, t0.UnixNano(), receipt.SeedFor(s.lease, in.epoch, in.number, in.index), s.limits.Fuel)
 	in.leave()
 
 	usage := Usage{CPU: o.cpu, EgressBytes: o.egress}

@@ -20,6 +20,13 @@ const (
 	// wasiCallFuel: a clock read, a sleep, a random_get, a write to
 	// stdout or stderr.
 	wasiCallFuel = 50
+	// randByteFuel: each random byte. The stream is one SHA-256 block per
+	// 32 bytes (determinism.go), tens of times the work of copying them:
+	// charged like copied bytes (1 per 16), a guest reading random bytes
+	// in a loop got ~15× more CPU than its fuel said, enough to outlast
+	// its fuel limit (half the timeout's worth) and be stopped by the
+	// wall-clock timeout instead, which leaves no receipt and no bill.
+	randByteFuel = 1
 )
 
 // byteFuel is the per-byte part of a host call's cost: 1 per started 16

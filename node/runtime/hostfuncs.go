@@ -297,7 +297,11 @@ func (in *instance) httpFetch(mem api.Memory, p []uint64) int32 {
 		var resp []byte
 		var ferr *fetchError
 		in.whileWaiting(func() { resp, ferr = in.svc.egress.fetch(in.exec, req) })
-		if ferr != nil {
+		if errors.Is(in.exec.Err(), context.DeadlineExceeded) {
+			// The request's deadline passed while the guest waited: it
+			// stops here, at a point the tape records (tapeDeadline).
+			in.result, code = nil, tapeDeadline
+		} else if ferr != nil {
 			code, extra = in.fail(ferr.code, ferr.msg), uint64(max(ferr.bytesRead, 0))
 		} else {
 			code = in.succeed(resp)
@@ -305,6 +309,9 @@ func (in *instance) httpFetch(mem api.Memory, p []uint64) int32 {
 		in.record(tapeFetch, args, code, extra)
 	}
 	c.egressBytes += int64(len(b))
+	if code == tapeDeadline {
+		panic(errHostDeadline)
+	}
 	if code < 0 {
 		c.egressBytes += int64(extra)
 	} else {

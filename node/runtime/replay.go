@@ -103,8 +103,10 @@ func (r *Runtime) Replay(ctx context.Context, wasm []byte, spec ServiceSpec, ste
 			res.Divergence = diverged
 		}
 		out = append(out, res)
-		if diverged != nil || o.broken {
-			break // a node replaces a broken instance: its history ends there
+		if diverged != nil || o.broken || st.Receipt.Trap == receipt.TrapFuel {
+			// A node replaces a broken instance (one out of fuel too, as
+			// its receipt claims): its history ends there.
+			break
 		}
 		if err := ctx.Err(); err != nil {
 			return out, fmt.Errorf("replay: stopped after step %d: %w", i, err)
@@ -130,10 +132,28 @@ func (in *instance) replayStep(ctx context.Context, i int, st ReplayStep) (outco
 		if err := in.enter(ctx); err != nil {
 			return outcome{}, nil, fmt.Errorf("wait for a guest slot: %w", err)
 		}
-		o = in.serve(ctx, st.Request, rc.TimeUnixNano, rc.Seed)
+		o = in.serve(ctx, st.Request, rc.TimeUnixNano, rc.Seed, replayFuel(rc, in.svc.limits.Fuel))
 		in.leave()
 	}
 	return o, in.player.diverge, nil
+}
+
+// replayFuel is the fuel a replayed request step may use: what its
+// receipt claims, at most the service's limit. An honest step used exactly
+// that and runs the same on it (fuel only goes down, so it never ran
+// short before its end); a step that claims less than it uses stops out
+// of fuel at its claim, and its fuel or trap then differs. So re-executing
+// a history costs at most the fuel it claims, not the limit per step: a
+// cheater cannot make its auditors burn the service's whole limit on
+// each step of a forged history. A step that claims to have run out of
+// fuel is given the whole limit (an honest one used it all), and ends the
+// history (Replay stops after it), so at most one step per replay runs on
+// more than its claim.
+func replayFuel(r receipt.Receipt, limit uint64) uint64 {
+	if r.Trap == receipt.TrapFuel {
+		return limit
+	}
+	return min(r.Fuel, limit)
 }
 
 // checkSteps checks steps are one instance's history from its start-up.

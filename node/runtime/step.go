@@ -42,10 +42,10 @@ type outcome struct {
 }
 
 // serve runs one request on in (which holds a guest slot when it has
-// one), recorded at t0 with seed, with the service's fuel limit: the
-// request's step of the instance's history.
-func (in *instance) serve(ctx context.Context, msg []byte, t0 int64, seed receipt.Hash) outcome {
-	s := in.svc
+// one), recorded at t0 with seed, with limit fuel (the service's fuel
+// limit, or less in a replay): the request's step of the instance's
+// history.
+func (in *instance) serve(ctx context.Context, msg []byte, t0 int64, seed receipt.Hash, limit uint64) outcome {
 	in.begin(t0, seed)
 	in.exec = ctx
 	c := &call{}
@@ -53,7 +53,7 @@ func (in *instance) serve(ctx context.Context, msg []byte, t0 int64, seed receip
 	in.result, in.resultOff = msg, 0
 	in.stack[0] = uint64(len(msg))
 	if in.fuel != nil {
-		in.fuel.Set(s.limits.Fuel)
+		in.fuel.Set(limit)
 	}
 
 	goruntime.LockOSThread()
@@ -62,7 +62,7 @@ func (in *instance) serve(ctx context.Context, msg []byte, t0 int64, seed receip
 	cpu := threadCPUTime() - start
 	goruntime.UnlockOSThread()
 
-	o := in.finish(ctx, s.limits.Fuel, err, false)
+	o := in.finish(ctx, limit, err, false)
 	o.cpu = cpu
 	in.call, in.result = nil, nil
 	return o
@@ -95,6 +95,8 @@ func (in *instance) finish(ctx context.Context, limit uint64, err error, startup
 		return fail(KindUnavailable, receipt.TrapTimeout, "the service was closed while the request ran")
 	case in.player != nil && in.player.diverge != nil:
 		return fail(KindTrap, receipt.TrapGuest, in.player.diverge.Error())
+	case errors.Is(err, errHostDeadline):
+		return fail(KindTimeout, receipt.TrapTimeout, fmt.Sprintf("request exceeded the service's %s timeout while waiting for an egress request; the instance was stopped and replaced", s.limits.RequestTimeout))
 	case left < 0 || errors.Is(err, errOutOfFuel):
 		o.fuel = limit
 		if startup {

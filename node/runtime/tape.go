@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/quantum1net/q1/core/receipt"
 )
@@ -129,6 +130,18 @@ func decodeTape(b []byte) ([]tapeEntry, error) {
 	}
 	return out, nil
 }
+
+// tapeDeadline is the code a call records when the request's wall-clock
+// deadline passed while the guest waited in it (http_fetch): not a code
+// the guest ever sees. The guest is stopped there (errHostDeadline), and a
+// replay served this entry stops at the same point, with the same fuel:
+// unlike a deadline passing in the guest's own code, this stop is a
+// function of the recorded inputs, so it has a receipt and is billed.
+const tapeDeadline int32 = math.MinInt32
+
+// errHostDeadline stops a guest whose request's deadline passed while it
+// waited in a host call.
+var errHostDeadline = errors.New("the request's timeout passed while the guest waited for an egress request")
 
 // errDivergence stops a replayed guest whose host calls left the tape.
 var errDivergence = errors.New("host calls diverged from the tape")

@@ -39,6 +39,7 @@ type Keeper struct {
 	bank         types.BankKeeper
 	services     types.ServicesKeeper
 	hooks        types.SharersHooks
+	locks        types.CollateralLocks
 
 	// Schema describes the collections below.
 	Schema collections.Schema
@@ -157,6 +158,15 @@ func (k *Keeper) SetHooks(h types.SharersHooks) {
 		panic("sharers hooks are already set; combine them with types.MultiSharersHooks")
 	}
 	k.hooks = h
+}
+
+// SetCollateralLocks installs what keeps collateral under audit from
+// being withdrawn (x/usage). It may be set once.
+func (k *Keeper) SetCollateralLocks(l types.CollateralLocks) {
+	if k.locks != nil {
+		panic("sharers collateral locks are already set")
+	}
+	k.locks = l
 }
 
 // hooksOrNone returns the installed hooks, or hooks that do nothing.

@@ -217,10 +217,29 @@ func (k *Keeper) closeLease(ctx context.Context, p types.Params, l types.Lease, 
 }
 
 // lockedCollateral returns what of sharer s's collateral may not be
-// withdrawn: nothing once deregistered; otherwise params.min_collateral or,
-// if larger, the highest placement.minCollateral among the services it
-// hosts (their leases were placed on the promise of it). why says which.
+// withdrawn: the largest of what its registration and leases lock
+// (leaseLockedCollateral) and what its open audits could still slash
+// (CollateralLocks, registered or not). why says which.
 func (k *Keeper) lockedCollateral(ctx context.Context, p types.Params, s *types.Sharer) (locked math.Int, why string, err error) {
+	locked, why, err = k.leaseLockedCollateral(ctx, p, s)
+	if err != nil || k.locks == nil {
+		return locked, why, err
+	}
+	held, heldWhy, err := k.locks.CollateralHeld(ctx, s.Address)
+	if err != nil {
+		return math.Int{}, "", err
+	}
+	if held.GT(locked) {
+		locked, why = held, heldWhy
+	}
+	return locked, why, nil
+}
+
+// leaseLockedCollateral is the collateral a sharer's registration and
+// leases lock: nothing once deregistered; otherwise params.min_collateral
+// or, if larger, the highest placement.minCollateral among the services
+// it hosts (their leases were placed on the promise of it).
+func (k *Keeper) leaseLockedCollateral(ctx context.Context, p types.Params, s *types.Sharer) (locked math.Int, why string, err error) {
 	if !s.Registered() {
 		return math.ZeroInt(), "", nil
 	}

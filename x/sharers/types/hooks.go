@@ -1,6 +1,21 @@
 package types
 
-import "context"
+import (
+	"context"
+
+	"cosmossdk.io/math"
+)
+
+// CollateralLocks lets another module (x/usage, for its audits) keep part
+// of a sharer's collateral from being withdrawn: what its open audits
+// could still slash. Without it a sharer under audit could withdraw (or
+// deregister and withdraw everything) before the audit resolves, and the
+// slash would find nothing.
+type CollateralLocks interface {
+	// CollateralHeld returns the collateral of sharer that must stay, and
+	// why (for the refusal's message).
+	CollateralHeld(ctx context.Context, sharer string) (math.Int, string, error)
+}
 
 // SharersHooks lets other modules (x/usage, for rent) follow leases. Each
 // hook is called after the change is written, in the same transaction or

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,6 +26,12 @@ func init() {
 	mux.HandleFunc("/loop", func(http.ResponseWriter, *http.Request) {
 		for {
 			spin++
+		}
+	})
+	mux.HandleFunc("/rand", func(http.ResponseWriter, *http.Request) {
+		buf := make([]byte, 64<<10)
+		for {
+			rand.Read(buf)
 		}
 	})
 	mux.HandleFunc("/membomb", func(http.ResponseWriter, *http.Request) {
