@@ -36,8 +36,12 @@ type AuditHistory struct {
 	Items    []AuditItem `json:"items"`
 }
 
-// maxAuditAnswer bounds an instance's history (requests and tapes included).
-const maxAuditAnswer = 512 << 20
+// maxAuditAnswer bounds an instance's history (requests and tapes
+// included), as JSON. An honest one is at most one lease's receipt file
+// for an epoch (64 MiB, node/receipts.DefaultMaxBytes), about 120 MiB as
+// JSON (base64 and field names); a larger answer only costs the auditor
+// memory (read, then decoded), so it is refused.
+const maxAuditAnswer = 160 << 20
 
 // AuditHistory reads an instance's history from the node that ran it,
 // signing the request with signer (AuditPurpose).
