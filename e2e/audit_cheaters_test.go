@@ -26,8 +26,8 @@ import (
 	"github.com/quantum1net/q1/core/receipt"
 	"github.com/quantum1net/q1/internal/devnet"
 	"github.com/quantum1net/q1/internal/loadgen"
-	"github.com/quantum1net/q1/node/runtime"
 	"github.com/quantum1net/q1/node/receipts"
+	"github.com/quantum1net/q1/node/runtime"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -137,7 +137,7 @@ func honestSteps(t *testing.T, rt *runtime.Runtime, service string, wasm []byte,
 	defer store.Close()
 	store.SetEpoch(epoch)
 	spec := runtime.ServiceSpec{Name: service, Wasm: wasm, Instances: 1, LeaseID: lease, Receipts: store,
-		Epoch: func() uint64 { return epoch },
+		Epoch:  func() uint64 { return epoch },
 		Limits: runtime.Limits{MemoryBytes: 16 << 20, RequestTimeout: 2 * time.Second, MaxRequestBytes: 4 << 20, MaxResponseBytes: 16 << 20}}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
