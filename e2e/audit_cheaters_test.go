@@ -595,7 +595,7 @@ func TestAuditsCatchCheaters(t *testing.T) {
 
 	// The liar: poll until an honest entry it voted FAIL on resolves.
 	var outvoted usagetypes.Audit
-	waitForSaying(t, 5*time.Minute, "an honest audit with the liar's FAIL to resolve", func() bool {
+	waitForSaying(t, 5*time.Minute, "an honest audit with the liar's FAIL and two PASS to resolve", func() bool {
 		lmu.Lock()
 		ids := make([]uint64, 0, len(lies))
 		for id := range lies {
@@ -605,7 +605,14 @@ func TestAuditsCatchCheaters(t *testing.T) {
 		for _, id := range ids {
 			a := chainAudit(t, rpc, id, 0)
 			i := slices.Index(a.Auditors, liar.acct.Address.String())
-			if a.Phase == "resolved" && i >= 0 && a.Votes[i].Verdict == usagetypes.Verdict_VERDICT_FAIL {
+			passes := 0
+			for _, v := range a.Votes {
+				if v.Verdict == usagetypes.Verdict_VERDICT_PASS {
+					passes++
+				}
+			}
+			// Outvoted, not merely tied: two honest PASS against its FAIL.
+			if a.Phase == "resolved" && i >= 0 && a.Votes[i].Verdict == usagetypes.Verdict_VERDICT_FAIL && passes >= 2 {
 				outvoted = a
 				return true
 			}
