@@ -26,8 +26,8 @@ import (
 	"github.com/quantum1net/q1/core/receipt"
 	"github.com/quantum1net/q1/internal/devnet"
 	"github.com/quantum1net/q1/internal/loadgen"
-	"github.com/quantum1net/q1/node/runtime"
 	"github.com/quantum1net/q1/node/receipts"
+	"github.com/quantum1net/q1/node/runtime"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -137,7 +137,7 @@ func honestSteps(t *testing.T, rt *runtime.Runtime, service string, wasm []byte,
 	defer store.Close()
 	store.SetEpoch(epoch)
 	spec := runtime.ServiceSpec{Name: service, Wasm: wasm, Instances: 1, LeaseID: lease, Receipts: store,
-		Epoch: func() uint64 { return epoch },
+		Epoch:  func() uint64 { return epoch },
 		Limits: runtime.Limits{MemoryBytes: 16 << 20, RequestTimeout: 2 * time.Second, MaxRequestBytes: 4 << 20, MaxResponseBytes: 16 << 20}}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -595,7 +595,7 @@ func TestAuditsCatchCheaters(t *testing.T) {
 
 	// The liar: poll until an honest entry it voted FAIL on resolves.
 	var outvoted usagetypes.Audit
-	waitForSaying(t, 5*time.Minute, "an honest audit with the liar's FAIL to resolve", func() bool {
+	waitForSaying(t, 5*time.Minute, "an honest audit with the liar's FAIL and two PASS to resolve", func() bool {
 		lmu.Lock()
 		ids := make([]uint64, 0, len(lies))
 		for id := range lies {
@@ -605,7 +605,14 @@ func TestAuditsCatchCheaters(t *testing.T) {
 		for _, id := range ids {
 			a := chainAudit(t, rpc, id, 0)
 			i := slices.Index(a.Auditors, liar.acct.Address.String())
-			if a.Phase == "resolved" && i >= 0 && a.Votes[i].Verdict == usagetypes.Verdict_VERDICT_FAIL {
+			passes := 0
+			for _, v := range a.Votes {
+				if v.Verdict == usagetypes.Verdict_VERDICT_PASS {
+					passes++
+				}
+			}
+			// Outvoted, not merely tied: two honest PASS against its FAIL.
+			if a.Phase == "resolved" && i >= 0 && a.Votes[i].Verdict == usagetypes.Verdict_VERDICT_FAIL && passes >= 2 {
 				outvoted = a
 				return true
 			}

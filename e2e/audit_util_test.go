@@ -37,7 +37,9 @@ func waitAuditResolved(t *testing.T, rpc *rpchttp.HTTP, id uint64, within time.D
 	waitForSaying(t, within, fmt.Sprintf("audit %d to resolve", id), func() bool {
 		a = chainAudit(t, rpc, id, 0)
 		return a.Phase == "resolved"
-	}, func() string { return fmt.Sprintf("audit %d: phase %s, state %s, published at %d, votes %+v", id, a.Phase, a.State, a.PublishedHeight, a.Votes) })
+	}, func() string {
+		return fmt.Sprintf("audit %d: phase %s, state %s, published at %d, votes %+v", id, a.Phase, a.State, a.PublishedHeight, a.Votes)
+	})
 	return a
 }
 
