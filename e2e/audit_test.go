@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	sdkmath "cosmossdk.io/math"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	q1client "github.com/quantum1net/q1/client"
@@ -202,18 +203,27 @@ func TestAuditsHonest(t *testing.T) {
 
 	// Each proven audit: published, every revealed verdict PASS by a
 	// majority of its auditors, the sharer paid the held charge, the PASS
-	// voters paid the auditor fee.
+	// voters sharing the auditor fee (a share of the entry's protocol
+	// share in whole uqc: an entry charged a few uqc has a protocol share,
+	// and so a fee, of 0).
 	for _, a := range proven {
 		var passes int
+		paid := sdkmath.ZeroInt()
 		for i, v := range a.Votes {
 			switch {
 			case v.Verdict == usagetypes.Verdict_VERDICT_PASS:
 				passes++
-				if !v.Fee.IsPositive() {
-					t.Errorf("audit %d: auditor %s voted PASS and was paid %s (fees %s)", a.Id, a.Auditors[i], v.Fee, a.AuditorFees)
-				}
+				paid = paid.Add(v.Fee)
 			case v.RevealedHeight > 0:
 				t.Errorf("audit %d: auditor %s revealed %s (%s) on an honest entry", a.Id, a.Auditors[i], v.Verdict, v.Detail)
+			}
+		}
+		if !paid.Equal(a.AuditorFees) {
+			t.Errorf("audit %d: the PASS voters were paid %s in all, the audit's auditor fees are %s", a.Id, paid, a.AuditorFees)
+		}
+		for i, v := range a.Votes {
+			if v.Verdict == usagetypes.Verdict_VERDICT_PASS && a.AuditorFees.GTE(sdkmath.NewInt(int64(passes))) && !v.Fee.IsPositive() {
+				t.Errorf("audit %d: auditor %s voted PASS and was paid nothing of the %s in fees", a.Id, a.Auditors[i], a.AuditorFees)
 			}
 		}
 		if a.PublishedHeight == 0 || len(a.Samples) == 0 || passes*2 <= len(a.Auditors) || !a.Refunded.IsZero() || !a.Slashed.IsZero() {
