@@ -27,11 +27,16 @@ func printProtoJSON(cmd *cobra.Command, m proto.Message) error {
 	if err != nil {
 		return err
 	}
+	return printIndented(cmd, raw)
+}
+
+// printIndented writes JSON indented, as the API's answers read.
+func printIndented(cmd *cobra.Command, raw []byte) error {
 	var out bytes.Buffer
 	if err := json.Indent(&out, raw, "", "  "); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.String())
+	_, err := fmt.Fprintln(cmd.OutOrStdout(), out.String())
 	return err
 }
 
@@ -148,12 +153,7 @@ func printUsageJSON(cmd *cobra.Command, res *usagetypes.QueryServiceUsageRespons
 	if err != nil {
 		return err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, raw, "", "  "); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(cmd.OutOrStdout(), out.String())
-	return err
+	return printIndented(cmd, raw)
 }
 
 // printEarnings writes q1 sharer earnings for people.
