@@ -66,9 +66,17 @@ func TestHostileServices(t *testing.T) {
 	if err := os.WriteFile(junk, []byte("#!/bin/sh\necho this is not wasm\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// 40 bytes declaring 255 million exports: wazero would reserve gigabytes
+	// by that number before noticing there are none.
+	bomb := filepath.Join(t.TempDir(), "bomb.wasm")
+	if err := os.WriteFile(bomb, []byte("\x00asm\x01\x00\x00\x00\x01\x06\x01`\x01\x7f\x01\x7f\x03\x02\x01\x00\a\x05\xf9\xf9\xf9\xf9\x00\f\x00\v\v \x01@"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const bombWhy = "the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset 22 (0x16): section 7 declares 255753465 exports in the 0 bytes that follow"
 	// The CLI refuses modules no node would run before sending anything...
 	for _, bad := range []struct{ name, wasm, want string }{
 		{"junk", junk, junk + ": not a WebAssembly module: invalid magic number"},
+		{"bomb", bomb, bomb + ": " + bombWhy},
 		{"greedy", exampleWasm(t, "counter"), "module imports q1.kv_get but the manifest grants no kv capability (permissions.capabilities.kv)"},
 	} {
 		out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", writeDraft(t, bad.name, "{memory: 32Mi}", ""), "--wasm", bad.wasm,
@@ -79,6 +87,7 @@ func TestHostileServices(t *testing.T) {
 	}
 	// ...and nodes refuse them too when a deployer skips that check.
 	deploy("junk", writeDraft(t, "junk", "{memory: 32Mi}", ""), junk, "--skip-wasm-check")
+	deploy("bomb", writeDraft(t, "bomb", "{memory: 32Mi}", ""), bomb, "--skip-wasm-check")
 	// --wait-serving waits for the replica and reports why it cannot start.
 	out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", writeDraft(t, "greedy", "{memory: 32Mi}", ""), "--wasm", exampleWasm(t, "counter"),
 		"--from", "default", "--deposit", "100QC", "--skip-wasm-check", "--wait-serving", "2m")
@@ -99,6 +108,7 @@ func TestHostileServices(t *testing.T) {
 	// Modules that cannot run say why in q1 service status.
 	for name, want := range map[string]string{
 		"junk":   "invalid module: not a WebAssembly module: invalid magic number",
+		"bomb":   "invalid module: " + bombWhy,
 		"greedy": "module imports q1.kv_get but the manifest grants no kv capability (permissions.capabilities.kv)",
 	} {
 		// One read decides: the line of a failed replica gives its reason.

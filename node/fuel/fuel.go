@@ -95,7 +95,7 @@ type Error struct {
 	Offset int
 	// What says what is wrong.
 	What string
-	// Kind is ErrUnsupported, ErrReserved or ErrMalformed.
+	// Kind is ErrUnsupported, ErrReserved, ErrMalformed or ErrLimit.
 	Kind error
 }
 

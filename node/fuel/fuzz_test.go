@@ -46,6 +46,15 @@ func FuzzInstrument(f *testing.F) {
 
 func checkAnyModule(t *testing.T, rt wazero.Runtime, wasm []byte) {
 	ctx := context.Background()
+	// As the node does: screen the declared counts before wazero decodes
+	// (it reserves memory by them), then validate with wazero.
+	if err := CheckLimits(wasm); err != nil {
+		var e *Error
+		if !errors.As(err, &e) || (e.Kind != ErrLimit && e.Kind != ErrMalformed) {
+			t.Fatalf("CheckLimits: %v is not an *Error of kind ErrLimit or ErrMalformed", err)
+		}
+		return
+	}
 	m, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		return

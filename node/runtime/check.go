@@ -12,9 +12,9 @@ import (
 
 // Check tells, without a Runtime and without compiling to machine code,
 // whether wasm follows q1-http/v1, can be metered (node/fuel) and needs no
-// capability beyond granted. It
-// decodes and validates the module with wazero's interpreter (a fraction of a
-// second for a Go module), so tools can refuse a module before uploading it,
+// capability beyond granted. It screens the module's declared counts
+// (fuel.CheckLimits), then decodes and validates it with wazero's
+// interpreter (a fraction of a second for a Go module), so tools can refuse a module before uploading it,
 // with the same words a node would use when loading it. The error matches
 // ErrInvalidModule when the module is at fault.
 func Check(ctx context.Context, wasm []byte, granted []Capability) (*Module, error) {
@@ -22,6 +22,9 @@ func Check(ctx context.Context, wasm []byte, granted []Capability) (*Module, err
 	defer r.Close(ctx)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r); err != nil {
 		return nil, fmt.Errorf("check: instantiate WASI: %w", err)
+	}
+	if err := screen(wasm); err != nil {
+		return nil, fmt.Errorf("check: %w", err)
 	}
 	cm, err := r.CompileModule(ctx, wasm)
 	if err != nil {

@@ -54,6 +54,9 @@ type instrumentCache struct {
 // cache when it was done before.
 func (r *Runtime) instrument(ctx context.Context, wasm []byte) (metered, error) {
 	m := metered{hash: sha256.Sum256(wasm)}
+	if err := screen(wasm); err != nil {
+		return m, err
+	}
 	if r.cfg.unmetered {
 		m.wasm = wasm
 		return m, nil
@@ -96,6 +99,26 @@ func validateAndInstrument(ctx context.Context, wasm []byte) ([]byte, error) {
 		return nil, &ModuleError{Problems: []string{meterProblem(err)}}
 	}
 	return out, nil
+}
+
+// screen refuses, before wazero decodes it, a module whose declared counts
+// or lengths exceed its own bytes or the limits of fuel.CheckLimits: wazero
+// reserves memory by them, so a module of a few bytes could make it reserve
+// gigabytes. The error is a *ModuleError.
+func screen(wasm []byte) error {
+	err := fuel.CheckLimits(wasm)
+	var e *fuel.Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &e):
+		return &ModuleError{Problems: []string{err.Error()}}
+	case e.Kind == fuel.ErrLimit:
+		return &ModuleError{Problems: []string{fmt.Sprintf("the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset %d (0x%x): %s", e.Offset, e.Offset, e.What)}}
+	case e.Offset == 0:
+		return &ModuleError{Problems: []string{"not a WebAssembly module: " + e.What}}
+	}
+	return &ModuleError{Problems: []string{fmt.Sprintf("malformed module, at byte offset %d (0x%x): %s", e.Offset, e.Offset, e.What)}}
 }
 
 // meterProblem explains why a valid module cannot be metered.

@@ -1,0 +1,130 @@
+package fuel
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// rawModule is a module header followed by sections given as id and body,
+// sizes filled in, with no validation: what an attacker would upload.
+func rawModule(sections ...[]byte) []byte {
+	out := append([]byte(nil), wasmHeader...)
+	for _, s := range sections {
+		out = appendSection(out, s[0], s[1:])
+	}
+	return out
+}
+
+func sec(id byte, body ...[]byte) []byte { return cat(append([][]byte{{id}}, body...)...) }
+
+func u32(v uint32) []byte { return appendU32(nil, v) }
+
+// The attacker's modules: each declares far more than its bytes hold, where
+// wazero's decoder would reserve memory by the declared number before
+// reading it (the first, found by FuzzInstrument, made it reserve gigabytes
+// for a map of 254 million exports and spend a minute clearing it).
+func TestCheckLimitsRefusesDeclaredBombs(t *testing.T) {
+	body := func(locals ...[]byte) []byte { // a function body, size-prefixed
+		b := cat(locals...)
+		b = append(b, opEnd)
+		return append(u32(uint32(len(b))), b...)
+	}
+	for _, tc := range []struct {
+		name   string
+		wasm   []byte
+		kind   error
+		offset int
+		want   string
+	}{
+		{"exports count (the fuzz find)",
+			[]byte("\x00asm\x01\x00\x00\x00\x01\x06\x01`\x01\x7f\x01\x7f\x03\x02\x01\x00\a\x05\xf9\xf9\xf9\xf9\x00\f\x00\v\v \x01@"),
+			ErrLimit, 22, "section 7 declares 255753465 exports in the 0 bytes that follow"},
+		{"type parameters",
+			rawModule(sec(secType, u32(1), []byte{0x60}, u32(1<<32-1))),
+			ErrLimit, 12, "section 1 declares 4294967295 parameters in the 0 bytes that follow"},
+		{"import name length",
+			rawModule(sec(secImport, u32(1), u32(1<<31), []byte("env"))),
+			ErrLimit, 11, "import module name of 2147483648 bytes in the 3 bytes that follow"},
+		{"locals",
+			rawModule(sec(secType, u32(1), []byte{0x60, 0, 0}), sec(secFunction, u32(1), u32(0)),
+				sec(secCode, u32(1), body(u32(1), u32(1<<32-1), []byte{valI32}))),
+			ErrLimit, 23, "a function declares more than 50000 locals"},
+		{"locals over the limit in two declarations",
+			rawModule(sec(secType, u32(1), []byte{0x60, 0, 0}), sec(secFunction, u32(1), u32(0)),
+				sec(secCode, u32(1), body(u32(2), u32(25000), []byte{valI32}, u32(25001), []byte{valI64}))),
+			ErrLimit, 27, "a function declares more than 50000 locals"},
+		{"function body size",
+			rawModule(sec(secCode, u32(1), u32(1<<30))),
+			ErrLimit, 11, "function body of 1073741824 bytes in the 0 bytes that follow"},
+		{"data segment length",
+			rawModule(sec(secData, u32(1), u32(0), i32c(0), []byte{opEnd}, u32(1<<32-1))),
+			ErrLimit, 15, "data segment of 4294967295 bytes in the 0 bytes that follow"},
+		{"element function indices",
+			rawModule(sec(secElement, u32(1), u32(0), i32c(0), []byte{opEnd}, u32(1<<28))),
+			ErrLimit, 15, "declares 268435456 function indices in the 0 bytes that follow"},
+		{"element expressions",
+			rawModule(sec(secElement, u32(1), u32(5), []byte{valFuncref}, u32(1<<28))),
+			ErrLimit, 13, "declares 268435456 element expressions in the 0 bytes that follow"},
+		{"name section function names",
+			rawModule(sec(secCustom, u32(4), []byte("name"), []byte{1}, u32(5), u32(1<<28))),
+			ErrLimit, 17, "declares 268435456 names in the 0 bytes that follow"},
+		{"custom section name length",
+			rawModule(sec(secCustom, u32(1<<31))),
+			ErrLimit, 10, "custom section name of 2147483648 bytes in the 0 bytes that follow"},
+		{"parameters over the limit",
+			rawModule(sec(secType, u32(1), []byte{0x60}, u32(1001), []byte(strings.Repeat("\x7f", 1001)), u32(0))),
+			ErrLimit, 13, "section 1 declares 1001 parameters (at most 1000)"},
+		{"section past the end",
+			append(append([]byte(nil), wasmHeader...), secExport, 0xff, 0x01, 0),
+			ErrMalformed, 8, "section 7: size 255 runs past the end of the module"},
+		{"no header", []byte("\x00asn"), ErrMalformed, 0, "invalid magic number"},
+		{"constant expression",
+			rawModule(sec(secData, u32(1), u32(0), lget(0), []byte{opEnd}, u32(0))),
+			ErrMalformed, 12, "opcode 0x20 in a constant expression"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckLimits(tc.wasm)
+			var e *Error
+			if !errors.As(err, &e) || !errors.Is(err, tc.kind) {
+				t.Fatalf("CheckLimits: %v; want an *Error of kind %v", err, tc.kind)
+			}
+			if !strings.Contains(e.What, tc.want) || e.Offset != tc.offset {
+				t.Errorf("CheckLimits: %v; want %q at offset %d", err, tc.want, tc.offset)
+			}
+		})
+	}
+}
+
+// CheckLimits refuses nothing wazero accepts that keeps to the limits: every
+// module of the corpus, of the generator, and the example guests (Go's
+// output, with a name section, data and element segments, many functions).
+func TestCheckLimitsAcceptsValidModules(t *testing.T) {
+	check := func(name string, wasm []byte) {
+		t.Helper()
+		if err := CheckLimits(wasm); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		inst, err := Instrument(wasm, V1())
+		if err != nil {
+			t.Fatalf("%s: instrument: %v", name, err)
+		}
+		if err := CheckLimits(inst); err != nil {
+			t.Errorf("%s, instrumented: %v", name, err)
+		}
+	}
+	for _, tc := range corpus {
+		var a asm
+		tc.build(&a)
+		check(tc.name, a.bytes())
+	}
+	for seed := range uint64(500) {
+		check("generated", genModule(seed))
+	}
+	if testing.Short() {
+		return
+	}
+	for _, name := range []string{"hello", "counter", "echo"} {
+		check(name, guestWasm(t, modulePath+"/examples/"+name))
+	}
+}
