@@ -50,7 +50,7 @@ func checkAnyModule(t *testing.T, rt wazero.Runtime, wasm []byte) {
 	// (it reserves memory by them), then validate with wazero.
 	if err := CheckLimits(wasm); err != nil {
 		var e *Error
-		if !errors.As(err, &e) || (e.Kind != ErrLimit && e.Kind != ErrMalformed) {
+		if !errors.As(err, &e) || (!errors.Is(e.Kind, ErrLimit) && !errors.Is(e.Kind, ErrMalformed)) {
 			t.Fatalf("CheckLimits: %v is not an *Error of kind ErrLimit or ErrMalformed", err)
 		}
 		return

@@ -113,7 +113,7 @@ func screen(wasm []byte) error {
 		return nil
 	case !errors.As(err, &e):
 		return &ModuleError{Problems: []string{err.Error()}}
-	case e.Kind == fuel.ErrLimit:
+	case errors.Is(e.Kind, fuel.ErrLimit):
 		return &ModuleError{Problems: []string{fmt.Sprintf("the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset %d (0x%x): %s", e.Offset, e.Offset, e.What)}}
 	case e.Offset == 0:
 		return &ModuleError{Problems: []string{"not a WebAssembly module: " + e.What}}
