@@ -219,7 +219,7 @@ func (a *Agent) reconcile(ctx context.Context, sharer string) []sharerstypes.Lea
 		if !ok {
 			continue
 		}
-		desired = append(desired, replicas.Desired{LeaseID: l.Id, Service: l.Service, Manifest: m})
+		desired = append(desired, replicas.Desired{LeaseID: l.Id, Service: l.Service, Manifest: m, MeterVersion: l.MeterVersion})
 	}
 	// The epoch first, so replicas loading now start in it.
 	if epoch, err := a.chain.Epoch(ctx); err == nil {

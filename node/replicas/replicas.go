@@ -26,6 +26,7 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/blobhash"
 	"github.com/quantum1net/q1/core/manifest"
+	"github.com/quantum1net/q1/node/fuel"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
 )
@@ -35,6 +36,9 @@ type Desired struct {
 	LeaseID  uint64
 	Service  string
 	Manifest *manifest.Manifest
+	// MeterVersion is the fuel metering version the lease requires
+	// (x/sharers Lease.meter_version); 0 requires none.
+	MeterVersion uint32
 }
 
 // Runtime is what the manager needs of the wasm runtime.
@@ -300,6 +304,11 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 }
 
 func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.Service, error) {
+	if d.MeterVersion != 0 && d.MeterVersion != fuel.Version {
+		return nil, fmt.Errorf("lease %d requires fuel metering version %d, and this node's q1 meters with version %d: "+
+			"its usage would be billed and audited under another meter; run a q1 release that meters with version %d",
+			d.LeaseID, d.MeterVersion, fuel.Version, d.MeterVersion)
+	}
 	mf := d.Manifest
 	wasmHash, err := blobhash.Parse(mf.Code.Wasm)
 	if err != nil {

@@ -19,8 +19,10 @@ import (
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/receipt"
 	"github.com/quantum1net/q1/node/blob"
+	"github.com/quantum1net/q1/node/fuel"
 	"github.com/quantum1net/q1/node/gateway"
 	"github.com/quantum1net/q1/node/runtime"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
 var helloWasm []byte
@@ -141,9 +143,33 @@ func TestReplicaLifecycle(t *testing.T) {
 		t.Fatalf("a version that cannot start leaves the running one serving: %d %v", status, err)
 	}
 
+	// A lease that requires another fuel metering version is not started:
+	// its usage would be billed and audited under a meter this node lacks.
+	m.Reconcile([]Desired{{LeaseID: 8, Service: "hello", Manifest: v1, MeterVersion: fuel.Version + 1}})
+	want := fmt.Sprintf("lease 8 requires fuel metering version %d, and this node's q1 meters with version %d: "+
+		"its usage would be billed and audited under another meter; run a q1 release that meters with version %d",
+		fuel.Version+1, fuel.Version, fuel.Version+1)
+	deadline := time.Now().Add(time.Minute)
+	for reason, _ := m.Failure("hello"); reason != want; reason, _ = m.Failure("hello") {
+		if time.Now().After(deadline) {
+			t.Fatalf("failure reason:\n got %q\nwant %q", reason, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.Reconcile([]Desired{{LeaseID: 9, Service: "hello", Manifest: v1, MeterVersion: fuel.Version}})
+	eventually(t, "lease 9, of this node's meter, serving", func() bool { lease, ok := m.Serving("hello"); return ok && lease == 9 })
+
 	m.Reconcile(nil)
 	if m.Local("hello") {
 		t.Fatal("a released lease still serves")
+	}
+}
+
+// The chain's default meter version is this release's: new leases on a
+// fresh network ask for the meter its nodes run.
+func TestDefaultMeterVersionIsThisNodes(t *testing.T) {
+	if sharerstypes.DefaultMeterVersion != fuel.Version {
+		t.Fatalf("x/sharers DefaultMeterVersion %d, node/fuel.Version %d: change them together", sharerstypes.DefaultMeterVersion, fuel.Version)
 	}
 }
 

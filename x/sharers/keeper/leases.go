@@ -137,6 +137,7 @@ func (k *Keeper) openLease(ctx context.Context, p types.Params, n newLease) (typ
 		Id: id, Service: n.service, Replica: n.replica, Sharer: n.sharer,
 		Prices: n.prices, Resources: n.resources, MinCollateral: n.minCollateral,
 		PlacedHeight: h, PlacedTime: sdkCtx.BlockTime(), AckDeadline: h + int64(p.AckTimeoutBlocks),
+		MeterVersion: p.MeterVersion,
 	}
 	if err := k.putSharer(ctx, &old, &s); err != nil {
 		return types.Lease{}, err
@@ -155,7 +156,7 @@ func (k *Keeper) openLease(ctx context.Context, p types.Params, n newLease) (typ
 	}
 	return l, emit(ctx, &types.EventLeaseCreated{
 		LeaseId: id, Service: l.Service, Replica: l.Replica, Sharer: l.Sharer,
-		Prices: l.Prices, Resources: l.Resources, AckDeadline: l.AckDeadline,
+		Prices: l.Prices, Resources: l.Resources, AckDeadline: l.AckDeadline, MeterVersion: l.MeterVersion,
 	})
 }
 

@@ -37,7 +37,8 @@ func TestPlacementEndToEnd(t *testing.T) {
 		if l.Resources != want {
 			t.Errorf("lease %d reserves %v, want %v", l.Id, l.Resources, want)
 		}
-		if l.Prices.MemoryPerMibHour != 2 || l.PlacedHeight != startHeight || l.AckDeadline != startHeight+5 || l.AckedHeight != startHeight+1 {
+		if l.Prices.MemoryPerMibHour != 2 || l.PlacedHeight != startHeight || l.AckDeadline != startHeight+5 || l.AckedHeight != startHeight+1 ||
+			l.MeterVersion != types.DefaultMeterVersion {
 			t.Errorf("lease %d: %+v", l.Id, l)
 		}
 		s := f.sharer(f.name(l.Sharer))

@@ -86,6 +86,7 @@ func TestParamsValidate(t *testing.T) {
 		{func(p *Params) { p.BandPermille = 10_001 }, "params.band_permille: must be between 0 and 10000, got 10001"},
 		{func(p *Params) { p.ClosedLeaseRetentionBlocks = 0 }, "params.closed_lease_retention_blocks"},
 		{func(p *Params) { p.MaxCandidateReadsPerBlock = 0 }, "params.max_candidate_reads_per_block"},
+		{func(p *Params) { p.MeterVersion = 0 }, "params.meter_version: must be between 1 and 4294967295, got 0"},
 	} {
 		p := DefaultParams()
 		tc.mod(&p)

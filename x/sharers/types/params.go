@@ -19,9 +19,15 @@ const (
 	MaxBandPermille       = 10_000 // 10× the cheapest
 )
 
+// DefaultMeterVersion is the fuel metering version new leases require:
+// node/fuel.Version of this release (node/replicas' tests check they
+// agree). The chain cannot import the node's floor, so it is written twice.
+const DefaultMeterVersion = 2
+
 // DefaultParams returns the parameters of a public network (about 1 s
 // blocks): 1000 QC of collateral, 10-minute epochs, offline after 3 missed
-// epochs, 5 minutes to acknowledge a lease, only public endpoints.
+// epochs, 5 minutes to acknowledge a lease, only public endpoints, leases
+// metered at DefaultMeterVersion.
 func DefaultParams() Params {
 	return Params{
 		Denom:                      DefaultDenom,
@@ -35,6 +41,7 @@ func DefaultParams() Params {
 		BandPermille:               200,
 		ClosedLeaseRetentionBlocks: 100_000,
 		MaxCandidateReadsPerBlock:  100_000,
+		MeterVersion:               DefaultMeterVersion,
 	}
 }
 
@@ -71,6 +78,7 @@ func (p Params) Validate() error {
 		{"band_permille", uint64(p.BandPermille), 0, MaxBandPermille},
 		{"closed_lease_retention_blocks", p.ClosedLeaseRetentionBlocks, 1, 1 << 40},
 		{"max_candidate_reads_per_block", p.MaxCandidateReadsPerBlock, 1, 1 << 40},
+		{"meter_version", uint64(p.MeterVersion), 1, 1<<32 - 1},
 	}
 	for _, c := range checks {
 		if c.v < c.lo || c.v > c.hi {
