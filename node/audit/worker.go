@@ -363,30 +363,47 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 			mine = a.Votes[i]
 		}
 		id := strconv.FormatUint(a.Id, 10)
-		// The chain stores the reveal phase only once every auditor
-		// committed (or one revealed); after the commit deadline reveals are
-		// open whatever the stored phase says, so an auditor whose fellows
-		// did not commit must reveal then, not wait for a phase that never
-		// comes. A tx sent now lands at height w.height+1 or later.
-		phase := a.Phase
-		if phase == PhaseCommit && w.height >= a.CommitDeadline {
-			phase = PhaseReveal
-		}
 		w.sayOnce("assigned/"+id, "assigned as auditor", "audit", a.Id, "service", a.Service, "sharer", a.Sharer,
 			"lease", a.LeaseId, "epoch", a.Epoch, "commit_deadline", a.CommitDeadline, "reveal_deadline", a.RevealDeadline)
 		switch {
-		case phase == PhasePublish || a.PublishedHeight == 0:
+		case a.PublishedHeight == 0:
 			// Nothing to audit until the sharer published its samples.
-		case mine.CommittedHeight == 0 && phase == PhaseCommit:
+		case mine.CommittedHeight == 0 && MayCommit(a, w.height):
 			if w.once("commit/" + id) {
 				w.commit(ctx, k, sender, a)
 			}
-		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && phase == PhaseReveal:
+		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && MayReveal(a, w.height):
 			if w.once("reveal/" + id) {
 				w.reveal(ctx, k, sender, a)
 			}
 		}
 	}
+}
+
+// A tx the worker sends at committed height h is simulated on the chain's
+// check state, whose block height is the last committed one (h, or more
+// if blocks came meanwhile), and lands in a block above h. MayCommit and
+// MayReveal say whether x/usage (keeper.AuditCommit, AuditReveal) accepts
+// each at both of those heights, so no attempt is spent on a tx the
+// simulation or the block refuses.
+
+// MayCommit reports whether a commit to a sent at committed height h can
+// land: the samples are published, the stored phase is still commit, and
+// the tx's block (h+1 at the earliest) is by the commit deadline. One sent
+// at the deadline passes the simulation but lands after it, refused.
+func MayCommit(a usagetypes.Audit, h int64) bool {
+	return a.PublishedHeight > 0 && a.Phase == PhaseCommit && h < a.CommitDeadline
+}
+
+// MayReveal reports whether a reveal on a sent at committed height h is
+// accepted: reveals open once every auditor committed (the chain then
+// stores the reveal phase) or at heights above the commit deadline. The
+// chain's stored phase stays commit while an auditor has not committed, so
+// an auditor must not wait for it; but at h == CommitDeadline the
+// simulation runs at the deadline and refuses the reveal, so it waits one
+// more block.
+func MayReveal(a usagetypes.Audit, h int64) bool {
+	return a.PublishedHeight > 0 && (a.Phase == PhaseReveal || h > a.CommitDeadline)
 }
 
 // commitMargin is how many blocks before the commit deadline an auditor

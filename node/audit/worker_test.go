@@ -258,7 +258,9 @@ func TestAuditUnavailable(t *testing.T) {
 
 // An auditor whose fellow auditors never commit reveals once the commit
 // deadline passed, though the chain's stored phase still says commit (it
-// moves to reveal only when every auditor committed).
+// moves to reveal only when every auditor committed); not at the deadline
+// itself, where the chain (its simulation runs at the last committed
+// height) still refuses reveals.
 func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
 	chain := &fakeChain{}
 	w, s, store, _ := testWorker(t, chain, nil, honest)
@@ -277,11 +279,47 @@ func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
 	}
 	chain.height = a.CommitDeadline - 1 // Sync makes it the deadline
 	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("revealed at the commit deadline (height %d) with the stored phase %q: the chain refuses it: %v", w.height, chain.audited[0].Phase, s.sent[1:])
+	}
+	w.Step(context.Background()) // the deadline + 1
 	if len(s.sent) != 2 {
-		t.Fatalf("%d msgs at the commit deadline with the stored phase %q, want the reveal", len(s.sent), chain.audited[0].Phase)
+		t.Fatalf("%d msgs after the commit deadline with the stored phase %q, want the reveal", len(s.sent), chain.audited[0].Phase)
 	}
 	if r, ok := s.sent[1].(*usagetypes.MsgAuditReveal); !ok || r.Verdict != usagetypes.Verdict_VERDICT_PASS {
 		t.Fatalf("sent %v, want a PASS reveal", s.sent[1])
+	}
+}
+
+// MayCommit and MayReveal follow x/usage's rules as a tx sent at the
+// last committed height h meets them: simulated at h, delivered above h.
+func TestMayCommitMayReveal(t *testing.T) {
+	a := usagetypes.Audit{PublishedHeight: 60, CommitDeadline: 100, RevealDeadline: 200}
+	for _, c := range []struct {
+		phase          string
+		published      bool
+		h              int64
+		commit, reveal bool
+	}{
+		{PhasePublish, false, 50, false, false},
+		{PhaseCommit, true, 61, true, false},
+		{PhaseCommit, true, 99, true, false},   // lands at 100, the deadline
+		{PhaseCommit, true, 100, false, false}, // would land after the deadline; a reveal is simulated at 100
+		{PhaseCommit, true, 101, false, true},
+		{PhaseReveal, true, 70, false, true}, // every auditor committed
+		{PhaseReveal, true, 150, false, true},
+	} {
+		b := a
+		b.Phase = c.phase
+		if !c.published {
+			b.PublishedHeight = 0
+		}
+		if got := MayCommit(b, c.h); got != c.commit {
+			t.Errorf("phase %s at %d: MayCommit %v, want %v", c.phase, c.h, got, c.commit)
+		}
+		if got := MayReveal(b, c.h); got != c.reveal {
+			t.Errorf("phase %s at %d: MayReveal %v, want %v", c.phase, c.h, got, c.reveal)
+		}
 	}
 }
 
