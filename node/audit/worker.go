@@ -406,9 +406,26 @@ func MayReveal(a usagetypes.Audit, h int64) bool {
 	return a.PublishedHeight > 0 && (a.Phase == PhaseReveal || h > a.CommitDeadline)
 }
 
-// commitMargin is how many blocks before the commit deadline an auditor
-// stops waiting for the audited node's data and commits UNAVAILABLE.
+// commitMargin is the fewest blocks before the commit deadline an auditor
+// stops waiting for the audited node's data, whatever the window's length.
 const commitMargin = 4
+
+// GiveUpHeight is the committed height from which an auditor no longer
+// asks the audited node again for a history it did not serve, and commits
+// UNAVAILABLE: halfway through the commit window as the auditor has it,
+// from the publication to the commit deadline (and at least commitMargin
+// blocks before the deadline). The other half is for the commit to land:
+// on a loaded node each height's pass over its audits can take several
+// blocks (each tx waits for its block), and a refused commit is sent again
+// at the next height. An honest node that is merely slow has had half the
+// window to serve.
+func GiveUpHeight(a usagetypes.Audit) int64 {
+	opened := a.PublishedHeight
+	if opened <= 0 {
+		opened = a.PublishDeadline
+	}
+	return min(opened+(a.CommitDeadline-opened)/2, a.CommitDeadline-commitMargin)
+}
 
 // commit audits a (once: its verdict is kept on disk) and commits to the verdict.
 func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
@@ -418,10 +435,11 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 		return
 	}
 	if v == nil {
-		last := w.height >= a.CommitDeadline-commitMargin
+		last := w.height >= GiveUpHeight(a)
 		v, err = w.perform(ctx, k, a, last)
 		if err != nil {
-			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err)
+			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err,
+				"height", w.height, "unserved_data_unavailable_from", GiveUpHeight(a))
 			return
 		}
 		salt := make([]byte, 32)
@@ -475,7 +493,8 @@ var errNotYet = errors.New("not yet")
 // perform audits a's published samples: fetches the module and each
 // sampled instance's history, checks them, re-executes and compares. When
 // the audited node does not serve a history, it is asked again at later
-// heights; on the last attempt (last) the verdict is UNAVAILABLE.
+// heights; on the last attempt (last: from GiveUpHeight) the verdict is
+// UNAVAILABLE.
 func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Audit, last bool) (*vote, error) {
 	log := w.log.With("audit", a.Id, "service", a.Service, "sharer", a.Sharer, "lease", a.LeaseId, "epoch", a.Epoch)
 	log.Info("auditing", "samples", len(a.Samples))

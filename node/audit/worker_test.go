@@ -291,6 +291,66 @@ func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
 	}
 }
 
+// An auditor that is not served the history asks again at each height for
+// half of the commit window (from the publication), then decides
+// UNAVAILABLE and commits, leaving the other half for the commit to land.
+func TestAuditUnavailableHalfwayThroughTheCommitWindow(t *testing.T) {
+	chain := &fakeChain{}
+	asked := 0
+	w, s, store, _ := testWorker(t, chain, func(context.Context, string, uint64, uint64, uint64, uint64, reqsign.Signer) (*q1client.AuditHistory, error) {
+		asked++
+		return nil, errors.New("404 page not found (HTTP 404)")
+	}, honest)
+	a := auditOf(t, store, 3)
+	a.PublishedHeight, a.PublishDeadline, a.CommitDeadline, a.RevealDeadline = 100, 150, 300, 400
+	chain.audited = []usagetypes.Audit{a}
+	chain.height = 100 // Sync: 101, the height after the publication
+	for range 99 {     // heights 101 to 199
+		w.Step(context.Background())
+	}
+	if w.height != 199 || asked != 99 || len(s.sent) != 0 {
+		t.Fatalf("by height %d: asked %d times (want 99), sent %v (want nothing yet)", w.height, asked, s.sent)
+	}
+	w.Step(context.Background()) // height 200: half of 100..300
+	if len(s.sent) != 1 {
+		t.Fatalf("at height %d, halfway through the commit window, %d msgs sent; want the UNAVAILABLE commit", w.height, len(s.sent))
+	}
+	c := s.sent[0].(*usagetypes.MsgAuditCommit)
+	v, err := w.loadVote(a.Id)
+	if err != nil || v == nil || v.Verdict != usagetypes.Verdict_VERDICT_UNAVAILABLE || !strings.Contains(v.Detail, "history not served: 404") {
+		t.Fatalf("kept vote %+v (%v), want UNAVAILABLE", v, err)
+	}
+	var rh receipt.Hash
+	copy(rh[:], v.ResultHash)
+	if want, _ := receipt.Commitment(a.Id, self, uint32(v.Verdict), rh, v.Salt); !bytes.Equal(want[:], c.Commitment) {
+		t.Fatal("the commitment is not the kept vote's")
+	}
+	// Its block refused it (say): it is sent again at the next heights,
+	// the same vote, without asking the audited node again.
+	w.Step(context.Background())
+	if len(s.sent) != 2 || asked != 100 || !bytes.Equal(s.sent[1].(*usagetypes.MsgAuditCommit).Commitment, c.Commitment) {
+		t.Fatalf("after a refused commit: %d msgs, asked %d times", len(s.sent), asked)
+	}
+}
+
+// GiveUpHeight is halfway from the publication to the commit deadline, and
+// at least commitMargin blocks before the deadline.
+func TestGiveUpHeight(t *testing.T) {
+	for _, c := range []struct{ published, publishDeadline, commitDeadline, want int64 }{
+		{100, 150, 300, 200},
+		{205, 253, 353, 279},
+		{0, 150, 250, 200}, // not published: from the publish deadline
+		{100, 100, 106, 102},
+		{100, 100, 104, 100},
+		{100, 100, 102, 98},
+	} {
+		a := usagetypes.Audit{PublishedHeight: c.published, PublishDeadline: c.publishDeadline, CommitDeadline: c.commitDeadline}
+		if got := GiveUpHeight(a); got != c.want {
+			t.Errorf("published %d, commit deadline %d: gives up at %d, want %d", c.published, c.commitDeadline, got, c.want)
+		}
+	}
+}
+
 // MayCommit and MayReveal follow x/usage's rules as a tx sent at the
 // last committed height h meets them: simulated at h, delivered above h.
 func TestMayCommitMayReveal(t *testing.T) {
