@@ -363,25 +363,16 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 			mine = a.Votes[i]
 		}
 		id := strconv.FormatUint(a.Id, 10)
-		// The chain stores the reveal phase only once every auditor
-		// committed (or one revealed); after the commit deadline reveals are
-		// open whatever the stored phase says, so an auditor whose fellows
-		// did not commit must reveal then, not wait for a phase that never
-		// comes. A tx sent now lands at height w.height+1 or later.
-		phase := a.Phase
-		if phase == PhaseCommit && w.height >= a.CommitDeadline {
-			phase = PhaseReveal
-		}
 		w.sayOnce("assigned/"+id, "assigned as auditor", "audit", a.Id, "service", a.Service, "sharer", a.Sharer,
 			"lease", a.LeaseId, "epoch", a.Epoch, "commit_deadline", a.CommitDeadline, "reveal_deadline", a.RevealDeadline)
 		switch {
-		case phase == PhasePublish || a.PublishedHeight == 0:
+		case a.PublishedHeight == 0:
 			// Nothing to audit until the sharer published its samples.
-		case mine.CommittedHeight == 0 && phase == PhaseCommit:
+		case mine.CommittedHeight == 0 && MayCommit(a, w.height):
 			if w.once("commit/" + id) {
 				w.commit(ctx, k, sender, a)
 			}
-		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && phase == PhaseReveal:
+		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && MayReveal(a, w.height):
 			if w.once("reveal/" + id) {
 				w.reveal(ctx, k, sender, a)
 			}
@@ -389,9 +380,52 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 	}
 }
 
-// commitMargin is how many blocks before the commit deadline an auditor
-// stops waiting for the audited node's data and commits UNAVAILABLE.
+// A tx the worker sends at committed height h is simulated on the chain's
+// check state, whose block height is the last committed one (h, or more
+// if blocks came meanwhile), and lands in a block above h. MayCommit and
+// MayReveal say whether x/usage (keeper.AuditCommit, AuditReveal) accepts
+// each at both of those heights, so no attempt is spent on a tx the
+// simulation or the block refuses.
+
+// MayCommit reports whether a commit to a sent at committed height h can
+// land: the samples are published, the stored phase is still commit, and
+// the tx's block (h+1 at the earliest) is by the commit deadline. One sent
+// at the deadline passes the simulation but lands after it, refused.
+func MayCommit(a usagetypes.Audit, h int64) bool {
+	return a.PublishedHeight > 0 && a.Phase == PhaseCommit && h < a.CommitDeadline
+}
+
+// MayReveal reports whether a reveal on a sent at committed height h is
+// accepted: reveals open once every auditor committed (the chain then
+// stores the reveal phase) or at heights above the commit deadline. The
+// chain's stored phase stays commit while an auditor has not committed, so
+// an auditor must not wait for it; but at h == CommitDeadline the
+// simulation runs at the deadline and refuses the reveal, so it waits one
+// more block.
+func MayReveal(a usagetypes.Audit, h int64) bool {
+	return a.PublishedHeight > 0 && (a.Phase == PhaseReveal || h > a.CommitDeadline)
+}
+
+// commitMargin is the fewest blocks before the commit deadline an auditor
+// stops waiting for the audited node's data, whatever the window's length.
 const commitMargin = 4
+
+// GiveUpHeight is the committed height from which an auditor no longer
+// asks the audited node again for a history it did not serve, and commits
+// UNAVAILABLE: halfway through the commit window as the auditor has it,
+// from the publication to the commit deadline (and at least commitMargin
+// blocks before the deadline). The other half is for the commit to land:
+// on a loaded node each height's pass over its audits can take several
+// blocks (each tx waits for its block), and a refused commit is sent again
+// at the next height. An honest node that is merely slow has had half the
+// window to serve.
+func GiveUpHeight(a usagetypes.Audit) int64 {
+	opened := a.PublishedHeight
+	if opened <= 0 {
+		opened = a.PublishDeadline
+	}
+	return min(opened+(a.CommitDeadline-opened)/2, a.CommitDeadline-commitMargin)
+}
 
 // commit audits a (once: its verdict is kept on disk) and commits to the verdict.
 func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
@@ -401,10 +435,11 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 		return
 	}
 	if v == nil {
-		last := w.height >= a.CommitDeadline-commitMargin
+		last := w.height >= GiveUpHeight(a)
 		v, err = w.perform(ctx, k, a, last)
 		if err != nil {
-			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err)
+			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err,
+				"height", w.height, "unserved_data_unavailable_from", GiveUpHeight(a))
 			return
 		}
 		salt := make([]byte, 32)
@@ -458,7 +493,8 @@ var errNotYet = errors.New("not yet")
 // perform audits a's published samples: fetches the module and each
 // sampled instance's history, checks them, re-executes and compares. When
 // the audited node does not serve a history, it is asked again at later
-// heights; on the last attempt (last) the verdict is UNAVAILABLE.
+// heights; on the last attempt (last: from GiveUpHeight) the verdict is
+// UNAVAILABLE.
 func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Audit, last bool) (*vote, error) {
 	log := w.log.With("audit", a.Id, "service", a.Service, "sharer", a.Sharer, "lease", a.LeaseId, "epoch", a.Epoch)
 	log.Info("auditing", "samples", len(a.Samples))

@@ -258,7 +258,9 @@ func TestAuditUnavailable(t *testing.T) {
 
 // An auditor whose fellow auditors never commit reveals once the commit
 // deadline passed, though the chain's stored phase still says commit (it
-// moves to reveal only when every auditor committed).
+// moves to reveal only when every auditor committed); not at the deadline
+// itself, where the chain (its simulation runs at the last committed
+// height) still refuses reveals.
 func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
 	chain := &fakeChain{}
 	w, s, store, _ := testWorker(t, chain, nil, honest)
@@ -277,11 +279,107 @@ func TestRevealAfterTheCommitDeadlineWithoutEveryCommit(t *testing.T) {
 	}
 	chain.height = a.CommitDeadline - 1 // Sync makes it the deadline
 	w.Step(context.Background())
+	if len(s.sent) != 1 {
+		t.Fatalf("revealed at the commit deadline (height %d) with the stored phase %q: the chain refuses it: %v", w.height, chain.audited[0].Phase, s.sent[1:])
+	}
+	w.Step(context.Background()) // the deadline + 1
 	if len(s.sent) != 2 {
-		t.Fatalf("%d msgs at the commit deadline with the stored phase %q, want the reveal", len(s.sent), chain.audited[0].Phase)
+		t.Fatalf("%d msgs after the commit deadline with the stored phase %q, want the reveal", len(s.sent), chain.audited[0].Phase)
 	}
 	if r, ok := s.sent[1].(*usagetypes.MsgAuditReveal); !ok || r.Verdict != usagetypes.Verdict_VERDICT_PASS {
 		t.Fatalf("sent %v, want a PASS reveal", s.sent[1])
+	}
+}
+
+// An auditor that is not served the history asks again at each height for
+// half of the commit window (from the publication), then decides
+// UNAVAILABLE and commits, leaving the other half for the commit to land.
+func TestAuditUnavailableHalfwayThroughTheCommitWindow(t *testing.T) {
+	chain := &fakeChain{}
+	asked := 0
+	w, s, store, _ := testWorker(t, chain, func(context.Context, string, uint64, uint64, uint64, uint64, reqsign.Signer) (*q1client.AuditHistory, error) {
+		asked++
+		return nil, errors.New("404 page not found (HTTP 404)")
+	}, honest)
+	a := auditOf(t, store, 3)
+	a.PublishedHeight, a.PublishDeadline, a.CommitDeadline, a.RevealDeadline = 100, 150, 300, 400
+	chain.audited = []usagetypes.Audit{a}
+	chain.height = 100 // Sync: 101, the height after the publication
+	for range 99 {     // heights 101 to 199
+		w.Step(context.Background())
+	}
+	if w.height != 199 || asked != 99 || len(s.sent) != 0 {
+		t.Fatalf("by height %d: asked %d times (want 99), sent %v (want nothing yet)", w.height, asked, s.sent)
+	}
+	w.Step(context.Background()) // height 200: half of 100..300
+	if len(s.sent) != 1 {
+		t.Fatalf("at height %d, halfway through the commit window, %d msgs sent; want the UNAVAILABLE commit", w.height, len(s.sent))
+	}
+	c := s.sent[0].(*usagetypes.MsgAuditCommit)
+	v, err := w.loadVote(a.Id)
+	if err != nil || v == nil || v.Verdict != usagetypes.Verdict_VERDICT_UNAVAILABLE || !strings.Contains(v.Detail, "history not served: 404") {
+		t.Fatalf("kept vote %+v (%v), want UNAVAILABLE", v, err)
+	}
+	var rh receipt.Hash
+	copy(rh[:], v.ResultHash)
+	if want, _ := receipt.Commitment(a.Id, self, uint32(v.Verdict), rh, v.Salt); !bytes.Equal(want[:], c.Commitment) {
+		t.Fatal("the commitment is not the kept vote's")
+	}
+	// Its block refused it (say): it is sent again at the next heights,
+	// the same vote, without asking the audited node again.
+	w.Step(context.Background())
+	if len(s.sent) != 2 || asked != 100 || !bytes.Equal(s.sent[1].(*usagetypes.MsgAuditCommit).Commitment, c.Commitment) {
+		t.Fatalf("after a refused commit: %d msgs, asked %d times", len(s.sent), asked)
+	}
+}
+
+// GiveUpHeight is halfway from the publication to the commit deadline, and
+// at least commitMargin blocks before the deadline.
+func TestGiveUpHeight(t *testing.T) {
+	for _, c := range []struct{ published, publishDeadline, commitDeadline, want int64 }{
+		{100, 150, 300, 200},
+		{205, 253, 353, 279},
+		{0, 150, 250, 200}, // not published: from the publish deadline
+		{100, 100, 106, 102},
+		{100, 100, 104, 100},
+		{100, 100, 102, 98},
+	} {
+		a := usagetypes.Audit{PublishedHeight: c.published, PublishDeadline: c.publishDeadline, CommitDeadline: c.commitDeadline}
+		if got := GiveUpHeight(a); got != c.want {
+			t.Errorf("published %d, commit deadline %d: gives up at %d, want %d", c.published, c.commitDeadline, got, c.want)
+		}
+	}
+}
+
+// MayCommit and MayReveal follow x/usage's rules as a tx sent at the
+// last committed height h meets them: simulated at h, delivered above h.
+func TestMayCommitMayReveal(t *testing.T) {
+	a := usagetypes.Audit{PublishedHeight: 60, CommitDeadline: 100, RevealDeadline: 200}
+	for _, c := range []struct {
+		phase          string
+		published      bool
+		h              int64
+		commit, reveal bool
+	}{
+		{PhasePublish, false, 50, false, false},
+		{PhaseCommit, true, 61, true, false},
+		{PhaseCommit, true, 99, true, false},   // lands at 100, the deadline
+		{PhaseCommit, true, 100, false, false}, // would land after the deadline; a reveal is simulated at 100
+		{PhaseCommit, true, 101, false, true},
+		{PhaseReveal, true, 70, false, true}, // every auditor committed
+		{PhaseReveal, true, 150, false, true},
+	} {
+		b := a
+		b.Phase = c.phase
+		if !c.published {
+			b.PublishedHeight = 0
+		}
+		if got := MayCommit(b, c.h); got != c.commit {
+			t.Errorf("phase %s at %d: MayCommit %v, want %v", c.phase, c.h, got, c.commit)
+		}
+		if got := MayReveal(b, c.h); got != c.reveal {
+			t.Errorf("phase %s at %d: MayReveal %v, want %v", c.phase, c.h, got, c.reveal)
+		}
 	}
 }
 
