@@ -25,6 +25,7 @@ import (
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/receipt"
+	"github.com/quantum1net/q1/node/fuel"
 	"github.com/quantum1net/q1/node/hotkey"
 	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/runtime"
@@ -369,7 +370,7 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 		case a.PublishedHeight == 0:
 			// Nothing to audit until the sharer published its samples.
 		case mine.CommittedHeight == 0 && MayCommit(a, w.height):
-			if w.once("commit/" + id) {
+			if w.once("commit/"+id) && w.meterMatches(ctx, a) {
 				w.commit(ctx, k, sender, a)
 			}
 		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && MayReveal(a, w.height):
@@ -378,6 +379,24 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 			}
 		}
 	}
+}
+
+// meterMatches reports whether this node re-executes at the fuel metering
+// version the audited lease is billed at (x/sharers Lease.meter_version).
+// Under another meter the same requests use other fuel: rather than vote
+// FAIL on an honest sharer, the auditor abstains (and misses that audit).
+// A lease it cannot read (closed and pruned) is audited: its receipts name
+// their meter, and re-execution compares it.
+func (w *Worker) meterMatches(ctx context.Context, a usagetypes.Audit) bool {
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	l, found, err := w.cfg.Chain.Lease(qctx, a.LeaseId)
+	cancel()
+	if err != nil || !found || l.MeterVersion == 0 || l.MeterVersion == fuel.Version {
+		return true
+	}
+	w.sayOnce("meter/"+strconv.FormatUint(a.Id, 10), "abstaining from an audit: its lease is metered at another fuel version",
+		"audit", a.Id, "lease", a.LeaseId, "lease_meter_version", l.MeterVersion, "node_meter_version", fuel.Version)
+	return false
 }
 
 // A tx the worker sends at committed height h is simulated on the chain's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/receipt"
+	"github.com/quantum1net/q1/node/fuel"
 	"github.com/quantum1net/q1/node/hotkey"
 	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/runtime"
@@ -29,6 +31,7 @@ type fakeChain struct {
 	height  int64
 	mine    []usagetypes.Audit // audits of this node's entries
 	audited []usagetypes.Audit // audits this node is assigned to
+	leases  map[uint64]sharerstypes.Lease
 }
 
 func (c *fakeChain) Sync(context.Context) (int64, error) { c.height++; return c.height, nil }
@@ -42,8 +45,9 @@ func (c *fakeChain) UsageParams(context.Context) (usagetypes.Params, error) {
 	return usagetypes.DefaultParams(), nil
 }
 func (c *fakeChain) EpochLength(context.Context) (uint64, uint64, error) { return 1, 20, nil }
-func (c *fakeChain) Lease(context.Context, uint64) (sharerstypes.Lease, bool, error) {
-	return sharerstypes.Lease{}, false, nil
+func (c *fakeChain) Lease(_ context.Context, id uint64) (sharerstypes.Lease, bool, error) {
+	l, ok := c.leases[id]
+	return l, ok, nil
 }
 func (c *fakeChain) Manifest(string) (*manifest.Manifest, bool) { return nil, false }
 func (c *fakeChain) Sharer(addr string) (sharerstypes.Sharer, bool) {
@@ -219,6 +223,29 @@ func TestAuditPass(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("no %q line:\n%s", want, logs)
 		}
+	}
+}
+
+// An auditor abstains from an audit of a lease billed under another fuel
+// metering version (its re-execution would use other fuel), and audits one
+// billed under its own.
+func TestAuditAbstainsUnderAnotherMeter(t *testing.T) {
+	chain := &fakeChain{leases: map[uint64]sharerstypes.Lease{9: {Id: 9, MeterVersion: fuel.Version + 1}}}
+	w, s, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	chain.audited = []usagetypes.Audit{auditOf(t, store, 2)}
+	w.Step(context.Background())
+	w.Step(context.Background())
+	if len(s.sent) != 0 {
+		t.Fatalf("sent %d msgs for an audit of a lease metered at version %d", len(s.sent), fuel.Version+1)
+	}
+	if want := fmt.Sprintf(`msg="abstaining from an audit: its lease is metered at another fuel version" audit=7 lease=9 lease_meter_version=%d node_meter_version=%d`,
+		fuel.Version+1, fuel.Version); !strings.Contains(logs.String(), want) {
+		t.Fatalf("no %q line:\n%s", want, logs)
+	}
+	chain.leases[9] = sharerstypes.Lease{Id: 9, MeterVersion: fuel.Version}
+	if r := commitThenReveal(t, w, chain, s); r.Verdict != usagetypes.Verdict_VERDICT_PASS {
+		t.Fatalf("verdict %v (%s) under this node's meter, want PASS", r.Verdict, r.Detail)
 	}
 }
 
