@@ -25,6 +25,7 @@ func (q queryServer) Audit(ctx context.Context, req *types.QueryAuditRequest) (*
 	if err != nil {
 		return nil, err
 	}
+	a.Phase = a.PhaseAt(sdk.UnwrapSDKContext(ctx).BlockHeight())
 	return &types.QueryAuditResponse{Audit: a}, nil
 }
 
@@ -84,6 +85,10 @@ func (q queryServer) Audits(ctx context.Context, req *types.QueryAuditsRequest) 
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	h := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	for i := range out {
+		out[i].Phase = out[i].PhaseAt(h)
 	}
 	return &types.QueryAuditsResponse{Audits: out, Pagination: page}, nil
 }

@@ -392,7 +392,16 @@ func TestCommitRevealRules(t *testing.T) {
 	_, err = a.reveal(names[1], 1, pass)
 	wantErr(t, err, "did not commit to audit 1")
 	noErr(t, a.commit(names[1], 1, pass))
+	a.to(au.CommitDeadline)
+	if p := a.get(1).Phase; p != types.PhaseCommit {
+		t.Fatalf("phase %q at the commit deadline with an auditor yet to commit, want commit", p)
+	}
 	a.to(au.CommitDeadline + 1)
+	// The third auditor never committed: the stored phase still says
+	// commit, but commits are closed, and queries say reveal.
+	if p := a.get(1).Phase; p != types.PhaseReveal {
+		t.Fatalf("phase %q after the commit deadline, want reveal", p)
+	}
 	wantErr(t, a.commit(names[2], 1, pass), "commit window of audit 1 closed")
 	_, err = a.reveal(names[0], 1, types.Verdict_VERDICT_FAIL)
 	wantErr(t, err, "does not match the commitment")

@@ -75,3 +75,15 @@ const (
 	PhaseReveal   = "reveal"
 	PhaseResolved = "resolved"
 )
+
+// PhaseAt is the audit's phase at height h. The store moves an audit from
+// commit to reveal when its last auditor commits; when one never does,
+// commits still close at the commit deadline, so from the next height on
+// the audit is in its reveal phase though the stored phase says commit.
+// Queries answer with PhaseAt.
+func (a Audit) PhaseAt(h int64) string {
+	if a.Phase == PhaseCommit && h > a.CommitDeadline {
+		return PhaseReveal
+	}
+	return a.Phase
+}
