@@ -69,7 +69,7 @@ func TestAuditReplaysTheSampledVersion(t *testing.T) {
 	w, s, store, _ := testWorker(t, chain, nil, nil)
 	w.cfg.Fetch = serveFrom(store)
 	w.cfg.Modules = func(_ context.Context, h receipt.Hash) ([]byte, error) { return h[:], nil }
-	w.cfg.Replay = func(_ context.Context, _ string, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+	w.cfg.Replay = func(_ context.Context, _ string, _ uint64, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
 		return asModule(steps, wasm), nil
 	}
 	a := auditOf(t, store, 3)

@@ -75,7 +75,7 @@ func TestAuditRealReplay(t *testing.T) {
 	if tr.Len() != 4 || tr.Root().Requests != 3 || tr.Root().Fuel == 0 {
 		t.Fatalf("tree of %d receipts, root %+v; want a start-up and 3 requests with fuel", tr.Len(), tr.Root())
 	}
-	replay := func(ctx context.Context, _ string, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+	replay := func(ctx context.Context, _ string, _ uint64, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
 		s := spec
 		s.Receipts = nil
 		return rt.Replay(ctx, wasm, s, steps)

@@ -77,9 +77,10 @@ type Keys interface {
 // store, or its peers').
 type Modules func(ctx context.Context, hash receipt.Hash) ([]byte, error)
 
-// Replayer re-executes an instance's history of a service's module
-// (runtime.Runtime.Replay with the service's spec).
-type Replayer func(ctx context.Context, service string, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error)
+// Replayer re-executes an instance's history of a service's module in an
+// ended epoch (runtime.Runtime.Replay under the limits of a version of the
+// service active during that epoch).
+type Replayer func(ctx context.Context, service string, epoch uint64, wasm []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error)
 
 // Fetcher reads an instance's history from the node at endpoint (its
 // gateway), signed by signer (client.Gateway.AuditHistory by default).
@@ -641,7 +642,7 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 				replay[i].Request = nil // a start-up has no request (the runtime tells them apart by nil)
 			}
 		}
-		outs, err := w.cfg.Replay(ctx, a.Service, wasm, replay)
+		outs, err := w.cfg.Replay(ctx, a.Service, a.Epoch, wasm, replay)
 		if err != nil {
 			return nil, fmt.Errorf("re-execute instance %d: %w", inst, err)
 		}

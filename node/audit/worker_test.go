@@ -89,7 +89,7 @@ func testWorker(t *testing.T, chain *fakeChain, fetch Fetcher, replay func([]run
 	w := &Worker{cfg: Config{
 		Keys: fakeKeys{}, Chain: chain, Store: store, Sender: func() Sender { return s }, Dir: t.TempDir(), Fetch: fetch,
 		Modules: func(context.Context, receipt.Hash) ([]byte, error) { return []byte("wasm"), nil },
-		Replay: func(_ context.Context, _ string, _ []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+		Replay: func(_ context.Context, _ string, _ uint64, _ []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
 			return replay(steps), nil
 		},
 	}, log: slog.New(slog.NewTextHandler(&logs, nil)), tried: map[string]int64{}, logged: map[string]bool{}}

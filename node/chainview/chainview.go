@@ -480,3 +480,32 @@ func (v *View) EpochLength(ctx context.Context) (current, blocks uint64, err err
 	}
 	return ep.Current.Number, ep.EpochBlocks, nil
 }
+
+// VersionsDuring returns the versions of service active at some height of
+// [start, end], newest first: those activated by end, down to the first
+// activated by start (it was active at start; older ones were not).
+func (v *View) VersionsDuring(ctx context.Context, service string, start, end int64) ([]servicestypes.Version, error) {
+	c, ctx := v.at(ctx)
+	qc := servicestypes.NewQueryClient(c)
+	var out []servicestypes.Version
+	var key []byte
+	for {
+		res, err := qc.History(ctx, &servicestypes.QueryHistoryRequest{Name: service,
+			Pagination: &query.PageRequest{Key: key, Limit: 20, Reverse: true}})
+		if err != nil {
+			return nil, fmt.Errorf("versions of service %s: %w", service, err)
+		}
+		for _, ver := range res.Versions {
+			if ver.ActivatedHeight == 0 || ver.ActivatedHeight > end {
+				continue // not active yet, or activated after the span
+			}
+			out = append(out, ver)
+			if ver.ActivatedHeight <= start {
+				return out, nil
+			}
+		}
+		if key = res.Pagination.GetNextKey(); len(key) == 0 {
+			return out, nil
+		}
+	}
+}
