@@ -328,17 +328,38 @@ func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.S
 const instances = 2
 
 // SetEpoch tells the manager the chain's current epoch. When it changes,
-// every running replica restarts its instances (Service.NewEpoch), so that
-// an instance's receipts never span two epochs.
+// every running replica moves its instances to it (Service.NewEpoch), so
+// that an instance's receipts never span two epochs: each replica starts
+// its new instances beside the old ones, which serve until they are warm,
+// so an epoch change costs callers no wait. SetEpoch returns once every
+// replica switched; until then requests are served, and their receipts
+// made, in the old epoch (the agent seals it after SetEpoch returns).
 func (m *Manager) SetEpoch(epoch uint64) {
-	if old := m.epoch.Swap(epoch); old == epoch {
+	if m.epoch.Load() == epoch {
 		return
 	}
+	m.newEpoch(epoch)
+	// Only now do instances starting (replicas loading) begin in epoch:
+	// Service.NewEpoch wants its spec's epoch source to lag.
+	m.epoch.Store(epoch)
+	// Replicas that finished loading meanwhile started in the old epoch.
+	m.newEpoch(epoch)
+}
+
+// newEpoch runs Service.NewEpoch on every running replica, side by side
+// (the runtime bounds how many instances start at once), and waits.
+func (m *Manager) newEpoch(epoch uint64) {
 	m.mu.RLock()
-	defer m.mu.RUnlock()
+	svcs := make([]*runtime.Service, 0, len(m.running))
 	for _, r := range m.running {
-		r.svc.NewEpoch(epoch)
+		svcs = append(svcs, r.svc)
 	}
+	m.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, svc := range svcs {
+		wg.Go(func() { svc.NewEpoch(epoch) })
+	}
+	wg.Wait()
 }
 
 // Spec maps a manifest onto what the runtime needs. The manifest's memory

@@ -72,7 +72,11 @@ type call struct {
 // newInstance starts a fresh instance in the service's current epoch, runs
 // its start-up (_initialize) and hands the start-up's receipt to the sink.
 func (s *Service) newInstance(ctx context.Context) (*instance, error) {
-	epoch := s.currentEpoch()
+	return s.newInstanceIn(ctx, s.currentEpoch())
+}
+
+// newInstanceIn is newInstance in epoch.
+func (s *Service) newInstanceIn(ctx context.Context, epoch uint64) (*instance, error) {
 	in := s.blankInstance(epoch, s.rt.numbers.take(s.sink, s.lease, epoch))
 	// Start-up runs outside the guest slots, under its own small limit and
 	// timeout, so a module whose _initialize loops holds up nobody's requests.

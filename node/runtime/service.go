@@ -139,6 +139,8 @@ type Service struct {
 	hash        string       // the same, as Module.Hash writes it
 
 	idle     chan *instance
+	spareMu  sync.Mutex
+	spares   []*instance   // started ahead for the next epoch (NewEpoch)
 	closing  chan struct{} // closed when Close starts
 	released chan struct{} // closed when the instances are gone
 
@@ -380,6 +382,9 @@ func (s *Service) Close(ctx context.Context) error {
 // release frees everything Load acquired.
 func (s *Service) release(ctx context.Context) error {
 	close(s.released)
+	s.spareMu.Lock()
+	s.spares = nil // closed with the runtime below
+	s.spareMu.Unlock()
 	s.stats.instances.Store(0)
 	var errs []error
 	if s.wrt != nil {
