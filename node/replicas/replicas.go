@@ -96,6 +96,7 @@ type Manager struct {
 	mu      sync.RWMutex
 	closed  bool
 	running map[string]*replica // by service name
+	code    map[string]string   // service → the code (code.wasm) the chain wants run now
 	loading map[string]string   // service → manifest hash being loaded
 	failed  map[string]failure  // service → why its current manifest could not load
 }
@@ -103,6 +104,7 @@ type Manager struct {
 type replica struct {
 	lease uint64
 	hash  string // manifest hash: the version running
+	code  string // its code.wasm
 	svc   *runtime.Service
 }
 
@@ -126,6 +128,7 @@ func New(rt Runtime, blobs Blobs, kvDir string, opts ...Option) *Manager {
 		log:     slog.New(slog.DiscardHandler),
 		peers:   func() []string { return nil },
 		running: map[string]*replica{},
+		code:    map[string]string{},
 		loading: map[string]string{},
 		failed:  map[string]failure{},
 	}
@@ -239,6 +242,10 @@ func (m *Manager) Reconcile(desired []Desired) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	clear(m.code)
+	for name, d := range want {
+		m.code[name] = d.Manifest.Code.Wasm
+	}
 	for name, f := range m.failed {
 		if _, ok := want[name]; !ok && time.Since(f.at) > failureRetention {
 			delete(m.failed, name)
@@ -287,11 +294,11 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 	delete(m.failed, d.Service)
 	if m.closed {
 		m.mu.Unlock()
-		m.drain(&replica{lease: d.LeaseID, hash: hash, svc: svc}) // closed while it loaded
+		m.drain(&replica{lease: d.LeaseID, hash: hash, code: d.Manifest.Code.Wasm, svc: svc}) // closed while it loaded
 		return
 	}
 	old := m.running[d.Service]
-	m.running[d.Service] = &replica{lease: d.LeaseID, hash: hash, svc: svc}
+	m.running[d.Service] = &replica{lease: d.LeaseID, hash: hash, code: d.Manifest.Code.Wasm, svc: svc}
 	if old != nil {
 		m.goLocked(func() { m.drain(old) })
 	}
@@ -334,10 +341,25 @@ const instances = 2
 // so an epoch change costs callers no wait. SetEpoch returns once every
 // replica switched; until then requests are served, and their receipts
 // made, in the old epoch (the agent seals it after SetEpoch returns).
+//
+// A replica still running code the chain has replaced (its successor is
+// loading, or failed to) serves on in the new epoch, unbilled: the chain
+// accepts a version's receipts only in the epochs it was active in, so an
+// audit drawing one of them would find it "not the code of the service"
+// and slash the sharer.
 func (m *Manager) SetEpoch(epoch uint64) {
 	if m.epoch.Load() == epoch {
 		return
 	}
+	m.mu.RLock()
+	for name, r := range m.running {
+		if code, ok := m.code[name]; ok && code != r.code {
+			m.log.Info("replica serves replaced code until its successor is warm; unbilled from this epoch",
+				"service", name, "version", r.hash, "epoch", epoch)
+			r.svc.StopReceiptsFrom(epoch)
+		}
+	}
+	m.mu.RUnlock()
 	m.newEpoch(epoch)
 	// Only now do instances starting (replicas loading) begin in epoch:
 	// Service.NewEpoch wants its spec's epoch source to lag.

@@ -90,7 +90,7 @@ func (s *Service) newInstanceIn(ctx context.Context, epoch uint64) (*instance, e
 	o := in.start(initCtx, rt.cfg.now().UnixNano(), receipt.SeedFor(s.lease, epoch, in.number, 0))
 	in.leave()
 	if o.receipt {
-		s.emit(in.receiptFor(o, nil, "", nil), nil, o.tape)
+		s.emit(in, in.receiptFor(o, nil, "", nil), nil, o.tape)
 	}
 	if o.kind == "" {
 		s.stats.instances.Add(1)

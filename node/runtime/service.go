@@ -130,13 +130,16 @@ type Service struct {
 	egress   *egressClient
 	logSink  LogSink
 
-	lease       uint64
-	epochOf     func() uint64 // the spec's epoch source, nil for none
-	epoch       atomic.Uint64 // the latest epoch NewEpoch was told of
-	sink        ReceiptSink
-	maxRequests uint64
-	moduleHash  receipt.Hash // SHA-256 of the module as uploaded
-	hash        string       // the same, as Module.Hash writes it
+	lease   uint64
+	epochOf func() uint64 // the spec's epoch source, nil for none
+	epoch   atomic.Uint64 // the latest epoch NewEpoch was told of
+	sink    ReceiptSink
+	// unbilledFrom is the first epoch whose receipts the sink no longer
+	// gets (0: none; StopReceiptsFrom).
+	unbilledFrom atomic.Uint64
+	maxRequests  uint64
+	moduleHash   receipt.Hash // SHA-256 of the module as uploaded
+	hash         string       // the same, as Module.Hash writes it
 
 	idle     chan *instance
 	spareMu  sync.Mutex
