@@ -344,9 +344,9 @@ const instances = 2
 //
 // A replica still running code the chain has replaced (its successor is
 // loading, or failed to) serves on in the new epoch, unbilled: the chain
-// accepts a version's receipts only in the epochs it was active in, so an
-// audit drawing one of them would find it "not the code of the service"
-// and slash the sharer.
+// accepts replaced code's receipts only through the epoch after the one it
+// was replaced in (x/usage), so an audit drawing a later one would find it
+// "not the code of the service" and slash the sharer.
 func (m *Manager) SetEpoch(epoch uint64) {
 	if m.epoch.Load() == epoch {
 		return
