@@ -220,7 +220,11 @@ func (w *Worker) warnOnce(what string, err error) {
 }
 
 // publishAll publishes the samples of this node's audits still in their
-// publish phase.
+// publish phase, the earliest deadline first. It is this node's most
+// urgent duty: the publish window is the shortest (publish_window_blocks)
+// and an entry not published in it is forfeited, which slashes this
+// sharer; so auditAll calls it again between the audits it does for
+// others, which can take many blocks when there are many.
 func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	audits, err := w.cfg.Chain.OpenAudits(qctx, sharer, false)
@@ -229,6 +233,10 @@ func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 		w.warnOnce("read this node's audits", err)
 		return
 	}
+	audits = slices.Clone(audits)
+	slices.SortStableFunc(audits, func(a, b usagetypes.Audit) int {
+		return cmp.Or(cmp.Compare(a.PublishDeadline, b.PublishDeadline), cmp.Compare(a.Id, b.Id))
+	})
 	for _, a := range audits {
 		if a.Phase != PhasePublish || a.PublishedHeight > 0 || !w.once("publish/"+strconv.FormatUint(a.Id, 10)) {
 			continue
@@ -358,6 +366,8 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 		if i < 0 {
 			continue
 		}
+		// An entry of this node sampled meanwhile goes first (publishAll).
+		w.publishAll(ctx, k.Sharer, sender)
 		var mine usagetypes.AuditVote
 		if i < len(a.Votes) {
 			mine = a.Votes[i]
