@@ -114,6 +114,11 @@ type Worker struct {
 
 	mu     sync.Mutex
 	height int64
+	// pass is how many blocks went by between the starts of the last two
+	// steps: about how long a step takes, so how late the next look at an
+	// audit may come (auditAll goes through every audit assigned, with a
+	// replay and a tx for each; with many that is dozens of blocks).
+	pass int64
 	// Attempts made at a height, so each is made once per height.
 	tried  map[string]int64
 	logged map[string]bool // lines said once
@@ -174,6 +179,9 @@ func (w *Worker) Step(ctx context.Context) {
 	cancel()
 	if err != nil || h <= w.height {
 		return
+	}
+	if w.height > 0 {
+		w.pass = h - w.height
 	}
 	w.height = h
 	k, ok := w.cfg.Keys.Key()
@@ -400,8 +408,21 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 }
 
 // commitMargin is how many blocks before the commit deadline an auditor
-// stops waiting for the audited node's data and commits UNAVAILABLE.
+// stops waiting for the audited node's data and commits UNAVAILABLE, at
+// least: twice the blocks its last step took when that is more
+// (lastAttempt).
 const commitMargin = 4
+
+// lastAttempt says whether an audit committing by deadline gets no later
+// look than this one: the commit must land by the deadline, and the next
+// step may come a whole step's blocks later. Waiting for commitMargin
+// blocks only, a busy worker (a step of 30 s on the loaded e2e machine)
+// looked again after the deadline, missed the commit of an audit whose
+// node was dead, and after three such misses the honest auditor was
+// slashed below min_collateral (TestEconomy).
+func (w *Worker) lastAttempt(deadline int64) bool {
+	return w.height >= deadline-max(commitMargin, 2*w.pass)
+}
 
 // commit audits a (once: its verdict is kept on disk) and commits to the verdict.
 func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
@@ -411,7 +432,7 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 		return
 	}
 	if v == nil {
-		last := w.height >= a.CommitDeadline-commitMargin
+		last := w.lastAttempt(a.CommitDeadline)
 		v, err = w.perform(ctx, k, a, last)
 		if err != nil {
 			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err)

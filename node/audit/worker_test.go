@@ -350,3 +350,31 @@ func TestOwnPublishFirst(t *testing.T) {
 		t.Fatalf("sent %v, want %v\n%s", got, want, logs)
 	}
 }
+
+// TestUnavailableBeforeASlowStepMissesTheDeadline: an auditor whose steps
+// take many blocks gives up on a node that does not serve its data early
+// enough that its UNAVAILABLE still lands before the commit deadline. It
+// waited until 4 blocks before the deadline, which a step of dozens of
+// blocks jumped over: the commit was missed, and misses slash the auditor.
+func TestUnavailableBeforeASlowStepMissesTheDeadline(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, func(context.Context, string, uint64, uint64, uint64, uint64, reqsign.Signer) (*q1client.AuditHistory, error) {
+		return nil, errors.New("connection refused")
+	}, honest)
+	a := auditOf(t, store, 3) // commit deadline 100
+	chain.audited = []usagetypes.Audit{a}
+	w.Step(context.Background()) // height 1
+	if len(s.sent) != 0 {
+		t.Fatal("committed while the deadline was far and the data could still come")
+	}
+	// The next step comes 40 blocks later: so may the one after, past the
+	// deadline. This look is the last that can commit in time.
+	chain.height += 39
+	w.Step(context.Background()) // height 41
+	if len(s.sent) != 1 {
+		t.Fatalf("%d msgs sent at height 41 with steps of 40 blocks and the commit deadline at 100, want the commit", len(s.sent))
+	}
+	if _, ok := s.sent[0].(*usagetypes.MsgAuditCommit); !ok {
+		t.Fatalf("sent %T, want a commit", s.sent[0])
+	}
+}
