@@ -259,20 +259,35 @@ func TestEconomy(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := tn.net.Nodes[victim].Address
-	waitFor(t, 3*time.Minute, "the chain to mark the killed sharer offline and metered to serve its new code on two replicas", func() bool {
-		out, _, code := tn.q1(t, 0, "sharer", "status", dead, "-o", "json")
+	var seen string // what the last look found, for the failure message
+	waitForSaying(t, 3*time.Minute, "the chain to mark the killed sharer offline and metered to serve its new code on two replicas", func() bool {
+		out, errOut, code := tn.q1(t, 0, "sharer", "status", dead, "-o", "json")
 		if code != 0 || !strings.Contains(out, `"status": "offline"`) {
+			seen = fmt.Sprintf("sharer status %s (node%d): exit %d: %s%s", dead, victim, code, out, errOut)
 			return false
 		}
+		s := tn.serviceStatus(t, "metered")
 		live := 0
-		for _, r := range tn.serviceStatus(t, "metered").Replicas {
+		var replicas []string
+		for _, r := range s.Replicas {
 			if r.Sharer != dead && r.State == "serving" {
 				live++
 			}
+			replicas = append(replicas, fmt.Sprintf("lease %d on %s: %s %s %s acked=%v", r.Lease, r.Sharer, r.State, r.Version, r.Reason, r.Acked))
 		}
-		code, body, _, _ := call(c, gws[0], "GET", "metered", "/after", "")
+		code, body, by, err := call(c, gws[0], "GET", "metered", "/after", "")
+		pending := "none"
+		if s.Pending != nil {
+			pending = fmt.Sprintf("%+v", *s.Pending)
+		}
+		seen = fmt.Sprintf("%s is offline; metered at height %d: version %d, pending proposal %s, %d live replicas %q; GET /after: %d %q served by %s %v",
+			dead, s.Height, s.Version, pending, live, replicas, code, body, by, err)
+		if live < 2 { // why no sharer takes the replica the dead one held
+			out, errOut, _ := tn.q1(t, 0, "service", "placement", "metered")
+			seen += "; q1 service placement metered: " + out + errOut
+		}
 		return live == 2 && code == 200 && strings.HasPrefix(body, "GET /after")
-	})
+	}, func() string { return "last seen: " + seen })
 	h, err = appHeight(rpc)
 	if err != nil {
 		t.Fatal(err)

@@ -82,14 +82,24 @@ func auditReplay(rt *runtime.Runtime, reps *replicas.Manager, chain auditChain) 
 }
 
 // replaySpecs returns the specs, with distinct limits, of service's
-// versions active during ended epoch whose code is wasm, newest first.
+// versions the chain accepts receipts of for ended epoch (active in it, or
+// replaced in it or the epoch before) whose code is wasm, newest first.
 func replaySpecs(ctx context.Context, chain auditChain, specOf func(name, hash string, mf *manifest.Manifest, wasm []byte) runtime.ServiceSpec,
 	service string, epoch uint64, wasm []byte) ([]runtime.ServiceSpec, error) {
 	e, err := chain.EndedEpoch(ctx, epoch)
 	if err != nil {
 		return nil, fmt.Errorf("epoch %d: %w", epoch, err)
 	}
-	versions, err := chain.VersionsDuring(ctx, service, e.StartHeight, e.EndHeight)
+	// The chain accepts the code of versions active in the epoch and of
+	// those replaced in it or the epoch before (a node serves replaced code
+	// until the new version is warm): x/usage keeper.moduleHashes.
+	from := e.StartHeight
+	if epoch > 0 {
+		if prev, err := chain.EndedEpoch(ctx, epoch-1); err == nil {
+			from = prev.StartHeight
+		}
+	}
+	versions, err := chain.VersionsDuring(ctx, service, from, e.EndHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +123,8 @@ func replaySpecs(ctx context.Context, chain auditChain, specOf func(name, hash s
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no version of service %s active during epoch %d (heights %d–%d) runs module %s",
-			service, epoch, e.StartHeight, e.EndHeight, code)
+		return nil, fmt.Errorf("no version of service %s active during heights %d–%d (epoch %d and the one before) runs module %s",
+			service, from, e.EndHeight, epoch, code)
 	}
 	return out, nil
 }

@@ -17,15 +17,17 @@ import (
 )
 
 type fakeAuditChain struct {
-	epoch    sharerstypes.EpochInfo
+	epochs   []sharerstypes.EpochInfo
 	versions []servicestypes.Version // oldest first, as the chain keeps them
 }
 
 func (c *fakeAuditChain) EndedEpoch(_ context.Context, n uint64) (sharerstypes.EpochInfo, error) {
-	if n != c.epoch.Number {
-		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d not kept", n)
+	for _, e := range c.epochs {
+		if e.Number == n {
+			return e, nil
+		}
 	}
-	return c.epoch, nil
+	return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d not kept", n)
 }
 
 // VersionsDuring is chainview.View's rule over c.versions.
@@ -74,10 +76,11 @@ func TestAuditReplaysUnderTheEpochsLimits(t *testing.T) {
 	ctx := context.Background()
 	code, other := []byte("code"), []byte("other code")
 	chain := &fakeAuditChain{
-		epoch: sharerstypes.EpochInfo{Number: 4, StartHeight: 100, EndHeight: 119},
+		epochs: []sharerstypes.EpochInfo{{Number: 3, StartHeight: 80, EndHeight: 99}, {Number: 4, StartHeight: 100, EndHeight: 119}},
 		versions: []servicestypes.Version{
-			versionOf(t, 1, 10, code, "3s"),    // replaced before the epoch
-			versionOf(t, 2, 90, code, "1s"),    // active at its start
+			versionOf(t, 0, 5, code, "4s"),     // replaced before the epoch before
+			versionOf(t, 1, 10, code, "3s"),    // replaced in the epoch before: its code may still run
+			versionOf(t, 2, 90, code, "1s"),    // active at the epoch's start
 			versionOf(t, 3, 105, other, "1s"),  // other code, mid-epoch
 			versionOf(t, 4, 110, code, "2s"),   // this code again, mid-epoch
 			versionOf(t, 5, 112, code, "2s"),   // same limits as 4
@@ -92,8 +95,8 @@ func TestAuditReplaysUnderTheEpochsLimits(t *testing.T) {
 	for _, s := range specs {
 		got = append(got, s.Limits.RequestTimeout)
 	}
-	if fmt.Sprint(got) != "[2s 1s]" {
-		t.Fatalf("replay specs with timeouts %v, want [2s 1s]: the versions of this code active in epoch 4, distinct, newest first", got)
+	if fmt.Sprint(got) != "[2s 1s 3s]" {
+		t.Fatalf("replay specs with timeouts %v, want [2s 1s 3s]: the versions of this code active in epoch 4 or replaced in 3, distinct, newest first", got)
 	}
 
 	// The sharer ran under version 2's limits (1s): the replay under 2s
@@ -113,14 +116,14 @@ func TestAuditReplaysUnderTheEpochsLimits(t *testing.T) {
 	}
 	// Receipts no version reproduces: the newest version's replay is
 	// returned, for the worker to name the difference.
-	steps[1].Receipt.Fuel = 900_000_000
+	steps[1].Receipt.Fuel = 1_200_000_000 // what version 0 (4s), replaced before epoch 3, would give
 	outs, err = replayUnder(specs, steps, replay)
 	if err != nil || reproduces(outs, steps) || outs[1].Receipt.Fuel != 600_000_000 {
 		t.Fatalf("replayUnder with no match kept %+v (%v); want the newest version's (2s: 600000000 fuel)", outs, err)
 	}
 
 	if _, err := replaySpecs(ctx, chain, specOf, "hello", 4, []byte("unknown")); err == nil ||
-		!strings.Contains(err.Error(), "no version of service hello active during epoch 4 (heights 100–119) runs module ") {
+		!strings.Contains(err.Error(), "no version of service hello active during heights 80–119 (epoch 4 and the one before) runs module sha256:") {
 		t.Fatalf("a module no version of the epoch runs: %v", err)
 	}
 }

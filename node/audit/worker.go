@@ -116,6 +116,11 @@ type Worker struct {
 
 	mu     sync.Mutex
 	height int64
+	// pass is how many blocks went by between the starts of the last two
+	// steps: about how long a step takes, so how late the next look at an
+	// audit may come (auditAll goes through every audit assigned, with a
+	// replay and a tx for each; with many that is dozens of blocks).
+	pass int64
 	// Attempts made at a height, so each is made once per height.
 	tried  map[string]int64
 	logged map[string]bool // lines said once
@@ -177,6 +182,9 @@ func (w *Worker) Step(ctx context.Context) {
 	if err != nil || h <= w.height {
 		return
 	}
+	if w.height > 0 {
+		w.pass = h - w.height
+	}
 	w.height = h
 	k, ok := w.cfg.Keys.Key()
 	sender := w.cfg.Sender()
@@ -222,7 +230,11 @@ func (w *Worker) warnOnce(what string, err error) {
 }
 
 // publishAll publishes the samples of this node's audits still in their
-// publish phase.
+// publish phase, the earliest deadline first. It is this node's most
+// urgent duty: the publish window is the shortest (publish_window_blocks)
+// and an entry not published in it is forfeited, which slashes this
+// sharer; so auditAll calls it again between the audits it does for
+// others, which can take many blocks when there are many.
 func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	audits, err := w.cfg.Chain.OpenAudits(qctx, sharer, false)
@@ -231,6 +243,10 @@ func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 		w.warnOnce("read this node's audits", err)
 		return
 	}
+	audits = slices.Clone(audits)
+	slices.SortStableFunc(audits, func(a, b usagetypes.Audit) int {
+		return cmp.Or(cmp.Compare(a.PublishDeadline, b.PublishDeadline), cmp.Compare(a.Id, b.Id))
+	})
 	for _, a := range audits {
 		if a.Phase != PhasePublish || a.PublishedHeight > 0 || !w.once("publish/"+strconv.FormatUint(a.Id, 10)) {
 			continue
@@ -360,6 +376,8 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 		if i < 0 {
 			continue
 		}
+		// An entry of this node sampled meanwhile goes first (publishAll).
+		w.publishAll(ctx, k.Sharer, sender)
 		var mine usagetypes.AuditVote
 		if i < len(a.Votes) {
 			mine = a.Votes[i]
@@ -447,6 +465,18 @@ func GiveUpHeight(a usagetypes.Audit) int64 {
 	return min(opened+(a.CommitDeadline-opened)/2, a.CommitDeadline-commitMargin)
 }
 
+// lastAttempt says whether this look at audit a is the last before the
+// auditor commits UNAVAILABLE for a history not served: from GiveUpHeight,
+// or earlier when the worker is slow: the commit must land by the
+// deadline, and the next step may come a whole step's blocks later.
+// Waiting until commitMargin blocks before it, a busy worker (a step of
+// 30 s on the loaded e2e machine) looked again after the deadline, missed
+// the commit of an audit whose node was dead, and after three such misses
+// the honest auditor was slashed below min_collateral (TestEconomy).
+func (w *Worker) lastAttempt(a usagetypes.Audit) bool {
+	return w.height >= min(GiveUpHeight(a), a.CommitDeadline-max(commitMargin, 2*w.pass))
+}
+
 // commit audits a (once: its verdict is kept on disk) and commits to the verdict.
 func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
 	v, err := w.loadVote(a.Id)
@@ -455,7 +485,7 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 		return
 	}
 	if v == nil {
-		last := w.height >= GiveUpHeight(a)
+		last := w.lastAttempt(a)
 		v, err = w.perform(ctx, k, a, last)
 		if err != nil {
 			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err,

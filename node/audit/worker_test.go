@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 
@@ -415,5 +416,89 @@ func TestKeepEpochs(t *testing.T) {
 	p.ReportWindowEpochs, p.SampleDelayBlocks, p.PublishWindowBlocks, p.CommitWindowBlocks, p.RevealWindowBlocks = 3, 2, 20, 20, 20
 	if got := KeepEpochs(p, 20); got != 3+4+1 {
 		t.Fatalf("keep %d epochs, want 8", got)
+	}
+}
+
+// hookSender is a fakeSender that calls after once each msg is sent.
+type hookSender struct {
+	fakeSender
+	after func(sdk.Msg)
+}
+
+func (s *hookSender) Exec(ctx context.Context, msgs ...sdk.Msg) (hotkey.Result, error) {
+	res, err := s.fakeSender.Exec(ctx, msgs...)
+	for _, m := range msgs {
+		s.after(m)
+	}
+	return res, err
+}
+
+// TestOwnPublishFirst: this node's sampled entries are published the
+// earliest deadline first, and one sampled while the node audits others
+// is published before the next of those audits, not after all of them:
+// with many audits to do (each a replay and a tx), waiting for the next
+// step let the short publish window pass, and the honest sharer's entry
+// was forfeited and its collateral slashed (TestEconomy).
+func TestOwnPublishFirst(t *testing.T) {
+	chain := &fakeChain{}
+	w, _, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	root := rootOf(t, store)
+	own := func(id uint64, deadline int64) usagetypes.Audit {
+		return usagetypes.Audit{Id: id, LeaseId: 9, Epoch: 4, Root: root, Phase: PhasePublish, PublishDeadline: deadline,
+			Draws: []usagetypes.AuditDraw{{Index: 0}}}
+	}
+	chain.mine = []usagetypes.Audit{own(3, 60), own(2, 50)}
+	first, second := auditOf(t, store, 2), auditOf(t, store, 5)
+	second.Id = 8
+	chain.audited = []usagetypes.Audit{first, second}
+	s := &hookSender{}
+	s.after = func(m sdk.Msg) {
+		if c, ok := m.(*usagetypes.MsgAuditCommit); ok && c.AuditId == first.Id {
+			chain.mine = append(chain.mine, own(4, 70)) // sampled while this node audits
+		}
+	}
+	w.cfg.Sender = func() Sender { return s }
+	w.Step(context.Background())
+	var got []string
+	for _, m := range s.sent {
+		switch m := m.(type) {
+		case *usagetypes.MsgPublishSamples:
+			got = append(got, fmt.Sprintf("publish %d", m.AuditId))
+		case *usagetypes.MsgAuditCommit:
+			got = append(got, fmt.Sprintf("commit %d", m.AuditId))
+		}
+	}
+	want := []string{"publish 2", "publish 3", "commit 7", "publish 4", "commit 8"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("sent %v, want %v\n%s", got, want, logs)
+	}
+}
+
+// TestUnavailableBeforeASlowStepMissesTheDeadline: an auditor whose steps
+// take many blocks gives up on a node that does not serve its data early
+// enough that its UNAVAILABLE still lands before the commit deadline. It
+// waited until 4 blocks before the deadline, which a step of dozens of
+// blocks jumped over: the commit was missed, and misses slash the auditor.
+func TestUnavailableBeforeASlowStepMissesTheDeadline(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, func(context.Context, string, uint64, uint64, uint64, uint64, reqsign.Signer) (*q1client.AuditHistory, error) {
+		return nil, errors.New("connection refused")
+	}, honest)
+	a := auditOf(t, store, 3) // commit deadline 100
+	chain.audited = []usagetypes.Audit{a}
+	w.Step(context.Background()) // height 1
+	if len(s.sent) != 0 {
+		t.Fatal("committed while the deadline was far and the data could still come")
+	}
+	// The next step comes 40 blocks later: so may the one after, past the
+	// deadline. This look is the last that can commit in time.
+	chain.height += 39
+	w.Step(context.Background()) // height 41
+	if len(s.sent) != 1 {
+		t.Fatalf("%d msgs sent at height 41 with steps of 40 blocks and the commit deadline at 100, want the commit", len(s.sent))
+	}
+	if _, ok := s.sent[0].(*usagetypes.MsgAuditCommit); !ok {
+		t.Fatalf("sent %T, want a commit", s.sent[0])
 	}
 }

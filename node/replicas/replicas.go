@@ -100,6 +100,7 @@ type Manager struct {
 	mu      sync.RWMutex
 	closed  bool
 	running map[string]*replica // by service name
+	code    map[string]string   // service → the code (code.wasm) the chain wants run now
 	loading map[string]string   // service → manifest hash being loaded
 	failed  map[string]failure  // service → why its current manifest could not load
 }
@@ -107,6 +108,7 @@ type Manager struct {
 type replica struct {
 	lease uint64
 	hash  string // manifest hash: the version running
+	code  string // its code.wasm
 	svc   *runtime.Service
 }
 
@@ -130,6 +132,7 @@ func New(rt Runtime, blobs Blobs, kvDir string, opts ...Option) *Manager {
 		log:     slog.New(slog.DiscardHandler),
 		peers:   func() []string { return nil },
 		running: map[string]*replica{},
+		code:    map[string]string{},
 		loading: map[string]string{},
 		failed:  map[string]failure{},
 	}
@@ -243,6 +246,10 @@ func (m *Manager) Reconcile(desired []Desired) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	clear(m.code)
+	for name, d := range want {
+		m.code[name] = d.Manifest.Code.Wasm
+	}
 	for name, f := range m.failed {
 		if _, ok := want[name]; !ok && time.Since(f.at) > failureRetention {
 			delete(m.failed, name)
@@ -291,11 +298,11 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 	delete(m.failed, d.Service)
 	if m.closed {
 		m.mu.Unlock()
-		m.drain(&replica{lease: d.LeaseID, hash: hash, svc: svc}) // closed while it loaded
+		m.drain(&replica{lease: d.LeaseID, hash: hash, code: d.Manifest.Code.Wasm, svc: svc}) // closed while it loaded
 		return
 	}
 	old := m.running[d.Service]
-	m.running[d.Service] = &replica{lease: d.LeaseID, hash: hash, svc: svc}
+	m.running[d.Service] = &replica{lease: d.LeaseID, hash: hash, code: d.Manifest.Code.Wasm, svc: svc}
 	if old != nil {
 		m.goLocked(func() { m.drain(old) })
 	}
@@ -337,17 +344,53 @@ func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.S
 const instances = 2
 
 // SetEpoch tells the manager the chain's current epoch. When it changes,
-// every running replica restarts its instances (Service.NewEpoch), so that
-// an instance's receipts never span two epochs.
+// every running replica moves its instances to it (Service.NewEpoch), so
+// that an instance's receipts never span two epochs: each replica starts
+// its new instances beside the old ones, which serve until they are warm,
+// so an epoch change costs callers no wait. SetEpoch returns once every
+// replica switched; until then requests are served, and their receipts
+// made, in the old epoch (the agent seals it after SetEpoch returns).
+//
+// A replica still running code the chain has replaced (its successor is
+// loading, or failed to) serves on in the new epoch, unbilled: the chain
+// accepts replaced code's receipts only through the epoch after the one it
+// was replaced in (x/usage), so an audit drawing a later one would find it
+// "not the code of the service" and slash the sharer.
 func (m *Manager) SetEpoch(epoch uint64) {
-	if old := m.epoch.Swap(epoch); old == epoch {
+	if m.epoch.Load() == epoch {
 		return
 	}
 	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for _, r := range m.running {
-		r.svc.NewEpoch(epoch)
+	for name, r := range m.running {
+		if code, ok := m.code[name]; ok && code != r.code {
+			m.log.Info("replica serves replaced code until its successor is warm; unbilled from this epoch",
+				"service", name, "version", r.hash, "epoch", epoch)
+			r.svc.StopReceiptsFrom(epoch)
+		}
 	}
+	m.mu.RUnlock()
+	m.newEpoch(epoch)
+	// Only now do instances starting (replicas loading) begin in epoch:
+	// Service.NewEpoch wants its spec's epoch source to lag.
+	m.epoch.Store(epoch)
+	// Replicas that finished loading meanwhile started in the old epoch.
+	m.newEpoch(epoch)
+}
+
+// newEpoch runs Service.NewEpoch on every running replica, side by side
+// (the runtime bounds how many instances start at once), and waits.
+func (m *Manager) newEpoch(epoch uint64) {
+	m.mu.RLock()
+	svcs := make([]*runtime.Service, 0, len(m.running))
+	for _, r := range m.running {
+		svcs = append(svcs, r.svc)
+	}
+	m.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, svc := range svcs {
+		wg.Go(func() { svc.NewEpoch(epoch) })
+	}
+	wg.Wait()
 }
 
 // Spec maps a manifest onto what the runtime needs. The manifest's memory

@@ -399,3 +399,63 @@ func TestReceiptsFollowLeaseAndEpoch(t *testing.T) {
 		t.Fatalf("fuel metered %v", meter.fuel)
 	}
 }
+
+// TestReplacedCodeUnbilledAfterItsEpoch: while a new version's code is not
+// running yet (here it cannot be fetched), the old version keeps serving;
+// its requests are billed in the epoch the new version came in, where the
+// chain still accepts the old code, and not after: a receipt the chain
+// would refuse to see published ("not the code of the service during the
+// epoch") would have the audit forfeited and the honest sharer slashed.
+func TestReplacedCodeUnbilledAfterItsEpoch(t *testing.T) {
+	ctx := context.Background()
+	home := t.TempDir()
+	rt, err := runtime.New(filepath.Join(home, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	store, err := blob.Open(filepath.Join(home, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &receiptLog{}
+	m := New(rt, store, filepath.Join(home, "kv"), WithReceipts(sink))
+	defer m.Close(ctx)
+	call := func() {
+		t.Helper()
+		res, err := m.Handle(ctx, "hello", &gateway.Request{Method: "GET", Path: "/", Header: http.Header{}})
+		if err != nil || res.Status != 200 {
+			t.Fatalf("call: %+v %v", res, err)
+		}
+	}
+	m.SetEpoch(2)
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: helloManifest(t, h.String(), "32Mi")}})
+	eventually(t, "lease 7 serving", func() bool { lease, ok := m.Serving("hello"); return ok && lease == 7 })
+	call()
+
+	// The chain moves hello to code this node cannot get (no peers).
+	missing := "sha256:" + strings.Repeat("ab", 32)
+	m.Reconcile([]Desired{{LeaseID: 7, Service: "hello", Manifest: helloManifest(t, missing, "32Mi")}})
+	eventually(t, "the new version to fail", func() bool { _, failed := m.Failure("hello"); return failed })
+	call() // still epoch 2, the epoch the new version came in: billed
+	m.SetEpoch(3)
+	call() // epoch 3: the old code still answers, unbilled
+	if !sink.has(7, 2) {
+		t.Errorf("no receipt of lease 7 in epoch 2: %+v", sink.receipts)
+	}
+	if sink.has(7, 3) {
+		t.Errorf("a request receipt of the replaced code in epoch 3, where the chain no longer accepts it: %+v", sink.receipts)
+	}
+	// Nor does it start instances that would leave start-up receipts there.
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, r := range sink.receipts {
+		if r.Seed == receipt.SeedFor(7, 3, r.Instance, r.Index) {
+			t.Errorf("receipt %+v of epoch 3 from the replaced code", r)
+		}
+	}
+}

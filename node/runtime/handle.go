@@ -132,7 +132,7 @@ func (s *Service) run(ctx context.Context, in *instance, req *Request, msg []byt
 	usage := Usage{CPU: o.cpu, EgressBytes: o.egress}
 	if o.receipt {
 		usage.Fuel = o.fuel
-		s.emit(in.receiptFor(o, msg, req.Via, req.ViaSig), msg, o.tape)
+		s.emit(in, in.receiptFor(o, msg, req.Via, req.ViaSig), msg, o.tape)
 	}
 	s.stats.cpu.Add(int64(o.cpu))
 	s.stats.egress.Add(o.egress)

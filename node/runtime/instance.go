@@ -72,7 +72,11 @@ type call struct {
 // newInstance starts a fresh instance in the service's current epoch, runs
 // its start-up (_initialize) and hands the start-up's receipt to the sink.
 func (s *Service) newInstance(ctx context.Context) (*instance, error) {
-	epoch := s.currentEpoch()
+	return s.newInstanceIn(ctx, s.currentEpoch())
+}
+
+// newInstanceIn is newInstance in epoch.
+func (s *Service) newInstanceIn(ctx context.Context, epoch uint64) (*instance, error) {
 	in := s.blankInstance(epoch, s.rt.numbers.take(s.sink, s.lease, epoch))
 	// Start-up runs outside the guest slots, under its own small limit and
 	// timeout, so a module whose _initialize loops holds up nobody's requests.
@@ -86,7 +90,7 @@ func (s *Service) newInstance(ctx context.Context) (*instance, error) {
 	o := in.start(initCtx, rt.cfg.now().UnixNano(), receipt.SeedFor(s.lease, epoch, in.number, 0))
 	in.leave()
 	if o.receipt {
-		s.emit(in.receiptFor(o, nil, "", nil), nil, o.tape)
+		s.emit(in, in.receiptFor(o, nil, "", nil), nil, o.tape)
 	}
 	if o.kind == "" {
 		s.stats.instances.Add(1)

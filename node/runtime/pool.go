@@ -23,9 +23,15 @@ func (s *Service) renew(in *instance) {
 	s.restart(in)
 }
 
-// restart closes in and starts a fresh instance in the background.
+// restart closes in and puts a fresh instance in its place: a spare of
+// the current epoch (NewEpoch starts them ahead) when one is warm, else one
+// started in the background.
 func (s *Service) restart(in *instance) {
 	in.close()
+	if fresh := s.takeSpare(s.currentEpoch()); fresh != nil {
+		s.idle <- fresh
+		return
+	}
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

@@ -130,15 +130,20 @@ type Service struct {
 	egress   *egressClient
 	logSink  LogSink
 
-	lease       uint64
-	epochOf     func() uint64 // the spec's epoch source, nil for none
-	epoch       atomic.Uint64 // the latest epoch NewEpoch was told of
-	sink        ReceiptSink
-	maxRequests uint64
-	moduleHash  receipt.Hash // SHA-256 of the module as uploaded
-	hash        string       // the same, as Module.Hash writes it
+	lease   uint64
+	epochOf func() uint64 // the spec's epoch source, nil for none
+	epoch   atomic.Uint64 // the latest epoch NewEpoch was told of
+	sink    ReceiptSink
+	// unbilledFrom is the first epoch whose receipts the sink no longer
+	// gets (0: none; StopReceiptsFrom).
+	unbilledFrom atomic.Uint64
+	maxRequests  uint64
+	moduleHash   receipt.Hash // SHA-256 of the module as uploaded
+	hash         string       // the same, as Module.Hash writes it
 
 	idle     chan *instance
+	spareMu  sync.Mutex
+	spares   []*instance   // started ahead for the next epoch (NewEpoch)
 	closing  chan struct{} // closed when Close starts
 	released chan struct{} // closed when the instances are gone
 
@@ -380,6 +385,9 @@ func (s *Service) Close(ctx context.Context) error {
 // release frees everything Load acquired.
 func (s *Service) release(ctx context.Context) error {
 	close(s.released)
+	s.spareMu.Lock()
+	s.spares = nil // closed with the runtime below
+	s.spareMu.Unlock()
 	s.stats.instances.Store(0)
 	var errs []error
 	if s.wrt != nil {

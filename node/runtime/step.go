@@ -180,9 +180,32 @@ func (in *instance) receiptFor(o outcome, request []byte, via string, viaSig []b
 }
 
 // emit hands a receipt to the service's sink, if it has one.
-func (s *Service) emit(r receipt.Receipt, request, tape []byte) {
-	if s.sink != nil {
-		s.sink.Receipt(r, request, tape)
+func (s *Service) emit(in *instance, r receipt.Receipt, request, tape []byte) {
+	if s.sink == nil {
+		return
+	}
+	if from := s.unbilledFrom.Load(); from != 0 && in.epoch >= from {
+		return // this code's receipts of that epoch would be refused (StopReceiptsFrom)
+	}
+	s.sink.Receipt(r, request, tape)
+}
+
+// StopReceiptsFrom stops handing the sink receipts of instances of epoch or
+// later: the requests they serve are still answered, but are in no receipt
+// tree, so they are not billed (or audited). A replica manager uses it for
+// a version the chain has replaced but whose successor is not warm yet:
+// the chain accepts a version's receipts only in epochs the version was
+// active in. Calls with an epoch of 0, or later than an earlier call's,
+// change nothing.
+func (s *Service) StopReceiptsFrom(epoch uint64) {
+	for {
+		old := s.unbilledFrom.Load()
+		if epoch == 0 || (old != 0 && old <= epoch) {
+			return
+		}
+		if s.unbilledFrom.CompareAndSwap(old, epoch) {
+			return
+		}
 	}
 }
 

@@ -331,9 +331,17 @@ func (k *Keeper) putAudit(ctx context.Context, a *types.Audit, index bool) error
 	return nil
 }
 
-// moduleHashes returns the code hashes of the versions of service active
-// at some height of epoch, newest first: a node may have run any of them
-// for the lease during the epoch.
+// moduleHashes returns the code hashes of the versions of service a node
+// may have run for a lease during epoch, newest first: those active at some
+// height of the epoch, and those replaced in it or in the epoch before. A
+// node switches to a new version only once it has seen it committed and has
+// it warm (compiling a module takes seconds), serving the old code
+// meanwhile; when the new version activated late in an epoch, or in its
+// first block, that runs into the next epoch. So replaced code stays valid
+// through the epoch after the one it was replaced in; from then on the node
+// serves it unbilled (replicas.Manager.SetEpoch). Refusing it forfeited the
+// audits of honest sharers, whose samples could not be published, and
+// slashed them.
 func (k *Keeper) moduleHashes(ctx context.Context, service string, epoch uint64) ([][]byte, error) {
 	e, ok, err := k.sharers.GetEpoch(ctx, epoch)
 	if err != nil {
@@ -341,6 +349,16 @@ func (k *Keeper) moduleHashes(ctx context.Context, service string, epoch uint64)
 	}
 	if !ok {
 		return nil, fmt.Errorf("epoch %d is no longer kept", epoch)
+	}
+	from := e.StartHeight
+	if epoch > 0 {
+		prev, ok, err := k.sharers.GetEpoch(ctx, epoch-1)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			from = prev.StartHeight
+		}
 	}
 	svc, err := k.services.GetService(ctx, service)
 	if err != nil {
@@ -366,8 +384,8 @@ func (k *Keeper) moduleHashes(ctx context.Context, service string, epoch uint64)
 		if !containsBytes(out, h) {
 			out = append(out, h)
 		}
-		if v.ActivatedHeight <= e.StartHeight {
-			break // active from the epoch's start: older ones were not
+		if v.ActivatedHeight < from {
+			break // activated before the previous epoch: older ones are past their last valid epoch
 		}
 	}
 	if len(out) == 0 {

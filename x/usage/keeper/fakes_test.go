@@ -141,6 +141,15 @@ type fakeServices struct {
 	escrows   map[string]math.Int
 	balances  map[string]math.Int
 	resumed   []string
+	// versions, when set for a service, are its versions (number i+1 at
+	// index i); else the fake keeps one, active since height 1.
+	versions map[string][]fakeVersion
+}
+
+// fakeVersion is a version of a service: when it activated and its code.
+type fakeVersion struct {
+	activated int64
+	wasm      string
 }
 
 func newFakeServices(sh *fakeSharers) *fakeServices {
@@ -173,21 +182,30 @@ func (s *fakeServices) GetService(_ context.Context, name string) (servicestypes
 	if !ok {
 		return svc, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s does not exist", name)
 	}
-	svc.CurrentVersion = max(svc.CurrentVersion, 1) // the fake keeps one version
+	svc.CurrentVersion = max(svc.CurrentVersion, 1, uint64(len(s.versions[name]))) // the fake keeps one version, unless told of more
 	return svc, nil
 }
 
-// GetVersion returns the fake's one version, active since height 1.
+// GetVersion returns the fake's one version, active since height 1, or
+// version n of those it was told of.
 func (s *fakeServices) GetVersion(_ context.Context, name string, n uint64) (servicestypes.Version, error) {
+	if vs := s.versions[name]; n >= 1 && n <= uint64(len(vs)) {
+		return servicestypes.Version{Service: name, Number: n, ActivatedHeight: vs[n-1].activated}, nil
+	}
 	if _, ok := s.services[name]; !ok || n != 1 {
 		return servicestypes.Version{}, errorsmod.Wrapf(servicestypes.ErrServiceNotFound, "service %s has no version %d", name, n)
 	}
 	return servicestypes.Version{Service: name, Number: 1, ActivatedHeight: 1}, nil
 }
 
-// GetSpec returns the spec of the fake's one version.
-func (s *fakeServices) GetSpec(ctx context.Context, name string, _ uint64) (*servicestypes.ServiceSpec, error) {
-	return s.CurrentSpec(ctx, name)
+// GetSpec returns the spec of the fake's one version, with the code of
+// version n when it was told of versions.
+func (s *fakeServices) GetSpec(ctx context.Context, name string, n uint64) (*servicestypes.ServiceSpec, error) {
+	spec, err := s.CurrentSpec(ctx, name)
+	if vs := s.versions[name]; err == nil && n >= 1 && n <= uint64(len(vs)) {
+		spec.Code.Wasm = vs[n-1].wasm
+	}
+	return spec, err
 }
 
 // RefundToEscrow moves amount from a module's balance back into an escrow.
