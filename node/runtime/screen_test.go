@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,19 @@ func TestDeclaredCountBombsAreRefusedBeforeDecoding(t *testing.T) {
 			"\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a\x0a\x01\x08\x01\xff\xff\xff\xff\x0f\x7f\x0b",
 			"invalid module: the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset 23 (0x17): " +
 				"a function declares more than 50000 locals"},
+		// 21 bodies of 6 bytes, each declaring 50,000 locals: 1,000 such
+		// bodies (8 KiB) cost wazero's validation 3 GiB and 14 s of CPU.
+		{"a million locals in 160 bytes",
+			"\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x16\x15" + strings.Repeat("\x00", 21) +
+				"\x0a\x94\x01\x15" + strings.Repeat("\x06\x01\xd0\x86\x03\x7f\x0b", 21),
+			"invalid module: the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset 184 (0xb8): " +
+				"the module's functions declare more than 1000000 locals in all"},
+		// A table of 2^27 elements cost every instance 1 GiB, allocated at
+		// instantiation outside the memory limit, and seconds to clear it.
+		{"a table of 2^27 elements",
+			"\x00asm\x01\x00\x00\x00\x04\x07\x01\x70\x00\x80\x80\x80\x40",
+			"invalid module: the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset 12 (0xc): " +
+				"a table of at least 134217728 elements (at most 10000000)"},
 		{"a section past the end", "\x00asm\x01\x00\x00\x00\x07\xff\x01\x00",
 			"invalid module: malformed module, at byte offset 8 (0x8): section 7: size 255 runs past the end of the module"},
 	} {
