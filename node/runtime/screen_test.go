@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -55,5 +57,28 @@ func TestDeclaredCountBombsAreRefusedBeforeDecoding(t *testing.T) {
 				t.Errorf("Check:\n got %v\nwant check: %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// One function of 4,000 nested loops, 12 KiB, took wazevo 3.5 s of CPU to
+// compile (its time is quadratic in a function's blocks): the instrumenter
+// refuses it by fuel.ControlBudget, before wazevo sees it.
+func TestQuadraticControlFlowIsRefusedBeforeCompiling(t *testing.T) {
+	body := []byte{0}
+	body = append(body, bytes.Repeat([]byte{0x03, 0x40}, 4000)...)
+	body = append(body, bytes.Repeat([]byte{0x0b}, 4001)...)
+	code := binary.AppendUvarint([]byte{1}, uint64(len(body)))
+	code = append(code, body...)
+	wasm := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0a")
+	wasm = append(binary.AppendUvarint(wasm, uint64(len(code))), code...)
+	const want = "invalid module: the module's control flow is more than a node compiles (docs/guest-abi.md, Limits): " +
+		"fuel: function 0, byte offset 22 (0x16): 4000 control operators: " +
+		"the module's sum of their squares reaches 16000000, over its budget of 10000000"
+	ctx := context.Background()
+	if _, err := newTestRuntime(t).Compile(ctx, wasm); err == nil || err.Error() != "compile: "+want || !errors.Is(err, ErrInvalidModule) {
+		t.Errorf("Compile:\n got %v\nwant compile: %s", err, want)
+	}
+	if _, err := Check(ctx, wasm, nil); err == nil || err.Error() != "check: "+want || !errors.Is(err, ErrInvalidModule) {
+		t.Errorf("Check:\n got %v\nwant check: %s", err, want)
 	}
 }
