@@ -28,11 +28,14 @@ const (
 // Limits of our own, beyond the JS API's: what a module declares cheaply
 // but costs every node memory and time by the number declared.
 const (
-	// MaxModuleLocals bounds the locals of all functions together: a body
-	// of 6 bytes may declare 50,000 of them, which wazero's interpreter
+	// MaxModuleLocals bounds the parameters and locals of all functions
+	// defined together. A body of 6 bytes may declare 50,000 locals,
+	// which wazero's interpreter
 	// validates at ~64 bytes and ~0.3 µs each and wazevo at ~8 bytes each,
 	// so 1,000 such bodies (8 KiB) cost 3 GiB and 14 s of CPU. A Go guest
-	// of 5 MB declares ~14,000.
+	// of 5 MB declares ~14,000. wazevo compiles parameters as locals:
+	// 100,000 functions of a type with 1,000 parameters (400 KiB) took it
+	// 6 s.
 	MaxModuleLocals = 1_000_000
 	// MaxModuleTableSize bounds the initial elements of all tables
 	// together: wazero allocates them, 8 bytes each, in every instance at
@@ -66,6 +69,10 @@ func CheckLimits(wasm []byte) error {
 	}
 	r := reader{b: wasm, pos: len(wasmHeader)}
 	var funcs, globals, tableSize uint64
+	// locals counts the parameters and locals of the functions defined,
+	// params the parameters of each type read.
+	var locals uint64
+	var params []uint32
 	for !r.eof() {
 		at := r.at()
 		id, _ := r.byte()
@@ -83,7 +90,11 @@ func CheckLimits(wasm []byte) error {
 		case secCustom:
 			err = s.custom()
 		case secType:
-			err = s.vector("types", MaxTypes, s.funcType)
+			err = s.vector("types", MaxTypes, func() error {
+				n, err := s.funcType()
+				params = append(params, n)
+				return err
+			})
 		case secImport:
 			err = s.vector("imports", MaxImports, func() error {
 				kind, err := s.importEntry()
@@ -101,9 +112,15 @@ func CheckLimits(wasm []byte) error {
 				return nil
 			})
 		case secFunction:
-			var n uint32
-			n, err = s.count("functions", MaxFunctions)
-			funcs += uint64(n)
+			err = s.vector("functions", MaxFunctions, func() error {
+				funcs++
+				at := s.r.at()
+				t, err := s.r.u32()
+				if err == nil && uint64(t) < uint64(len(params)) {
+					err = addLocals(&locals, uint64(params[t]), at)
+				}
+				return err
+			})
 		case secTable:
 			err = s.vector("tables", MaxTables, func() error {
 				if err := s.table(); err != nil {
@@ -129,7 +146,6 @@ func CheckLimits(wasm []byte) error {
 		case secElement:
 			err = s.vector("element segments", MaxElementSegments, s.element)
 		case secCode:
-			var locals uint64
 			err = s.vector("function bodies", MaxFunctions, func() error { return s.code(&locals) })
 		case secData:
 			err = s.vector("data segments", MaxDataSegments, s.data)
@@ -214,29 +230,43 @@ func (s *screen) skip(n int) error {
 	return err
 }
 
-// funcType reads a function type: 0x60, params, results.
-func (s *screen) funcType() error {
+// funcType reads a function type: 0x60, params, results. It returns the
+// number of params.
+func (s *screen) funcType() (uint32, error) {
 	at := s.r.at()
 	form, err := s.r.byte()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if form != 0x60 {
-		return malformed(at, "type form 0x%02x (only function types are read)", form)
+		return 0, malformed(at, "type form 0x%02x (only function types are read)", form)
 	}
+	var params uint32
 	for _, p := range []struct {
 		what  string
 		limit uint32
 	}{{"parameters", MaxParams}, {"results", MaxResults}} {
 		n, err := s.count(p.what, p.limit)
 		if err != nil {
-			return err
+			return 0, err
+		}
+		if p.what == "parameters" {
+			params = n
 		}
 		for range n {
 			if err := s.valType(); err != nil {
-				return err
+				return 0, err
 			}
 		}
+	}
+	return params, nil
+}
+
+// addLocals adds n parameters or locals, at offset at, to *total, which
+// must keep to MaxModuleLocals.
+func addLocals(total *uint64, n uint64, at int) error {
+	if *total += n; *total > MaxModuleLocals {
+		return overLimit(at, "the module's functions have more than %d parameters and locals in all", MaxModuleLocals)
 	}
 	return nil
 }
@@ -472,8 +502,8 @@ func (s *screen) code(total *uint64) error {
 		if locals += uint64(k); locals > MaxLocals {
 			return overLimit(at, "a function declares more than %d locals", MaxLocals)
 		}
-		if *total += uint64(k); *total > MaxModuleLocals {
-			return overLimit(at, "the module's functions declare more than %d locals in all", MaxModuleLocals)
+		if err := addLocals(total, uint64(k), at); err != nil {
+			return err
 		}
 		if err := b.valType(); err != nil {
 			return err

@@ -61,7 +61,13 @@ func TestCheckLimitsRefusesDeclaredBombs(t *testing.T) {
 		{"locals across functions",
 			rawModule(sec(secType, u32(1), []byte{0x60, 0, 0}), sec(secFunction, u32(21), make([]byte, 21)),
 				sec(secCode, u32(21), bytes.Repeat(body(u32(1), u32(50000), []byte{valI32}), 21))),
-			ErrLimit, 184, "the module's functions declare more than 1000000 locals in all"},
+			ErrLimit, 184, "the module's functions have more than 1000000 parameters and locals in all"},
+		// Parameters are locals too: 100,000 functions of a type with
+		// 1,000 parameters (400 KiB) took wazevo 6 s of CPU to compile.
+		{"parameters across functions",
+			rawModule(sec(secType, u32(1), []byte{0x60}, u32(1000), bytes.Repeat([]byte{valI32}, 1000), u32(0)),
+				sec(secFunction, u32(1001), make([]byte, 1001))),
+			ErrLimit, 2021, "the module's functions have more than 1000000 parameters and locals in all"},
 		// A table's elements are allocated at instantiation, 8 bytes each,
 		// in every instance and outside the memory limit: a 33-byte module
 		// with a table of 2^27 elements (wazero's own limit) cost each

@@ -33,7 +33,7 @@ func TestDeclaredCountBombsAreRefusedBeforeDecoding(t *testing.T) {
 			"\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x16\x15" + strings.Repeat("\x00", 21) +
 				"\x0a\x94\x01\x15" + strings.Repeat("\x06\x01\xd0\x86\x03\x7f\x0b", 21),
 			"invalid module: the module declares more than a node accepts (docs/guest-abi.md, Limits), at byte offset 184 (0xb8): " +
-				"the module's functions declare more than 1000000 locals in all"},
+				"the module's functions have more than 1000000 parameters and locals in all"},
 		// A table of 2^27 elements cost every instance 1 GiB, allocated at
 		// instantiation outside the memory limit, and seconds to clear it.
 		{"a table of 2^27 elements",
