@@ -110,7 +110,7 @@
 //
 // Instrument returns an *Error naming the function index (imports
 // included) and the byte offset in the module, wrapping ErrUnsupported,
-// ErrReserved or ErrMalformed:
+// ErrReserved, ErrLimit or ErrMalformed:
 //
 //   - SIMD (the 0xFD prefix, v128 values): not needed by our guests, and
 //     SIMD floating point is a further source of non-determinism;
@@ -121,6 +121,9 @@
 //   - exception handling, typed function references, GC and any operator
 //     or section the decoder does not know: code it cannot decode it cannot
 //     meter;
+//   - control flow wazero's compiler would take too long on (ErrLimit):
+//     functions whose counts of control operators, squared and summed,
+//     exceed ControlBudget;
 //   - a module that already exports "q1_fuel" (instrumented twice, or a
 //     name clash): the host would read the wrong value.
 //

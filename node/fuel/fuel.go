@@ -134,4 +134,6 @@ type options struct {
 	// each segment at its start: a naive instrumenter whose fuel the
 	// segment scheme must match exactly on every run that does not trap.
 	perOp bool
+	// size is the module's length in bytes, set by instrument.
+	size int
 }

@@ -21,7 +21,27 @@ const (
 	MaxParams          = 1_000 // of a function type
 	MaxResults         = 1_000 // of a function type
 	MaxLocals          = 50_000
-	MaxFunctionSize    = 7_654_321 // bytes of a function body, locals included
+	MaxFunctionSize    = 7_654_321  // bytes of a function body, locals included
+	MaxTableSize       = 10_000_000 // initial or maximum elements of a table
+)
+
+// Limits of our own, beyond the JS API's: what a module declares cheaply
+// but costs every node memory and time by the number declared.
+const (
+	// MaxModuleLocals bounds the parameters and locals of all functions
+	// defined together. A body of 6 bytes may declare 50,000 locals,
+	// which wazero's interpreter
+	// validates at ~64 bytes and ~0.3 µs each and wazevo at ~8 bytes each,
+	// so 1,000 such bodies (8 KiB) cost 3 GiB and 14 s of CPU. A Go guest
+	// of 5 MB declares ~14,000. wazevo compiles parameters as locals:
+	// 100,000 functions of a type with 1,000 parameters (400 KiB) took it
+	// 6 s.
+	MaxModuleLocals = 1_000_000
+	// MaxModuleTableSize bounds the initial elements of all tables
+	// together: wazero allocates them, 8 bytes each, in every instance at
+	// instantiation, outside the memory limit (a Go guest's table has
+	// ~7,000).
+	MaxModuleTableSize = 10_000_000
 )
 
 // ErrLimit is the Kind of an *Error from CheckLimits when a module declares
@@ -48,7 +68,11 @@ func CheckLimits(wasm []byte) error {
 		return malformed(0, "invalid magic number")
 	}
 	r := reader{b: wasm, pos: len(wasmHeader)}
-	var funcs, globals uint64
+	var funcs, globals, tableSize uint64
+	// locals counts the parameters and locals of the functions defined,
+	// params the parameters of each type read.
+	var locals uint64
+	var params []uint32
 	for !r.eof() {
 		at := r.at()
 		id, _ := r.byte()
@@ -66,24 +90,44 @@ func CheckLimits(wasm []byte) error {
 		case secCustom:
 			err = s.custom()
 		case secType:
-			err = s.vector("types", MaxTypes, s.funcType)
+			err = s.vector("types", MaxTypes, func() error {
+				n, err := s.funcType()
+				params = append(params, n)
+				return err
+			})
 		case secImport:
 			err = s.vector("imports", MaxImports, func() error {
 				kind, err := s.importEntry()
+				if err != nil {
+					return err
+				}
 				switch kind {
 				case 0x00:
 					funcs++
+				case 0x01:
+					return s.addTable(&tableSize)
 				case 0x03:
 					globals++
 				}
-				return err
+				return nil
 			})
 		case secFunction:
-			var n uint32
-			n, err = s.count("functions", MaxFunctions)
-			funcs += uint64(n)
+			err = s.vector("functions", MaxFunctions, func() error {
+				funcs++
+				at := s.r.at()
+				t, err := s.r.u32()
+				if err == nil && uint64(t) < uint64(len(params)) {
+					err = addLocals(&locals, uint64(params[t]), at)
+				}
+				return err
+			})
 		case secTable:
-			_, err = s.count("tables", MaxTables)
+			err = s.vector("tables", MaxTables, func() error {
+				if err := s.table(); err != nil {
+					return err
+				}
+				return s.addTable(&tableSize)
+			})
 		case secGlobal:
 			var n uint32
 			n, err = s.count("globals", MaxGlobals)
@@ -102,7 +146,7 @@ func CheckLimits(wasm []byte) error {
 		case secElement:
 			err = s.vector("element segments", MaxElementSegments, s.element)
 		case secCode:
-			err = s.vector("function bodies", MaxFunctions, s.code)
+			err = s.vector("function bodies", MaxFunctions, func() error { return s.code(&locals) })
 		case secData:
 			err = s.vector("data segments", MaxDataSegments, s.data)
 		}
@@ -123,6 +167,10 @@ func CheckLimits(wasm []byte) error {
 type screen struct {
 	r  reader
 	id byte
+	// tableMin is the initial size of the last table read, and tableAt
+	// where its limits are.
+	tableMin uint64
+	tableAt  int
 }
 
 // count reads a vector's length: at most max, and at most the bytes left
@@ -182,29 +230,43 @@ func (s *screen) skip(n int) error {
 	return err
 }
 
-// funcType reads a function type: 0x60, params, results.
-func (s *screen) funcType() error {
+// funcType reads a function type: 0x60, params, results. It returns the
+// number of params.
+func (s *screen) funcType() (uint32, error) {
 	at := s.r.at()
 	form, err := s.r.byte()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if form != 0x60 {
-		return malformed(at, "type form 0x%02x (only function types are read)", form)
+		return 0, malformed(at, "type form 0x%02x (only function types are read)", form)
 	}
+	var params uint32
 	for _, p := range []struct {
 		what  string
 		limit uint32
 	}{{"parameters", MaxParams}, {"results", MaxResults}} {
 		n, err := s.count(p.what, p.limit)
 		if err != nil {
-			return err
+			return 0, err
+		}
+		if p.what == "parameters" {
+			params = n
 		}
 		for range n {
 			if err := s.valType(); err != nil {
-				return err
+				return 0, err
 			}
 		}
+	}
+	return params, nil
+}
+
+// addLocals adds n parameters or locals, at offset at, to *total, which
+// must keep to MaxModuleLocals.
+func addLocals(total *uint64, n uint64, at int) error {
+	if *total += n; *total > MaxModuleLocals {
+		return overLimit(at, "the module's functions have more than %d parameters and locals in all", MaxModuleLocals)
 	}
 	return nil
 }
@@ -239,11 +301,9 @@ func (s *screen) importEntry() (byte, error) {
 	case 0x00: // function: type index
 		_, err = s.r.u32()
 	case 0x01: // table: reftype, limits
-		if err = s.valType(); err == nil {
-			err = s.limits()
-		}
+		err = s.table()
 	case 0x02: // memory
-		err = s.limits()
+		_, err = s.limits()
 	case 0x03: // global: valtype, mutability
 		if err = s.valType(); err == nil {
 			_, err = s.r.byte()
@@ -258,22 +318,62 @@ func (s *screen) importEntry() (byte, error) {
 	return kind, err
 }
 
-func (s *screen) limits() error {
-	flags, err := s.r.byte()
+// addTable adds the size of the table just read to *total, which must
+// keep to MaxModuleTableSize.
+func (s *screen) addTable(total *uint64) error {
+	if *total += s.tableMin; *total > MaxModuleTableSize {
+		return overLimit(s.tableAt, "tables of at least %d elements in all (at most %d)", *total, MaxModuleTableSize)
+	}
+	return nil
+}
+
+// table reads a table type, reftype and limits, keeping to MaxTableSize,
+// and sets tableMin.
+func (s *screen) table() error {
+	s.tableMin = 0
+	if err := s.valType(); err != nil {
+		return err
+	}
+	at := s.r.at()
+	s.tableAt = at
+	lim, err := s.limits()
 	if err != nil {
 		return err
+	}
+	switch {
+	case lim.min > MaxTableSize:
+		return overLimit(at, "a table of at least %d elements (at most %d)", lim.min, MaxTableSize)
+	case lim.hasMax && lim.max > MaxTableSize:
+		return overLimit(at, "a table of at most %d elements (at most %d)", lim.max, MaxTableSize)
+	}
+	s.tableMin = lim.min
+	return nil
+}
+
+// limitsType is a table or memory type's limits.
+type limitsType struct {
+	min, max uint64
+	hasMax   bool
+}
+
+func (s *screen) limits() (limitsType, error) {
+	var l limitsType
+	flags, err := s.r.byte()
+	if err != nil {
+		return l, err
 	}
 	bits := uint(32)
 	if flags&0x04 != 0 {
 		bits = 64
 	}
-	if _, err := s.r.uleb(bits); err != nil {
-		return err
+	if l.min, err = s.r.uleb(bits); err != nil {
+		return l, err
 	}
 	if flags&0x01 != 0 {
-		_, err = s.r.uleb(bits)
+		l.hasMax = true
+		l.max, err = s.r.uleb(bits)
 	}
-	return err
+	return l, err
 }
 
 // constExpr reads a constant expression up to its end.
@@ -375,8 +475,9 @@ func (s *screen) data() error {
 	return s.skip(n)
 }
 
-// code reads a function body: its size, and its locals' count.
-func (s *screen) code() error {
+// code reads a function body: its size, and its locals' count, which it
+// adds to *total.
+func (s *screen) code(total *uint64) error {
 	at := s.r.at()
 	size, err := s.length("function body")
 	if err != nil {
@@ -400,6 +501,9 @@ func (s *screen) code() error {
 		}
 		if locals += uint64(k); locals > MaxLocals {
 			return overLimit(at, "a function declares more than %d locals", MaxLocals)
+		}
+		if err := addLocals(total, uint64(k), at); err != nil {
+			return err
 		}
 		if err := b.valType(); err != nil {
 			return err

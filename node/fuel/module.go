@@ -73,6 +73,7 @@ func instrument(wasm []byte, c *Costs, o options) ([]byte, error) {
 		return nil, &Error{Func: -1, Offset: m.reservedAt, What: fmt.Sprintf("the module already exports %q, the name of the fuel global (instrumented twice?)", GlobalName), Kind: ErrReserved}
 	}
 	fuelGlobal := m.globals
+	o.size = len(wasm)
 	out := make([]byte, 0, len(wasm)+len(wasm)/4+64)
 	out = append(out, wasmHeader...)
 	haveGlobal, haveExport := false, false

@@ -1,6 +1,7 @@
 package fuel
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -54,6 +55,35 @@ func TestCheckLimitsRefusesDeclaredBombs(t *testing.T) {
 			rawModule(sec(secType, u32(1), []byte{0x60, 0, 0}), sec(secFunction, u32(1), u32(0)),
 				sec(secCode, u32(1), body(u32(2), u32(25000), []byte{valI32}, u32(25001), []byte{valI64}))),
 			ErrLimit, 27, "a function declares more than 50000 locals"},
+		// A function body of 6 bytes declares 50,000 locals: wazero's
+		// interpreter spent 14 s and 3 GiB validating 1,000 of them (an
+		// 8 KiB module), and wazevo 0.4 ms each on top.
+		{"locals across functions",
+			rawModule(sec(secType, u32(1), []byte{0x60, 0, 0}), sec(secFunction, u32(21), make([]byte, 21)),
+				sec(secCode, u32(21), bytes.Repeat(body(u32(1), u32(50000), []byte{valI32}), 21))),
+			ErrLimit, 184, "the module's functions have more than 1000000 parameters and locals in all"},
+		// Parameters are locals too: 100,000 functions of a type with
+		// 1,000 parameters (400 KiB) took wazevo 6 s of CPU to compile.
+		{"parameters across functions",
+			rawModule(sec(secType, u32(1), []byte{0x60}, u32(1000), bytes.Repeat([]byte{valI32}, 1000), u32(0)),
+				sec(secFunction, u32(1001), make([]byte, 1001))),
+			ErrLimit, 2021, "the module's functions have more than 1000000 parameters and locals in all"},
+		// A table's elements are allocated at instantiation, 8 bytes each,
+		// in every instance and outside the memory limit: a 33-byte module
+		// with a table of 2^27 elements (wazero's own limit) cost each
+		// instance 1 GiB and seconds of clearing it.
+		{"table size",
+			rawModule(sec(secTable, u32(1), []byte{valFuncref, 0}, u32(1<<27))),
+			ErrLimit, 12, "a table of at least 134217728 elements (at most 10000000)"},
+		{"table maximum",
+			rawModule(sec(secTable, u32(1), []byte{valFuncref, 1}, u32(1), u32(10_000_001))),
+			ErrLimit, 12, "a table of at most 10000001 elements (at most 10000000)"},
+		{"imported table size",
+			rawModule(sec(secImport, u32(1), str(str(nil, "m"), "t"), []byte{0x01, valFuncref, 0}, u32(1<<27))),
+			ErrLimit, 17, "a table of at least 134217728 elements (at most 10000000)"},
+		{"tables' total size",
+			rawModule(sec(secTable, u32(3), []byte{valFuncref, 0}, u32(4_000_000), []byte{valFuncref, 0}, u32(4_000_000), []byte{valFuncref, 0}, u32(4_000_000))),
+			ErrLimit, 24, "tables of at least 12000000 elements in all (at most 10000000)"},
 		{"function body size",
 			rawModule(sec(secCode, u32(1), u32(1<<30))),
 			ErrLimit, 11, "function body of 1073741824 bytes in the 0 bytes that follow"},

@@ -126,6 +126,8 @@ func meterProblem(err error) string {
 	switch {
 	case errors.Is(err, fuel.ErrUnsupported):
 		return "the module uses a feature fuel metering does not support (SIMD, threads, memory64, exceptions): " + err.Error()
+	case errors.Is(err, fuel.ErrLimit):
+		return "the module's control flow is more than a node compiles (docs/guest-abi.md, Limits): " + err.Error()
 	case errors.Is(err, fuel.ErrReserved):
 		return "the module exports " + fuel.GlobalName + ", a name the node reserves for fuel metering: " + err.Error()
 	}
