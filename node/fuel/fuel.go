@@ -9,12 +9,45 @@ import (
 // fuel: a mutable i64 global holding the fuel that remains.
 const GlobalName = "q1_fuel"
 
+// DepthGlobalName is the name under which an instrumented module exports
+// its call depth: a mutable i32 global holding the summed frame weights of
+// the functions on the call stack (see the package documentation, "Call
+// depth"). The host sets it to 0 before every call into the module.
+const DepthGlobalName = "q1_depth"
+
+// MaxDepth is the call depth limit: a function whose entry would take the
+// depth global above it traps with unreachable instead, before it runs
+// anything else, and leaves the global above MaxDepth (which is how a host
+// tells a depth trap from other traps). A frame's weight is at least
+// FrameBase, so no call chain under the limit is more than
+// MaxDepth/FrameBase = 1,024 frames deep, half of what wazero's
+// interpreter allows (2,000 frames); and the compiler's stack at the limit
+// stays under ~40 MiB however the weight is spent, far from its own 400 MB
+// ceiling (measurements in the package documentation).
+const MaxDepth = 1 << 20
+
+// FrameBase and FrameBytesPerSlot define a function's frame weight, a
+// constant of the instrumented module:
+//
+//	weight = FrameBase + params + locals + ⌈body bytes / FrameBytesPerSlot⌉
+//
+// capped at MaxDepth+1 (a function that heavy traps at its entry). params
+// and locals are the slots the frame holds for them; the body's size bounds
+// how many other values its code can keep live (across a call they are
+// spilled to the frame), at least 3 bytes of code each; FrameBase covers a
+// frame's fixed part and bounds the number of frames.
+const (
+	FrameBase         = 1024
+	FrameBytesPerSlot = 16
+)
+
 // Version identifies the instrumenter and the cost table of V1 together.
 // Leases and receipts record it: the same module and inputs use the same
 // fuel only under the same Version. Change it whenever Instrument's output
 // or V1 changes in a way that changes fuel or what a guest computes.
-// Version 2 makes NaN bits canonical (see the package documentation).
-const Version uint32 = 2
+// Version 2 makes NaN bits canonical (see the package documentation);
+// Version 3 adds the call depth limit (DepthGlobalName, MaxDepth).
+const Version uint32 = 3
 
 // Costs is a cost table: what each operator costs, and what the operators
 // whose work depends on an operand cost per unit of that operand. The zero
@@ -77,7 +110,8 @@ var (
 	// meter (SIMD, threads, memory64, exception handling, an operator it
 	// does not know).
 	ErrUnsupported = errors.New("not supported by fuel metering")
-	// ErrReserved: the module already exports GlobalName.
+	// ErrReserved: the module already exports GlobalName or
+	// DepthGlobalName.
 	ErrReserved = errors.New("export name reserved for fuel metering")
 	// ErrMalformed: the module could not be decoded. Instrument expects a
 	// module wazero has validated, so this is a caller's mistake.
@@ -134,4 +168,11 @@ type options struct {
 	// each segment at its start: a naive instrumenter whose fuel the
 	// segment scheme must match exactly on every run that does not trap.
 	perOp bool
+	// depthProbe exports one more mutable i32 global, "q1_depth_max",
+	// raised at every function entry to the depth reached: the peak depth
+	// weight of the calls since the host last reset it (tests only).
+	depthProbe bool
 }
+
+// depthProbeName is the export of the probe global (options.depthProbe).
+const depthProbeName = "q1_depth_max"
