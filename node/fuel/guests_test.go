@@ -147,6 +147,11 @@ type guestInstance struct {
 	host *guestHost
 	mod  api.Module
 	fuel api.MutableGlobal // nil when not instrumented
+	// depth is the depth global, probe the test-only peak of it (nil
+	// unless instrumented with options.depthProbe); peak is the probe's
+	// value after the last call.
+	depth, probe api.MutableGlobal
+	peak         uint32
 }
 
 func newGuest(t testing.TB, engine string, cfg wazero.RuntimeConfig, wasm []byte) *guestInstance {
@@ -186,6 +191,8 @@ func newGuest(t testing.TB, engine string, cfg wazero.RuntimeConfig, wasm []byte
 	if glob, ok := mod.ExportedGlobal(GlobalName).(api.MutableGlobal); ok {
 		g.fuel = glob
 	}
+	g.depth, _ = mod.ExportedGlobal(DepthGlobalName).(api.MutableGlobal)
+	g.probe, _ = mod.ExportedGlobal(depthProbeName).(api.MutableGlobal)
 	return g
 }
 
@@ -199,9 +206,18 @@ func (g *guestInstance) callFuel(t testing.TB, fn string, args ...uint64) ([]uin
 	if g.fuel != nil {
 		g.fuel.Set(budget)
 	}
+	if g.depth != nil {
+		g.depth.Set(0) // as the host does before every call
+	}
+	if g.probe != nil {
+		g.probe.Set(0)
+	}
 	res, err := g.mod.ExportedFunction(fn).Call(context.Background(), args...)
 	if err != nil {
 		t.Fatalf("%s: %v", fn, err)
+	}
+	if g.probe != nil {
+		g.peak = uint32(g.probe.Get())
 	}
 	if g.fuel == nil {
 		return res, 0
