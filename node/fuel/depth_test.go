@@ -1,7 +1,11 @@
 package fuel
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -215,5 +219,127 @@ func TestDepthReserved(t *testing.T) {
 		if !errors.Is(err, ErrReserved) || !strings.Contains(err.Error(), DepthGlobalName) {
 			t.Errorf("a module exporting a %s named %s: %v, want ErrReserved naming it", kind, DepthGlobalName, err)
 		}
+	}
+}
+
+// TestDepthEngineStack measures what the compiler's stack grows to when a
+// recursion of each frame shape an attacker might choose runs into the
+// limit: it must trap by the limit, never by wazevo's own stack overflow,
+// with the stack far below wazevo's 400 MB ceiling (under 64 MiB). wazevo
+// doubles its stack as it grows, so the stack is about half of what the
+// call allocated in all; that total is what is checked.
+func TestDepthEngineStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("grows the compiler's stack to tens of MiB")
+	}
+	shapes := []struct {
+		name  string
+		build func(a *asm)
+	}{
+		{"call only", func(a *asm) { a.exportFunc("r", a.fn(a.typ(nil, nil), nil, call(0), end)) }},
+	}
+	// live values: n values held across the recursive call (wazevo spills
+	// them to the frame), each costing 3 to 4 bytes of code: global.get of
+	// its own global (distinct globals, as wazevo would reuse a second load
+	// of the same one), then i64.add.
+	for _, n := range []int{64, 4096, 32768} {
+		shapes = append(shapes, struct {
+			name  string
+			build func(a *asm)
+		}{fmt.Sprintf("%d live values", n), func(a *asm) {
+			ty := a.typ(nil, nil)
+			var body [][]byte
+			for i := range n {
+				body = append(body, gget(a.global(valI64, true, i64c(int64(i)), end)))
+			}
+			body = append(body, call(0))
+			for range n - 1 {
+				body = append(body, op(opI64Add))
+			}
+			body = append(body, gset(0), end) // used, so not dead code
+			a.exportFunc("r", a.fn(ty, nil, body...))
+		}})
+	}
+	// loads: n values loaded from memory held across the call.
+	for _, n := range []int{4096} {
+		shapes = append(shapes, struct {
+			name  string
+			build func(a *asm)
+		}{fmt.Sprintf("%d live loads", n), func(a *asm) {
+			ty := a.typ(nil, nil)
+			a.memory(1, 1)
+			g := a.global(valI64, true, i64c(0), end)
+			var body [][]byte
+			for i := range n {
+				body = append(body, i32c(0), appendU32([]byte{0x29, 0x03}, uint32(8*i)))
+			}
+			body = append(body, call(0))
+			for range n - 1 {
+				body = append(body, op(opI64Add))
+			}
+			body = append(body, gset(g), end)
+			a.exportFunc("r", a.fn(ty, nil, body...))
+		}})
+	}
+	// parameters: p i64 parameters passed on to the recursive call.
+	for _, p := range []int{8, 100, MaxParams} {
+		shapes = append(shapes, struct {
+			name  string
+			build func(a *asm)
+		}{fmt.Sprintf("%d parameters", p), func(a *asm) {
+			ty := a.typ(bytes.Repeat([]byte{valI64}, p), nil)
+			var body [][]byte
+			for i := range p {
+				body = append(body, lget(uint32(i)))
+			}
+			body = append(body, call(0), end)
+			a.exportFunc("r", a.fn(ty, nil, body...))
+		}})
+	}
+	// locals: l i64 locals, each set before the call and read after it.
+	for _, l := range []int{1000, MaxLocals} {
+		shapes = append(shapes, struct {
+			name  string
+			build func(a *asm)
+		}{fmt.Sprintf("%d locals", l), func(a *asm) {
+			ty := a.typ(nil, nil)
+			var body [][]byte
+			for i := range l {
+				body = append(body, gget(a.global(valI64, true, i64c(int64(i)), end)), lset(uint32(i)))
+			}
+			body = append(body, call(0))
+			for i := range l {
+				body = append(body, lget(uint32(i)), gset(uint32(i)))
+			}
+			body = append(body, end)
+			a.exportFunc("r", a.fn(ty, bytes.Repeat([]byte{valI64}, l), body...))
+		}})
+	}
+	for _, s := range shapes {
+		var a asm
+		s.build(&a)
+		wasm := a.bytes()
+		w := frameWeights(t, wasm)[0]
+		in := instantiate(t, engines[0].cfg(), mustInstrument(t, wasm), nil)
+		f := in.mod.ExportedFunction("r")
+		args := make([]uint64, len(f.Definition().ParamTypes()))
+		var before, after goruntime.MemStats
+		goruntime.GC()
+		goruntime.ReadMemStats(&before)
+		fuelGlobal(t, in.mod).Set(1 << 40)
+		depthGlobal(t, in.mod).Set(0)
+		_, err := f.Call(context.Background(), args...)
+		goruntime.ReadMemStats(&after)
+		depth := uint32(depthGlobal(t, in.mod).Get())
+		alloc := after.TotalAlloc - before.TotalAlloc
+		if err == nil || !strings.Contains(err.Error(), "unreachable") || depth != trapDepth(w) {
+			t.Errorf("%s: %v at depth %d, want the depth limit's trap at %d", s.name, err, depth, trapDepth(w))
+		}
+		if alloc > 128<<20 {
+			t.Errorf("%s: the call allocated %d MiB", s.name, alloc>>20)
+		}
+		t.Logf("%-18s frame weight %6d, %5d frames: the call allocated %6.1f MiB (%5.1f bytes a weight unit)",
+			s.name, w, depth/w, float64(alloc)/(1<<20), float64(alloc)/2/float64(depth))
+		in.rt.Close(context.Background())
 	}
 }
