@@ -18,12 +18,14 @@ const DepthGlobalName = "q1_depth"
 // MaxDepth is the call depth limit: a function whose entry would take the
 // depth global above it traps with unreachable instead, before it runs
 // anything else, and leaves the global above MaxDepth (which is how a host
-// tells a depth trap from other traps). A frame's weight is at least
-// FrameBase, so no call chain under the limit is more than
-// MaxDepth/FrameBase = 1,024 frames deep, half of what wazero's
-// interpreter allows (2,000 frames); and the compiler's stack at the limit
-// stays under ~40 MiB however the weight is spent, far from its own 400 MB
-// ceiling (measurements in the package documentation).
+// tells a depth trap from other traps). A frame weighs at least FrameBase,
+// so no call chain under the limit is more than MaxDepth/FrameBase = 1,024
+// frames deep, about half of what wazero's interpreter allows (2,000
+// frames): every engine runs every chain the limit allows. On wazero's
+// compiler the stack at the limit stays far below its own 400 MB ceiling
+// whatever shape of frame a guest chooses (measured: at most 21 MiB
+// allocated; see the package documentation), and the example Go guests
+// peak at about 4% of it.
 const MaxDepth = 1 << 20
 
 // FrameBase and FrameBytesPerSlot define a function's frame weight, a
@@ -31,14 +33,15 @@ const MaxDepth = 1 << 20
 //
 //	weight = FrameBase + params + locals + ⌈body bytes / FrameBytesPerSlot⌉
 //
-// capped at MaxDepth+1 (a function that heavy traps at its entry). params
-// and locals are the slots the frame holds for them; the body's size bounds
-// how many other values its code can keep live (across a call they are
-// spilled to the frame), at least 3 bytes of code each; FrameBase covers a
-// frame's fixed part and bounds the number of frames.
+// capped at MaxDepth+1 (a function that heavy traps at its entry). Body
+// bytes count the whole code entry (local declarations and code). params
+// and locals are the slots the frame holds for them; the body's size
+// bounds how many other values its code can keep live across a call (the
+// compiler spills them to the frame), at 3 bytes of code each at least;
+// FrameBase covers a frame's fixed part and bounds the number of frames.
 const (
 	FrameBase         = 1024
-	FrameBytesPerSlot = 16
+	FrameBytesPerSlot = 4
 )
 
 // Version identifies the instrumenter and the cost table of V1 together.
