@@ -209,7 +209,7 @@
 //     64 MiB allocated, against the 400 MB the compiler allows; with 16
 //     bytes a unit, 100,000 live values made it allocate 93 MiB;
 //   - the example Go guests (examples/hello, counter, echo) peak at a
-//     depth of 40,368 in _initialize and 18,580 to 41,404 in their
+//     depth of 40,368 to 40,369 in _initialize and 18,580 to 41,404 in their
 //     requests (GET, POST, a 5,000-byte PUT): under 4% of MaxDepth, the
 //     same on both engines. Go frames are few (tens deep) but large.
 package fuel
