@@ -9,8 +9,6 @@ const (
 	opI32Eq       = 0x46
 	opI32LtU      = 0x49
 	opI32GtS      = 0x4a
-	opI32Add      = 0x6a
-	opI32Sub      = 0x6b
 	opI32Mul      = 0x6c
 	opI32DivU     = 0x6e
 	opI32RemU     = 0x70

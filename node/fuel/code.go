@@ -38,6 +38,9 @@ const (
 	opMemoryGrow         = 0x40
 	opI32Const           = 0x41
 	opI64Const           = 0x42
+	opI32GtU             = 0x4b
+	opI32Add             = 0x6a
+	opI32Sub             = 0x6b
 	opF32Const           = 0x43
 	opF64Const           = 0x44
 	opI64LtS             = 0x53
@@ -113,6 +116,11 @@ type rewriter struct {
 	c     *Costs
 	perOp bool
 	g     []byte // the fuel global's index, encoded
+	d     []byte // the depth global's index, encoded
+	probe []byte // the depth probe's index, encoded; nil without it
+
+	// weight is the frame weight of the function being rewritten.
+	weight uint32
 
 	fn int // function index of the body being rewritten
 	// scratch, scratchF32 and scratchF64 are the indices of the i32, f32
@@ -136,7 +144,7 @@ type rewriter struct {
 	check, dead bool
 }
 
-func (m *module) rewriteCode(s section, c *Costs, g uint32, o options) ([]byte, error) {
+func (m *module) rewriteCode(s section, c *Costs, g addedGlobals, o options) ([]byte, error) {
 	r := reader{b: s.body, off: s.off}
 	n, err := r.u32()
 	if err != nil {
@@ -144,7 +152,10 @@ func (m *module) rewriteCode(s section, c *Costs, g uint32, o options) ([]byte, 
 	}
 	out := make([]byte, 0, len(s.body)+len(s.body)/4+16)
 	out = appendU32(out, n)
-	rw := &rewriter{c: c, perOp: o.perOp, g: appendU32(nil, g), budget: ControlBudget(o.size)}
+	rw := &rewriter{c: c, perOp: o.perOp, g: appendU32(nil, g.fuel), d: appendU32(nil, g.depth), budget: ControlBudget(o.size)}
+	if g.probe {
+		rw.probe = appendU32(nil, g.depth+1)
+	}
 	for i := range int(n) {
 		at := r.at()
 		size, err := r.u32()
@@ -217,6 +228,9 @@ func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
 	rw.scratchF32 = appendU32(rw.scratchF32[:0], uint32(locals+1))
 	rw.scratchF64 = appendU32(rw.scratchF64[:0], uint32(locals+2))
 
+	rw.weight = frameWeight(locals, len(body))
+	rw.code = rw.appendEnter(rw.code)
+
 	if err := rw.instructions(r); err != nil {
 		return nil, err
 	}
@@ -235,6 +249,76 @@ func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
 		f = append(f, body[:localsEnd]...)
 	}
 	return append(f, rw.code...), nil
+}
+
+// frameWeight is the weight of a function's frame: FrameBase, plus its
+// parameters and locals (locals), plus ⌈size/FrameBytesPerSlot⌉ for a body
+// of size bytes, capped at MaxDepth+1.
+func frameWeight(locals uint64, size int) uint32 {
+	w := FrameBase + locals + (uint64(size)+FrameBytesPerSlot-1)/FrameBytesPerSlot
+	return uint32(min(w, MaxDepth+1))
+}
+
+// appendEnter appends the function's entry into the call depth, which is
+// not charged: depth += weight; if depth > MaxDepth { unreachable }. The
+// comparison is unsigned, and depth never wraps: it is at most MaxDepth
+// before the addition and a weight at most MaxDepth+1.
+func (rw *rewriter) appendEnter(b []byte) []byte {
+	b = append(b, opGlobalGet)
+	b = append(b, rw.d...)
+	b = append(b, opI32Const)
+	b = appendS64(b, int64(rw.weight))
+	b = append(b, opI32Add, opGlobalSet)
+	b = append(b, rw.d...)
+	if rw.probe != nil { // probe = max(probe, depth)
+		b = append(b, opGlobalGet)
+		b = append(b, rw.d...)
+		b = append(b, opGlobalGet)
+		b = append(b, rw.probe...)
+		b = append(b, opI32GtU, opIf, 0x40, opGlobalGet)
+		b = append(b, rw.d...)
+		b = append(b, opGlobalSet)
+		b = append(b, rw.probe...)
+		b = append(b, opEnd)
+	}
+	b = append(b, opGlobalGet)
+	b = append(b, rw.d...)
+	b = append(b, opI32Const)
+	b = appendS64(b, MaxDepth)
+	return append(b, opI32GtU, opIf, 0x40, opUnreachable, opEnd)
+}
+
+// appendSaveDepth appends, before a call, depth's copy into the i32 scratch
+// local, which no other use of it keeps live across the call (the dynamic
+// charges use it only between a local.tee and the local.get after it).
+func (rw *rewriter) appendSaveDepth(b []byte) []byte {
+	rw.used = true
+	b = append(b, opGlobalGet)
+	b = append(b, rw.d...)
+	b = append(b, opLocalSet)
+	return append(b, rw.scratch...)
+}
+
+// appendRestoreDepth appends, after a call, depth's restoration from the
+// scratch local: the callee's entry added its weight, and neither it nor
+// its own callees gave it back.
+func (rw *rewriter) appendRestoreDepth(b []byte) []byte {
+	b = append(b, opLocalGet)
+	b = append(b, rw.scratch...)
+	b = append(b, opGlobalSet)
+	return append(b, rw.d...)
+}
+
+// appendLeaveDepth appends, before a tail call, depth -= weight: the
+// callee's frame replaces this one, and the caller's restoration after its
+// own call will not run before the callee enters.
+func (rw *rewriter) appendLeaveDepth(b []byte) []byte {
+	b = append(b, opGlobalGet)
+	b = append(b, rw.d...)
+	b = append(b, opI32Const)
+	b = appendS64(b, int64(rw.weight))
+	b = append(b, opI32Sub, opGlobalSet)
+	return append(b, rw.d...)
 }
 
 // flush ends the current segment: its charge (unless it is dead or free),
@@ -498,7 +582,16 @@ func (rw *rewriter) instructions(r *reader) error {
 		if in.dyn != dynNone {
 			rw.seg = rw.appendDynamic(rw.seg, in.dyn, in.dynCost)
 		}
+		switch in.op {
+		case opCall, opCallIndirect:
+			rw.seg = rw.appendSaveDepth(rw.seg)
+		case opReturnCall, opReturnCallIndirect:
+			rw.seg = rw.appendLeaveDepth(rw.seg)
+		}
 		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
+		if in.op == opCall || in.op == opCallIndirect {
+			rw.seg = rw.appendRestoreDepth(rw.seg)
+		}
 		if in.canon != 0 {
 			rw.seg = rw.appendCanon(rw.seg, in.canon)
 		}

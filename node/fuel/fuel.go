@@ -9,12 +9,48 @@ import (
 // fuel: a mutable i64 global holding the fuel that remains.
 const GlobalName = "q1_fuel"
 
+// DepthGlobalName is the name under which an instrumented module exports
+// its call depth: a mutable i32 global holding the summed frame weights of
+// the functions on the call stack (see the package documentation, "Call
+// depth"). The host sets it to 0 before every call into the module.
+const DepthGlobalName = "q1_depth"
+
+// MaxDepth is the call depth limit: a function whose entry would take the
+// depth global above it traps with unreachable instead, before it runs
+// anything else, and leaves the global above MaxDepth (which is how a host
+// tells a depth trap from other traps). A frame weighs at least FrameBase,
+// so no call chain under the limit is more than MaxDepth/FrameBase = 1,024
+// frames deep, about half of what wazero's interpreter allows (2,000
+// frames): every engine runs every chain the limit allows. On wazero's
+// compiler the stack at the limit stays far below its own 400 MB ceiling
+// whatever shape of frame a guest chooses (measured: at most 21 MiB
+// allocated; see the package documentation), and the example Go guests
+// peak at about 4% of it.
+const MaxDepth = 1 << 20
+
+// FrameBase and FrameBytesPerSlot define a function's frame weight, a
+// constant of the instrumented module:
+//
+//	weight = FrameBase + params + locals + ⌈body bytes / FrameBytesPerSlot⌉
+//
+// capped at MaxDepth+1 (a function that heavy traps at its entry). Body
+// bytes count the whole code entry (local declarations and code). params
+// and locals are the slots the frame holds for them; the body's size
+// bounds how many other values its code can keep live across a call (the
+// compiler spills them to the frame), at 3 bytes of code each at least;
+// FrameBase covers a frame's fixed part and bounds the number of frames.
+const (
+	FrameBase         = 1024
+	FrameBytesPerSlot = 4
+)
+
 // Version identifies the instrumenter and the cost table of V1 together.
 // Leases and receipts record it: the same module and inputs use the same
 // fuel only under the same Version. Change it whenever Instrument's output
 // or V1 changes in a way that changes fuel or what a guest computes.
-// Version 2 makes NaN bits canonical (see the package documentation).
-const Version uint32 = 2
+// Version 2 makes NaN bits canonical (see the package documentation);
+// Version 3 adds the call depth limit (DepthGlobalName, MaxDepth).
+const Version uint32 = 3
 
 // Costs is a cost table: what each operator costs, and what the operators
 // whose work depends on an operand cost per unit of that operand. The zero
@@ -77,7 +113,8 @@ var (
 	// meter (SIMD, threads, memory64, exception handling, an operator it
 	// does not know).
 	ErrUnsupported = errors.New("not supported by fuel metering")
-	// ErrReserved: the module already exports GlobalName.
+	// ErrReserved: the module already exports GlobalName or
+	// DepthGlobalName.
 	ErrReserved = errors.New("export name reserved for fuel metering")
 	// ErrMalformed: the module could not be decoded. Instrument expects a
 	// module wazero has validated, so this is a caller's mistake.
@@ -136,4 +173,11 @@ type options struct {
 	perOp bool
 	// size is the module's length in bytes, set by instrument.
 	size int
+	// depthProbe exports one more mutable i32 global, "q1_depth_max",
+	// raised at every function entry to the depth reached: the peak depth
+	// weight of the calls since the host last reset it (tests only).
+	depthProbe bool
 }
+
+// depthProbeName is the export of the probe global (options.depthProbe).
+const depthProbeName = "q1_depth_max"

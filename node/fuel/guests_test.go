@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -147,6 +148,11 @@ type guestInstance struct {
 	host *guestHost
 	mod  api.Module
 	fuel api.MutableGlobal // nil when not instrumented
+	// depth is the depth global, probe the test-only peak of it (nil
+	// unless instrumented with options.depthProbe); peak is the probe's
+	// value after the last call.
+	depth, probe api.MutableGlobal
+	peak         uint32
 }
 
 func newGuest(t testing.TB, engine string, cfg wazero.RuntimeConfig, wasm []byte) *guestInstance {
@@ -186,6 +192,8 @@ func newGuest(t testing.TB, engine string, cfg wazero.RuntimeConfig, wasm []byte
 	if glob, ok := mod.ExportedGlobal(GlobalName).(api.MutableGlobal); ok {
 		g.fuel = glob
 	}
+	g.depth, _ = mod.ExportedGlobal(DepthGlobalName).(api.MutableGlobal)
+	g.probe, _ = mod.ExportedGlobal(depthProbeName).(api.MutableGlobal)
 	return g
 }
 
@@ -199,9 +207,18 @@ func (g *guestInstance) callFuel(t testing.TB, fn string, args ...uint64) ([]uin
 	if g.fuel != nil {
 		g.fuel.Set(budget)
 	}
+	if g.depth != nil {
+		g.depth.Set(0) // as the host does before every call
+	}
+	if g.probe != nil {
+		g.probe.Set(0)
+	}
 	res, err := g.mod.ExportedFunction(fn).Call(context.Background(), args...)
 	if err != nil {
 		t.Fatalf("%s: %v", fn, err)
+	}
+	if g.probe != nil {
+		g.peak = uint32(g.probe.Get())
 	}
 	if g.fuel == nil {
 		return res, 0
@@ -304,5 +321,49 @@ func TestGoGuestExactFuel(t *testing.T) {
 	per := runGuest(t, e.name, e.cfg(), naive(t, wasm), reqs)
 	if fmt.Sprint(seg.fuel) != fmt.Sprint(per.fuel) {
 		t.Errorf("segments used %v, per-operator charges %v", seg.fuel, per.fuel)
+	}
+}
+
+// TestGoGuestDepth measures, with the test-only depth probe, the peak call
+// depth weight of the example Go guests' _initialize and requests: it must
+// be far below MaxDepth (the figures are in the package documentation).
+func TestGoGuestDepth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and compiles Go guests")
+	}
+	reqs := []guestRequest{
+		{"GET", "/", ""},
+		{"POST", "/", "one"},
+		{"GET", "/a/path?q=1", ""},
+		{"PUT", "/", strings.Repeat("x", 5000)},
+	}
+	c := V1()
+	for _, name := range []string{"hello", "counter", "echo"} {
+		t.Run(name, func(t *testing.T) {
+			wasm, err := instrument(guestWasm(t, modulePath+"/examples/"+name), &c, options{depthProbe: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var peaks [][]uint32
+			for _, e := range engines {
+				g := newGuest(t, e.name, e.cfg(), wasm)
+				g.callFuel(t, abi.ExportInitialize)
+				p := []uint32{g.peak}
+				for _, q := range reqs {
+					g.serve(t, q.method, q.target, q.body)
+					p = append(p, g.peak)
+				}
+				peaks = append(peaks, p)
+			}
+			if fmt.Sprint(peaks[0]) != fmt.Sprint(peaks[1]) {
+				t.Errorf("peaks differ: compiler %v, interpreter %v", peaks[0], peaks[1])
+			}
+			for _, p := range peaks[0] {
+				if p == 0 || p > MaxDepth/8 {
+					t.Errorf("peak depth weight %d, want 1 to %d (MaxDepth/8)", p, MaxDepth/8)
+				}
+			}
+			t.Logf("peak depth weight of _initialize and each request: %v (%.1f%% of MaxDepth at most)", peaks[0], 100*float64(slices.Max(peaks[0]))/MaxDepth)
+		})
 	}
 }

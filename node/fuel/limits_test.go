@@ -114,7 +114,8 @@ func TestStartFunction(t *testing.T) {
 }
 
 // TestModuleLayout checks what Instrument changes outside the code: one
-// more global, exported, sections in order, custom sections kept.
+// more global each for fuel and depth, exported, sections in order, custom
+// sections kept.
 func TestModuleLayout(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -143,8 +144,8 @@ func TestModuleLayout(t *testing.T) {
 				t.Fatalf("output does not parse: %v", err)
 			}
 			orig, _ := parseModule(wasm)
-			if in.globals != orig.globals+1 {
-				t.Errorf("%d globals, want %d", in.globals, orig.globals+1)
+			if in.globals != orig.globals+2 {
+				t.Errorf("%d globals, want %d", in.globals, orig.globals+2)
 			}
 			var customs []string
 			for _, s := range in.sections {
@@ -165,6 +166,9 @@ func TestModuleLayout(t *testing.T) {
 				mod := instantiate(t, e.cfg(), out, nil).mod
 				if g := fuelGlobal(t, mod); g.Get() != 0 {
 					t.Errorf("%s: fuel starts at %d", e.name, g.Get())
+				}
+				if g := depthGlobal(t, mod); g.Get() != 0 {
+					t.Errorf("%s: depth starts at %d", e.name, g.Get())
 				}
 				if f := mod.ExportedFunction("f"); f != nil {
 					fuelGlobal(t, mod).Set(10)

@@ -48,11 +48,14 @@ type module struct {
 	// funcTypes is the type index of each function defined in the module.
 	funcTypes []uint32
 	// importedFuncs and globals count functions imported and globals
-	// imported or defined: the fuel global's index is globals.
+	// imported or defined: the fuel global's index is globals, the depth
+	// global's globals+1.
 	importedFuncs int
 	globals       uint32
-	// reservedAt is the offset of an export named GlobalName, or -1.
-	reservedAt int
+	// reservedAt is the offset of the first export named GlobalName or
+	// DepthGlobalName, reservedName that name; reservedAt is -1 if none.
+	reservedAt   int
+	reservedName string
 }
 
 func malformed(off int, format string, args ...any) *Error {
@@ -70,10 +73,12 @@ func instrument(wasm []byte, c *Costs, o options) ([]byte, error) {
 		return nil, err
 	}
 	if m.reservedAt >= 0 {
-		return nil, &Error{Func: -1, Offset: m.reservedAt, What: fmt.Sprintf("the module already exports %q, the name of the fuel global (instrumented twice?)", GlobalName), Kind: ErrReserved}
+		return nil, &Error{Func: -1, Offset: m.reservedAt, What: fmt.Sprintf("the module already exports %q, a name reserved for metering (instrumented twice?)", m.reservedName), Kind: ErrReserved}
 	}
-	fuelGlobal := m.globals
 	o.size = len(wasm)
+	// The added globals follow every global imported or defined: fuel,
+	// depth, then the test-only probe.
+	g := addedGlobals{fuel: m.globals, depth: m.globals + 1, probe: o.depthProbe, startFuel: o.startFuel}
 	out := make([]byte, 0, len(wasm)+len(wasm)/4+64)
 	out = append(out, wasmHeader...)
 	haveGlobal, haveExport := false, false
@@ -81,31 +86,31 @@ func instrument(wasm []byte, c *Costs, o options) ([]byte, error) {
 		if s.id != secCustom {
 			rank := sectionRank[s.id]
 			if !haveGlobal && rank > sectionRank[secGlobal] {
-				out = appendSection(out, secGlobal, appendFuelGlobal(appendU32(nil, 1), o.startFuel))
+				out = appendSection(out, secGlobal, g.appendGlobals(appendU32(nil, g.count())))
 				haveGlobal = true
 			}
 			if !haveExport && rank > sectionRank[secExport] {
-				out = appendSection(out, secExport, appendFuelExport(appendU32(nil, 1), fuelGlobal))
+				out = appendSection(out, secExport, g.appendExports(appendU32(nil, g.count())))
 				haveExport = true
 			}
 		}
 		switch s.id {
 		case secGlobal:
-			body, err := extendVector(s, func(b []byte) []byte { return appendFuelGlobal(b, o.startFuel) })
+			body, err := extendVector(s, g.count(), g.appendGlobals)
 			if err != nil {
 				return nil, err
 			}
 			out = appendSection(out, s.id, body)
 			haveGlobal = true
 		case secExport:
-			body, err := extendVector(s, func(b []byte) []byte { return appendFuelExport(b, fuelGlobal) })
+			body, err := extendVector(s, g.count(), g.appendExports)
 			if err != nil {
 				return nil, err
 			}
 			out = appendSection(out, s.id, body)
 			haveExport = true
 		case secCode:
-			body, err := m.rewriteCode(s, c, fuelGlobal, o)
+			body, err := m.rewriteCode(s, c, g, o)
 			if err != nil {
 				return nil, err
 			}
@@ -115,10 +120,10 @@ func instrument(wasm []byte, c *Costs, o options) ([]byte, error) {
 		}
 	}
 	if !haveGlobal {
-		out = appendSection(out, secGlobal, appendFuelGlobal(appendU32(nil, 1), o.startFuel))
+		out = appendSection(out, secGlobal, g.appendGlobals(appendU32(nil, g.count())))
 	}
 	if !haveExport {
-		out = appendSection(out, secExport, appendFuelExport(appendU32(nil, 1), fuelGlobal))
+		out = appendSection(out, secExport, g.appendExports(appendU32(nil, g.count())))
 	}
 	return out, nil
 }
@@ -129,33 +134,63 @@ func appendSection(out []byte, id byte, body []byte) []byte {
 	return append(out, body...)
 }
 
-// appendFuelGlobal appends the fuel global: mut i64, initialised to fuel.
-func appendFuelGlobal(b []byte, fuel int64) []byte {
-	b = append(b, valI64, 0x01, opI64Const)
-	b = appendS64(b, fuel)
-	return append(b, opEnd)
+// addedGlobals are the globals the instrumenter adds, by index.
+type addedGlobals struct {
+	fuel, depth uint32
+	probe       bool // the depth probe follows depth (options.depthProbe)
+	startFuel   int64
 }
 
-// appendFuelExport appends the export of global index g as GlobalName.
-func appendFuelExport(b []byte, g uint32) []byte {
-	b = appendU32(b, uint32(len(GlobalName)))
-	b = append(b, GlobalName...)
+func (g addedGlobals) count() uint32 {
+	if g.probe {
+		return 3
+	}
+	return 2
+}
+
+// appendGlobals appends the added globals: mut i64 fuel, initialised to
+// the start fuel; mut i32 depth, 0; and the probe, mut i32 0.
+func (g addedGlobals) appendGlobals(b []byte) []byte {
+	b = append(b, valI64, 0x01, opI64Const)
+	b = appendS64(b, g.startFuel)
+	b = append(b, opEnd)
+	b = append(b, valI32, 0x01, opI32Const, 0x00, opEnd)
+	if g.probe {
+		b = append(b, valI32, 0x01, opI32Const, 0x00, opEnd)
+	}
+	return b
+}
+
+// appendExports appends the exports of the added globals.
+func (g addedGlobals) appendExports(b []byte) []byte {
+	b = appendGlobalExport(b, GlobalName, g.fuel)
+	b = appendGlobalExport(b, DepthGlobalName, g.depth)
+	if g.probe {
+		b = appendGlobalExport(b, depthProbeName, g.depth+1)
+	}
+	return b
+}
+
+// appendGlobalExport appends the export of global index g as name.
+func appendGlobalExport(b []byte, name string, g uint32) []byte {
+	b = appendU32(b, uint32(len(name)))
+	b = append(b, name...)
 	b = append(b, 0x03) // global
 	return appendU32(b, g)
 }
 
-// extendVector returns the body of a section holding one vector with one
-// more element, appended by add.
-func extendVector(s section, add func([]byte) []byte) ([]byte, error) {
+// extendVector returns the body of a section holding one vector with k
+// more elements, appended by add.
+func extendVector(s section, k uint32, add func([]byte) []byte) ([]byte, error) {
 	r := reader{b: s.body, off: s.off}
 	n, err := r.u32()
 	if err != nil {
 		return nil, malformed(s.off, "section %d: count: %v", s.id, err)
 	}
-	if n == 1<<32-1 {
+	if n > 1<<32-1-k {
 		return nil, malformed(s.off, "section %d: too many entries", s.id)
 	}
-	b := appendU32(make([]byte, 0, len(s.body)+16), n+1)
+	b := appendU32(make([]byte, 0, len(s.body)+32), n+k)
 	b = append(b, s.body[r.pos:]...)
 	return add(b), nil
 }
@@ -225,8 +260,8 @@ func parseModule(wasm []byte) (*module, error) {
 				if err != nil {
 					return err
 				}
-				if name == GlobalName && m.reservedAt < 0 {
-					m.reservedAt = at
+				if (name == GlobalName || name == DepthGlobalName) && m.reservedAt < 0 {
+					m.reservedAt, m.reservedName = at, name
 				}
 				if _, err := r.byte(); err != nil {
 					return err

@@ -27,6 +27,7 @@ type outcome struct {
 	trap    string // "" when the call returned
 	fuel    int64  // fuel used: before − after (instrumented modules only)
 	left    int64  // the global after the call
+	depth   uint32 // the depth global after the call
 }
 
 func (o outcome) String() string {
@@ -77,6 +78,16 @@ func fuelGlobal(t testing.TB, mod api.Module) api.MutableGlobal {
 	return g
 }
 
+// depthGlobal returns the module's depth global.
+func depthGlobal(t testing.TB, mod api.Module) api.MutableGlobal {
+	t.Helper()
+	g, ok := mod.ExportedGlobal(DepthGlobalName).(api.MutableGlobal)
+	if !ok {
+		t.Fatalf("the module exports no mutable global %s", DepthGlobalName)
+	}
+	return g
+}
+
 // call calls fn with args; with fuel >= 0 it first sets the fuel global to
 // fuel and measures what the call used.
 func (in *instance) call(t testing.TB, fn string, fuel int64, args ...uint64) outcome {
@@ -85,10 +96,12 @@ func (in *instance) call(t testing.TB, fn string, fuel int64, args ...uint64) ou
 	if f == nil {
 		t.Fatalf("no exported function %s", fn)
 	}
-	var g api.MutableGlobal
+	var g, d api.MutableGlobal
 	if fuel >= 0 {
 		g = fuelGlobal(t, in.mod)
 		g.Set(uint64(fuel))
+		d = depthGlobal(t, in.mod)
+		d.Set(0) // as the host does before every call
 	}
 	res, err := f.Call(context.Background(), args...)
 	var o outcome
@@ -100,6 +113,7 @@ func (in *instance) call(t testing.TB, fn string, fuel int64, args ...uint64) ou
 	if g != nil {
 		o.left = int64(g.Get())
 		o.fuel = fuel - o.left
+		o.depth = uint32(d.Get())
 	}
 	return o
 }

@@ -85,6 +85,7 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 		{greedy, "/loop", KindFuel, 500, "service greedy: request ran out of fuel: used its limit of 20000000 fuel (a loop that never ends, or more work than resources.requestTimeout allows); the instance was replaced"},
 		{hostile, "/membomb", KindMemory, 500, "service hostile: instance ran out of memory (limit 32 MiB per instance): fatal error: out of memory; the instance was replaced"},
 		{hostile, "/bigresponse", KindResponseTooLarge, 500, "service hostile: response exceeds the service's 1 MiB limit"},
+		{hostile, "/recurse", KindTrap, 500, "service hostile: request exceeded the call depth limit (1048576): its calls nested too deep (unbounded recursion?); the instance was replaced"},
 		{hostile, "/panic", KindTrap, 500, "service hostile: guest failed: panic: boom; the instance was replaced"},
 		{hostile, "/exit", KindTrap, 500, "service hostile: guest failed: guest exited with code 3; the instance was replaced"},
 	}
@@ -138,7 +139,7 @@ func TestHostileModulesDoNotDisturbOthers(t *testing.T) {
 	if st := hello.Stats(); st.Requests != uint64(served.Load()) || len(st.Errors) != 0 || st.InstancesReplaced != 0 {
 		t.Fatalf("healthy service stats %+v, served %d", st, served.Load())
 	}
-	if st := hostile.Stats(); st.InstancesReplaced != 3 || st.Errors[KindTrap] != 2 ||
+	if st := hostile.Stats(); st.InstancesReplaced != 4 || st.Errors[KindTrap] != 3 ||
 		st.Errors[KindMemory] != 1 || st.Errors[KindResponseTooLarge] != 1 {
 		t.Fatalf("hostile service stats %+v", st)
 	}

@@ -29,6 +29,7 @@ type instance struct {
 	handle api.Function
 	stack  [1]uint64
 	fuel   api.MutableGlobal // the module's fuel.GlobalName: fuel left
+	depth  api.MutableGlobal // the module's fuel.DepthGlobalName: call depth
 
 	// epoch is the epoch the instance started in; number its Instance in
 	// its receipts, index the Index of its next receipt and prev the hash
@@ -134,13 +135,31 @@ func (in *instance) start(ctx context.Context, t0 int64, seed receipt.Hash) outc
 	in.mod = mod
 	in.handle = mod.ExportedFunction(abi.ExportHandle)
 	in.fuel, _ = mod.ExportedGlobal(fuel.GlobalName).(api.MutableGlobal)
-	if in.fuel == nil && !s.rt.cfg.unmetered {
-		return outcome{kind: KindTrap, reason: "the module exports no fuel global: it was not metered", trap: receipt.TrapGuest}
+	in.depth, _ = mod.ExportedGlobal(fuel.DepthGlobalName).(api.MutableGlobal)
+	if (in.fuel == nil || in.depth == nil) && !s.rt.cfg.unmetered {
+		return outcome{kind: KindTrap, reason: "the module exports no fuel or depth global: it was not metered", trap: receipt.TrapGuest}
 	}
 	// The start section, if any, ran on StartupFuel; _initialize gets
-	// what it left.
+	// what it left, and starts at depth 0 like every call into the guest.
+	in.resetDepth()
 	_, err = mod.ExportedFunction(abi.ExportInitialize).Call(callCtx)
 	return in.finish(ctx, StartupFuel, err, true)
+}
+
+// resetDepth sets the guest's call depth to 0 before a call into it: an
+// exported function's entry adds its own frame's weight, which nothing
+// takes back when it returns to the host.
+func (in *instance) resetDepth() {
+	if in.depth != nil {
+		in.depth.Set(0)
+	}
+}
+
+// depthExceeded reports whether the guest's last call was stopped by the
+// call depth limit: only the limit's own check leaves the global above
+// fuel.MaxDepth.
+func (in *instance) depthExceeded() bool {
+	return in.depth != nil && uint32(in.depth.Get()) > fuel.MaxDepth
 }
 
 // begin prepares the instance for a step recorded at t0 with seed.

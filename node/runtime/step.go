@@ -55,6 +55,7 @@ func (in *instance) serve(ctx context.Context, msg []byte, t0 int64, seed receip
 	if in.fuel != nil {
 		in.fuel.Set(limit)
 	}
+	in.resetDepth()
 
 	goruntime.LockOSThread()
 	start := threadCPUTime()
@@ -103,6 +104,11 @@ func (in *instance) finish(ctx context.Context, limit uint64, err error, startup
 			return fail(KindFuel, receipt.TrapFuel, fmt.Sprintf("the module's _initialize ran out of fuel: used its limit of %d fuel", limit))
 		}
 		return fail(KindFuel, receipt.TrapFuel, outOfFuelReason(limit))
+	case in.depthExceeded():
+		if startup {
+			return fail(KindTrap, receipt.TrapGuest, fmt.Sprintf("the module's _initialize exceeded the call depth limit (%d)", fuel.MaxDepth))
+		}
+		return fail(KindTrap, receipt.TrapGuest, depthReason)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || (exit != nil && exit.ExitCode() == sys.ExitCodeDeadlineExceeded):
 		o.receipt = false
 		return fail(KindTimeout, receipt.TrapTimeout, fmt.Sprintf("request exceeded the service's %s timeout; the instance was stopped and replaced", s.limits.RequestTimeout))
@@ -142,6 +148,9 @@ func (in *instance) finish(ctx context.Context, limit uint64, err error, startup
 	}
 	return o
 }
+
+// depthReason explains a request stopped by the call depth limit.
+var depthReason = fmt.Sprintf("request exceeded the call depth limit (%d): its calls nested too deep (unbounded recursion?); the instance was replaced", fuel.MaxDepth)
 
 // receiptFor builds the receipt of the step that just ended with o, and
 // moves the instance's chain on. request is the encoded request (nil at

@@ -45,6 +45,9 @@ func init() {
 			w.Write(chunk)
 		}
 	})
+	mux.HandleFunc("/recurse", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, recurse(0))
+	})
 	mux.HandleFunc("/panic", func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	})
@@ -70,5 +73,10 @@ func init() {
 	})
 	guest.Handle(mux)
 }
+
+// recurse calls itself without end: stopped by the call depth limit.
+//
+//go:noinline
+func recurse(n uint64) uint64 { return recurse(n+1) + 1 }
 
 func main() {}
