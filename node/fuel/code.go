@@ -49,6 +49,7 @@ const (
 	opI64Mul             = 0x7e
 	opI64ShrU            = 0x88
 	opI64ExtendI32U      = 0xad
+	opI64GtU             = 0x56
 	opI64Extend32S       = 0xc4
 	opF32Eq              = 0x5b
 	opF64Eq              = 0x61
@@ -74,6 +75,7 @@ const (
 	miscTableInit  = 12
 	miscTableCopy  = 14
 	miscTableGrow  = 15
+	miscTableSize  = 16
 	miscTableFill  = 17
 )
 
@@ -137,6 +139,9 @@ type rewriter struct {
 	// which must keep to budget.
 	controls        uint64
 	squares, budget uint64
+	// tableCap is the most elements table.grow may bring one table to:
+	// MaxModuleTableSize shared among the module's tables.
+	tableCap uint64
 	// check: the current segment starts at function entry or a loop head,
 	// so it checks for exhaustion after charging. dead: it follows an
 	// unconditional transfer of control, so it never runs and is not
@@ -152,7 +157,8 @@ func (m *module) rewriteCode(s section, c *Costs, g addedGlobals, o options) ([]
 	}
 	out := make([]byte, 0, len(s.body)+len(s.body)/4+16)
 	out = appendU32(out, n)
-	rw := &rewriter{c: c, perOp: o.perOp, g: appendU32(nil, g.fuel), d: appendU32(nil, g.depth), budget: ControlBudget(o.size)}
+	rw := &rewriter{c: c, perOp: o.perOp, g: appendU32(nil, g.fuel), d: appendU32(nil, g.depth), budget: ControlBudget(o.size),
+		tableCap: MaxModuleTableSize / uint64(max(m.tables, 1))}
 	if g.probe {
 		rw.probe = appendU32(nil, g.depth+1)
 	}
@@ -286,6 +292,30 @@ func (rw *rewriter) appendEnter(b []byte) []byte {
 	b = append(b, opI32Const)
 	b = appendS64(b, MaxDepth)
 	return append(b, opI32GtU, opIf, 0x40, opUnreachable, opEnd)
+}
+
+// appendGrowCap appends, before table.grow on table t (operands: the
+// initial reference, then the number of elements n), uncharged code that
+// replaces n by 0xffffffff, which no table can grow by (table.grow then
+// returns -1, as for any refused growth), when the table would pass
+// tableCap elements. A table's elements live in the host's memory, outside
+// the service's memory limit, and cost 1 fuel each: without the cap one
+// request's fuel grew a table without a maximum by billions of elements
+// (8 bytes each). The charge for n stays as asked.
+func (rw *rewriter) appendGrowCap(b []byte, t uint32) []byte {
+	rw.used = true
+	b = append(b, opLocalSet)
+	b = append(b, rw.scratch...)
+	b = append(b, opI32Const, 0x7f) // -1: 0xffffffff
+	b = append(b, opLocalGet)
+	b = append(b, rw.scratch...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.scratch...)
+	b = append(b, opI64ExtendI32U, prefixMisc, miscTableSize)
+	b = appendU32(b, t)
+	b = append(b, opI64ExtendI32U, opI64Add, opI64Const)
+	b = appendS64(b, int64(rw.tableCap))
+	return append(b, opI64GtU, opSelect)
 }
 
 // appendSaveDepth appends, before a call, depth's copy into the i32 scratch
@@ -422,6 +452,9 @@ type inst struct {
 	// canon is valF32 or valF64 for an operator that may produce a NaN,
 	// whose bits the instrumented code makes canonical.
 	canon byte
+	// grow is set on table.grow, whose table is table.
+	grow  bool
+	table uint32
 }
 
 // decode decodes the instruction at r. It returns an *Error (with Func
@@ -532,7 +565,10 @@ func decode(r *reader, c *Costs) (inst, *Error) {
 			if _, err = r.u32(); err == nil {
 				_, err = r.u32()
 			}
-		default: // data.drop, memory.fill, elem.drop, table.grow, table.size, table.fill
+		case miscTableGrow:
+			in.grow = true
+			in.table, err = r.u32()
+		default: // data.drop, memory.fill, elem.drop, table.size, table.fill
 			_, err = r.u32()
 		}
 		switch sub {
@@ -587,6 +623,9 @@ func (rw *rewriter) instructions(r *reader) error {
 			rw.seg = rw.appendSaveDepth(rw.seg)
 		case opReturnCall, opReturnCallIndirect:
 			rw.seg = rw.appendLeaveDepth(rw.seg)
+		}
+		if in.grow {
+			rw.seg = rw.appendGrowCap(rw.seg, in.table)
 		}
 		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
 		if in.op == opCall || in.op == opCallIndirect {

@@ -103,7 +103,10 @@
 //   - memory.grow costs 1024 more per page requested (a grown 64 KiB page is
 //     zeroed, like a 64 KiB memory.fill), whether or not it succeeds;
 //   - table.copy, table.fill, table.init and table.grow cost 1 more per
-//     element.
+//     element. A table.grow that would take its table past the module's
+//     share of MaxModuleTableSize (divided among its tables) is refused by
+//     uncharged code before it: it returns -1, the elements asked for
+//     still charged (a table's elements live outside the memory limit).
 //
 // Dynamic charges count what the operator was asked to do, also when it
 // then traps (out of bounds) or fails (memory.grow returning -1): that is

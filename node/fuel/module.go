@@ -52,6 +52,8 @@ type module struct {
 	// global's globals+1.
 	importedFuncs int
 	globals       uint32
+	// tables counts the tables imported or defined.
+	tables int
 	// reservedAt is the offset of the first export named GlobalName or
 	// DepthGlobalName, reservedName that name; reservedAt is -1 if none.
 	reservedAt   int
@@ -242,6 +244,7 @@ func parseModule(wasm []byte) (*module, error) {
 			err = m.parseFunctions(sr)
 		case secTable:
 			err = parseVector(sr, "table", func(r *reader) error {
+				m.tables++
 				if _, err := r.byte(); err != nil {
 					return err
 				}
@@ -412,6 +415,7 @@ func (m *module) parseImports(r *reader) error {
 			_, err = r.u32()
 			return err
 		case 0x01: // table
+			m.tables++
 			if _, err := r.byte(); err != nil {
 				return err
 			}

@@ -158,3 +158,48 @@ func TestCheckLimitsAcceptsValidModules(t *testing.T) {
 		check(name, guestWasm(t, modulePath+"/examples/"+name))
 	}
 }
+
+// table.grow's elements live in host memory outside the service's memory
+// limit, at 1 fuel each: a table without a maximum could take billions of
+// them in one request. The instrumented code refuses (-1, as for any
+// refused growth) a growth past the module's share of MaxModuleTableSize,
+// charged as asked, alike on both engines; smaller growths go through.
+func TestTableGrowCapped(t *testing.T) {
+	const tables = 1000 // so that each table's share is small
+	var a asm
+	a.table(0, 0) // no maximum
+	for range tables - 1 {
+		a.table(1, 0)
+	}
+	grow := a.typ([]byte{i32, i32}, []byte{i32}) // (table 0 or 1, n) -> old size or -1
+	a.exportFunc("grow", a.fn(grow, nil,
+		lget(0), ifb(i32),
+		op(opRefNull, valFuncref), lget(1), misc(miscTableGrow), u32(1),
+		elseOp,
+		op(opRefNull, valFuncref), lget(1), misc(miscTableGrow), u32(0),
+		end, end))
+	inst := mustInstrument(t, a.bytes())
+	const share = MaxModuleTableSize / tables
+	for _, e := range engines {
+		in := instantiate(t, e.cfg(), inst, nil)
+		for _, c := range []struct {
+			table, n uint64
+			want     uint32
+		}{
+			{0, 100, 0},              // grows: 0 → 100
+			{0, share - 100, 100},    // to exactly its share
+			{0, 1, 0xffffffff},       // one past it
+			{1, share, 0xffffffff},   // table 1 holds 1 already
+			{1, 1 << 31, 0xffffffff}, // far past
+			{1, share - 1, 1},        // to exactly its share
+		} {
+			o := in.call(t, "grow", 1<<40, c.table, c.n)
+			if o.trap != "" || len(o.results) != 1 || uint32(o.results[0]) != c.want {
+				t.Fatalf("%s: table.grow(table %d, %d) = %v (trap %q), want %d", e.name, c.table, c.n, o.results, o.trap, int32(c.want))
+			}
+			if want := int64(c.n) + 1 + 40; o.fuel < int64(c.n) || o.fuel > want {
+				t.Fatalf("%s: table.grow(table %d, %d) used %d fuel, want the %d elements asked for and a few operators", e.name, c.table, c.n, o.fuel, c.n)
+			}
+		}
+	}
+}
