@@ -305,3 +305,58 @@ func TestReportAlreadyOnChain(t *testing.T) {
 		t.Fatalf("reported %d after the chain said it has the report; want 5", a.reported)
 	}
 }
+
+// backfillChain is fakeChain with several ended epochs and per-epoch reports.
+type backfillChain struct {
+	fakeChain
+	epochs   map[uint64]sharerstypes.EpochInfo
+	reported map[uint64]bool
+}
+
+func (f *backfillChain) EndedEpoch(_ context.Context, n uint64) (sharerstypes.EpochInfo, error) {
+	e, ok := f.epochs[n]
+	if !ok {
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d unknown", n)
+	}
+	return e, nil
+}
+func (f *backfillChain) Reported(_ context.Context, _ string, n uint64) (bool, error) {
+	return f.reported[n], nil
+}
+
+// TestReportBackfillsMissedEpochs: usage of an epoch whose report never
+// went out (the node was down at the boundary, or every attempt failed for
+// a whole epoch) is reported before the epoch that just ended, oldest
+// first; an epoch the chain no longer takes is logged as lost and passed.
+// Reporting only the epoch that just ended dropped it unbilled.
+func TestReportBackfillsMissedEpochs(t *testing.T) {
+	chain := &backfillChain{
+		fakeChain: fakeChain{epoch: 7, leases: map[uint64]sharerstypes.Lease{1: {Id: 1, Sharer: testSharer, PlacedHeight: 50}}},
+		epochs: map[uint64]sharerstypes.EpochInfo{
+			3: {Number: 3, StartHeight: 60, EndHeight: 79}, 4: {Number: 4, StartHeight: 80, EndHeight: 99},
+			5: {Number: 5, StartHeight: 100, EndHeight: 119}, 6: {Number: 6, StartHeight: 120, EndHeight: 139},
+		},
+		reported: map[uint64]bool{3: true},
+	}
+	s := &fakeSender{answers: []error{
+		&hotkey.TxError{Stage: hotkey.StageCheck, Hash: "AB12", Codespace: usagetypes.ModuleName,
+			Code: usagetypes.ErrReportTooOld.ABCICode(), Log: "epoch 4 ended more than 1 epochs ago"},
+		nil, nil}}
+	a, logs := testAgent(t, chain, fakeReplicas{}, s)
+	for _, e := range []uint64{3, 4, 5, 6} {
+		a.meter.SetEpoch(e)
+		a.meter.Add(1, time.Millisecond, 1000, 10)
+		serve(a.meter.receipts.(*receipts.Store), 1, e, 1)
+	}
+	a.report(context.Background(), testSharer)
+	var epochs []uint64
+	for _, m := range s.sent {
+		epochs = append(epochs, m[0].(*usagetypes.MsgUsageReport).Epoch)
+	}
+	if fmt.Sprint(epochs) != "[4 5 6]" || a.reported != 6 {
+		t.Fatalf("reports sent for epochs %v, reported %d; want [4 5 6] (3 is on chain), 6\n%s", epochs, a.reported, logs)
+	}
+	if !strings.Contains(logs.String(), `msg="usage not reported in time: the chain no longer takes reports of this epoch, and its usage is not billed" epoch=4 leases=1`) {
+		t.Errorf("no line about epoch 4's lost usage:\n%s", logs)
+	}
+}
