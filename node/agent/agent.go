@@ -349,17 +349,8 @@ func (a *Agent) currentSender() Sender {
 	return a.sender
 }
 
-// reportLookback is how many ended epochs back the agent looks for usage
-// it has not reported (the chain accepts reports params.report_window_epochs
-// back; the receipts are kept longer, for audits).
-const reportLookback = 8
-
 // report sends the usage report of the epoch that just ended, once the
-// chain has none, and counts it sent once a block committed it. Before it,
-// it reports any earlier epoch within reportLookback whose usage this node
-// holds and never reported (a report that failed for a whole epoch, or a
-// node that was down at the boundary), oldest first: reporting only the
-// epoch that just ended lost those epochs' usage, billed to no one.
+// chain has none, and counts it sent once a block committed it.
 func (a *Agent) report(ctx context.Context, sharer string) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
@@ -371,45 +362,29 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 	if current == 0 || current-1 <= a.reported {
 		return
 	}
-	for e := max(a.reported+1, current-min(current, reportLookback)); e < current-1; e++ {
-		if entries, err := a.meter.Entries(e); err != nil || len(entries) == 0 {
-			continue
-		}
-		if !a.reportEpoch(ctx, qctx, sharer, e) {
-			return // tried again at the next height, before any later epoch
-		}
-	}
-	a.reportEpoch(ctx, qctx, sharer, current-1)
-}
-
-// reportEpoch reports ended epoch n unless the chain has its report, and
-// says whether it is settled: on chain, or too old for the chain to take.
-func (a *Agent) reportEpoch(ctx, qctx context.Context, sharer string, epoch uint64) bool {
+	epoch := current - 1
 	if done, _ := a.chain.Reported(qctx, sharer, epoch); done {
 		a.reported = epoch // accepted before (e.g. before a restart)
 		a.meter.Reported(epoch)
-		return true
+		return
 	}
 	entries, err := a.entries(qctx, sharer, epoch)
 	if err != nil {
 		a.log.Warn("usage report not sent: could not tell which leases were open during the epoch; trying again at the next height",
 			"epoch", epoch, "err", err)
-		return false
+		return
 	}
 	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: entries}
 	res, err := a.currentSender().Exec(ctx, msg)
 	switch {
 	case errors.Is(err, usagetypes.ErrDuplicateReport):
 		a.log.Info("usage report already on chain", "epoch", epoch)
-	case errors.Is(err, usagetypes.ErrReportTooOld):
-		a.log.Warn("usage not reported in time: the chain no longer takes reports of this epoch, and its usage is not billed",
-			"epoch", epoch, "leases", len(entries))
 	case err != nil:
 		if ctx.Err() == nil {
 			a.log.Warn("usage report failed; trying again at the next height",
 				append([]any{"epoch", epoch, "leases", len(entries)}, hotkey.LogAttrs(err)...)...)
 		}
-		return false
+		return
 	default:
 		a.log.Info("usage reported", "epoch", epoch, "leases", len(entries), "tx", res.Hash, "height", res.Height,
 			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
@@ -417,7 +392,6 @@ func (a *Agent) reportEpoch(ctx, qctx context.Context, sharer string, epoch uint
 	a.reported = epoch
 	a.meter.Reported(epoch)
 	a.flushMeter()
-	return true
 }
 
 // entries returns the entries of ended epoch n, from its receipt trees
