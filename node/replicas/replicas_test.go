@@ -67,6 +67,33 @@ pricing: {cpuPerCoreSecond: 1uqc, memoryPerMiBHour: 1uqc, storagePerGiBHour: 1uq
 	return m
 }
 
+// testDeps returns a home directory with a runtime and a blob store in it;
+// the runtime closes when the test ends.
+func testDeps(t *testing.T) (string, *runtime.Runtime, *blob.Store) {
+	t.Helper()
+	home := t.TempDir()
+	rt, err := runtime.New(filepath.Join(home, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	store, err := blob.Open(filepath.Join(home, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return home, rt, store
+}
+
+// putHello stores examples/hello's module and returns its hash.
+func putHello(t *testing.T, store *blob.Store) blobhash.Hash {
+	t.Helper()
+	h, _, err := store.Put(context.Background(), bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
@@ -83,20 +110,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // a lease that goes away is released.
 func TestReplicaLifecycle(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	rt, err := runtime.New(filepath.Join(home, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	store, err := blob.Open(filepath.Join(home, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	home, rt, store := testDeps(t)
+	h := putHello(t, store)
 	m := New(rt, store, filepath.Join(home, "kv"))
 	defer m.Close(ctx)
 
@@ -177,20 +192,8 @@ func TestDefaultMeterVersionIsThisNodes(t *testing.T) {
 // loads under way; nothing starts after it.
 func TestCloseDrainsAndWaits(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	rt, err := runtime.New(filepath.Join(home, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	store, err := blob.Open(filepath.Join(home, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	home, rt, store := testDeps(t)
+	h := putHello(t, store)
 	m := New(rt, store, filepath.Join(home, "kv"))
 	m.Reconcile([]Desired{{LeaseID: 1, Service: "hello", Manifest: helloManifest(t, h.String(), "32Mi")}})
 	eventually(t, "hello serving", func() bool { return m.Local("hello") })
@@ -230,16 +233,7 @@ func TestEveryRuntimeKindHasAStatus(t *testing.T) {
 // only once a replica of the service serves.
 func TestFailureOutlivesItsLease(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	rt, err := runtime.New(filepath.Join(home, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	store, err := blob.Open(filepath.Join(home, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	home, rt, store := testDeps(t)
 	bad, _, err := store.Put(ctx, strings.NewReader("not a wasm module"), blobhash.Hash{}, owner)
 	if err != nil {
 		t.Fatal(err)
@@ -355,20 +349,8 @@ func (f *fuelMeter) Add(lease uint64, _ time.Duration, fuel, _ uint64) {
 // the same version reloads it; the meter counts fuel.
 func TestReceiptsFollowLeaseAndEpoch(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	rt, err := runtime.New(filepath.Join(home, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	store, err := blob.Open(filepath.Join(home, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	home, rt, store := testDeps(t)
+	h := putHello(t, store)
 	sink, meter := &receiptLog{}, &fuelMeter{fuel: map[uint64]uint64{}}
 	m := New(rt, store, filepath.Join(home, "kv"), WithReceipts(sink), WithMeter(meter))
 	defer m.Close(ctx)
@@ -408,20 +390,8 @@ func TestReceiptsFollowLeaseAndEpoch(t *testing.T) {
 // epoch") would have the audit forfeited and the honest sharer slashed.
 func TestReplacedCodeUnbilledAfterItsEpoch(t *testing.T) {
 	ctx := context.Background()
-	home := t.TempDir()
-	rt, err := runtime.New(filepath.Join(home, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close(ctx)
-	store, err := blob.Open(filepath.Join(home, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _, err := store.Put(ctx, bytes.NewReader(helloWasm), blobhash.Hash{}, owner)
-	if err != nil {
-		t.Fatal(err)
-	}
+	home, rt, store := testDeps(t)
+	h := putHello(t, store)
 	sink := &receiptLog{}
 	m := New(rt, store, filepath.Join(home, "kv"), WithReceipts(sink))
 	defer m.Close(ctx)
