@@ -96,6 +96,9 @@ type Agent struct {
 	height   int64
 	dataGC   int64  // the height data of services no longer here was last collected
 	reported uint64 // the last epoch whose report the chain accepted
+	// settled holds the earlier epochs (within reportLookback) backfill is
+	// done with: reported, refused by the chain, or with nothing to report.
+	settled map[uint64]bool
 }
 
 // New starts an agent for the sharer keys names, once it names one: it
@@ -349,8 +352,16 @@ func (a *Agent) currentSender() Sender {
 	return a.sender
 }
 
+// reportLookback is how many ended epochs back the agent looks for usage
+// it holds and never reported. The chain takes reports
+// params.report_window_epochs back (3 by default); an older one is refused
+// once, and that epoch settled.
+const reportLookback = 8
+
 // report sends the usage report of the epoch that just ended, once the
-// chain has none, and counts it sent once a block committed it.
+// chain has none, and counts it sent once a block committed it. That report
+// is the sharer's heartbeat, so it goes first; then backfill reports the
+// earlier epochs whose usage this node holds and never reported.
 func (a *Agent) report(ctx context.Context, sharer string) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
@@ -359,39 +370,100 @@ func (a *Agent) report(ctx context.Context, sharer string) {
 		return
 	}
 	a.meter.SetEpoch(current)
-	if current == 0 || current-1 <= a.reported {
+	if current == 0 {
 		return
 	}
-	epoch := current - 1
+	if current-1 > a.reported {
+		if !a.reportEpoch(ctx, qctx, sharer, current-1, false) {
+			return
+		}
+		a.reported = current - 1
+	}
+	a.backfill(ctx, qctx, sharer, current)
+}
+
+// backfill reports, oldest first, each epoch within reportLookback before
+// the one that just ended whose usage this node holds and whose report the
+// chain lacks: the epoch a node was stopped in, or one whose every attempt
+// failed. Reporting only the epoch that just ended billed that usage to no
+// one. An epoch the chain refuses (too old, or any other rule) is settled,
+// logged, and never holds up another; a failure that is not the chain's
+// answer (the node's RPC down, out of gas after retries) is tried again at
+// the next height.
+func (a *Agent) backfill(ctx, qctx context.Context, sharer string, current uint64) {
+	first := current - min(current, reportLookback)
+	if a.settled == nil {
+		a.settled = map[uint64]bool{}
+	}
+	for e := range a.settled {
+		if e < first {
+			delete(a.settled, e)
+		}
+	}
+	for e := first; e+1 < current; e++ {
+		if a.settled[e] {
+			continue
+		}
+		if entries, err := a.meter.Entries(e); err != nil || len(entries) == 0 {
+			a.settled[e] = err == nil
+			continue
+		}
+		if !a.reportEpoch(ctx, qctx, sharer, e, true) {
+			return
+		}
+		a.settled[e] = true
+	}
+}
+
+// reportEpoch reports ended epoch n unless the chain has its report, and
+// says whether n is settled: on chain now or before, too old, or (an
+// earlier epoch's, backfilling) refused by one of the chain's rules, which
+// would refuse it again. The heartbeat's refusals are tried again at the
+// next height, as they always were.
+func (a *Agent) reportEpoch(ctx, qctx context.Context, sharer string, epoch uint64, backfilling bool) bool {
 	if done, _ := a.chain.Reported(qctx, sharer, epoch); done {
-		a.reported = epoch // accepted before (e.g. before a restart)
-		a.meter.Reported(epoch)
-		return
+		a.meter.Reported(epoch) // accepted before (e.g. before a restart)
+		return true
 	}
 	entries, err := a.entries(qctx, sharer, epoch)
 	if err != nil {
 		a.log.Warn("usage report not sent: could not tell which leases were open during the epoch; trying again at the next height",
 			"epoch", epoch, "err", err)
-		return
+		return false
 	}
 	msg := &usagetypes.MsgUsageReport{Sharer: sharer, Epoch: epoch, Entries: entries}
 	res, err := a.currentSender().Exec(ctx, msg)
+	var refused *hotkey.TxError
 	switch {
 	case errors.Is(err, usagetypes.ErrDuplicateReport):
 		a.log.Info("usage report already on chain", "epoch", epoch)
+	case errors.Is(err, usagetypes.ErrReportTooOld):
+		a.log.Warn("usage not reported in time: the chain no longer takes reports of this epoch, and its usage is not billed",
+			"epoch", epoch, "leases", len(entries))
+	case err != nil && backfilling && errors.As(err, &refused) && chainRule(refused.Codespace):
+		a.log.Warn("usage report of an earlier epoch refused by the chain; its usage is not billed",
+			append([]any{"epoch", epoch, "leases", len(entries)}, hotkey.LogAttrs(err)...)...)
 	case err != nil:
 		if ctx.Err() == nil {
 			a.log.Warn("usage report failed; trying again at the next height",
 				append([]any{"epoch", epoch, "leases", len(entries)}, hotkey.LogAttrs(err)...)...)
 		}
-		return
+		return false
 	default:
 		a.log.Info("usage reported", "epoch", epoch, "leases", len(entries), "tx", res.Hash, "height", res.Height,
 			"gas_wanted", res.GasWanted, "gas_used", res.GasUsed, "attempts", res.Attempts)
 	}
-	a.reported = epoch
 	a.meter.Reported(epoch)
 	a.flushMeter()
+	return true
+}
+
+// chainRule says whether a refusal in codespace is one of this chain's
+// module rules, which the same report would meet again, rather than the
+// SDK's fees, gas or sequence, which the hot sender retries and a later
+// attempt may pass.
+func chainRule(codespace string) bool {
+	return codespace == usagetypes.ModuleName || codespace == sharerstypes.ModuleName
 }
 
 // entries returns the entries of ended epoch n, from its receipt trees

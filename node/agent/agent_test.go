@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -303,5 +304,102 @@ func TestReportAlreadyOnChain(t *testing.T) {
 	a.report(context.Background(), testSharer)
 	if a.reported != 5 {
 		t.Fatalf("reported %d after the chain said it has the report; want 5", a.reported)
+	}
+}
+
+// backfillChain is fakeChain with several ended epochs and per-epoch reports.
+type backfillChain struct {
+	fakeChain
+	epochs   map[uint64]sharerstypes.EpochInfo
+	reported map[uint64]bool
+}
+
+func (f *backfillChain) EndedEpoch(_ context.Context, n uint64) (sharerstypes.EpochInfo, error) {
+	e, ok := f.epochs[n]
+	if !ok {
+		return sharerstypes.EpochInfo{}, fmt.Errorf("epoch %d unknown", n)
+	}
+	return e, nil
+}
+func (f *backfillChain) Reported(_ context.Context, _ string, n uint64) (bool, error) {
+	return f.reported[n], nil
+}
+
+// TestReportBackfillsMissedEpochs: usage of an epoch whose report never
+// went out (the node was stopped in it, or every attempt failed) is
+// reported after the heartbeat of the epoch that just ended, oldest first.
+// A failure that is not the chain's answer is tried again at the next
+// height; a chain refusal (too old, or any module rule) settles that epoch
+// and holds up no other. Reporting only the epoch that just ended billed
+// that usage to no one.
+func TestReportBackfillsMissedEpochs(t *testing.T) {
+	chain := &backfillChain{
+		fakeChain: fakeChain{epoch: 8, leases: map[uint64]sharerstypes.Lease{1: {Id: 1, Sharer: testSharer, PlacedHeight: 50}}},
+		epochs: map[uint64]sharerstypes.EpochInfo{
+			3: {Number: 3, StartHeight: 60, EndHeight: 79}, 4: {Number: 4, StartHeight: 80, EndHeight: 99},
+			5: {Number: 5, StartHeight: 100, EndHeight: 119}, 6: {Number: 6, StartHeight: 120, EndHeight: 139},
+			7: {Number: 7, StartHeight: 140, EndHeight: 159},
+		},
+		reported: map[uint64]bool{3: true},
+	}
+	refusal := func(e *errorsmod.Error, log string) error {
+		return &hotkey.TxError{Stage: hotkey.StageCheck, Hash: "AB12", Codespace: e.Codespace(), Code: e.ABCICode(), Log: log}
+	}
+	s := &fakeSender{answers: []error{
+		nil,                              // 7, the heartbeat
+		errors.New("connection refused"), // 4: not the chain's answer, again at the next height
+		refusal(usagetypes.ErrReportTooOld, "epoch 4 ended more than 3 epochs ago"),
+		refusal(usagetypes.ErrInvalidEntry, "some rule"), // 5: settled
+		nil, // 6
+	}}
+	a, logs := testAgent(t, chain, fakeReplicas{}, s)
+	for _, e := range []uint64{3, 4, 5, 6, 7} {
+		a.meter.SetEpoch(e)
+		a.meter.Add(1, time.Millisecond, 1000, 10)
+		serve(a.meter.receipts.(*receipts.Store), 1, e, 1)
+	}
+	sentEpochs := func() string {
+		var epochs []uint64
+		for _, m := range s.sent {
+			epochs = append(epochs, m[0].(*usagetypes.MsgUsageReport).Epoch)
+		}
+		return fmt.Sprint(epochs)
+	}
+	a.report(context.Background(), testSharer)
+	if got := sentEpochs(); got != "[7 4]" || a.reported != 7 {
+		t.Fatalf("first height: reports sent for epochs %s, reported %d; want [7 4], 7\n%s", got, a.reported, logs)
+	}
+	a.report(context.Background(), testSharer)
+	if got := sentEpochs(); got != "[7 4 4 5 6]" {
+		t.Fatalf("second height: reports sent for epochs %s; want [7 4 4 5 6] (3 is on chain)\n%s", got, logs)
+	}
+	a.report(context.Background(), testSharer)
+	if got := sentEpochs(); got != "[7 4 4 5 6]" {
+		t.Fatalf("third height: reports sent for epochs %s; every epoch was settled\n%s", got, logs)
+	}
+	for _, want := range []string{
+		`msg="usage report failed; trying again at the next height" epoch=4`,
+		`msg="usage not reported in time: the chain no longer takes reports of this epoch, and its usage is not billed" epoch=4 leases=1`,
+		`msg="usage report of an earlier epoch refused by the chain; its usage is not billed" epoch=5 leases=1`,
+		`msg="usage reported" epoch=6 leases=1`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no log line %s:\n%s", want, logs)
+		}
+	}
+}
+
+// TestHeartbeatRefusalRetried: the chain's refusal of the epoch that just
+// ended is tried again at the next height (the report is the heartbeat),
+// unlike an earlier epoch's.
+func TestHeartbeatRefusalRetried(t *testing.T) {
+	chain := &fakeChain{epoch: 6, ended: sharerstypes.EpochInfo{Number: 5, StartHeight: 100, EndHeight: 119}}
+	s := &fakeSender{answers: []error{&hotkey.TxError{Stage: hotkey.StageCheck, Hash: "CD34", Codespace: usagetypes.ModuleName,
+		Code: usagetypes.ErrInvalidEntry.ABCICode(), Log: "some rule"}}}
+	a, _ := testAgent(t, chain, fakeReplicas{}, s)
+	a.report(context.Background(), testSharer)
+	a.report(context.Background(), testSharer)
+	if len(s.sent) != 2 || a.reported != 5 {
+		t.Fatalf("%d reports sent, reported %d; want 2 (refused, then sent again), 5", len(s.sent), a.reported)
 	}
 }

@@ -147,12 +147,13 @@ func (m *Meter) Counted(n, lease uint64) (requests, fuel uint64) {
 	return u.Requests, u.Fuel
 }
 
-// Reported forgets the counts of every epoch up to e: the chain has them.
+// Reported forgets the counts of epoch e (the chain has them) and of every
+// epoch too old for the agent to report.
 func (m *Meter) Reported(e uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for k := range m.counts {
-		if k.Epoch <= e {
+		if k.Epoch == e || k.Epoch+reportLookback < e {
 			delete(m.counts, k)
 			m.dirty = true
 		}

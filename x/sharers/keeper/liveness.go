@@ -50,7 +50,11 @@ func (k *Keeper) GetEpoch(ctx context.Context, n uint64) (e types.EpochInfo, ok 
 // RecordHeartbeat records that sharer addr reported usage for ended epoch
 // epoch (x/usage calls it for each accepted report): its last reported epoch
 // becomes at least epoch, and an offline sharer becomes active again, its
-// capacity open to placement.
+// capacity open to placement, if the report is recent enough to keep it
+// active through the next sweep. A late report of an old epoch (a node
+// back from a stop reporting the usage it held) is paid for but does not
+// bring the sharer back: the next boundary would take it offline again,
+// closing whatever leases were placed on it in between.
 func (k *Keeper) RecordHeartbeat(ctx context.Context, addr string, epoch uint64) error {
 	_, bz, err := k.account("sharer", addr)
 	if err != nil {
@@ -63,9 +67,19 @@ func (k *Keeper) RecordHeartbeat(ctx context.Context, addr string, epoch uint64)
 	if !s.Registered() {
 		return errorsmod.Wrapf(types.ErrNotRegistered, "sharer %s deregistered; register it again before reporting", addr)
 	}
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	cur, err := k.CurrentEpoch(ctx)
+	if err != nil {
+		return err
+	}
 	old := s
 	s.LastReportedEpoch = max(s.LastReportedEpoch, epoch)
-	back := s.Status == types.SharerOffline
+	// The sweep at the start of epoch cur+1 takes offline a sharer whose last
+	// reported epoch is at most cur+1-2-offline_after_epochs (sweepOffline).
+	back := s.Status == types.SharerOffline && s.LastReportedEpoch+1+p.OfflineAfterEpochs > cur.Number
 	if back {
 		s.Status = types.SharerActive
 		s.UpdatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
@@ -77,10 +91,6 @@ func (k *Keeper) RecordHeartbeat(ctx context.Context, addr string, epoch uint64)
 		return nil
 	}
 	if err := k.markCapacityChanged(ctx); err != nil {
-		return err
-	}
-	cur, err := k.CurrentEpoch(ctx)
-	if err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventSharerOnline{Sharer: s.Address, Epoch: cur.Number})

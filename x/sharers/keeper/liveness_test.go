@@ -100,6 +100,17 @@ func TestOfflineSharerReplacedInSameBlock(t *testing.T) {
 		}
 	}
 
+	// A late report of an epoch the next sweep would count as missed again
+	// (at the start of epoch 6, a last report at or before epoch 1) is
+	// recorded but does not bring it back: it would flap offline at once.
+	f.heartbeat(silent, 1)
+	if s := f.sharer(silent); s.Status != types.SharerOffline || s.LastReportedEpoch != 1 {
+		t.Fatalf("after a late report of epoch 1: %+v", s)
+	}
+	if ev := event[*types.EventSharerOnline](f); len(ev) != 0 {
+		t.Fatalf("EventSharerOnline after a late report of epoch 1: %v", ev)
+	}
+
 	// Reporting again brings it back, its capacity open to placement.
 	f.heartbeat(silent, 4)
 	if s := f.sharer(silent); s.Status != types.SharerActive || s.LastReportedEpoch != 4 {
