@@ -289,6 +289,11 @@ func (m *Manager) load(ctx context.Context, d Desired, hash string) {
 	if m.loading[d.Service] == hash {
 		delete(m.loading, d.Service)
 	}
+	if err != nil && ctx.Err() != nil {
+		m.mu.Unlock()
+		m.log.Info("replica start abandoned: the node is stopping", "service", d.Service, "version", hash)
+		return
+	}
 	if err != nil {
 		m.failed[d.Service] = failure{hash: hash, lease: d.LeaseID, reason: err.Error(), at: time.Now()}
 		m.mu.Unlock()

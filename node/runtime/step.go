@@ -112,6 +112,11 @@ func (in *instance) finish(ctx context.Context, limit uint64, err error, startup
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || (exit != nil && exit.ExitCode() == sys.ExitCodeDeadlineExceeded):
 		o.receipt = false
 		return fail(KindTimeout, receipt.TrapTimeout, fmt.Sprintf("request exceeded the service's %s timeout; the instance was stopped and replaced", s.limits.RequestTimeout))
+	case startup && (errors.Is(ctx.Err(), context.Canceled) || (exit != nil && exit.ExitCode() == sys.ExitCodeContextCanceled)):
+		// wazero closes the module with this code when the context is
+		// cancelled: not the guest's exit, and nothing to bill.
+		o.receipt = false
+		return fail(KindUnavailable, receipt.TrapTimeout, "the start-up was cancelled before it finished (the replica was stopped, or the node is stopping)")
 	case c != nil && c.responseTooLarge:
 		return fail(KindResponseTooLarge, receipt.TrapResponse, fmt.Sprintf("response exceeds the service's %s limit, and the guest then failed: %s", byteSize(int64(s.limits.MaxResponseBytes)), in.crashDetail(err)))
 	case in.outOfMemory():
