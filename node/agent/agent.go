@@ -471,7 +471,8 @@ func chainRule(codespace string) bool {
 // the chain judges a report's entries: placed by the epoch's end and not
 // closed before its start. What a replica served for any other lease
 // (after its lease closed, say, or in an epoch its lease had not begun) is
-// dropped: the chain would refuse the whole report for it.
+// dropped: the chain would charge it nothing and record the entry as
+// refused, so sending it only costs gas.
 func (a *Agent) entries(ctx context.Context, sharer string, n uint64) ([]usagetypes.UsageEntry, error) {
 	proven, err := a.meter.Entries(n)
 	if err != nil || len(proven) == 0 {
