@@ -230,11 +230,12 @@ func (w *Worker) warnOnce(what string, err error) {
 }
 
 // publishAll publishes the samples of this node's audits still in their
-// publish phase, the earliest deadline first. It is this node's most
-// urgent duty: the publish window is the shortest (publish_window_blocks)
-// and an entry not published in it is forfeited, which slashes this
-// sharer; so auditAll calls it again between the audits it does for
-// others, which can take many blocks when there are many.
+// publish phase, the earliest deadline first, in as few transactions as
+// maxBatch allows. It is this node's most urgent duty: the publish window
+// is the shortest (publish_window_blocks) and an entry not published in it
+// is forfeited, which slashes this sharer; so auditAll calls it again
+// between the audits it performs for others, which can take many blocks
+// when there are many.
 func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	audits, err := w.cfg.Chain.OpenAudits(qctx, sharer, false)
@@ -247,6 +248,7 @@ func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	slices.SortStableFunc(audits, func(a, b usagetypes.Audit) int {
 		return cmp.Or(cmp.Compare(a.PublishDeadline, b.PublishDeadline), cmp.Compare(a.Id, b.Id))
 	})
+	var out []outgoing
 	for _, a := range audits {
 		if a.Phase != PhasePublish || a.PublishedHeight > 0 || !w.once("publish/"+strconv.FormatUint(a.Id, 10)) {
 			continue
@@ -258,14 +260,70 @@ func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 			w.log.Error("audit samples cannot be published: this entry will be forfeited", "audit", a.Id, "lease", a.LeaseId, "epoch", a.Epoch, "err", err)
 			continue
 		}
-		res, err := sender.Exec(ctx, &usagetypes.MsgPublishSamples{Sharer: sharer, AuditId: a.Id, Samples: samples})
-		if err != nil {
-			w.log.Warn("publishing audit samples failed; trying again at the next height until the deadline",
-				append([]any{"audit", a.Id, "deadline", a.PublishDeadline}, hotkey.LogAttrs(err)...)...)
-			continue
+		out = append(out, outgoing{
+			msg: &usagetypes.MsgPublishSamples{Sharer: sharer, AuditId: a.Id, Samples: samples},
+			sent: func(res hotkey.Result, batch int) {
+				w.log.Info("audit samples published", "audit", a.Id, "lease", a.LeaseId, "epoch", a.Epoch, "samples", len(samples),
+					"tx", res.Hash, "height", res.Height, "batch", batch)
+			},
+			failed: func(err error) {
+				w.log.Warn("publishing audit samples failed; trying again at the next height until the deadline",
+					append([]any{"audit", a.Id, "deadline", a.PublishDeadline}, hotkey.LogAttrs(err)...)...)
+			},
+		})
+	}
+	w.send(ctx, sender, out)
+}
+
+// maxBatch is the most messages the worker puts in one transaction. Each
+// transaction waits for its block, so sending an audit's commit or reveal
+// alone made a node with many audits take a block per audit, and on a
+// loaded machine commits missed their deadlines (and misses slash the
+// auditor). Batched, a node's pass over its audits costs about one block
+// per kind of message.
+const maxBatch = 16
+
+// outgoing is a message the worker sends, and what it says once the
+// message's transaction landed or failed.
+type outgoing struct {
+	msg    sdk.Msg
+	sent   func(res hotkey.Result, batch int) // logs the landed tx, of batch messages
+	failed func(error)                        // logs the failure; the message is tried again at a later height
+}
+
+// send sends out in transactions of up to maxBatch messages. When the
+// chain refuses a transaction of several by one of x/usage's rules (one
+// message may be late or already done while the others are not: the
+// whole transaction fails), each of its messages is sent again alone, so
+// one refusal costs the others nothing.
+func (w *Worker) send(ctx context.Context, sender Sender, out []outgoing) {
+	for chunk := range slices.Chunk(out, maxBatch) {
+		msgs := make([]sdk.Msg, len(chunk))
+		for i, o := range chunk {
+			msgs[i] = o.msg
 		}
-		w.log.Info("audit samples published", "audit", a.Id, "lease", a.LeaseId, "epoch", a.Epoch, "samples", len(samples),
-			"tx", res.Hash, "height", res.Height)
+		res, err := sender.Exec(ctx, msgs...)
+		var refused *hotkey.TxError
+		switch {
+		case err == nil:
+			for _, o := range chunk {
+				o.sent(res, len(chunk))
+			}
+		case len(chunk) > 1 && ctx.Err() == nil && errors.As(err, &refused) && refused.Codespace == usagetypes.ModuleName:
+			w.log.Info("a batch of audit messages was refused; sending each alone", "msgs", len(chunk), "err", err)
+			for _, o := range chunk {
+				res, err := sender.Exec(ctx, o.msg)
+				if err != nil {
+					o.failed(err)
+					continue
+				}
+				o.sent(res, 1)
+			}
+		default:
+			for _, o := range chunk {
+				o.failed(err)
+			}
+		}
 	}
 }
 
@@ -359,7 +417,10 @@ func (w *Worker) saveVote(v *vote) error {
 	return os.Rename(tmp, w.votePath(v.AuditID))
 }
 
-// auditAll does this node's part in every audit it is assigned to.
+// auditAll does this node's part in every audit it is assigned to: the
+// reveals due (no work: one batch), then the commits due, each after its
+// audit is performed (a fetch and a replay), sent in batches. A commit
+// waits in the batch only while its deadline is far (see urgent).
 func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	audits, err := w.cfg.Chain.OpenAudits(qctx, k.Sharer, true)
@@ -368,16 +429,13 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 		w.warnOnce("read the audits assigned to this node", err)
 		return
 	}
+	var reveals []outgoing
+	var commits []usagetypes.Audit
 	for _, a := range audits {
-		if ctx.Err() != nil {
-			return
-		}
 		i := slices.Index(a.Auditors, k.Sharer)
 		if i < 0 {
 			continue
 		}
-		// An entry of this node sampled meanwhile goes first (publishAll).
-		w.publishAll(ctx, k.Sharer, sender)
 		var mine usagetypes.AuditVote
 		if i < len(a.Votes) {
 			mine = a.Votes[i]
@@ -389,16 +447,50 @@ func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) 
 		case a.PublishedHeight == 0:
 			// Nothing to audit until the sharer published its samples.
 		case mine.CommittedHeight == 0 && MayCommit(a, w.height):
-			if w.once("commit/"+id) && w.meterMatches(ctx, a) {
-				w.commit(ctx, k, sender, a)
+			if w.once("commit/" + id) {
+				commits = append(commits, a)
 			}
 		case mine.CommittedHeight > 0 && mine.RevealedHeight == 0 && MayReveal(a, w.height):
 			if w.once("reveal/" + id) {
-				w.reveal(ctx, k, sender, a)
+				if o, ok := w.reveal(k, a); ok {
+					reveals = append(reveals, o)
+				}
 			}
 		}
 	}
+	w.send(ctx, sender, reveals)
+	slices.SortStableFunc(commits, func(a, b usagetypes.Audit) int {
+		return cmp.Or(cmp.Compare(a.CommitDeadline, b.CommitDeadline), cmp.Compare(a.Id, b.Id))
+	})
+	var pending []outgoing
+	flushNow := false
+	for _, a := range commits {
+		if ctx.Err() != nil {
+			return
+		}
+		// An entry of this node sampled meanwhile goes first (publishAll).
+		w.publishAll(ctx, k.Sharer, sender)
+		if !w.meterMatches(ctx, a) {
+			continue
+		}
+		o, ok := w.commit(ctx, k, a)
+		if !ok {
+			continue
+		}
+		pending = append(pending, o)
+		flushNow = flushNow || w.urgent(a)
+		if flushNow || len(pending) == maxBatch {
+			w.send(ctx, sender, pending)
+			pending, flushNow = nil, false
+		}
+	}
+	w.send(ctx, sender, pending)
 }
+
+// urgent says whether a's commit is sent at once rather than waiting in
+// the batch for the next audits to be performed: from the point where this
+// is the last look before the deadline (lastAttempt).
+func (w *Worker) urgent(a usagetypes.Audit) bool { return w.lastAttempt(a) }
 
 // meterMatches reports whether this node re-executes at the fuel metering
 // version the audited lease is billed at (x/sharers Lease.meter_version).
@@ -477,12 +569,13 @@ func (w *Worker) lastAttempt(a usagetypes.Audit) bool {
 	return w.height >= min(GiveUpHeight(a), a.CommitDeadline-max(commitMargin, 2*w.pass))
 }
 
-// commit audits a (once: its verdict is kept on disk) and commits to the verdict.
-func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
+// commit audits a (once: its verdict is kept on disk) and returns the
+// commitment to the verdict, to send; ok is false when it has none yet.
+func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, a usagetypes.Audit) (o outgoing, ok bool) {
 	v, err := w.loadVote(a.Id)
 	if err != nil {
 		w.log.Error("read kept audit verdict", "audit", a.Id, "err", err)
-		return
+		return o, false
 	}
 	if v == nil {
 		last := w.lastAttempt(a)
@@ -490,17 +583,17 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 		if err != nil {
 			w.log.Warn("audit not finished; trying again at the next height", "audit", a.Id, "err", err,
 				"height", w.height, "unserved_data_unavailable_from", GiveUpHeight(a))
-			return
+			return o, false
 		}
 		salt := make([]byte, 32)
 		if _, err := rand.Read(salt); err != nil {
 			w.log.Error("audit salt", "err", err)
-			return
+			return o, false
 		}
 		v.Salt = salt
 		if err := w.saveVote(v); err != nil {
 			w.log.Error("keep audit verdict: not committing a verdict a restart could not reveal", "audit", a.Id, "err", err)
-			return
+			return o, false
 		}
 	}
 	var rh receipt.Hash
@@ -508,32 +601,39 @@ func (w *Worker) commit(ctx context.Context, k hotkeyfile.Key, sender Sender, a 
 	c, err := receipt.Commitment(a.Id, k.Sharer, uint32(v.Verdict), rh, v.Salt)
 	if err != nil {
 		w.log.Error("audit commitment", "audit", a.Id, "err", err)
-		return
+		return o, false
 	}
-	res, err := sender.Exec(ctx, &usagetypes.MsgAuditCommit{Auditor: k.Sharer, AuditId: a.Id, Commitment: c[:]})
-	if err != nil {
-		w.log.Warn("audit commit failed; trying again at the next height until the deadline",
-			append([]any{"audit", a.Id, "deadline", a.CommitDeadline}, hotkey.LogAttrs(err)...)...)
-		return
-	}
-	w.log.Info("audit verdict committed", "audit", a.Id, "verdict", v.Verdict.String(), "tx", res.Hash, "height", res.Height)
+	return outgoing{
+		msg: &usagetypes.MsgAuditCommit{Auditor: k.Sharer, AuditId: a.Id, Commitment: c[:]},
+		sent: func(res hotkey.Result, batch int) {
+			w.log.Info("audit verdict committed", "audit", a.Id, "verdict", v.Verdict.String(), "tx", res.Hash, "height", res.Height, "batch", batch)
+		},
+		failed: func(err error) {
+			w.log.Warn("audit commit failed; trying again at the next height until the deadline",
+				append([]any{"audit", a.Id, "deadline", a.CommitDeadline}, hotkey.LogAttrs(err)...)...)
+		},
+	}, true
 }
 
-// reveal reveals the verdict committed for a.
-func (w *Worker) reveal(ctx context.Context, k hotkeyfile.Key, sender Sender, a usagetypes.Audit) {
+// reveal returns the reveal of the verdict committed for a, to send.
+func (w *Worker) reveal(k hotkeyfile.Key, a usagetypes.Audit) (o outgoing, ok bool) {
 	v, err := w.loadVote(a.Id)
 	if err != nil || v == nil {
 		w.log.Error("audit verdict to reveal not found: this node committed one it cannot reveal", "audit", a.Id, "err", err)
-		return
+		return o, false
 	}
-	res, err := sender.Exec(ctx, &usagetypes.MsgAuditReveal{Auditor: k.Sharer, AuditId: a.Id, Verdict: v.Verdict,
-		ResultHash: v.ResultHash, Salt: v.Salt, Detail: v.Detail})
-	if err != nil {
-		w.log.Warn("audit reveal failed; trying again at the next height until the deadline",
-			append([]any{"audit", a.Id, "deadline", a.RevealDeadline}, hotkey.LogAttrs(err)...)...)
-		return
-	}
-	w.log.Info("audit verdict revealed", "audit", a.Id, "verdict", v.Verdict.String(), "detail", v.Detail, "tx", res.Hash, "height", res.Height)
+	return outgoing{
+		msg: &usagetypes.MsgAuditReveal{Auditor: k.Sharer, AuditId: a.Id, Verdict: v.Verdict,
+			ResultHash: v.ResultHash, Salt: v.Salt, Detail: v.Detail},
+		sent: func(res hotkey.Result, batch int) {
+			w.log.Info("audit verdict revealed", "audit", a.Id, "verdict", v.Verdict.String(), "detail", v.Detail,
+				"tx", res.Hash, "height", res.Height, "batch", batch)
+		},
+		failed: func(err error) {
+			w.log.Warn("audit reveal failed; trying again at the next height until the deadline",
+				append([]any{"audit", a.Id, "deadline", a.RevealDeadline}, hotkey.LogAttrs(err)...)...)
+		},
+	}, true
 }
 
 // errNotYet is an audit that cannot be decided yet (data not served, module

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"testing"
 
@@ -419,26 +418,52 @@ func TestKeepEpochs(t *testing.T) {
 	}
 }
 
-// hookSender is a fakeSender that calls after once each msg is sent.
-type hookSender struct {
-	fakeSender
-	after func(sdk.Msg)
+// txSender records each transaction's messages, and refuses a
+// transaction of several that carries a message refuse says no to, as the
+// chain refuses a whole transaction for one message.
+type txSender struct {
+	txs    [][]sdk.Msg
+	refuse func(sdk.Msg) bool
 }
 
-func (s *hookSender) Exec(ctx context.Context, msgs ...sdk.Msg) (hotkey.Result, error) {
-	res, err := s.fakeSender.Exec(ctx, msgs...)
+func (s *txSender) Exec(_ context.Context, msgs ...sdk.Msg) (hotkey.Result, error) {
+	s.txs = append(s.txs, msgs)
 	for _, m := range msgs {
-		s.after(m)
+		if s.refuse != nil && s.refuse(m) {
+			return hotkey.Result{}, &hotkey.TxError{Stage: hotkey.StageSimulation, Codespace: usagetypes.ModuleName,
+				Code: usagetypes.ErrInvalidRequest.ABCICode(), Log: "refused"}
+		}
 	}
-	return res, err
+	return hotkey.Result{Hash: fmt.Sprintf("TX%d", len(s.txs)), Height: int64(len(s.txs))}, nil
+}
+
+// describe names each tx's messages, e.g. [publish 2, publish 3] [commit 7].
+func (s *txSender) describe() string {
+	var txs []string
+	for _, tx := range s.txs {
+		var names []string
+		for _, m := range tx {
+			switch m := m.(type) {
+			case *usagetypes.MsgPublishSamples:
+				names = append(names, fmt.Sprintf("publish %d", m.AuditId))
+			case *usagetypes.MsgAuditCommit:
+				names = append(names, fmt.Sprintf("commit %d", m.AuditId))
+			case *usagetypes.MsgAuditReveal:
+				names = append(names, fmt.Sprintf("reveal %d", m.AuditId))
+			}
+		}
+		txs = append(txs, "["+strings.Join(names, ", ")+"]")
+	}
+	return strings.Join(txs, " ")
 }
 
 // TestOwnPublishFirst: this node's sampled entries are published the
-// earliest deadline first, and one sampled while the node audits others
-// is published before the next of those audits, not after all of them:
-// with many audits to do (each a replay and a tx), waiting for the next
-// step let the short publish window pass, and the honest sharer's entry
-// was forfeited and its collateral slashed (TestEconomy).
+// earliest deadline first, in one tx, and one sampled while the node
+// audits others is published before the next of those audits is
+// performed, not after all of them: with many audits to do (each a replay),
+// waiting for the next step let the short publish window pass, and the
+// honest sharer's entry was forfeited and its collateral slashed
+// (TestEconomy). The commits, whose deadlines are far, go in one tx.
 func TestOwnPublishFirst(t *testing.T) {
 	chain := &fakeChain{}
 	w, _, store, logs := testWorker(t, chain, nil, honest)
@@ -452,26 +477,104 @@ func TestOwnPublishFirst(t *testing.T) {
 	first, second := auditOf(t, store, 2), auditOf(t, store, 5)
 	second.Id = 8
 	chain.audited = []usagetypes.Audit{first, second}
-	s := &hookSender{}
-	s.after = func(m sdk.Msg) {
-		if c, ok := m.(*usagetypes.MsgAuditCommit); ok && c.AuditId == first.Id {
+	replays := 0
+	w.cfg.Replay = func(_ context.Context, _ string, _ uint64, _ []byte, steps []runtime.ReplayStep) ([]runtime.ReplayOutcome, error) {
+		if replays++; replays == 1 {
 			chain.mine = append(chain.mine, own(4, 70)) // sampled while this node audits
 		}
+		return honest(steps), nil
 	}
+	s := &txSender{}
 	w.cfg.Sender = func() Sender { return s }
 	w.Step(context.Background())
-	var got []string
-	for _, m := range s.sent {
-		switch m := m.(type) {
-		case *usagetypes.MsgPublishSamples:
-			got = append(got, fmt.Sprintf("publish %d", m.AuditId))
-		case *usagetypes.MsgAuditCommit:
-			got = append(got, fmt.Sprintf("commit %d", m.AuditId))
-		}
+	if got, want := s.describe(), "[publish 2, publish 3] [publish 4] [commit 7, commit 8]"; got != want {
+		t.Fatalf("sent %s, want %s\n%s", got, want, logs)
 	}
-	want := []string{"publish 2", "publish 3", "commit 7", "publish 4", "commit 8"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("sent %v, want %v\n%s", got, want, logs)
+	if !strings.Contains(logs.String(), `msg="audit verdict committed" audit=8 verdict=VERDICT_PASS tx=TX3 height=3 batch=2`) {
+		t.Errorf("no line for audit 8's commit in the batch:\n%s", logs)
+	}
+}
+
+// TestCommitsAndRevealsBatched: an auditor with many audits sends their
+// reveals in one tx and their commits in as few as maxBatch allows; one
+// tx per audit took a block each, and on a loaded machine commits missed
+// their deadlines (TestEconomy saw up to 14 late commits per node).
+func TestCommitsAndRevealsBatched(t *testing.T) {
+	chain := &fakeChain{}
+	w, _, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	n := maxBatch + 3
+	for i := range n {
+		a := auditOf(t, store, 2)
+		a.Id = uint64(100 + i)
+		chain.audited = append(chain.audited, a)
+	}
+	s := &txSender{}
+	w.cfg.Sender = func() Sender { return s }
+	w.Step(context.Background())
+	if len(s.txs) != 2 || len(s.txs[0]) != maxBatch || len(s.txs[1]) != 3 {
+		t.Fatalf("commits of %d audits sent as %s; want one tx of %d and one of 3\n%s", n, s.describe(), maxBatch, logs)
+	}
+	for i := range chain.audited {
+		chain.audited[i].Votes[1].CommittedHeight = 5
+		chain.audited[i].Phase = PhaseReveal
+	}
+	w.Step(context.Background())
+	if len(s.txs) != 4 || len(s.txs[2]) != maxBatch || len(s.txs[3]) != 3 {
+		t.Fatalf("reveals sent as %s; want one tx of %d and one of 3", s.describe(), maxBatch)
+	}
+	if _, ok := s.txs[3][2].(*usagetypes.MsgAuditReveal); !ok {
+		t.Fatalf("sent %T, want reveals", s.txs[3][2])
+	}
+}
+
+// TestUrgentCommitNotHeld: a commit whose audit is at its last look before
+// the deadline is sent at once, not held while other audits are performed.
+func TestUrgentCommitNotHeld(t *testing.T) {
+	chain := &fakeChain{height: 59} // the first step is at height 60
+	w, _, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	urgent, later := auditOf(t, store, 2), auditOf(t, store, 5)
+	urgent.CommitDeadline = 62 // GiveUpHeight 31: past it
+	later.Id, later.PublishedHeight, later.CommitDeadline = 8, 59, 300
+	chain.audited = []usagetypes.Audit{later, urgent}
+	s := &txSender{}
+	w.cfg.Sender = func() Sender { return s }
+	w.Step(context.Background())
+	if got, want := s.describe(), "[commit 7] [commit 8]"; got != want {
+		t.Fatalf("sent %s, want %s (the urgent commit alone, first)\n%s", got, want, logs)
+	}
+}
+
+// TestRefusedBatchSentOneByOne: the chain refuses a whole tx for one of
+// its messages (a commit past its deadline, say); the worker then sends
+// each message alone, so the others land.
+func TestRefusedBatchSentOneByOne(t *testing.T) {
+	chain := &fakeChain{}
+	w, _, store, logs := testWorker(t, chain, nil, honest)
+	w.cfg.Fetch = serveFrom(store)
+	for i := range 3 {
+		a := auditOf(t, store, 2)
+		a.Id = uint64(10 + i)
+		chain.audited = append(chain.audited, a)
+	}
+	s := &txSender{refuse: func(m sdk.Msg) bool {
+		c, ok := m.(*usagetypes.MsgAuditCommit)
+		return ok && c.AuditId == 11
+	}}
+	w.cfg.Sender = func() Sender { return s }
+	w.Step(context.Background())
+	if got, want := s.describe(), "[commit 10, commit 11, commit 12] [commit 10] [commit 11] [commit 12]"; got != want {
+		t.Fatalf("sent %s, want %s\n%s", got, want, logs)
+	}
+	for _, want := range []string{
+		`msg="audit verdict committed" audit=10 verdict=VERDICT_PASS tx=TX2 height=2 batch=1`,
+		`msg="audit commit failed; trying again at the next height until the deadline" audit=11`,
+		`msg="audit verdict committed" audit=12 verdict=VERDICT_PASS tx=TX4 height=4 batch=1`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no line %s:\n%s", want, logs)
+		}
 	}
 }
 
