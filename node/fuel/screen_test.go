@@ -21,6 +21,25 @@ func sec(id byte, body ...[]byte) []byte { return cat(append([][]byte{{id}}, bod
 
 func u32(v uint32) []byte { return appendU32(nil, v) }
 
+// typesOf is n distinct function types of params parameters each (the
+// i-th has an i64 at i % params, i32s elsewhere), no results.
+func typesOf(n, params int) []byte {
+	var out []byte
+	for i := range n {
+		out = append(out, 0x60)
+		out = appendU32(out, uint32(params))
+		for p := range params {
+			if p == i%params {
+				out = append(out, valI64)
+			} else {
+				out = append(out, valI32)
+			}
+		}
+		out = append(out, 0)
+	}
+	return out
+}
+
 // The attacker's modules: each declares far more than its bytes hold, where
 // wazero's decoder would reserve memory by the declared number before
 // reading it (the first, found by FuzzInstrument, made it reserve gigabytes
@@ -68,6 +87,11 @@ func TestCheckLimitsRefusesDeclaredBombs(t *testing.T) {
 			rawModule(sec(secType, u32(1), []byte{0x60}, u32(1000), bytes.Repeat([]byte{valI32}, 1000), u32(0)),
 				sec(secFunction, u32(1001), make([]byte, 1001))),
 			ErrLimit, 2021, "the module's functions have more than 1000000 parameters and locals in all"},
+		// wazero keys each distinct function type by its values: 1,000
+		// types of 1,000 parameters (1 MiB, no code) took wazevo 1–2 s.
+		{"values across types",
+			rawModule(sec(secType, u32(101), typesOf(101, 1000))),
+			ErrLimit, 13 + 100*1004, "the module's function types have more than 100000 parameters and results in all"},
 		// A table's elements are allocated at instantiation, 8 bytes each,
 		// in every instance and outside the memory limit: a 33-byte module
 		// with a table of 2^27 elements (wazero's own limit) cost each
