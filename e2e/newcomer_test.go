@@ -17,8 +17,9 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 )
 
-// devnetLikePrices are what q1 devnet's sharers ask: more than the smallest
-// manifest of docs/manifest.md allows for memory and requests.
+// devnetLikePrices are what q1 devnet's sharers ask: more than tinyx's
+// caps (what docs/manifest.md's smallest manifest once had) allow for memory
+// and requests.
 const devnetLikePrices = "cpu=400uqc/core-s,memory=500uqc/MiB-h,storage=50uqc/GiB-h,requests=1000uqc/1k,egress=5000uqc/GiB"
 
 // runQ1Terminal runs q1 with a terminal as stdin, on which answer is typed.
@@ -77,7 +78,8 @@ func TestNewcomerDeploy(t *testing.T) {
 		}
 		return p
 	}
-	// docs/manifest.md's smallest manifest, as a draft: the deploying key owns it.
+	// A manifest with caps below the sharers' prices (docs/manifest.md's
+	// smallest once had them), as a draft: the deploying key owns it.
 	tinyDoc := `apiVersion: q1/v1
 name: tinyx
 resources: {memory: %s}
