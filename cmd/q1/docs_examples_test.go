@@ -86,7 +86,10 @@ func TestDocsExamplesDeployOnDevnet(t *testing.T) {
 			if len(res.Chosen) != int(m.Placement.Replicas) {
 				t.Errorf("placed %d of %d replicas on a %d-node devnet: %s", len(res.Chosen), m.Placement.Replicas, devnetNodes, res.Explain())
 				for _, g := range priceGroups(m.Name, &spec, sharers, nil) {
-					t.Log(g)
+					t.Logf("%s; fix: %s", g, g.Fix)
+				}
+				for _, g := range exclusionGroups(m.Name, &spec, sharers, nil) {
+					t.Logf("%s; fix: %s", g, g.Fix)
 				}
 			}
 		})

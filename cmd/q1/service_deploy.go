@@ -222,9 +222,12 @@ and stops (exit 1, every problem on stderr) when:
     are never reused);
   - the deposit is below the chain's minimum, or the key cannot pay the deposit
     and the fee, or the key is not among the manifest's owners;
-  - placement cannot place every replica now. Sharers passed over for price
-    are grouped by which price is above which cap, e.g. "3 sharers ask memory
-    4–6uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (2–4uqc more)".
+  - placement cannot place every replica now. The sharers passed over are
+    grouped by the manifest field that keeps them out (pricing.*,
+    placement.requireAttributes, placement.spread, placement.minCollateral,
+    resources.*, placement.replicas), each with what they offer and a fix, e.g.
+      3 sharers ask memory 4–6uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (2–4uqc more)
+        fix: raise pricing.memoryPerMiBHour to at least 4uqc (6uqc admits all 3)
     --force deploys anyway: the name is then taken for good and the deposit
     held in escrow while the service waits for sharers that qualify.
 
@@ -373,9 +376,10 @@ func runDeployDryRun(cmd *cobra.Command) error {
 	} else {
 		w := cmd.OutOrStdout()
 		printPreview(w, res)
-		if len(d.prices) > 0 {
-			fmt.Fprintln(w, "Passed over for price:")
+		if len(d.prices)+len(d.excluded) > 0 {
+			fmt.Fprintln(w, "Passed over, by manifest field:")
 			printPriceGroups(w, d.prices, "  ")
+			printExclusions(w, d.excluded, "  ")
 		}
 		if !fl.deposit.IsNil() && res.RentPerHour.IsPositive() {
 			fmt.Fprintf(w, "A deposit of %s pays about %s hours of rent\n", qc.Format(fl.deposit),
