@@ -351,7 +351,7 @@ func runDeployDryRun(cmd *cobra.Command) error {
 	if fl.wasmPath != "" {
 		wasmProblem = checkWasm(cmd, fl.wasmPath, m)
 	}
-	if err := checkNode(cmd.Context(), c); err != nil {
+	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	in := deployInput{m: m, raw: raw, deposit: fl.deposit, signer: from != ""}
@@ -468,7 +468,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err := checkWasm(cmd, fl.wasmPath, m); err != nil {
 		return err
 	}
-	if err := checkNode(cmd.Context(), c); err != nil {
+	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
@@ -549,7 +549,7 @@ func shipWasm(cmd *cobra.Command, c client.Context, path string, m *manifest.Man
 	if err := checkWasm(cmd, path, m); err != nil {
 		return err
 	}
-	if err := checkNode(cmd.Context(), c); err != nil {
+	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	_, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), path)

@@ -133,7 +133,7 @@ func serviceLogs(cmd *cobra.Command, name string, jsonOut bool) error {
 		signer = keyringSigner(c)
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	chain := chainReader(c)

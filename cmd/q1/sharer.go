@@ -79,7 +79,7 @@ func runSharerRegister(cmd *cobra.Command, c client.Context, _ []string) error {
 		return err
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	collateral, err := registerCollateral(ctx, cmd, c)
@@ -178,7 +178,7 @@ func runSharerUpdate(cmd *cobra.Command, c client.Context, _ []string) error {
 		return errors.New("nothing to change: give the parts of the offer to replace (--endpoint, --cpu, --memory, --disk, --egress, --attr, --price, --deny) or --drain")
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	sh, err := rawSharer(ctx, c, c.FromAddress.String())
