@@ -205,6 +205,7 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 1000uqc, storagePerGiBHour
 		"and the deposit alone is 2000000QC",
 		"only 0 of 1 replica(s) of tinyx can be placed now",
 		"dry run: the deploy of tinyx would stop with 3 problem(s); nothing was uploaded or sent",
+		"(module not checked: pass --wasm FILE to check it)",
 	} {
 		if code != 1 || !strings.Contains(errOut, want) {
 			t.Fatalf("dry run of a taken name beyond the balance: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)

@@ -233,7 +233,8 @@ and stops (exit 1, every problem on stderr) when:
 
 --dry-run makes the same checks and shows where the service would run and what it
 would cost per hour; it uploads and sends nothing, and exits 1 if the deploy
-would stop.`,
+would stop. Without --wasm it does not check the module, and without a key
+(--from, else the home's default) not the owners, funds and fee: it says so.`,
 		Example: `  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
   q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC
   q1 service deploy -f examples/hello/service.yaml --dry-run --deposit 100QC`,
@@ -400,14 +401,26 @@ func runDeployDryRun(cmd *cobra.Command) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "  - %v\n", wasmProblem)
 		n++
 	}
-	if !in.signer {
-		fmt.Fprintln(cmd.ErrOrStderr(), "(no key: pass --from KEY to check the owners, the funds and the fee too)")
+	for _, note := range dryRunNotes(fl.wasmPath != "", in.signer) {
+		fmt.Fprintln(cmd.ErrOrStderr(), note)
 	}
 	if n > 0 {
 		return fmt.Errorf("dry run: the deploy of %s would stop with %d problem(s); nothing was uploaded or sent", m.Name, n)
 	}
 	fmt.Fprintln(cmd.ErrOrStderr(), "dry run: nothing was uploaded or sent")
 	return nil
+}
+
+// dryRunNotes are what a dry run could not check, and how to check it.
+func dryRunNotes(wasm, signer bool) []string {
+	var notes []string
+	if !wasm {
+		notes = append(notes, "(module not checked: pass --wasm FILE to check it)")
+	}
+	if !signer {
+		notes = append(notes, "(no key: pass --from KEY to check the owners, the funds and the fee too)")
+	}
+	return notes
 }
 
 // realKeyring undoes what our --dry-run does to the SDK's client context:
