@@ -23,7 +23,7 @@ func devnetSharers(t *testing.T, n int) []sharerstypes.Sharer {
 	t.Helper()
 	out := make([]sharerstypes.Sharer, n)
 	for i := range out {
-		o, err := offerFromFlags(offerCmd(t, append([]string{"--endpoint", "http://127.0.0.1:8081"}, devnetOffer(i)...)...), sharerstypes.Offer{}, true)
+		o, err := offerFromFlags(offerCmd(t, append([]string{"--endpoint", "http://127.0.0.1:8081"}, devnetOffer(i)...)...), sharerstypes.Offer{}, true, nil)
 		if err != nil {
 			t.Fatalf("devnet offer %d: %v", i, err)
 		}

@@ -74,7 +74,7 @@ Egress capacity is per hour.`
 }
 
 func runSharerRegister(cmd *cobra.Command, c client.Context, _ []string) error {
-	offer, err := offerFromFlags(cmd, sharerstypes.Offer{}, true)
+	offer, err := offerFromFlags(cmd, sharerstypes.Offer{}, true, keyringLookup(c))
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func runSharerUpdate(cmd *cobra.Command, c client.Context, _ []string) error {
 	if !sh.Registered() {
 		return fmt.Errorf("sharer %s deregistered at height %d; register it again with q1 sharer register", sh.Address, sh.UpdatedHeight)
 	}
-	offer, err := offerFromFlags(cmd, sh.Offer(), false)
+	offer, err := offerFromFlags(cmd, sh.Offer(), false, keyringLookup(c))
 	if err != nil {
 		return err
 	}
