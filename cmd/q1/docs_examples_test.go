@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/quantum1net/q1/core/manifest"
@@ -40,7 +42,9 @@ func devnetSharers(t *testing.T, n int) []sharerstypes.Sharer {
 var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
 
 // TestDocsExamplesDeployOnDevnet: every YAML block of docs/manifest.md,
-// and every example's manifest, validates as a draft and would be placed,
+// and every example's manifest, validates as a draft, names no module (the
+// CLI fills it from --wasm), has a name q1 devnet leaves free (the docs'
+// blocks), and would be placed,
 // every replica of it, on a new q1 devnet's sharers: its caps are at least
 // their prices, its attributes theirs, its collateral at most theirs, its
 // resources within their capacity, its replicas at most their number.
@@ -74,6 +78,9 @@ func TestDocsExamplesDeployOnDevnet(t *testing.T) {
 			m, err := manifest.Parse(b, manifest.ParseOptions{Filename: name, AllowMissingWasm: true, AllowMissingOwners: true})
 			if err != nil {
 				t.Fatalf("does not validate:\n%v\n%s", err, b)
+			}
+			if strings.HasPrefix(name, "docs/") && slices.Contains(exampleServices, m.Name) {
+				t.Errorf("is named %s, which q1 devnet deploys itself: the name is taken there", m.Name)
 			}
 			if m.Code.Wasm != "" {
 				t.Errorf("names code.wasm %s: q1 service deploy --wasm would refuse any other module", m.Code.Wasm)
