@@ -175,7 +175,7 @@ func TestExclusionGroups(t *testing.T) {
 		t.Fatalf("spread by zone:\n%s\nwant:\n%s", got, want)
 	}
 	// Every sharer qualifies and there are enough: nothing to say.
-	if gs := exclusionGroups("big", &spec, []sharerstypes.Sharer{edit("a", zone("z1")), edit("b", zone("z2")), edit("c", zone("z3"))}, nil); len(gs) != 0 {
-		t.Fatalf("placeable: %s", exclusionLines(gs))
+	if gs := exclusionGroups("big", &spec, []sharerstypes.Sharer{edit("a", zone("z1")), edit("b", zone("z2")), edit("c", zone("z3"))}, nil); gs == nil || len(gs) != 0 {
+		t.Fatalf("placeable: %#v, want an empty list (-o json: [])", gs)
 	}
 }

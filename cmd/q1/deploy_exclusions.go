@@ -64,6 +64,7 @@ func sharersWord(n int) string {
 // a replica already.
 func exclusionGroups(name string, spec *servicestypes.ServiceSpec, sharers []sharerstypes.Sharer, current []string) []Exclusion {
 	req := schedRequest(name, spec, current)
+	out := []Exclusion{} // [] rather than null under -o json
 	by := map[sched.Reason][]*sharerstypes.Sharer{}
 	for i := range sharers {
 		s := &sharers[i]
@@ -72,11 +73,10 @@ func exclusionGroups(name string, spec *servicestypes.ServiceSpec, sharers []sha
 		}
 		r, err := sched.Check(req, schedSharerOf(s))
 		if err != nil {
-			return nil
+			return out // a request the chain would not build either
 		}
 		by[r] = append(by[r], s)
 	}
-	var out []Exclusion
 	out = append(out, deniedGroup(by[sched.ReasonDenied])...)
 	out = append(out, attributeGroups(req, by[sched.ReasonAttributes])...)
 	out = append(out, collateralGroup(spec, by[sched.ReasonCollateral])...)
