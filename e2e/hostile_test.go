@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -205,6 +206,19 @@ func TestServiceLogs(t *testing.T) {
 	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", "../examples/echo/service.yaml",
 		"--wasm", exampleWasm(t, "echo"), "--from", "default", "--deposit", "100QC", "--force"); code != 0 {
 		t.Fatalf("deploy: %s%s", out, errOut)
+	}
+	// Before any call, there is no line, and q1 service logs says why (once
+	// a replica is placed: before that it fails with no_replica_placed).
+	var empty struct {
+		Empty struct{ Code, Message string } `json:"empty"`
+	}
+	waitFor(t, 2*time.Minute, "q1 service logs to say why echo has no lines", func() bool {
+		out, errOut, code := tn.q1(t, 0, "service", "logs", "echo", "-o", "json")
+		return code == 0 && out == "" && json.Unmarshal([]byte(errOut), &empty) == nil &&
+			(empty.Empty.Code == "not_serving_yet" || empty.Empty.Code == "nothing_logged_yet")
+	})
+	if !strings.HasPrefix(empty.Empty.Message, "service echo has") {
+		t.Fatalf("empty logs: %+v", empty)
 	}
 	gw := tn.net.Nodes[0].Gateway
 	waitServed(t, 2*time.Minute, "echo", []string{gw})

@@ -17,8 +17,9 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 )
 
-// devnetLikePrices are what q1 devnet's sharers ask: more than the smallest
-// manifest of docs/manifest.md allows for memory and requests.
+// devnetLikePrices are what q1 devnet's sharers ask: more than tinyx's
+// caps (what docs/manifest.md's smallest manifest once had) allow for memory
+// and requests.
 const devnetLikePrices = "cpu=400uqc/core-s,memory=500uqc/MiB-h,storage=50uqc/GiB-h,requests=1000uqc/1k,egress=5000uqc/GiB"
 
 // runQ1Terminal runs q1 with a terminal as stdin, on which answer is typed.
@@ -77,7 +78,8 @@ func TestNewcomerDeploy(t *testing.T) {
 		}
 		return p
 	}
-	// docs/manifest.md's smallest manifest, as a draft: the deploying key owns it.
+	// A manifest with caps below the sharers' prices (docs/manifest.md's
+	// smallest once had them), as a draft: the deploying key owns it.
 	tinyDoc := `apiVersion: q1/v1
 name: tinyx
 resources: {memory: %s}
@@ -96,12 +98,13 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		"1 sharer asks memory 500uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (498uqc more)",
 		"1 sharer asks requests 1000uqc/1k, above pricing.per1kRequests 10uqc (990uqc more)",
 	}
+	fixLines := []string{"fix: raise pricing.memoryPerMiBHour to at least 500uqc", "fix: raise pricing.per1kRequests to at least 1000uqc"}
 
 	// 1. A deploy that cannot be placed stops before the upload, says why, and spends nothing.
 	before := balance()
 	out, errOut, code := n.q1(t, "service", "deploy", "-f", tiny, "--wasm", wasm, "--from", "bob", "--deposit", "10QC", "--wait-serving", "30s")
 	for _, want := range append([]string{"only 0 of 1 replica(s) of tinyx can be placed now: 1 sharer: 1 above max price",
-		"--force", "tinyx was not deployed (1 problem(s)); nothing was uploaded or sent"}, priceLines...) {
+		"--force", "tinyx was not deployed (1 problem(s)); nothing was uploaded or sent"}, append(priceLines, fixLines...)...) {
 		if code != 1 || !strings.Contains(errOut, want) {
 			t.Fatalf("deploy tinyx: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
 		}
@@ -121,6 +124,22 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		!strings.Contains(errOut, priceLines[0]) || !strings.Contains(errOut, "dry run: the deploy of tinyx would stop with 1 problem(s)") {
 		t.Fatalf("deploy --dry-run tinyx: exit %d:\n%s%s", code, out, errOut)
 	}
+	// Other fields than price: each group names the field, what the sharer
+	// has, and the fix.
+	out, errOut, code = n.q1(t, "service", "deploy", "-f", write("eu.yaml", `apiVersion: q1/v1
+name: eux
+resources: {memory: 32Mi}
+placement: {requireAttributes: {region: eu}, minCollateral: 1000QC}
+pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 1000uqc, storagePerGiBHour: 50uqc, per1kRequests: 1000uqc, egressPerGiB: 5000uqc}
+`), "--from", "bob", "--deposit", "10QC", "--dry-run")
+	for _, want := range []string{
+		"1 sharer: placement.requireAttributes wants region=eu; they have no region (1)",
+		"fix: remove region from placement.requireAttributes",
+	} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Fatalf("deploy --dry-run eux: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)
+		}
+	}
 	// --force deploys it anyway, and q1 service placement explains as the deploy did.
 	out, errOut, code = n.q1(t, "service", "deploy", "-f", tiny, "--wasm", wasm, "--from", "bob", "--deposit", "10QC", "--force")
 	if code != 0 || !strings.Contains(errOut, "warning (--force): only 0 of 1 replica(s) of tinyx can be placed now") {
@@ -133,6 +152,7 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 			Cap     uint64   `json:"cap_uqc"`
 			Min     uint64   `json:"min_uqc"`
 			Sharers []string `json:"sharers"`
+			Fix     string   `json:"fix"`
 		} `json:"above_price_caps"`
 	}
 	waitFor(t, 2*time.Minute, "tinyx's placement attempt", func() bool {
@@ -140,11 +160,12 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		return code == 0 && json.Unmarshal([]byte(out), &pl) == nil && pl.PlacedHeight > 0
 	})
 	if pl.Explanation != "1 sharer: 1 above max price" || len(pl.AbovePriceCaps) != 2 || pl.AbovePriceCaps[0].Field != "pricing.memoryPerMiBHour" ||
-		pl.AbovePriceCaps[0].Cap != 2 || pl.AbovePriceCaps[0].Min != 500 || strings.Join(pl.AbovePriceCaps[0].Sharers, ",") != me {
+		pl.AbovePriceCaps[0].Cap != 2 || pl.AbovePriceCaps[0].Min != 500 || strings.Join(pl.AbovePriceCaps[0].Sharers, ",") != me ||
+		"fix: "+pl.AbovePriceCaps[0].Fix != fixLines[0] {
 		t.Fatalf("service placement tinyx -o json: %+v", pl)
 	}
 	out, _, _ = n.q1(t, "service", "placement", "tinyx")
-	if !strings.Contains(out, "passed over for price now:\n    "+priceLines[0]+"\n    "+priceLines[1]+"\n") {
+	if !strings.Contains(out, "passed over now, by manifest field:\n    "+priceLines[0]+"\n      "+fixLines[0]+"\n    "+priceLines[1]+"\n      "+fixLines[1]+"\n") {
 		t.Fatalf("service placement tinyx printed:\n%s", out)
 	}
 
@@ -184,6 +205,7 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		"and the deposit alone is 2000000QC",
 		"only 0 of 1 replica(s) of tinyx can be placed now",
 		"dry run: the deploy of tinyx would stop with 3 problem(s); nothing was uploaded or sent",
+		"(module not checked: pass --wasm FILE to check it)",
 	} {
 		if code != 1 || !strings.Contains(errOut, want) {
 			t.Fatalf("dry run of a taken name beyond the balance: exit %d, want 1 and %q:\n%s%s", code, want, out, errOut)

@@ -107,6 +107,9 @@ type PriceGroup struct {
 	Min     uint64   `json:"min_uqc"`
 	Max     uint64   `json:"max_uqc"`
 	Sharers []string `json:"sharers"`
+	// Fix is the change to the manifest that lets them qualify on this
+	// price: "raise pricing.memoryPerMiBHour to at least 500uqc".
+	Fix string `json:"fix"`
 }
 
 // String reads "3 sharers ask memory 4–6uqc/MiB-h, above
@@ -161,9 +164,14 @@ func priceGroups(name string, spec *servicestypes.ServiceSpec, sharers []sharers
 	}
 	out := groups[:0]
 	for _, g := range groups {
-		if len(g.Sharers) > 0 {
-			out = append(out, g)
+		if len(g.Sharers) == 0 {
+			continue
 		}
+		g.Fix = fmt.Sprintf("raise %s to at least %duqc", g.Field, g.Min)
+		if g.Max > g.Min {
+			g.Fix += fmt.Sprintf(" (%duqc admits all %d)", g.Max, len(g.Sharers))
+		}
+		out = append(out, g)
 	}
 	return out
 }
@@ -191,8 +199,10 @@ func allSharers(gctx context.Context, cctx client.Context) ([]sharerstypes.Share
 type deployCheck struct {
 	height  int64
 	preview *sharerstypes.QueryPlacementPreviewResponse
-	// prices explain the sharers passed over for price.
-	prices []PriceGroup
+	// prices explain the sharers passed over for price, excluded those
+	// passed over for the other fields of the manifest.
+	prices   []PriceGroup
+	excluded []Exclusion
 	// unplaced says how many replicas could not be placed now; "" when
 	// every one can.
 	unplaced string
@@ -282,6 +292,7 @@ func checkDeploy(cmd *cobra.Command, c client.Context, in deployInput) (*deployC
 	}
 	spec := servicestypes.SpecFromManifest(m)
 	out.prices = priceGroups(m.Name, &spec, sharers, nil)
+	out.excluded = exclusionGroups(m.Name, &spec, sharers, nil)
 	if placed := len(out.preview.Chosen); placed < int(out.preview.Wanted) {
 		out.unplaced = fmt.Sprintf("only %d of %d replica(s) of %s can be placed now: %s", placed, out.preview.Wanted, m.Name, out.preview.Explanation)
 	}
@@ -312,14 +323,17 @@ func statusWord(s servicestypes.ServiceStatus) string {
 }
 
 // printUnplaced writes why not every replica can be placed: the chain's
-// explanation after lead, and the price groups below it, indented.
+// explanation after lead, and below it, indented, the groups of sharers
+// passed over by manifest field, each with its fix.
 func printUnplaced(w io.Writer, d *deployCheck, lead, indent string) {
 	fmt.Fprintf(w, "%s%s\n", lead, d.unplaced)
 	printPriceGroups(w, d.prices, indent)
+	printExclusions(w, d.excluded, indent)
 }
 
+// printPriceGroups writes each group and its fix, indented.
 func printPriceGroups(w io.Writer, groups []PriceGroup, indent string) {
 	for _, g := range groups {
-		fmt.Fprintf(w, "%s%s\n", indent, g)
+		fmt.Fprintf(w, "%s%s\n%s  fix: %s\n", indent, g, indent, g.Fix)
 	}
 }

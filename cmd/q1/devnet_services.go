@@ -148,6 +148,13 @@ func devnetPrices(i int) string {
 	return fmt.Sprintf("cpu=%duqc/core-s,memory=500uqc/MiB-h,storage=50uqc/GiB-h,requests=1000uqc/1k,egress=5000uqc/GiB", 400+10*i)
 }
 
+// devnetOffer is the offer of a devnet's node i, as q1 sharer register
+// flags (the endpoint aside); each locks the chain's min_collateral.
+func devnetOffer(i int) []string {
+	return []string{"--cpu", "2", "--memory", "4Gi", "--disk", "20Gi", "--egress", "100Gi",
+		"--attr", "region=local", "--price", devnetPrices(i)}
+}
+
 // registerSharers makes every node of a devnet a sharer (skipping those
 // already registered): each node's default key registers its node with
 // `q1 sharer register`, as an operator would on that machine.
@@ -157,9 +164,9 @@ func registerSharers(ctx context.Context, stderr io.Writer, net *devnet.Network)
 			continue
 		}
 		fmt.Fprintf(stderr, "Registering %s as a sharer…\n", n.Name)
-		out, err := q1Run(ctx, "sharer", "register", "--from", devnet.DefaultKeyName, "--home", n.Home,
-			"--endpoint", n.Gateway, "--cpu", "2", "--memory", "4Gi", "--disk", "20Gi", "--egress", "100Gi",
-			"--attr", "region=local", "--price", devnetPrices(i))
+		args := append([]string{"sharer", "register", "--from", devnet.DefaultKeyName, "--home", n.Home, "--endpoint", n.Gateway},
+			devnetOffer(i)...)
+		out, err := q1Run(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("register %s as a sharer: %v\n%s", n.Name, err, out)
 		}

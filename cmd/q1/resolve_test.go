@@ -80,3 +80,31 @@ func TestAccountArguments(t *testing.T) {
 		})
 	}
 }
+
+// TestDenyKeyName: q1 sharer register --deny takes a key's name from the
+// keyring as that key's account. The node is down, so the register stops
+// after reading its flags.
+func TestDenyKeyName(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "config"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := devnet.WriteClientConfig(home, devnet.ClientConfig{
+		ChainID: "q1-test", KeyringBackend: "test", DefaultKey: "alice", Node: "tcp://127.0.0.1:1",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"alice", "mallory"} {
+		if _, errOut, code := runCLI(t, "keys", "add", k, "--keyring-backend", "test", "--home", home); code != 0 {
+			t.Fatalf("keys add %s: %s", k, errOut)
+		}
+	}
+	mallory, _, _ := runCLI(t, "keys", "show", "mallory", "-a", "--keyring-backend", "test", "--home", home)
+	mallory = strings.TrimSpace(mallory)
+	args := append([]string{"sharer", "register", "--from", "alice", "--endpoint", "http://127.0.0.1:8081", "--home", home}, devnetOffer(0)...)
+	_, errOut, code := runCLI(t, append(args, "--deny", "mallory", "--deny", "spam")...)
+	if code != 1 || !strings.Contains(errOut, "--deny mallory: the key mallory's account "+mallory+": services it owns are refused") ||
+		strings.Contains(errOut, "--deny spam") || !strings.Contains(errOut, "cannot reach a node at tcp://127.0.0.1:1") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+}

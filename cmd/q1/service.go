@@ -54,7 +54,7 @@ func queryCmd(use, short string, args cobra.PositionalArgs, run func(*cobra.Comm
 			if err != nil {
 				return err
 			}
-			if err := checkNode(cmd.Context(), c); err != nil {
+			if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			return run(cmd, c, args)
@@ -208,7 +208,7 @@ func serviceProposeCmd() *cobra.Command {
 			}
 			if (o.wasmHash == "" && m.Code.Wasm == "") || len(m.Permissions.Owners.Accounts) == 0 {
 				// What the draft leaves out stays as it is now.
-				if err := checkNode(cmd.Context(), c); err != nil {
+				if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				s, err := chainReader(c).Service(cmd.Context(), m.Name)
@@ -277,7 +277,7 @@ func serviceApproveCmd() *cobra.Command {
 			id, _ := cmd.Flags().GetUint64("proposal")
 			hash, _ := cmd.Flags().GetString("hash")
 			if id == 0 || hash == "" {
-				if err := checkNode(cmd.Context(), c); err != nil {
+				if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				s, err := chainReader(c).Service(cmd.Context(), name)
@@ -328,7 +328,7 @@ func serviceCancelCmd() *cobra.Command {
 			name := args[0]
 			id, _ := cmd.Flags().GetUint64("proposal")
 			if id == 0 {
-				if err := checkNode(cmd.Context(), c); err != nil {
+				if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				s, err := chainReader(c).Service(cmd.Context(), name)

@@ -222,15 +222,19 @@ and stops (exit 1, every problem on stderr) when:
     are never reused);
   - the deposit is below the chain's minimum, or the key cannot pay the deposit
     and the fee, or the key is not among the manifest's owners;
-  - placement cannot place every replica now. Sharers passed over for price
-    are grouped by which price is above which cap, e.g. "3 sharers ask memory
-    4–6uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (2–4uqc more)".
+  - placement cannot place every replica now. The sharers passed over are
+    grouped by the manifest field that keeps them out (pricing.*,
+    placement.requireAttributes, placement.spread, placement.minCollateral,
+    resources.*, placement.replicas), each with what they offer and a fix, e.g.
+      3 sharers ask memory 4–6uqc/MiB-h, above pricing.memoryPerMiBHour 2uqc (2–4uqc more)
+        fix: raise pricing.memoryPerMiBHour to at least 4uqc (6uqc admits all 3)
     --force deploys anyway: the name is then taken for good and the deposit
     held in escrow while the service waits for sharers that qualify.
 
 --dry-run makes the same checks and shows where the service would run and what it
 would cost per hour; it uploads and sends nothing, and exits 1 if the deploy
-would stop.`,
+would stop. Without --wasm it does not check the module, and without a key
+(--from, else the home's default) not the owners, funds and fee: it says so.`,
 		Example: `  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o hello.wasm ./examples/hello
   q1 service deploy -f examples/hello/service.yaml --wasm hello.wasm --from default --deposit 100QC
   q1 service deploy -f examples/hello/service.yaml --dry-run --deposit 100QC`,
@@ -303,137 +307,6 @@ func (d *deployCheck) report(w io.Writer, force bool) int {
 	return n
 }
 
-// runDeployDryRun checks the deploy as runServiceDeploy would and shows
-// where the manifest would be placed now and what that would cost. It needs
-// no module and no deposit; with a key (--from, else the home's default) it
-// also checks the key can pay and is an owner.
-func runDeployDryRun(cmd *cobra.Command) error {
-	c, err := client.GetClientQueryContext(cmd)
-	if err != nil {
-		return err
-	}
-	fl, err := readDeployFlags(cmd)
-	if err != nil {
-		return err
-	}
-	from, _ := cmd.Flags().GetString(flags.FlagFrom)
-	if from == "" {
-		from = c.KeyringDefaultKeyName
-	}
-	if from != "" {
-		if c, err = realKeyring(cmd, c); err != nil {
-			return err
-		}
-		if c, err = withSigner(c, from); err != nil {
-			return err
-		}
-	}
-	raw, err := os.ReadFile(fl.path)
-	if err != nil {
-		return fmt.Errorf("read -f: %w", err)
-	}
-	o := draftOptions{allowNoWasm: true}
-	if fl.wasmPath != "" {
-		h, err := hashFileAt(fl.wasmPath)
-		if err != nil {
-			return err
-		}
-		o.wasmHash = h.String()
-	}
-	m, err := loadDraft(cmd, c, fl.path, o)
-	if err != nil {
-		return err
-	}
-	var wasmProblem error
-	if fl.wasmPath != "" {
-		wasmProblem = checkWasm(cmd, fl.wasmPath, m)
-	}
-	if err := checkNode(cmd.Context(), c); err != nil {
-		return err
-	}
-	in := deployInput{m: m, raw: raw, deposit: fl.deposit, signer: from != ""}
-	if in.signer && !fl.deposit.IsNil() && len(m.Permissions.Owners.Accounts) > 0 {
-		// The chain cannot see blobs: a placeholder module hash simulates
-		// the same create msg (same size, same gas) when --wasm is not given.
-		sim := *m
-		if sim.Code.Wasm == "" {
-			sim.Code.Wasm = manifest.HashPrefix + strings.Repeat("0", 64)
-		}
-		in.sim = &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: canonicalOf(&sim), Deposit: fl.deposit}
-	}
-	d, err := checkDeploy(cmd, c, in)
-	if err != nil {
-		return err
-	}
-	res := d.preview
-	if outputJSON(c) {
-		if err := printProtoJSON(cmd, res); err != nil {
-			return err
-		}
-	} else {
-		w := cmd.OutOrStdout()
-		printPreview(w, res)
-		if len(d.prices) > 0 {
-			fmt.Fprintln(w, "Passed over for price:")
-			printPriceGroups(w, d.prices, "  ")
-		}
-		if !fl.deposit.IsNil() && res.RentPerHour.IsPositive() {
-			fmt.Fprintf(w, "A deposit of %s pays about %s hours of rent\n", qc.Format(fl.deposit),
-				sdkmath.LegacyNewDecFromInt(fl.deposit).Quo(res.RentPerHour).RoundInt())
-		}
-		most, derived := m.MaxPerHour()
-		how := "policies.budget.maxPerHour"
-		if derived {
-			how = "what its replicas could bill at full use; set policies.budget.maxPerHour to lower it"
-		}
-		fmt.Fprintf(w, "Spending ceiling %s per hour, rent and usage together (%s)\n", qc.Format(most), how)
-		if !d.fee.IsNil() {
-			fmt.Fprintf(w, "Fee about %s; %s has %s\n", qc.Format(d.fee), c.FromName, qc.Format(d.balance))
-		}
-	}
-	n := d.report(cmd.ErrOrStderr(), fl.force)
-	if wasmProblem != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "  - %v\n", wasmProblem)
-		n++
-	}
-	if !in.signer {
-		fmt.Fprintln(cmd.ErrOrStderr(), "(no key: pass --from KEY to check the owners, the funds and the fee too)")
-	}
-	if n > 0 {
-		return fmt.Errorf("dry run: the deploy of %s would stop with %d problem(s); nothing was uploaded or sent", m.Name, n)
-	}
-	fmt.Fprintln(cmd.ErrOrStderr(), "dry run: nothing was uploaded or sent")
-	return nil
-}
-
-// realKeyring undoes what our --dry-run does to the SDK's client context:
-// the SDK reads its own --dry-run flag (same name) as "simulate", and opens
-// a simulating context's keyring in memory, empty. The dry run reads the
-// key from the keyring the home configures (--keyring-backend, else
-// client.toml's keyring-backend) to check its funds and owners.
-func realKeyring(cmd *cobra.Command, c client.Context) (client.Context, error) {
-	if !c.Simulate {
-		return c, nil
-	}
-	c = c.WithSimulation(false)
-	backend, _ := cmd.Flags().GetString(flags.FlagKeyringBackend)
-	if backend == "" {
-		v := viper.New()
-		v.SetConfigFile(clientToml(c))
-		if v.ReadInConfig() == nil {
-			backend = v.GetString("keyring-backend")
-		}
-	}
-	if backend == "" {
-		backend = "os" // the SDK's default
-	}
-	kr, err := client.NewKeyringFromBackend(c, backend)
-	if err != nil {
-		return c, err
-	}
-	return c.WithKeyring(kr), nil
-}
-
 func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if dry, _ := cmd.Flags().GetBool(flagDryRun); dry {
 		return runDeployDryRun(cmd)
@@ -464,7 +337,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err := checkWasm(cmd, fl.wasmPath, m); err != nil {
 		return err
 	}
-	if err := checkNode(cmd.Context(), c); err != nil {
+	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
@@ -545,7 +418,7 @@ func shipWasm(cmd *cobra.Command, c client.Context, path string, m *manifest.Man
 	if err := checkWasm(cmd, path, m); err != nil {
 		return err
 	}
-	if err := checkNode(cmd.Context(), c); err != nil {
+	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	_, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), path)

@@ -76,3 +76,21 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 		t.Fatalf("a deploy without a module: %v", err)
 	}
 }
+
+// TestDryRunNotes: a dry run says which checks it could not make, and what
+// to pass to make them.
+func TestDryRunNotes(t *testing.T) {
+	for _, tt := range []struct {
+		wasm, signer bool
+		want         string
+	}{
+		{true, true, ""},
+		{false, true, "(module not checked: pass --wasm FILE to check it)"},
+		{true, false, "(no key: pass --from KEY to check the owners, the funds and the fee too)"},
+		{false, false, "(module not checked: pass --wasm FILE to check it)\n(no key: pass --from KEY to check the owners, the funds and the fee too)"},
+	} {
+		if got := strings.Join(dryRunNotes(tt.wasm, tt.signer), "\n"); got != tt.want {
+			t.Errorf("wasm %t, signer %t: %q, want %q", tt.wasm, tt.signer, got, tt.want)
+		}
+	}
+}

@@ -48,9 +48,15 @@ node keep their order; lines logged within about half a second of each other on
 different nodes may print out of time order when they reach q1 in different
 rounds.
 
+When there is no line (and without -f), stderr says why, from the replicas'
+states: the service has logged nothing yet (a replica serves), its replicas are
+placed but not serving yet, or they failed to start; the exit code is 0.
+
 -o json prints one JSON object per line (the API's log entry: seq, time, service,
-version, level, stream, message, node) and, when the command fails, one JSON
-object on stderr: {"error": {"code": "…", "message": "…"}}.`,
+version, level, stream, message, node); when the command fails, one JSON object on
+stderr: {"error": {"code": "…", "message": "…"}}; when there is no line, one
+on stderr: {"empty": {"code": "nothing_logged_yet" | "not_serving_yet" |
+"replica_failed", "message": "…"}}.`,
 		Example: `  q1 service logs echo
   q1 service logs echo -f --from default
   q1 service logs echo -o json | jq -r .message`,
@@ -127,7 +133,7 @@ func serviceLogs(cmd *cobra.Command, name string, jsonOut bool) error {
 		signer = keyringSigner(c)
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	chain := chainReader(c)
@@ -181,10 +187,15 @@ func serviceLogs(cmd *cobra.Command, name string, jsonOut bool) error {
 			return nodeLogsError(nodes[i], err)
 		}
 	}
-	for _, e := range mergeLogs(kept...) {
+	merged := mergeLogs(kept...)
+	for _, e := range merged {
 		show(out, e)
 	}
 	if follow, _ := cmd.Flags().GetBool("follow"); !follow {
+		if len(merged) == 0 {
+			code, msg := emptyLogs(name, reps)
+			printEmptyLogs(cmd.ErrOrStderr(), jsonOut, code, msg)
+		}
 		return nil
 	}
 

@@ -83,3 +83,44 @@ func TestLogsErrorAsJSON(t *testing.T) {
 		t.Fatalf("text: exit %d, stderr %q (JSON said %q)", code, errOut, body.Error.Message)
 	}
 }
+
+// TestEmptyLogs: with no line to show, q1 service logs says why from the
+// replicas' states, with a code for -o json.
+func TestEmptyLogs(t *testing.T) {
+	serving := q1client.Replica{Sharer: "q11a", Acked: true, State: "serving"}
+	loading := q1client.Replica{Sharer: "q11b", Acked: true, State: "loading"}
+	unacked := q1client.Replica{Sharer: "q11c", State: "unreachable"}
+	failed := q1client.Replica{Sharer: "q11d", Acked: true, State: "failed", Reason: "module has no q1_handle export"}
+	for _, tt := range []struct {
+		name string
+		reps []q1client.Replica
+		code string
+		msg  string
+	}{
+		{"one serves", []q1client.Replica{loading, serving}, logsNothingYet,
+			"service echo has logged nothing yet: 1 replica(s) serve, and its code has written no line (lines come when a request makes it log; -f waits for them)"},
+		{"placed, not serving", []q1client.Replica{loading, unacked}, logsNotServingYet,
+			"service echo has no log lines yet: its replica(s) are placed but not serving yet (loading on q11b; unreachable on q11c, not acknowledged yet); lines come once it serves and logs (wait, or follow with -f)"},
+		{"some failed, one loading", []q1client.Replica{failed, loading}, logsNotServingYet,
+			"service echo has no log lines yet: its replica(s) are placed but not serving yet (loading on q11b; on q11d: module has no q1_handle export); lines come once it serves and logs (wait, or follow with -f)"},
+		{"all failed", []q1client.Replica{failed}, logsReplicaFailed,
+			"service echo has no log lines: its replica(s) failed to start (on q11d: module has no q1_handle export); see q1 service status echo"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, msg := emptyLogs("echo", tt.reps)
+			if code != tt.code || msg != tt.msg {
+				t.Errorf("got %s: %q\nwant %s: %q", code, msg, tt.code, tt.msg)
+			}
+		})
+	}
+	var b strings.Builder
+	printEmptyLogs(&b, true, logsNothingYet, "why")
+	if b.String() != `{"empty":{"code":"nothing_logged_yet","message":"why"}}`+"\n" {
+		t.Errorf("-o json: %q", b.String())
+	}
+	b.Reset()
+	printEmptyLogs(&b, false, logsNothingYet, "why")
+	if b.String() != "why\n" {
+		t.Errorf("text: %q", b.String())
+	}
+}

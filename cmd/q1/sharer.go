@@ -74,12 +74,12 @@ Egress capacity is per hour.`
 }
 
 func runSharerRegister(cmd *cobra.Command, c client.Context, _ []string) error {
-	offer, err := offerFromFlags(cmd, sharerstypes.Offer{}, true)
+	offer, err := offerFromFlags(cmd, sharerstypes.Offer{}, true, keyringLookup(c))
 	if err != nil {
 		return err
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	collateral, err := registerCollateral(ctx, cmd, c)
@@ -178,7 +178,7 @@ func runSharerUpdate(cmd *cobra.Command, c client.Context, _ []string) error {
 		return errors.New("nothing to change: give the parts of the offer to replace (--endpoint, --cpu, --memory, --disk, --egress, --attr, --price, --deny) or --drain")
 	}
 	ctx := cmd.Context()
-	if err := checkNode(ctx, c); err != nil {
+	if err := checkNodeReady(ctx, c, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
 	sh, err := rawSharer(ctx, c, c.FromAddress.String())
@@ -188,7 +188,7 @@ func runSharerUpdate(cmd *cobra.Command, c client.Context, _ []string) error {
 	if !sh.Registered() {
 		return fmt.Errorf("sharer %s deregistered at height %d; register it again with q1 sharer register", sh.Address, sh.UpdatedHeight)
 	}
-	offer, err := offerFromFlags(cmd, sh.Offer(), false)
+	offer, err := offerFromFlags(cmd, sh.Offer(), false, keyringLookup(c))
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ locked, or, after q1 sharer deregister, everything.`,
 			addr := c.FromAddress.String()
 			var amount sdkmath.Int
 			if args[0] == "all" {
-				if err := checkNode(cmd.Context(), c); err != nil {
+				if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 				sh, err := rawSharer(cmd.Context(), c, addr)

@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/spf13/cobra"
 
 	"github.com/quantum1net/q1/core/address"
@@ -44,7 +46,7 @@ func addOfferFlags(cmd *cobra.Command) {
 	f.String(flagEgress, "", "outbound traffic offered per hour, e.g. 100Gi (or 100Gi/h)")
 	f.StringArray(flagAttr, nil, "an attribute KEY=VALUE such as region=eu (repeat for more)")
 	f.StringArray(flagPrice, nil, "prices per unit, comma-separated: "+examplePrices)
-	f.StringArray(flagDeny, nil, "a service name or owner account (q1…) never to host (repeat for more)")
+	f.StringArray(flagDeny, nil, "a service name, or an owner account (q1… or a key's name), never to host (repeat for more)")
 }
 
 // priceField is one price of an offer: its --price key, the unit it is
@@ -237,9 +239,32 @@ func parseAttributes(values []string) ([]sharerstypes.Attribute, error) {
 	return out, nil
 }
 
-// parseDeny reads --deny values: q1… accounts are owners, anything else a
-// service name.
-func parseDeny(values []string) (sharerstypes.DenyList, error) {
+// keyLookup finds the account of a key by name; ok is false when there is
+// no such key.
+type keyLookup func(name string) (addr string, ok bool)
+
+// keyringLookup looks keys up in c's keyring (none when it has no keyring).
+func keyringLookup(c client.Context) keyLookup {
+	return func(name string) (string, bool) {
+		if c.Keyring == nil {
+			return "", false
+		}
+		rec, err := c.Keyring.Key(name)
+		if err != nil {
+			return "", false
+		}
+		addr, err := rec.GetAddress()
+		if err != nil {
+			return "", false
+		}
+		return addr.String(), true
+	}
+}
+
+// parseDeny reads --deny values: a q1… account or the name of a key in the
+// keyring is an owner (keys finds it; a note on notes says whose account it
+// is), anything else a service name.
+func parseDeny(values []string, keys keyLookup, notes io.Writer) (sharerstypes.DenyList, error) {
 	out := sharerstypes.DenyList{Services: []string{}, Owners: []string{}}
 	for _, v := range values {
 		if strings.HasPrefix(v, address.AccountPrefix+"1") {
@@ -250,8 +275,15 @@ func parseDeny(values []string) (sharerstypes.DenyList, error) {
 			out.Owners = append(out.Owners, addr.String())
 			continue
 		}
+		if keys != nil {
+			if addr, ok := keys(v); ok {
+				fmt.Fprintf(notes, "--deny %s: the key %s's account %s: services it owns are refused (a service named %s is not)\n", v, v, addr, v)
+				out.Owners = append(out.Owners, addr)
+				continue
+			}
+		}
 		if err := manifest.ValidateName(v); err != nil {
-			return out, fmt.Errorf("--deny %q is neither a q1… account nor a service name: it %v", v, err)
+			return out, fmt.Errorf("--deny %q is neither a q1… account, a key's name, nor a service name: it %v", v, err)
 		}
 		out.Services = append(out.Services, v)
 	}
@@ -260,8 +292,9 @@ func parseDeny(values []string) (sharerstypes.DenyList, error) {
 
 // offerFromFlags builds an offer from the command's flags over base (the
 // current offer, for update). With requireAll (register) endpoint,
-// capacity and every price must be given.
-func offerFromFlags(cmd *cobra.Command, base sharerstypes.Offer, requireAll bool) (sharerstypes.Offer, error) {
+// capacity and every price must be given. keys resolves key names in
+// --deny (nil: none are keys).
+func offerFromFlags(cmd *cobra.Command, base sharerstypes.Offer, requireAll bool, keys keyLookup) (sharerstypes.Offer, error) {
 	f := cmd.Flags()
 	out := base
 	endpoint, _ := f.GetString(flagEndpoint)
@@ -301,7 +334,7 @@ func offerFromFlags(cmd *cobra.Command, base sharerstypes.Offer, requireAll bool
 		if clearDeny && len(deny) > 0 {
 			return out, errors.New("--clear-deny and --deny do not go together: --deny alone replaces the deny list")
 		}
-		if out.Deny, err = parseDeny(deny); err != nil {
+		if out.Deny, err = parseDeny(deny, keys, cmd.ErrOrStderr()); err != nil {
 			return out, err
 		}
 	}

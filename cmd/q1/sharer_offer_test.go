@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,7 @@ var fullOffer = []string{
 
 func TestOfferFromFlags(t *testing.T) {
 	cmd := offerCmd(t, append(fullOffer, "--attr", "zone=eu-west-1", "--attr", "region=eu", "--deny", "spam")...)
-	o, err := offerFromFlags(cmd, sharerstypes.Offer{}, true)
+	o, err := offerFromFlags(cmd, sharerstypes.Offer{}, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestOfferFromFlags(t *testing.T) {
 	}
 
 	// An update replaces only what is given.
-	upd, err := offerFromFlags(offerCmd(t, "--price", "cpu=0.0004QC/core-second", "--memory", "8Gi"), o, false)
+	upd, err := offerFromFlags(offerCmd(t, "--price", "cpu=0.0004QC/core-second", "--memory", "8Gi"), o, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestOfferFromFlags(t *testing.T) {
 		upd.Capacity.MilliCpu != 2000 || upd.Endpoint != o.Endpoint || len(upd.Attributes) != 2 {
 		t.Errorf("update changed more or less than asked: %+v", upd)
 	}
-	cleared, err := offerFromFlags(offerCmd(t, "--clear-attrs"), o, false)
+	cleared, err := offerFromFlags(offerCmd(t, "--clear-attrs"), o, false, nil)
 	if err != nil || len(cleared.Attributes) != 0 {
 		t.Errorf("--clear-attrs left %v (%v)", cleared.Attributes, err)
 	}
@@ -102,10 +103,10 @@ func TestOfferFlagErrors(t *testing.T) {
 		{"attr without value", append(fullOffer, "--attr", "region"), `--attr "region": write KEY=VALUE, such as region=eu`},
 		{"attr uppercase", append(fullOffer, "--attr", "Region=eu"), `--attr: attribute key "Region": use 1-63 lowercase letters, digits and - . _ /, starting and ending with a letter or digit, such as region or topology/zone`},
 		{"attr twice", append(fullOffer, "--attr", "region=eu", "--attr", "region=us"), "--attr: attribute region is given twice; give each key once"},
-		{"deny bad name", append(fullOffer, "--deny", "Bad_Name"), `--deny "Bad_Name" is neither a q1… account nor a service name: it `},
+		{"deny bad name", append(fullOffer, "--deny", "Bad_Name"), `--deny "Bad_Name" is neither a q1… account, a key's name, nor a service name: it `},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := offerFromFlags(offerCmd(t, tc.args...), sharerstypes.Offer{}, true)
+			_, err := offerFromFlags(offerCmd(t, tc.args...), sharerstypes.Offer{}, true, nil)
 			if err == nil {
 				t.Fatalf("accepted; want %q", tc.want)
 			}
@@ -117,5 +118,32 @@ func TestOfferFlagErrors(t *testing.T) {
 				t.Errorf("error\n got: %s\nwant: %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestParseDenyKeyNames: --deny takes a key's name for its account, as an
+// owner to refuse, and says so; what is neither an account nor a key is a
+// service name.
+func TestParseDenyKeyNames(t *testing.T) {
+	keys := func(name string) (string, bool) {
+		if name == "mallory" {
+			return ownerB, true
+		}
+		return "", false
+	}
+	var notes strings.Builder
+	d, err := parseDeny([]string{"mallory", ownerA, "spam"}, keys, &notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(d.Owners, ",") != ownerB+","+ownerA || strings.Join(d.Services, ",") != "spam" {
+		t.Fatalf("deny list %+v", d)
+	}
+	if want := "--deny mallory: the key mallory's account " + ownerB + ": services it owns are refused (a service named mallory is not)\n"; notes.String() != want {
+		t.Fatalf("notes %q, want %q", notes.String(), want)
+	}
+	// Without keys, a name is a service's.
+	if d, err := parseDeny([]string{"mallory"}, nil, &notes); err != nil || len(d.Owners) != 0 || strings.Join(d.Services, ",") != "mallory" {
+		t.Fatalf("without keys: %+v, %v", d, err)
 	}
 }

@@ -80,7 +80,7 @@ func validatorJoinCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkNode(cmd.Context(), clientCtx); err != nil {
+			if err := checkNodeReady(cmd.Context(), clientCtx, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			st, err := clientCtx.Client.Status(cmd.Context())
@@ -139,7 +139,7 @@ unbonding time (and stays slashable until then).`,
 			if clientCtx, err = withSigner(clientCtx, from); err != nil {
 				return err
 			}
-			if err := checkNode(cmd.Context(), clientCtx); err != nil {
+			if err := checkNodeReady(cmd.Context(), clientCtx, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			valAddr := sdk.ValAddress(clientCtx.FromAddress).String()
@@ -198,7 +198,7 @@ func validatorStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkNode(cmd.Context(), clientCtx); err != nil {
+			if err := checkNodeReady(cmd.Context(), clientCtx, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			info, err := findValidator(cmd.Context(), clientCtx, sdk.ConsAddress(pub.Address()))

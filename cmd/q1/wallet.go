@@ -51,7 +51,7 @@ func walletBalanceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkNode(cmd.Context(), clientCtx); err != nil {
+			if err := checkNodeReady(cmd.Context(), clientCtx, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			res, err := banktypes.NewQueryClient(clientCtx).Balance(cmd.Context(),
