@@ -326,6 +326,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 		return errors.New("say how much to put in escrow with --deposit AMOUNT, e.g. 100QC")
 	}
 	deposit := fl.deposit
+	clock := newPhases(time.Now)
 	wasmHash, err := hashFileAt(fl.wasmPath)
 	if err != nil {
 		return err
@@ -348,23 +349,28 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if n := d.report(cmd.ErrOrStderr(), fl.force); n > 0 {
 		return fmt.Errorf("%s was not deployed (%d problem(s)); nothing was uploaded or sent", m.Name, n)
 	}
+	clock.done("checks")
 	if _, err := uploadWasm(cmd.Context(), cmd, c, apiURL(cmd, c), fl.wasmPath); err != nil {
 		return err
 	}
+	clock.done("upload")
 	res, err := submitTx(cmd, c, txOptions{spend: deposit, what: "create service " + m.Name}, msg)
 	if err != nil {
 		return err
 	}
+	clock.done("committed")
 	var reps []q1client.Replica
 	if wait, _ := cmd.Flags().GetDuration(flagServing); wait > 0 {
-		if reps, err = waitForReplicas(cmd, c, m.Name, int(m.Placement.Replicas), wait); err != nil {
+		if reps, err = waitForReplicas(cmd, c, m.Name, int(m.Placement.Replicas), wait, clock); err != nil {
 			return err
 		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "deployed in %s\n", clock)
 	}
 	if outputJSON(c) {
 		out := map[string]any{"service": m.Name, "hash": m.Hash(), "tx": res}
 		if reps != nil {
 			out["replicas"] = reps
+			out["phases"] = clock.steps
 		}
 		return printJSON(cmd, out)
 	}
@@ -378,16 +384,24 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 
 // waitForReplicas polls the chain and the nodes until want replicas of
 // service are acknowledged and serving, showing how many are, and fails with
-// the node's reason as soon as one fails to start.
-func waitForReplicas(cmd *cobra.Command, c client.Context, service string, want int, within time.Duration) ([]q1client.Replica, error) {
+// the node's reason as soon as one fails to start. It ends clock's steps
+// "placed" (every replica has a lease) and "serving", when clock is not nil.
+func waitForReplicas(cmd *cobra.Command, c client.Context, service string, want int, within time.Duration, clock *phases) ([]q1client.Replica, error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), within)
 	defer cancel()
 	p := newProgress(cmd.ErrOrStderr(), fmt.Sprintf("waiting for %d replica(s) of %s to be placed and warm", want, service))
 	defer p.done()
 	chain := chainReader(c)
+	placed := false
 	for {
 		reps, err := replicaStates(ctx, chain, service)
 		serving := 0
+		if err == nil && !placed && len(reps) >= want {
+			placed = true
+			if clock != nil {
+				clock.done("placed")
+			}
+		}
 		if err == nil {
 			for _, r := range reps {
 				switch {
@@ -398,6 +412,9 @@ func waitForReplicas(cmd *cobra.Command, c client.Context, service string, want 
 				}
 			}
 			if serving >= want {
+				if clock != nil {
+					clock.done("serving")
+				}
 				return reps, nil
 			}
 		}
