@@ -163,7 +163,8 @@ func TestUploadErrorIsTyped(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("got %q, want it to start %q", err, want)
 			}
-			if errors.Unwrap(err) != raw {
+			var ue *unreachableError
+			if !errors.As(err, &ue) || ue.err != raw { //nolint:errorlint // the very error, not one it wraps
 				t.Errorf("%v does not wrap %v", err, raw)
 			}
 		})
