@@ -141,7 +141,7 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	}
 	defer closeLogged(log, "audit worker", auditor.Close)
 
-	gc := startBlobGC(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
+	gc := blob.StartCollector(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
 	defer closeLogged(log, "blob collector", gc.Close)
 
 	auditData, err := auditHandler(rcpts, auditor, log)
