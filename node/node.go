@@ -202,7 +202,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	if err != nil {
 		return nil, err
 	}
-	logs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier}
+	logs := &servicelogs.Handler{Chain: view, Store: kept, Self: keys.Sharer, Verifier: logsVerifier}
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
 	nodeKey, err := p2p.LoadNodeKey(filepath.Join(cfg.Home, "config", "node_key.json"))
@@ -213,7 +213,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	if err != nil {
 		return nil, err
 	}
-	httpLogs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier, session: auth.Account}
+	httpLogs := &servicelogs.Handler{Chain: view, Store: kept, Self: keys.Sharer, Verifier: logsVerifier, Session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
 		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
