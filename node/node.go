@@ -197,7 +197,6 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 		return nil, err
 	}
 	blobHandler := replicas.PrecompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), reps)
-	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
 	logsVerifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
@@ -216,8 +215,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	httpLogs := &servicelogs.Handler{Chain: view, Store: kept, Self: keys.Sharer, Verifier: logsVerifier, Session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
-		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
-		api.WithHandler("GET /v1/peers", http.HandlerFunc(join.peers)),
+		api.WithJoin(filepath.Join(cfg.Home, "config", "genesis.json"), cfg.P2P, clientCtx.Client),
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
 		api.WithHandler("GET /v1/services/{name}/logs", httpLogs),
