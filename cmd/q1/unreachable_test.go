@@ -52,6 +52,14 @@ func cometContext(t *testing.T, node string) client.Context {
 		WithInterfaceRegistry(reg).WithCodec(codec.NewProtoCodec(reg))
 }
 
+// offline allows, on a machine whose resolver cannot be reached at all, a
+// DNS failure other than "no such host" for the .invalid host.
+func offline(err error, reason string) bool {
+	var dns *net.DNSError
+	return reason == "no such host" && errors.As(err, &dns) && !dns.IsNotFound &&
+		strings.Contains(err.Error(), "(DNS lookup ")
+}
+
 // TestNodeErrorIsTyped: a node that refuses the connection and one whose
 // host does not resolve are told apart by the error's type through every
 // way a command calls the node (CometBFT's RPC client directly, the SDK's
@@ -89,7 +97,7 @@ func TestNodeErrorIsTyped(t *testing.T) {
 				}
 				err := nodeError(c, raw)
 				want := "cannot reach a node at " + tc.node + " (" + tc.reason + "): is it running?"
-				if !strings.HasPrefix(err.Error(), want) {
+				if !strings.HasPrefix(err.Error(), want) && !offline(err, tc.reason) {
 					t.Errorf("got %q, want it to start %q", err, want)
 				}
 				if tc.is != nil && !errors.Is(err, tc.is) {
@@ -160,7 +168,7 @@ func TestUploadErrorIsTyped(t *testing.T) {
 			_, raw := q1client.New(tc.api).HasBlob(context.Background(), blobhash.Hash{})
 			err := uploadError(tc.api, raw)
 			want := "cannot reach the node's HTTP API at " + tc.api + " (" + tc.reason + "): is it running?"
-			if !strings.HasPrefix(err.Error(), want) {
+			if !strings.HasPrefix(err.Error(), want) && !offline(err, tc.reason) {
 				t.Errorf("got %q, want it to start %q", err, want)
 			}
 			var ue *unreachableError
