@@ -75,9 +75,8 @@ const (
 	headerTimeout = 10 * time.Second
 	// writeTimeout bounds writing an answer: above the longest request a
 	// manifest may ask for (1 minute) plus a forward hop. Followed logs
-	// set their own deadline per round (streamWriteTimeout).
-	writeTimeout       = 2 * time.Minute
-	streamWriteTimeout = 30 * time.Second
+	// set their own deadline per round (servicelogs.StreamWriteTimeout).
+	writeTimeout = 2 * time.Minute
 	// idleTimeout closes a keep-alive connection with no request.
 	idleTimeout    = 2 * time.Minute
 	maxHeaderBytes = 64 << 10

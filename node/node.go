@@ -141,7 +141,7 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	}
 	defer closeLogged(log, "audit worker", auditor.Close)
 
-	gc := startBlobGC(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
+	gc := blob.StartCollector(blobs, chain, log.With("component", "blob"), 10*time.Minute, time.Hour)
 	defer closeLogged(log, "blob collector", gc.Close)
 
 	auditData, err := auditHandler(rcpts, auditor, log)
@@ -197,12 +197,11 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 		return nil, err
 	}
 	blobHandler := replicas.PrecompileUploads(blob.Handler(blobs, verifier, chain, blob.HandlerOptions{Logger: log.With("component", "blob")}), reps)
-	join := &joinHandlers{genesisFile: filepath.Join(cfg.Home, "config", "genesis.json"), p2p: cfg.P2P, clientCtx: clientCtx}
 	logsVerifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
 	}
-	logs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier}
+	logs := &servicelogs.Handler{Chain: view, Store: kept, Self: keys.Sharer, Verifier: logsVerifier}
 	// The dashboard's sign-in and its sessions live on --http only; the
 	// gateway's copy of the logs endpoint (/_q1/…) accepts signed requests only.
 	nodeKey, err := p2p.LoadNodeKey(filepath.Join(cfg.Home, "config", "node_key.json"))
@@ -213,11 +212,10 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	if err != nil {
 		return nil, err
 	}
-	httpLogs := &logsHandler{chain: view, logs: kept, self: keys.Sharer, verifier: logsVerifier, session: auth.Account}
+	httpLogs := &servicelogs.Handler{Chain: view, Store: kept, Self: keys.Sharer, Verifier: logsVerifier, Session: auth.Account}
 	apiSrv := api.New(chain,
 		api.WithLogger(log.With("component", "api")),
-		api.WithHandler("GET /v1/genesis", http.HandlerFunc(join.genesis)),
-		api.WithHandler("GET /v1/peers", http.HandlerFunc(join.peers)),
+		api.WithJoin(filepath.Join(cfg.Home, "config", "genesis.json"), cfg.P2P, clientCtx.Client),
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
 		api.WithHandler("GET /v1/services/{name}/logs", httpLogs),

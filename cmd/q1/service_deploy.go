@@ -188,8 +188,11 @@ func uploadError(api string, err error) error {
 	if errors.As(err, &se) {
 		return fmt.Errorf("upload refused by the node at %s: %s", api, se.Message)
 	}
-	if strings.Contains(err.Error(), "connection refused") {
-		return fmt.Errorf("cannot reach the node's HTTP API at %s (connection refused): is it running? Set --api-url or \"api\" in client.toml", api)
+	if reason := unreachable(err); reason != "" {
+		return &unreachableError{
+			msg: fmt.Sprintf("cannot reach the node's HTTP API at %s (%s): is it running? Set --api-url or \"api\" in client.toml", api, reason),
+			err: err,
+		}
 	}
 	return err
 }

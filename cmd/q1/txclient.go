@@ -161,17 +161,30 @@ func checkNode(ctx context.Context, c client.Context) error {
 	return nil
 }
 
+// nodeError explains a failed call to the node at c.NodeURI. A failure to
+// reach it (see unreachable) reads "cannot reach a node at URI (connection
+// refused): is it running? ..."; anything else is the node's own error,
+// prefixed with its address. Both keep err wrapped.
 func nodeError(c client.Context, err error) error {
-	reason := err.Error()
-	for _, r := range []string{"connection refused", "no such host", "i/o timeout", "context deadline exceeded", "connection reset"} {
-		if strings.Contains(reason, r) {
-			reason = r
-			break
+	if reason := unreachable(err); reason != "" {
+		return &unreachableError{
+			msg: fmt.Sprintf("cannot reach a node at %s (%s): is it running? Set --node or \"node\" in %s",
+				c.NodeURI, reason, clientToml(c)),
+			err: err,
 		}
 	}
-	return fmt.Errorf("cannot reach a node at %s (%s): is it running? Set --node or \"node\" in %s",
-		c.NodeURI, reason, clientToml(c))
+	return fmt.Errorf("the node at %s: %w", c.NodeURI, err)
 }
+
+// unreachableError is a short message for a node that could not be
+// reached, wrapping the network error it comes from.
+type unreachableError struct {
+	msg string
+	err error
+}
+
+func (e *unreachableError) Error() string { return e.msg }
+func (e *unreachableError) Unwrap() error { return e.err }
 
 func clientToml(c client.Context) string { return filepath.Join(c.HomeDir, "config", "client.toml") }
 

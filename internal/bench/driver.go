@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	errorsmod "cosmossdk.io/errors"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/cosmos/cosmos-sdk/client"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -140,6 +142,7 @@ func (d *driver) submit(ctx context.Context, node *rpchttp.HTTP, sender, slot in
 		callCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		res, err := node.BroadcastTxSync(callCtx, tx)
 		cancel()
+		refused := broadcastRefusal(err, tx)
 		if ctx.Err() != nil {
 			// Stopping: whether the node took it is unknown; stop tracking.
 			d.untrack(hash)
@@ -159,12 +162,12 @@ func (d *driver) submit(ctx context.Context, node *rpchttp.HTTP, sender, slot in
 			// checked yet; this one overtook it. Wait for it.
 			err = fmt.Errorf("code %d (%s): %s", res.Code, res.Codespace, res.Log)
 			d.refuse("sequence ahead of the node", err)
-		case strings.Contains(err.Error(), "tx already exists in cache"):
+		case errors.Is(refused, sdkerrors.ErrTxInMempoolCache):
 			// An earlier attempt reached the mempool after all.
 			d.submitted.Add(1)
 			return nil
 		default:
-			d.refuse(refusalReason(err), err)
+			d.refuse(refusalReason(err, refused), err)
 		}
 		if attempt == maxSubmitAttempts {
 			d.untrack(hash)
@@ -188,13 +191,31 @@ func isSequenceMismatch(codespace string, code uint32) bool {
 	return codespace == "sdk" && code == 32
 }
 
-// refusalReason names why a broadcast did not reach the mempool, for the report.
-func refusalReason(err error) string {
-	msg := err.Error()
+// broadcastRefusal is the SDK error a broadcast_tx_sync error stands for,
+// or nil. CometBFT refuses a tx already in the mempool's cache, a full
+// mempool (including one still rechecking after a block: an
+// ErrMempoolIsFull with RecheckFull set) and a tx too large with an error,
+// not a CheckTx code: over JSON-RPC that is an *RPCError whose only code is
+// the generic -32603 and whose Data is the mempool error's text. The SDK's
+// client.CheckCometError is the one place that turns that text into a code
+// (the hot key's sender uses it too); everything here tests the code.
+func broadcastRefusal(err error, tx []byte) error {
+	r := client.CheckCometError(err, tx)
+	if r == nil {
+		return nil
+	}
+	return errorsmod.ABCIError(r.Codespace, r.Code, err.Error())
+}
+
+// refusalReason names why a broadcast did not reach the mempool, for the
+// report; refused is its broadcastRefusal.
+func refusalReason(err, refused error) string {
 	switch {
-	case strings.Contains(msg, "mempool is full"), strings.Contains(msg, "still rechecking"):
+	case errors.Is(refused, sdkerrors.ErrMempoolIsFull):
 		return "mempool full"
-	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "deadline exceeded"):
+	case errors.Is(err, context.DeadlineExceeded):
+		// CometBFT's RPC client wraps the HTTP client's error (%w), which
+		// wraps the context's.
 		return "rpc timeout"
 	default:
 		return "rpc error"

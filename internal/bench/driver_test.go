@@ -3,10 +3,19 @@ package bench
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cometbft/cometbft/mempool"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 )
 
 func TestDriverAccounting(t *testing.T) {
@@ -93,20 +102,84 @@ func TestDriverPace(t *testing.T) {
 }
 
 func TestRefusalReason(t *testing.T) {
+	// CometBFT's JSON-RPC answers a mempool refusal as an internal error
+	// whose data is the mempool error's text.
+	rpcErr := func(data string) error {
+		return &rpctypes.RPCError{Code: -32603, Message: "Internal error", Data: data}
+	}
 	tests := []struct {
 		err  error
 		want string
 	}{
-		{errors.New("error in json rpc client: mempool is full: number of txs 20000 (max: 20000)"), "mempool full"},
-		{errors.New("mempool is still rechecking after a new committed block, so it is considered as full"), "mempool full"},
-		{fmt.Errorf("post failed: %w", context.DeadlineExceeded), "rpc timeout"},
+		{rpcErr(mempool.ErrMempoolIsFull{NumTxs: 20000, MaxTxs: 20000}.Error()), "mempool full"},
+		{rpcErr(mempool.ErrMempoolIsFull{NumTxs: 3, MaxTxs: 20000, RecheckFull: true}.Error()), "mempool full"},
+		{fmt.Errorf("post failed: %w", &url.Error{Op: "Post", URL: "http://n", Err: context.DeadlineExceeded}), "rpc timeout"},
 		{errors.New("connection refused"), "rpc error"},
+		{errors.New("context deadline exceeded"), "rpc error"}, // text alone says nothing
+		{rpcErr(mempool.ErrTxInCache.Error()), "rpc error"},    // not a refusal: submit counts it taken
 	}
 	for _, tt := range tests {
 		t.Run(tt.want+": "+tt.err.Error(), func(t *testing.T) {
-			if got := refusalReason(tt.err); got != tt.want {
+			if got := refusalReason(tt.err, broadcastRefusal(tt.err, []byte("tx"))); got != tt.want {
 				t.Errorf("refusalReason = %q, want %q", got, tt.want)
 			}
 		})
 	}
+}
+
+// rpcNode is a CometBFT JSON-RPC endpoint whose broadcast_tx_sync answers
+// with answers[i] on the i-th call (the last one after that): an error's
+// data, or "" for a tx taken.
+func rpcNode(t *testing.T, answers ...string) *rpchttp.HTTP {
+	t.Helper()
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			t.Error(err)
+		}
+		a := answers[min(int(calls.Add(1))-1, len(answers)-1)]
+		resp := map[string]any{"jsonrpc": "2.0", "id": req.ID}
+		if a == "" {
+			resp["result"] = map[string]any{"code": 0, "data": "", "log": "", "codespace": "", "hash": "00"}
+		} else {
+			resp["error"] = map[string]any{"code": -32603, "message": "Internal error", "data": a}
+		}
+		_ = json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	node, err := rpchttp.New(srv.URL, "/websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node
+}
+
+// TestSubmitReadsCometRefusals: through CometBFT's real RPC client, a tx
+// the node already has in its cache counts as taken, and a full mempool is
+// a refusal tried again, each told by the SDK code it stands for.
+func TestSubmitReadsCometRefusals(t *testing.T) {
+	t.Run("already in the cache", func(t *testing.T) {
+		d := newDriver(nil, nil, 1, 1, 0)
+		node := rpcNode(t, mempool.ErrTxInCache.Error())
+		if err := d.submit(context.Background(), node, 0, <-d.free[0], []byte("tx")); err != nil {
+			t.Fatal(err)
+		}
+		if d.submitted.Load() != 1 || len(d.refusals) != 0 {
+			t.Errorf("submitted %d, refusals %v; want 1 and none", d.submitted.Load(), d.refusals)
+		}
+	})
+	t.Run("mempool full, then taken", func(t *testing.T) {
+		d := newDriver(nil, nil, 1, 1, 0)
+		full := mempool.ErrMempoolIsFull{NumTxs: 5000, MaxTxs: 5000}.Error()
+		node := rpcNode(t, full, full, "")
+		if err := d.submit(context.Background(), node, 0, <-d.free[0], []byte("tx")); err != nil {
+			t.Fatal(err)
+		}
+		if d.submitted.Load() != 1 || d.refusals["mempool full"] != 2 || len(d.refusals) != 1 {
+			t.Errorf("submitted %d, refusals %v; want 1 and 2 × mempool full", d.submitted.Load(), d.refusals)
+		}
+	})
 }

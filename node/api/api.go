@@ -1,7 +1,8 @@
 // Package api serves a node's HTTP JSON API under /v1/: the chain's status,
 // accounts, supply, transactions, services, sharers, leases and placement
-// for the CLI, the dashboard and scripts.
-// Answers are JSON; errors are {"error": "..."} with a fitting status code.
+// for the CLI, the dashboard and scripts, and (WithJoin) the genesis file and
+// peers a joining node reads. Answers are JSON; errors are {"error": "..."}
+// with a fitting status code.
 package api
 
 import (

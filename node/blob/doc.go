@@ -11,7 +11,7 @@
 // Uploads are attributed to accounts with package reqsign (service "blob")
 // and count against a per-account quota; garbage collection (Store.GC)
 // removes blobs no service references once they are older than a minimum
-// age; Store.Ensure fetches a missing blob from peers and verifies it before
+// age, and a Collector runs it periodically; Store.Ensure fetches a missing blob from peers and verifies it before
 // it becomes visible. Handler serves PUT /v1/blobs and GET/HEAD
 // /v1/blobs/{hash}; client.Client's UploadBlob and DownloadBlob are its
 // client side; Fetcher fetches from other nodes straight into the store.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/client/hotkeyfile"
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/internal/txsign"
 )
 
@@ -92,9 +93,9 @@ type Sender struct {
 // NewSender returns a sender for key, which must name its sharer, signing
 // with txc for chain chainID and sending through chain.
 func NewSender(key hotkeyfile.Key, chain Chain, txc client.TxConfig, chainID string, cfg Config) (*Sender, error) {
-	sharer, err := sdk.AccAddressFromBech32(key.Sharer)
+	sharer, err := address.ParseAccount(key.Sharer)
 	if err != nil {
-		return nil, fmt.Errorf("hot key file names sharer %q: %w", key.Sharer, err)
+		return nil, fmt.Errorf("the hot key file names a sharer that is not an account: %w", err)
 	}
 	if cfg.GasAdjustment.IsNil() || !cfg.GasAdjustment.IsPositive() {
 		cfg.GasAdjustment = sdkmath.LegacyMustNewDecFromStr(app.DefaultGasAdjustment)

@@ -15,12 +15,14 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/bech32"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	"github.com/cosmos/cosmos-sdk/x/authz"
 
 	"github.com/quantum1net/q1/app"
 	"github.com/quantum1net/q1/client/hotkeyfile"
+	"github.com/quantum1net/q1/core/address"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 )
 
@@ -52,8 +54,18 @@ func TestSenderPaysTheNodesMinimumGasPrice(t *testing.T) {
 			t.Errorf("min gas prices %q, gas %d: fee %q, want %q", tc.prices, tc.gas, got, tc.want)
 		}
 	}
-	if _, err := NewSender(hotkeyfile.Key{Key: key.Key, Sharer: "nobody"}, nil, nil, "", Config{}); err == nil {
-		t.Error("a key naming no valid sharer was accepted")
+	// The sharer is checked by core/address, as the chain checks it: the
+	// SDK's AccAddressFromBech32 would take it in capitals, or with a
+	// payload neither 20 nor 32 bytes long.
+	odd, err := bech32.ConvertAndEncode(address.AccountPrefix, make([]byte, 25))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"nobody", strings.ToUpper(key.Sharer), odd} {
+		_, err := NewSender(hotkeyfile.Key{Key: key.Key, Sharer: bad}, nil, nil, "", Config{})
+		if err == nil || !strings.Contains(err.Error(), `the hot key file names a sharer that is not an account: "`+bad+`" is not a Quantum1Net account address`) {
+			t.Errorf("sharer %q: %v", bad, err)
+		}
 	}
 }
 

@@ -23,6 +23,10 @@
 // a crash, bytes that are not a line) is reported in the node's log with
 // the file and line, the readable lines are kept and the file is rewritten
 // without the rest; the node goes on.
+//
+// Handler serves a service's kept lines over HTTP to the viewers its
+// manifest allows (GET /v1/services/{name}/logs on the node's API, and its
+// copy under /_q1 on the gateway).
 package servicelogs
 
 import (

@@ -4,21 +4,23 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	q1address "github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/x/services/types"
 )
 
-// account decodes the account address s given in the msg field named field,
-// and returns it in canonical (lowercase bech32) form with its bytes.
+// account checks the account address s given in the msg or query field
+// named field with q1address.ParseAccount, the one check of an account
+// address that the manifest, genesis, the node and the CLI also use, and
+// returns it (a valid address is already canonical: lowercase) with its
+// bytes. The SDK's bech32 codec alone would also take an all-uppercase
+// address and a payload of any length from 1 to 255 bytes, which every
+// other place refuses.
 func (k *Keeper) account(field, s string) (string, sdk.AccAddress, error) {
-	bz, err := k.addressCodec.StringToBytes(s)
+	bz, err := q1address.ParseAccount(s)
 	if err != nil {
-		return "", nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: %q is not a valid account address: %v", field, s, err)
+		return "", nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: %v", field, err)
 	}
-	canon, err := k.addressCodec.BytesToString(bz)
-	if err != nil {
-		return "", nil, errorsmod.Wrapf(types.ErrInvalidAddress, "%s: encode %q: %v", field, s, err)
-	}
-	return canon, bz, nil
+	return s, bz, nil
 }
 
 // requireOwner refuses addr unless it is an owner under m.

@@ -72,7 +72,7 @@ func TestCreateServiceRefused(t *testing.T) {
 			types.ErrInvalidManifest, []string{"manifest is empty"}},
 		{"bad creator address",
 			types.MsgCreateService{Creator: "cosmos1xyz", Manifest: valid, Deposit: math.NewInt(1_000_000)},
-			types.ErrInvalidAddress, []string{`creator: "cosmos1xyz" is not a valid account address`}},
+			types.ErrInvalidAddress, []string{`creator: "cosmos1xyz" is not a Quantum1Net account address`}},
 		{"name taken by a live service",
 			types.MsgCreateService{Creator: f.addr("alice"), Manifest: f.manifest(spec{name: "taken"}), Deposit: math.NewInt(1_000_000)},
 			types.ErrNameTaken, []string{"name taken is taken by an existing service (created at height 10); names are never reused"}},

@@ -48,7 +48,7 @@ func TestQueries(t *testing.T) {
 		_, err = f.query.Sharer(f.ctx, &types.QuerySharerRequest{})
 		wantErr(t, err, "name the sharer by its account address")
 		_, err = f.query.Sharer(f.ctx, &types.QuerySharerRequest{Address: "q1nope"})
-		wantErr(t, err, `sharer: "q1nope" is not a valid account address`)
+		wantErr(t, err, `sharer: "q1nope" is not a Quantum1Net account address`)
 	})
 	t.Run("leases", func(t *testing.T) {
 		all, err := f.query.Leases(f.ctx, &types.QueryLeasesRequest{})

@@ -10,12 +10,12 @@ import (
 	"bytes"
 	"context"
 
-	"cosmossdk.io/core/address"
 	errorsmod "cosmossdk.io/errors"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	"github.com/cosmos/cosmos-sdk/x/authz"
 
+	q1address "github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -31,8 +31,6 @@ type Keeper interface {
 	MarkSeenInCheckTx(ctx context.Context, sharer sdk.AccAddress, epoch uint64) error
 	// HotKey returns the hot key the sharer recorded, or nil.
 	HotKey(ctx context.Context, sharer sdk.AccAddress) (sdk.AccAddress, error)
-	// AddressCodec decodes the sharer addresses in reports.
-	AddressCodec() address.Codec
 }
 
 // maxExecDepth is how deep nested authz MsgExecs are searched for reports.
@@ -138,9 +136,9 @@ func (d DedupDecorator) collect(ctx sdk.Context, msgs []sdk.Msg, signers [][]byt
 	for _, m := range msgs {
 		switch m := m.(type) {
 		case *types.MsgUsageReport:
-			bz, err := d.k.AddressCodec().StringToBytes(m.Sharer)
+			bz, err := q1address.ParseAccount(m.Sharer)
 			if err != nil {
-				return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "usage report: sharer %q is not a valid account address: %v", m.Sharer, err)
+				return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "usage report: sharer: %v", err)
 			}
 			entitled, err := d.entitled(ctx, bz, signers, grantee, depth)
 			if err != nil {
@@ -155,9 +153,9 @@ func (d DedupDecorator) collect(ctx sdk.Context, msgs []sdk.Msg, signers [][]byt
 			if err != nil {
 				return nil, err
 			}
-			g, err := d.k.AddressCodec().StringToBytes(m.Grantee)
+			g, err := q1address.ParseAccount(m.Grantee)
 			if err != nil {
-				return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "authz exec: grantee %q is not a valid account address: %v", m.Grantee, err)
+				return nil, errorsmod.Wrapf(types.ErrInvalidAddress, "authz exec: grantee: %v", err)
 			}
 			found, err := d.collect(ctx, inner, signers, g, depth+1)
 			if err != nil {

@@ -201,3 +201,19 @@ func TestOnlyCheckTxIsFiltered(t *testing.T) {
 		t.Error("a mark was written outside CheckTx")
 	}
 }
+
+// TestReportAddressesCheckedByCoreAddress: the decorator checks a report's
+// sharer and an exec's grantee with core/address, as the msg server does,
+// so an address the SDK's codec would take (capitals) is refused here too.
+func TestReportAddressesCheckedByCoreAddress(t *testing.T) {
+	f := newFixture(t)
+	upper := strings.ToUpper(f.addr("s1"))
+	if _, err := f.ac.StringToBytes(upper); err != nil {
+		t.Fatalf("the SDK's codec refuses %s too: %v", upper, err)
+	}
+	wantErr(t, f.check(false, &types.MsgUsageReport{Sharer: upper, Epoch: 4}),
+		`usage report: sharer: "`+upper+`" is not a Quantum1Net account address`)
+	m := f.exec("s1-hot", f.report("s1", 4))
+	m.Grantee = strings.ToUpper(m.Grantee)
+	wantErr(t, f.check(false, m), `authz exec: grantee: "`+m.Grantee+`" is not a Quantum1Net account address`)
+}

@@ -95,7 +95,7 @@ func TestUsageReportRefused(t *testing.T) {
 		{"entries out of order", "s1", 4, []types.UsageEntry{{LeaseId: 3}, {LeaseId: 1}},
 			[]string{"entries[1]: lease 1 comes after lease 3; list entries in ascending lease id order, each lease once"}},
 		{"lease twice", "s1", 4, []types.UsageEntry{{LeaseId: 1}, {LeaseId: 1}}, []string{"entries[1]: lease 1 comes after lease 1"}},
-		{"bad address", "", 4, nil, []string{`sharer: "" is not a valid account address`}},
+		{"bad address", "", 4, nil, []string{`sharer: account address is empty`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sharer := f.addr(tc.sharer)

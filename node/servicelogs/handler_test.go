@@ -1,4 +1,4 @@
-package node
+package servicelogs
 
 import (
 	"context"
@@ -18,10 +18,9 @@ import (
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/runtime"
-	"github.com/quantum1net/q1/node/servicelogs"
 )
 
-// echoManifests answers the logs handler with examples/echo's manifest,
+// echoManifests answers the handler with examples/echo's manifest,
 // owned by owner.
 type echoManifests struct{ m *manifest.Manifest }
 
@@ -34,7 +33,7 @@ func (e echoManifests) Manifest(service string) (*manifest.Manifest, bool) {
 
 func echoManifest(t *testing.T, owner string) *manifest.Manifest {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "examples", "echo", "service.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "examples", "echo", "service.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,17 +45,17 @@ func echoManifest(t *testing.T, owner string) *manifest.Manifest {
 	return m
 }
 
-// TestLogsHandlerServesKeptLines: the lines a node kept are served after
+// TestHandlerServesKeptLines: the lines a node kept are served after
 // the node restarts (the store is opened again), numbered as before, to
 // the owner's signed requests, from ?since=N, and followed.
-func TestLogsHandlerServesKeptLines(t *testing.T) {
+func TestHandlerServesKeptLines(t *testing.T) {
 	ownerKey := reqsign.KeySigner{Key: secp256k1.GenPrivKeyFromSecret([]byte("owner"))}
 	ownerAddr, err := reqsign.AccountAddress(reqsign.AccountPrefix, ownerKey.Key.PubKey())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	store, err := servicelogs.Open(dir)
+	store, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +67,7 @@ func TestLogsHandlerServesKeptLines(t *testing.T) {
 	store.Close()
 
 	// The node restarts: a new store over the same directory.
-	store, err = servicelogs.Open(dir)
+	store, err = Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +77,8 @@ func TestLogsHandlerServesKeptLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/services/{name}/logs", &logsHandler{chain: echoManifests{echoManifest(t, ownerAddr)}, logs: store,
-		self: func() string { return "q11node" }, verifier: verifier})
+	mux.Handle("GET /v1/services/{name}/logs", &Handler{Chain: echoManifests{echoManifest(t, ownerAddr)}, Store: store,
+		Self: func() string { return "q11node" }, Verifier: verifier})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	c := q1client.New(srv.URL)

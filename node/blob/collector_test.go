@@ -1,4 +1,4 @@
-package node
+package blob
 
 import (
 	"bytes"
@@ -8,19 +8,18 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/client/blobhash"
-	"github.com/quantum1net/q1/node/blob"
 )
 
 type fakeRefs map[string]bool
 
 func (f fakeRefs) ReferencedWasm(context.Context) (map[string]bool, error) { return f, nil }
 
-// TestBlobGC: unreferenced blobs older than minAge go; referenced ones and
+// TestCollector: unreferenced blobs older than minAge go; referenced ones and
 // fresh uploads (whose create tx may still be on its way) stay.
-func TestBlobGC(t *testing.T) {
+func TestCollector(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	clock := now.Add(-2 * time.Hour)
-	store, err := blob.Open(t.TempDir(), blob.WithClock(func() time.Time { return clock }))
+	store, err := Open(t.TempDir(), WithClock(func() time.Time { return clock }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +35,7 @@ func TestBlobGC(t *testing.T) {
 	clock = now.Add(-time.Minute)
 	fresh := put("just uploaded")
 
-	g := &blobGC{store: store, chain: fakeRefs{used.String(): true}, log: slog.New(slog.DiscardHandler), minAge: time.Hour}
+	g := &Collector{store: store, chain: fakeRefs{used.String(): true}, log: slog.New(slog.DiscardHandler), minAge: time.Hour}
 	if err := g.once(ctx, now); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package node
+package blob
 
 import (
 	"context"
@@ -7,20 +7,20 @@ import (
 	"time"
 
 	"github.com/quantum1net/q1/client/blobhash"
-	"github.com/quantum1net/q1/node/blob"
 )
 
-// referencedBlobs is what the blob collector needs from the chain: every
-// wasm hash a live service runs or a pending proposal would run.
-type referencedBlobs interface {
+// References is what the collector needs from the chain: every wasm hash a
+// live service runs or a pending proposal would run.
+type References interface {
 	ReferencedWasm(ctx context.Context) (map[string]bool, error)
 }
 
-// blobGC removes blobs no service references, once they are older than
-// minAge (so an upload waiting for its create tx is kept), every interval.
-type blobGC struct {
-	store    *blob.Store
-	chain    referencedBlobs
+// Collector runs Store.GC every interval: it removes blobs no service
+// references once they are older than minAge (so an upload waiting for its
+// create tx is kept).
+type Collector struct {
+	store    *Store
+	chain    References
 	log      *slog.Logger
 	interval time.Duration
 	minAge   time.Duration
@@ -29,10 +29,10 @@ type blobGC struct {
 	done   chan struct{}
 }
 
-// startBlobGC starts collecting; Close stops it.
-func startBlobGC(store *blob.Store, chain referencedBlobs, log *slog.Logger, interval, minAge time.Duration) *blobGC {
+// StartCollector starts collecting store's unreferenced blobs; Close stops it.
+func StartCollector(store *Store, chain References, log *slog.Logger, interval, minAge time.Duration) *Collector {
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &blobGC{store: store, chain: chain, log: log, interval: interval, minAge: minAge, cancel: cancel, done: make(chan struct{})}
+	g := &Collector{store: store, chain: chain, log: log, interval: interval, minAge: minAge, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(g.done)
 		g.run(ctx)
@@ -41,13 +41,13 @@ func startBlobGC(store *blob.Store, chain referencedBlobs, log *slog.Logger, int
 }
 
 // Close stops the collector and waits for a collection under way.
-func (g *blobGC) Close() error {
+func (g *Collector) Close() error {
 	g.cancel()
 	<-g.done
 	return nil
 }
 
-func (g *blobGC) run(ctx context.Context) {
+func (g *Collector) run(ctx context.Context) {
 	tick := time.NewTicker(g.interval)
 	defer tick.Stop()
 	for {
@@ -62,7 +62,7 @@ func (g *blobGC) run(ctx context.Context) {
 	}
 }
 
-func (g *blobGC) once(ctx context.Context, now time.Time) error {
+func (g *Collector) once(ctx context.Context, now time.Time) error {
 	refs, err := g.chain.ReferencedWasm(ctx)
 	if err != nil {
 		return fmt.Errorf("read referenced wasm: %w", err)

@@ -1,4 +1,4 @@
-package node
+package servicelogs
 
 import (
 	"crypto/sha256"
@@ -12,39 +12,43 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/client/reqsign"
 	"github.com/quantum1net/q1/core/manifest"
-	"github.com/quantum1net/q1/node/servicelogs"
 )
 
-// logsChain is what the logs handler reads of the chain: who may read.
-type logsChain interface {
+// Manifests is what the handler reads of the chain: a service's manifest
+// in force, which says who may read its logs.
+type Manifests interface {
 	Manifest(service string) (*manifest.Manifest, bool)
 }
 
-// keptLogs are the log lines this node keeps of its services
-// (servicelogs.Store).
-type keptLogs interface {
-	Since(service string, seq uint64) ([]servicelogs.Line, uint64)
-}
+// StreamWriteTimeout bounds each round of writes of a followed stream. A
+// followed stream outlives the listener's write timeout, so each round sets
+// its own deadline, and a reader that stops reading is dropped.
+const StreamWriteTimeout = 30 * time.Second
 
-// logsHandler serves a service's log lines kept on this node, as
-// newline-delimited JSON (client.LogEntry), oldest first, to the viewers
-// its manifest allows: anyone when logViewers is public, else requests
-// signed (client/reqsign, purpose "logs") by an owner or a listed account.
-// ?follow=1 keeps the response open and streams new lines; ?since=N starts
-// at line N (a line's Seq, kept across restarts).
-type logsHandler struct {
-	chain    logsChain
-	logs     keptLogs
-	self     func() string // this node's sharer
-	verifier *reqsign.Verifier
-	// session, when set, names the account of a dashboard session (cookie
+// Handler serves a service's log lines kept in Store, as newline-delimited
+// JSON (client.LogEntry), oldest first, to the viewers its manifest allows:
+// anyone when logViewers is public, else requests signed (client/reqsign,
+// purpose "logs") by an owner or a listed account. ?follow=1 keeps the
+// response open and streams new lines; ?since=N starts at line N (a line's
+// Seq, kept across restarts). Mount it at a pattern with {name}, e.g.
+// "GET /v1/services/{name}/logs".
+type Handler struct {
+	// Chain gives each service's manifest in force.
+	Chain Manifests
+	// Store holds the lines.
+	Store *Store
+	// Self names this node's sharer, written into every entry.
+	Self func() string
+	// Verifier checks signed requests.
+	Verifier *reqsign.Verifier
+	// Session, when set, names the account of a dashboard session (cookie
 	// on the --http listener only); a signed request takes precedence.
-	session func(*http.Request) string
+	Session func(*http.Request) string
 }
 
-func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	m, ok := h.chain.Manifest(name)
+	m, ok := h.Chain.Manifest(name)
 	if !ok {
 		http.Error(w, "no service named "+name, http.StatusNotFound)
 		return
@@ -57,7 +61,7 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "logs of "+name+": "+err.Error(), http.StatusMisdirectedRequest)
 			return
 		}
-		acc, err := h.verifier.Verify(r, sha256.Sum256(nil), q1client.LogsPurpose)
+		acc, err := h.Verifier.Verify(r, sha256.Sum256(nil), q1client.LogsPurpose)
 		if err != nil {
 			status := http.StatusUnauthorized
 			if errors.Is(err, reqsign.ErrReplayCacheFull) {
@@ -67,11 +71,11 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		account = acc
-	} else if h.session != nil {
-		account = h.session(r)
+	} else if h.Session != nil {
+		account = h.Session(r)
 	}
 	if !m.MayViewLogs(account) {
-		if account == "" && h.session != nil {
+		if account == "" && h.Session != nil {
 			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY), or sign in to the dashboard (q1 dashboard sign)", http.StatusUnauthorized)
 		} else if account == "" {
 			http.Error(w, "the logs of "+name+" are for its owners and listed viewers: sign the request (q1 service logs --from KEY)", http.StatusUnauthorized)
@@ -85,13 +89,11 @@ func (h *logsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)
-	self := h.self()
+	self := h.Self()
 	rc := http.NewResponseController(w)
 	for {
-		// A followed stream outlives the listener's write timeout: each
-		// round gets its own, so a reader that stops reading is dropped.
-		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-		lines, next := h.logs.Since(name, seq)
+		_ = rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+		lines, next := h.Store.Since(name, seq)
 		for _, l := range lines {
 			_ = enc.Encode(q1client.LogEntry{
 				Seq: l.Seq, Time: l.Time.UTC(), Service: name, Version: l.Version,

@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"context"
@@ -11,26 +11,34 @@ import (
 
 	cmtcfg "github.com/cometbft/cometbft/config"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-	"github.com/cosmos/cosmos-sdk/client"
+	sdkclient "github.com/cosmos/cosmos-sdk/client"
 
-	q1client "github.com/quantum1net/q1/client"
-	"github.com/quantum1net/q1/node/api"
+	"github.com/quantum1net/q1/client"
 )
 
-// joinHandlers serve what a new node needs to join this network: the exact
-// genesis file and a list of peers.
-type joinHandlers struct {
-	genesisFile string
-	p2p         *cmtcfg.P2PConfig
-	clientCtx   client.Context
+// WithJoin serves what a new node needs to join this network (q1 init
+// --join): GET /v1/genesis, the genesis file byte for byte, so its hash is
+// the network's genesis hash, and GET /v1/peers, this node as a persistent
+// peer (from p2p's listen and external addresses) and the peers node is
+// connected to.
+func WithJoin(genesisFile string, p2p *cmtcfg.P2PConfig, node sdkclient.CometRPC) Option {
+	j := &join{genesisFile: genesisFile, p2p: p2p, node: node}
+	return func(s *Server) {
+		s.mux.HandleFunc("GET /v1/genesis", j.genesis)
+		s.mux.HandleFunc("GET /v1/peers", j.peers)
+	}
 }
 
-// genesis serves the genesis file byte for byte, so its hash is the
-// network's genesis hash.
-func (j *joinHandlers) genesis(w http.ResponseWriter, r *http.Request) {
+type join struct {
+	genesisFile string
+	p2p         *cmtcfg.P2PConfig
+	node        sdkclient.CometRPC
+}
+
+func (j *join) genesis(w http.ResponseWriter, _ *http.Request) {
 	b, err := os.ReadFile(j.genesisFile)
 	if err != nil {
-		api.WriteJSON(w, http.StatusInternalServerError, q1client.Error{Error: "read genesis: " + err.Error()})
+		WriteJSON(w, http.StatusInternalServerError, client.Error{Error: "read genesis: " + err.Error()})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -38,29 +46,29 @@ func (j *joinHandlers) genesis(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-func (j *joinHandlers) peers(w http.ResponseWriter, r *http.Request) {
+func (j *join) peers(w http.ResponseWriter, r *http.Request) {
 	p, err := j.peerList(r.Context())
 	if err != nil {
-		api.WriteJSON(w, http.StatusServiceUnavailable, q1client.Error{Error: err.Error()})
+		WriteJSON(w, http.StatusServiceUnavailable, client.Error{Error: err.Error()})
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, p)
+	WriteJSON(w, http.StatusOK, p)
 }
 
-func (j *joinHandlers) peerList(ctx context.Context) (*q1client.Peers, error) {
-	st, err := j.clientCtx.Client.Status(ctx)
+func (j *join) peerList(ctx context.Context) (*client.Peers, error) {
+	st, err := j.node.Status(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node status: %w", err)
 	}
 	id := string(st.NodeInfo.ID())
-	out := &q1client.Peers{ChainID: st.NodeInfo.Network, NodeID: id, Connected: []string{}}
+	out := &client.Peers{ChainID: st.NodeInfo.Network, NodeID: id, Connected: []string{}}
 	if _, port, err := net.SplitHostPort(trimScheme(j.p2p.ListenAddress)); err == nil {
 		out.SelfPort, _ = strconv.Atoi(port)
 	}
 	if ext := j.p2p.ExternalAddress; ext != "" {
 		out.Self = id + "@" + trimScheme(ext)
 	}
-	if ni, ok := j.clientCtx.Client.(interface {
+	if ni, ok := j.node.(interface {
 		NetInfo(context.Context) (*coretypes.ResultNetInfo, error)
 	}); ok {
 		info, err := ni.NetInfo(ctx)
