@@ -67,7 +67,7 @@ func guestsRunning(rt *Runtime) int {
 }
 
 func TestSpinningServiceCannotStarveAnother(t *testing.T) {
-	rt := newTestRuntime(t, WithMaxConcurrentGuests(1))
+	rt := newTestRuntime(t, WithMaxConcurrentGuests(1), WithSlotWait(DefaultSlotWait))
 	hello := load(t, rt, ServiceSpec{Name: "hello", Wasm: helloWasm(t)})
 	bad := runaway(t, rt, "runaway", 2)
 	spin(t, bad, 6)

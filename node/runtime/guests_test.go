@@ -83,6 +83,11 @@ func capsWasm(t testing.TB) []byte { return guestWasm(t, modulePath+"/node/runti
 // cache, closed when the test ends.
 func newTestRuntime(t testing.TB, opts ...Option) *Runtime {
 	t.Helper()
+	// A request waits for a guest slot up to a minute, not the node's 1 s:
+	// on a loaded machine a replaced instance can take longer than a second
+	// to start, and a test that is not about the wait would fail as busy.
+	// Tests of the wait pass their own.
+	opts = append([]Option{WithSlotWait(time.Minute)}, opts...)
 	rt, err := New(filepath.Join(tmpRoot, "cache"), opts...)
 	if err != nil {
 		t.Fatal(err)
