@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
 
+	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/manifest"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
@@ -177,5 +179,28 @@ func TestExclusionGroups(t *testing.T) {
 	// Every sharer qualifies and there are enough: nothing to say.
 	if gs := exclusionGroups("big", &spec, []sharerstypes.Sharer{edit("a", zone("z1")), edit("b", zone("z2")), edit("c", zone("z3"))}, nil); gs == nil || len(gs) != 0 {
 		t.Fatalf("placeable: %#v, want an empty list (-o json: [])", gs)
+	}
+}
+
+// TestPlacementJSONKeepsTheChainsFields: q1 service placement -o json is
+// the chain's placement with the CLI's groups beside it; a group field named
+// like one of the placement's (it once was "excluded") hid the chain's
+// field and broke every script decoding the output as a client.Placement.
+func TestPlacementJSONKeepsTheChainsFields(t *testing.T) {
+	p := &q1client.Placement{Service: "victim", Excluded: []string{"q11sharer"}}
+	b, err := json.Marshal(placementOut{p, []PriceGroup{}, []Exclusion{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back q1client.Placement
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("the output does not decode as a client.Placement: %v\n%s", err, b)
+	}
+	if len(back.Excluded) != 1 || back.Excluded[0] != "q11sharer" {
+		t.Fatalf("the chain's excluded sharers are lost: %s", b)
+	}
+	var groups map[string]json.RawMessage
+	if err := json.Unmarshal(b, &groups); err != nil || groups["passed_over"] == nil || groups["above_price_caps"] == nil {
+		t.Fatalf("no passed_over or above_price_caps: %v\n%s", err, b)
 	}
 }

@@ -18,7 +18,7 @@ import (
 type placementOut struct {
 	*q1client.Placement
 	AbovePriceCaps []PriceGroup `json:"above_price_caps"`
-	Excluded       []Exclusion  `json:"excluded"`
+	PassedOver     []Exclusion  `json:"passed_over"`
 }
 
 func servicePlacementCmd() *cobra.Command {
