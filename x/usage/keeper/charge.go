@@ -252,10 +252,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) e
 		return err
 	}
 	most, derived := m.MaxPerHour()
-	perHour := math.LegacyNewDecFromInt(most).Sub(a.BurnPerHour)
-	if perHour.IsNegative() {
-		perHour = math.LegacyZeroDec()
-	}
+	perHour := usagePerHour(a, most)
 	source := "policies.budget.maxPerHour " + most.String() + "uqc"
 	if derived {
 		source = "the service's spending ceiling " + most.String() + "uqc per hour (what its replicas could bill at full use; policies.budget.maxPerHour is not set)"
