@@ -25,9 +25,11 @@ type reportCharge struct {
 }
 
 // epochDuration is the block time epoch e lasted; an epoch whose times are
-// not set counts its blocks at params.block_time_ms.
+// not both set (one imported from a chain that did not record them: x/sharers
+// sets both on every epoch it starts and ends) counts its blocks at
+// params.block_time_ms.
 func epochDuration(e sharerstypes.EpochInfo, p types.Params) time.Duration {
-	if d := e.EndTime.Sub(e.StartTime); d > 0 {
+	if d := e.EndTime.Sub(e.StartTime); d > 0 && !e.StartTime.IsZero() && !e.EndTime.IsZero() {
 		return d
 	}
 	return time.Duration(e.EndHeight-e.StartHeight+1) * time.Duration(p.BlockTimeMs) * time.Millisecond
