@@ -290,6 +290,7 @@ func TestEpochWithoutTimes(t *testing.T) {
 		{"no times", time.Time{}, time.Time{}},
 		{"start time only", genesisTime, time.Time{}},
 		{"end time only", time.Time{}, genesisTime.Add(10 * time.Second)},
+		{"equal times", genesisTime, genesisTime},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -308,5 +309,48 @@ func TestEpochWithoutTimes(t *testing.T) {
 				t.Errorf("counted %d CPU ms, charged %s; want 5000 and 2500uqc (caps %+v)", r.CountedCpuMillis, r.Charged, r.Caps)
 			}
 		})
+	}
+}
+
+// TestChargeHeldUntilTheDrawDelay: a charged entry's audit draw comes
+// params.sample_delay_blocks after the report, not in the report's own
+// block: until then the charge is held (pending).
+func TestChargeHeldUntilTheDrawDelay(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 10_000})
+	noErr(t, err)
+	f.endBlock() // the report's block ends
+	if r := f.record("svc", e, 1); r.AuditState != types.AuditPending {
+		t.Fatalf("audit state %q in the report's block, want pending until the draw", r.AuditState)
+	}
+	f.drawDue()
+	if r := f.record("svc", e, 1); r.AuditState == types.AuditPending {
+		t.Errorf("audit state still pending after params.sample_delay_blocks")
+	}
+}
+
+// TestChargeEqualToItsFairShareIsNotCapped: a charge exactly at the
+// lease's fair share (and the epoch's allowance) is paid with no cap
+// recorded.
+func TestChargeEqualToItsFairShareIsNotCapped(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{maxPerHour: 36_000}) // 100uqc over 10 s
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 10_000}) // 100uqc
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	wantInt(t, "charged", r.Charged, 100)
+	if len(r.Caps) != 0 {
+		t.Errorf("caps %v on a charge equal to its share", capKinds(r))
 	}
 }

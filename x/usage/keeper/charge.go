@@ -24,13 +24,19 @@ type reportCharge struct {
 	refused        []types.RefusedEntry
 }
 
-// epochDuration is the block time epoch e lasted; an epoch whose times are
-// not both set (one imported from a chain that did not record them: x/sharers
-// sets both on every epoch it starts and ends) counts its blocks at
-// params.block_time_ms.
+// timed reports whether epoch e's block times say how long it lasted:
+// both set, the end after the start. x/sharers sets both on every epoch it
+// starts and ends (block times only increase); only state imported from a
+// chain that did not record them lacks them.
+func timed(e sharerstypes.EpochInfo) bool {
+	return !e.StartTime.IsZero() && e.EndTime.After(e.StartTime)
+}
+
+// epochDuration is the block time epoch e lasted; an epoch that is not
+// timed counts its blocks at params.block_time_ms.
 func epochDuration(e sharerstypes.EpochInfo, p types.Params) time.Duration {
-	if d := e.EndTime.Sub(e.StartTime); d > 0 && !e.StartTime.IsZero() && !e.EndTime.IsZero() {
-		return d
+	if timed(e) {
+		return e.EndTime.Sub(e.StartTime)
 	}
 	return time.Duration(e.EndHeight-e.StartHeight+1) * time.Duration(p.BlockTimeMs) * time.Millisecond
 }
@@ -141,8 +147,8 @@ func servedDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo, dur time.Durat
 		return 0, &types.Cap{Kind: types.CapUnacknowledged, Component: types.ComponentUsage, After: "0",
 			Detail: fmt.Sprintf("lease %d was acknowledged at height %d, after epoch %d ended (height %d): nothing is charged for it", l.Id, l.AckedHeight, e.Number, e.EndHeight)}
 	}
-	if e.EndTime.IsZero() || e.StartTime.IsZero() {
-		return dur, nil // an epoch without times: the whole of it
+	if !timed(e) {
+		return dur, nil // an epoch without usable times: the whole of it
 	}
 	start, end := e.StartTime, e.EndTime
 	if l.AckedTime.After(start) {
