@@ -354,3 +354,49 @@ func TestChargeEqualToItsFairShareIsNotCapped(t *testing.T) {
 		t.Errorf("caps %v on a charge equal to its share", capKinds(r))
 	}
 }
+
+// TestEgressCappedByTheLeasesShareOfTheOffer: a lease's egress is capped
+// by its share of its sharer's egress offer — the offer per hour over the
+// time it served, in the proportion of the offered CPU it reserves — not
+// only by what its CPU could send; the record says so.
+func TestEgressCappedByTheLeasesShareOfTheOffer(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 2000, 3600<<20) // 2 cores, 1 MiB/s
+	f.service("svc", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "svc", usagePrices, 0) // 500m: a quarter of the offer
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 100 << 20})
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	// A quarter of 1 MiB/s over 10 s: 2.5 MiB (its CPU could send 320 MiB).
+	if r.CountedEgressBytes != 2560<<10 || !slices.Equal(capKinds(r), []string{types.CapLeaseEgressShare}) {
+		t.Fatalf("egress counted %d, caps %v; want %d and lease_egress_share", r.CountedEgressBytes, capKinds(r), 2560<<10)
+	}
+	c := r.Caps[0]
+	if c.Before != "104857600" || c.After != "2621440" || !strings.Contains(c.Detail, "lease 1 reserves 500m of it and served 10s of epoch") {
+		t.Errorf("cap %+v", c)
+	}
+	f.audit()
+}
+
+// TestEgressWithinTheLeasesShare: an honest claim within the lease's share
+// of the offer is not cut; an offer that states no egress leaves only the
+// CPU-derived bound.
+func TestEgressWithinTheLeasesShare(t *testing.T) {
+	for _, egress := range []uint64{3600 << 20, 0} {
+		f := newFixture(t)
+		f.sharerWith("s1", 2000, egress)
+		f.service("svc", 1_000_000, svcOpts{})
+		f.acked(1, "s1", "svc", usagePrices, 0)
+		f.startEpochNow()
+		f.wait(10, time.Second)
+		e := f.endEpoch()
+		_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 2560 << 10})
+		noErr(t, err)
+		if r := f.record("svc", e, 1); r.CountedEgressBytes != 2560<<10 || len(r.Caps) != 0 {
+			t.Errorf("offer of %d bytes an hour: counted %d, caps %v", egress, r.CountedEgressBytes, capKinds(r))
+		}
+	}
+}

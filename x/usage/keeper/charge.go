@@ -94,7 +94,7 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		if zero != nil {
 			x.rec.Caps = append(x.rec.Caps, *zero)
 		} else {
-			capToLease(&x, e)
+			capToLease(&x, sh, e)
 		}
 		es = append(es, x)
 	}
@@ -165,8 +165,9 @@ func servedDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo, dur time.Durat
 
 // capToLease caps x's claims by what its lease could physically have done
 // in the time it served: its reserved CPU, and the requests and egress
-// that CPU could serve.
-func capToLease(x *entry, e sharerstypes.EpochInfo) {
+// that CPU could serve; its egress also by the lease's share of the
+// sharer's egress offer (leaseEgressShare).
+func capToLease(x *entry, sh sharerstypes.Sharer, e sharerstypes.EpochInfo) {
 	most := limits.LeaseUsage(x.lease.Resources.MilliCpu, x.served)
 	x.rec.CountedCpuMillis, x.rec.CountedRequests, x.rec.CountedEgressBytes =
 		min(x.rec.CpuMillis, most.CPUMillis), min(x.rec.Requests, most.Requests), min(x.rec.EgressBytes, most.EgressBytes)
@@ -184,6 +185,34 @@ func capToLease(x *entry, e sharerstypes.EpochInfo) {
 			x.rec.Caps = append(x.rec.Caps, types.Cap{Kind: types.CapLeaseReserved, Component: c.comp, Before: u(c.claimed), After: u(c.after), Detail: why})
 		}
 	}
+	if share, ok := leaseEgressShare(x.lease, sh, x.served); ok && share < x.rec.CountedEgressBytes {
+		x.rec.Caps = append(x.rec.Caps, types.Cap{Kind: types.CapLeaseEgressShare, Component: types.ComponentEgress,
+			Before: u(x.rec.CountedEgressBytes), After: u(share),
+			Detail: fmt.Sprintf("sharer %s offers %d egress bytes per hour for %dm CPU; lease %d reserves %dm of it and served %s of epoch %d: at most %d bytes",
+				sh.Address, sh.Capacity.EgressBytesPerHour, sh.Capacity.MilliCpu, x.lease.Id, x.lease.Resources.MilliCpu, x.served, e.Number, share)})
+		x.rec.CountedEgressBytes = share
+	}
+}
+
+// leaseEgressShare is lease l's share of sharer sh's egress offer over d:
+// the offer per hour × d, in the proportion of the sharer's offered CPU
+// the lease reserves (at most all of it), floored. ok is false when the
+// offer states no egress or no CPU: then only the CPU-derived bound holds.
+func leaseEgressShare(l sharerstypes.Lease, sh sharerstypes.Sharer, d time.Duration) (bytes uint64, ok bool) {
+	offered := sh.Capacity.MilliCpu
+	if sh.Capacity.EgressBytesPerHour == 0 || offered == 0 {
+		return 0, false
+	}
+	if d <= 0 {
+		return 0, true
+	}
+	i := math.NewIntFromUint64
+	n := i(sh.Capacity.EgressBytesPerHour).Mul(i(min(l.Resources.MilliCpu, offered))).Mul(math.NewInt(int64(d)))
+	q := n.Quo(i(offered).Mul(math.NewInt(nsPerHour)))
+	if !q.IsUint64() {
+		return ^uint64(0), true
+	}
+	return q.Uint64(), true
 }
 
 // capToSharer scales the counted CPU and egress of all entries down in
