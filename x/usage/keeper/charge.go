@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -99,11 +100,15 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		es = append(es, x)
 	}
 	capToSharer(es, sh, dur)
+	var charged []string // services charged, in the order of their first entry
 	for i := range es {
 		x := &es[i]
 		if x.served > 0 {
 			if err := k.chargeEntry(ctx, dur, x); err != nil {
 				return out, err
+			}
+			if !slices.Contains(charged, x.lease.Service) {
+				charged = append(charged, x.lease.Service)
 			}
 		}
 		rec := &x.rec
@@ -125,6 +130,21 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		out.caps += uint32(len(rec.Caps))
 		if err := k.Records.Set(ctx, collections.Join3(rec.Service, rec.Epoch, rec.LeaseId), *rec); err != nil {
 			return out, fmt.Errorf("write usage record of lease %d for epoch %d: %w", rec.LeaseId, rec.Epoch, err)
+		}
+	}
+	// Each service charged is projected again once its records are
+	// written: what they charged has left the escrow and is no longer
+	// pending (PendingUsage reads the records).
+	for _, name := range charged {
+		a, err := k.GetAccount(ctx, name)
+		if err != nil {
+			return out, err
+		}
+		if err := k.project(ctx, &a); err != nil {
+			return out, err
+		}
+		if err := k.setAccount(ctx, a); err != nil {
+			return out, err
 		}
 	}
 	return out, nil
@@ -331,9 +351,6 @@ func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) e
 			a.UsageCharged = a.UsageCharged.Add(paid)
 			a.ProtocolShare = a.ProtocolShare.Add(share)
 		}
-	}
-	if err := k.project(ctx, &a); err != nil {
-		return err
 	}
 	return k.setAccount(ctx, a)
 }

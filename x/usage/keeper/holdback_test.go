@@ -200,3 +200,27 @@ func TestDepletionKeepsBackTheLastEpochsUsage(t *testing.T) {
 	}
 	f.audit()
 }
+
+// TestReportProjectsWithItsOwnCharge: the dry time a report leaves is the
+// one any touch right after it projects: what the report charged has left
+// the escrow and is no longer counted as still pending too.
+func TestReportProjectsWithItsOwnCharge(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	o := svcOpts{maxPerHour: 360_000} // 100uqc a second
+	o.pricing = caps
+	o.pricing.MemoryPerMiBHour = 10_000
+	f.service("svc", 100_000, o)
+	f.acked(1, "s1", "svc", sharerstypes.Prices{MemoryPerMibHour: 3600, Per_1KRequests: 1000}, mib) // 1uqc a second
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 500})
+	noErr(t, err)
+	wantInt(t, "charged", resp.Charged, 500)
+	after := f.economics("svc").DryTime
+	noErr(t, f.tx(func(ctx context.Context) error { return f.k.EscrowHooks().BeforeEscrowWithdrawn(ctx, "svc") }))
+	if touched := f.economics("svc").DryTime; after == nil || touched == nil || !after.Equal(*touched) {
+		t.Errorf("dry time after the report %v, after a touch right after it %v", after, touched)
+	}
+}
