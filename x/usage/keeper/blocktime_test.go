@@ -34,8 +34,13 @@ var dryAfter = 55*time.Second + 555_555_556*time.Nanosecond
 // lease per rate (uqc per second, 1 MiB reserved each), held by sharers
 // s0, s1, … . It returns the sharers' names.
 func (f *fixture) rentService(name string, lowBlocks uint64, ratesPerSecond ...uint64) []string {
+	// maxPerHour is the rent: no usage allowance, so nothing is kept back
+	// for usage reports and the escrow is the rent's alone.
 	o := svcOpts{pricing: caps, lowBlocks: lowBlocks}
 	o.pricing.MemoryPerMiBHour = 1_000_000_000
+	for _, r := range ratesPerSecond {
+		o.maxPerHour += r * 3600
+	}
 	f.service(name, oneQC, o)
 	var sharers []string
 	for i, r := range ratesPerSecond {

@@ -184,3 +184,219 @@ func TestLeaseClosedMidEpoch(t *testing.T) {
 	}
 	f.audit()
 }
+
+// TestLeaseAckedMidEpoch: a lease acknowledged during the epoch is billed
+// only from its acknowledgement, not from the epoch's start.
+func TestLeaseAckedMidEpoch(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{})
+	f.startEpochNow()
+	f.wait(4, time.Second)
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.wait(6, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Fuel: 10_000 * fuelPerMs})
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	// 500m for the 6 s since the acknowledgement: 3,000 CPU ms, 1,500uqc.
+	wantInt(t, "charged", r.Charged, 1500)
+	if r.CountedCpuMillis != 3000 || !slices.Equal(capKinds(r), []string{types.CapLeaseReserved}) ||
+		!strings.Contains(r.Caps[0].Detail, "served 6s of epoch") {
+		t.Errorf("record: counted %d CPU ms, caps %+v", r.CountedCpuMillis, r.Caps)
+	}
+	f.audit()
+}
+
+// TestLeaseAckedInTheEpochsLastBlock: a lease acknowledged in the last
+// block of an epoch was acknowledged during it: it served no time of it
+// (the block's time is the epoch's end), so it is billed nothing, but
+// not refused as acknowledged after the epoch.
+func TestLeaseAckedInTheEpochsLastBlock(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{})
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	e := f.endEpoch()
+	if l := f.sharers.leases[1]; l.AckedHeight != f.sharers.ended[0].EndHeight {
+		t.Fatalf("acked at height %d, the epoch ended at %d", l.AckedHeight, f.sharers.ended[0].EndHeight)
+	}
+	resp, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 10})
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	wantInt(t, "charged", resp.Charged, 0)
+	if !slices.Equal(capKinds(r), []string{types.CapLeaseReserved}) || r.CountedRequests != 0 {
+		t.Errorf("record: counted %d requests, caps %+v; want 0 and only the lease's bound for 0s served", r.CountedRequests, r.Caps)
+	}
+}
+
+// TestRentBurnComesOffTheUsageAllowance: usage may take maxPerHour less
+// the rent burn, not more.
+func TestRentBurnComesOffTheUsageAllowance(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	o := svcOpts{maxPerHour: 36_000} // 10uqc a second
+	o.pricing = caps
+	o.pricing.MemoryPerMiBHour = 100_000
+	f.service("svc", 1_000_000, o)
+	// 5uqc a second of rent (18,000 per MiB-hour on 1 MiB).
+	f.acked(1, "s1", "svc", sharerstypes.Prices{CpuPerCoreSecond: 500, MemoryPerMibHour: 18_000}, mib)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Fuel: 5000 * fuelPerMs}) // 2,500uqc of CPU
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	// (10 − 5) uqc a second over the 10 s served: 50uqc.
+	wantInt(t, "charged", r.Charged, 50)
+	if !slices.Equal(capKinds(r), []string{types.CapFairShare}) || !strings.Contains(r.Caps[0].Detail, "less the rent burn of 18000") {
+		t.Errorf("caps %+v", r.Caps)
+	}
+	f.audit()
+}
+
+// TestReportResponseCountsCaps: the report's response counts every cap
+// its records carry.
+func TestReportResponseCountsCaps(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 64_000, 0)
+	f.service("svc", 1_000_000_000, svcOpts{replicas: 2})
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.acked(2, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	resp, err := f.reportResp("s1", e,
+		types.UsageEntry{LeaseId: 1, Requests: ^uint64(0), Fuel: ^uint64(0), EgressBytes: ^uint64(0)},
+		types.UsageEntry{LeaseId: 2, Requests: 10})
+	noErr(t, err)
+	want := len(f.record("svc", e, 1).Caps) + len(f.record("svc", e, 2).Caps)
+	if want < 3 || resp.Caps != uint32(want) {
+		t.Errorf("response counts %d caps, the records carry %d (want at least 3)", resp.Caps, want)
+	}
+}
+
+// TestEpochWithoutTimes: an epoch whose block times are not both known (one
+// imported from a chain that did not record them) counts its blocks at
+// params.block_time_ms, and a lease acknowledged during it is billed for
+// the whole of it — never for the years between a zero time and a real one.
+func TestEpochWithoutTimes(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		start, end time.Time
+	}{
+		{"no times", time.Time{}, time.Time{}},
+		{"start time only", genesisTime, time.Time{}},
+		{"end time only", time.Time{}, genesisTime.Add(10 * time.Second)},
+		{"equal times", genesisTime, genesisTime},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.sharerWith("s1", 1000, 0)
+			f.service("svc", 1_000_000, svcOpts{})
+			f.acked(1, "s1", "svc", usagePrices, 0)
+			// Heights 1–10 at block_time_ms 1000: 10 s.
+			f.sharers.ended = []sharerstypes.EpochInfo{{Number: 0, StartHeight: 1, EndHeight: 10, StartTime: c.start, EndTime: c.end}}
+			f.wait(10, time.Second)
+			f.sharers.epoch = sharerstypes.EpochInfo{Number: 1, StartHeight: 11, StartTime: f.ctx.BlockTime()}
+			_, err := f.reportResp("s1", 0, types.UsageEntry{LeaseId: 1, Fuel: ^uint64(0)})
+			noErr(t, err)
+			r := f.record("svc", 0, 1)
+			// 500m for 10 s: 5,000 CPU ms, 2,500uqc.
+			if r.CountedCpuMillis != 5000 || !r.Charged.Equal(math.NewInt(2500)) {
+				t.Errorf("counted %d CPU ms, charged %s; want 5000 and 2500uqc (caps %+v)", r.CountedCpuMillis, r.Charged, r.Caps)
+			}
+		})
+	}
+}
+
+// TestChargeHeldUntilTheDrawDelay: a charged entry's audit draw comes
+// params.sample_delay_blocks after the report, not in the report's own
+// block: until then the charge is held (pending).
+func TestChargeHeldUntilTheDrawDelay(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 10_000})
+	noErr(t, err)
+	f.endBlock() // the report's block ends
+	if r := f.record("svc", e, 1); r.AuditState != types.AuditPending {
+		t.Fatalf("audit state %q in the report's block, want pending until the draw", r.AuditState)
+	}
+	f.drawDue()
+	if r := f.record("svc", e, 1); r.AuditState == types.AuditPending {
+		t.Errorf("audit state still pending after params.sample_delay_blocks")
+	}
+}
+
+// TestChargeEqualToItsFairShareIsNotCapped: a charge exactly at the
+// lease's fair share (and the epoch's allowance) is paid with no cap
+// recorded.
+func TestChargeEqualToItsFairShareIsNotCapped(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 1000, 0)
+	f.service("svc", 1_000_000, svcOpts{maxPerHour: 36_000}) // 100uqc over 10 s
+	f.acked(1, "s1", "svc", usagePrices, 0)
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, Requests: 10_000}) // 100uqc
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	wantInt(t, "charged", r.Charged, 100)
+	if len(r.Caps) != 0 {
+		t.Errorf("caps %v on a charge equal to its share", capKinds(r))
+	}
+}
+
+// TestEgressCappedByTheLeasesShareOfTheOffer: a lease's egress is capped
+// by its share of its sharer's egress offer — the offer per hour over the
+// time it served, in the proportion of the offered CPU it reserves — not
+// only by what its CPU could send; the record says so.
+func TestEgressCappedByTheLeasesShareOfTheOffer(t *testing.T) {
+	f := newFixture(t)
+	f.sharerWith("s1", 2000, 3600<<20) // 2 cores, 1 MiB/s
+	f.service("svc", 1_000_000, svcOpts{})
+	f.acked(1, "s1", "svc", usagePrices, 0) // 500m: a quarter of the offer
+	f.startEpochNow()
+	f.wait(10, time.Second)
+	e := f.endEpoch()
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 100 << 20})
+	noErr(t, err)
+	r := f.record("svc", e, 1)
+	// A quarter of 1 MiB/s over 10 s: 2.5 MiB (its CPU could send 320 MiB).
+	if r.CountedEgressBytes != 2560<<10 || !slices.Equal(capKinds(r), []string{types.CapLeaseEgressShare}) {
+		t.Fatalf("egress counted %d, caps %v; want %d and lease_egress_share", r.CountedEgressBytes, capKinds(r), 2560<<10)
+	}
+	c := r.Caps[0]
+	if c.Before != "104857600" || c.After != "2621440" || !strings.Contains(c.Detail, "lease 1 reserves 500m of it and served 10s of epoch") {
+		t.Errorf("cap %+v", c)
+	}
+	f.audit()
+}
+
+// TestEgressWithinTheLeasesShare: an honest claim within the lease's share
+// of the offer is not cut; an offer that states no egress leaves only the
+// CPU-derived bound.
+func TestEgressWithinTheLeasesShare(t *testing.T) {
+	for _, egress := range []uint64{3600 << 20, 0} {
+		f := newFixture(t)
+		f.sharerWith("s1", 2000, egress)
+		f.service("svc", 1_000_000, svcOpts{})
+		f.acked(1, "s1", "svc", usagePrices, 0)
+		f.startEpochNow()
+		f.wait(10, time.Second)
+		e := f.endEpoch()
+		_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 2560 << 10})
+		noErr(t, err)
+		if r := f.record("svc", e, 1); r.CountedEgressBytes != 2560<<10 || len(r.Caps) != 0 {
+			t.Errorf("offer of %d bytes an hour: counted %d, caps %v", egress, r.CountedEgressBytes, capKinds(r))
+		}
+	}
+}

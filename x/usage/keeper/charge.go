@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -24,11 +25,19 @@ type reportCharge struct {
 	refused        []types.RefusedEntry
 }
 
-// epochDuration is the block time epoch e lasted; an epoch whose times are
-// not set counts its blocks at params.block_time_ms.
+// timed reports whether epoch e's block times say how long it lasted:
+// both set, the end after the start. x/sharers sets both on every epoch it
+// starts and ends (block times only increase); only state imported from a
+// chain that did not record them lacks them.
+func timed(e sharerstypes.EpochInfo) bool {
+	return !e.StartTime.IsZero() && e.EndTime.After(e.StartTime)
+}
+
+// epochDuration is the block time epoch e lasted; an epoch that is not
+// timed counts its blocks at params.block_time_ms.
 func epochDuration(e sharerstypes.EpochInfo, p types.Params) time.Duration {
-	if d := e.EndTime.Sub(e.StartTime); d > 0 {
-		return d
+	if timed(e) {
+		return e.EndTime.Sub(e.StartTime)
 	}
 	return time.Duration(e.EndHeight-e.StartHeight+1) * time.Duration(p.BlockTimeMs) * time.Millisecond
 }
@@ -86,16 +95,20 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		if zero != nil {
 			x.rec.Caps = append(x.rec.Caps, *zero)
 		} else {
-			capToLease(&x, e)
+			capToLease(&x, sh, e)
 		}
 		es = append(es, x)
 	}
 	capToSharer(es, sh, dur)
+	var charged []string // services charged, in the order of their first entry
 	for i := range es {
 		x := &es[i]
 		if x.served > 0 {
 			if err := k.chargeEntry(ctx, dur, x); err != nil {
 				return out, err
+			}
+			if !slices.Contains(charged, x.lease.Service) {
+				charged = append(charged, x.lease.Service)
 			}
 		}
 		rec := &x.rec
@@ -119,6 +132,21 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 			return out, fmt.Errorf("write usage record of lease %d for epoch %d: %w", rec.LeaseId, rec.Epoch, err)
 		}
 	}
+	// Each service charged is projected again once its records are
+	// written: what they charged has left the escrow and is no longer
+	// pending (PendingUsage reads the records).
+	for _, name := range charged {
+		a, err := k.GetAccount(ctx, name)
+		if err != nil {
+			return out, err
+		}
+		if err := k.project(ctx, &a); err != nil {
+			return out, err
+		}
+		if err := k.setAccount(ctx, a); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
 }
 
@@ -139,8 +167,8 @@ func servedDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo, dur time.Durat
 		return 0, &types.Cap{Kind: types.CapUnacknowledged, Component: types.ComponentUsage, After: "0",
 			Detail: fmt.Sprintf("lease %d was acknowledged at height %d, after epoch %d ended (height %d): nothing is charged for it", l.Id, l.AckedHeight, e.Number, e.EndHeight)}
 	}
-	if e.EndTime.IsZero() || e.StartTime.IsZero() {
-		return dur, nil // an epoch without times: the whole of it
+	if !timed(e) {
+		return dur, nil // an epoch without usable times: the whole of it
 	}
 	start, end := e.StartTime, e.EndTime
 	if l.AckedTime.After(start) {
@@ -157,8 +185,9 @@ func servedDuring(l sharerstypes.Lease, e sharerstypes.EpochInfo, dur time.Durat
 
 // capToLease caps x's claims by what its lease could physically have done
 // in the time it served: its reserved CPU, and the requests and egress
-// that CPU could serve.
-func capToLease(x *entry, e sharerstypes.EpochInfo) {
+// that CPU could serve; its egress also by the lease's share of the
+// sharer's egress offer (leaseEgressShare).
+func capToLease(x *entry, sh sharerstypes.Sharer, e sharerstypes.EpochInfo) {
 	most := limits.LeaseUsage(x.lease.Resources.MilliCpu, x.served)
 	x.rec.CountedCpuMillis, x.rec.CountedRequests, x.rec.CountedEgressBytes =
 		min(x.rec.CpuMillis, most.CPUMillis), min(x.rec.Requests, most.Requests), min(x.rec.EgressBytes, most.EgressBytes)
@@ -176,6 +205,34 @@ func capToLease(x *entry, e sharerstypes.EpochInfo) {
 			x.rec.Caps = append(x.rec.Caps, types.Cap{Kind: types.CapLeaseReserved, Component: c.comp, Before: u(c.claimed), After: u(c.after), Detail: why})
 		}
 	}
+	if share, ok := leaseEgressShare(x.lease, sh, x.served); ok && share < x.rec.CountedEgressBytes {
+		x.rec.Caps = append(x.rec.Caps, types.Cap{Kind: types.CapLeaseEgressShare, Component: types.ComponentEgress,
+			Before: u(x.rec.CountedEgressBytes), After: u(share),
+			Detail: fmt.Sprintf("sharer %s offers %d egress bytes per hour for %dm CPU; lease %d reserves %dm of it and served %s of epoch %d: at most %d bytes",
+				sh.Address, sh.Capacity.EgressBytesPerHour, sh.Capacity.MilliCpu, x.lease.Id, x.lease.Resources.MilliCpu, x.served, e.Number, share)})
+		x.rec.CountedEgressBytes = share
+	}
+}
+
+// leaseEgressShare is lease l's share of sharer sh's egress offer over d:
+// the offer per hour × d, in the proportion of the sharer's offered CPU
+// the lease reserves (at most all of it), floored. ok is false when the
+// offer states no egress or no CPU: then only the CPU-derived bound holds.
+func leaseEgressShare(l sharerstypes.Lease, sh sharerstypes.Sharer, d time.Duration) (bytes uint64, ok bool) {
+	offered := sh.Capacity.MilliCpu
+	if sh.Capacity.EgressBytesPerHour == 0 || offered == 0 {
+		return 0, false
+	}
+	if d <= 0 {
+		return 0, true
+	}
+	i := math.NewIntFromUint64
+	n := i(sh.Capacity.EgressBytesPerHour).Mul(i(min(l.Resources.MilliCpu, offered))).Mul(math.NewInt(int64(d)))
+	q := n.Quo(i(offered).Mul(math.NewInt(nsPerHour)))
+	if !q.IsUint64() {
+		return ^uint64(0), true
+	}
+	return q.Uint64(), true
 }
 
 // capToSharer scales the counted CPU and egress of all entries down in
@@ -252,10 +309,7 @@ func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) e
 		return err
 	}
 	most, derived := m.MaxPerHour()
-	perHour := math.LegacyNewDecFromInt(most).Sub(a.BurnPerHour)
-	if perHour.IsNegative() {
-		perHour = math.LegacyZeroDec()
-	}
+	perHour := usagePerHour(a, most)
 	source := "policies.budget.maxPerHour " + most.String() + "uqc"
 	if derived {
 		source = "the service's spending ceiling " + most.String() + "uqc per hour (what its replicas could bill at full use; policies.budget.maxPerHour is not set)"
@@ -297,9 +351,6 @@ func (k *Keeper) chargeEntry(ctx context.Context, dur time.Duration, x *entry) e
 			a.UsageCharged = a.UsageCharged.Add(paid)
 			a.ProtocolShare = a.ProtocolShare.Add(share)
 		}
-	}
-	if err := k.project(ctx, &a); err != nil {
-		return err
 	}
 	return k.setAccount(ctx, a)
 }

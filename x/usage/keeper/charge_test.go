@@ -201,20 +201,26 @@ func TestReportForDeletedService(t *testing.T) {
 }
 
 // TestPhysicalEgressCap: with a bandwidth figure in the offer, egress over
-// all leases is capped like CPU.
+// all leases is capped like CPU. Each lease's share of the offer already
+// keeps their sum within it while the leases reserve no more CPU than the
+// sharer offers; this cap catches leases that reserve more (an offer
+// lowered under them).
 func TestPhysicalEgressCap(t *testing.T) {
 	f := newFixture(t)
-	f.sharerWith("s1", 1000, 3600<<20) // 1 MiB/s
-	f.service("hello", 1_000_000, svcOpts{})
+	f.sharerWith("s1", 500, 3600<<20) // 1 MiB/s for 500m: each 500m lease's share is all of it
+	f.service("hello", 1_000_000, svcOpts{replicas: 2})
 	f.acked(1, "s1", "hello", usagePrices, 0)
+	f.acked(2, "s1", "hello", usagePrices, 0)
 	f.startEpochNow()
 	f.wait(10, time.Second)
 	e := f.endEpoch()
-	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 100 << 20})
+	_, err := f.reportResp("s1", e, types.UsageEntry{LeaseId: 1, EgressBytes: 100 << 20}, types.UsageEntry{LeaseId: 2, EgressBytes: 100 << 20})
 	noErr(t, err)
-	r := f.record("hello", e, 1)
-	if r.CountedEgressBytes != 10<<20 || !slices.Equal(capKinds(r), []string{types.CapPhysicalEgress}) {
-		t.Errorf("egress counted %d caps %v, want %d and physical_egress", r.CountedEgressBytes, capKinds(r), 10<<20)
+	for id := uint64(1); id <= 2; id++ {
+		r := f.record("hello", e, id)
+		if r.CountedEgressBytes != 5<<20 || !slices.Equal(capKinds(r), []string{types.CapLeaseEgressShare, types.CapPhysicalEgress}) {
+			t.Errorf("lease %d: egress counted %d caps %v, want %d and lease_egress_share, physical_egress", id, r.CountedEgressBytes, capKinds(r), 5<<20)
+		}
 	}
 }
 

@@ -20,10 +20,15 @@ import (
 
 // burning sets up service name burning 1 uqc per second of rent (3600 an
 // hour on 1 MiB), which at params.block_time_ms 1000 is 1 uqc a block, with
-// escrow uqc, lowBalanceBlocks 100 and graceBlocks 50.
+// escrow uqc, lowBalanceBlocks 100 and graceBlocks 50. Unless o says
+// otherwise its maxPerHour is its rent: no usage allowance, so nothing is
+// kept back for usage reports.
 func (f *fixture) burning(name string, escrow int64, o svcOpts) {
 	o.pricing = caps
 	o.pricing.MemoryPerMiBHour = 10_000
+	if o.maxPerHour == 0 {
+		o.maxPerHour = 3600
+	}
 	f.service(name, escrow, o)
 	f.acked(uint64(len(f.sharers.leases)+1), "s1", name, sharerstypes.Prices{MemoryPerMibHour: 3600}, mib)
 }

@@ -35,7 +35,7 @@ func newFakeSharers() *fakeSharers {
 	return &fakeSharers{
 		sharers: map[string]sharerstypes.Sharer{},
 		leases:  map[uint64]sharerstypes.Lease{},
-		epoch:   sharerstypes.EpochInfo{Number: 0, StartHeight: 1},
+		epoch:   sharerstypes.EpochInfo{Number: 0, StartHeight: 1, StartTime: genesisTime},
 		burned:  math.ZeroInt(),
 	}
 }

@@ -184,7 +184,11 @@ func (k *Keeper) Economics(ctx context.Context, name string) (*types.QueryServic
 	if err != nil {
 		return nil, err
 	}
-	available := math.LegacyNewDecFromInt(bal).Sub(owed)
+	pending, err := k.pendingUsage(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	available := math.LegacyNewDecFromInt(bal.Sub(pending)).Sub(owed)
 	if available.IsNegative() {
 		available = math.LegacyZeroDec()
 	}

@@ -207,7 +207,7 @@ func (h escrowHooks) AfterEscrowFunded(ctx context.Context, name string, amount 
 	if bal.LT(needed) {
 		return "", errorsmod.Wrapf(types.ErrDepositBelowResume,
 			"service %s is paused because its escrow ran dry: a deposit of %s%s brings it to %s%s, but resuming needs %s%s "+
-				"(policies.budget.lowBalanceBlocks of its burn of %s%s per hour); deposit at least %s%s, before height %d when the service is deleted",
+				"(policies.budget.lowBalanceBlocks of its burn of %s%s per hour, on top of what it keeps back for usage reports still inside the report window); deposit at least %s%s, before height %d when the service is deleted",
 			name, amount, denom, bal, denom, needed, denom, a.DepletedBurnPerHour, denom, needed.Sub(bal.Sub(amount)), denom, a.GraceDeadline)
 	}
 	if err := k.GraceQueue.Remove(ctx, collections.Join(a.GraceDeadline, name)); err != nil {
@@ -254,7 +254,8 @@ func (h escrowHooks) DepletionResumeHint(ctx context.Context, name string) (stri
 
 // resumeNeeded returns the escrow balance that resumes depleted account a
 // (lowBalanceBlocks × params.block_time_ms of its burn before depletion,
-// at least 1) and the balance now.
+// at least 1, on top of what the escrow keeps back for usage reports still
+// inside the report window, pendingUsage) and the balance now.
 func (k *Keeper) resumeNeeded(ctx context.Context, a types.ServiceAccount) (needed, bal math.Int, err error) {
 	p, err := k.GetParams(ctx)
 	if err != nil {
@@ -268,8 +269,12 @@ func (k *Keeper) resumeNeeded(ctx context.Context, a types.ServiceAccount) (need
 	if err != nil {
 		return math.Int{}, math.Int{}, err
 	}
+	pending, err := k.pendingUsage(ctx, a)
+	if err != nil {
+		return math.Int{}, math.Int{}, err
+	}
 	needed = types.OverDuration(a.DepletedBurnPerHour, lowDuration(m.Policies.Budget.LowBalanceBlocks, p)).Ceil().TruncateInt()
-	return math.MaxInt(needed, math.OneInt()), bal, nil
+	return math.MaxInt(needed, math.OneInt()).Add(pending), bal, nil
 }
 
 // denom is the escrow denom, for messages.
@@ -342,10 +347,21 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 				return k.DryQueue.Remove(ctx, key)
 			}
 			// Every touch projects again, so the dry time indexed is the
-			// one the last touch computed: the money has ended. Settle up
-			// to that moment and stop the service.
+			// one the last touch computed: settle up to now. The money
+			// has ended unless the report window moved on since and
+			// keeps back less (spendable): then project again.
 			if err := k.settle(ctx, &a); err != nil {
 				return err
+			}
+			left, _, err := k.spendable(ctx, &a)
+			if err != nil {
+				return err
+			}
+			if left.IsPositive() {
+				if err := k.project(ctx, &a); err != nil {
+					return err
+				}
+				return k.setAccount(ctx, a)
 			}
 			return k.deplete(ctx, a)
 		}); err != nil {

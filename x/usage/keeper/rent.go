@@ -102,12 +102,24 @@ func (k *Keeper) RentOwed(ctx context.Context, name string) (math.Int, error) {
 
 // PendingUsage is the most that usage reports not yet sent may still charge
 // service name: reports are accepted for the epochs from the current one
-// back to params.report_window_epochs before it, so its MaxPerHour over
-// the block time from the start of the oldest of those epochs to now (or
-// to when its last acknowledged lease closed), less what the records of
-// those epochs were charged already; zero once the window has passed its
-// last lease. It is an upper bound: reports are capped by the same figure.
+// back to params.report_window_epochs before it, so its usage allowance
+// per hour (usagePerHour: MaxPerHour less its rent burn) over the block
+// time from the start of the oldest of those epochs to now (or to when its
+// last acknowledged lease closed), less what the records of those epochs
+// were charged already; zero once the window has passed its last lease. It
+// is an upper bound: reports are capped by the same figure.
 func (k *Keeper) PendingUsage(ctx context.Context, name string) (math.Int, error) {
+	a, err := k.GetAccount(ctx, name)
+	if err != nil {
+		return math.Int{}, err
+	}
+	return k.pendingUsage(ctx, a)
+}
+
+// pendingUsage is PendingUsage of a's service, with a as it stands (its
+// LastServedTime perhaps not written yet).
+func (k *Keeper) pendingUsage(ctx context.Context, a types.ServiceAccount) (math.Int, error) {
+	name := a.Service
 	p, err := k.GetParams(ctx)
 	if err != nil {
 		return math.Int{}, err
@@ -133,10 +145,6 @@ func (k *Keeper) PendingUsage(ctx context.Context, name string) (math.Int, error
 	open := serving.Valid()
 	serving.Close()
 	if !open {
-		a, err := k.GetAccount(ctx, name)
-		if err != nil {
-			return math.Int{}, err
-		}
 		end = a.LastServedTime
 	}
 	if !end.After(start) {
@@ -147,7 +155,7 @@ func (k *Keeper) PendingUsage(ctx context.Context, name string) (math.Int, error
 		return math.Int{}, err
 	}
 	most, _ := m.MaxPerHour()
-	pending := types.OverDuration(math.LegacyNewDecFromInt(most), end.Sub(start)).Ceil().TruncateInt()
+	pending := types.OverDuration(usagePerHour(a, most), end.Sub(start)).Ceil().TruncateInt()
 	for n := first; n <= cur.Number && pending.IsPositive(); n++ {
 		rng := collections.NewSuperPrefixedTripleRange[string, uint64, uint64](name, n)
 		err := k.Records.Walk(ctx, rng, func(_ collections.Triple[string, uint64, uint64], r types.UsageRecord) (bool, error) {
@@ -162,6 +170,23 @@ func (k *Keeper) PendingUsage(ctx context.Context, name string) (math.Int, error
 		return math.ZeroInt(), nil
 	}
 	return pending, nil
+}
+
+// usagePerHour is what a's service may be charged per hour for usage on
+// top of its rent: most (its MaxPerHour) less its rent burn, never below
+// zero. While it is paused because its escrow ran dry, the burn is the one
+// it had when it ran: reports for the epochs it served are allowed what
+// they were allowed then, and the escrow kept back that much (spendable).
+func usagePerHour(a types.ServiceAccount, most math.Int) math.LegacyDec {
+	burn := a.BurnPerHour
+	if a.DepletedHeight != 0 && a.DepletedBurnPerHour.IsPositive() {
+		burn = a.DepletedBurnPerHour
+	}
+	perHour := math.LegacyNewDecFromInt(most)
+	if burn.IsNil() {
+		return perHour
+	}
+	return math.LegacyMaxDec(perHour.Sub(burn), math.LegacyZeroDec())
 }
 
 func (k *Keeper) owed(ctx context.Context, name string) (math.LegacyDec, error) {
@@ -407,7 +432,8 @@ func blocksLeft(available, burnPerHour math.LegacyDec, p types.Params) uint64 {
 }
 
 // project re-indexes a's escrow: the block time it runs dry (what the
-// escrow holds beyond the rent accrued, at the burn from now) and the first
+// escrow holds beyond the rent accrued and what the open report window may
+// still charge, spendable, at the burn from now) and the first
 // block time less than lowBalanceBlocks × params.block_time_ms of burn is
 // left. It emits escrow.low once when the escrow is already below the mark.
 // A depleted or deleted service, or one that burns nothing, is not indexed;
@@ -429,19 +455,11 @@ func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
 	if err != nil {
 		return err
 	}
-	bal, err := k.services.EscrowBalance(ctx, a.Service)
-	if err != nil {
-		return err
-	}
-	meters, err := k.ServiceMeters(ctx, a.Service)
+	available, bal, err := k.spendable(ctx, a)
 	if err != nil {
 		return err
 	}
 	now := sdk.UnwrapSDKContext(ctx).BlockTime()
-	available := math.LegacyNewDecFromInt(bal)
-	for _, mt := range meters {
-		available = available.Sub(owedAt(mt, maxTime(now, mt.SettledTime)))
-	}
 	left, far := timeLeft(available, a.BurnPerHour)
 	if far {
 		a.Low = false
@@ -467,6 +485,32 @@ func (k *Keeper) project(ctx context.Context, a *types.ServiceAccount) error {
 	a.Low = true
 	return emit(ctx, &types.EventEscrowLow{Service: a.Service, Balance: bal, BurnPerHour: a.BurnPerHour,
 		BlocksLeft: blocksLeft(available, a.BurnPerHour, p), LowBalanceBlocks: lowBlocks, DryTime: dry})
+}
+
+// spendable is what a's escrow holds beyond the rent its leases accrued
+// and have not settled and beyond what usage reports still inside the
+// report window may charge (pendingUsage, the holdback deletion keeps
+// too): what rent may still be paid from before the service must stop. It
+// returns the balance too.
+func (k *Keeper) spendable(ctx context.Context, a *types.ServiceAccount) (math.LegacyDec, math.Int, error) {
+	bal, err := k.services.EscrowBalance(ctx, a.Service)
+	if err != nil {
+		return math.LegacyDec{}, math.Int{}, err
+	}
+	meters, err := k.ServiceMeters(ctx, a.Service)
+	if err != nil {
+		return math.LegacyDec{}, math.Int{}, err
+	}
+	pending, err := k.pendingUsage(ctx, *a)
+	if err != nil {
+		return math.LegacyDec{}, math.Int{}, err
+	}
+	now := sdk.UnwrapSDKContext(ctx).BlockTime()
+	available := math.LegacyNewDecFromInt(bal.Sub(pending))
+	for _, mt := range meters {
+		available = available.Sub(owedAt(mt, maxTime(now, mt.SettledTime)))
+	}
+	return available, bal, nil
 }
 
 // indexLow sets a's low time to t and indexes it.

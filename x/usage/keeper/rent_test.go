@@ -28,9 +28,9 @@ func TestRentAccruesWithHeaderTime(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.sharerWith("s1", 1000, 0)
-			f.service("hello", 1_000_000, svcOpts{})
-			f.acked(1, "s1", "hello", rentPrices, 64*mib) // 128 uqc per hour
-			f.wait(c.blocks, c.each)                      // half an hour
+			f.service("hello", 1_000_000, svcOpts{maxPerHour: 128}) // the rent: nothing kept back for usage
+			f.acked(1, "s1", "hello", rentPrices, 64*mib)           // 128 uqc per hour
+			f.wait(c.blocks, c.each)                                // half an hour
 
 			owed, err := f.k.RentOwed(f.ctx, "hello")
 			noErr(t, err)

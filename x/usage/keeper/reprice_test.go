@@ -37,7 +37,7 @@ func (f *fixture) activate(name string, memCap uint64) {
 func TestRentReratedWhenPricingCapsActivate(t *testing.T) {
 	f := newFixture(t)
 	f.sharerWith("s1", 1000, 0)
-	o := svcOpts{pricing: caps}
+	o := svcOpts{pricing: caps, maxPerHour: 3600}
 	o.pricing.MemoryPerMiBHour = 10_000
 	f.service("svc", 1_000_000, o)
 	f.acked(1, "s1", "svc", sharerstypes.Prices{MemoryPerMibHour: 3600}, mib) // 3600 uqc an hour
@@ -58,8 +58,10 @@ func TestRentReratedWhenPricingCapsActivate(t *testing.T) {
 	if !eco.BurnPerHour.Equal(math.LegacyNewDec(1800)) {
 		t.Errorf("burn %s, want 1800", eco.BurnPerHour)
 	}
-	// 996,400 uqc left at 1800 an hour: 553.5… hours.
-	left := time.Duration(996_400) * time.Hour / 1800
+	// 996,400 uqc left, less the 1,800 uqc the hour of epoch 0 so far may
+	// still be charged for usage (maxPerHour 3600 less the burn of 1800),
+	// at 1800 an hour: 552.5… hours.
+	left := time.Duration(996_400-1800) * time.Hour / 1800
 	if want := f.ctx.BlockTime().Add(left); eco.DryTime == nil || !eco.DryTime.Equal(want) {
 		t.Errorf("dry time %v, want %v", eco.DryTime, want)
 	}

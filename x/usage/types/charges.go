@@ -23,6 +23,10 @@ const (
 	// reserved CPU for that time, and the requests and egress that CPU
 	// could serve (core/limits).
 	CapLeaseReserved = "lease_reserved"
+	// CapLeaseEgressShare: the egress claim passed the lease's share of its
+	// sharer's egress offer over the time it served: the offer per hour in
+	// the proportion of the sharer's offered CPU the lease reserves.
+	CapLeaseEgressShare = "lease_egress_share"
 	// CapPhysicalCPU and CapPhysicalEgress: the sharer's claims over all its
 	// leases exceeded its offered capacity over the epoch, so every claim
 	// was scaled down in proportion.

@@ -743,7 +743,8 @@ type QueryServiceEconomicsResponse struct {
 	// status is the service's status: active, paused or deleted.
 	Status string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
 	// balance is the escrow; owed the rent accrued and not yet settled;
-	// available = balance − owed, what a withdrawal may take.
+	// available = balance − owed − what usage reports still inside the
+	// report window may charge (kept back), what a withdrawal may take.
 	Balance   cosmossdk_io_math.Int       `protobuf:"bytes,3,opt,name=balance,proto3,customtype=cosmossdk.io/math.Int" json:"balance"`
 	Owed      cosmossdk_io_math.LegacyDec `protobuf:"bytes,4,opt,name=owed,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"owed"`
 	Available cosmossdk_io_math.LegacyDec `protobuf:"bytes,5,opt,name=available,proto3,customtype=cosmossdk.io/math.LegacyDec" json:"available"`

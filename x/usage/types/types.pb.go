@@ -413,7 +413,7 @@ func (m *Report) GetHeight() int64 {
 // Cap is one limit applied to a usage charge, recorded with the charge so
 // that an owner can see what was claimed and what was paid.
 type Cap struct {
-	// kind is a stable key (types.Cap* constants): lease_reserved,
+	// kind is a stable key (types.Cap* constants): lease_reserved, lease_egress_share,
 	// not_open, unacknowledged, physical_cpu, physical_egress, price,
 	// fair_share, max_per_hour, escrow.
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
