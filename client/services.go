@@ -25,6 +25,10 @@ type Service struct {
 	// Pending is the pending proposal, if any: visible to anyone until it
 	// activates.
 	Pending *Proposal `json:"pending,omitempty"`
+	// PendingReplaces is the proposal the pending one took the place of,
+	// when the service's previous proposal was cancelled before it was made
+	// (found in the node's tx index; the chain keeps no link).
+	PendingReplaces *ReplacedProposal `json:"pending_replaces,omitempty"`
 	// Replicas say how each placed replica is doing, as its node reports it
 	// (filled by q1 service status, which asks the nodes).
 	Replicas []Replica `json:"replicas,omitempty"`
@@ -137,4 +141,17 @@ type Version struct {
 type History struct {
 	Service  string    `json:"service"`
 	Versions []Version `json:"versions"`
+}
+
+// ReplacedProposal is the proposal a pending one took the place of: the
+// service's previous proposal, cancelled before the pending one was made.
+type ReplacedProposal struct {
+	ID              uint64 `json:"id"`
+	Kind            string `json:"kind"`
+	Hash            string `json:"hash"`
+	Amount          string `json:"amount,omitempty"`
+	To              string `json:"to,omitempty"`
+	ProposedHeight  int64  `json:"proposed_height"`
+	CancelledBy     string `json:"cancelled_by"`
+	CancelledHeight int64  `json:"cancelled_height"`
 }

@@ -288,6 +288,10 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 1000uqc, storagePerGiBHour
 			strings.ReplaceAll(h, ",", "") != fmt.Sprint(p.ProposedHeight) {
 			t.Fatalf("dashboard's pending proposal: id %q, amount %q, height %q", id, amount, h)
 		}
+		// ... and the proposal it replaced, as q1 service status does.
+		if got, want := b.value(`[data-k="pending-replaces"]`), fmt.Sprintf("#%d: withdraw 1 QC to ", p.ID-1); !strings.HasPrefix(got, want) {
+			t.Fatalf("dashboard's replaced proposal: %q, want it to begin %q", got, want)
+		}
 	} else {
 		t.Logf("no %s: the dashboard's proposal display is not checked here", chromiumPath)
 	}

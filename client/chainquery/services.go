@@ -68,6 +68,7 @@ func (c *Chain) Service(ctx context.Context, name string) (*q1client.Service, er
 	}
 	if res.Pending != nil {
 		out.Pending = proposalOut(res.Pending)
+		out.PendingReplaces = c.replacedProposal(ctx, height, out.Pending)
 	}
 	return out, nil
 }

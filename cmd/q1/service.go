@@ -96,11 +96,10 @@ func serviceStatusCmd() *cobra.Command {
 			if ecoErr == nil {
 				s.Economics = economicsOut(eco)
 			}
-			replaced := replacedProposal(cmd.Context(), c, s.Pending)
 			if outputJSON(c) {
-				return printJSON(cmd, statusOut{s, replaced})
+				return printJSON(cmd, s)
 			}
-			printServiceReplacing(cmd.OutOrStdout(), s, replaced)
+			printService(cmd.OutOrStdout(), s)
 			if ecoErr == nil {
 				printEconomics(cmd.OutOrStdout(), eco)
 			}
@@ -109,18 +108,9 @@ func serviceStatusCmd() *cobra.Command {
 		})
 }
 
-// statusOut is q1 service status -o json: the service, and the proposal
-// its pending proposal replaced (see replacedProposal).
-type statusOut struct {
-	*q1client.Service
-	PendingReplaces *Replaced `json:"pending_replaces,omitempty"`
-}
-
-func printService(w io.Writer, s *q1client.Service) { printServiceReplacing(w, s, nil) }
-
-// printServiceReplacing writes a service for people, with the proposal its
-// pending proposal replaced (nil: none known).
-func printServiceReplacing(w io.Writer, s *q1client.Service, replaced *Replaced) {
+// printService writes a service for people, with the proposal its pending
+// proposal replaced, when known.
+func printService(w io.Writer, s *q1client.Service) {
 	state := s.Status
 	if s.Pause != nil {
 		state += fmt.Sprintf(" (by %s at height %d)", s.Pause.Reason, s.Pause.Height)
@@ -135,8 +125,8 @@ func printServiceReplacing(w io.Writer, s *q1client.Service, replaced *Replaced)
 			fmt.Fprintf(w, "; activates at height %d at the earliest", p.ActivationHeight)
 		}
 		fmt.Fprintf(w, "\n    proposed by %s at height %d; hash %s\n", p.Proposer, p.ProposedHeight, p.Hash)
-		if replaced != nil {
-			fmt.Fprintf(w, "    %s\n", replaced)
+		if r := s.PendingReplaces; r != nil {
+			fmt.Fprintf(w, "    %s\n", replacedLine(r))
 		}
 	}
 	if m, err := manifest.ParseCanonical(s.Manifest); err == nil {

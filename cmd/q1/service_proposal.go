@@ -2,13 +2,11 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -18,77 +16,7 @@ import (
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/core/qc"
-	servicestypes "github.com/quantum1net/q1/x/services/types"
 )
-
-// Replaced is the proposal a pending one took the place of: the service's
-// previous proposal, cancelled before the pending one was made.
-type Replaced struct {
-	ID              uint64 `json:"id"`
-	Kind            string `json:"kind"`
-	Hash            string `json:"hash"`
-	Amount          string `json:"amount,omitempty"`
-	To              string `json:"to,omitempty"`
-	ProposedHeight  int64  `json:"proposed_height"`
-	CancelledBy     string `json:"cancelled_by"`
-	CancelledHeight int64  `json:"cancelled_height"`
-}
-
-// replacedProposal finds the service's proposal before pending and returns
-// it when it was cancelled: the proposal pending replaced. The chain keeps
-// no link between them and no list of a service's proposals, so the
-// previous one is found in the node's tx index (the EventProposalSubmitted
-// events naming the service); nil when there was none, it was not
-// cancelled, or the node keeps no index.
-func replacedProposal(ctx context.Context, c client.Context, pending *q1client.Proposal) *Replaced {
-	if pending == nil || c.Client == nil {
-		return nil
-	}
-	quoted, _ := json.Marshal(pending.Service) // attribute values are JSON
-	q := fmt.Sprintf("q1.services.v1.EventProposalSubmitted.service CONTAINS '%s'", quoted)
-	page, perPage := 1, 20
-	res, err := c.Client.TxSearch(ctx, q, false, &page, &perPage, "desc")
-	if err != nil {
-		return nil
-	}
-	var prev uint64
-	for _, tx := range res.Txs {
-		for _, ev := range tx.TxResult.Events {
-			if ev.Type != "q1.services.v1.EventProposalSubmitted" {
-				continue
-			}
-			var service string
-			var id uint64
-			for _, a := range ev.Attributes {
-				switch a.Key {
-				case "service":
-					_ = json.Unmarshal([]byte(a.Value), &service)
-				case "proposal_id":
-					id, _ = strconv.ParseUint(strings.Trim(a.Value, `"`), 10, 64)
-				}
-			}
-			if service == pending.Service && id < pending.ID && id > prev {
-				prev = id
-			}
-		}
-	}
-	if prev == 0 {
-		return nil
-	}
-	pr, err := servicestypes.NewQueryClient(c).Proposal(ctx, &servicestypes.QueryProposalRequest{Id: prev})
-	if err != nil || pr.Proposal.Status != servicestypes.ProposalCancelled {
-		return nil
-	}
-	p := pr.Proposal
-	out := &Replaced{
-		ID: p.Id, Kind: strings.ToLower(strings.TrimPrefix(p.Kind.String(), "PROPOSAL_KIND_")), Hash: p.Hash, To: p.To,
-		ProposedHeight: p.ProposedHeight, CancelledBy: p.CancelledBy, CancelledHeight: p.ClosedHeight,
-	}
-	if !p.Amount.IsNil() && !p.Amount.IsZero() {
-		out.Amount = p.Amount.String()
-	}
-	return out
-}
 
 // proposalAction says in a few words what a proposal would do.
 func proposalAction(kind, amount, to string) string {
@@ -103,7 +31,8 @@ func proposalAction(kind, amount, to string) string {
 	return kind
 }
 
-func (r *Replaced) String() string {
+// replacedLine says which proposal a pending one replaced.
+func replacedLine(r *q1client.ReplacedProposal) string {
 	return fmt.Sprintf("replaces proposal %d (%s; hash %s), proposed at height %d and cancelled by %s at height %d",
 		r.ID, proposalAction(r.Kind, r.Amount, r.To), r.Hash, r.ProposedHeight, r.CancelledBy, r.CancelledHeight)
 }
@@ -153,7 +82,8 @@ func valueAt(tree map[string]any, path string) string {
 // describePending writes what approving the service's pending proposal
 // would approve: what it does, who proposed it and when, its hash, and the
 // proposal it replaced.
-func describePending(w io.Writer, s *q1client.Service, replaced *Replaced) {
+func describePending(w io.Writer, s *q1client.Service) {
+	replaced := s.PendingReplaces
 	p := s.Pending
 	fmt.Fprintf(w, "Proposal %d of %s (pending): %s\n", p.ID, s.Name, proposalAction(p.Kind, p.Amount, p.To))
 	if p.Kind == "update" {
@@ -172,7 +102,7 @@ func describePending(w io.Writer, s *q1client.Service, replaced *Replaced) {
 		p.Proposer, p.ProposedHeight, len(p.Approvals), p.Threshold, strings.Join(p.Approvals, ", "))
 	fmt.Fprintf(w, "  hash %s\n", p.Hash)
 	if replaced != nil {
-		fmt.Fprintf(w, "  %s\n", replaced)
+		fmt.Fprintf(w, "  %s\n", replacedLine(replaced))
 	}
 }
 
@@ -188,7 +118,7 @@ var stdinIsTerminal = func(cmd *cobra.Command) bool {
 // must be named (--hash), never taken to be whatever is pending now.
 func confirmPending(cmd *cobra.Command, c client.Context, s *q1client.Service) error {
 	w := cmd.ErrOrStderr()
-	describePending(w, s, replacedProposal(cmd.Context(), c, s.Pending))
+	describePending(w, s)
 	p := s.Pending
 	again := fmt.Sprintf("q1 service approve %s --proposal %d --hash %s --from %s", s.Name, p.ID, p.Hash, c.FromName)
 	if !stdinIsTerminal(cmd) {

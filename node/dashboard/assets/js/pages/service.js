@@ -133,10 +133,19 @@ function pending(p, svc) {
     ['approvals', `<b data-k="approvals">${approvals.length}</b> of ${num(p.threshold)} needed: ${list(approvals, accountLink)}`],
     p.activation_height ? ['takes effect', 'at block ' + num(p.activation_height)] : null,
     p.amount ? ['amount', `<span data-k="pending-amount">${esc(qc(p.amount))}</span>` + (p.to ? ' to ' + accountLink(p.to) : '')] : null,
+    svc.pending_replaces ? ['replaces', replaced(svc.pending_replaces)] : null,
     ['hash', `<code data-k="pending-hash">${esc(p.hash)}</code><br><span class="muted">An approval names this id and hash ` +
       `(<code>q1 service approve ${esc(svc.name)} --proposal ${esc(p.id)} --hash …</code>), so it approves this proposal only: ` +
       'a proposal cancelled and replaced by another is not approved by approvals of the first. Compare the id and hash with what you read.</span>'],
   ]);
+}
+
+// replaced is the proposal the pending one took the place of: an owner who
+// read the first must see that another is pending now.
+function replaced(r) {
+  const what = r.amount ? `${esc(r.kind)} ${esc(qc(r.amount))}` + (r.to ? ' to ' + accountLink(r.to) : '') : esc(r.kind);
+  return `<span data-k="pending-replaces"><b>#${num(r.id)}</b>: ${what}</span>, proposed at block ${num(r.proposed_height)}, ` +
+    `cancelled by ${accountLink(r.cancelled_by)} at block ${num(r.cancelled_height)}<br><code>${esc(r.hash)}</code>`;
 }
 
 function usageView(records) {
