@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -111,7 +112,7 @@ func TestForgedReport(t *testing.T) {
 	if lease.AckedHeight >= e.StartHeight {
 		t.Fatalf("lease %d acknowledged at height %d, not before epoch %d began at %d", victimLease, lease.AckedHeight, e.Number, e.StartHeight)
 	}
-	most, bound := leaseBound(lease, dur)
+	most, counted, bound := leaseBound(lease, chainSharer(t, rpc, mallory.Address.String(), 0), dur)
 	t.Logf("epoch %d lasted %s: lease %d (%dm CPU) could have done %d CPU ms, %d requests, %d egress bytes; bound %s uqc",
 		e.Number, dur, victimLease, lease.Resources.MilliCpu, most.CPUMillis, most.Requests, most.EgressBytes, bound)
 	if !bound.IsPositive() || bound.GTE(sdkmath.NewInt(1_000_000)) {
@@ -155,10 +156,10 @@ func TestForgedReport(t *testing.T) {
 	}
 	rec := use.Records[0]
 	if rec.Sharer != mallory.Address.String() || rec.LeaseId != victimLease || !rec.Charged.Equal(resp.Charged) ||
-		rec.CountedRequests != most.Requests || rec.CountedCpuMillis != most.CPUMillis || rec.CountedEgressBytes != most.EgressBytes {
-		t.Errorf("the forged report's record: %+v; want lease %d of %s counted at its bound %+v, charged %s", rec, victimLease, mallory.Address, most, resp.Charged)
+		rec.CountedRequests != most.Requests || rec.CountedCpuMillis != most.CPUMillis || rec.CountedEgressBytes != counted.EgressBytes {
+		t.Errorf("the forged report's record: %+v; want lease %d of %s counted at its bound %+v, charged %s", rec, victimLease, mallory.Address, counted, resp.Charged)
 	}
-	wantCaps := []string{"lease_reserved cpu", "lease_reserved requests", "lease_reserved egress"}
+	wantCaps := []string{"lease_reserved cpu", "lease_reserved requests", "lease_reserved egress", "lease_egress_share egress"}
 	if got := capNames(rec.Caps); !slices.Equal(got, wantCaps) {
 		t.Errorf("the forged report's caps: %v, want %v", got, wantCaps)
 	}
@@ -192,7 +193,7 @@ func TestForgedReport(t *testing.T) {
 	if got := eventAttr(res2.TxResult.Events, "q1.usage.v1.EventUsageReported", "refused"); got != "2" {
 		t.Errorf("EventUsageReported says refused %q, want 2", got)
 	}
-	_, bound2 := leaseBound(lease, dur2)
+	_, _, bound2 := leaseBound(lease, chainSharer(t, rpc, mallory.Address.String(), 0), dur2)
 	var use2 usagetypes.QueryServiceUsageResponse
 	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "victim", HasEpoch: true, Epoch: e2.Number}, &use2, res2.Height)
 	if len(use2.Records) != 1 || use2.Records[0].LeaseId != victimLease || !use2.Records[0].Charged.Equal(resp2.Charged) || resp2.Charged.GT(bound2) {
@@ -224,10 +225,10 @@ func TestForgedReport(t *testing.T) {
 	}
 	var cliUse usageJSON
 	q1JSON(t, n, &cliUse, "service", "usage", "victim", "-o", "json")
-	checkUsageJSON(t, "q1 service usage victim -o json", cliUse, e.Number, victimLease, most, forgedCPU)
+	checkUsageJSON(t, "q1 service usage victim -o json", cliUse, e.Number, victimLease, most, counted, forgedCPU)
 	var apiUse usageJSON
 	wireJSON(t, n.http+"/v1/services/victim/usage", &apiUse)
-	checkUsageJSON(t, "GET /v1/services/victim/usage", apiUse, e.Number, victimLease, most, forgedCPU)
+	checkUsageJSON(t, "GET /v1/services/victim/usage", apiUse, e.Number, victimLease, most, counted, forgedCPU)
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Logf("no %s on this machine: the dashboard's page is not checked", chromiumPath)
 	} else {
@@ -357,9 +358,24 @@ func waitEpochEnded(t *testing.T, rpc *rpchttp.HTTP, number uint64) (sharerstype
 
 // leaseBound is what lease could physically have done over d
 // (core/limits) and what that costs at its locked prices, in whole uqc.
-func leaseBound(l sharerstypes.Lease, d time.Duration) (limits.Usage, sdkmath.Int) {
-	most := limits.LeaseUsage(l.Resources.MilliCpu, d)
-	return most, usagetypes.UsageCharges(most.CPUMillis, most.Requests, most.EgressBytes, l.Prices).Total().TruncateInt()
+// leaseBound is what lease l of sharer sh could physically have done over
+// d (most: its reserved CPU, the requests and egress that CPU could
+// serve), what a claim above it is counted at (counted: egress also at
+// most the lease's share of the sharer's egress offer, x/usage's
+// lease_egress_share: the offer per hour over d, in the proportion of the
+// offered CPU the lease reserves), and the charge of counted at its prices.
+func leaseBound(l sharerstypes.Lease, sh sharerstypes.Sharer, d time.Duration) (most, counted limits.Usage, bound sdkmath.Int) {
+	most = limits.LeaseUsage(l.Resources.MilliCpu, d)
+	counted = most
+	if c := sh.Capacity; c.EgressBytesPerHour > 0 && c.MilliCpu > 0 {
+		share := new(big.Int).Mul(new(big.Int).SetUint64(c.EgressBytesPerHour), new(big.Int).SetUint64(min(l.Resources.MilliCpu, c.MilliCpu)))
+		share.Mul(share, big.NewInt(int64(d)))
+		share.Quo(share, new(big.Int).Mul(new(big.Int).SetUint64(c.MilliCpu), big.NewInt(int64(time.Hour))))
+		if share.IsUint64() {
+			counted.EgressBytes = min(most.EgressBytes, share.Uint64())
+		}
+	}
+	return most, counted, usagetypes.UsageCharges(counted.CPUMillis, counted.Requests, counted.EgressBytes, l.Prices).Total().TruncateInt()
 }
 
 // sendReport signs a usage report with the sharer's own key, waits for its
@@ -453,7 +469,7 @@ type usageJSON struct {
 
 // checkUsageJSON checks that the forged report's record shows its
 // lease_reserved caps.
-func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64, most limits.Usage, forgedCPU uint64) {
+func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64, most, counted limits.Usage, forgedCPU uint64) {
 	t.Helper()
 	for _, r := range u.Records {
 		if r.Epoch != fmt.Sprint(epoch) || r.LeaseID != fmt.Sprint(lease) {
@@ -470,6 +486,7 @@ func checkUsageJSON(t *testing.T, what string, u usageJSON, epoch, lease uint64,
 			fmt.Sprintf("lease_reserved cpu %d→%d", forgedCPU, most.CPUMillis),
 			fmt.Sprintf("lease_reserved requests %d→%d", uint64(forgedRequests), most.Requests),
 			fmt.Sprintf("lease_reserved egress %d→%d", uint64(forgedMax), most.EgressBytes),
+			fmt.Sprintf("lease_egress_share egress %d→%d", most.EgressBytes, counted.EgressBytes),
 		}
 		if !slices.Equal(got, want) || r.CountedRequests != fmt.Sprint(most.Requests) {
 			t.Errorf("%s: the record of epoch %d lease %d counts %s requests with caps %q; want %d with %q", what, epoch, lease, r.CountedRequests, got, most.Requests, want)

@@ -30,9 +30,16 @@ func (ac actor) do(rng *rand.Rand, a *loadgen.Account, gas uint64, msgs ...sdk.M
 	ac.t.Helper()
 	node := rng.IntN(len(ac.tn.clients))
 	c := ac.tn.clients[node]
-	if err := c.Sync(a); err != nil {
-		ac.t.Fatal(err)
-	}
+	// The node may not have committed the block of a's last tx yet (it was
+	// sent through another node): wait until its account sequence is at
+	// least the one that tx left, or a stale one makes this tx's CheckTx
+	// fail with a sequence mismatch.
+	want := a.Sequence
+	var syncErr error
+	waitFor(ac.t, time.Minute, "the node's view of the account to reach sequence "+strconv.FormatUint(want, 10), func() bool {
+		syncErr = c.Sync(a)
+		return syncErr == nil && a.Sequence >= want
+	})
 	tx, err := c.Sign(a, gas, "", msgs...)
 	if err != nil {
 		ac.t.Fatal(err)
@@ -45,6 +52,7 @@ func (ac actor) do(rng *rand.Rand, a *loadgen.Account, gas uint64, msgs ...sdk.M
 	}
 	if res.Code != 0 {
 		ac.t.Logf("CheckTx refused %T: code %d: %s", msgs[0], res.Code, res.Log)
+		a.Sequence--       // Sign advanced it; a tx refused by CheckTx takes no sequence
 		return res.Code, 0 // refused by CheckTx: never in a block
 	}
 	committed, err := c.WaitCommitted(ctx, res.Hash)
