@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -67,6 +68,7 @@ func TestDashboard(t *testing.T) {
 	t.Run("service", func(t *testing.T) { checkServicePage(t, b, api, "echo") })
 	t.Run("sharer", func(t *testing.T) { checkSharerPage(t, b, api) })
 	t.Run("explorer", func(t *testing.T) { checkExplorer(t, b, api) })
+	t.Run("logs merged", func(t *testing.T) { checkLogsMerged(t, tn) })
 	t.Run("logs sign-in", func(t *testing.T) { checkLogsSignIn(t, tn) })
 	t.Run("not on the gateway", func(t *testing.T) { checkNotOnGateway(t, tn) })
 	t.Run("sharer offline history", func(t *testing.T) { checkOfflineHistory(t, tn, b) })
@@ -257,6 +259,38 @@ func checkExplorer(t *testing.T, b *browser, api string) {
 		return strings.Contains(b.js(`document.querySelector('main').innerText`), "succeeded") &&
 			strings.Contains(b.js(`document.querySelector('main').innerText`), hash)
 	})
+}
+
+// checkLogsMerged: q1 service logs reads every node that runs a replica
+// of echo (two sharers served the /chart calls above) and prints their
+// lines as one stream in time order, each naming its node.
+func checkLogsMerged(t *testing.T, tn *testnet) {
+	var entries []q1client.LogEntry
+	waitFor(t, time.Minute, "echo's /chart lines from two nodes in q1 service logs", func() bool {
+		out, errOut, code := tn.q1(t, 0, "service", "logs", "echo", "--from", "default", "-o", "json")
+		if code != 0 {
+			t.Fatalf("q1 service logs echo: exit %d: %s", code, errOut)
+		}
+		entries = entries[:0]
+		nodes := map[string]bool{}
+		for line := range strings.Lines(out) {
+			var e q1client.LogEntry
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("q1 service logs -o json line %q: %v", line, err)
+			}
+			entries = append(entries, e)
+			if strings.Contains(e.Message, "/chart/") {
+				nodes[e.Node] = true
+			}
+		}
+		return len(nodes) >= 2
+	})
+	for i := 1; i < len(entries); i++ {
+		if entries[i].Time.Before(entries[i-1].Time) {
+			t.Fatalf("q1 service logs: line %d (%s, %s) comes after a later one (%s, %s)", i,
+				entries[i].Time, entries[i].Node, entries[i-1].Time, entries[i-1].Node)
+		}
+	}
 }
 
 // checkLogsSignIn signs in to the dashboard of a node that runs an echo
