@@ -115,10 +115,24 @@ func TestEconomy(t *testing.T) {
 	}
 	// waitServed's calls count too: one per gateway.
 	want := uint64(calls + len(gws))
-	waitFor(t, 2*time.Minute, fmt.Sprintf("the usage records of metered to count the %d calls", want), func() bool {
+	var counted string // what the last look found, for the failure message
+	waitForSaying(t, 4*time.Minute, fmt.Sprintf("the usage records of metered to count the %d calls", want), func() bool {
 		var u usagetypes.QueryServiceUsageResponse
-		return queryAt(rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "metered"}, &u, 0) == nil &&
-			u.Total.Requests >= want
+		if err := queryAt(rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "metered"}, &u, 0); err != nil {
+			counted = err.Error()
+			return false
+		}
+		var recs []string
+		claimed := uint64(0)
+		for _, r := range u.Records {
+			recs = append(recs, fmt.Sprintf("epoch %d lease %d on %s: %d requests (%d counted), caps %v", r.Epoch, r.LeaseId, r.Sharer, r.Requests, r.CountedRequests, r.Caps))
+			claimed += r.Requests
+		}
+		counted = fmt.Sprintf("%d requests reported, %d counted, in %d records %q", claimed, u.Total.Requests, len(u.Records), recs)
+		return claimed >= want
+	}, func() string {
+		out, errOut, _ := tn.q1(t, 0, "service", "usage", "metered")
+		return "last counted: " + counted + "; q1 service usage metered: " + out + errOut
 	})
 
 	// Everything below is read at one height, so the numbers must add up exactly.
@@ -131,8 +145,22 @@ func TestEconomy(t *testing.T) {
 	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceEconomics", &usagetypes.QueryServiceEconomicsRequest{Service: "metered"}, &eco, h)
 	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "metered"}, &use, h)
 	acct := eco.Account
-	if use.Total.Requests != want {
-		t.Errorf("usage records count %d requests at height %d, want %d", use.Total.Requests, h, want)
+	// Every call is reported. One the chain does not count is one a lease
+	// served before the chain closed it unacknowledged (on a loaded machine
+	// a first compile can outlast devnet's ack_timeout_blocks): the record
+	// says so, and nothing is charged for it.
+	claimed, countedReqs := uint64(0), uint64(0)
+	for _, r := range use.Records {
+		claimed, countedReqs = claimed+r.Requests, countedReqs+r.CountedRequests
+		if r.CountedRequests < r.Requests && !hasCap(r.Caps, usagetypes.CapUnacknowledged) {
+			t.Errorf("record of epoch %d lease %d counts %d of its %d requests, with no cap saying why: %+v", r.Epoch, r.LeaseId, r.CountedRequests, r.Requests, r.Caps)
+		}
+	}
+	if claimed != want || use.Total.Requests != countedReqs {
+		t.Errorf("usage records report %d requests (want %d) and count %d; the total says %d, at height %d", claimed, want, countedReqs, use.Total.Requests, h)
+	}
+	if countedReqs < want {
+		t.Logf("%d of the %d calls were served by leases the chain closed unacknowledged, and not charged", want-countedReqs, want)
 	}
 	charged, share, toSharers := sdkmath.ZeroInt(), sdkmath.ZeroInt(), sdkmath.ZeroInt()
 	for _, r := range use.Records {
@@ -208,9 +236,13 @@ func TestEconomy(t *testing.T) {
 		t.Fatalf("dry is depleted but needs %s to resume", need)
 	}
 	// A deposit below the threshold is refused, and says how much is needed.
-	small := need.QuoRaw(2)
+	// The threshold shrinks while the paused service waits: what it keeps
+	// back for usage reports still inside the report window is released as
+	// the window passes. So the deposit tried is one uqc, below any
+	// threshold (lowBalanceBlocks of a positive burn is more than that).
+	small := sdkmath.OneInt()
 	_, errOut, code = tn.q1(t, 0, "service", "fund", "dry", small.String()+"uqc", "--from", "default")
-	if code == 0 || !strings.Contains(errOut, "resume") {
+	if code == 0 || !strings.Contains(errOut, "resume") || !strings.Contains(errOut, "deposit at least") {
 		t.Errorf("a deposit of %suqc (below %suqc) to resume dry: exit %d: %s", small, need, code, errOut)
 	}
 	// One above it resumes dry, on the same sharer, with its counter.
@@ -302,11 +334,22 @@ func TestEconomy(t *testing.T) {
 	mustQueryAt(t, rpc, "/q1.usage.v1.Query/ServiceEconomics", &usagetypes.QueryServiceEconomicsRequest{Service: "metered"}, &eco, h)
 	for _, l := range eco.Leases {
 		if l.Sharer == dead {
-			t.Errorf("height %d: the offline sharer %s still has a rent meter on metered: %+v", h, dead, l)
+			out, errOut, _ := tn.q1(t, 0, "service", "status", "metered")
+			t.Errorf("height %d: the offline sharer %s still has a rent meter on metered: %+v; q1 service status metered: %s%s", h, dead, l, out, errOut)
 		}
 	}
 
 	inv.stop(t)
+}
+
+// hasCap reports whether caps holds one of the given kind.
+func hasCap(caps []usagetypes.Cap, kind string) bool {
+	for _, c := range caps {
+		if c.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // queryAt runs a gRPC query of the app through CometBFT's ABCI query at a
