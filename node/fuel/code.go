@@ -126,10 +126,11 @@ type rewriter struct {
 
 	fn int // function index of the body being rewritten
 	// scratch, scratchF32 and scratchF64 are the indices of the i32, f32
-	// and f64 scratch locals, encoded; used: one of them was used, so all
-	// three are declared.
-	scratch, scratchF32, scratchF64 []byte
-	used                            bool
+	// and f64 scratch locals, encoded; local is the index of the i64 local
+	// that holds the function's fuel between syncs with the global. All
+	// four are appended to every body's locals, and after them depthLocal,
+	// the i32 local that holds the call depth of the function's own frame.
+	scratch, scratchF32, scratchF64, local, depthLocal []byte
 
 	code []byte // rewritten instructions of the body
 	seg  []byte // rewritten instructions of the current segment
@@ -147,6 +148,9 @@ type rewriter struct {
 	// unconditional transfer of control, so it never runs and is not
 	// charged.
 	check, dead bool
+	// loopHead: the current segment starts at a loop head, whose check
+	// also syncs the global.
+	loopHead bool
 }
 
 func (m *module) rewriteCode(s section, c *Costs, g addedGlobals, o options) ([]byte, error) {
@@ -199,11 +203,12 @@ func (rw *rewriter) errorf(kind error, at int, format string, args ...any) *Erro
 // function returns the rewritten body (locals and code) of function fn,
 // which has params parameters; off is the module offset of body[0].
 func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
-	rw.fn, rw.used, rw.controls = fn, false, 0
-	rw.code, rw.seg, rw.cost, rw.check, rw.dead = rw.code[:0], rw.seg[:0], 0, true, false
+	rw.fn, rw.controls = fn, 0
+	rw.code, rw.seg, rw.cost, rw.check, rw.dead, rw.loopHead = rw.code[:0], rw.seg[:0], 0, true, false, false
 	r := &reader{b: body, off: off}
 
-	// Locals: the scratch local is appended after them, so no index moves.
+	// Locals: the scratch and fuel locals are appended after them, so no
+	// index moves.
 	groups, err := r.u32()
 	if err != nil {
 		return nil, rw.errorf(ErrMalformed, r.at(), "locals: %v", err)
@@ -227,33 +232,32 @@ func (rw *rewriter) function(body []byte, off, fn, params int) ([]byte, error) {
 		locals += uint64(n)
 	}
 	localsEnd := r.pos
-	if locals+3 >= math.MaxUint32 {
+	if locals+5 >= math.MaxUint32 {
 		return nil, rw.errorf(ErrUnsupported, off, "%d locals leave no room for the fuel scratch locals", locals)
 	}
 	rw.scratch = appendU32(rw.scratch[:0], uint32(locals))
 	rw.scratchF32 = appendU32(rw.scratchF32[:0], uint32(locals+1))
 	rw.scratchF64 = appendU32(rw.scratchF64[:0], uint32(locals+2))
+	rw.local = appendU32(rw.local[:0], uint32(locals+3))
+	rw.depthLocal = appendU32(rw.depthLocal[:0], uint32(locals+4))
 
 	rw.weight = frameWeight(locals, len(body))
 	rw.code = rw.appendEnter(rw.code)
+	rw.code = rw.appendReload(rw.code)
 
 	if err := rw.instructions(r); err != nil {
 		return nil, err
 	}
 
-	f := make([]byte, 0, len(body)+len(rw.code)-r.pos+8)
-	if rw.used {
-		if groups > math.MaxUint32-3 {
-			return nil, rw.errorf(ErrUnsupported, off, "too many local declarations")
-		}
-		f = appendU32(f, groups+3)
-		lr := reader{b: body}
-		_, _ = lr.u32()
-		f = append(f, body[lr.pos:localsEnd]...)
-		f = append(f, 0x01, valI32, 0x01, valF32, 0x01, valF64)
-	} else {
-		f = append(f, body[:localsEnd]...)
+	f := make([]byte, 0, len(body)+len(rw.code)-r.pos+16)
+	if groups > math.MaxUint32-5 {
+		return nil, rw.errorf(ErrUnsupported, off, "too many local declarations")
 	}
+	f = appendU32(f, groups+5)
+	lr := reader{b: body}
+	_, _ = lr.u32()
+	f = append(f, body[lr.pos:localsEnd]...)
+	f = append(f, 0x01, valI32, 0x01, valF32, 0x01, valF64, 0x01, valI64, 0x01, valI32)
 	return append(f, rw.code...), nil
 }
 
@@ -274,7 +278,9 @@ func (rw *rewriter) appendEnter(b []byte) []byte {
 	b = append(b, rw.d...)
 	b = append(b, opI32Const)
 	b = appendS64(b, int64(rw.weight))
-	b = append(b, opI32Add, opGlobalSet)
+	b = append(b, opI32Add, opLocalTee)
+	b = append(b, rw.depthLocal...)
+	b = append(b, opGlobalSet)
 	b = append(b, rw.d...)
 	if rw.probe != nil { // probe = max(probe, depth)
 		b = append(b, opGlobalGet)
@@ -287,8 +293,8 @@ func (rw *rewriter) appendEnter(b []byte) []byte {
 		b = append(b, rw.probe...)
 		b = append(b, opEnd)
 	}
-	b = append(b, opGlobalGet)
-	b = append(b, rw.d...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.depthLocal...)
 	b = append(b, opI32Const)
 	b = appendS64(b, MaxDepth)
 	return append(b, opI32GtU, opIf, 0x40, opUnreachable, opEnd)
@@ -303,7 +309,6 @@ func (rw *rewriter) appendEnter(b []byte) []byte {
 // request's fuel grew a table without a maximum by billions of elements
 // (8 bytes each). The charge for n stays as asked.
 func (rw *rewriter) appendGrowCap(b []byte, t uint32) []byte {
-	rw.used = true
 	b = append(b, opLocalSet)
 	b = append(b, rw.scratch...)
 	b = append(b, opI32Const, 0x7f) // -1: 0xffffffff
@@ -318,33 +323,24 @@ func (rw *rewriter) appendGrowCap(b []byte, t uint32) []byte {
 	return append(b, opI64GtU, opSelect)
 }
 
-// appendSaveDepth appends, before a call, depth's copy into the i32 scratch
-// local, which no other use of it keeps live across the call (the dynamic
-// charges use it only between a local.tee and the local.get after it).
-func (rw *rewriter) appendSaveDepth(b []byte) []byte {
-	rw.used = true
-	b = append(b, opGlobalGet)
-	b = append(b, rw.d...)
-	b = append(b, opLocalSet)
-	return append(b, rw.scratch...)
-}
-
 // appendRestoreDepth appends, after a call, depth's restoration from the
-// scratch local: the callee's entry added its weight, and neither it nor
-// its own callees gave it back.
+// depth local, which holds this frame's depth from entry on: the callee's
+// entry added its weight, and neither it nor its own callees gave it back.
+// While the function's own code runs, the global equals the local, so a
+// call needs nothing saved before it.
 func (rw *rewriter) appendRestoreDepth(b []byte) []byte {
 	b = append(b, opLocalGet)
-	b = append(b, rw.scratch...)
+	b = append(b, rw.depthLocal...)
 	b = append(b, opGlobalSet)
 	return append(b, rw.d...)
 }
 
-// appendLeaveDepth appends, before a tail call, depth -= weight: the
-// callee's frame replaces this one, and the caller's restoration after its
-// own call will not run before the callee enters.
+// appendLeaveDepth appends, before a tail call, depth = this frame's depth
+// − weight: the callee's frame replaces this one, and the caller's
+// restoration after its own call will not run before the callee enters.
 func (rw *rewriter) appendLeaveDepth(b []byte) []byte {
-	b = append(b, opGlobalGet)
-	b = append(b, rw.d...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.depthLocal...)
 	b = append(b, opI32Const)
 	b = appendS64(b, int64(rw.weight))
 	b = append(b, opI32Sub, opGlobalSet)
@@ -359,27 +355,57 @@ func (rw *rewriter) flush() {
 		rw.code = rw.charge(rw.code, rw.cost)
 	}
 	if rw.check {
-		rw.code = rw.appendCheck(rw.code)
+		rw.code = rw.appendCheck(rw.code, rw.loopHead)
 	}
 	rw.code = append(rw.code, rw.seg...)
-	rw.seg, rw.cost, rw.check, rw.dead = rw.seg[:0], 0, false, false
+	rw.seg, rw.cost, rw.check, rw.dead, rw.loopHead = rw.seg[:0], 0, false, false, false
 }
 
-// charge appends fuel -= cost.
+// charge appends fuel -= cost, on the function's fuel local.
 func (rw *rewriter) charge(b []byte, cost uint64) []byte {
-	b = append(b, opGlobalGet)
-	b = append(b, rw.g...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.local...)
 	b = append(b, opI64Const)
 	b = appendS64(b, int64(cost))
-	b = append(b, opI64Sub, opGlobalSet)
+	b = append(b, opI64Sub, opLocalSet)
+	return append(b, rw.local...)
+}
+
+// appendSync appends the fuel local's store into the fuel global, which
+// callees, host functions and the host read: global = local.
+func (rw *rewriter) appendSync(b []byte) []byte {
+	b = append(b, opLocalGet)
+	b = append(b, rw.local...)
+	b = append(b, opGlobalSet)
 	return append(b, rw.g...)
 }
 
-// appendCheck appends: if fuel < 0 { unreachable }.
-func (rw *rewriter) appendCheck(b []byte) []byte {
+// appendReload appends the fuel global's load into the fuel local, at
+// function entry and after a call (the callee and host functions charged
+// the global): local = global.
+func (rw *rewriter) appendReload(b []byte) []byte {
 	b = append(b, opGlobalGet)
 	b = append(b, rw.g...)
-	return append(b, opI64Const, 0x00, opI64LtS, opIf, 0x40, opUnreachable, opEnd)
+	b = append(b, opLocalSet)
+	return append(b, rw.local...)
+}
+
+// appendCheck appends: if fuel < 0 { global = fuel; unreachable }. With
+// sync, the global is brought up to date first whether or not the check
+// fails (loop heads and dynamic charges do, so that a trap or a
+// cancellation never leaves the global behind by more than the code run
+// since the last loop head, call or entry: see "Fuel in a local").
+func (rw *rewriter) appendCheck(b []byte, sync bool) []byte {
+	if sync {
+		b = rw.appendSync(b)
+	}
+	b = append(b, opLocalGet)
+	b = append(b, rw.local...)
+	b = append(b, opI64Const, 0x00, opI64LtS, opIf, 0x40)
+	if !sync {
+		b = rw.appendSync(b)
+	}
+	return append(b, opUnreachable, opEnd)
 }
 
 // appendDynamic appends the charge for the i32 operand on top of the
@@ -388,11 +414,10 @@ func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
 	if cost == 0 {
 		return b
 	}
-	rw.used = true
 	b = append(b, opLocalTee)
 	b = append(b, rw.scratch...)
-	b = append(b, opGlobalGet)
-	b = append(b, rw.g...)
+	b = append(b, opLocalGet)
+	b = append(b, rw.local...)
 	b = append(b, opLocalGet)
 	b = append(b, rw.scratch...)
 	b = append(b, opI64ExtendI32U)
@@ -404,9 +429,9 @@ func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
 		b = appendS64(b, int64(cost))
 		b = append(b, opI64Mul)
 	}
-	b = append(b, opI64Sub, opGlobalSet)
-	b = append(b, rw.g...)
-	return rw.appendCheck(b)
+	b = append(b, opI64Sub, opLocalSet)
+	b = append(b, rw.local...)
+	return rw.appendCheck(b, true)
 }
 
 // appendCanon appends, after an operator that left a float of type t on
@@ -418,7 +443,6 @@ func (rw *rewriter) appendDynamic(b []byte, d dynamic, cost uint32) []byte {
 // the bits could take another path on an auditor's machine than on the
 // node. The code is not charged: fuel is what it was without it.
 func (rw *rewriter) appendCanon(b []byte, t byte) []byte {
-	rw.used = true
 	local, eq := rw.scratchF64, byte(opF64Eq)
 	if t == valF32 {
 		local, eq = rw.scratchF32, opF32Eq
@@ -620,9 +644,20 @@ func (rw *rewriter) instructions(r *reader) error {
 		}
 		switch in.op {
 		case opCall, opCallIndirect:
-			rw.seg = rw.appendSaveDepth(rw.seg)
+			rw.seg = rw.appendSync(rw.seg)
 		case opReturnCall, opReturnCallIndirect:
+			rw.seg = rw.appendSync(rw.seg)
 			rw.seg = rw.appendLeaveDepth(rw.seg)
+		case opReturn, opUnreachable:
+			rw.seg = rw.appendSync(rw.seg)
+		case opBr, opBrIf, opBrTable:
+			if leavesFunction(r.b[in.start:in.end], depth) {
+				rw.seg = rw.appendSync(rw.seg)
+			}
+		case opEnd:
+			if depth < 0 { // the function's final end: it returns
+				rw.seg = rw.appendSync(rw.seg)
+			}
 		}
 		if in.grow {
 			rw.seg = rw.appendGrowCap(rw.seg, in.table)
@@ -630,6 +665,7 @@ func (rw *rewriter) instructions(r *reader) error {
 		rw.seg = append(rw.seg, r.b[in.start:in.end]...)
 		if in.op == opCall || in.op == opCallIndirect {
 			rw.seg = rw.appendRestoreDepth(rw.seg)
+			rw.seg = rw.appendReload(rw.seg)
 		}
 		if in.canon != 0 {
 			rw.seg = rw.appendCanon(rw.seg, in.canon)
@@ -645,8 +681,30 @@ func (rw *rewriter) instructions(r *reader) error {
 			rw.flush()
 			rw.dead = in.dead
 			rw.check = in.op == opLoop
+			rw.loopHead = rw.check
 		}
 	}
+}
+
+// leavesFunction reports whether the branch instruction b (br, br_if or
+// br_table with its immediates), at depth blocks inside the function body,
+// may target the body's own label: that branch returns from the function.
+func leavesFunction(b []byte, depth int) bool {
+	r := reader{b: b, pos: 1}
+	n := uint32(0)
+	if b[0] == opBrTable {
+		var err error
+		if n, err = r.u32(); err != nil {
+			return true
+		}
+	}
+	for range n + 1 {
+		l, err := r.u32()
+		if err != nil || int64(l) == int64(depth) {
+			return true
+		}
+	}
+	return false
 }
 
 // opcodeFamily says what an opcode the instrumenter does not know belongs

@@ -262,12 +262,33 @@ var corpus = []corpusCase{
 		},
 	},
 	{
-		name: "trap mid-segment is charged the whole segment",
+		// A trap the code does not ask for (here a division by zero)
+		// leaves the global where the function last synced it: at entry,
+		// the caller's; so the segment it stopped in is not charged.
+		name: "trap mid-segment is charged up to the last sync",
 		build: func(a *asm) {
 			t := a.typ([]byte{i32}, []byte{i32})
 			a.exportFunc("f", a.fn(t, nil, i32c(10), lget(0), op(opI32DivU), i32c(1), op(opI32Add), end)) // 5
 		},
-		calls: []corpusCall{call1(5, u64s(6), 2), trapCall(5, 0)},
+		calls: []corpusCall{call1(5, u64s(6), 2), trapCall(0, 0)},
+	},
+	{
+		// After a loop, the global holds what was charged up to the
+		// loop's last head: the loop's segments of every iteration but the
+		// last one's tail.
+		name: "trap after a loop is charged up to the last loop head",
+		build: func(a *asm) {
+			t := a.typ([]byte{i32}, []byte{i32})
+			a.exportFunc("f", a.fn(t, nil,
+				loop(empty),                                      // head: synced after its segment's charge
+				lget(0), i32c(1), op(opI32Sub), ltee(0), brIf(0), // 5 a round
+				end,
+				i32c(10), lget(0), op(opI32DivU), // 3, traps: x is 0 here
+				end))
+		},
+		// x = 3: three rounds of 5 charged, synced at each head (after
+		// its charge): 15, the tail after the last head unsynced.
+		calls: []corpusCall{trapCall(15, 3)},
 	},
 	{
 		name: "unreachable",

@@ -29,12 +29,15 @@
 //     section is inserted, in its place in the section order, if the module
 //     has none.
 //   - Each function body is cut into straight-line segments, and each
-//     segment is charged its whole static cost at its start:
-//     global.get; i64.const cost; i64.sub; global.set. A segment that costs
-//     nothing is not charged.
+//     segment is charged its whole static cost at its start, on an i64
+//     local that holds the function's fuel while its own code runs:
+//     local.get; i64.const cost; i64.sub; local.set. A segment that costs
+//     nothing is not charged. The local and the global are kept in step at
+//     the places listed in "Fuel in a local" below.
 //   - At function entry and at the head of every loop (inside the loop, so
 //     each iteration) the instrumented code checks: if fuel < 0,
-//     unreachable. Those two places are enough to stop any execution: code
+//     unreachable (after storing the local into the global, so the host
+//     sees the exhaustion). Those two places are enough to stop any execution: code
 //     without loops or calls runs a bounded number of operators, and every
 //     repetition goes through a loop head or a function entry. The checks
 //     sit after the charge of the segment that starts there, so a segment
@@ -49,8 +52,8 @@
 //     guest out of fuel never starts a large copy or grow it cannot pay for.
 //   - Every function entry, before its charge, adds the function's frame
 //     weight to the depth global and traps past MaxDepth; every call and
-//     call_indirect is wrapped to save the depth before it and restore it
-//     after (see "Call depth"). None of this code is charged.
+//     call_indirect is followed by the depth's restoration (see "Call
+//     depth"). None of this code is charged.
 //
 // The host sets the global (wazero's api.MutableGlobal) to the fuel a call
 // may use before the call and reads it afterwards: used = before − after.
@@ -62,6 +65,39 @@
 // module was instrumented with InstrumentWithStartFuel; a host should
 // instantiate a Go reactor without start functions, set the global, and
 // call _initialize itself.
+//
+// # Fuel in a local
+//
+// Since Version 4 the fuel a function's own code spends is kept in an i64
+// local appended to its locals, not charged to the global segment by
+// segment: a global is memory to wazero's compiler (a load and a store at
+// every branch target), a local a register. The two meet where someone
+// else reads or charges the global:
+//
+//   - at entry: local = global;
+//   - before call, call_indirect, return_call and return_call_indirect:
+//     global = local (the callee, or a host function, starts from it and
+//     charges the global); after call and call_indirect: local = global;
+//   - before return, before a br, br_if or br_table that may target the
+//     function's own label, and before the function's final end: global =
+//     local (the caller, or the host, reads it);
+//   - before unreachable, and in every exhaustion check that fails:
+//     global = local, so a trap the guest asks for, or one for lack of
+//     fuel, is charged exactly;
+//   - at every loop head, before the check, and after every dynamic
+//     charge: global = local.
+//
+// So on every call that returns, the global is exactly what it was under
+// Version 3, and so is fuel used. A trap the code does not ask for (an
+// integer division by zero, an out-of-bounds access, a failed
+// call_indirect) and a call the host cancels leave the global where the
+// innermost frame last stored it: behind by the code that frame ran since
+// its entry, last call or last loop head, which is straight-line code
+// (each operator at most once: repetition passes a loop head or a call),
+// so bounded by the function's size — the same bound as the
+// over-count of the segment such a trap stops in under Version 3. It is a
+// function of the module and the inputs like everything else, the same on
+// every node and engine; corpus_test.go pins both cases.
 //
 // # Segment boundaries
 //
@@ -186,13 +222,15 @@
 //     make and use; FrameBase covers a frame's fixed part;
 //   - at entry, before anything else and uncharged:
 //     depth += weight; if depth > MaxDepth (2^20, unsigned) { unreachable };
-//   - around each call and call_indirect, uncharged: global.get depth;
-//     local.set scratch; call; local.get scratch; global.set depth. The i32
-//     scratch local is otherwise used only between a local.tee and the next
-//     operator, never across a call, and restoring instead of subtracting
-//     keeps the depth balanced without touching returns or branches (a
-//     trap discards the instance, so nothing needs unwinding);
-//   - before return_call and return_call_indirect, depth -= weight: the
+//     the new depth is also kept in an i32 local appended to the function's
+//     locals (since Version 4), which the global equals whenever the
+//     function's own code runs;
+//   - after each call and call_indirect, uncharged: local.get depth_local;
+//     global.set depth. Restoring instead of subtracting keeps the depth
+//     balanced without touching returns or branches (a trap discards the
+//     instance, so nothing needs unwinding);
+//   - before return_call and return_call_indirect, depth = depth_local −
+//     weight: the
 //     callee's frame replaces this one, so a tail-recursive loop never
 //     reaches the limit.
 //

@@ -49,8 +49,10 @@ const (
 // fuel only under the same Version. Change it whenever Instrument's output
 // or V1 changes in a way that changes fuel or what a guest computes.
 // Version 2 makes NaN bits canonical (see the package documentation);
-// Version 3 adds the call depth limit (DepthGlobalName, MaxDepth).
-const Version uint32 = 3
+// Version 3 adds the call depth limit (DepthGlobalName, MaxDepth);
+// Version 4 keeps fuel in a local of each function, synced with the global
+// at calls, returns and loop heads (see "Fuel in a local").
+const Version uint32 = 4
 
 // Costs is a cost table: what each operator costs, and what the operators
 // whose work depends on an operand cost per unit of that operand. The zero

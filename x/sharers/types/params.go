@@ -22,7 +22,7 @@ const (
 // DefaultMeterVersion is the fuel metering version new leases require:
 // node/fuel.Version of this release (node/replicas' tests check they
 // agree). The chain cannot import the node's floor, so it is written twice.
-const DefaultMeterVersion = 3
+const DefaultMeterVersion = 4
 
 // DefaultParams returns the parameters of a public network (about 1 s
 // blocks): 1000 QC of collateral, 10-minute epochs, offline after 3 missed
