@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -67,4 +68,42 @@ func (g *Gateway) Schedules(ctx context.Context, service string) ([]ScheduleStat
 		return nil, err
 	}
 	return *v, nil
+}
+
+// RunIsLater reports whether run a is later than b (by tick, then start); a
+// nil b is earliest, a nil a never later.
+func RunIsLater(a, b *ScheduleRun) bool {
+	switch {
+	case a == nil:
+		return false
+	case b == nil:
+		return true
+	case !a.Tick.Equal(b.Tick):
+		return a.Tick.After(b.Tick)
+	default:
+		return a.Started.After(b.Started)
+	}
+}
+
+// MergeSchedules merges several nodes' records of a service's schedules:
+// for each schedule of the first list (matched by index, cron and path),
+// the record with the latest run, which carries the counts of runs and
+// missed ticks forward. The first list's Next is kept.
+func MergeSchedules(lists ...[]ScheduleState) []ScheduleState {
+	if len(lists) == 0 {
+		return nil
+	}
+	out := slices.Clone(lists[0])
+	for _, l := range lists[1:] {
+		for _, st := range l {
+			for i := range out {
+				if out[i].Index == st.Index && out[i].Cron == st.Cron && out[i].Path == st.Path && RunIsLater(st.LastRun, out[i].LastRun) {
+					next := out[i].Next
+					out[i] = st
+					out[i].Next = next
+				}
+			}
+		}
+	}
+	return out
 }

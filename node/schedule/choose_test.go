@@ -77,7 +77,7 @@ func TestWindows(t *testing.T) {
 	tick := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
 	for k := range MaxRank + 1 {
 		from, until := Window(tick, k)
-		if !from.Equal(tick.Add(time.Duration(k) * FallbackDelay)) || until.Sub(from) != FallbackDelay {
+		if !from.Equal(tick.Add(time.Duration(k)*FallbackDelay)) || until.Sub(from) != FallbackDelay {
 			t.Errorf("rank %d: %s–%s", k, from, until)
 		}
 	}

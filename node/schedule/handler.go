@@ -26,7 +26,7 @@ func LocalHandler(chain Chain, store *Store, write writeJSON) http.Handler {
 		name := r.PathValue("name")
 		m, ok := chain.Manifest(name)
 		if !ok {
-			write(w, http.StatusNotFound, q1client.Error{Error: "no service named "+name})
+			write(w, http.StatusNotFound, q1client.Error{Error: "no service named " + name})
 			return
 		}
 		write(w, http.StatusOK, store.States(name, m, time.Now()))
@@ -77,12 +77,12 @@ func GatherHandler(chain Chain, peers Peers, store *Store, self func() string, w
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		if manifest.ValidateName(name) != nil {
-			write(w, http.StatusBadRequest, q1client.Error{Error: "not a service name: "+name})
+			write(w, http.StatusBadRequest, q1client.Error{Error: "not a service name: " + name})
 			return
 		}
 		res, ok := Gather(r.Context(), chain, peers, store, self(), name)
 		if !ok {
-			write(w, http.StatusNotFound, q1client.Error{Error: "no service named "+name})
+			write(w, http.StatusNotFound, q1client.Error{Error: "no service named " + name})
 			return
 		}
 		write(w, http.StatusOK, res)

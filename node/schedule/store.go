@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -85,7 +84,7 @@ func (s *Store) Learn(service string, index int, sc manifest.Schedule, other q1c
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.get(service, index, sc)
-	if !later(other.LastRun, r.LastRun) {
+	if !q1client.RunIsLater(other.LastRun, r.LastRun) {
 		return false
 	}
 	cp := other
@@ -93,20 +92,6 @@ func (s *Store) Learn(service string, index int, sc manifest.Schedule, other q1c
 	cp.LastRun = &run
 	s.recs[recKey(service, index)] = &cp
 	return true
-}
-
-// later reports whether run a is later than b (a nil b is earliest).
-func later(a, b *q1client.ScheduleRun) bool {
-	switch {
-	case a == nil:
-		return false
-	case b == nil:
-		return true
-	case !a.Tick.Equal(b.Tick):
-		return a.Tick.After(b.Tick)
-	default:
-		return a.Started.After(b.Started)
-	}
 }
 
 // begin records that this node starts tick's run, with the ticks missed
@@ -178,25 +163,7 @@ func (s *Store) States(service string, m *manifest.Manifest, now time.Time) []q1
 	return out
 }
 
-// Merge merges several nodes' records of the same schedules: for each
-// index, the record with the latest run (it carries the counts forward).
-// Lists are matched by index, cron and path; the first list decides which
-// schedules there are.
+// Merge is client.MergeSchedules.
 func Merge(lists ...[]q1client.ScheduleState) []q1client.ScheduleState {
-	if len(lists) == 0 {
-		return nil
-	}
-	out := slices.Clone(lists[0])
-	for _, l := range lists[1:] {
-		for _, st := range l {
-			for i := range out {
-				if out[i].Index == st.Index && out[i].Cron == st.Cron && out[i].Path == st.Path && later(st.LastRun, out[i].LastRun) {
-					next := out[i].Next
-					out[i] = st
-					out[i].Next = next
-				}
-			}
-		}
-	}
-	return out
+	return q1client.MergeSchedules(lists...)
 }
