@@ -47,6 +47,9 @@ func TestSchedulesParse(t *testing.T) {
 	if !strings.Contains(string(b), `"schedules":[{"cron":"*/5 * * * *","path":"/tasks/cleanup"},{"cron":"@every 1h","path":"/public"}`) {
 		t.Errorf("canonical: %s", b)
 	}
+	if sum := m.Summary(); !strings.Contains(sum, `  schedules:    [0] "*/5 * * * *" POST /tasks/cleanup; [1] "@every 1h" POST /public; [2] "@daily" POST /tasks/nightly;`) {
+		t.Errorf("summary:\n%s", sum)
+	}
 	back, err := ParseCanonical(b)
 	if err != nil {
 		t.Fatal(err)
