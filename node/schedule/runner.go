@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -288,16 +287,13 @@ func (r *Runner) run(svc, version string, index int, sc manifest.Schedule, tick 
 		Body:   []byte{},
 	})
 	took := r.cfg.Now().Sub(start)
+	// A run the runtime stopped (trap, fuel, timeout, no replica) has no
+	// status: the record says why instead.
 	status, errText := 0, ""
-	switch {
-	case err == nil:
+	if err == nil {
 		status = res.Status
-	default:
+	} else {
 		errText = err.Error()
-		var rerr *runtime.Error
-		if errors.As(err, &rerr) {
-			status = http.StatusInternalServerError
-		}
 	}
 	if err := r.cfg.Store.finish(svc, index, sc, tick, status, errText, took); err != nil {
 		r.cfg.Log.Warn("schedule: save records", "err", err)

@@ -288,3 +288,31 @@ func TestStoreSurvivesRestart(t *testing.T) {
 		t.Error("a changed schedule kept the old record")
 	}
 }
+
+type failing struct{ lease uint64 }
+
+func (f failing) Serving(string) (uint64, bool) { return f.lease, true }
+func (f failing) Handle(context.Context, string, *gateway.Request) (*gateway.Response, error) {
+	return nil, errors.New("service svc ran out of fuel")
+}
+
+// TestFailedRunRecorded: a run the runtime stopped is recorded with its
+// error and no status, not as running and not as a success.
+func TestFailedRunRecorded(t *testing.T) {
+	m := cronManifest(t, `[{cron: "@hourly", path: /tick}]`)
+	tick := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	store, _ := OpenStore("")
+	clk := &clock{now: tick.Add(time.Second)}
+	r := &Runner{cfg: Config{
+		Chain: viewOf{m, []Candidate{{Lease: 1, Sharer: "self"}}}, Local: failing{1}, Store: store,
+		Services: func() []string { return []string{"svc"} }, Self: func() string { return "self" },
+		Log: discard, Now: clk.Now,
+	}, done: map[string]time.Time{}}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.Step()
+	r.wg.Wait()
+	st, ok := store.Last("svc", 0, m.Schedules[0])
+	if !ok || st.LastRun.Running || st.LastRun.Status != 0 || st.LastRun.Error != "service svc ran out of fuel" || st.Runs != 1 {
+		t.Fatalf("recorded %+v %+v", st, st.LastRun)
+	}
+}
