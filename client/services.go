@@ -35,7 +35,12 @@ type Service struct {
 	// Economics is its escrow as the usage module sees it (filled by q1
 	// service status, from GET /v1/services/{name}/economics).
 	Economics *Economics `json:"economics,omitempty"`
-	Height    int64      `json:"height"`
+	// Schedules are the manifest's schedules with each one's last run and
+	// missed ticks, as the replicas' nodes recorded them (filled by q1
+	// service status, which asks the nodes; GET /v1/services/{name}/schedules
+	// answers the same).
+	Schedules []ScheduleState `json:"schedules,omitempty"`
+	Height    int64           `json:"height"`
 }
 
 // Economics is a service's escrow now: amounts in uqc (decimal strings),

@@ -36,14 +36,15 @@ type gatewaySwitch struct {
 
 // gatewayParts are what the gateway listener serves with.
 type gatewayParts struct {
-	config   gateway.Config // limits; BaseHosts are filled in from the listen address
-	keys     *hotkey.Source
-	replicas *replicas.Manager
-	view     *chainview.View
-	metrics  *metrics
-	logs     http.Handler // a service's logs, signed requests only
-	blobs    http.Handler // the blob store's, read-only here
-	audit    http.Handler // this node's audit data, to signed auditors
+	config    gateway.Config // limits; BaseHosts are filled in from the listen address
+	keys      *hotkey.Source
+	replicas  *replicas.Manager
+	view      *chainview.View
+	metrics   *metrics
+	logs      http.Handler // a service's logs, signed requests only
+	blobs     http.Handler // the blob store's, read-only here
+	audit     http.Handler // this node's audit data, to signed auditors
+	schedules http.Handler // what this node recorded of a service's schedules
 }
 
 func newGatewaySwitch(addr string, parts gatewayParts, log *slog.Logger) *gatewaySwitch {
@@ -107,6 +108,12 @@ func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 			r2 := r.Clone(r.Context())
 			r2.SetPathValue("name", name)
 			s.logs.ServeHTTP(w, r2)
+			return
+		}
+		if name, ok = strings.CutSuffix(strings.TrimPrefix(path, "/v1/services/"), "/schedules"); ok && !strings.Contains(name, "/") && s.schedules != nil {
+			r2 := r.Clone(r.Context())
+			r2.SetPathValue("name", name)
+			s.schedules.ServeHTTP(w, r2)
 			return
 		}
 	}

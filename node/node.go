@@ -41,6 +41,7 @@ import (
 	"github.com/quantum1net/q1/node/receipts"
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
+	"github.com/quantum1net/q1/node/schedule"
 	"github.com/quantum1net/q1/node/servicelogs"
 )
 
@@ -129,6 +130,19 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
 	defer closeLogged(log, "agent", ag.Close)
 
+	schedules, err := schedule.OpenStore(filepath.Join(cfg.Home, "data", "schedules.json"))
+	if err != nil {
+		return err
+	}
+	cron := schedule.Start(schedule.Config{
+		Chain: view, Local: reps, Peers: schedule.GatewayPeers{}, Store: schedules,
+		Services: func() []string { return servingServices(reps) },
+		Self:     keys.Sharer,
+		Logs:     logs.Sink,
+		Log:      log.With("component", "schedule"),
+	})
+	defer closeLogged(log, "schedule runner", cron.Close)
+
 	auditor, err := audit.NewWorker(audit.Config{
 		Keys: keys, Chain: view, Store: rcpts, Sender: auditSender(ag),
 		Modules: auditModules(blobs, view, log.With("component", "audit")),
@@ -148,7 +162,7 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	if err != nil {
 		return err
 	}
-	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, logs, auditData, log)
+	handlers, err := newHandlers(cfg, clientCtx, chain, view, keys, reps, blobs, logs, auditData, schedules, log)
 	if err != nil {
 		return err
 	}
@@ -191,7 +205,8 @@ type handlers struct {
 }
 
 func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, view *chainview.View,
-	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, kept *servicelogs.Store, auditData *audit.Handler, log *slog.Logger) (*handlers, error) {
+	keys *hotkey.Source, reps *replicas.Manager, blobs *blob.Store, kept *servicelogs.Store, auditData *audit.Handler,
+	schedules *schedule.Store, log *slog.Logger) (*handlers, error) {
 	verifier, err := reqsign.NewVerifier()
 	if err != nil {
 		return nil, err
@@ -219,6 +234,7 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 		api.WithHandler("/v1/blobs", blobHandler),
 		api.WithHandler("/v1/blobs/", blobHandler),
 		api.WithHandler("GET /v1/services/{name}/logs", httpLogs),
+		api.WithHandler("GET /v1/services/{name}/schedules", schedule.GatherHandler(view, schedule.GatewayPeers{}, schedules, keys.Sharer, api.WriteJSON)),
 		api.WithHandler("GET /v1/audit/{lease}/{epoch}/{instance}", auditData),
 		api.WithHandler("GET /v1/auth/challenge", http.HandlerFunc(auth.ServeChallenge)),
 		api.WithHandler("POST /v1/auth/session", http.HandlerFunc(auth.ServeSignIn)),
@@ -232,8 +248,20 @@ func newHandlers(cfg Config, clientCtx client.Context, chain *chainquery.Chain, 
 	mux.Handle("/", dashboard.Handler())
 	gw := newGatewaySwitch(cfg.GatewayAddr, gatewayParts{
 		config: cfg.Gateway, keys: keys, replicas: reps, view: view, metrics: newMetrics(reps), logs: logs, blobs: blobHandler, audit: auditData,
+		schedules: schedule.LocalHandler(view, schedules, api.WriteJSON),
 	}, log.With("component", "gateway"))
 	return &handlers{http: mux, gateway: gw}, nil
+}
+
+// servingServices lists the services whose replicas serve on this node.
+func servingServices(reps *replicas.Manager) []string {
+	var out []string
+	for _, r := range reps.States() {
+		if r.State == "serving" {
+			out = append(out, r.Service)
+		}
+	}
+	return out
 }
 
 // peerBlobURLs are the other sharers' nodes, as bases blob.Fetcher appends

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/cosmos-sdk/client"
@@ -91,6 +92,7 @@ func serviceStatusCmd() *cobra.Command {
 			}
 			if s.Status != "deleted" {
 				s.Replicas, _ = replicaStates(cmd.Context(), chain, args[0])
+				s.Schedules = scheduleStates(cmd.Context(), s, time.Now())
 			}
 			eco, ecoErr := chain.ServiceEconomics(cmd.Context(), args[0])
 			if ecoErr == nil {
@@ -104,6 +106,7 @@ func serviceStatusCmd() *cobra.Command {
 				printEconomics(cmd.OutOrStdout(), eco)
 			}
 			printReplicas(cmd.OutOrStdout(), s.Replicas)
+			printSchedules(cmd.OutOrStdout(), s.Schedules)
 			return nil
 		})
 }

@@ -73,6 +73,9 @@ func (m *Manifest) normalize() {
 		slices.Sort(perms.Capabilities.Egress.Hosts)
 	}
 	slices.Sort(m.Policies.Update.Frozen)
+	for i := range m.Schedules { // a list in manifest order; only the spelling is normalized
+		m.Schedules[i].Cron = CanonicalCron(m.Schedules[i].Cron)
+	}
 	slices.SortFunc(m.Placement.RequireAttributes, func(a, b Attribute) int { return cmp.Compare(a.Key, b.Key) })
 }
 

@@ -88,6 +88,7 @@ permissions:
 code: {abi: q1-http/v1, wasm: "` + wasmHash + `"}
 name: "hello"
 apiVersion: 'q1/v1'
+schedules: [{path: /admin/cleanup, cron: " */5  * * *  * "}, {path: /admin/report, cron: "@every  60m"}]
 `
 	m := mustParse(t, respelled)
 	if got, want := m.Canonical(), base.Canonical(); !bytes.Equal(got, want) {

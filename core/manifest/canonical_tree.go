@@ -7,7 +7,7 @@ func (m *Manifest) tree() *jsonValue {
 	if m.Code.Wasm != "" {
 		code.set("wasm", jsonString(m.Code.Wasm))
 	}
-	return jsonObject().
+	root := jsonObject().
 		set("apiVersion", jsonString(m.APIVersion)).
 		set("name", jsonString(m.Name)).
 		set("code", code).
@@ -16,6 +16,16 @@ func (m *Manifest) tree() *jsonValue {
 		set("resources", m.Resources.tree()).
 		set("placement", m.Placement.tree()).
 		set("pricing", m.Pricing.tree())
+	// Left out when empty, so that manifests written before schedules
+	// existed keep their bytes and hash.
+	if len(m.Schedules) > 0 {
+		list := jsonArray()
+		for _, s := range m.Schedules {
+			list.vals = append(list.vals, jsonObject().set("cron", jsonString(s.Cron)).set("path", jsonString(s.Path)))
+		}
+		root.set("schedules", list)
+	}
+	return root
 }
 
 func (p *Permissions) tree() *jsonValue {

@@ -39,6 +39,9 @@ func (d *decoder) manifest(root *yaml.Node) *Manifest {
 	if n := f["pricing"]; n != nil {
 		d.pricing(n, &m.Pricing)
 	}
+	if n := f["schedules"]; n != nil {
+		m.Schedules = d.schedules(n, "schedules")
+	}
 	if _, set := d.pos["placement.replicasMax"]; !set {
 		m.Placement.ReplicasMax = m.Placement.Replicas
 	}
@@ -280,4 +283,19 @@ func (d *decoder) pricing(n *yaml.Node, pr *Pricing) {
 	setQuantity(d, f, p, "storagePerGiBHour", what, ParseAmount, &pr.StoragePerGiBHour)
 	setQuantity(d, f, p, "per1kRequests", what, ParseAmount, &pr.Per1kRequests)
 	setQuantity(d, f, p, "egressPerGiB", what, ParseAmount, &pr.EgressPerGiB)
+}
+
+func (d *decoder) schedules(n *yaml.Node, p string) []Schedule {
+	elems := d.list(n, p, "schedules such as {cron: \"*/5 * * * *\", path: /tasks/cleanup}")
+	out := make([]Schedule, len(elems))
+	for i, e := range elems {
+		ep := index(p, i)
+		f := d.mapping(e, ep)
+		if f == nil {
+			continue
+		}
+		d.setStr(f, ep, "cron", &out[i].Cron)
+		d.setStr(f, ep, "path", &out[i].Path)
+	}
+	return out
 }

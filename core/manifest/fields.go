@@ -15,6 +15,7 @@ type field struct {
 	required bool
 	fields   []*field       // an object: its fields in document order
 	items    *field         // a list of objects: the element's description
+	maxItems int            // a list of objects: the most elements
 	schema   map[string]any // anything else: the JSON Schema of its value
 }
 
@@ -26,8 +27,8 @@ func leaf(name string, required bool, doc string, schema map[string]any) *field 
 	return &field{name: name, doc: doc, required: required, schema: schema}
 }
 
-func listOf(name string, doc string, item *field) *field {
-	return &field{name: name, doc: doc, items: item}
+func listOf(name string, doc string, maxItems int, item *field) *field {
+	return &field{name: name, doc: doc, items: item, maxItems: maxItems}
 }
 
 const (
@@ -48,7 +49,7 @@ var manifestFields = object("", required, "A Quantum1Net Service Manifest (apiVe
 			leaf("threshold", optional, "Distinct owner approvals needed, 1 to the number of owners. Default: all owners.", integer(1, MaxAccounts)),
 		),
 		leaf("operators", optional, "Accounts that may fund, pause, resume, and scale within placement.replicasMax. Default none.", accountList(0)),
-		listOf("callers", "Caller rules, first match wins; a path no rule matches is refused. Default: every path public.",
+		listOf("callers", "Caller rules, first match wins; a path no rule matches is refused. Default: every path public.", MaxCallerRules,
 			object("", optional, "One caller rule.",
 				leaf("paths", required, "Path patterns this rule selects, such as /admin/* or /users/*/profile.", pathList()),
 				leaf("allow", required, "public, or the accounts whose signed requests are allowed.", audience("public")),
@@ -99,6 +100,11 @@ var manifestFields = object("", required, "A Quantum1Net Service Manifest (apiVe
 		leaf("per1kRequests", required, "Per 1000 requests.", ref("amount")),
 		leaf("egressPerGiB", required, "Per GiB of outbound traffic.", ref("amount")),
 	),
+	listOf("schedules", "Scheduled requests: at each tick one replica runs a POST to path (times in UTC). At most 16. Default none.", MaxSchedules,
+		object("", optional, "One schedule.",
+			leaf("cron", required, "Five cron fields (minute hour day-of-month month day-of-week), a descriptor such as @hourly, or @every D (at least 1m); at most once a minute.", typed("string")),
+			leaf("path", required, "The path the request is sent to, such as /tasks/cleanup; a caller rule must select it.", ref("schedulePath")),
+		)),
 )
 
 // child returns f's field called name, or nil.

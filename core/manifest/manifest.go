@@ -50,6 +50,7 @@ type Manifest struct {
 	Resources   Resources // per replica
 	Placement   Placement
 	Pricing     Pricing
+	Schedules   []Schedule // in manifest order; default none
 
 	// pos records where each field path was found in the source, so that
 	// later checks (Validate, CheckUpdate) can point at lines. Nil for a

@@ -156,9 +156,9 @@ func TestDocumentProblems(t *testing.T) {
 		{"null document", "~\n", "1:1: apiVersion: is required\n1:1: name: is required\n1:1: permissions: is required\n" +
 			"1:1: resources: is required\n1:1: pricing: is required\n" +
 			"1:1: code.wasm: is required: run q1 service deploy with --wasm to fill it in"},
-		{"a string", "hello\n", "1:1: must be a mapping of fields (apiVersion, name, code, permissions, policies, resources, placement, pricing), got the string \"hello\""},
-		{"a list", "- a\n- b\n", "1:1: must be a mapping of fields (apiVersion, name, code, permissions, policies, resources, placement, pricing), got a list"},
-		{"two documents", full + "---\nname: other\n", "44:1: a manifest is a single YAML document; remove everything from the second '---' on"},
+		{"a string", "hello\n", "1:1: must be a mapping of fields (apiVersion, name, code, permissions, policies, resources, placement, pricing, schedules), got the string \"hello\""},
+		{"a list", "- a\n- b\n", "1:1: must be a mapping of fields (apiVersion, name, code, permissions, policies, resources, placement, pricing, schedules), got a list"},
+		{"two documents", full + "---\nname: other\n", "47:1: a manifest is a single YAML document; remove everything from the second '---' on"},
 		{"syntax error", "name: [a, b\n", "1: invalid YAML: did not find expected ',' or ']'"},
 		{"tab indentation", "name: a\n\tcode: b\n", "2: invalid YAML: found a tab character that violates indentation"},
 		{"alias", edit(t, full, "  cpu: 500m", "  cpu: &c 500m\n  storage: *c"),

@@ -19,7 +19,7 @@ func TestProblems(t *testing.T) {
 		{"threshold leading zero", "    threshold: 2", "    threshold: 02",
 			"9:5: permissions.owners.threshold: must be a whole number written with decimal digits only (no sign, no leading zeros), got 02"},
 		{"unknown top-level field", "apiVersion: q1/v1", "apiVersion: q1/v1\ncolour: blue",
-			"2:1: colour: unknown field \"colour\"; valid fields here: apiVersion, name, code, permissions, policies, resources, placement, pricing"},
+			"2:1: colour: unknown field \"colour\"; valid fields here: apiVersion, name, code, permissions, policies, resources, placement, pricing, schedules"},
 		{"misspelled field", "    threshold: 2", "    thresold: 2",
 			"9:5: permissions.owners.thresold: unknown field \"thresold\"; did you mean \"threshold\"?"},
 		{"unknown field in caller rule", "      allow: public", "      allow: public\n      methods: [GET]",

@@ -55,6 +55,7 @@ const (
 	uintPattern = `(0|[1-9][0-9]*)`
 	labelChars  = `[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?`
 	pathSegment = `([A-Za-z0-9._~!$&'()+,;=:@-]+|\*)`
+	pathLiteral = `[A-Za-z0-9._~!$&'()+,;=:@-]+`
 )
 
 // schemaDefs are the shared value definitions the field table refers to.
@@ -72,6 +73,8 @@ func schemaDefs() map[string]any {
 			`^q11[02-9ac-hj-np-z]{38}([02-9ac-hj-np-z]{20})?$`),
 		"pathPattern": str("A path pattern: /exact, /prefix/* (the prefix and everything below), * as a whole middle segment.",
 			`^/(`+pathSegment+`(/`+pathSegment+`)*)?$`),
+		"schedulePath": str("A literal request path, without * or a query: /tasks/cleanup.",
+			`^/(`+pathLiteral+`(/`+pathLiteral+`)*)?$`),
 		"host": str("A DNS name, optionally starting with *. for every subdomain.",
 			`^(\*\.)?(`+labelChars+`\.)+`+labelChars+`$`),
 		"attributeKey":   str("A sharer attribute key, such as region.", `^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$`),
@@ -93,7 +96,7 @@ func schemaOf(f *field) map[string]any {
 	switch {
 	case f.items != nil:
 		return map[string]any{"type": "array", "description": f.doc, "items": schemaOf(f.items),
-			"minItems": 1, "maxItems": MaxCallerRules}
+			"minItems": 1, "maxItems": f.maxItems}
 	case f.fields != nil:
 		props := map[string]any{}
 		required := []string{}

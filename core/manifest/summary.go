@@ -84,6 +84,13 @@ func (m *Manifest) Summary() string {
 		budget += "; " + rl.String() + " per caller"
 	}
 	line("limits", "%s", budget)
+	if len(m.Schedules) > 0 {
+		var out []string
+		for i, sc := range m.Schedules {
+			out = append(out, fmt.Sprintf("[%d] %q POST %s", i, sc.Cron, sc.Path))
+		}
+		line("schedules", "%s (UTC)", strings.Join(out, "; "))
+	}
 	return b.String()
 }
 

@@ -75,6 +75,7 @@ func (m *Manifest) check(v *validator) {
 	m.checkPolicies(v)
 	m.checkResources(v)
 	m.checkPlacement(v)
+	m.checkSchedules(v)
 }
 
 func (m *Manifest) checkPermissions(v *validator) {

@@ -23,6 +23,7 @@ import (
 	"github.com/quantum1net/q1/client/chainquery"
 	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/node/gateway"
+	"github.com/quantum1net/q1/node/schedule"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
@@ -55,6 +56,7 @@ type replicasEntry struct {
 	height   int64
 	replicas []gateway.Replica
 	leases   []sharerstypes.Lease
+	err      error // the chain did not answer
 }
 
 type sharerEntry struct {
@@ -197,6 +199,7 @@ func (v *View) replicaEntry(service string) replicasEntry {
 	defer cancel()
 	e = replicasEntry{height: h}
 	open, err := leases(ctx, c, &sharerstypes.QueryLeasesRequest{Service: service})
+	e.err = err
 	if err == nil {
 		self := v.self()
 		e.leases = open
@@ -212,6 +215,28 @@ func (v *View) replicaEntry(service string) replicasEntry {
 	v.replicas[service] = e
 	v.mu.Unlock()
 	return e
+}
+
+// Candidates implements schedule.Chain: the service's open leases that
+// their sharers acknowledged, held by sharers the chain counts active, with
+// their gateways, at the last committed height.
+func (v *View) Candidates(service string) ([]schedule.Candidate, error) {
+	e := v.replicaEntry(service)
+	if e.err != nil {
+		return nil, e.err
+	}
+	var out []schedule.Candidate
+	for _, l := range e.leases {
+		if l.AckedHeight == 0 || l.ClosedHeight != 0 {
+			continue
+		}
+		s := v.sharer(l.Sharer)
+		if !s.found || s.sharer.Status != sharerstypes.SharerActive {
+			continue
+		}
+		out = append(out, schedule.Candidate{Lease: l.Id, Sharer: l.Sharer, Endpoint: s.sharer.Endpoint})
+	}
+	return out, nil
 }
 
 // Leases returns the open leases of a sharer at the last committed height.

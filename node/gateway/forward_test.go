@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -296,5 +297,36 @@ func TestImpostorReplicaIsRejected(t *testing.T) {
 	}
 	if len(d.rt.requests()) != 0 {
 		t.Errorf("node d ran %d requests addressed to b", len(d.rt.requests()))
+	}
+}
+
+// TestScheduleHeaderStripped: a caller cannot pass for a schedule. Whatever
+// spelling or count of X-Q1-Schedule it sends, the service never sees it,
+// whether it runs on the entry node or one hop away.
+func TestScheduleHeaderStripped(t *testing.T) {
+	n := newNetwork(t)
+	a, b := n.node("a", Config{}), n.node("b", Config{})
+	n.deploy("local", publicManifest(t, "local"), []Replica{{Sharer: a.addr, Endpoint: a.srv.URL, Local: true}}, a)
+	n.deploy("remote", publicManifest(t, "remote"), []Replica{b.replica()}, b)
+	for _, svc := range []string{"local", "remote"} {
+		for _, name := range []string{HeaderSchedule, "x-q1-schedule", "X-Q1-SCHEDULE"} {
+			req := request(t, a, http.MethodPost, svc+".localhost", "/tasks/tick", nil)
+			req.Header[name] = []string{"0", "1"}
+			req.Header.Add("Connection", "keep-alive")
+			expect(t, send(t, req), 200)
+		}
+	}
+	for _, tn := range []*testNode{a, b} {
+		reqs := tn.rt.requests()
+		if len(reqs) != 3 {
+			t.Fatalf("node %s ran %d requests, want 3", tn.name, len(reqs))
+		}
+		for _, r := range reqs {
+			for name, v := range r.Header {
+				if strings.EqualFold(name, HeaderSchedule) {
+					t.Errorf("node %s's service saw %s: %v", tn.name, name, v)
+				}
+			}
+		}
 	}
 }

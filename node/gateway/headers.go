@@ -41,6 +41,12 @@ const (
 
 const hopPrefix = "X-Q1-Hop-"
 
+// HeaderSchedule marks a scheduled request (manifest schedules): the node
+// running the schedule sets it to the schedule's index. The gateway removes
+// it from every caller's request (cleanHeader), so a guest that sees it
+// knows the network sent the request, not a caller.
+const HeaderSchedule = "X-Q1-Schedule"
+
 // Codes in HeaderError.
 const (
 	CodeNotFound        = "not-found"        // no such service, or not a service address (404)
@@ -70,8 +76,8 @@ var hopByHop = []string{
 var gatewayResponseHeaders = []string{HeaderServedBy, HeaderVia, HeaderError, HeaderProof, HeaderNotRun}
 
 // cleanHeader returns a copy of h without hop-by-hop fields (including
-// those named in Connection), without the X-Q1-Hop-* fields, and without the
-// named extra fields.
+// those named in Connection), without the X-Q1-Hop-* fields and
+// HeaderSchedule, and without the named extra fields.
 func cleanHeader(h http.Header, extra ...string) http.Header {
 	out := h.Clone()
 	if out == nil {
@@ -92,6 +98,7 @@ func cleanHeader(h http.Header, extra ...string) http.Header {
 			delete(out, name)
 		}
 	}
+	out.Del(HeaderSchedule)
 	for _, name := range extra {
 		out.Del(name)
 	}

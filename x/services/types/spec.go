@@ -82,6 +82,9 @@ func SpecFromManifest(m *manifest.Manifest) ServiceSpec {
 	for _, a := range m.Placement.RequireAttributes {
 		s.Placement.RequireAttributes = append(s.Placement.RequireAttributes, SpecAttribute{Key: a.Key, Value: a.Value})
 	}
+	for _, sc := range m.Schedules {
+		s.Schedules = append(s.Schedules, SpecSchedule{Cron: sc.Cron, Path: sc.Path})
+	}
 	return s
 }
 
@@ -150,6 +153,9 @@ func (s *ServiceSpec) Manifest() *manifest.Manifest {
 	}
 	for _, a := range s.Placement.RequireAttributes {
 		m.Placement.RequireAttributes = append(m.Placement.RequireAttributes, manifest.Attribute{Key: a.Key, Value: a.Value})
+	}
+	for _, sc := range s.Schedules {
+		m.Schedules = append(m.Schedules, manifest.Schedule{Cron: sc.Cron, Path: sc.Path})
 	}
 	return m
 }

@@ -98,6 +98,7 @@ func goManifests(t *testing.T, base *types.ServiceSpec) map[string]*manifest.Man
 		RequireAttributes: []manifest.Attribute{{Key: "region", Value: "eu"}, {Key: "tier", Value: "gold"}},
 		MinCollateral:     12_345,
 	}
+	everything.Schedules = []manifest.Schedule{{Cron: "*/5 * * * *", Path: "/ops/cleanup"}, {Cron: "@every 1h", Path: "/report"}}
 	everything.Pricing = manifest.Pricing{CPUPerCoreSecond: 1, MemoryPerMiBHour: 2, StoragePerGiBHour: 3, Per1kRequests: 4, EgressPerGiB: 5}
 
 	copied := types.SpecFromManifest(everything)
@@ -113,6 +114,7 @@ func goManifests(t *testing.T, base *types.ServiceSpec) map[string]*manifest.Man
 	nothing.Placement.RequireAttributes = nil
 	nothing.Placement.Spread = manifest.SpreadNode
 	nothing.Resources.Storage = 0
+	nothing.Schedules = nil
 
 	out := map[string]*manifest.Manifest{"go/everything": everything, "go/nothing": nothing}
 	for name, m := range out {

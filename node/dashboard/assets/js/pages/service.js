@@ -18,6 +18,7 @@ export function mount(main, { arg: name }) {
     ['permissions', 'Who may do what', 'From the manifest in force (permissions).'],
     ['policies', 'Policies, resources and pricing'],
     ['replicas', 'Where it runs', 'Leases of this service on sharers.'],
+    ['schedules', 'Schedules', 'Requests the network sends on a timetable (manifest schedules, UTC): each tick runs on one replica; the last run as the replicas\' nodes recorded it.'],
     ['usage', 'Usage over time', 'One point per usage record: a sharer\'s report for one lease and one epoch, with the root of its receipts and its audit.'],
     ['history', 'Version history'],
     ['logs', 'Logs'],
@@ -197,13 +198,14 @@ function capsView(records) {
 }
 
 async function refresh(s, name) {
-  const [svc, hist, place, econ, records, sharers] = await Promise.all([
+  const [svc, hist, place, econ, records, sharers, scheds] = await Promise.all([
     get(`v1/services/${enc(name)}`),
     get(`v1/services/${enc(name)}/history`),
     maybe(`v1/services/${enc(name)}/placement`),
     economics(name).catch(() => null),
     usage(name).catch(() => null),
     get('v1/sharers').catch(() => null),
+    maybe(`v1/services/${enc(name)}/schedules`).catch(() => null),
   ]);
   // Any sharer's gateway serves every service (it forwards when it runs no replica).
   const gw = ((sharers && sharers.sharers) || []).find((x) => x.status === 'active' && /^https?:\/\//.test(x.endpoint || ''));
@@ -229,6 +231,7 @@ async function refresh(s, name) {
     'No replica placed.',
     (i) => ` data-lease="${esc(leases[i].id)}"`,
   ));
+  fill(s.schedules, schedulesView(scheds));
   fill(s.usage, usageView(records));
   fill(s.history, table(
     ['version', 'hash', 'how', 'proposed by', 'approved by', 'proposed at', 'in force from'],
@@ -238,4 +241,26 @@ async function refresh(s, name) {
     ]),
     'No versions.',
   ));
+}
+
+// schedulesView lays out GET /v1/services/{name}/schedules: per schedule its
+// last run (tick, node, status, duration), the runs and missed ticks counted,
+// and the next tick.
+export function schedulesView(res) {
+  const list = (res && res.schedules) || [];
+  const iso = (t) => (t ? esc(String(t).replace('.000Z', 'Z')) : '—');
+  const last = (r) => {
+    if (!r) return '<span class="muted">not run yet</span>';
+    const result = r.running ? 'running' : r.error ? `failed: ${esc(r.error)}` : `<code>${esc(String(r.status))}</code>`;
+    return `${iso(r.tick)} on ${sharerLink(r.node)}: ${result}${r.running ? '' : ' in ' + num(r.duration_ms) + ' ms'}${r.rank > 0 ? ` <span class="muted">(fallback ${num(r.rank)})</span>` : ''}`;
+  };
+  const missed = (st) => (st.missed ? `${st.missed_at_least ? 'at least ' : ''}${num(st.missed)}${st.last_missed ? ', last ' + iso(st.last_missed) : ''}` : '0');
+  const unreachable = res && res.unreachable && res.unreachable.length
+    ? `<p class="muted">Not counted: the nodes of ${res.unreachable.map(sharerLink).join(', ')} did not answer.</p>` : '';
+  return table(
+    ['#', 'cron', 'path', 'last run', 'runs', 'missed ticks', 'next'],
+    list.map((st) => [num(st.index), `<code>${esc(st.cron)}</code>`, `<code>POST ${esc(st.path)}</code>`, last(st.last_run), num(st.runs || 0), missed(st), iso(st.next)]),
+    'No schedules in the manifest.',
+    (i) => ` data-schedule="${esc(list[i].index)}"`,
+  ) + unreachable;
 }
