@@ -315,3 +315,72 @@ func (k *Keeper) exportRetention(ctx context.Context, gs *types.GenesisState) er
 	gs.PrunedBelow = below
 	return nil
 }
+
+// MigrateRetention moves the module's state from version 1 to 2: every
+// record, report and earnings row is indexed by epoch (so the pruner finds
+// the rows written before the upgrade) and the retention params get their
+// defaults. It reads the whole history once, at the upgrade.
+func (k *Keeper) MigrateRetention(ctx sdk.Context) error {
+	p, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	d := types.DefaultParams()
+	if p.RetentionEpochs == 0 {
+		p.RetentionEpochs = d.RetentionEpochs
+	}
+	if p.PrunePerBlock == 0 {
+		p.PrunePerBlock = d.PrunePerBlock
+	}
+	if err := k.checkRetention(ctx, p); err != nil {
+		// A window the defaults do not cover (long audits at short
+		// epochs): its minimum.
+		sp, err := k.sharers.GetParams(ctx)
+		if err != nil {
+			return err
+		}
+		p.RetentionEpochs = p.MinRetentionEpochs(sp.EpochBlocks)
+	}
+	if err := k.Params.Set(ctx, p); err != nil {
+		return fmt.Errorf("write params: %w", err)
+	}
+	// Keys are read first and indexed after: no store is written while
+	// it is iterated.
+	var recs []collections.Triple[string, uint64, uint64]
+	if err := k.Records.Walk(ctx, nil, func(key collections.Triple[string, uint64, uint64], _ types.UsageRecord) (bool, error) {
+		recs = append(recs, key)
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("read usage records: %w", err)
+	}
+	for _, key := range recs {
+		if err := k.RecordsByEpoch.Set(ctx, collections.Join3(key.K2(), key.K1(), key.K3())); err != nil {
+			return fmt.Errorf("index usage records by epoch: %w", err)
+		}
+	}
+	var reps []collections.Pair[sdk.AccAddress, uint64]
+	if err := k.Reports.Walk(ctx, nil, func(key collections.Pair[sdk.AccAddress, uint64], _ types.Report) (bool, error) {
+		reps = append(reps, key)
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("read reports: %w", err)
+	}
+	for _, key := range reps {
+		if err := k.ReportsByEpoch.Set(ctx, collections.Join(key.K2(), key.K1())); err != nil {
+			return fmt.Errorf("index reports by epoch: %w", err)
+		}
+	}
+	var earns []collections.Triple[sdk.AccAddress, string, uint64]
+	if err := k.Earnings.Walk(ctx, nil, func(key collections.Triple[sdk.AccAddress, string, uint64], _ types.Earnings) (bool, error) {
+		earns = append(earns, key)
+		return false, nil
+	}); err != nil {
+		return fmt.Errorf("read earnings: %w", err)
+	}
+	for _, key := range earns {
+		if err := k.EarningsByEpoch.Set(ctx, collections.Join3(key.K3(), key.K1(), key.K2())); err != nil {
+			return fmt.Errorf("index earnings by epoch: %w", err)
+		}
+	}
+	return nil
+}

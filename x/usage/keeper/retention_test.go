@@ -432,3 +432,40 @@ func TestPruneNeverDropsAHeldCharge(t *testing.T) {
 		t.Errorf("after pruning: total %v, pruned %v", got.Total, got.Pruned)
 	}
 }
+
+// TestMigrateRetention: a version-1 state (rows without epoch indexes,
+// params without retention) is indexed and given the default retention,
+// and its old rows are then pruned.
+func TestMigrateRetention(t *testing.T) {
+	e := newEconomy(t, 2, 2)
+	noErr(t, e.setParams(func(p *types.Params) { p.AuditProbability = math.LegacyZeroDec() }))
+	for range 3 {
+		e.epoch(3)
+	}
+	e.drawDue()
+	// What version 1 held: no indexes, no retention params.
+	noErr(t, e.k.RecordsByEpoch.Clear(e.ctx, nil))
+	noErr(t, e.k.ReportsByEpoch.Clear(e.ctx, nil))
+	noErr(t, e.k.EarningsByEpoch.Clear(e.ctx, nil))
+	p, err := e.k.GetParams(e.ctx)
+	noErr(t, err)
+	p.RetentionEpochs, p.PrunePerBlock = 0, 0
+	noErr(t, e.k.Params.Set(e.ctx, p))
+	before := e.usage("svc0", nil).Total
+
+	noErr(t, e.k.MigrateRetention(e.ctx))
+	p, err = e.k.GetParams(e.ctx)
+	noErr(t, err)
+	if p.RetentionEpochs != types.DefaultParams().RetentionEpochs || p.PrunePerBlock != types.DefaultParams().PrunePerBlock {
+		t.Errorf("migrated params: retention %d, prune_per_block %d", p.RetentionEpochs, p.PrunePerBlock)
+	}
+	noErr(t, p.Validate())
+	e.sharers.epoch.Number += p.RetentionEpochs + 10
+	st, err := e.k.Prune(e.ctx)
+	noErr(t, err)
+	rec, rep, earn := e.rows()
+	if st.Records != 12 || st.Reports != 6 || rec+rep+earn != 0 {
+		t.Errorf("after migrating, pruned %+v and left %d records, %d reports, %d earnings rows", st, rec, rep, earn)
+	}
+	sameSum(t, "total after migrating and pruning", e.usage("svc0", nil).Total, before)
+}
