@@ -247,7 +247,7 @@ func TestRetentionBoundsStateAndKeepsTotals(t *testing.T) {
 		if !sum.Usage.Equal(tot.Total.Usage) || !sum.Rent.Equal(tot.Total.Rent) || !by.Total.Usage.Equal(tot.Total.Usage) {
 			t.Errorf("%s: by service sums to %v, total %v", s, sum, tot.Total)
 		}
-		var usage math.Int = math.ZeroInt()
+		usage := math.ZeroInt()
 		for _, svc := range e.svcs {
 			usage = usage.Add(wantBySharer[svc+"/"+e.addr(s)].Charged)
 		}
