@@ -62,6 +62,10 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 		}
 	default:
 		fmt.Fprintf(tw, "%s\tRECORDS\tREQUESTS\tCPU\tEGRESS\tCHARGED\tCAPS\n", strings.ToUpper(by))
+		if by == "epoch" && res.Pruned.Records > 0 {
+			s := res.Pruned
+			fmt.Fprintf(tw, "<%d (pruned)\t%d\t%d\t%s\t%d B\t%s\t%d\n", res.PrunedBelow, s.Records, s.Requests, cpuMillis(s.CpuMillis), s.EgressBytes, qc.Format(s.Charged), s.Caps)
+		}
 		for _, s := range res.Sums {
 			key := s.Sharer
 			if by == "epoch" {
@@ -81,6 +85,30 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 			}
 		}
 	}
+}
+
+// printUsagePruned says which epochs the chain no longer holds records of
+// (params.retention_epochs) and where the totals of those come from.
+func printUsagePruned(w io.Writer, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) {
+	if res.PrunedBelow == 0 {
+		return
+	}
+	if req.HasEpoch {
+		if req.Epoch < res.PrunedBelow {
+			fmt.Fprintf(w, "Epoch %d is pruned from the chain's state (every epoch before %d is, params.retention_epochs): "+
+				"its records are no longer listed, and are counted in the service's totals (q1 service usage %s).\n",
+				req.Epoch, res.PrunedBelow, req.Service)
+		}
+		return
+	}
+	if res.Pruned.Records == 0 {
+		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs); none had records here.\n", res.PrunedBelow)
+		return
+	}
+	p := res.Pruned
+	fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): their %d records are not listed "+
+		"one by one; the chain keeps their running totals, which the total above includes: %d requests, %s CPU, %d B egress, charged %s.\n",
+		res.PrunedBelow, p.Records, p.Requests, cpuMillis(p.CpuMillis), p.EgressBytes, qc.Format(p.Charged))
 }
 
 // shortRoot is a receipts root for people: its first 8 bytes in hex.
@@ -161,11 +189,16 @@ func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsRe
 	t := res.Total
 	fmt.Fprintf(w, "Sharer %s earned %s: usage %s, rent %s, less the protocol share %s\n",
 		res.Sharer, qc.Format(res.Received), qc.Format(t.Usage), qc.Format(t.Rent), qc.Format(t.ProtocolShare))
+	defer printEarningsPruned(w, by, res)
 	if by == "" || len(res.Sums) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s\tUSAGE\tRENT\tPROTOCOL SHARE\tRECEIVED\n", strings.ToUpper(by))
+	if p := res.Pruned; by == "epoch" && res.PrunedBelow > 0 && !p.Usage.Add(p.Rent).IsZero() {
+		fmt.Fprintf(tw, "<%d (pruned)\t%s\t%s\t%s\t%s\n", res.PrunedBelow, qc.Format(p.Usage), qc.Format(p.Rent), qc.Format(p.ProtocolShare),
+			qc.Format(p.Usage.Add(p.Rent).Sub(p.ProtocolShare)))
+	}
 	for _, s := range res.Sums {
 		key := s.Service
 		if by == "epoch" {
@@ -175,6 +208,26 @@ func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsRe
 			qc.Format(s.Usage.Add(s.Rent).Sub(s.ProtocolShare)))
 	}
 	tw.Flush()
+}
+
+// printEarningsPruned says which epochs' earnings rows the chain no longer
+// holds (params.retention_epochs) and where their totals come from.
+func printEarningsPruned(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse) {
+	if res.PrunedBelow == 0 {
+		return
+	}
+	p := res.Pruned
+	if p.Usage.IsNil() || p.Usage.Add(p.Rent).IsZero() {
+		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs); this sharer earned nothing in them.\n", res.PrunedBelow)
+		return
+	}
+	where := "the total above includes them"
+	if by == "service" {
+		where = "the total and each service's sum include them"
+	}
+	fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): the chain keeps what they earned as running totals, "+
+		"usage %s, rent %s, protocol share %s (%s; they are no longer split by epoch).\n",
+		res.PrunedBelow, qc.Format(p.Usage), qc.Format(p.Rent), qc.Format(p.ProtocolShare), where)
 }
 
 // printEconomics writes a service's escrow line for q1 service status.

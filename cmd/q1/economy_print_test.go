@@ -117,3 +117,38 @@ func TestProtoJSONOutput(t *testing.T) {
 		t.Errorf("json: %s", b.String())
 	}
 }
+
+// TestPrintPruned: past params.retention_epochs the output says which
+// epochs are pruned and that the totals include them (issue #16).
+func TestPrintPruned(t *testing.T) {
+	res := usageFixture()
+	res.PrunedBelow = 40
+	res.Pruned = usagetypes.UsageSum{Records: 12, Requests: 5000, Charged: sdkmath.NewInt(3_000_000), ToSharer: sdkmath.ZeroInt(), ProtocolShare: sdkmath.ZeroInt()}
+	var b bytes.Buffer
+	printUsage(&b, "epoch", res)
+	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", By: "epoch"}, res)
+	for _, w := range []string{"<40 (pruned)  12", "Epochs before 40 are pruned from the chain's state (params.retention_epochs): their 12 records", "the total above includes: 5000 requests"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("output does not contain %q:\n%s", w, b.String())
+		}
+	}
+	b.Reset()
+	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", HasEpoch: true, Epoch: 7}, res)
+	if w := "Epoch 7 is pruned from the chain's state (every epoch before 40 is"; !strings.Contains(b.String(), w) {
+		t.Errorf("output does not contain %q:\n%s", w, b.String())
+	}
+
+	e := usagetypes.NewEarnings("q1sharer", "hello", 0)
+	e.Usage, e.Rent, e.ProtocolShare = sdkmath.NewInt(2_000_000), sdkmath.NewInt(1_000_000), sdkmath.NewInt(150_000)
+	p := usagetypes.NewEarnings("q1sharer", "", 0)
+	p.Usage = sdkmath.NewInt(1_000_000)
+	er := &usagetypes.QuerySharerEarningsResponse{Sharer: "q1sharer", Total: e, Received: sdkmath.NewInt(2_850_000), PrunedBelow: 40, Pruned: p,
+		Sums: []usagetypes.Earnings{usagetypes.NewEarnings("q1sharer", "", 41)}}
+	b.Reset()
+	printEarnings(&b, "epoch", er)
+	for _, w := range []string{"<40 (pruned)  1QC", "Epochs before 40 are pruned from the chain's state (params.retention_epochs): the chain keeps what they earned as running totals, usage 1QC"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("output does not contain %q:\n%s", w, b.String())
+		}
+	}
+}

@@ -42,6 +42,7 @@ func serviceUsageCmd() *cobra.Command {
 				return printUsageJSON(cmd, res, audits)
 			}
 			printUsage(cmd.OutOrStdout(), by, res)
+			printUsagePruned(cmd.OutOrStdout(), req, res)
 			printAudits(cmd.OutOrStdout(), audits)
 			return nil
 		})
@@ -57,7 +58,13 @@ report committed (ROOT, with RECEIPTS, the receipts it covers) and its audit sta
 (AUDIT): pending until the draw, unsampled (paid), sampled (audit open, payment held),
 proven (paid), failed or forfeited (refunded to the escrow, the sharer's collateral
 slashed). Every audit the records name is listed after them with each auditor's verdict
-and what it found. -o json gives the same: "records" and "audits".`
+and what it found. -o json gives the same: "records" and "audits".
+
+The chain keeps the records of the last params.retention_epochs epochs (long enough for
+the report window and the audits); older ones are pruned into running totals per sharer.
+The totals, and the sums --by sharer, include the pruned records; the list and the sums
+--by epoch show them as one line, "<N (pruned)", and the output says which epochs are
+pruned ("pruned_below" and "pruned" in -o json).`
 	cmd.Example = `  q1 service usage hello
   q1 service usage hello --by sharer -o json`
 	cmd.Flags().String(flagBy, "", "sum the records per sharer or per epoch")

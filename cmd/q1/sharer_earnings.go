@@ -28,6 +28,11 @@ func sharerEarningsCmd() *cobra.Command {
 rent settled, the protocol share that went to validators, and what reached its account.
 --by sums per service or per epoch (rent counts in the epoch it was settled in).
 
+The chain keeps the earnings of the last params.retention_epochs epochs per epoch; older
+ones are pruned into running totals per service, which the total and the sums --by
+service include; --by epoch shows them as one line, "<N (pruned)", and the output says
+which epochs are pruned ("pruned_below" and "pruned" in -o json).
+
 Without an argument it shows this home's sharer, as q1 sharer status does.`
 	cmd.Example = `  q1 sharer earnings
   q1 sharer earnings q1qyfzm0... --by service -o json`

@@ -27,7 +27,10 @@ import (
 
 // ConsensusVersion is the version of the module's state layout; a change to
 // it needs a registered migration.
-const ConsensusVersion = 1
+// Version 2 (issue #16) indexes records, reports and earnings by epoch and
+// adds params.retention_epochs and params.prune_per_block
+// (keeper.Keeper.MigrateRetention).
+const ConsensusVersion = 2
 
 var (
 	_ module.AppModuleBasic      = AppModuleBasic{}
@@ -98,6 +101,9 @@ func (AppModule) ConsensusVersion() uint64 { return ConsensusVersion }
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
+	if err := cfg.RegisterMigration(types.ModuleName, 1, am.keeper.MigrateRetention); err != nil {
+		panic(fmt.Sprintf("register the usage module's migration from version 1: %v", err))
+	}
 }
 
 // InitGenesis loads the module's genesis state; it panics on a state that

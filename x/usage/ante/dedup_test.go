@@ -32,7 +32,7 @@ import (
 var _ ante.Keeper = (*keeper.Keeper)(nil)
 
 // sharersWithHotKeys answers GetSharer, the one call the decorator's keeper
-// makes into x/sharers, from a map of sharer to hot key.
+// makes into x/sharers (and GetParams, which genesis reads), from a map of sharer to hot key.
 type sharersWithHotKeys struct {
 	types.SharersKeeper
 	hot map[string]string
@@ -44,6 +44,12 @@ func (s sharersWithHotKeys) GetSharer(_ context.Context, addr string) (sharersty
 		return sharerstypes.Sharer{}, sharerstypes.ErrSharerNotFound
 	}
 	return sharerstypes.Sharer{Address: addr, HotKey: h, Status: sharerstypes.SharerActive}, nil
+}
+
+// GetParams answers x/sharers' defaults: genesis checks the retention
+// against its epoch_blocks.
+func (s sharersWithHotKeys) GetParams(context.Context) (sharerstypes.Params, error) {
+	return sharerstypes.DefaultParams(), nil
 }
 
 type fixture struct {

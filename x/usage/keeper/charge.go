@@ -128,8 +128,8 @@ func (k *Keeper) chargeReport(ctx context.Context, p types.Params, sh sharerstyp
 		out.charged = out.charged.Add(rec.Charged)
 		out.share = out.share.Add(rec.ProtocolShare)
 		out.caps += uint32(len(rec.Caps))
-		if err := k.Records.Set(ctx, collections.Join3(rec.Service, rec.Epoch, rec.LeaseId), *rec); err != nil {
-			return out, fmt.Errorf("write usage record of lease %d for epoch %d: %w", rec.LeaseId, rec.Epoch, err)
+		if err := k.setNewRecord(ctx, *rec); err != nil {
+			return out, err
 		}
 	}
 	// Each service charged is projected again once its records are

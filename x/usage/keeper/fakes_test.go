@@ -29,6 +29,8 @@ type fakeSharers struct {
 	bank       *fakeServices // the bank slashes pay auditors through
 	burned     math.Int
 	slashes    []sharerstypes.Slash
+	// epochBlocks is x/sharers' epoch_blocks (0: the default, 600).
+	epochBlocks uint64
 }
 
 func newFakeSharers() *fakeSharers {
@@ -100,6 +102,14 @@ func (f *fakeSharers) GetLease(_ context.Context, id uint64) (sharerstypes.Lease
 		return sharerstypes.Lease{}, errorsmod.Wrapf(sharerstypes.ErrLeaseNotFound, "lease %d does not exist (or closed long enough ago to be pruned)", id)
 	}
 	return l, nil
+}
+
+func (f *fakeSharers) GetParams(context.Context) (sharerstypes.Params, error) {
+	p := sharerstypes.DefaultParams()
+	if f.epochBlocks != 0 {
+		p.EpochBlocks = f.epochBlocks
+	}
+	return p, nil
 }
 
 func (f *fakeSharers) CurrentEpoch(context.Context) (sharerstypes.EpochInfo, error) {

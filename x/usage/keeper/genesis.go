@@ -24,8 +24,8 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if err != nil {
 			return err
 		}
-		if err := k.Reports.Set(ctx, collections.Join(bz, r.Epoch), r); err != nil {
-			return fmt.Errorf("write report of %s for epoch %d: %w", r.Sharer, r.Epoch, err)
+		if err := k.setReport(ctx, bz, r); err != nil {
+			return err
 		}
 	}
 	for _, m := range gs.Meters {
@@ -58,8 +58,8 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		}
 	}
 	for _, r := range gs.Records {
-		if err := k.Records.Set(ctx, collections.Join3(r.Service, r.Epoch, r.LeaseId), r); err != nil {
-			return fmt.Errorf("write usage record of lease %d for epoch %d: %w", r.LeaseId, r.Epoch, err)
+		if err := k.setNewRecord(ctx, r); err != nil {
+			return err
 		}
 		// A held entry waits for its draw, sample_delay_blocks after the
 		// report (a draw height already passed draws in the first block).
@@ -108,8 +108,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		if err := k.Earnings.Set(ctx, collections.Join3(bz, e.Service, e.Epoch), e); err != nil {
 			return fmt.Errorf("write earnings of %s: %w", e.Sharer, err)
 		}
+		if err := k.EarningsByEpoch.Set(ctx, collections.Join3(e.Epoch, bz, e.Service)); err != nil {
+			return fmt.Errorf("index earnings of %s: %w", e.Sharer, err)
+		}
 	}
-	return nil
+	return k.initRetention(ctx, gs)
 }
 
 // ExportGenesis returns the module's state: params, reports by (sharer,
@@ -170,6 +173,9 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 		return false, nil
 	}); err != nil {
 		return nil, fmt.Errorf("export audit counters: %w", err)
+	}
+	if err := k.exportRetention(ctx, gs); err != nil {
+		return nil, err
 	}
 	return gs, nil
 }

@@ -95,10 +95,82 @@ func (q queryServer) ServiceUsage(ctx context.Context, req *types.QueryServiceUs
 	if err != nil {
 		return nil, err
 	}
+	if err := q.addPrunedUsage(ctx, req, sharer, out); err != nil {
+		return nil, err
+	}
 	slices.SortFunc(out.Sums, func(a, b types.UsageSum) int {
 		return cmp.Or(cmp.Compare(a.Epoch, b.Epoch), cmp.Compare(a.Sharer, b.Sharer))
 	})
 	return out, nil
+}
+
+// addSum adds sum o to sum s.
+func addSum(s *types.UsageSum, o types.UsageSum) {
+	s.Records += o.Records
+	s.Requests = addSat(s.Requests, o.Requests)
+	s.CpuMillis = addSat(s.CpuMillis, o.CpuMillis)
+	s.EgressBytes = addSat(s.EgressBytes, o.EgressBytes)
+	s.Charged = s.Charged.Add(o.Charged)
+	s.ToSharer = s.ToSharer.Add(o.ToSharer)
+	s.ProtocolShare = s.ProtocolShare.Add(o.ProtocolShare)
+	s.Caps += o.Caps
+}
+
+// addPrunedUsage adds to out what the service's pruned records summed
+// (only sharer's when set): to the total and, by sharer, to the sharer's
+// sum. An epoch's records are listed or summed only while in state: with
+// an epoch asked for, nothing is added, and pruned_below says whether that
+// epoch was pruned.
+func (q queryServer) addPrunedUsage(ctx context.Context, req *types.QueryServiceUsageRequest, sharer string, out *types.QueryServiceUsageResponse) error {
+	below, err := q.k.prunedBelow(ctx)
+	if err != nil {
+		return err
+	}
+	out.PrunedBelow, out.Pruned = below, newSum()
+	if req.HasEpoch {
+		return nil
+	}
+	return q.k.PrunedUsage.Walk(ctx, collections.NewPrefixedPairRange[string, sdk.AccAddress](req.Service),
+		func(_ collections.Pair[string, sdk.AccAddress], s types.UsageSum) (bool, error) {
+			if sharer != "" && s.Sharer != sharer {
+				return false, nil
+			}
+			addSum(&out.Pruned, s)
+			addSum(&out.Total, s)
+			if req.By == BySharer {
+				i := slices.IndexFunc(out.Sums, func(x types.UsageSum) bool { return x.Sharer == s.Sharer })
+				if i < 0 {
+					n := newSum()
+					n.Sharer = s.Sharer
+					out.Sums, i = append(out.Sums, n), len(out.Sums)
+				}
+				addSum(&out.Sums[i], s)
+			}
+			return false, nil
+		})
+}
+
+// addPrunedEarnings adds to out what the sharer's pruned earnings rows
+// summed: to the total and, by service, to each service's sum.
+func (q queryServer) addPrunedEarnings(ctx context.Context, req *types.QuerySharerEarningsRequest, bz sdk.AccAddress, out *types.QuerySharerEarningsResponse) error {
+	below, err := q.k.prunedBelow(ctx)
+	if err != nil {
+		return err
+	}
+	out.PrunedBelow, out.Pruned = below, types.NewEarnings(out.Sharer, "", 0)
+	return q.k.PrunedEarnings.Walk(ctx, collections.NewPrefixedPairRange[sdk.AccAddress, string](bz),
+		func(_ collections.Pair[sdk.AccAddress, string], e types.Earnings) (bool, error) {
+			out.Pruned.Add(e)
+			out.Total.Add(e)
+			if req.By == ByService {
+				i := slices.IndexFunc(out.Sums, func(s types.Earnings) bool { return s.Service == e.Service && s.Epoch == 0 })
+				if i < 0 {
+					out.Sums, i = append(out.Sums, types.NewEarnings(out.Sharer, e.Service, 0)), len(out.Sums)
+				}
+				out.Sums[i].Add(e)
+			}
+			return false, nil
+		})
 }
 
 // SharerEarnings implements types.QueryServer: a sharer's total, and sums
@@ -133,6 +205,9 @@ func (q queryServer) SharerEarnings(ctx context.Context, req *types.QuerySharerE
 			return false, nil
 		})
 	if err != nil {
+		return nil, err
+	}
+	if err := q.addPrunedEarnings(ctx, req, bz, out); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(out.Sums, func(a, b types.Earnings) int {

@@ -97,6 +97,20 @@ type Keeper struct {
 	// AuditStats holds each sharer's audit counters.
 	AuditStats collections.Map[sdk.AccAddress, types.AuditStats]
 
+	// Retention (issue #16): the rows of an epoch are indexed by epoch
+	// first, RecordsByEpoch (epoch, service, lease id), ReportsByEpoch
+	// (epoch, sharer) and EarningsByEpoch (epoch, sharer, service), and
+	// pruned params.retention_epochs after it, at most
+	// params.prune_per_block a block; what the pruned rows summed is kept
+	// in PrunedUsage by (service, sharer) and PrunedEarnings by (sharer,
+	// service). PrunedBelow is the epoch below which every row is pruned.
+	RecordsByEpoch  collections.KeySet[collections.Triple[uint64, string, uint64]]
+	ReportsByEpoch  collections.KeySet[collections.Pair[uint64, sdk.AccAddress]]
+	EarningsByEpoch collections.KeySet[collections.Triple[uint64, sdk.AccAddress, string]]
+	PrunedUsage     collections.Map[collections.Pair[string, sdk.AccAddress], types.UsageSum]
+	PrunedEarnings  collections.Map[collections.Pair[sdk.AccAddress, string], types.Earnings]
+	PrunedBelow     collections.Item[uint64]
+
 	moduleAddr sdk.AccAddress
 }
 
@@ -165,6 +179,18 @@ func NewKeeper(
 			collections.TripleKeyCodec(collections.Int64Key, collections.Uint64Key, collections.Uint64Key), collections.StringValue),
 		AuditStats: collections.NewMap(sb, types.AuditStatsKey, "audit_stats", sdk.AccAddressKey, codec.CollValue[types.AuditStats](cdc)),
 
+		RecordsByEpoch: collections.NewKeySet(sb, types.RecordsByEpochKey, "records_by_epoch",
+			collections.TripleKeyCodec(collections.Uint64Key, collections.StringKey, collections.Uint64Key)),
+		ReportsByEpoch: collections.NewKeySet(sb, types.ReportsByEpochKey, "reports_by_epoch",
+			collections.PairKeyCodec(collections.Uint64Key, sdk.AccAddressKey)),
+		EarningsByEpoch: collections.NewKeySet(sb, types.EarningsByEpochKey, "earnings_by_epoch",
+			collections.TripleKeyCodec(collections.Uint64Key, sdk.AccAddressKey, collections.StringKey)),
+		PrunedUsage: collections.NewMap(sb, types.PrunedUsageKey, "pruned_usage",
+			collections.PairKeyCodec(collections.StringKey, sdk.AccAddressKey), codec.CollValue[types.UsageSum](cdc)),
+		PrunedEarnings: collections.NewMap(sb, types.PrunedEarningsKey, "pruned_earnings",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.StringKey), codec.CollValue[types.Earnings](cdc)),
+		PrunedBelow: collections.NewItem(sb, types.PrunedBelowKey, "pruned_below", collections.Uint64Value),
+
 		moduleAddr: authtypes.NewModuleAddress(types.ModuleName),
 	}
 	schema, err := sb.Build()
@@ -219,6 +245,10 @@ func (k *Keeper) GetReport(ctx context.Context, sharer string, epoch uint64) (ty
 	}
 	r, err := k.Reports.Get(ctx, collections.Join(bz, epoch))
 	if errors.Is(err, collections.ErrNotFound) {
+		if below, err := k.prunedBelow(ctx); err == nil && epoch < below {
+			return types.Report{}, errorsmod.Wrapf(types.ErrReportNotFound,
+				"sharer %s has no report for epoch %d in state: the epochs below %d are pruned (params.retention_epochs)", sharer, epoch, below)
+		}
 		return types.Report{}, errorsmod.Wrapf(types.ErrReportNotFound, "sharer %s has no report for epoch %d", sharer, epoch)
 	}
 	if err != nil {

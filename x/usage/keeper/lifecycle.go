@@ -368,7 +368,11 @@ func (k *Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	return k.auditsEndBlock(ctx)
+	if err := k.auditsEndBlock(ctx); err != nil {
+		return err
+	}
+	_, err = k.prune(ctx)
+	return err
 }
 
 // isolate runs fn, the EndBlocker's work for one queued service, on a

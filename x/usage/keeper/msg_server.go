@@ -65,8 +65,8 @@ func (s msgServer) UsageReport(ctx context.Context, msg *types.MsgUsageReport) (
 		return nil, err
 	}
 	r := types.Report{Sharer: addr, Epoch: msg.Epoch, Entries: msg.Entries, Height: sdk.UnwrapSDKContext(ctx).BlockHeight()}
-	if err := k.Reports.Set(ctx, collections.Join(bz, msg.Epoch), r); err != nil {
-		return nil, fmt.Errorf("write report of %s for epoch %d: %w", addr, msg.Epoch, err)
+	if err := k.setReport(ctx, bz, r); err != nil {
+		return nil, err
 	}
 	if err := k.sharers.RecordHeartbeat(ctx, addr, msg.Epoch); err != nil {
 		return nil, fmt.Errorf("record heartbeat of %s: %w", addr, err)
@@ -159,6 +159,9 @@ func (s msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	}
 	if err := msg.Params.Validate(); err != nil {
 		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
+	}
+	if err := k.checkRetention(ctx, msg.Params); err != nil {
+		return nil, err
 	}
 	if err := k.Params.Set(ctx, msg.Params); err != nil {
 		return nil, fmt.Errorf("write params: %w", err)

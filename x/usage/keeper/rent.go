@@ -377,6 +377,9 @@ func (k *Keeper) addEarnings(ctx context.Context, sharer, service string, epoch 
 	e, err := k.Earnings.Get(ctx, key)
 	if errors.Is(err, collections.ErrNotFound) {
 		e = types.NewEarnings(sharer, service, epoch)
+		if err := k.EarningsByEpoch.Set(ctx, collections.Join3(epoch, bz, service)); err != nil {
+			return fmt.Errorf("index earnings of %s from %s in epoch %d: %w", sharer, service, epoch, err)
+		}
 	} else if err != nil {
 		return fmt.Errorf("read earnings of %s from %s in epoch %d: %w", sharer, service, epoch, err)
 	}

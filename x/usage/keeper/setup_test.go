@@ -34,6 +34,7 @@ type fixture struct {
 	services *fakeServices
 	ac       address.Codec
 	commit   func() // commits the store, as the end of a block does
+	key      *storetypes.KVStoreKey
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -52,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	k := keeper.NewKeeper(enc.Codec, runtime.NewKVStoreService(key), ac, fs, svc, svc, authtypes.FeeCollectorName, authority)
 	svc.leaseHook, svc.svcHook, svc.owed = k.SharersHooks(), k.ServicesHooks(), k.EscrowOwed
 	f := &fixture{
-		t: t, ctx: tc.Ctx.WithBlockHeight(1).WithBlockTime(genesisTime), k: k, sharers: fs, services: svc, ac: ac,
+		t: t, ctx: tc.Ctx.WithBlockHeight(1).WithBlockTime(genesisTime), k: k, sharers: fs, services: svc, ac: ac, key: key,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k),
 	}
 	f.commit = func() { tc.CMS.Commit() }

@@ -19,6 +19,9 @@ type SharersKeeper interface {
 	GetSharer(ctx context.Context, addr string) (sharerstypes.Sharer, error)
 	// GetLease returns a lease, open or recently closed.
 	GetLease(ctx context.Context, id uint64) (sharerstypes.Lease, error)
+	// GetParams returns x/sharers' parameters: epoch_blocks turns the
+	// audit's windows into epochs for the retention's minimum.
+	GetParams(ctx context.Context) (sharerstypes.Params, error)
 	// CurrentEpoch returns the epoch in progress.
 	CurrentEpoch(ctx context.Context) (sharerstypes.EpochInfo, error)
 	// GetEpoch returns a recently ended epoch; ok is false otherwise.

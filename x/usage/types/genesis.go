@@ -49,6 +49,9 @@ func (gs *GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
 	}
+	if err := gs.validateRetention(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	once := func(kind string, i int, key string) error {
 		k := kind + "/" + key
@@ -155,3 +158,43 @@ func (gs *GenesisState) Validate() error {
 
 func badDec(d math.LegacyDec) bool { return d.IsNil() || d.IsNegative() }
 func badInt(n math.Int) bool       { return n.IsNil() || n.IsNegative() }
+
+// validateRetention checks the running totals of pruned rows: one per
+// (service, sharer) and (sharer, service), valid addresses, amounts set.
+func (gs *GenesisState) validateRetention() error {
+	seen := map[string]bool{}
+	for i, pu := range gs.PrunedUsage {
+		if pu.Service == "" {
+			return fmt.Errorf("pruned_usage[%d]: service is required", i)
+		}
+		if err := address.ValidateAccount(pu.Sum.Sharer); err != nil {
+			return fmt.Errorf("pruned_usage[%d]: sharer: %w", i, err)
+		}
+		if k := pu.Service + "/" + pu.Sum.Sharer; seen[k] {
+			return fmt.Errorf("pruned_usage[%d]: sharer %s on service %s appears twice", i, pu.Sum.Sharer, pu.Service)
+		} else {
+			seen[k] = true
+		}
+		if pu.Sum.Charged.IsNil() || pu.Sum.ToSharer.IsNil() || pu.Sum.ProtocolShare.IsNil() {
+			return fmt.Errorf("pruned_usage[%d]: charged, to_sharer and protocol_share must be set", i)
+		}
+	}
+	seen = map[string]bool{}
+	for i, e := range gs.PrunedEarnings {
+		if e.Service == "" || e.Epoch != 0 {
+			return fmt.Errorf("pruned_earnings[%d]: service is required and epoch must be 0", i)
+		}
+		if err := address.ValidateAccount(e.Sharer); err != nil {
+			return fmt.Errorf("pruned_earnings[%d]: sharer: %w", i, err)
+		}
+		if k := e.Sharer + "/" + e.Service; seen[k] {
+			return fmt.Errorf("pruned_earnings[%d]: sharer %s from service %s appears twice", i, e.Sharer, e.Service)
+		} else {
+			seen[k] = true
+		}
+		if e.Usage.IsNil() || e.Rent.IsNil() || e.ProtocolShare.IsNil() {
+			return fmt.Errorf("pruned_earnings[%d]: usage, rent and protocol_share must be set", i)
+		}
+	}
+	return nil
+}

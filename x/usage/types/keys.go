@@ -56,6 +56,19 @@ var (
 	AuditQueueKey      = collections.NewPrefix(26)
 	DrawQueueKey       = collections.NewPrefix(27)
 	AuditStatsKey      = collections.NewPrefix(28)
+	// Retention (issue #16). RecordsByEpochKey, ReportsByEpochKey and
+	// EarningsByEpochKey index the records, reports and earnings rows with
+	// their epoch first, so the pruner reads only rows it removes.
+	// PrunedUsageKey holds what the pruned records summed per (service,
+	// sharer), PrunedEarningsKey what the pruned earnings rows summed per
+	// (sharer, service); PrunedBelowKey the epoch below which every row is
+	// pruned.
+	RecordsByEpochKey  = collections.NewPrefix(29)
+	ReportsByEpochKey  = collections.NewPrefix(30)
+	EarningsByEpochKey = collections.NewPrefix(31)
+	PrunedUsageKey     = collections.NewPrefix(32)
+	PrunedEarningsKey  = collections.NewPrefix(33)
+	PrunedBelowKey     = collections.NewPrefix(34)
 )
 
 // Audit states of a usage record (and, from sampled on, of its audit).

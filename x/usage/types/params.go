@@ -17,6 +17,14 @@ const (
 	MaxBlockTimeMs = 3_600_000
 )
 
+// Bounds on the retention parameters (issue #16).
+const (
+	// MaxRetentionEpochs bounds params.retention_epochs.
+	MaxRetentionEpochs = 1_000_000
+	// MaxPrunePerBlock bounds params.prune_per_block.
+	MaxPrunePerBlock = 100_000
+)
+
 // MaxAuditWindowBlocks bounds the audit's delay and windows.
 const MaxAuditWindowBlocks = 1_000_000
 
@@ -68,6 +76,12 @@ func DefaultParams() Params {
 		AuditorFee:          math.LegacyNewDecWithPrec(1, 1),
 		AuditorMissLimit:    3,
 		AuditorMissSlash:    math.LegacyNewDecWithPrec(1, 2),
+
+		// A day of 10-minute epochs (the minimum is 5 at these params and
+		// x/sharers' 600-block epochs); 256 rows a block prune what 10,000
+		// leases write in a 600-block epoch (~20,000 rows) in 80 blocks.
+		RetentionEpochs: 144,
+		PrunePerBlock:   256,
 	}
 }
 
@@ -114,9 +128,60 @@ func (p Params) CPUMillis(fuel uint64) uint64 {
 	return q
 }
 
+// AuditSpanBlocks is the most blocks from a report's acceptance to the
+// resolution of its entries' audits: the draw's delay and the publish,
+// commit and reveal windows.
+func (p Params) AuditSpanBlocks() uint64 {
+	return p.SampleDelayBlocks + p.PublishWindowBlocks + p.CommitWindowBlocks + p.RevealWindowBlocks
+}
+
+// MinRetentionEpochs is the fewest epochs the rows of an epoch E must stay
+// in state, at epochs of epochBlocks blocks (x/sharers' epoch_blocks; 0
+// when it is not known, which counts the audit as one epoch):
+//
+//   - report_window_epochs: a report for E is accepted until epoch
+//     E + report_window_epochs, and checks its (sharer, E) report for a
+//     duplicate and E's records for the service's allowance; PendingUsage
+//     (EscrowOwed, and the holdback at depletion) and the release of a
+//     deleted service's escrow read the records of the same window;
+//   - ⌈audit span ÷ epoch_blocks⌉: the last report the window accepts is
+//     drawn sample_delay_blocks later and its audit resolves by the end of
+//     the publish, commit and reveal windows, when the record (and, on a
+//     refund, the earnings row) of E changes;
+//   - one epoch of margin: a node reads the ended epoch from the state of
+//     the block before the next began.
+func (p Params) MinRetentionEpochs(epochBlocks uint64) uint64 {
+	audit := uint64(1)
+	if epochBlocks > 0 {
+		audit = max((p.AuditSpanBlocks()+epochBlocks-1)/epochBlocks, 1)
+	}
+	return p.ReportWindowEpochs + audit + 1
+}
+
+// ValidateRetention refuses params.retention_epochs below
+// MinRetentionEpochs(epochBlocks), naming the parameter, the minimum and
+// what it is made of.
+func (p Params) ValidateRetention(epochBlocks uint64) error {
+	if p.RetentionEpochs > MaxRetentionEpochs {
+		return fmt.Errorf("params.retention_epochs: must be at most %d, got %d", MaxRetentionEpochs, p.RetentionEpochs)
+	}
+	if lo := p.MinRetentionEpochs(epochBlocks); p.RetentionEpochs < lo {
+		audit := "1 epoch for the audits"
+		if epochBlocks > 0 {
+			audit = fmt.Sprintf("%d for the audits (%d blocks at %d-block epochs)", lo-p.ReportWindowEpochs-1, p.AuditSpanBlocks(), epochBlocks)
+		}
+		return fmt.Errorf("params.retention_epochs: must be at least %d (report_window_epochs %d + %s + 1 of margin), got %d",
+			lo, p.ReportWindowEpochs, audit, p.RetentionEpochs)
+	}
+	return nil
+}
+
 // Validate reports the first parameter that is out of range. The window
 // may not exceed the epochs x/sharers keeps (sharerstypes.EpochHistory):
-// a report is checked against its epoch's heights.
+// a report is checked against its epoch's heights. retention_epochs is
+// checked against the minimum these params alone give (the audit counted
+// as one epoch); the keeper checks it again at x/sharers' epoch_blocks
+// (ValidateRetention) when params change and at genesis.
 func (p Params) Validate() error {
 	if p.ReportWindowEpochs < 1 || p.ReportWindowEpochs > sharerstypes.EpochHistory {
 		return fmt.Errorf("params.report_window_epochs: must be between 1 and %d, got %d", sharerstypes.EpochHistory, p.ReportWindowEpochs)
@@ -130,7 +195,13 @@ func (p Params) Validate() error {
 	if p.BlockTimeMs < 1 || p.BlockTimeMs > MaxBlockTimeMs {
 		return fmt.Errorf("params.block_time_ms: must be between 1 and %d, got %d", MaxBlockTimeMs, p.BlockTimeMs)
 	}
-	return p.validateAudit()
+	if err := p.validateAudit(); err != nil {
+		return err
+	}
+	if p.PrunePerBlock < 1 || p.PrunePerBlock > MaxPrunePerBlock {
+		return fmt.Errorf("params.prune_per_block: must be between 1 and %d, got %d", MaxPrunePerBlock, p.PrunePerBlock)
+	}
+	return p.ValidateRetention(0)
 }
 
 // validateAudit checks the verifiable-metering parameters.
