@@ -352,7 +352,7 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 		d, chainErr = checkDeploy(cmd, c, deployInput{m: m, deposit: deposit, signer: true, sim: msg})
 	}
 	err = <-wasmErr
-	cmd.ErrOrStderr().Write(wasmOut.Bytes())
+	_, _ = cmd.ErrOrStderr().Write(wasmOut.Bytes()) // the terminal; nothing to do if it fails
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (c *countingRuntime) Evict(hash string) int64 {
 	return c.Runtime.Evict(hash)
 }
 
-func put(t *testing.T, store *blob.Store, b []byte) blobhash.Hash {
+func put(t testing.TB, store *blob.Store, b []byte) blobhash.Hash {
 	t.Helper()
 	h, _, err := store.Put(context.Background(), bytes.NewReader(b), blobhash.Hash{}, owner)
 	if err != nil {
