@@ -127,6 +127,16 @@ func (s *gatewaySwitch) serveNode(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if rest, ok := strings.CutPrefix(path, "/v1/blobs/"); ok && r.Method == http.MethodPost {
+		if hash, ok := strings.CutSuffix(rest, "/warm"); ok && !strings.Contains(hash, "/") {
+			// An announcement that a module may be placed here soon:
+			// compile it ahead (bounded; replicas.WarmHandler).
+			r2 := r.Clone(r.Context())
+			r2.SetPathValue("hash", hash)
+			replicas.WarmHandler(s.replicas).ServeHTTP(w, r2)
+			return
+		}
+	}
 	if !strings.HasPrefix(path, "/v1/blobs/") || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		http.Error(w, "no node endpoint "+r.Method+" "+r.URL.Path, http.StatusNotFound)
 		return

@@ -11,6 +11,8 @@ package node
 import (
 	"context"
 	"fmt"
+	cmtlocal "github.com/cometbft/cometbft/rpc/client/local"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -127,7 +129,12 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 			Logger:          log.With("component", "hotkey"),
 		})
 	}
-	ag := agent.New(keys, view, reps, meter, newSender, agent.WithLogger(log.With("component", "agent")))
+	agentOpts := []agent.Option{agent.WithLogger(log.With("component", "agent"))}
+	if blocks, stop := newBlocks(clientCtx, log); blocks != nil {
+		defer stop()
+		agentOpts = append(agentOpts, agent.WithBlocks(blocks))
+	}
+	ag := agent.New(keys, view, reps, meter, newSender, agentOpts...)
 	defer closeLogged(log, "agent", ag.Close)
 
 	schedules, err := schedule.OpenStore(filepath.Join(cfg.Home, "data", "schedules.json"))
@@ -177,6 +184,48 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 		return nil
 	case err := <-srv.failed:
 		return err
+	}
+}
+
+// newBlocks signals each block the in-process CometBFT node commits (its
+// new-block-header events), so the agent learns of a lease from the block
+// that placed it instead of at its next poll. With a client that is not
+// in-process it returns nil: the agent polls. stop ends the subscription.
+func newBlocks(clientCtx client.Context, log *slog.Logger) (<-chan struct{}, func()) {
+	lc, ok := clientCtx.Client.(*cmtlocal.Local)
+	if !ok {
+		log.Info("the CometBFT client is not in-process; the agent polls for new heights", "component", "agent")
+		return nil, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	const subscriber = "q1-node-agent"
+	events, err := lc.Subscribe(ctx, subscriber, cmttypes.EventQueryNewBlockHeader.String(), 16)
+	if err != nil {
+		cancel()
+		log.Warn("no new-block events; the agent polls for new heights", "component", "agent", "err", err)
+		return nil, nil
+	}
+	log.Info("the agent follows new-block events", "component", "agent")
+	out := make(chan struct{}, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-events:
+				select {
+				case out <- struct{}{}:
+				default: // a step is already due
+				}
+			}
+		}
+	}()
+	return out, func() {
+		cancel()
+		<-done
+		_ = lc.Unsubscribe(context.Background(), subscriber, cmttypes.EventQueryNewBlockHeader.String())
 	}
 }
 

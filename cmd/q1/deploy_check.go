@@ -212,6 +212,8 @@ type deployCheck struct {
 	// balance is the signer's spendable balance and fee the simulated fee
 	// (nil when not known).
 	balance, fee sdkmath.Int
+	// endpoints are the sharers' gateways, by address.
+	endpoints map[string]string
 }
 
 // deployInput is what checkDeploy checks.
@@ -289,6 +291,10 @@ func checkDeploy(cmd *cobra.Command, c client.Context, in deployInput) (*deployC
 	sharers, err := allSharers(gctx, cctx)
 	if err != nil {
 		return nil, err
+	}
+	out.endpoints = make(map[string]string, len(sharers))
+	for i := range sharers {
+		out.endpoints[sharers[i].Address] = sharers[i].Endpoint
 	}
 	spec := servicestypes.SpecFromManifest(m)
 	out.prices = priceGroups(m.Name, &spec, sharers, nil)

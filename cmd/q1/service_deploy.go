@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -338,16 +339,25 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkWasm(cmd, fl.wasmPath, m); err != nil {
-		return err
-	}
-	if err := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr()); err != nil {
-		return err
-	}
+	// The module's check (wazero's interpreter, a fraction of a second)
+	// and the chain's run side by side; the module's problems, if any, are
+	// reported first, as when they ran one after the other.
+	var wasmOut bytes.Buffer
+	wasmErr := make(chan error, 1)
+	go func() { wasmErr <- checkWasmTo(cmd, &wasmOut, fl.wasmPath, m) }()
 	msg := &servicestypes.MsgCreateService{Creator: c.FromAddress.String(), Manifest: m.Canonical(), Deposit: deposit}
-	d, err := checkDeploy(cmd, c, deployInput{m: m, deposit: deposit, signer: true, sim: msg})
+	var d *deployCheck
+	chainErr := checkNodeReady(cmd.Context(), c, cmd.ErrOrStderr())
+	if chainErr == nil {
+		d, chainErr = checkDeploy(cmd, c, deployInput{m: m, deposit: deposit, signer: true, sim: msg})
+	}
+	err = <-wasmErr
+	_, _ = cmd.ErrOrStderr().Write(wasmOut.Bytes()) // the terminal; nothing to do if it fails
 	if err != nil {
 		return err
+	}
+	if chainErr != nil {
+		return chainErr
 	}
 	if n := d.report(cmd.ErrOrStderr(), fl.force); n > 0 {
 		return fmt.Errorf("%s was not deployed (%d problem(s)); nothing was uploaded or sent", m.Name, n)
@@ -357,23 +367,27 @@ func runServiceDeploy(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	clock.done("upload")
+	// The chosen sharers' nodes compile the module while the tx commits.
+	warmed := announceWarm(cmd.Context(), wasmHash, d.chosenEndpoints())
 	res, err := submitTx(cmd, c, txOptions{spend: deposit, what: "create service " + m.Name}, msg)
 	if err != nil {
 		return err
 	}
 	clock.done("committed")
+	warm := warmed()
 	var reps []q1client.Replica
 	if wait, _ := cmd.Flags().GetDuration(flagServing); wait > 0 {
 		if reps, err = waitForReplicas(cmd, c, m.Name, int(m.Placement.Replicas), wait, clock); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "deployed in %s\n", clock)
+		fmt.Fprintf(cmd.ErrOrStderr(), "deployed in %s\n  (%s)\n", clock, warm)
 	}
 	if outputJSON(c) {
 		out := map[string]any{"service": m.Name, "hash": m.Hash(), "tx": res}
 		if reps != nil {
 			out["replicas"] = reps
 			out["phases"] = clock.steps
+			out["compiled_ahead"] = map[string]any{"accepted": warm.accepted, "asked": warm.asked, "refused": warm.refused}
 		}
 		return printJSON(cmd, out)
 	}
@@ -425,7 +439,7 @@ func waitForReplicas(cmd *cobra.Command, c client.Context, service string, want 
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%d of %d replica(s) of %s serving after %s; the service was created: see q1 service placement %s and q1 service status %s",
 				serving, want, service, within, service, service)
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 			p.tick()
 		}
 	}
@@ -449,6 +463,11 @@ func shipWasm(cmd *cobra.Command, c client.Context, path string, m *manifest.Man
 // would run under m: not q1-http/v1, or importing a capability m does not
 // grant. Nodes check again when they load it; this only saves a wasted deploy.
 func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
+	return checkWasmTo(cmd, cmd.ErrOrStderr(), path, m)
+}
+
+// checkWasmTo is checkWasm writing the module's problems to w.
+func checkWasmTo(cmd *cobra.Command, w io.Writer, path string, m *manifest.Manifest) error {
 	if skip, _ := cmd.Flags().GetBool(flagNoCheck); skip {
 		return nil
 	}
@@ -460,7 +479,7 @@ func checkWasm(cmd *cobra.Command, path string, m *manifest.Manifest) error {
 	var bad *runtime.ModuleError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", path, p)
+			fmt.Fprintf(w, "%s: %s\n", path, p)
 		}
 		return fmt.Errorf("%s cannot run as service %s (%d problem(s)); nothing was sent", path, m.Name, len(bad.Problems))
 	}

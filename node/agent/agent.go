@@ -73,6 +73,18 @@ func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
 // (default 100ms).
 func WithPollInterval(d time.Duration) Option { return func(a *Agent) { a.poll = d } }
 
+// WithBlocks makes the agent act as soon as a block is committed: a value
+// on blocks (the node's CometBFT new-block events) starts a step at once,
+// so a lease placed by a block reaches the replica manager without waiting
+// for the next poll. Polling goes on, every second, in case an event is
+// missed.
+func WithBlocks(blocks <-chan struct{}) Option {
+	return func(a *Agent) {
+		a.blocks = blocks
+		a.poll = max(a.poll, time.Second)
+	}
+}
+
 // Agent works for the sharer named in the node's hot key file, once there
 // is one. New starts it; Close stops it.
 type Agent struct {
@@ -83,6 +95,7 @@ type Agent struct {
 	newSender NewSender
 	log       *slog.Logger
 	poll      time.Duration
+	blocks    <-chan struct{} // new committed blocks (nil: poll only)
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -150,6 +163,8 @@ func (a *Agent) run(ctx context.Context) {
 		case <-flush.C:
 			a.flushMeter()
 		case <-tick.C:
+			a.step(ctx)
+		case <-a.blocks:
 			a.step(ctx)
 		}
 	}

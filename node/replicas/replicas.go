@@ -45,6 +45,7 @@ type Desired struct {
 type Runtime interface {
 	Load(ctx context.Context, spec runtime.ServiceSpec) (*runtime.Service, error)
 	Compile(ctx context.Context, wasm []byte) (*runtime.Module, error)
+	Evict(moduleHash string) int64
 }
 
 // Blobs is what the manager needs of the blob store.
@@ -103,6 +104,7 @@ type Manager struct {
 	code    map[string]string   // service → the code (code.wasm) the chain wants run now
 	loading map[string]string   // service → manifest hash being loaded
 	failed  map[string]failure  // service → why its current manifest could not load
+	ahead   precompiler         // compiling ahead (precompile.go)
 }
 
 type replica struct {
@@ -135,11 +137,15 @@ func New(rt Runtime, blobs Blobs, kvDir string, opts ...Option) *Manager {
 		code:    map[string]string{},
 		loading: map[string]string{},
 		failed:  map[string]failure{},
+		ahead:   newPrecompiler(),
 	}
 	for _, o := range opts {
 		o(m)
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.mu.Lock()
+	m.startPrecompilerLocked()
+	m.mu.Unlock()
 	return m
 }
 
@@ -326,17 +332,16 @@ func (m *Manager) start(ctx context.Context, d Desired, hash string) (*runtime.S
 	if err != nil {
 		return nil, fmt.Errorf("code.wasm: %w", err)
 	}
+	if reason, bad := m.aheadFailure(wasmHash); bad {
+		return nil, fmt.Errorf("module %s does not compile (found when this node compiled it ahead; not compiled again): %s", wasmHash, reason)
+	}
+	m.touchAhead(wasmHash)
 	if !m.blobs.Has(wasmHash) {
 		if err := m.blobs.Ensure(ctx, wasmHash, m.peers()); err != nil {
 			return nil, fmt.Errorf("fetch wasm %s from peers: %w", wasmHash, err)
 		}
 	}
-	f, _, err := m.blobs.Open(wasmHash)
-	if err != nil {
-		return nil, fmt.Errorf("open wasm %s: %w", wasmHash, err)
-	}
-	wasm, err := io.ReadAll(f) // the blob store bounds a module's size
-	f.Close()
+	wasm, err := m.readBlob(wasmHash)
 	if err != nil {
 		return nil, fmt.Errorf("read wasm %s: %w", wasmHash, err)
 	}
@@ -491,34 +496,6 @@ func (m *Manager) States() []q1client.NodeReplica {
 		return cmp.Or(strings.Compare(a.Service, b.Service), strings.Compare(a.State, b.State))
 	})
 	return out
-}
-
-// Precompile compiles an uploaded module into the on-disk cache in the
-// background, so that a replica placed on this node starts in milliseconds
-// instead of seconds. Modules that do not compile are left for the replica
-// to report.
-func (m *Manager) Precompile(h blobhash.Hash) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.goLocked(func() {
-		ctx, cancel := context.WithTimeout(m.ctx, 2*time.Minute)
-		defer cancel()
-		f, _, err := m.blobs.Open(h)
-		if err != nil {
-			return
-		}
-		wasm, err := io.ReadAll(f)
-		f.Close()
-		if err != nil || len(wasm) < 4 || string(wasm[:4]) != "\x00asm" {
-			return
-		}
-		start := time.Now()
-		if _, err := m.rt.Compile(ctx, wasm); err != nil {
-			m.log.Info("uploaded module does not compile", "hash", h, "err", err)
-			return
-		}
-		m.log.Info("uploaded module compiled ahead", "hash", h, "took", time.Since(start).Round(time.Millisecond))
-	})
 }
 
 // Stats returns the runtime statistics of every running replica, by service.

@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 
 const owner = "q11qyqszqgpqyqszqgpqyqszqgpqyqszqgpjtw6m7"
 
-func helloManifest(t *testing.T, wasm, memory string) *manifest.Manifest {
+func helloManifest(t testing.TB, wasm, memory string) *manifest.Manifest {
 	t.Helper()
 	doc := fmt.Sprintf(`apiVersion: q1/v1
 name: hello

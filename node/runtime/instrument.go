@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -196,4 +197,15 @@ func (c *instrumentCache) remember(h receipt.Hash, b []byte) {
 	}
 	c.mods[h] = b
 	c.keys = append(c.keys, h)
+}
+
+// forget drops h from memory (Evict removes its file).
+func (c *instrumentCache) forget(h receipt.Hash) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mods[h]; !ok {
+		return
+	}
+	delete(c.mods, h)
+	c.keys = slices.DeleteFunc(c.keys, func(k receipt.Hash) bool { return k == h })
 }

@@ -7,17 +7,24 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/quantum1net/q1/core/receipt"
 )
 
 // Runtime compiles, loads and runs services. It is safe for concurrent use.
 type Runtime struct {
-	cfg   config
-	log   *slog.Logger
-	cache wazero.CompilationCache
+	cfg      config
+	log      *slog.Logger
+	cache    wazero.CompilationCache
+	cacheDir string
+	// compiles counts compilations that produced machine code
+	// (compileShared).
+	compiles atomic.Uint64
 	// compiler compiles modules into the shared cache and inspects them; it
 	// has the same settings that affect code generation as every service's
 	// wazero runtime, so its cache entries are theirs.
@@ -39,6 +46,11 @@ type Runtime struct {
 	mu       sync.Mutex
 	services map[*Service]struct{}
 	closed   bool
+	// compiling holds the modules being compiled, closed when done.
+	compiling map[receipt.Hash]chan struct{}
+	// cacheOwner names the module whose compilation wrote each file of
+	// the on-disk cache that this runtime wrote (Evict).
+	cacheOwner map[string]receipt.Hash
 }
 
 // New returns a Runtime whose compiled code is cached under cacheDir (created
@@ -62,12 +74,15 @@ func New(cacheDir string, opts ...Option) (*Runtime, error) {
 		cfg:      cfg,
 		log:      cfg.logger,
 		cache:    cache,
+		cacheDir: cacheDir,
 		sched:    newScheduler(cfg),
 		startups: make(chan struct{}, cfg.startups),
 		stores:   newStoreRegistry(),
 
 		instrumented: newInstrumentCache(cacheDir),
 		services:     make(map[*Service]struct{}),
+		compiling:    map[receipt.Hash]chan struct{}{},
+		cacheOwner:   map[string]receipt.Hash{},
 	}
 	ctx := context.Background()
 	r.compiler = wazero.NewRuntimeWithConfig(ctx, r.wazeroConfig(0))
@@ -101,6 +116,8 @@ type Module struct {
 	hash    string
 	imports []string
 	needs   []Capability
+	// compiledBytes is what its compilation added to the on-disk caches.
+	compiledBytes int64
 }
 
 // Hash is the module's content address, "sha256:<hex>", as a manifest's
@@ -109,6 +126,11 @@ func (m *Module) Hash() string { return m.hash }
 
 // HostImports lists the q1 host functions the module imports, e.g. "q1.kv_get".
 func (m *Module) HostImports() []string { return m.imports }
+
+// CompiledBytes is what compiling the module added to the node's on-disk
+// caches: its machine code (0 when it was already cached) and its
+// instrumented copy. Evict takes it back.
+func (m *Module) CompiledBytes() int64 { return m.compiledBytes }
 
 // Capabilities lists the capabilities the module needs, in a stable order;
 // loading it fails unless the service's manifest grants each of them.
@@ -127,18 +149,18 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
-	if err := r.acquireStartup(ctx); err != nil {
-		return nil, fmt.Errorf("compile: wait for other compilations to finish: %w", err)
-	}
-	cm, err := r.compiler.CompileModule(ctx, mw.wasm)
-	r.releaseStartup()
+	cm, written, err := r.compileShared(ctx, r.compiler, mw)
 	if err != nil {
-		return nil, fmt.Errorf("compile: %w", &ModuleError{Problems: []string{compileProblem(err)}})
+		return nil, fmt.Errorf("compile: %w", err)
 	}
 	defer cm.Close(ctx)
 	m, problems := r.inspect(cm, wasm)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("compile: %w", &ModuleError{Problems: problems})
+	}
+	m.compiledBytes = written
+	if !r.cfg.unmetered {
+		m.compiledBytes += int64(len(mw.wasm))
 	}
 	return m, nil
 }

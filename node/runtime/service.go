@@ -227,13 +227,9 @@ func (s *Service) prepare(ctx context.Context, wasm []byte, checkGrants bool) er
 		return err
 	}
 	s.moduleHash = mw.hash
-	if err := r.acquireStartup(ctx); err != nil {
-		return fmt.Errorf("compile: wait for other compilations to finish: %w", err)
-	}
-	s.compiled, err = s.wrt.CompileModule(ctx, mw.wasm)
-	r.releaseStartup()
+	s.compiled, _, err = r.compileShared(ctx, s.wrt, mw)
 	if err != nil {
-		return &ModuleError{Problems: []string{compileProblem(err)}}
+		return err
 	}
 	m, problems := r.inspect(s.compiled, wasm)
 	if checkGrants {
@@ -392,6 +388,12 @@ func (s *Service) release(ctx context.Context) error {
 	var errs []error
 	if s.wrt != nil {
 		errs = append(errs, s.wrt.Close(ctx))
+	}
+	if s.compiled != nil {
+		// The runtimes share one engine (the compilation cache): closing
+		// the service's runtime leaves its machine code in the engine's
+		// memory until the compiled module itself is closed.
+		errs = append(errs, s.compiled.Close(ctx))
 	}
 	if s.egress != nil {
 		s.egress.close()
