@@ -156,8 +156,10 @@ func TestEconomy(t *testing.T) {
 			t.Errorf("record of epoch %d lease %d counts %d of its %d requests, with no cap saying why: %+v", r.Epoch, r.LeaseId, r.CountedRequests, r.Requests, r.Caps)
 		}
 	}
-	if claimed != want || use.Total.Requests != countedReqs {
-		t.Errorf("usage records report %d requests (want %d) and count %d; the total says %d, at height %d", claimed, want, countedReqs, use.Total.Requests, h)
+	// A lease closed unacknowledged may also have served the polls of
+	// waitServed that did not answer 200 yet, so it may report more.
+	if claimed < want || countedReqs > want || use.Total.Requests != countedReqs {
+		t.Errorf("usage records report %d requests (want at least %d) and count %d (want at most %d); the total says %d, at height %d", claimed, want, countedReqs, want, use.Total.Requests, h)
 	}
 	if countedReqs < want {
 		t.Logf("%d of the %d calls were served by leases the chain closed unacknowledged, and not charged", want-countedReqs, want)
