@@ -106,7 +106,19 @@ func TestEconomy(t *testing.T) {
 		}
 	}
 
-	// N calls through every gateway, then their usage on chain.
+	// N calls through every gateway, then their usage on chain. The calls
+	// go once both replicas of metered are acknowledged: a lease the chain
+	// closes unacknowledged is never charged, and may not even report what
+	// it served (waitServed's polls may have landed on one).
+	waitFor(t, 3*time.Minute, "both replicas of metered acknowledged", func() bool {
+		acked := 0
+		for _, r := range tn.serviceStatus(t, "metered").Replicas {
+			if r.Acked {
+				acked++
+			}
+		}
+		return acked == 2
+	})
 	const calls = 120
 	for i := range calls {
 		if code, body, _, err := call(c, gws[i%len(gws)], "GET", "metered", fmt.Sprintf("/n/%d", i), ""); err != nil || code != 200 {
@@ -116,7 +128,7 @@ func TestEconomy(t *testing.T) {
 	// waitServed's calls count too: one per gateway.
 	want := uint64(calls + len(gws))
 	var counted string // what the last look found, for the failure message
-	waitForSaying(t, 4*time.Minute, fmt.Sprintf("the usage records of metered to count the %d calls", want), func() bool {
+	waitForSaying(t, 4*time.Minute, fmt.Sprintf("the usage records of metered to count the %d calls", calls), func() bool {
 		var u usagetypes.QueryServiceUsageResponse
 		if err := queryAt(rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "metered"}, &u, 0); err != nil {
 			counted = err.Error()
@@ -129,11 +141,20 @@ func TestEconomy(t *testing.T) {
 			claimed += r.Requests
 		}
 		counted = fmt.Sprintf("%d requests reported, %d counted, in %d records %q", claimed, u.Total.Requests, len(u.Records), recs)
-		return claimed >= want
+		return u.Total.Requests >= calls
 	}, func() string {
 		out, errOut, _ := tn.q1(t, 0, "service", "usage", "metered")
 		return "last counted: " + counted + "; q1 service usage metered: " + out + errOut
 	})
+
+	// waitServed's polls are usually counted a little later; they are not
+	// required (see below), so this waits for them without failing.
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(time.Second) {
+		var u usagetypes.QueryServiceUsageResponse
+		if queryAt(rpc, "/q1.usage.v1.Query/ServiceUsage", &usagetypes.QueryServiceUsageRequest{Service: "metered"}, &u, 0) == nil && u.Total.Requests >= want {
+			break
+		}
+	}
 
 	// Everything below is read at one height, so the numbers must add up exactly.
 	h, err := appHeight(rpc)
@@ -156,13 +177,14 @@ func TestEconomy(t *testing.T) {
 			t.Errorf("record of epoch %d lease %d counts %d of its %d requests, with no cap saying why: %+v", r.Epoch, r.LeaseId, r.CountedRequests, r.Requests, r.Caps)
 		}
 	}
-	// A lease closed unacknowledged may also have served the polls of
-	// waitServed that did not answer 200 yet, so it may report more.
-	if claimed < want || countedReqs > want || use.Total.Requests != countedReqs {
-		t.Errorf("usage records report %d requests (want at least %d) and count %d (want at most %d); the total says %d, at height %d", claimed, want, countedReqs, want, use.Total.Requests, h)
+	// Every one of the N calls is counted; of waitServed's polls, those a
+	// lease closed unacknowledged served may be reported uncounted, or
+	// not at all.
+	if countedReqs < calls || countedReqs > want || use.Total.Requests != countedReqs {
+		t.Errorf("usage records report %d requests and count %d (want the %d calls, and at most %d with waitServed's); the total says %d, at height %d", claimed, countedReqs, calls, want, use.Total.Requests, h)
 	}
 	if countedReqs < want {
-		t.Logf("%d of the %d calls were served by leases the chain closed unacknowledged, and not charged", want-countedReqs, want)
+		t.Logf("%d of the %d calls (waitServed's polls) were not counted: served by leases the chain closed unacknowledged", want-countedReqs, want)
 	}
 	charged, share, toSharers := sdkmath.ZeroInt(), sdkmath.ZeroInt(), sdkmath.ZeroInt()
 	for _, r := range use.Records {

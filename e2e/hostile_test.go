@@ -44,7 +44,7 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 2uqc, storagePerGiBHour: 5
 // service on the same node answers every one of a concurrent stream of calls.
 func TestHostileServices(t *testing.T) {
 	// As in TestFairness: a cold compile of a Go module on a loaded machine
-	// can outlast the devnet's 50-block acknowledgement timeout, which
+	// can outlast the devnet's acknowledgement timeout, which
 	// closes the lease and (on one node) can leave the service unplaced.
 	params := app.DevnetParams()
 	params.Sharers.AckTimeoutBlocks = 1200
@@ -196,7 +196,7 @@ func TestHostileServices(t *testing.T) {
 // the node; a service that may not log is told apart.
 func TestServiceLogs(t *testing.T) {
 	// As in TestHostileServices: a cold compile on a loaded machine can
-	// outlast the devnet's 50-block acknowledgement timeout, and the node
+	// outlast the devnet's acknowledgement timeout, and the node
 	// restarts below.
 	params := app.DevnetParams()
 	params.Sharers.AckTimeoutBlocks = 1200

@@ -47,13 +47,16 @@ func DefaultParams() Params {
 
 // DevnetParams returns the parameters of a local development network
 // (100–200 ms blocks): 1 QC of collateral, 20-block epochs, loopback and
-// private endpoints allowed, 50 blocks to acknowledge a lease.
+// private endpoints allowed, 300 blocks (30–60 s) to acknowledge a lease:
+// a sharer's first cold compile of a 5 MB Go guest takes 2 s on an idle
+// machine and several times that on a loaded one (at 50 blocks, leases
+// were closed unacknowledged while their module compiled).
 func DevnetParams() Params {
 	p := DefaultParams()
 	p.MinCollateral = math.NewInt(1_000_000)
 	p.AllowPrivateEndpoints = true
 	p.EpochBlocks = 20
-	p.AckTimeoutBlocks = 50
+	p.AckTimeoutBlocks = 300
 	p.ClosedLeaseRetentionBlocks = 10_000
 	return p
 }
