@@ -46,7 +46,13 @@ type driver struct {
 	start     time.Time
 	paced     atomic.Int64
 	submitted atomic.Int64
-	committed atomic.Int64
+	committed atomic.Int64 // awaited txs seen committed
+	// late counts the driver's txs seen committed after it stopped
+	// awaiting them (untracked while stopping: whether the node took the
+	// tx was unknown); unmeasured counts awaited txs committed that were
+	// submitted outside the measurement window, so have no latency.
+	late       atomic.Int64
+	unmeasured atomic.Int64
 }
 
 type pendingTx struct {
@@ -260,17 +266,25 @@ func (d *driver) committedTx(hash [32]byte, at time.Time) bool {
 	d.mu.Lock()
 	_, mine := d.known[hash]
 	p, ok := d.pending[hash]
+	measured := false
 	if ok {
 		delete(d.pending, hash)
-		if !d.winStart.IsZero() && !p.submitted.Before(d.winStart) &&
-			(d.winEnd.IsZero() || p.submitted.Before(d.winEnd)) {
+		measured = !d.winStart.IsZero() && !p.submitted.Before(d.winStart) &&
+			(d.winEnd.IsZero() || p.submitted.Before(d.winEnd))
+		if measured {
 			d.latencies = append(d.latencies, at.Sub(p.submitted))
 		}
 	}
 	d.mu.Unlock()
-	if ok {
+	switch {
+	case ok:
 		d.committed.Add(1)
+		if !measured {
+			d.unmeasured.Add(1)
+		}
 		d.free[p.sender] <- p.slot
+	case mine:
+		d.late.Add(1)
 	}
 	return mine
 }
