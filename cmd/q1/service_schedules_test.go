@@ -15,7 +15,7 @@ import (
 
 // TestServiceStatusSchedules: q1 service status merges the replicas' nodes'
 // records of each schedule (the latest run wins, an unreachable node adds
-// nothing) and prints the last run with its node, status and duration, the
+// nothing, nor does a record from the future) and prints the last run with its node, status and duration, the
 // missed ticks and the next tick.
 func TestServiceStatusSchedules(t *testing.T) {
 	m, err := manifest.Parse([]byte(`apiVersion: q1/v1
@@ -43,11 +43,14 @@ schedules: [{cron: "* * * * *", path: /tasks/tick}, {cron: "@daily", path: /task
 		return srv
 	}
 	older := node([]q1client.ScheduleState{{Index: 0, Cron: "* * * * *", Path: "/tasks/tick", Runs: 1,
-		LastRun: &q1client.ScheduleRun{Tick: t0.Add(-2 * time.Minute), Status: 200, Node: "q11old", DurationMs: 3}}})
+		LastRun: &q1client.ScheduleRun{Tick: t0.Add(-2 * time.Minute), Started: t0.Add(-2 * time.Minute), Status: 200, Node: "q11old", DurationMs: 3}}})
 	newer := node([]q1client.ScheduleState{{Index: 0, Cron: "* * * * *", Path: "/tasks/tick", Runs: 2, Missed: 1, LastMissed: &missed,
-		LastRun: &q1client.ScheduleRun{Tick: t0, Status: 204, Node: "q11new", DurationMs: 12, Rank: 1}}})
+		LastRun: &q1client.ScheduleRun{Tick: t0, Started: t0.Add(time.Second), Status: 204, Node: "q11new", DurationMs: 12, Rank: 1}}})
+	// A hostile node's record from the future is left out (schedule.Plausible).
+	forged := node([]q1client.ScheduleState{{Index: 0, Cron: "* * * * *", Path: "/tasks/tick", Runs: 1,
+		LastRun: &q1client.ScheduleRun{Tick: t0.AddDate(10, 0, 0), Started: t0.AddDate(10, 0, 0), Status: 200, Node: "q11liar"}}})
 	s := &q1client.Service{Name: "ticker", Manifest: m.Canonical(), Replicas: []q1client.Replica{
-		{Endpoint: older.URL}, {Endpoint: newer.URL}, {Endpoint: "http://127.0.0.1:1"},
+		{Endpoint: older.URL}, {Endpoint: newer.URL}, {Endpoint: "http://127.0.0.1:1"}, {Endpoint: forged.URL},
 	}}
 	states := scheduleStates(context.Background(), s, t0.Add(10*time.Second))
 	var b strings.Builder
@@ -60,7 +63,7 @@ schedules: [{cron: "* * * * *", path: /tasks/tick}, {cron: "@daily", path: /task
 		t.Errorf("printed:\n%s\nwant:\n%s", b.String(), want)
 	}
 	js, _ := json.Marshal(states)
-	if !strings.Contains(string(js), `"last_run":{"tick":"2026-12-07T20:01:00Z","started":"0001-01-01T00:00:00Z","duration_ms":12,"status":204,"node":"q11new","rank":1}`) {
+	if !strings.Contains(string(js), `"last_run":{"tick":"2026-12-07T20:01:00Z","started":"2026-12-07T20:01:01Z","duration_ms":12,"status":204,"node":"q11new","rank":1}`) {
 		t.Errorf("-o json: %s", js)
 	}
 }

@@ -41,7 +41,8 @@ func Gather(ctx context.Context, chain Chain, peers Peers, store *Store, self, s
 		return nil, false
 	}
 	out := &q1client.ServiceSchedules{Service: service}
-	lists := [][]q1client.ScheduleState{store.States(service, m, time.Now())}
+	now := time.Now()
+	lists := [][]q1client.ScheduleState{store.States(service, m, now)}
 	cands, _ := chain.Candidates(service)
 	if len(m.Schedules) > 0 && peers != nil {
 		var mu sync.Mutex
@@ -62,7 +63,7 @@ func Gather(ctx context.Context, chain Chain, peers Peers, store *Store, self, s
 					out.Unreachable = append(out.Unreachable, c.Sharer)
 					return
 				}
-				lists = append(lists, states)
+				lists = append(lists, PlausibleStates(m, states, now))
 			}()
 		}
 		wg.Wait()
@@ -70,6 +71,19 @@ func Gather(ctx context.Context, chain Chain, peers Peers, store *Store, self, s
 	slices.Sort(out.Unreachable)
 	out.Schedules = Merge(lists...)
 	return out, true
+}
+
+// PlausibleStates drops the records of another node that name no
+// schedule of m or fail Plausible: the merge would show them otherwise.
+func PlausibleStates(m *manifest.Manifest, states []q1client.ScheduleState, now time.Time) []q1client.ScheduleState {
+	out := states[:0:0]
+	for _, st := range states {
+		if st.Index < 0 || st.Index >= len(m.Schedules) || Plausible(m.Schedules[st.Index], st, now) != nil {
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 // GatherHandler serves GET /v1/services/{name}/schedules on the node's API.

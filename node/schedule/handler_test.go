@@ -45,7 +45,7 @@ func TestGatherHandler(t *testing.T) {
 	tick := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
 	store, _ := OpenStore("")
 	store.begin("svc", 0, m.Schedules[0], q1client.ScheduleRun{Tick: tick.Add(-time.Hour), Node: "self"}, nil, false)
-	peers := peerMap{"http://b": {{Index: 0, Cron: "@hourly", Path: "/tick", Runs: 2, LastRun: &q1client.ScheduleRun{Tick: tick, Status: 200, Node: "b"}}}}
+	peers := peerMap{"http://b": {{Index: 0, Cron: "@hourly", Path: "/tick", Runs: 2, LastRun: &q1client.ScheduleRun{Tick: tick, Started: tick, Status: 200, Node: "b"}}}}
 	view := viewOf{m, []Candidate{{Lease: 1, Sharer: "self", Endpoint: "http://a"}, {Lease: 2, Sharer: "b", Endpoint: "http://b"}, {Lease: 3, Sharer: "c", Endpoint: "http://c"}}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/services/{name}/schedules", GatherHandler(view, peers, store, func() string { return "self" }, writeTestJSON))

@@ -249,7 +249,7 @@ func (r *Runner) ask(svc string, index int, sc manifest.Schedule, self uint64, o
 		}()
 	}
 	wg.Wait()
-	ran := false
+	ran, now := false, r.cfg.Now()
 	for i, a := range answers {
 		if a.err != nil {
 			r.cfg.Log.Debug("schedule: ask a replica", "service", svc, "sharer", order[i].Sharer, "err", a.err)
@@ -259,7 +259,11 @@ func (r *Runner) ask(svc string, index int, sc manifest.Schedule, self uint64, o
 			if st.Index != index {
 				continue
 			}
-			r.cfg.Store.Learn(svc, index, sc, st)
+			if err := Plausible(sc, st, now); err != nil {
+				r.cfg.Log.Warn("schedule: a replica's record is refused", "service", svc, "sharer", order[i].Sharer, "err", err)
+				continue
+			}
+			r.cfg.Store.Learn(svc, index, sc, st, now)
 			if st.LastRun != nil && !st.LastRun.Tick.Before(tick) && i < RankOfOrZero(order, self) {
 				ran = true
 			}

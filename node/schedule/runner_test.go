@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -314,5 +315,73 @@ func TestFailedRunRecorded(t *testing.T) {
 	st, ok := store.Last("svc", 0, m.Schedules[0])
 	if !ok || st.LastRun.Running || st.LastRun.Status != 0 || st.LastRun.Error != "service svc ran out of fuel" || st.Runs != 1 {
 		t.Fatalf("recorded %+v %+v", st, st.LastRun)
+	}
+}
+
+// TestHostileRecordIsRefused: a replica's node answers with a record that
+// claims a run in the year 9999 (or at a time that is no tick of the
+// schedule, or more missed ticks than its runs could have counted). The
+// honest nodes refuse to learn it, go on running later ticks, and the
+// merged view does not show it.
+func TestHostileRecordIsRefused(t *testing.T) {
+	m := cronManifest(t, `[{cron: "* * * * *", path: /tick}]`)
+	sc := m.Schedules[0]
+	t0 := time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)
+	now := t0.Add(30 * time.Second)
+	forged := []struct {
+		name string
+		st   q1client.ScheduleState
+		want string
+	}{
+		{"a tick in the future", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
+			LastRun: &q1client.ScheduleRun{Tick: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Started: now}},
+			"its last run's tick 9999-01-01T00:00:00Z is after this node's clock (2026-12-07T20:00:30Z"},
+		{"no tick of the schedule", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
+			LastRun: &q1client.ScheduleRun{Tick: t0.Add(-7 * time.Second), Started: t0}},
+			`its last run's tick 2026-12-07T19:59:53Z is no tick of "* * * * *"`},
+		{"started long after its tick", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
+			LastRun: &q1client.ScheduleRun{Tick: t0, Started: t0.Add(time.Hour)}},
+			"its last run started 2026-12-07T21:00:00Z, after this node's clock"},
+		{"more missed ticks than its runs counted", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 2, Missed: 1 << 40,
+			LastRun: &q1client.ScheduleRun{Tick: t0, Started: t0}},
+			"counts 1099511627776 missed ticks in 2 runs (at most 20000)"},
+	}
+	for _, f := range forged {
+		t.Run(f.name, func(t *testing.T) {
+			err := Plausible(sc, f.st, now)
+			if err == nil || !strings.Contains(err.Error(), f.want) {
+				t.Fatalf("Plausible = %v, want it to contain %q", err, f.want)
+			}
+			s, _ := OpenStore("")
+			if s.Learn("svc", 0, sc, f.st, now) {
+				t.Fatal("the store learned the forged record")
+			}
+		})
+	}
+
+	// End to end through the runners: the hostile node ranks first for
+	// every tick, never runs any, and answers with the year-9999 record.
+	c := newCluster(t, m, 3, t0.Add(-time.Second))
+	hostile := c.node(Order("svc", 0, t0, c.cands)[0].Lease)
+	hostile.store.begin("svc", 0, sc, *forged[0].st.LastRun, nil, false)
+	hostile.runner.cfg.Services = func() []string { return nil }
+	c.stepAll(t0.Add(3*time.Minute + 59*time.Second))
+	runs := c.takeRuns()
+	if len(runs) != 4 {
+		t.Fatalf("4 ticks ran %d times with a hostile replica answering: %+v", len(runs), runs)
+	}
+	for _, r := range runs {
+		if r.sharer == hostile.cand.Sharer {
+			t.Fatalf("the hostile node's runner ran: %+v", runs)
+		}
+	}
+	for _, n := range c.nodes {
+		if n == hostile {
+			continue
+		}
+		res, _ := Gather(context.Background(), c, c, n.store, n.cand.Sharer, "svc")
+		if st := res.Schedules[0]; st.LastRun == nil || st.LastRun.Tick.Year() == 9999 {
+			t.Fatalf("%s's merged view shows %+v", n.cand.Sharer, st.LastRun)
+		}
 	}
 }
