@@ -25,6 +25,10 @@ type UsageFilter struct {
 	Sharer string
 	// Epoch, when set, keeps one epoch's records.
 	Epoch *uint64
+	// Pruned lists the records pruned from the chain's state too, read
+	// back from the node's event index (an epoch below pruned_below is
+	// read from it anyway).
+	Pruned bool
 }
 
 // ServiceUsage is GET /v1/services/{name}/usage?by=…&sharer=…&epoch=….
@@ -42,6 +46,9 @@ func (f UsageFilter) query() url.Values {
 	}
 	if f.Epoch != nil {
 		q.Set("epoch", fmt.Sprint(*f.Epoch))
+	}
+	if f.Pruned {
+		q.Set("pruned", "true")
 	}
 	return q
 }

@@ -88,15 +88,23 @@ func printUsage(w io.Writer, by string, res *usagetypes.QueryServiceUsageRespons
 }
 
 // printUsagePruned says which epochs the chain no longer holds records of
-// (params.retention_epochs) and where the totals of those come from.
-func printUsagePruned(w io.Writer, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) {
+// (params.retention_epochs) and where the totals of those come from;
+// listed is how many of them were read back from the node's event index
+// and listed (-1: not asked, --pruned).
+func printUsagePruned(w io.Writer, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse, listed int) {
 	if res.PrunedBelow == 0 {
 		return
 	}
 	if req.HasEpoch {
-		if req.Epoch < res.PrunedBelow {
+		switch {
+		case req.Epoch >= res.PrunedBelow:
+		case listed > 0:
 			fmt.Fprintf(w, "Epoch %d is pruned from the chain's state (every epoch before %d is, params.retention_epochs): "+
-				"its records are no longer listed, and are counted in the service's totals (q1 service usage %s).\n",
+				"its %d records above were read back from this node's event index.\n", req.Epoch, res.PrunedBelow, listed)
+		default:
+			fmt.Fprintf(w, "Epoch %d is pruned from the chain's state (every epoch before %d is, params.retention_epochs), "+
+				"and this node's event index holds no record of it (a node that started from a snapshot lacks the older blocks); "+
+				"its records are counted in the service's totals (q1 service usage %s).\n",
 				req.Epoch, res.PrunedBelow, req.Service)
 		}
 		return
@@ -106,9 +114,20 @@ func printUsagePruned(w io.Writer, req *usagetypes.QueryServiceUsageRequest, res
 		return
 	}
 	p := res.Pruned
-	fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): their %d records are not listed "+
-		"one by one; the chain keeps their running totals, which the total above includes: %d requests, %s CPU, %d B egress, charged %s.\n",
-		res.PrunedBelow, p.Records, p.Requests, cpuMillis(p.CpuMillis), p.EgressBytes, qc.Format(p.Charged))
+	switch {
+	case listed < 0:
+		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): their %d records are not listed "+
+			"one by one (--pruned reads them back from this node's event index); the chain keeps their running totals, "+
+			"which the total above includes: %d requests, %s CPU, %d B egress, charged %s.\n",
+			res.PrunedBelow, p.Records, p.Requests, cpuMillis(p.CpuMillis), p.EgressBytes, qc.Format(p.Charged))
+	case req.Sharer == "" && uint64(listed) < p.Records:
+		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): %d of their %d records are listed, "+
+			"read back from this node's event index, which lacks the blocks that pruned the rest (a node that started from a "+
+			"snapshot, or whose index was pruned); the total above includes all %d.\n", res.PrunedBelow, listed, p.Records, p.Records)
+	default:
+		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): their %d records are listed, "+
+			"read back from this node's event index.\n", res.PrunedBelow, listed)
+	}
 }
 
 // shortRoot is a receipts root for people: its first 8 bytes in hex.

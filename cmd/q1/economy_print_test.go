@@ -126,16 +126,31 @@ func TestPrintPruned(t *testing.T) {
 	res.Pruned = usagetypes.UsageSum{Records: 12, Requests: 5000, Charged: sdkmath.NewInt(3_000_000), ToSharer: sdkmath.ZeroInt(), ProtocolShare: sdkmath.ZeroInt()}
 	var b bytes.Buffer
 	printUsage(&b, "epoch", res)
-	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", By: "epoch"}, res)
+	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", By: "epoch"}, res, -1)
 	for _, w := range []string{"<40 (pruned)  12", "Epochs before 40 are pruned from the chain's state (params.retention_epochs): their 12 records", "the total above includes: 5000 requests"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("output does not contain %q:\n%s", w, b.String())
 		}
 	}
 	b.Reset()
-	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", HasEpoch: true, Epoch: 7}, res)
-	if w := "Epoch 7 is pruned from the chain's state (every epoch before 40 is"; !strings.Contains(b.String(), w) {
+	printUsagePruned(&b, &usagetypes.QueryServiceUsageRequest{Service: "hello", HasEpoch: true, Epoch: 7}, res, 0)
+	if w := "Epoch 7 is pruned from the chain's state (every epoch before 40 is, params.retention_epochs), and this node's event index holds no record of it"; !strings.Contains(b.String(), w) {
 		t.Errorf("output does not contain %q:\n%s", w, b.String())
+	}
+	for _, c := range []struct {
+		req    usagetypes.QueryServiceUsageRequest
+		listed int
+		want   string
+	}{
+		{usagetypes.QueryServiceUsageRequest{Service: "hello", HasEpoch: true, Epoch: 7}, 3, "its 3 records above were read back from this node's event index"},
+		{usagetypes.QueryServiceUsageRequest{Service: "hello"}, 12, "their 12 records are listed, read back from this node's event index"},
+		{usagetypes.QueryServiceUsageRequest{Service: "hello"}, 5, "5 of their 12 records are listed, read back from this node's event index, which lacks the blocks that pruned the rest"},
+	} {
+		b.Reset()
+		printUsagePruned(&b, &c.req, res, c.listed)
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("listed %d: output does not contain %q:\n%s", c.listed, c.want, b.String())
+		}
 	}
 
 	e := usagetypes.NewEarnings("q1sharer", "hello", 0)

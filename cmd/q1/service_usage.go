@@ -32,6 +32,12 @@ func serviceUsageCmd() *cobra.Command {
 			if err != nil {
 				return queryError(err)
 			}
+			listed := -1
+			if pruned, _ := cmd.Flags().GetBool("pruned"); pruned || (req.HasEpoch && req.Epoch < res.PrunedBelow) {
+				if listed, err = reader.WithPrunedRecords(cmd.Context(), req, res); err != nil {
+					return err
+				}
+			}
 			audits, err := reader.AuditsOf(cmd.Context(), res.Records)
 			if err != nil {
 				// The records still say each entry's audit state and id.
@@ -42,7 +48,7 @@ func serviceUsageCmd() *cobra.Command {
 				return printUsageJSON(cmd, res, audits)
 			}
 			printUsage(cmd.OutOrStdout(), by, res)
-			printUsagePruned(cmd.OutOrStdout(), req, res)
+			printUsagePruned(cmd.OutOrStdout(), req, res, listed)
 			printAudits(cmd.OutOrStdout(), audits)
 			return nil
 		})
@@ -64,11 +70,16 @@ The chain keeps the records of the last params.retention_epochs epochs (long eno
 the report window and the audits); older ones are pruned into running totals per sharer.
 The totals, and the sums --by sharer, include the pruned records; the list and the sums
 --by epoch show them as one line, "<N (pruned)", and the output says which epochs are
-pruned ("pruned_below" and "pruned" in -o json).`
+pruned ("pruned_below" and "pruned" in -o json). --pruned lists the pruned records too,
+read back from this node's event index (the chain emits each record whole in the block
+that prunes it), as does --epoch with a pruned epoch; a node that started from a snapshot
+lacks the older blocks, and the output says how many of the pruned records it found.`
 	cmd.Example = `  q1 service usage hello
-  q1 service usage hello --by sharer -o json`
+  q1 service usage hello --by sharer -o json
+  q1 service usage hello --pruned`
 	cmd.Flags().String(flagBy, "", "sum the records per sharer or per epoch")
 	cmd.Flags().String("sharer", "", "only this sharer's records (an address or key name)")
 	cmd.Flags().Uint64("epoch", 0, "only this epoch's records")
+	cmd.Flags().Bool("pruned", false, "also list the records pruned from the chain's state, read back from this node's event index")
 	return cmd
 }

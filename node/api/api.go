@@ -42,6 +42,9 @@ type Chain interface {
 	// The economy: answers are the usage module's query responses, written
 	// in the chain's proto JSON.
 	ServiceUsage(ctx context.Context, req *usagetypes.QueryServiceUsageRequest) (*usagetypes.QueryServiceUsageResponse, error)
+	// WithPrunedRecords adds the records pruned from state, read back from
+	// the event index (chainquery.Chain.WithPrunedRecords).
+	WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) (int, error)
 	ServiceEconomics(ctx context.Context, service string) (*usagetypes.QueryServiceEconomicsResponse, error)
 	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
 	ValidatorSet(ctx context.Context) (*client.Validators, error)
@@ -234,6 +237,12 @@ func (s *Server) serviceUsage(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.reply(w, r, nil, err)
 		return
+	}
+	if q.Get("pruned") == "true" || (req.HasEpoch && req.Epoch < v.PrunedBelow) {
+		if _, err := s.chain.WithPrunedRecords(r.Context(), req, v); err != nil {
+			s.reply(w, r, nil, err)
+			return
+		}
 	}
 	audits, err := s.chain.AuditsOf(r.Context(), v.Records)
 	if err != nil {

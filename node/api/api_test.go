@@ -120,6 +120,15 @@ func (fakeChain) ServiceUsage(_ context.Context, req *usagetypes.QueryServiceUsa
 	return out, nil
 }
 
+// WithPrunedRecords adds one pruned record (epoch 1, lease 5), as if read
+// back from the event index.
+func (fakeChain) WithPrunedRecords(_ context.Context, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) (int, error) {
+	z := math.ZeroInt()
+	res.Records = append([]usagetypes.UsageRecord{{Service: req.Service, Sharer: "q11a", Epoch: 1, LeaseId: 5, Requests: 3,
+		Charged: z, ToSharer: z, ProtocolShare: z, Refunded: z}}, res.Records...)
+	return 1, nil
+}
+
 func (fakeChain) Audits(_ context.Context, service, sharer, auditor string) (*usagetypes.QueryAuditsResponse, error) {
 	a := testAudit()
 	a.Service = service + sharer + auditor
@@ -366,5 +375,27 @@ func TestLeasesFilters(t *testing.T) {
 					l.Sharer, l.Service, l.ID, tc.want.Sharer, tc.want.Service, tc.want.ID)
 			}
 		})
+	}
+}
+
+// TestUsagePrunedRecords: ?pruned=true lists the records pruned from the
+// chain's state, read back from the event index, before the others; the
+// client's UsageFilter.Pruned asks for them.
+func TestUsagePrunedRecords(t *testing.T) {
+	srv := httptest.NewServer(New(fakeChain{}))
+	defer srv.Close()
+	c := client.New(srv.URL)
+	for _, pruned := range []bool{false, true} {
+		res, err := c.ServiceUsage(context.Background(), "hello", client.UsageFilter{Pruned: pruned})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if pruned {
+			want = 2
+		}
+		if len(res.Records) != want || (pruned && (res.Records[0].Epoch != 1 || res.Records[0].LeaseId != 5)) {
+			t.Errorf("pruned=%v: records %+v, want %d", pruned, res.Records, want)
+		}
 	}
 }

@@ -25,6 +25,11 @@ import (
 // row held to PrunedEarnings (sharer, service): the queries' totals are
 // those running totals plus the rows still in state, so they equal the sum
 // of every row ever written. A report carries nothing the records do not.
+// Each pruned record and earnings row is emitted whole (EventRecordPruned,
+// EventEarningsPruned) in the block that prunes it: a node's event index
+// (CometBFT's block_search) keeps the history, and `q1 service usage
+// --pruned` reads it back. Events are not state: they cost the validators
+// no IAVL bytes and are not part of the app hash.
 //
 // A record whose charge is still held (audit pending or sampled) is never
 // pruned: the pruner stops at it until the audit resolves (by its deadlines),
@@ -150,6 +155,9 @@ func (k *Keeper) prune(ctx context.Context) (PruneStats, error) {
 				sums, i = append(sums, sum{r.Service, bz, s}), len(sums)
 			}
 			addRecord(&sums[i].s, r)
+			if err := emit(ctx, &types.EventRecordPruned{Service: r.Service, Epoch: r.Epoch, Record: r}); err != nil {
+				return st, err
+			}
 			if err := k.Records.Remove(ctx, collections.Join3(key.K2(), key.K1(), key.K3())); err != nil {
 				return st, fmt.Errorf("prune usage record of lease %d for epoch %d: %w", key.K3(), key.K1(), err)
 			}
@@ -213,6 +221,9 @@ func (k *Keeper) prune(ctx context.Context) (PruneStats, error) {
 					return st, fmt.Errorf("read pruned earnings of %s from %s: %w", e.Sharer, e.Service, err)
 				}
 				t.Add(e)
+				if err := emit(ctx, &types.EventEarningsPruned{Sharer: e.Sharer, Epoch: e.Epoch, Earnings: e}); err != nil {
+					return st, err
+				}
 				if err := k.PrunedEarnings.Set(ctx, tk, t); err != nil {
 					return st, fmt.Errorf("write pruned earnings of %s from %s: %w", e.Sharer, e.Service, err)
 				}

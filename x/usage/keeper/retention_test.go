@@ -55,6 +55,9 @@ type economy struct {
 	names    []string // sharers
 	svcs     []string // services
 	leasesOf map[string][]uint64
+	// afterBlock, if set, runs after each EndBlocker of epoch (whose
+	// events the fixture's context still holds).
+	afterBlock func()
 }
 
 func newEconomy(t *testing.T, sharers, services int) *economy {
@@ -87,6 +90,9 @@ func (e *economy) epoch(blocks int) uint64 {
 	for range blocks {
 		e.wait(1, time.Second)
 		e.endBlock()
+		if e.afterBlock != nil {
+			e.afterBlock()
+		}
 	}
 	n := e.endEpoch()
 	for _, s := range e.names {
@@ -468,4 +474,86 @@ func TestMigrateRetention(t *testing.T) {
 		t.Errorf("after migrating, pruned %+v and left %d records, %d reports, %d earnings rows", st, rec, rep, earn)
 	}
 	sameSum(t, "total after migrating and pruning", e.usage("svc0", nil).Total, before)
+}
+
+// TestPrunedRowsAreEmittedWhole: every usage record and earnings row the
+// retention window prunes is emitted whole, once, in the block that prunes
+// it (EventRecordPruned, EventEarningsPruned), equal to the row as state
+// last held it: a node's event index keeps the history that state drops.
+func TestPrunedRowsAreEmittedWhole(t *testing.T) {
+	e := newEconomy(t, 2, 1)
+	noErr(t, e.setParams(func(p *types.Params) {
+		p.RetentionEpochs = 6
+		p.AuditProbability = math.LegacyZeroDec()
+	}))
+	svc := e.svcs[0]
+	written := map[string]types.UsageRecord{} // epoch/lease → the record as last read from state
+	earned := map[string]types.Earnings{}     // sharer/epoch
+	var pruned []types.UsageRecord
+	var prunedEarnings []types.Earnings
+	e.afterBlock = func() {
+		for _, ev := range events[*types.EventRecordPruned](e.fixture) {
+			if ev.Service != ev.Record.Service || ev.Epoch != ev.Record.Epoch {
+				t.Fatalf("event names %s epoch %d for a record of %s epoch %d", ev.Service, ev.Epoch, ev.Record.Service, ev.Record.Epoch)
+			}
+			pruned = append(pruned, ev.Record)
+		}
+		for _, ev := range events[*types.EventEarningsPruned](e.fixture) {
+			if ev.Sharer != ev.Earnings.Sharer || ev.Epoch != ev.Earnings.Epoch {
+				t.Fatalf("event names %s epoch %d for earnings of %s epoch %d", ev.Sharer, ev.Epoch, ev.Earnings.Sharer, ev.Earnings.Epoch)
+			}
+			prunedEarnings = append(prunedEarnings, ev.Earnings)
+		}
+	}
+	for range 20 {
+		n := e.epoch(10)
+		// Read back what is still in state of the last few epochs, so each
+		// record's last state (its audit released) is what is compared.
+		for ep := n - min(n-1, 4); ep <= n; ep++ {
+			for _, r := range e.usage(svc, func(q *types.QueryServiceUsageRequest) { q.HasEpoch, q.Epoch = true, ep }).Records {
+				written[fmt.Sprintf("%d/%d", r.Epoch, r.LeaseId)] = r
+			}
+			for _, s := range e.names {
+				res, err := e.query.SharerEarnings(e.ctx, &types.QuerySharerEarningsRequest{Sharer: e.addr(s), By: "epoch"})
+				noErr(t, err)
+				for _, row := range res.Sums {
+					if row.Epoch == ep {
+						earned[fmt.Sprintf("%s/%d", row.Sharer, row.Epoch)] = row
+					}
+				}
+			}
+		}
+	}
+	got := e.usage(svc, nil)
+	if len(pruned) == 0 || uint64(len(pruned)) != got.Pruned.Records {
+		t.Fatalf("%d records emitted as pruned; the chain counts %d pruned", len(pruned), got.Pruned.Records)
+	}
+	seen := map[string]bool{}
+	for _, r := range pruned {
+		k := fmt.Sprintf("%d/%d", r.Epoch, r.LeaseId)
+		if seen[k] {
+			t.Fatalf("record %s emitted twice", k)
+		}
+		seen[k] = true
+		w, ok := written[k]
+		if !ok {
+			t.Fatalf("pruned record %s was never read from state", k)
+		}
+		wb, err := w.Marshal()
+		noErr(t, err)
+		rb, err := r.Marshal()
+		noErr(t, err)
+		if string(wb) != string(rb) {
+			t.Fatalf("record %s emitted as\n %v\nstate held\n %v", k, r, w)
+		}
+	}
+	if len(prunedEarnings) == 0 {
+		t.Fatal("no earnings row emitted as pruned")
+	}
+	for _, row := range prunedEarnings {
+		w, ok := earned[fmt.Sprintf("%s/%d", row.Sharer, row.Epoch)]
+		if !ok || !w.Usage.Equal(row.Usage) || !w.Rent.Equal(row.Rent) {
+			t.Fatalf("earnings of %s in epoch %d emitted as %v; state held %v", row.Sharer, row.Epoch, row, w)
+		}
+	}
 }

@@ -1,0 +1,97 @@
+package chainquery
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	usagetypes "github.com/quantum1net/q1/x/usage/types"
+)
+
+// MaxPrunedRecords bounds how many pruned records one WithPrunedRecords
+// reads back from the event index: a service with a longer history asks
+// for one epoch at a time.
+const MaxPrunedRecords = 10_000
+
+// prunedPerPage is how many blocks one block_search page returns (CometBFT
+// allows at most 100).
+const prunedPerPage = 100
+
+// WithPrunedRecords adds to res.Records, in (epoch, lease) order, the
+// records of req's service that the chain pruned from its state
+// (res.PrunedBelow, params.retention_epochs), read back from the node's
+// event index: x/usage emits each pruned record whole (EventRecordPruned)
+// in the block that prunes it. req's epoch and sharer filters apply. It
+// returns how many it added; fewer than res.Pruned.Records counts when the
+// node lacks the blocks that pruned the rest (it started from a state
+// sync, or its event index was pruned or turned off).
+func (c *Chain) WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) (int, error) {
+	if res.PrunedBelow == 0 || (req.HasEpoch && req.Epoch >= res.PrunedBelow) || req.By != "" {
+		return 0, nil
+	}
+	const kind = "q1.usage.v1.EventRecordPruned"
+	// Typed events' attribute values are JSON: a string or a uint64 is
+	// quoted, so CONTAINS with the quotes matches the whole value.
+	query := fmt.Sprintf(`%s.service CONTAINS '"%s"'`, kind, req.Service)
+	if req.HasEpoch {
+		query += fmt.Sprintf(` AND %s.epoch CONTAINS '"%d"'`, kind, req.Epoch)
+	}
+	var found []usagetypes.UsageRecord
+	for page := 1; ; page++ {
+		perPage := prunedPerPage
+		blocks, err := c.ctx.Client.BlockSearch(ctx, query, &page, &perPage, "asc")
+		if err != nil {
+			return 0, fmt.Errorf("search the event index for pruned records of %s: %w", req.Service, err)
+		}
+		for _, b := range blocks.Blocks {
+			h := b.Block.Height
+			results, err := c.ctx.Client.BlockResults(ctx, &h)
+			if err != nil {
+				return 0, fmt.Errorf("read the results of block %d (pruned records of %s): %w", h, req.Service, err)
+			}
+			for _, ev := range results.FinalizeBlockEvents {
+				r, ok := prunedRecord(ev, req)
+				if !ok {
+					continue
+				}
+				if len(found) == MaxPrunedRecords {
+					return 0, fmt.Errorf("service %s has more than %d pruned records: ask for one epoch at a time (--epoch)", req.Service, MaxPrunedRecords)
+				}
+				found = append(found, r)
+			}
+		}
+		if len(blocks.Blocks) < perPage || page*perPage >= blocks.TotalCount {
+			break
+		}
+	}
+	res.Records = append(found, res.Records...)
+	slices.SortStableFunc(res.Records, func(a, b usagetypes.UsageRecord) int {
+		return cmp.Or(cmp.Compare(a.Epoch, b.Epoch), cmp.Compare(a.LeaseId, b.LeaseId))
+	})
+	return len(found), nil
+}
+
+// prunedRecord reads an EventRecordPruned of req's service (and epoch and
+// sharer when req names them).
+func prunedRecord(ev abci.Event, req *usagetypes.QueryServiceUsageRequest) (usagetypes.UsageRecord, bool) {
+	if ev.Type != "q1.usage.v1.EventRecordPruned" {
+		return usagetypes.UsageRecord{}, false
+	}
+	// The SDK adds a "mode" attribute (BeginBlock/EndBlock) to a block's
+	// events whose value is not JSON; ParseTypedEvent would refuse it.
+	ev.Attributes = slices.DeleteFunc(slices.Clone(ev.Attributes), func(a abci.EventAttribute) bool { return a.Key == "mode" })
+	m, err := sdk.ParseTypedEvent(ev)
+	if err != nil {
+		return usagetypes.UsageRecord{}, false
+	}
+	p, ok := m.(*usagetypes.EventRecordPruned)
+	if !ok || p.Record.Service != req.Service || (req.HasEpoch && p.Record.Epoch != req.Epoch) ||
+		(req.Sharer != "" && p.Record.Sharer != req.Sharer) {
+		return usagetypes.UsageRecord{}, false
+	}
+	return p.Record, true
+}
