@@ -108,6 +108,33 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 1000uqc, storagePerGiBHour
 			last = max(last, num(r.Epoch))
 		}
 	}
+	type earnings struct {
+		Sums []struct {
+			Epoch string `json:"epoch"`
+			Usage string `json:"usage"`
+		} `json:"sums"`
+		PrunedBelow string `json:"pruned_below"`
+	}
+	readEarnings := func(args ...string) earnings {
+		t.Helper()
+		var e earnings
+		out := q1(append([]string{"sharer", "earnings", "--by", "epoch", "-o", "json"}, args...)...)
+		if err := json.Unmarshal([]byte(out), &e); err != nil {
+			t.Fatalf("q1 sharer earnings --by epoch %s -o json: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return e
+	}
+	earned := map[string]string{} // epoch → usage earned, while the chain holds the rows
+	for _, s := range readEarnings().Sums {
+		for key := range called {
+			if epoch, _, _ := strings.Cut(key, "/"); epoch == s.Epoch {
+				earned[s.Epoch] = s.Usage
+			}
+		}
+	}
+	if len(earned) == 0 {
+		t.Fatalf("no earnings row for the epochs called in (%v)", called)
+	}
 	// Pruned: the chain no longer lists them.
 	var now usage
 	waitForSaying(t, 3*time.Minute, fmt.Sprintf("epoch %d pruned", last), func() bool {
@@ -154,6 +181,19 @@ pricing: {cpuPerCoreSecond: 500uqc, memoryPerMiBHour: 1000uqc, storagePerGiBHour
 	}
 	if out := q1("service", "usage", "hello", "--pruned"); !strings.Contains(out, "are listed, read back from this node's event index") {
 		t.Errorf("q1 service usage --pruned does not say where the records come from:\n%s", out)
+	}
+	// The earnings of the pruned epochs, one by one again.
+	got := map[string]string{}
+	for _, s := range readEarnings("--pruned").Sums {
+		got[s.Epoch] = s.Usage
+	}
+	for epoch, usage := range earned {
+		if got[epoch] != usage {
+			t.Errorf("q1 sharer earnings --by epoch --pruned: epoch %s earned %q; the chain held %q", epoch, got[epoch], usage)
+		}
+	}
+	if out := q1("sharer", "earnings", "--by", "epoch", "--pruned"); !strings.Contains(out, "summed by epoch above, were read back from this node's event index") {
+		t.Errorf("q1 sharer earnings --by epoch --pruned does not say where the rows come from:\n%s", out)
 	}
 	// The node's API answers the same.
 	resp, err := http.Get(n.HTTP + "/v1/services/hello/usage?pruned=true")

@@ -8,6 +8,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
 
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -41,32 +42,19 @@ func (c *Chain) WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServ
 		query += fmt.Sprintf(` AND %s.epoch CONTAINS '"%d"'`, kind, req.Epoch)
 	}
 	var found []usagetypes.UsageRecord
-	for page := 1; ; page++ {
-		perPage := prunedPerPage
-		blocks, err := c.ctx.Client.BlockSearch(ctx, query, &page, &perPage, "asc")
-		if err != nil {
-			return 0, fmt.Errorf("search the event index for pruned records of %s: %w", req.Service, err)
+	err := c.searchBlockEvents(ctx, query, "pruned records of "+req.Service, func(ev abci.Event) error {
+		r, ok := prunedRecord(ev, req)
+		if !ok {
+			return nil
 		}
-		for _, b := range blocks.Blocks {
-			h := b.Block.Height
-			results, err := c.ctx.Client.BlockResults(ctx, &h)
-			if err != nil {
-				return 0, fmt.Errorf("read the results of block %d (pruned records of %s): %w", h, req.Service, err)
-			}
-			for _, ev := range results.FinalizeBlockEvents {
-				r, ok := prunedRecord(ev, req)
-				if !ok {
-					continue
-				}
-				if len(found) == MaxPrunedRecords {
-					return 0, fmt.Errorf("service %s has more than %d pruned records: ask for one epoch at a time (--epoch)", req.Service, MaxPrunedRecords)
-				}
-				found = append(found, r)
-			}
+		if len(found) == MaxPrunedRecords {
+			return fmt.Errorf("service %s has more than %d pruned records: ask for one epoch at a time (--epoch)", req.Service, MaxPrunedRecords)
 		}
-		if len(blocks.Blocks) < perPage || page*perPage >= blocks.TotalCount {
-			break
-		}
+		found = append(found, r)
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	res.Records = append(found, res.Records...)
 	slices.SortStableFunc(res.Records, func(a, b usagetypes.UsageRecord) int {
@@ -75,17 +63,92 @@ func (c *Chain) WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServ
 	return len(found), nil
 }
 
-// prunedRecord reads an EventRecordPruned of req's service (and epoch and
-// sharer when req names them).
-func prunedRecord(ev abci.Event, req *usagetypes.QueryServiceUsageRequest) (usagetypes.UsageRecord, bool) {
-	if ev.Type != "q1.usage.v1.EventRecordPruned" {
-		return usagetypes.UsageRecord{}, false
+// searchBlockEvents calls fn with each event of every block that
+// block_search finds for query, oldest block first; what names the search
+// in errors.
+func (c *Chain) searchBlockEvents(ctx context.Context, query, what string, fn func(abci.Event) error) error {
+	for page := 1; ; page++ {
+		perPage := prunedPerPage
+		blocks, err := c.ctx.Client.BlockSearch(ctx, query, &page, &perPage, "asc")
+		if err != nil {
+			return fmt.Errorf("search the event index for %s: %w", what, err)
+		}
+		for _, b := range blocks.Blocks {
+			h := b.Block.Height
+			results, err := c.ctx.Client.BlockResults(ctx, &h)
+			if err != nil {
+				return fmt.Errorf("read the results of block %d (%s): %w", h, what, err)
+			}
+			for _, ev := range results.FinalizeBlockEvents {
+				if err := fn(ev); err != nil {
+					return err
+				}
+			}
+		}
+		if len(blocks.Blocks) < perPage || page*perPage >= blocks.TotalCount {
+			return nil
+		}
+	}
+}
+
+// WithPrunedEarnings adds to res.Sums (by "epoch" only) a sum for each
+// epoch the chain pruned from its state, read back from the node's event
+// index (EventEarningsPruned, emitted whole in the block that prunes each
+// row), oldest first. It returns how many rows it read; their amounts
+// summed fall short of res.Pruned when the node lacks the blocks that
+// pruned the rest.
+func (c *Chain) WithPrunedEarnings(ctx context.Context, by string, res *usagetypes.QuerySharerEarningsResponse) (int, error) {
+	if res.PrunedBelow == 0 || by != "epoch" {
+		return 0, nil
+	}
+	query := fmt.Sprintf(`q1.usage.v1.EventEarningsPruned.sharer CONTAINS '"%s"'`, res.Sharer)
+	var sums []usagetypes.Earnings
+	rows := 0
+	err := c.searchBlockEvents(ctx, query, "pruned earnings of "+res.Sharer, func(ev abci.Event) error {
+		m, ok := parseBlockEvent(ev, "q1.usage.v1.EventEarningsPruned")
+		if !ok {
+			return nil
+		}
+		p, ok := m.(*usagetypes.EventEarningsPruned)
+		if !ok || p.Earnings.Sharer != res.Sharer {
+			return nil
+		}
+		if rows == MaxPrunedRecords {
+			return fmt.Errorf("sharer %s has more than %d pruned earnings rows", res.Sharer, MaxPrunedRecords)
+		}
+		rows++
+		i := slices.IndexFunc(sums, func(e usagetypes.Earnings) bool { return e.Epoch == p.Earnings.Epoch })
+		if i < 0 {
+			sums, i = append(sums, usagetypes.NewEarnings(res.Sharer, "", p.Earnings.Epoch)), len(sums)
+		}
+		sums[i].Add(p.Earnings)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(sums, func(a, b usagetypes.Earnings) int { return cmp.Compare(a.Epoch, b.Epoch) })
+	res.Sums = append(sums, res.Sums...)
+	return rows, nil
+}
+
+// parseBlockEvent parses a typed event of type kind from a block's results.
+func parseBlockEvent(ev abci.Event, kind string) (proto.Message, bool) {
+	if ev.Type != kind {
+		return nil, false
 	}
 	// The SDK adds a "mode" attribute (BeginBlock/EndBlock) to a block's
 	// events whose value is not JSON; ParseTypedEvent would refuse it.
 	ev.Attributes = slices.DeleteFunc(slices.Clone(ev.Attributes), func(a abci.EventAttribute) bool { return a.Key == "mode" })
 	m, err := sdk.ParseTypedEvent(ev)
-	if err != nil {
+	return m, err == nil
+}
+
+// prunedRecord reads an EventRecordPruned of req's service (and epoch and
+// sharer when req names them).
+func prunedRecord(ev abci.Event, req *usagetypes.QueryServiceUsageRequest) (usagetypes.UsageRecord, bool) {
+	m, ok := parseBlockEvent(ev, "q1.usage.v1.EventRecordPruned")
+	if !ok {
 		return usagetypes.UsageRecord{}, false
 	}
 	p, ok := m.(*usagetypes.EventRecordPruned)

@@ -204,17 +204,20 @@ func printUsageJSON(cmd *cobra.Command, res *usagetypes.QueryServiceUsageRespons
 }
 
 // printEarnings writes q1 sharer earnings for people.
-func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse) {
+//
+// listed is how many pruned rows were read back from the node's event
+// index into res.Sums (-1: not asked, --pruned).
+func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse, listed int) {
 	t := res.Total
 	fmt.Fprintf(w, "Sharer %s earned %s: usage %s, rent %s, less the protocol share %s\n",
 		res.Sharer, qc.Format(res.Received), qc.Format(t.Usage), qc.Format(t.Rent), qc.Format(t.ProtocolShare))
-	defer printEarningsPruned(w, by, res)
+	defer printEarningsPruned(w, by, res, listed)
 	if by == "" || len(res.Sums) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s\tUSAGE\tRENT\tPROTOCOL SHARE\tRECEIVED\n", strings.ToUpper(by))
-	if p := res.Pruned; by == "epoch" && res.PrunedBelow > 0 && !p.Usage.Add(p.Rent).IsZero() {
+	if p := res.Pruned; by == "epoch" && listed < 0 && res.PrunedBelow > 0 && !p.Usage.Add(p.Rent).IsZero() {
 		fmt.Fprintf(tw, "<%d (pruned)\t%s\t%s\t%s\t%s\n", res.PrunedBelow, qc.Format(p.Usage), qc.Format(p.Rent), qc.Format(p.ProtocolShare),
 			qc.Format(p.Usage.Add(p.Rent).Sub(p.ProtocolShare)))
 	}
@@ -230,14 +233,33 @@ func printEarnings(w io.Writer, by string, res *usagetypes.QuerySharerEarningsRe
 }
 
 // printEarningsPruned says which epochs' earnings rows the chain no longer
-// holds (params.retention_epochs) and where their totals come from.
-func printEarningsPruned(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse) {
+// holds (params.retention_epochs) and where their totals come from, or
+// (listed ≥ 0) how many were read back from the event index.
+func printEarningsPruned(w io.Writer, by string, res *usagetypes.QuerySharerEarningsResponse, listed int) {
 	if res.PrunedBelow == 0 {
 		return
 	}
 	p := res.Pruned
 	if p.Usage.IsNil() || p.Usage.Add(p.Rent).IsZero() {
 		fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs); this sharer earned nothing in them.\n", res.PrunedBelow)
+		return
+	}
+	if listed >= 0 && by == "epoch" {
+		got := sdkmath.ZeroInt()
+		for _, s := range res.Sums {
+			if s.Epoch < res.PrunedBelow {
+				got = got.Add(s.Usage).Add(s.Rent)
+			}
+		}
+		if got.Equal(p.Usage.Add(p.Rent)) {
+			fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): their %d earnings rows, "+
+				"summed by epoch above, were read back from this node's event index.\n", res.PrunedBelow, listed)
+		} else {
+			fmt.Fprintf(w, "Epochs before %d are pruned from the chain's state (params.retention_epochs): this node's event index holds "+
+				"%d of their earnings rows, summed by epoch above (usage and rent %s of %s: it lacks the blocks that pruned the rest, "+
+				"as a node started from a snapshot does); the total above includes all.\n",
+				res.PrunedBelow, listed, qc.Format(got), qc.Format(p.Usage.Add(p.Rent)))
+		}
 		return
 	}
 	where := "the total above includes them"

@@ -48,7 +48,7 @@ func TestPrintEarnings(t *testing.T) {
 	e.Usage, e.Rent, e.ProtocolShare = sdkmath.NewInt(2_000_000), sdkmath.NewInt(1_000_000), sdkmath.NewInt(150_000)
 	res := &usagetypes.QuerySharerEarningsResponse{Sharer: "q1sharer", Total: e, Received: sdkmath.NewInt(2_850_000), Sums: []usagetypes.Earnings{e}}
 	var b bytes.Buffer
-	printEarnings(&b, "service", res)
+	printEarnings(&b, "service", res, -1)
 	for _, w := range []string{"Sharer q1sharer earned 2.85QC: usage 2QC, rent 1QC, less the protocol share 0.15QC", "SERVICE  USAGE", "hello    2QC    1QC   0.15QC          2.85QC"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("output does not contain %q:\n%s", w, b.String())
@@ -160,10 +160,31 @@ func TestPrintPruned(t *testing.T) {
 	er := &usagetypes.QuerySharerEarningsResponse{Sharer: "q1sharer", Total: e, Received: sdkmath.NewInt(2_850_000), PrunedBelow: 40, Pruned: p,
 		Sums: []usagetypes.Earnings{usagetypes.NewEarnings("q1sharer", "", 41)}}
 	b.Reset()
-	printEarnings(&b, "epoch", er)
+	printEarnings(&b, "epoch", er, -1)
 	for _, w := range []string{"<40 (pruned)  1QC", "Epochs before 40 are pruned from the chain's state (params.retention_epochs): the chain keeps what they earned as running totals, usage 1QC"} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("output does not contain %q:\n%s", w, b.String())
 		}
+	}
+	// --pruned: the pruned epochs' rows, read back from the event index,
+	// are summed by epoch in place of the one line.
+	old := usagetypes.NewEarnings("q1sharer", "", 12)
+	old.Usage = sdkmath.NewInt(600_000)
+	er.Sums = append([]usagetypes.Earnings{old}, er.Sums...)
+	b.Reset()
+	printEarnings(&b, "epoch", er, 2)
+	for _, w := range []string{"\n12     0.6QC", "this node's event index holds 2 of their earnings rows, summed by epoch above (usage and rent 0.6QC of 1QC"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("output does not contain %q:\n%s", w, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "(pruned)") {
+		t.Errorf("the one pruned line is printed beside the rows:\n%s", b.String())
+	}
+	er.Sums[0].Usage = sdkmath.NewInt(1_000_000)
+	b.Reset()
+	printEarnings(&b, "epoch", er, 3)
+	if w := "their 3 earnings rows, summed by epoch above, were read back from this node's event index"; !strings.Contains(b.String(), w) {
+		t.Errorf("output does not contain %q:\n%s", w, b.String())
 	}
 }

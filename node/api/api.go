@@ -46,6 +46,9 @@ type Chain interface {
 	// the event index (chainquery.Chain.WithPrunedRecords).
 	WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServiceUsageRequest, res *usagetypes.QueryServiceUsageResponse) (int, error)
 	ServiceEconomics(ctx context.Context, service string) (*usagetypes.QueryServiceEconomicsResponse, error)
+	// WithPrunedEarnings adds the earnings rows pruned from state, summed
+	// by epoch (chainquery.Chain.WithPrunedEarnings).
+	WithPrunedEarnings(ctx context.Context, by string, res *usagetypes.QuerySharerEarningsResponse) (int, error)
 	SharerEarnings(ctx context.Context, address, by string) (*usagetypes.QuerySharerEarningsResponse, error)
 	ValidatorSet(ctx context.Context) (*client.Validators, error)
 	SharerLiveness(ctx context.Context, address string) (*client.SharerLiveness, error)
@@ -285,7 +288,11 @@ func (s *Server) serviceEconomics(w http.ResponseWriter, r *http.Request) {
 
 // sharerEarnings answers GET /v1/sharers/{address}/earnings?by=service|epoch.
 func (s *Server) sharerEarnings(w http.ResponseWriter, r *http.Request) {
-	v, err := s.chain.SharerEarnings(r.Context(), r.PathValue("address"), r.URL.Query().Get("by"))
+	by := r.URL.Query().Get("by")
+	v, err := s.chain.SharerEarnings(r.Context(), r.PathValue("address"), by)
+	if err == nil && r.URL.Query().Get("pruned") == "true" {
+		_, err = s.chain.WithPrunedEarnings(r.Context(), by, v)
+	}
 	s.replyProto(w, r, v, err)
 }
 

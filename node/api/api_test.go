@@ -129,6 +129,15 @@ func (fakeChain) WithPrunedRecords(_ context.Context, req *usagetypes.QueryServi
 	return 1, nil
 }
 
+// WithPrunedEarnings adds one pruned epoch's sum (epoch 1).
+func (fakeChain) WithPrunedEarnings(_ context.Context, by string, res *usagetypes.QuerySharerEarningsResponse) (int, error) {
+	if by != "epoch" {
+		return 0, nil
+	}
+	res.Sums = append([]usagetypes.Earnings{usagetypes.NewEarnings(res.Sharer, "", 1)}, res.Sums...)
+	return 1, nil
+}
+
 func (fakeChain) Audits(_ context.Context, service, sharer, auditor string) (*usagetypes.QueryAuditsResponse, error) {
 	a := testAudit()
 	a.Service = service + sharer + auditor
