@@ -24,7 +24,7 @@ docs/benchmarks.md records the results and how they were obtained.`,
 		// pre-run, which would create ~/.q1 if it did not exist.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 	}
-	cmd.AddCommand(benchChainCmd(), benchKVStoreNodeCmd())
+	cmd.AddCommand(benchChainCmd(), benchIdleCmd(), benchKVStoreNodeCmd())
 	return cmd
 }
 
@@ -103,6 +103,56 @@ Progress goes to stderr, the result table (or JSON) to stdout.`,
 	f.StringSliceVar(&cfg.Engines, "engine", cfg.Engines, "networks to run: q1, kvstore, or both (needed for the ratio)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the networks' homes and node logs after the run")
 	f.BoolVar(&cfg.CPUProfile, "cpu-profile", false, "each q1 node writes a CPU profile to HOME/cpu.prof (implies --keep)")
+	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func benchIdleCmd() *cobra.Command {
+	cfg := bench.DefaultIdleConfig()
+	var output string
+	cmd := &cobra.Command{
+		Use:   "idle",
+		Short: "What an idle node costs its machine (CPU, memory), against CometBFT's kvstore at the same block time",
+		Long: `Measure what a node costs while nothing happens but blocks: for each --block-time,
+start a one-validator network of CometBFT's example kvstore application (the floor:
+consensus producing empty blocks) and then a one-validator q1 network (a 'q1 start'
+process as 'q1 devnet' runs it, registered as a sharer: chain, HTTP API, gateway and
+the node's agents, with no service), each its own process. After --warmup, for --duration, it reads the
+process's CPU time and, at the end, its resident memory and threads from /proc.
+The two run one after the other on the same machine, so q1 / kvstore holds where the
+absolute figures move with the machine's load. docs/benchmarks.md records results.
+
+Progress goes to stderr, the table (or JSON) to stdout.`,
+		Example: `  q1 bench idle
+  q1 bench idle --block-time 1s --duration 2m -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output must be text or json, got %q", output)
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("find the q1 binary to run the nodes with: %w", err)
+			}
+			cfg.Binary = bin
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := bench.RunIdle(ctx, cfg, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return res.WriteJSON(cmd.OutOrStdout())
+			}
+			fmt.Fprintln(cmd.ErrOrStderr())
+			return res.WriteTable(cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.DurationSliceVar(&cfg.BlockTimes, "block-time", cfg.BlockTimes, "block times to run, one pair of networks each")
+	f.DurationVar(&cfg.Warmup, "warmup", cfg.Warmup, "how long each node runs before the measurement")
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "the measurement window")
+	f.StringVar(&cfg.Dir, "dir", "", "directory for the networks' homes, kept after the run (default: a temporary one, removed)")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }
