@@ -88,9 +88,16 @@
 // Transport.Send carries an encoded Batch (every raft message one node has
 // for another in one round, tagged by group) and must not block for long;
 // the receiver hands it to Host.Deliver. MemNetwork connects hosts in one
-// process, with partitions, for tests. A network transport must
-// authenticate the sending node: Deliver checks only that every message in
-// a batch claims the batch's sender.
+// process, with partitions, for tests. HTTPTransport posts each batch to
+// the destination's HTTPHandler, signed by the sending node's key (a
+// Signer; ed25519 here, the node's secp256k1 hot key later); the handler
+// refuses, with 403 and the reason, a batch whose signature does not
+// verify against the key the caller's KeyBook holds for the node the batch
+// names. Deliver itself checks only that every message in a batch claims
+// the batch's sender and that the batch is addressed to this node. A
+// replayed batch does no harm to safety: raft tolerates duplicated and
+// reordered messages. Encryption is TLS, which the node's http.Client and
+// listener provide.
 //
 // # Limits
 //
