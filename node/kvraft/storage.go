@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -104,7 +105,10 @@ func (s *diskStorage) save(rd *raft.Ready) error {
 			return fmt.Errorf("kvraft group %q: encode a snapshot: %w", s.group, err)
 		}
 		b.Put(groupKey(s.group, keySnap), data)
-		s.deleteEntries(&b, 0, rd.Snapshot.GetMetadata().GetIndex())
+		// Installing a snapshot replaces the whole log (MemoryStorage keeps
+		// nothing of it): entries past the snapshot must not come back on
+		// a restart either. The Ready's own entries are written after.
+		s.deleteEntries(&b, 0, math.MaxUint64-1)
 	}
 	if len(rd.Entries) > 0 {
 		last := rd.Entries[len(rd.Entries)-1].GetIndex()
