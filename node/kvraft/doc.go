@@ -76,7 +76,8 @@
 // the new node with no peers, AddLearner(new) on the leader (the learner
 // receives the log, or a snapshot if the log was compacted), Promote(new)
 // once it has caught up (Promote refuses until then, so poll it), then
-// Remove(old). Node ids must never be reused, not even after a removal:
+// Remove(old); the old node then calls Host.DeleteGroup to drop its copy.
+// Node ids must never be reused, not even after a removal:
 // the node uses lease ids, which the chain never hands out twice. The log
 // is compacted into a snapshot every Config.SnapshotEvery applied entries,
 // and a snapshot is also written (without compacting) after every

@@ -46,7 +46,16 @@ type Group struct {
 
 	leader   atomic.Uint64
 	isLeader atomic.Bool
+
+	// stop is closed when the host closes or the group is deleted; every
+	// waiting call returns then.
+	stop     chan struct{}
+	stopOnce sync.Once
+	deleted  atomic.Bool
 }
+
+// ErrGroupDeleted is returned by calls on a group deleted from its host.
+var ErrGroupDeleted = errors.New("kvraft: group deleted")
 
 // ErrNoQuorum is what a *NoQuorumError matches with errors.Is.
 var ErrNoQuorum = errors.New("kvraft: no quorum")
@@ -168,8 +177,8 @@ func (g *Group) Propose(ctx context.Context, cmd Command) (Result, error) {
 		case <-retry.C:
 		case <-ctx.Done():
 			return Result{}, g.deadline(op, ctx.Err())
-		case <-g.h.closing:
-			return Result{}, fmt.Errorf("kvraft group %q: %s: %w", g.name, op, ErrClosed)
+		case <-g.stop:
+			return Result{}, g.stopped(op, "")
 		}
 	}
 	g.h.markDirty(g)
@@ -178,8 +187,8 @@ func (g *Group) Propose(ctx context.Context, cmd Command) (Result, error) {
 		return r, r.Err
 	case <-ctx.Done():
 		return Result{}, g.deadline(op, ctx.Err())
-	case <-g.h.closing:
-		return Result{}, fmt.Errorf("kvraft group %q: %s: %w (the write may still commit)", g.name, op, ErrClosed)
+	case <-g.stop:
+		return Result{}, g.stopped(op, " (the write may still commit)")
 	}
 }
 
@@ -263,8 +272,8 @@ func (g *Group) linearize(ctx context.Context, op string) error {
 		case <-retry.C:
 		case <-ctx.Done():
 			return g.deadline(op, ctx.Err())
-		case <-g.h.closing:
-			return fmt.Errorf("kvraft group %q: %s: %w", g.name, op, ErrClosed)
+		case <-g.stop:
+			return g.stopped(op, "")
 		}
 	}
 	for {
@@ -278,16 +287,18 @@ func (g *Group) linearize(ctx context.Context, op string) error {
 		case <-wake:
 		case <-ctx.Done():
 			return g.deadline(op, ctx.Err())
-		case <-g.h.closing:
-			return fmt.Errorf("kvraft group %q: %s: %w", g.name, op, ErrClosed)
+		case <-g.stop:
+			return g.stopped(op, "")
 		}
 	}
 }
 
-// usable refuses calls on a closed host or a failed group.
+// usable refuses calls on a closed host, a deleted group or a failed one.
 func (g *Group) usable(op string) error {
-	if g.h.closed.Load() {
-		return fmt.Errorf("kvraft group %q: %s: %w", g.name, op, ErrClosed)
+	select {
+	case <-g.stop:
+		return g.stopped(op, "")
+	default:
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -295,6 +306,15 @@ func (g *Group) usable(op string) error {
 		return fmt.Errorf("kvraft group %q: %s: the group stopped on node %d after a storage error: %w", g.name, op, g.h.id, g.failed)
 	}
 	return nil
+}
+
+// stopped explains a call cut short because the host closed or the group
+// was deleted.
+func (g *Group) stopped(op, note string) error {
+	if g.deleted.Load() {
+		return fmt.Errorf("kvraft group %q: %s: %w on node %d%s", g.name, op, ErrGroupDeleted, g.h.id, note)
+	}
+	return fmt.Errorf("kvraft group %q: %s: %w%s", g.name, op, ErrClosed, note)
 }
 
 // deadline explains a call that ran out of time.
@@ -401,8 +421,8 @@ func (g *Group) changeConf(ctx context.Context, typ pb.ConfChangeType, id uint64
 		g.confInFlight = false // the log scan still sees the entry if it was appended
 		g.mu.Unlock()
 		return g.deadline(what, ctx.Err())
-	case <-g.h.closing:
-		return fmt.Errorf("kvraft group %q: %s: %w", g.name, what, ErrClosed)
+	case <-g.stop:
+		return g.stopped(what, " (the change may still be applied)")
 	}
 }
 

@@ -223,7 +223,19 @@ func TestGroupMembershipChange(t *testing.T) {
 			rest = append(rest, id)
 		}
 	}
+	// The removed member's node drops the group and its data.
+	removed := c.group(lead, "svc")
+	if err := c.host(lead).DeleteGroup("svc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := removed.Put(ctxFor(t, time.Second), "x", nil); !errors.Is(err, ErrGroupDeleted) ||
+		err.Error() != fmt.Sprintf(`kvraft group "svc": put: kvraft: group deleted on node %d`, lead) {
+		t.Fatalf("put on a deleted group: %v", err)
+	}
 	c.stop(lead)
+	if c.open(lead).Group("svc") != nil {
+		t.Fatalf("node %d reopened with the group it deleted", lead)
+	}
 	newLead := c.leader("svc", rest...)
 	if v, _ := c.group(newLead, "svc").Members(); len(v) != 3 {
 		t.Fatalf("voters after the removal: %v", v)

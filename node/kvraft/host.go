@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -209,6 +210,38 @@ func containsNUL(s string) bool {
 	return false
 }
 
+// DeleteGroup stops group name on this host and deletes its data (its log,
+// hard state and snapshot). The node calls it once this node's member was
+// removed from the group, or the group was dropped everywhere. Calls
+// waiting on the group fail with ErrGroupDeleted.
+func (h *Host) DeleteGroup(name string) error {
+	h.mu.Lock()
+	g := h.groups[name]
+	delete(h.groups, name)
+	h.mu.Unlock()
+	if g == nil {
+		return fmt.Errorf("kvraft node %d: delete group %q: no such group", h.id, name)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.deleted.Store(true)
+	g.failed = ErrGroupDeleted // the host's goroutine no longer handles it
+	g.stopOnce.Do(func() { close(g.stop) })
+	var b leveldb.Batch
+	it := h.db.NewIterator(util.BytesPrefix(groupPrefix(name)), nil)
+	for it.Next() {
+		b.Delete(append([]byte(nil), it.Key()...))
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("kvraft node %d: delete group %q: list its keys: %w", h.id, name, err)
+	}
+	if err := h.db.Write(&b, nil); err != nil {
+		return fmt.Errorf("kvraft node %d: delete group %q: %w", h.id, name, err)
+	}
+	return nil
+}
+
 // Group returns the group called name, or nil.
 func (h *Host) Group(name string) *Group {
 	h.mu.RLock()
@@ -236,7 +269,7 @@ func (h *Host) startGroup(name string, meta groupMeta, peers []uint64) (*Group, 
 		return nil, err
 	}
 	g := &Group{h: h, name: name, st: st, fsm: NewStateMachine(meta.Quota),
-		appliedCh: make(chan struct{}), proposals: map[uint64]chan Result{},
+		appliedCh: make(chan struct{}), proposals: map[uint64]chan Result{}, stop: make(chan struct{}),
 		reads: map[uint64]chan uint64{}, confWaiters: map[uint64]chan error{}}
 	snap, err := st.Snapshot()
 	if err != nil {
@@ -293,6 +326,11 @@ func (h *Host) Close() error {
 	}
 	close(h.closing)
 	<-h.done
+	h.mu.RLock()
+	for _, g := range h.groups {
+		g.stopOnce.Do(func() { close(g.stop) })
+	}
+	h.mu.RUnlock()
 	if err := h.db.Close(); err != nil {
 		return fmt.Errorf("kvraft close node %d: %w", h.id, err)
 	}
