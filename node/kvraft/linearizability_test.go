@@ -85,8 +85,8 @@ var kvModel = porcupine.Model{
 }
 
 // TestLinearizability runs concurrent clients against every host while a
-// nemesis partitions nodes and restarts hosts, then checks the history
-// with porcupine.
+// nemesis cuts a node off, drops a fifth of all batches or restarts a
+// host, then checks the history with porcupine.
 func TestLinearizability(t *testing.T) {
 	run, clients := 15*time.Second, 6
 	if testing.Short() {
@@ -189,11 +189,16 @@ func TestLinearizability(t *testing.T) {
 	for time.Since(start) < run {
 		time.Sleep(time.Duration(200+rng.IntN(400)) * time.Millisecond)
 		id := uint64(rng.IntN(3) + 1)
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			c.net.Partition(id)
 			time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
 			c.net.Heal()
-		} else {
+		case 1:
+			c.net.SetDropRate(0.2)
+			time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
+			c.net.Heal()
+		default:
 			c.stop(id)
 			time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
 			c.open(id)

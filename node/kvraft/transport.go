@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -86,6 +87,7 @@ type MemNetwork struct {
 	mu    sync.RWMutex
 	hosts map[uint64]*Host
 	cut   map[[2]uint64]bool
+	drop  float64 // the share of batches lost on every link
 }
 
 // NewMemNetwork returns an empty network.
@@ -128,10 +130,18 @@ func (n *MemNetwork) Cut(a, b uint64) {
 	n.mu.Unlock()
 }
 
-// Heal restores every link.
+// SetDropRate makes every link lose each batch with probability p (0 to 1).
+func (n *MemNetwork) SetDropRate(p float64) {
+	n.mu.Lock()
+	n.drop = p
+	n.mu.Unlock()
+}
+
+// Heal restores every link and stops random drops.
 func (n *MemNetwork) Heal() {
 	n.mu.Lock()
 	n.cut = map[[2]uint64]bool{}
+	n.drop = 0
 	n.mu.Unlock()
 }
 
@@ -140,13 +150,14 @@ type memTransport struct {
 	from uint64
 }
 
-// Send delivers the batch at once, or drops it on a cut link. A node with
+// Send delivers the batch at once, or drops it on a cut link (or by
+// chance, with a drop rate). A node with
 // no open host is unreachable.
 func (t memTransport) Send(to uint64, batch []byte) error {
 	t.n.mu.RLock()
-	h, cut := t.n.hosts[to], t.n.cut[[2]uint64{t.from, to}]
+	h, cut, drop := t.n.hosts[to], t.n.cut[[2]uint64{t.from, to}], t.n.drop
 	t.n.mu.RUnlock()
-	if cut {
+	if cut || (drop > 0 && rand.Float64() < drop) {
 		return nil
 	}
 	if h == nil {
