@@ -117,3 +117,57 @@ func BenchmarkPut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGet measures linearizable reads on 3 hosts: through the leader
+// (a ReadIndex heartbeat round to a majority) and through a follower (a
+// round trip to the leader on top), one client and 16.
+//
+//	go test ./node/kvraft -run '^$' -bench Get -benchtime 2000x -v
+func BenchmarkGet(b *testing.B) {
+	for _, tc := range []struct {
+		on      string
+		clients int
+	}{{"leader", 1}, {"follower", 1}, {"leader", 16}} {
+		b.Run(fmt.Sprintf("on=%s/clients=%d", tc.on, tc.clients), func(b *testing.B) {
+			c := newCluster(b, func(cfg *Config) {
+				cfg.NoSync = false
+				cfg.Logger = log.New(io.Discard, "", 0)
+			}, 1, 2, 3)
+			c.create("svc", 0, 1, 2, 3)
+			lead := c.leader("svc", 1, 2, 3)
+			id := lead
+			if tc.on == "follower" {
+				id = lead%3 + 1
+			}
+			g := c.group(id, "svc")
+			if _, err := g.Put(ctxFor(b, 10*time.Second), "k", []byte("value")); err != nil {
+				b.Fatal(err)
+			}
+			lat := make([]time.Duration, b.N)
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for cl := range tc.clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := cl; i < b.N; i += tc.clients {
+						t0 := time.Now()
+						if _, _, err := g.Get(ctxFor(b, 10*time.Second), "k"); err != nil {
+							b.Error(err)
+							return
+						}
+						lat[i] = time.Since(t0)
+					}
+				}()
+			}
+			wg.Wait()
+			el := time.Since(start)
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(b.N)/el.Seconds(), "reads/s")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
