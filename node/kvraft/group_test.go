@@ -3,6 +3,7 @@ package kvraft
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,24 @@ func TestGroupMembershipChange(t *testing.T) {
 				t.Fatalf("node %d k%d = %q %v %v", id, i, it.Value, ok, err)
 			}
 		}
+	}
+}
+
+// TestGroupsShareTheHostGoroutine checks the point of the design: groups
+// add no goroutines, whatever their number.
+func TestGroupsShareTheHostGoroutine(t *testing.T) {
+	c := newCluster(t, nil, 1)
+	base := runtime.NumGoroutine()
+	for i := range 100 {
+		c.create(fmt.Sprint("svc-", i), 0, 1)
+	}
+	for i := range 100 {
+		c.leader(fmt.Sprint("svc-", i), 1)
+	}
+	if _, err := c.group(1, "svc-42").Put(ctxFor(t, 10*time.Second), "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n > base+2 {
+		t.Fatalf("100 groups took the process from %d to %d goroutines", base, n)
 	}
 }
