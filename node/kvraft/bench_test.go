@@ -171,3 +171,61 @@ func BenchmarkGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCatchUp measures how long a new learner takes to catch up with
+// a store of 16 MiB (1,024 values of 16 KiB) from a compacted log, so by
+// snapshot: from AddLearner until it has applied the last write.
+//
+//	go test ./node/kvraft -run '^$' -bench CatchUp -benchtime 1x -v
+func BenchmarkCatchUp(b *testing.B) {
+	const values, size = 1024, 16 << 10
+	for range b.N {
+		b.StopTimer()
+		c := newCluster(b, func(cfg *Config) {
+			cfg.SnapshotEvery = 100
+			cfg.Logger = log.New(io.Discard, "", 0)
+		}, 1, 2, 3, 4)
+		c.create("svc", 0, 1, 2, 3)
+		g := c.group(c.leader("svc", 1, 2, 3), "svc")
+		var wg sync.WaitGroup
+		for cl := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := cl; i < values; i += 16 {
+					if _, err := g.Put(ctxFor(b, 30*time.Second), fmt.Sprintf("k%04d", i), make([]byte, size)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if _, err := g.Put(ctxFor(b, 30*time.Second), "last", []byte("x")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.host(4).CreateGroup("svc", GroupOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		g4 := c.group(4, "svc")
+		b.StartTimer()
+		t0 := time.Now()
+		if err := g.AddLearner(ctxFor(b, 30*time.Second), 4); err != nil {
+			b.Fatal(err)
+		}
+		eventually(b, 120*time.Second, func() error {
+			if _, ok := g4.LocalGet("last"); !ok {
+				return fmt.Errorf("learner 4 has not caught up (applied %d)", g4.Applied())
+			}
+			return nil
+		})
+		el := time.Since(t0)
+		b.StopTimer()
+		g4.mu.Lock()
+		installed := g4.installed
+		g4.mu.Unlock()
+		b.ReportMetric(el.Seconds(), "catch-up-s")
+		b.ReportMetric(float64(values*size)/(1<<20)/el.Seconds(), "MiB/s")
+		b.Logf("a learner caught up with %d MiB in %v (%d snapshot(s) installed)", values*size>>20, el.Round(time.Millisecond), installed)
+	}
+}
