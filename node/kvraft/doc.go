@@ -47,7 +47,8 @@
 // answer whose data could still be lost. A proposal on a follower is
 // forwarded to the leader by raft. A call whose context ends first returns
 // an error, and the write may still commit later (its outcome is unknown,
-// as with any timed-out request).
+// as with any timed-out request). Give every call a deadline: without a
+// majority a call without one waits until its context is cancelled.
 //
 // # Reads
 //

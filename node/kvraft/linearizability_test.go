@@ -215,6 +215,9 @@ func TestLinearizability(t *testing.T) {
 		t.Fatalf("the clients made no progress: %d writes confirmed, %d reads", okWrites, reads)
 	}
 	res, info := porcupine.CheckOperationsVerbose(kvModel, history, 60*time.Second)
+	if res == porcupine.Unknown {
+		t.Fatalf("porcupine did not finish checking %d operations in 60 s: shorten the run", len(history))
+	}
 	if res != porcupine.Ok {
 		path := filepath.Join(t.TempDir(), "history.html")
 		if err := porcupine.VisualizePath(kvModel, info, path); err == nil {
