@@ -142,6 +142,9 @@ func (g *Group) LocalGet(key string) (Item, bool) {
 // may still commit later.
 func (g *Group) Propose(ctx context.Context, cmd Command) (Result, error) {
 	op := cmd.Op.String()
+	if cmd.Op < OpPut || cmd.Op > OpSetQuota {
+		return Result{}, fmt.Errorf("kvraft group %q: propose: unknown command %s", g.name, op)
+	}
 	if err := g.usable(op); err != nil {
 		return Result{}, err
 	}

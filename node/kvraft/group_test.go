@@ -48,6 +48,10 @@ func TestGroupProposeAndRead(t *testing.T) {
 	if !errors.Is(err, ErrQuota) || !strings.Contains(err.Error(), `kv put "big": quota exceeded`) {
 		t.Fatalf("put over quota: %v", err)
 	}
+	if _, err := g.Propose(ctxFor(t, time.Second), Command{Op: 0, Key: "n"}); err == nil ||
+		err.Error() != `kvraft group "svc": propose: unknown command op(0)` {
+		t.Fatalf("propose op 0: %v", err)
+	}
 	kvs, err := c.group(follower, "svc").List(ctxFor(t, 10*time.Second), "", "", 0)
 	if err != nil || len(kvs) != 2 || kvs[0].Key != "m" || kvs[1].Key != "n" {
 		t.Fatalf("list: %+v %v", kvs, err)
