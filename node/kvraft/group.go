@@ -317,6 +317,12 @@ func (g *Group) stopped(op, note string) error {
 	if g.deleted.Load() {
 		return fmt.Errorf("kvraft group %q: %s: %w on node %d%s", g.name, op, ErrGroupDeleted, g.h.id, note)
 	}
+	g.mu.Lock()
+	failed := g.failed
+	g.mu.Unlock()
+	if failed != nil {
+		return fmt.Errorf("kvraft group %q: %s: the group stopped on node %d after a storage error%s: %w", g.name, op, g.h.id, note, failed)
+	}
 	return fmt.Errorf("kvraft group %q: %s: %w%s", g.name, op, ErrClosed, note)
 }
 

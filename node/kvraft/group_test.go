@@ -276,3 +276,23 @@ func TestGroupsShareTheHostGoroutine(t *testing.T) {
 		t.Fatalf("100 groups took the process from %d to %d goroutines", base, n)
 	}
 }
+
+// TestGroupStopsOnStorageError checks that a group whose log cannot be
+// written stops, and that a waiting write says why instead of timing out.
+func TestGroupStopsOnStorageError(t *testing.T) {
+	c := newCluster(t, nil, 1)
+	c.create("svc", 0, 1)
+	c.leader("svc", 1)
+	g := c.group(1, "svc")
+	if _, err := g.Put(ctxFor(t, 10*time.Second), "a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	c.host(1).db.Close() // every later write fails
+	_, err := g.Put(ctxFor(t, 30*time.Second), "b", []byte("2"))
+	if err == nil || !strings.Contains(err.Error(), `kvraft group "svc": put: the group stopped on node 1 after a storage error (the write may still commit): kvraft group "svc": persist the raft log: leveldb: closed`) {
+		t.Fatalf("put after the database closed: %v", err)
+	}
+	if _, _, err := g.Get(ctxFor(t, 30*time.Second), "a"); err == nil || !strings.Contains(err.Error(), "stopped on node 1 after a storage error") {
+		t.Fatalf("get on a stopped group: %v", err)
+	}
+}

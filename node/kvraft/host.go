@@ -647,6 +647,7 @@ func (g *Group) setApplied(i uint64) {
 // state it could not persist. Waiting calls see the error.
 func (g *Group) fail(err error) {
 	g.failed = err
+	g.stopOnce.Do(func() { close(g.stop) })
 	g.h.cfg.Logger.Printf("%v (the group stops on this node)", err)
 }
 
