@@ -2,9 +2,12 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/quantum1net/q1/core/manifest"
 )
 
 // ScheduleRun is one run of a scheduled request: the tick it ran for, when
@@ -104,6 +107,63 @@ func MergeSchedules(lists ...[]ScheduleState) []ScheduleState {
 				}
 			}
 		}
+	}
+	return out
+}
+
+// MaxMissedPerRun bounds how many missed ticks one run enumerates; past
+// it the count is marked "at least" (node/schedule).
+const MaxMissedPerRun = 10_000
+
+// MaxClockSkew is how far another node's clock may run ahead of this
+// one's before its record of a run counts as implausible.
+const MaxClockSkew = 30 * time.Second
+
+// PlausibleSchedule checks another node's record of schedule sc against what
+// honest node could have recorded by now: a last run at a tick of the
+// schedule, not in the future, started at or after its tick (give or take
+// MaxClockSkew), and no more missed ticks than its runs could have counted
+// (each run counts at most MaxMissedPerRun). A replica's node can still
+// claim a run it did not make (only its usage report would show that); it
+// cannot stop the others from running later ticks or show a run from the
+// future.
+func PlausibleSchedule(sc manifest.Schedule, st ScheduleState, now time.Time) error {
+	if st.Missed > st.Runs*MaxMissedPerRun {
+		return fmt.Errorf("schedule record of %q: counts %d missed ticks in %d runs (at most %d)",
+			sc.Cron, st.Missed, st.Runs, st.Runs*MaxMissedPerRun)
+	}
+	if st.LastRun == nil {
+		return nil
+	}
+	run, limit := st.LastRun, now.Add(MaxClockSkew)
+	if run.Tick.After(limit) {
+		return fmt.Errorf("schedule record of %q: its last run's tick %s is after this node's clock (%s, give or take %s)",
+			sc.Cron, run.Tick.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxClockSkew)
+	}
+	c, err := manifest.ParseCron(sc.Cron)
+	if err != nil {
+		return fmt.Errorf("schedule record of %q: %w", sc.Cron, err)
+	}
+	if !c.Next(run.Tick.Add(-time.Second)).Equal(run.Tick) {
+		return fmt.Errorf("schedule record of %q: its last run's tick %s is no tick of %q",
+			sc.Cron, run.Tick.UTC().Format(time.RFC3339), sc.Cron)
+	}
+	if run.Started.After(limit) || run.Started.Before(run.Tick.Add(-MaxClockSkew)) {
+		return fmt.Errorf("schedule record of %q: its last run started %s, after this node's clock (%s) or before its tick %s",
+			sc.Cron, run.Started.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), run.Tick.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// PlausibleStates drops the records of another node that name no
+// schedule of m or fail PlausibleSchedule: the merge would show them otherwise.
+func PlausibleStates(m *manifest.Manifest, states []ScheduleState, now time.Time) []ScheduleState {
+	out := states[:0:0]
+	for _, st := range states {
+		if st.Index < 0 || st.Index >= len(m.Schedules) || PlausibleSchedule(m.Schedules[st.Index], st, now) != nil {
+			continue
+		}
+		out = append(out, st)
 	}
 	return out
 }

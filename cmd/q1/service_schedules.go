@@ -8,14 +8,13 @@ import (
 
 	q1client "github.com/quantum1net/q1/client"
 	"github.com/quantum1net/q1/core/manifest"
-	"github.com/quantum1net/q1/node/schedule"
 )
 
 // scheduleStates lists the schedules of the service's manifest with what the
 // replicas' nodes recorded of them (GET /_q1/v1/services/{name}/schedules on
 // each node's gateway, merged as the node API merges them); nil when the
 // manifest has none. A node that does not answer within 3 seconds adds
-// nothing, nor does a record that fails schedule.Plausible.
+// nothing, nor does a record that fails client.PlausibleSchedule.
 func scheduleStates(ctx context.Context, s *q1client.Service, now time.Time) []q1client.ScheduleState {
 	m, err := manifest.ParseCanonical(s.Manifest)
 	if err != nil || len(m.Schedules) == 0 {
@@ -37,7 +36,7 @@ func scheduleStates(ctx context.Context, s *q1client.Service, now time.Time) []q
 		seen[r.Endpoint] = true
 		states, err := q1client.NewGateway(r.Endpoint, q1client.WithTimeout(3*time.Second)).Schedules(ctx, s.Name)
 		if err == nil {
-			lists = append(lists, schedule.PlausibleStates(m, states, now))
+			lists = append(lists, q1client.PlausibleStates(m, states, now))
 		}
 	}
 	return q1client.MergeSchedules(lists...)

@@ -63,7 +63,7 @@ func Gather(ctx context.Context, chain Chain, peers Peers, store *Store, self, s
 					out.Unreachable = append(out.Unreachable, c.Sharer)
 					return
 				}
-				lists = append(lists, PlausibleStates(m, states, now))
+				lists = append(lists, q1client.PlausibleStates(m, states, now))
 			}()
 		}
 		wg.Wait()
@@ -71,19 +71,6 @@ func Gather(ctx context.Context, chain Chain, peers Peers, store *Store, self, s
 	slices.Sort(out.Unreachable)
 	out.Schedules = Merge(lists...)
 	return out, true
-}
-
-// PlausibleStates drops the records of another node that name no
-// schedule of m or fail Plausible: the merge would show them otherwise.
-func PlausibleStates(m *manifest.Manifest, states []q1client.ScheduleState, now time.Time) []q1client.ScheduleState {
-	out := states[:0:0]
-	for _, st := range states {
-		if st.Index < 0 || st.Index >= len(m.Schedules) || Plausible(m.Schedules[st.Index], st, now) != nil {
-			continue
-		}
-		out = append(out, st)
-	}
-	return out
 }
 
 // GatherHandler serves GET /v1/services/{name}/schedules on the node's API.

@@ -57,9 +57,8 @@ type Config struct {
 	Poll time.Duration
 }
 
-// MaxMissedCounted bounds how many missed ticks one run enumerates; past
-// it the count is marked "at least".
-const MaxMissedCounted = 10_000
+// MaxMissedCounted is client.MaxMissedPerRun.
+const MaxMissedCounted = q1client.MaxMissedPerRun
 
 // peerTimeout bounds each question to another node.
 const peerTimeout = 3 * time.Second

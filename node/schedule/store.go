@@ -75,44 +75,12 @@ func (s *Store) Last(service string, index int, sc manifest.Schedule) (q1client.
 	return *r, r.LastRun != nil
 }
 
-// MaxClockSkew is how far another node's clock may run ahead of this
-// one's before its record of a run counts as implausible.
-const MaxClockSkew = 30 * time.Second
+// MaxClockSkew is client.MaxClockSkew.
+const MaxClockSkew = q1client.MaxClockSkew
 
-// Plausible checks another node's record of schedule sc against what an
-// honest node could have recorded by now: a last run at a tick of the
-// schedule, not in the future, started at or after its tick (give or take
-// MaxClockSkew), and no more missed ticks than its runs could have counted
-// (each run counts at most MaxMissedCounted). A replica's node can still
-// claim a run it did not make (only its usage report would show that); it
-// cannot stop the others from running later ticks or show a run from the
-// future.
+// Plausible is client.PlausibleSchedule.
 func Plausible(sc manifest.Schedule, st q1client.ScheduleState, now time.Time) error {
-	if st.Missed > st.Runs*MaxMissedCounted {
-		return fmt.Errorf("schedule record of %q: counts %d missed ticks in %d runs (at most %d)",
-			sc.Cron, st.Missed, st.Runs, st.Runs*MaxMissedCounted)
-	}
-	if st.LastRun == nil {
-		return nil
-	}
-	run, limit := st.LastRun, now.Add(MaxClockSkew)
-	if run.Tick.After(limit) {
-		return fmt.Errorf("schedule record of %q: its last run's tick %s is after this node's clock (%s, give or take %s)",
-			sc.Cron, run.Tick.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxClockSkew)
-	}
-	c, err := manifest.ParseCron(sc.Cron)
-	if err != nil {
-		return fmt.Errorf("schedule record of %q: %w", sc.Cron, err)
-	}
-	if !c.Next(run.Tick.Add(-time.Second)).Equal(run.Tick) {
-		return fmt.Errorf("schedule record of %q: its last run's tick %s is no tick of %q",
-			sc.Cron, run.Tick.UTC().Format(time.RFC3339), sc.Cron)
-	}
-	if run.Started.After(limit) || run.Started.Before(run.Tick.Add(-MaxClockSkew)) {
-		return fmt.Errorf("schedule record of %q: its last run started %s, after this node's clock (%s) or before its tick %s",
-			sc.Cron, run.Started.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), run.Tick.UTC().Format(time.RFC3339))
-	}
-	return nil
+	return q1client.PlausibleSchedule(sc, st, now)
 }
 
 // Learn takes in another node's record of the schedule when its last run
