@@ -102,7 +102,18 @@ type Config struct {
 	Dir  string
 	Log  *slog.Logger
 	Poll time.Duration
+	// IdleEvery is how many blocks apart the worker looks for audits while
+	// none involving this node is open (default DefaultIdleEvery); while
+	// one is, it looks at every block.
+	IdleEvery int64
 }
+
+// DefaultIdleEvery is Config.IdleEvery's default: a new audit is seen at
+// most 5 blocks after it opens, a small part of its publish window (50
+// blocks on a devnet, more on a network with longer blocks), while an idle
+// node asks its chain a fifth as often (docs/benchmarks.md, "An idle
+// node").
+const DefaultIdleEvery = 5
 
 // Worker follows the chain's audits for this node: it publishes the
 // samples drawn from its own reports, audits others when assigned (fetch,
@@ -121,6 +132,11 @@ type Worker struct {
 	// audit may come (auditAll goes through every audit assigned, with a
 	// replay and a tx for each; with many that is dozens of blocks).
 	pass int64
+	// lastLook is the height the worker last asked for its audits at;
+	// busy says an audit involving this node was open then (or the chain
+	// did not answer), so it asks again at the next block.
+	lastLook int64
+	busy     bool
 	// Attempts made at a height, so each is made once per height.
 	tried  map[string]int64
 	logged map[string]bool // lines said once
@@ -133,6 +149,9 @@ func NewWorker(cfg Config) (*Worker, error) {
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = 200 * time.Millisecond
+	}
+	if cfg.IdleEvery <= 0 {
+		cfg.IdleEvery = DefaultIdleEvery
 	}
 	if cfg.Fetch == nil {
 		cfg.Fetch = func(ctx context.Context, endpoint string, lease, epoch, instance, upto uint64, signer reqsign.Signer) (*q1client.AuditHistory, error) {
@@ -191,9 +210,24 @@ func (w *Worker) Step(ctx context.Context) {
 	if !ok || k.Sharer == "" || sender == nil {
 		return
 	}
+	if idle := max(w.cfg.IdleEvery, 1); !w.busy && w.lastLook > 0 && h-w.lastLook < idle {
+		w.prune(ctx)
+		return
+	}
+	w.lastLook, w.busy = h, false
 	w.publishAll(ctx, k.Sharer, sender)
 	w.auditAll(ctx, k, sender)
 	w.prune(ctx)
+}
+
+// openAudits is Chain.OpenAudits for a step: an audit found open (or no
+// answer) keeps the worker looking at every block.
+func (w *Worker) openAudits(ctx context.Context, sharer string, auditor bool) ([]usagetypes.Audit, error) {
+	audits, err := w.cfg.Chain.OpenAudits(ctx, sharer, auditor)
+	if err != nil || len(audits) > 0 {
+		w.busy = true
+	}
+	return audits, err
 }
 
 // once reports whether key was not yet attempted at this height, and marks it.
@@ -238,7 +272,7 @@ func (w *Worker) warnOnce(what string, err error) {
 // when there are many.
 func (w *Worker) publishAll(ctx context.Context, sharer string, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	audits, err := w.cfg.Chain.OpenAudits(qctx, sharer, false)
+	audits, err := w.openAudits(qctx, sharer, false)
 	cancel()
 	if err != nil {
 		w.warnOnce("read this node's audits", err)
@@ -423,7 +457,7 @@ func (w *Worker) saveVote(v *vote) error {
 // waits in the batch only while its deadline is far (see urgent).
 func (w *Worker) auditAll(ctx context.Context, k hotkeyfile.Key, sender Sender) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	audits, err := w.cfg.Chain.OpenAudits(qctx, k.Sharer, true)
+	audits, err := w.openAudits(qctx, k.Sharer, true)
 	cancel()
 	if err != nil {
 		w.warnOnce("read the audits assigned to this node", err)

@@ -32,10 +32,12 @@ type fakeChain struct {
 	mine    []usagetypes.Audit // audits of this node's entries
 	audited []usagetypes.Audit // audits this node is assigned to
 	leases  map[uint64]sharerstypes.Lease
+	asked   int // OpenAudits calls
 }
 
 func (c *fakeChain) Sync(context.Context) (int64, error) { c.height++; return c.height, nil }
 func (c *fakeChain) OpenAudits(_ context.Context, _ string, auditor bool) ([]usagetypes.Audit, error) {
+	c.asked++
 	if auditor {
 		return c.audited, nil
 	}
@@ -151,6 +153,40 @@ func TestPublishSamples(t *testing.T) {
 	w.Step(context.Background())
 	if len(s.sent) != 1 {
 		t.Fatal("published samples for a root the receipts do not give")
+	}
+}
+
+// TestIdleWorkerAsksLess: with no audit open the worker asks for its
+// audits every IdleEvery blocks, not every block; an audit that opens is
+// published at most IdleEvery blocks later, and while one is open the
+// worker asks at every block.
+func TestIdleWorkerAsksLess(t *testing.T) {
+	chain := &fakeChain{}
+	w, s, store, _ := testWorker(t, chain, nil, honest)
+	w.cfg.IdleEvery = 5
+	for range 20 {
+		w.Step(context.Background())
+	}
+	// Looks at heights 1, 6, 11, 16: two questions each (as the audited
+	// sharer, as an auditor).
+	if chain.asked != 8 {
+		t.Fatalf("asked %d times in 20 idle blocks, want 8 (every 5th block, twice)", chain.asked)
+	}
+	chain.mine = []usagetypes.Audit{{Id: 1, LeaseId: 9, Epoch: 4, Root: rootOf(t, store), Phase: PhasePublish,
+		Draws: []usagetypes.AuditDraw{{Index: 0}}}}
+	steps := 0
+	for len(s.sent) == 0 {
+		if steps++; steps > 5 {
+			t.Fatalf("the audit opened was not published within 5 blocks")
+		}
+		w.Step(context.Background())
+	}
+	chain.asked = 0
+	for range 3 {
+		w.Step(context.Background())
+	}
+	if chain.asked != 6 {
+		t.Fatalf("asked %d times in 3 blocks with an audit open, want 6", chain.asked)
 	}
 }
 
