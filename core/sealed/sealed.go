@@ -27,7 +27,7 @@ import (
 
 // Sizes of the formats.
 const (
-	DataKeySize  = chacha20poly1305.KeySize          // 32
+	DataKeySize  = chacha20poly1305.KeySize           // 32
 	PubKeySize   = secp256k1.PubKeyBytesLenCompressed // 33
 	nonceSize    = chacha20poly1305.NonceSize         // 12
 	tagSize      = chacha20poly1305.Overhead          // 16
