@@ -12,6 +12,7 @@ import (
 
 	"github.com/quantum1net/q1/app"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -30,6 +31,7 @@ var hotKeyMsgs = []string{
 	sdk.MsgTypeURL(&usagetypes.MsgPublishSamples{}),
 	sdk.MsgTypeURL(&usagetypes.MsgAuditCommit{}),
 	sdk.MsgTypeURL(&usagetypes.MsgAuditReveal{}),
+	sdk.MsgTypeURL(&servicestypes.MsgWrapSecret{}),
 }
 
 // hotKeyGrants returns the msgs that let hot act for the signing sharer:

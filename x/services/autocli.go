@@ -27,7 +27,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "History", Use: "history [name]", Short: "List every version of a service", PositionalArgs: arg("name")},
 				{RpcMethod: "Proposal", Use: "proposal [id]", Short: "Show a proposal", PositionalArgs: arg("id")},
 				{RpcMethod: "Params", Use: "params", Short: "Show the module's parameters"},
-				{RpcMethod: "Secrets", Use: "secrets [service]", Short: "List a service's secrets: names, versions, which nodes hold a wrap (never a value)", PositionalArgs: arg("service")},
+				{RpcMethod: "Secrets", Use: "secrets [service]", Short: "List a service's secret records: names, versions, wraps (never a value)", PositionalArgs: arg("service")},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -102,8 +102,9 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 	return &types.QueryParamsResponse{Params: p}, nil
 }
 
-// Secrets implements types.QueryServer: the live secrets of a service, by
-// name, as the chain holds them (encrypted).
+// Secrets implements types.QueryServer: the secret records of a service,
+// by name, as the chain holds them (encrypted; deleted ones with their
+// version only).
 func (q queryServer) Secrets(ctx context.Context, req *types.QuerySecretsRequest) (*types.QuerySecretsResponse, error) {
 	if req == nil || req.Service == "" {
 		return nil, status.Error(codes.InvalidArgument, "name the service")

@@ -249,14 +249,13 @@ func (k *Keeper) liveSecrets(ctx context.Context, service string) (int, error) {
 	return n, nil
 }
 
-// ListSecrets returns the live secrets of service, by name.
+// ListSecrets returns the secret records of service, deleted ones
+// included, by name.
 func (k *Keeper) ListSecrets(ctx context.Context, service string) ([]types.Secret, error) {
 	var out []types.Secret
 	err := k.Secrets.Walk(ctx, collections.NewPrefixedPairRange[string, string](service),
 		func(_ collections.Pair[string, string], s types.Secret) (bool, error) {
-			if !s.Deleted {
-				out = append(out, s)
-			}
+			out = append(out, s)
 			return false, nil
 		})
 	if err != nil {

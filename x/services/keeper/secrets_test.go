@@ -107,7 +107,7 @@ func TestSetSecretVersionsAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.secrets("vault"); len(got) != 1 || got[0].Key != "DB" {
+	if got := f.secrets("vault"); len(got) != 2 || got[0].Key != "API_KEY" || !got[0].Deleted || got[0].Version != 2 || len(got[0].Ciphertext) != 0 || len(got[0].Wraps) != 0 {
 		t.Fatalf("after delete: %+v", got)
 	}
 	_, err = f.setSecret(f.setSecretMsg("alice", "vault", "API_KEY", 1, "node1"))

@@ -567,7 +567,7 @@ func (m *QuerySecretsRequest) GetService() string {
 	return ""
 }
 
-// QuerySecretsResponse is every live secret of the service, by name.
+// QuerySecretsResponse is every secret record of the service, by name.
 type QuerySecretsResponse struct {
 	Secrets []Secret `protobuf:"bytes,1,rep,name=secrets,proto3" json:"secrets"`
 }
@@ -699,8 +699,9 @@ type QueryClient interface {
 	History(ctx context.Context, in *QueryHistoryRequest, opts ...grpc.CallOption) (*QueryHistoryResponse, error)
 	// Proposal returns a proposal of any status.
 	Proposal(ctx context.Context, in *QueryProposalRequest, opts ...grpc.CallOption) (*QueryProposalResponse, error)
-	// Secrets lists a service's secrets (not deleted), by name: versions,
-	// ciphertexts and wraps, never a value.
+	// Secrets lists a service's secrets by name: versions, ciphertexts and
+	// wraps, never a value. Deleted ones are listed too (deleted set, with
+	// their last version only), so a writer knows the next version.
 	Secrets(ctx context.Context, in *QuerySecretsRequest, opts ...grpc.CallOption) (*QuerySecretsResponse, error)
 	// Params returns the module's parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
@@ -780,8 +781,9 @@ type QueryServer interface {
 	History(context.Context, *QueryHistoryRequest) (*QueryHistoryResponse, error)
 	// Proposal returns a proposal of any status.
 	Proposal(context.Context, *QueryProposalRequest) (*QueryProposalResponse, error)
-	// Secrets lists a service's secrets (not deleted), by name: versions,
-	// ciphertexts and wraps, never a value.
+	// Secrets lists a service's secrets by name: versions, ciphertexts and
+	// wraps, never a value. Deleted ones are listed too (deleted set, with
+	// their last version only), so a writer knows the next version.
 	Secrets(context.Context, *QuerySecretsRequest) (*QuerySecretsResponse, error)
 	// Params returns the module's parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
