@@ -11,8 +11,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/authz"
 
 	"github.com/quantum1net/q1/app"
-	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	servicestypes "github.com/quantum1net/q1/x/services/types"
+	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 

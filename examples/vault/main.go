@@ -28,7 +28,12 @@ func init() {
 }
 
 func serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/sign" {
+	switch r.URL.Path {
+	case "/":
+		_, _ = w.Write([]byte("vault: GET /sign?msg=TEXT signs TEXT with the secret " + secretName + "\n"))
+		return
+	case "/sign":
+	default:
 		http.NotFound(w, r)
 		return
 	}
