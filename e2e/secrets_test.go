@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -112,4 +113,83 @@ func TestSecrets(t *testing.T) {
 		code, body, _, err := call(c, gw, "GET", "vault", "/sign?msg=hi", "")
 		return err == nil && code == 503 && strings.Contains(body, "no signing key yet")
 	})
+}
+
+// TestSecretsFollowNewReplica sets a secret while examples/vault runs one
+// replica on a two-node devnet, then scales it to two: the new replica's
+// node gets no wrap from the owner (who stays offline), so the first node
+// wraps the data key for it (MsgWrapSecret from its hot key), and the new
+// node's gateway serves with the secret.
+func TestSecretsFollowNewReplica(t *testing.T) {
+	params := app.DevnetParams()
+	params.Sharers.AckTimeoutBlocks = 1200 // a cold compile on a loaded machine
+	tn := startTestnet(t, netOptions{nodes: 2, params: &params})
+	tn.registerSharers(t)
+	yaml, err := os.ReadFile("../examples/vault/service.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mf := filepath.Join(dir, "service.yaml")
+	scalable := strings.Replace(string(yaml), "placement: {replicas: 1}", "placement: {replicas: 1, replicasMax: 2}", 1)
+	if err := os.WriteFile(mf, []byte(scalable), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := tn.q1(t, 0, "service", "deploy", "-f", mf,
+		"--wasm", exampleWasm(t, "vault"), "--from", "default", "--deposit", "100QC"); code != 0 {
+		t.Fatalf("deploy: %s%s", out, errOut)
+	}
+	gw0, gw1 := tn.net.Nodes[0].Gateway, tn.net.Nodes[1].Gateway
+	waitServed(t, 2*time.Minute, "vault", []string{gw0})
+	const value = "follows-the-replicas-41d0"
+	f := filepath.Join(dir, "value")
+	if err := os.WriteFile(f, []byte(value), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := tn.q1(t, 0, "service", "secret", "set", "vault", "SIGNING_KEY", "--from-file", f, "--from", "default"); code != 0 ||
+		!strings.Contains(out, "for 1 node") {
+		t.Fatalf("secret set: %s%s", out, errOut)
+	}
+	nodes := func() []string {
+		out, _, code := tn.q1(t, 0, "service", "secret", "list", "vault", "-o", "json")
+		var list struct {
+			Secrets []struct {
+				Nodes []string `json:"nodes"`
+			} `json:"secrets"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &list) != nil || len(list.Secrets) != 1 {
+			return nil
+		}
+		return list.Secrets[0].Nodes
+	}
+	if n := nodes(); len(n) != 1 {
+		t.Fatalf("wrapped to %v before scaling; want the one replica's node", n)
+	}
+	if out, errOut, code := tn.q1(t, 0, "service", "scale", "vault", "2", "--from", "default"); code != 0 {
+		t.Fatalf("scale: %s%s", out, errOut)
+	}
+	var last []string
+	waitForSaying(t, 3*time.Minute, "the first node to wrap the secret for the new replica's node", func() bool {
+		last = nodes()
+		return len(last) == 2
+	}, func() string { return fmt.Sprintf("nodes with a wrap: %v", last) })
+
+	m := hmac.New(sha256.New, []byte(value))
+	m.Write([]byte("hi"))
+	want := hex.EncodeToString(m.Sum(nil)) + "\n"
+	c := &http.Client{Timeout: 5 * time.Second}
+	node1 := strings.TrimSpace(first(tn.q1(t, 1, "keys", "show", "default", "-a")))
+	var body, servedBy string
+	waitForSaying(t, 2*time.Minute, "the new replica's node to sign with the secret itself", func() bool {
+		var code int
+		code, body, servedBy, err = call(c, gw1, "GET", "vault", "/sign?msg=hi", "")
+		return err == nil && code == 200 && body == want && servedBy == node1
+	}, func() string { return fmt.Sprintf("last answer %q served by %s (want %s)", body, servedBy, node1) })
+	logs, err := os.ReadFile(tn.sup.LogPath(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(logs), "wrapped a secret for another replica") {
+		t.Error("node0's log does not say it wrapped the secret for the new replica")
+	}
 }
