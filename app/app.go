@@ -210,6 +210,7 @@ func New(
 	app.ServicesKeeper.SetHooks(servicestypes.NewMultiServicesHooks(app.SharersKeeper.Hooks(), app.UsageKeeper.ServicesHooks()))
 	app.ServicesKeeper.SetEscrowHooks(app.UsageKeeper.EscrowHooks())
 	app.ServicesKeeper.SetEscrowOwed(app.UsageKeeper)
+	app.ServicesKeeper.SetLeaseHolders(app.SharersKeeper)
 	app.SharersKeeper.SetHooks(sharerstypes.MultiSharersHooks{app.UsageKeeper.SharersHooks()})
 	// A sharer under audit keeps what the audit could slash (issue #12).
 	app.SharersKeeper.SetCollateralLocks(app.UsageKeeper)

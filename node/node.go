@@ -44,6 +44,7 @@ import (
 	"github.com/quantum1net/q1/node/replicas"
 	"github.com/quantum1net/q1/node/runtime"
 	"github.com/quantum1net/q1/node/schedule"
+	"github.com/quantum1net/q1/node/secrets"
 	"github.com/quantum1net/q1/node/servicelogs"
 )
 
@@ -113,7 +114,9 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 	if err != nil {
 		return err
 	}
+	secretStore := secrets.New(view, keys, log.With("component", "secrets"))
 	reps := replicas.New(rt, blobs, filepath.Join(cfg.Home, "data", "kv"),
+		replicas.WithSecrets(secretStore.For),
 		replicas.WithLogger(log.With("component", "replicas")),
 		replicas.WithMeter(meter),
 		replicas.WithReceipts(rcpts),
@@ -129,7 +132,14 @@ func Run(ctx context.Context, cfg Config, clientCtx client.Context, log *slog.Lo
 			Logger:          log.With("component", "hotkey"),
 		})
 	}
-	agentOpts := []agent.Option{agent.WithLogger(log.With("component", "agent"))}
+	agentOpts := []agent.Option{agent.WithLogger(log.With("component", "agent")),
+		agent.WithSecrets(secretStore, func(service string) []string {
+			var out []string
+			for _, r := range view.Replicas(service) {
+				out = append(out, r.Sharer)
+			}
+			return out
+		})}
 	if blocks, stop := newBlocks(clientCtx, log); blocks != nil {
 		defer stop()
 		agentOpts = append(agentOpts, agent.WithBlocks(blocks))

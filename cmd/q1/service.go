@@ -37,7 +37,7 @@ Manifests and wasm are public on chain.`,
 		serviceStatusCmd(), serviceListCmd(), serviceHistoryCmd(),
 		serviceFundCmd(), servicePauseCmd(), serviceResumeCmd(), serviceDeleteCmd(), serviceWithdrawCmd(),
 		serviceScaleCmd(), serviceLogsCmd(), serviceCallCmd(),
-		servicePlacementCmd(), serviceUsageCmd(),
+		servicePlacementCmd(), serviceUsageCmd(), serviceSecretCmd(),
 	)
 	cmd.AddCommand(serviceNewCmd())
 	return cmd

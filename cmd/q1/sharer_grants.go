@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/x/authz"
 
 	"github.com/quantum1net/q1/app"
+	servicestypes "github.com/quantum1net/q1/x/services/types"
 	sharerstypes "github.com/quantum1net/q1/x/sharers/types"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
@@ -30,6 +31,7 @@ var hotKeyMsgs = []string{
 	sdk.MsgTypeURL(&usagetypes.MsgPublishSamples{}),
 	sdk.MsgTypeURL(&usagetypes.MsgAuditCommit{}),
 	sdk.MsgTypeURL(&usagetypes.MsgAuditReveal{}),
+	sdk.MsgTypeURL(&servicestypes.MsgWrapSecret{}),
 }
 
 // hotKeyGrants returns the msgs that let hot act for the signing sharer:

@@ -72,6 +72,10 @@ func (m *Manifest) normalize() {
 	if perms.Capabilities.Egress != nil {
 		slices.Sort(perms.Capabilities.Egress.Hosts)
 	}
+	if perms.Capabilities.Secrets != nil {
+		slices.Sort(perms.Capabilities.Secrets.Names)
+	}
+	slices.Sort(perms.SecretWriters)
 	slices.Sort(m.Policies.Update.Frozen)
 	for i := range m.Schedules { // a list in manifest order; only the spelling is normalized
 		m.Schedules[i].Cron = CanonicalCron(m.Schedules[i].Cron)

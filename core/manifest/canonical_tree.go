@@ -48,7 +48,16 @@ func (p *Permissions) tree() *jsonValue {
 	if eg := p.Capabilities.Egress; eg != nil {
 		caps.set("egress", jsonObject().set("hosts", sortedStrings(eg.Hosts)))
 	}
-	return jsonObject().
+	// Secrets and their writers are left out when absent, so that manifests
+	// written before secrets existed keep their bytes and hash.
+	if s := p.Capabilities.Secrets; s != nil {
+		secrets := jsonObject()
+		if len(s.Names) > 0 {
+			secrets.set("names", sortedStrings(s.Names))
+		}
+		caps.set("secrets", secrets)
+	}
+	perms := jsonObject().
 		set("owners", jsonObject().
 			set("accounts", sortedStrings(p.Owners.Accounts)).
 			set("threshold", jsonNumber(uint64(p.Owners.Threshold)))).
@@ -56,6 +65,10 @@ func (p *Permissions) tree() *jsonValue {
 		set("callers", callers).
 		set("logViewers", logViewers).
 		set("capabilities", caps)
+	if len(p.SecretWriters) > 0 {
+		perms.set("secretWriters", sortedStrings(p.SecretWriters))
+	}
+	return perms
 }
 
 func (p *Policies) tree() *jsonValue {

@@ -111,6 +111,9 @@ func (d *decoder) permissions(n *yaml.Node, perms *Permissions) {
 	if n := f["capabilities"]; n != nil {
 		d.capabilities(n, "permissions.capabilities", &perms.Capabilities)
 	}
+	if n := f["secretWriters"]; n != nil {
+		perms.SecretWriters = d.strList(n, "permissions.secretWriters", "accounts")
+	}
 }
 
 func (d *decoder) callers(n *yaml.Node, p string) []CallerRule {
@@ -178,6 +181,14 @@ func (d *decoder) capabilities(n *yaml.Node, p string, caps *Capabilities) {
 	}
 	if n := f["log"]; n != nil {
 		caps.Log, _ = d.boolean(n, p+".log")
+	}
+	if n := f["secrets"]; n != nil {
+		if s := d.mapping(n, p+".secrets"); s != nil {
+			caps.Secrets = &Secrets{}
+			if names := s["names"]; names != nil {
+				caps.Secrets.Names = d.strList(names, p+".secrets.names", "secret names")
+			}
+		}
 	}
 }
 

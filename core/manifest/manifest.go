@@ -20,6 +20,7 @@ const (
 	MaxCallerRules    = 64
 	MaxRulePaths      = 32 // path patterns in one caller rule
 	MaxEgressHosts    = 32
+	MaxSecretNames    = 64 // names in capabilities.secrets.names
 	MaxAttributes     = 16
 	MaxReplicas       = 100
 	MaxBlocks         = 1_000_000_000 // any count of blocks (~31 years of 1 s blocks)
@@ -72,6 +73,9 @@ type Permissions struct {
 	Callers      []CallerRule // first match wins; default: every path public
 	LogViewers   LogViewers   // default: owners
 	Capabilities Capabilities // default: none
+	// SecretWriters may set and delete the service's secrets besides the
+	// owners; default none.
+	SecretWriters []string
 }
 
 // Owners govern the service: changing, withdrawing and deleting need
@@ -124,6 +128,21 @@ type Capabilities struct {
 	KV     *KV
 	Egress *Egress
 	Log    bool // may write log lines, readable by LogViewers
+	// Secrets grants reading the service's secrets (set with q1 service
+	// secret set); nil: not granted.
+	Secrets *Secrets
+}
+
+// Secrets grants reading secrets: any name when Names is empty, else only
+// the listed names (which are then the only names that may be set).
+type Secrets struct {
+	Names []string
+}
+
+// Allows reports whether a secret named name may be set and read. A nil
+// Secrets allows nothing.
+func (s *Secrets) Allows(name string) bool {
+	return s != nil && (len(s.Names) == 0 || slices.Contains(s.Names, name))
 }
 
 // KV grants a key-value store of at most Quota bytes, counted against

@@ -38,6 +38,24 @@ func ValidateName(name string) error {
 // made for one could never be taken as a call to a service.
 var reservedNames = map[string]bool{"blob": true, "logs": true, "node": true}
 
+// MaxSecretNameLen is the longest secret name.
+const MaxSecretNameLen = 64
+
+// ValidateSecretName reports whether name can name a secret: 1 to 64
+// letters, digits, '_', '-' or '.', starting with a letter or '_'.
+func ValidateSecretName(name string) error {
+	ok := len(name) > 0 && len(name) <= MaxSecretNameLen &&
+		(name[0] == '_' || 'a' <= name[0] && name[0] <= 'z' || 'A' <= name[0] && name[0] <= 'Z')
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'
+	}
+	if !ok {
+		return fmt.Errorf("secret name %q must be 1 to %d letters, digits, '_', '-' or '.', starting with a letter or '_'", name, MaxSecretNameLen)
+	}
+	return nil
+}
+
 // validateHost reports whether s is an egress host pattern: a lowercase DNS
 // name of at least two labels, optionally starting with "*." to allow every
 // subdomain. IP addresses are not accepted: egress is by name.

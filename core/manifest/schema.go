@@ -86,6 +86,8 @@ func schemaDefs() map[string]any {
 		"duration": str("A whole number and one unit ms, s, m or h: 2s.", `^`+uintPattern+`(ms|s|m|h)$`),
 		"amount": str("QCoin: whole uqc (500uqc) or QC with up to 6 decimals (5QC, 0.25QC).",
 			`^(`+uintPattern+`uqc|`+uintPattern+`(\.[0-9]{1,6})?QC)$`),
+		"secretName": str("A secret name: 1-64 letters, digits, '_', '-' or '.', starting with a letter or '_'.",
+			`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`),
 		"rate":      str("Requests per s, m or h: 50/s.", `^[1-9][0-9]*/(s|m|h)$`),
 		"fieldPath": map[string]any{"description": "A manifest field path.", "enum": Paths()},
 	}

@@ -106,6 +106,13 @@ func (m *Manifest) capabilityList() string {
 	if caps.Log {
 		out = append(out, "log")
 	}
+	if caps.Secrets != nil {
+		if len(caps.Secrets.Names) == 0 {
+			out = append(out, "secrets")
+		} else {
+			out = append(out, "secrets "+strings.Join(caps.Secrets.Names, " "))
+		}
+	}
 	if len(out) == 0 {
 		return "none"
 	}

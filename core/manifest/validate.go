@@ -136,6 +136,30 @@ func (m *Manifest) checkPermissions(v *validator) {
 	if caps.Egress != nil {
 		v.hosts(p+".capabilities.egress.hosts", caps.Egress.Hosts)
 	}
+	if caps.Secrets != nil {
+		v.secretNames(p+".capabilities.secrets.names", caps.Secrets.Names)
+	}
+	v.accounts(p+".secretWriters", m.Permissions.SecretWriters, 0)
+	if len(m.Permissions.SecretWriters) > 0 && caps.Secrets == nil {
+		v.report(p+".secretWriters", "names writers but permissions.capabilities.secrets is not granted; grant it or remove secretWriters")
+	}
+}
+
+// secretNames checks capabilities.secrets.names (empty: any name).
+func (v *validator) secretNames(p string, list []string) {
+	if len(list) > MaxSecretNames {
+		v.report(p, "lists %d names; at most %d are allowed", len(list), MaxSecretNames)
+	}
+	seen := map[string]int{}
+	for i, n := range list {
+		if err := ValidateSecretName(n); err != nil {
+			v.report(index(p, i), "%v", err)
+		} else if first, dup := seen[n]; dup {
+			v.report(index(p, i), "%s is listed twice (first at %s)", n, index(p, first))
+		} else {
+			seen[n] = i
+		}
+	}
 }
 
 func (m *Manifest) checkPolicies(v *validator) {

@@ -63,11 +63,24 @@ type Sender interface {
 // NewSender makes the sender of a hot key that names its sharer.
 type NewSender func(hotkeyfile.Key) (Sender, error)
 
+// Secrets re-wraps a service's secrets for its lease-holders that have
+// none (secrets.Store).
+type Secrets interface {
+	Rewrap(ctx context.Context, service string, holders []string, send func(context.Context, ...sdk.Msg) error) (int, error)
+}
+
 // Option configures an Agent.
 type Option func(*Agent)
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(a *Agent) { a.log = l } }
+
+// WithSecrets makes the agent wrap the secrets of the services it holds
+// leases of for the other lease-holders that have no wrap, after each
+// reconcile (default: it does not).
+func WithSecrets(s Secrets, holders func(service string) []string) Option {
+	return func(a *Agent) { a.secrets, a.holders = s, holders }
+}
 
 // WithPollInterval sets how often the agent asks for the committed height
 // (default 100ms).
@@ -96,6 +109,8 @@ type Agent struct {
 	log       *slog.Logger
 	poll      time.Duration
 	blocks    <-chan struct{} // new committed blocks (nil: poll only)
+	secrets   Secrets
+	holders   func(service string) []string
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -199,7 +214,34 @@ func (a *Agent) step(ctx context.Context) {
 	}
 	leases := a.reconcile(qctx, sharer)
 	a.acknowledge(ctx, sharer, leases)
+	a.rewrap(ctx, leases)
 	a.report(ctx, sharer)
+}
+
+// rewrap gives the other lease-holders of this node's services the
+// secrets they have no wrap of (only services granting secrets).
+func (a *Agent) rewrap(ctx context.Context, leases []sharerstypes.Lease) {
+	if a.secrets == nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, l := range leases {
+		if seen[l.Service] {
+			continue
+		}
+		seen[l.Service] = true
+		m, ok := a.chain.Manifest(l.Service)
+		if !ok || m.Permissions.Capabilities.Secrets == nil {
+			continue
+		}
+		send := func(ctx context.Context, msgs ...sdk.Msg) error {
+			_, err := a.currentSender().Exec(ctx, msgs...)
+			return err
+		}
+		if _, err := a.secrets.Rewrap(ctx, l.Service, a.holders(l.Service), send); err != nil {
+			a.log.Warn("wrap secrets for other replicas", "service", l.Service, "err", err)
+		}
+	}
 }
 
 // loadKey picks up the hot key once `q1 sharer register` recorded the

@@ -129,4 +129,17 @@ func TestCompare(t *testing.T) {
 	if p := Compare(steps, same[:1]); p == nil || !strings.Contains(p.What, "not re-executed") {
 		t.Fatalf("got %+v", p)
 	}
+	// A replay that stopped at a secret read (step 2) checks the steps
+	// before it only: no problem when they match ...
+	stopped := append([]Outcome(nil), same[:3]...)
+	stopped[2] = Outcome{Receipt: stopped[2].Receipt, SecretRead: errors.New("read a secret")}
+	stopped[2].Receipt.Fuel = 1 // not comparable, not compared
+	if p := Compare(steps, stopped); p != nil {
+		t.Fatalf("stopped at a secret read: %+v", p)
+	}
+	// ... and the first difference before it still fails.
+	stopped[1].Receipt.Fuel = 10
+	if p := Compare(steps, stopped); p == nil || !strings.Contains(p.What, "receipt 1 of instance 2: fuel claimed") {
+		t.Fatalf("a difference before the secret read: %+v", p)
+	}
 }

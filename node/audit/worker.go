@@ -812,7 +812,7 @@ func (w *Worker) perform(ctx context.Context, k hotkeyfile.Key, a usagetypes.Aud
 		}
 		got := make([]Outcome, len(outs))
 		for i, o := range outs {
-			got[i] = Outcome{Receipt: o.Receipt, Divergence: o.Divergence}
+			got[i] = Outcome{Receipt: o.Receipt, Divergence: o.Divergence, SecretRead: o.SecretRead}
 			h := o.Receipt.Hash()
 			results.Write(h[:])
 		}

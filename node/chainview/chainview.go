@@ -41,6 +41,12 @@ type View struct {
 	services map[string]serviceEntry
 	replicas map[string]replicasEntry
 	sharers  map[string]sharerEntry
+	secrets  map[string]secretsEntry
+}
+
+type secretsEntry struct {
+	height  int64
+	secrets []servicestypes.Secret
 }
 
 type serviceEntry struct {
@@ -81,6 +87,7 @@ func New(c client.Context, opts ...Option) *View {
 		services: map[string]serviceEntry{},
 		replicas: map[string]replicasEntry{},
 		sharers:  map[string]sharerEntry{},
+		secrets:  map[string]secretsEntry{},
 	}
 	for _, o := range opts {
 		o(v)
@@ -533,4 +540,26 @@ func (v *View) VersionsDuring(ctx context.Context, service string, start, end in
 			return out, nil
 		}
 	}
+}
+
+// Secrets returns the live secrets of a service at the last committed
+// height (encrypted, with their wraps), cached until the height moves: the
+// runtime asks on every secret_get.
+func (v *View) Secrets(ctx context.Context, service string) ([]servicestypes.Secret, error) {
+	v.mu.Lock()
+	e, ok := v.secrets[service]
+	h := v.height
+	v.mu.Unlock()
+	if ok && e.height >= h {
+		return e.secrets, nil
+	}
+	c, ctx := v.at(ctx)
+	res, err := servicestypes.NewQueryClient(c).Secrets(ctx, &servicestypes.QuerySecretsRequest{Service: service})
+	if err != nil {
+		return nil, fmt.Errorf("secrets of service %s at height %d: %w", service, h, err)
+	}
+	v.mu.Lock()
+	v.secrets[service] = secretsEntry{height: h, secrets: res.Secrets}
+	v.mu.Unlock()
+	return res.Secrets, nil
 }

@@ -78,6 +78,12 @@ func WithLogs(logs Logs) Option { return func(m *Manager) { m.logs = logs } }
 // WithMeter sets what counts each lease's usage (default: nothing counts).
 func WithMeter(meter Meter) Option { return func(m *Manager) { m.meter = meter } }
 
+// WithSecrets sets where services granted the secrets capability read
+// their secrets (default: nowhere, every secret_get finds none).
+func WithSecrets(secrets func(service string) runtime.SecretSource) Option {
+	return func(m *Manager) { m.secrets = secrets }
+}
+
 // WithReceipts sets where every replica's receipts go (default: nowhere).
 func WithReceipts(sink runtime.ReceiptSink) Option { return func(m *Manager) { m.receipts = sink } }
 
@@ -92,6 +98,7 @@ type Manager struct {
 	meter    Meter
 	logs     Logs
 	receipts runtime.ReceiptSink
+	secrets  func(service string) runtime.SecretSource
 	epoch    atomic.Uint64 // the chain's epoch, as SetEpoch last said
 
 	ctx    context.Context // ends when Close starts: loads and compiles stop
@@ -424,7 +431,11 @@ func (m *Manager) Spec(name, hash string, mf *manifest.Manifest, wasm []byte) ru
 	if m.logs != nil {
 		sink = m.logs.Sink(name)
 	}
-	spec.Capabilities = runtime.CapabilitiesFor(mf, filepath.Join(m.kvDir, name), sink)
+	var secrets runtime.SecretSource
+	if m.secrets != nil {
+		secrets = m.secrets(name)
+	}
+	spec.Capabilities = runtime.CapabilitiesWithSecrets(mf, filepath.Join(m.kvDir, name), sink, secrets)
 	return spec
 }
 

@@ -9,6 +9,13 @@ import "github.com/quantum1net/q1/core/manifest"
 // log lines; a tool that only asks which capabilities are granted
 // (Granted) may pass "" and nil.
 func CapabilitiesFor(m *manifest.Manifest, kvDir string, logs LogSink) Capabilities {
+	return CapabilitiesWithSecrets(m, kvDir, logs, nil)
+}
+
+// CapabilitiesWithSecrets is CapabilitiesFor with the source of the
+// service's secrets, granted when the manifest grants secrets (a nil
+// source then answers that no secret is set).
+func CapabilitiesWithSecrets(m *manifest.Manifest, kvDir string, logs LogSink, secrets SecretSource) Capabilities {
 	caps := m.Permissions.Capabilities
 	var c Capabilities
 	if caps.KV != nil {
@@ -23,6 +30,12 @@ func CapabilitiesFor(m *manifest.Manifest, kvDir string, logs LogSink) Capabilit
 	if caps.Egress != nil {
 		c.Egress = &EgressConfig{Hosts: caps.Egress.Hosts}
 	}
+	if caps.Secrets != nil {
+		c.Secrets = secrets
+		if c.Secrets == nil {
+			c.Secrets = noSecrets{}
+		}
+	}
 	return c
 }
 
@@ -33,7 +46,8 @@ func (c Capabilities) Granted() []Capability {
 		switch {
 		case k == CapabilityEgress && c.Egress != nil,
 			k == CapabilityKV && c.KV != nil,
-			k == CapabilityLog && c.Log != nil:
+			k == CapabilityLog && c.Log != nil,
+			k == CapabilitySecrets && c.Secrets != nil:
 			out = append(out, k)
 		}
 	}

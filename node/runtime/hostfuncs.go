@@ -18,13 +18,14 @@ type Capability string
 
 // The capabilities of q1-http/v1.
 const (
-	CapabilityEgress Capability = "egress"
-	CapabilityKV     Capability = "kv"
-	CapabilityLog    Capability = "log"
+	CapabilityEgress  Capability = "egress"
+	CapabilityKV      Capability = "kv"
+	CapabilityLog     Capability = "log"
+	CapabilitySecrets Capability = "secrets"
 )
 
 // allCapabilities lists every capability in a stable order.
-var allCapabilities = []Capability{CapabilityEgress, CapabilityKV, CapabilityLog}
+var allCapabilities = []Capability{CapabilityEgress, CapabilityKV, CapabilityLog, CapabilitySecrets}
 
 const i32 = api.ValueTypeI32
 
@@ -46,7 +47,8 @@ var hostFuncs = []hostFunc{
 	{"kv_put", CapabilityKV, []api.ValueType{i32, i32, i32, i32}, (*instance).kvPut},
 	{"kv_delete", CapabilityKV, []api.ValueType{i32, i32}, (*instance).kvDelete},
 	{"kv_list", CapabilityKV, []api.ValueType{i32, i32, i32, i32, i32}, (*instance).kvList},
-	{"http_fetch", CapabilityEgress, []api.ValueType{i32, i32}, (*instance).httpFetch},
+	{"secret_get", CapabilitySecrets, []api.ValueType{i32, i32}, (*instance).secretGet},
+	{"http_fetch", CapabilityEgress, []api.ValueType{i32, i32}, (*instance).httpFetch}, // last: FuzzHostFuncs seeds it so
 }
 
 var hostFuncByName = func() map[string]hostFunc {

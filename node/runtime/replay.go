@@ -39,6 +39,11 @@ type ReplayOutcome struct {
 	// recorded, more calls than recorded, or recorded calls left over.
 	// Replay stops at the first divergence.
 	Divergence error
+	// SecretRead is set when the step reached a secret_get (a
+	// *SecretRead): the tape holds no secret values, so the step cannot be
+	// re-executed past it and Receipt is not comparable. Replay stops
+	// there; the steps before it were re-executed.
+	SecretRead error
 }
 
 // TapeDivergence is a re-executed step whose host calls did not match the
@@ -101,6 +106,11 @@ func (r *Runtime) Replay(ctx context.Context, wasm []byte, spec ServiceSpec, ste
 		res := ReplayOutcome{Receipt: in.receiptFor(o, st.Request, st.Receipt.Via, st.Receipt.ViaSig)}
 		if diverged != nil {
 			res.Divergence = diverged
+		}
+		if sr := in.player.secretRead; sr != nil && diverged == nil {
+			res.SecretRead = sr
+			out = append(out, res)
+			break
 		}
 		out = append(out, res)
 		if diverged != nil || o.broken || st.Receipt.Trap == receipt.TrapFuel {

@@ -95,6 +95,8 @@ type Capabilities struct {
 	Log LogSink
 	// Egress grants http_fetch.
 	Egress *EgressConfig
+	// Secrets grants secret_get, answered from this source.
+	Secrets SecretSource
 }
 
 // KVConfig places and bounds a service's key-value store.
@@ -129,6 +131,7 @@ type Service struct {
 	kvQuota  int64
 	egress   *egressClient
 	logSink  LogSink
+	secrets  SecretSource
 
 	lease   uint64
 	epochOf func() uint64 // the spec's epoch source, nil for none
@@ -312,6 +315,10 @@ func newService(r *Runtime, spec ServiceSpec) (*Service, error) {
 			return nil, fmt.Errorf("egress capability: %w", err)
 		}
 		s.granted[CapabilityEgress] = true
+	}
+	if spec.Capabilities.Secrets != nil {
+		s.secrets = spec.Capabilities.Secrets
+		s.granted[CapabilitySecrets] = true
 	}
 	s.stats.errors = make(map[ErrorKind]*atomic.Uint64, len(errorKinds))
 	for _, k := range errorKinds {

@@ -96,6 +96,8 @@ func (in *instance) finish(ctx context.Context, limit uint64, err error, startup
 		return fail(KindUnavailable, receipt.TrapTimeout, "the service was closed while the request ran")
 	case in.player != nil && in.player.diverge != nil:
 		return fail(KindTrap, receipt.TrapGuest, in.player.diverge.Error())
+	case in.player != nil && in.player.secretRead != nil:
+		return fail(KindTrap, receipt.TrapGuest, in.player.secretRead.Error())
 	case errors.Is(err, errHostDeadline):
 		return fail(KindTimeout, receipt.TrapTimeout, fmt.Sprintf("request exceeded the service's %s timeout while waiting for an egress request; the instance was stopped and replaced", s.limits.RequestTimeout))
 	case left < 0 || errors.Is(err, errOutOfFuel):

@@ -35,10 +35,15 @@ const (
 	tapeKVDelete tapeOp = 3
 	tapeKVList   tapeOp = 4
 	tapeFetch    tapeOp = 5
+	// tapeSecretGet records that secret_get was called and what it
+	// returned, never the value (the result is left empty): a replay
+	// cannot go past it (Replay stops there, ReplayOutcome.SecretRead).
+	tapeSecretGet tapeOp = 6
 )
 
 var tapeOpNames = map[tapeOp]string{
 	tapeKVGet: "kv_get", tapeKVPut: "kv_put", tapeKVDelete: "kv_delete", tapeKVList: "kv_list", tapeFetch: "http_fetch",
+	tapeSecretGet: "secret_get",
 }
 
 func (op tapeOp) String() string {
@@ -146,12 +151,18 @@ var errHostDeadline = errors.New("the request's timeout passed while the guest w
 // errDivergence stops a replayed guest whose host calls left the tape.
 var errDivergence = errors.New("host calls diverged from the tape")
 
+// errSecretRead stops a replayed guest at a recorded secret_get.
+var errSecretRead = errors.New("the guest read a secret, which a replay does not have")
+
 // tapePlayer serves a recorded tape back to a replayed guest.
 type tapePlayer struct {
 	entries []tapeEntry
 	next    int
 	step    int
 	diverge *TapeDivergence
+	// secretRead is set when the replayed guest reached a recorded
+	// secret_get, whose value the tape does not hold.
+	secretRead *SecretRead
 }
 
 // record notes a host call's answer on the tape of the step in progress.

@@ -10,7 +10,8 @@ import (
 // call is an *Error whose Is method matches one of these, so callers write
 // errors.Is(err, guest.ErrNotFound).
 var (
-	// ErrNotFound: KVStore.Get found no value under the key.
+	// ErrNotFound: KVStore.Get found no value under the key, or Secret no
+	// secret of that name.
 	ErrNotFound = errors.New("not found")
 	// ErrQuotaExceeded: a KVStore.Put would take the service past its
 	// storage quota (permissions.capabilities.kv.quota).

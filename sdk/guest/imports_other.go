@@ -19,3 +19,4 @@ func hostKVList(unsafe.Pointer, uint32, unsafe.Pointer, uint32, uint32) int32 {
 	return codeNoHost
 }
 func hostHTTPFetch(unsafe.Pointer, uint32) int32 { return codeNoHost }
+func hostSecretGet(unsafe.Pointer, uint32) int32 { return codeNoHost }

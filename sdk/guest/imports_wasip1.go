@@ -31,3 +31,6 @@ func hostKVList(prefixPtr unsafe.Pointer, prefixLen uint32, afterPtr unsafe.Poin
 
 //go:wasmimport q1 http_fetch
 func hostHTTPFetch(reqPtr unsafe.Pointer, reqLen uint32) int32
+
+//go:wasmimport q1 secret_get
+func hostSecretGet(keyPtr unsafe.Pointer, keyLen uint32) int32

@@ -27,6 +27,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "History", Use: "history [name]", Short: "List every version of a service", PositionalArgs: arg("name")},
 				{RpcMethod: "Proposal", Use: "proposal [id]", Short: "Show a proposal", PositionalArgs: arg("id")},
 				{RpcMethod: "Params", Use: "params", Short: "Show the module's parameters"},
+				{RpcMethod: "Secrets", Use: "secrets [service]", Short: "List a service's secret records: names, versions, wraps (never a value)", PositionalArgs: arg("service")},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -35,6 +36,11 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "CreateService", Skip: true},
 				{RpcMethod: "ProposeUpdate", Skip: true},
 				{RpcMethod: "UpdateParams", Skip: true}, // governance only
+				// Secrets are encrypted by q1 service secret set; a node wraps
+				// for another itself.
+				{RpcMethod: "SetSecret", Skip: true},
+				{RpcMethod: "DeleteSecret", Skip: true},
+				{RpcMethod: "WrapSecret", Skip: true},
 				{RpcMethod: "ApproveProposal", Use: "approve [name] [proposal-id] [hash]", Short: "Approve a pending proposal, naming its id and hash", PositionalArgs: arg("name", "proposal_id", "hash")},
 				{RpcMethod: "CancelProposal", Use: "cancel [name] [proposal-id]", Short: "Cancel a proposal that is not yet approved", PositionalArgs: arg("name", "proposal_id")},
 				{RpcMethod: "PauseService", Use: "pause [name]", Short: "Pause a service (owners and operators)", PositionalArgs: arg("name")},

@@ -38,7 +38,8 @@ const (
 	// CodeInvalid: an argument was malformed (a pointer and length outside
 	// guest memory, an empty or oversized key, an undecodable message).
 	CodeInvalid int32 = -1
-	// CodeNotFound: kv_get found no value under the key.
+	// CodeNotFound: kv_get found no value under the key; secret_get no
+	// secret of that name on this node.
 	CodeNotFound int32 = -2
 	// CodeQuota: kv_put would take the service past its storage quota.
 	CodeQuota int32 = -3

@@ -53,6 +53,11 @@ func (k *Keeper) InitGenesis(ctx context.Context, gs *types.GenesisState) error 
 		}
 		sum = sum.Add(e.Balance)
 	}
+	for _, s := range gs.Secrets {
+		if err := k.Secrets.Set(ctx, collections.Join(s.Service, s.Key), s); err != nil {
+			return fmt.Errorf("write secret %s of service %s: %w", s.Key, s.Service, err)
+		}
+	}
 	if err := k.NextProposalID.Set(ctx, gs.NextProposalId); err != nil {
 		return fmt.Errorf("write next proposal id: %w", err)
 	}
@@ -90,6 +95,9 @@ func (k *Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error)
 	}
 	if gs.Escrows, err = values(ctx, k.Escrows); err != nil {
 		return nil, fmt.Errorf("export escrows: %w", err)
+	}
+	if gs.Secrets, err = values(ctx, k.Secrets); err != nil {
+		return nil, fmt.Errorf("export secrets: %w", err)
 	}
 	next, err := k.NextProposalID.Peek(ctx)
 	if err != nil {

@@ -101,3 +101,20 @@ func (q queryServer) Params(ctx context.Context, _ *types.QueryParamsRequest) (*
 	}
 	return &types.QueryParamsResponse{Params: p}, nil
 }
+
+// Secrets implements types.QueryServer: the secret records of a service,
+// by name, as the chain holds them (encrypted; deleted ones with their
+// version only).
+func (q queryServer) Secrets(ctx context.Context, req *types.QuerySecretsRequest) (*types.QuerySecretsResponse, error) {
+	if req == nil || req.Service == "" {
+		return nil, status.Error(codes.InvalidArgument, "name the service")
+	}
+	if _, err := q.k.GetService(ctx, req.Service); err != nil {
+		return nil, err
+	}
+	secrets, err := q.k.ListSecrets(ctx, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	return &types.QuerySecretsResponse{Secrets: secrets}, nil
+}

@@ -30,6 +30,7 @@ type Keeper struct {
 	hooks        types.ServicesHooks
 	owed         types.EscrowOwed
 	escrowHooks  types.EscrowHooks
+	leases       types.LeaseHolders
 
 	// Schema describes the collections below.
 	Schema collections.Schema
@@ -62,6 +63,11 @@ type Keeper struct {
 	// were. Both are written in the same msg or block, so they cannot
 	// disagree; genesis checks that each spec encodes to its version's bytes.
 	Specs collections.Map[collections.Pair[string, uint64], types.ServiceSpec]
+	// Secrets holds every secret of every service by (service, name): its
+	// latest version, encrypted, with the wraps of its data key; a deleted
+	// one keeps its version (and nothing else) so a name set again
+	// continues counting.
+	Secrets collections.Map[collections.Pair[string, string], types.Secret]
 }
 
 // NewKeeper returns the module's keeper. addressCodec encodes account
@@ -92,6 +98,7 @@ func NewKeeper(
 		bank:         bank,
 		owed:         types.NothingOwed{},
 		escrowHooks:  types.NoEscrowHooks{},
+		leases:       types.NoLeaseHolders{},
 
 		Params:   collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Services: collections.NewMap(sb, types.ServicesKey, "services", collections.StringKey, codec.CollValue[types.Service](cdc)),
@@ -104,6 +111,8 @@ func NewKeeper(
 		NextProposalID: collections.NewSequence(sb, types.NextProposalIDKey, "next_proposal_id"),
 		Specs: collections.NewMap(sb, types.SpecsKey, "specs",
 			collections.PairKeyCodec(collections.StringKey, collections.Uint64Key), codec.CollValue[types.ServiceSpec](cdc)),
+		Secrets: collections.NewMap(sb, types.SecretsKey, "secrets",
+			collections.PairKeyCodec(collections.StringKey, collections.StringKey), codec.CollValue[types.Secret](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -132,6 +141,13 @@ func (k *Keeper) SetEscrowOwed(o types.EscrowOwed) {
 // (x/usage). Until it is called nothing does.
 func (k *Keeper) SetEscrowHooks(h types.EscrowHooks) {
 	k.escrowHooks = h
+}
+
+// SetLeaseHolders installs what says which sharers hold a lease of a
+// service (x/sharers). Until it is called nobody does, and every secret
+// wrap is refused.
+func (k *Keeper) SetLeaseHolders(l types.LeaseHolders) {
+	k.leases = l
 }
 
 // Authority returns the account allowed to change the parameters.

@@ -117,6 +117,7 @@ type spec struct {
 	replicas    uint32
 	replicasMax uint32
 	memory      string
+	perms       string // more permissions lines, each starting "  "
 }
 
 // manifest returns the canonical bytes of the manifest s describes.
@@ -155,6 +156,7 @@ func (f *fixture) yaml(s spec) string {
 	if len(s.operators) > 0 {
 		fmt.Fprintf(&b, "  operators: [%s]\n", f.addrs(s.operators))
 	}
+	b.WriteString(s.perms)
 	fmt.Fprintf(&b, "policies:\n  update: {noticeBlocks: %d, frozen: [%s]}\n", s.notice, strings.Join(s.frozen, ", "))
 	fmt.Fprintf(&b, "resources: {memory: %s}\n", s.memory)
 	fmt.Fprintf(&b, "placement: {replicas: %d, replicasMax: %d}\n", s.replicas, s.replicasMax)

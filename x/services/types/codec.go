@@ -22,6 +22,9 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgWithdrawEscrow{}, "q1/services/MsgWithdrawEscrow")
 	legacy.RegisterAminoMsg(cdc, &MsgScaleService{}, "q1/services/MsgScaleService")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "q1/services/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSetSecret{}, "q1/services/MsgSetSecret")
+	legacy.RegisterAminoMsg(cdc, &MsgDeleteSecret{}, "q1/services/MsgDeleteSecret")
+	legacy.RegisterAminoMsg(cdc, &MsgWrapSecret{}, "q1/services/MsgWrapSecret")
 }
 
 // RegisterInterfaces registers the module's msgs as sdk.Msg implementations
@@ -39,6 +42,9 @@ func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 		&MsgWithdrawEscrow{},
 		&MsgScaleService{},
 		&MsgUpdateParams{},
+		&MsgSetSecret{},
+		&MsgDeleteSecret{},
+		&MsgWrapSecret{},
 	)
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

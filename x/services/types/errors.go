@@ -31,4 +31,7 @@ var (
 	ErrInvalidAmount      = errorsmod.RegisterWithGRPCCode(ModuleName, 19, codes.InvalidArgument, "invalid amount")
 	ErrInvalidParams      = errorsmod.RegisterWithGRPCCode(ModuleName, 20, codes.InvalidArgument, "invalid params")
 	ErrInvalidGenesis     = errorsmod.RegisterWithGRPCCode(ModuleName, 21, codes.InvalidArgument, "invalid genesis")
+	ErrInvalidSecret      = errorsmod.RegisterWithGRPCCode(ModuleName, 22, codes.InvalidArgument, "invalid secret")
+	ErrSecretNotFound     = errorsmod.RegisterWithGRPCCode(ModuleName, 23, codes.NotFound, "secret not found")
+	ErrStaleSecret        = errorsmod.RegisterWithGRPCCode(ModuleName, 24, codes.FailedPrecondition, "stale secret version")
 )

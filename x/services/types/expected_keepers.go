@@ -23,6 +23,21 @@ type BankKeeper interface {
 	GetBalance(ctx context.Context, addr sdk.AccAddress, denom string) sdk.Coin
 }
 
+// LeaseHolders tells which sharers hold a lease of a service (x/sharers):
+// only they receive a secret's wraps, and only they may add one.
+type LeaseHolders interface {
+	// HoldsLease reports whether sharer (bech32) holds an open lease of
+	// service.
+	HoldsLease(ctx context.Context, service, sharer string) (bool, error)
+}
+
+// NoLeaseHolders is the LeaseHolders used until x/sharers sets one: nobody
+// holds a lease, so every wrap is refused.
+type NoLeaseHolders struct{}
+
+// HoldsLease returns false.
+func (NoLeaseHolders) HoldsLease(context.Context, string, string) (bool, error) { return false, nil }
+
 // EscrowOwed reports what a service owes from its escrow but has not yet
 // paid, such as rent accrued since it was last settled. Withdrawals may take
 // only the escrow balance minus what is owed, and a deletion refunds only

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/quantum1net/q1/core/address"
 	"github.com/quantum1net/q1/core/manifest"
 )
 
@@ -50,7 +51,58 @@ func (gs *GenesisState) Validate() error {
 	if err := gs.validateProposals(services); err != nil {
 		return err
 	}
-	return gs.validateEscrows(services)
+	if err := gs.validateEscrows(services); err != nil {
+		return err
+	}
+	return gs.validateSecrets(services)
+}
+
+// validateSecrets checks every secret record: of a known service, a valid
+// name, once each, a version from 1, sizes within bounds, wraps sorted by
+// node and once each; a deleted record holds nothing but its version.
+func (gs *GenesisState) validateSecrets(services map[string]*Service) error {
+	type key struct{ service, name string }
+	seen := make(map[key]bool, len(gs.Secrets))
+	for i := range gs.Secrets {
+		s := &gs.Secrets[i]
+		if services[s.Service] == nil {
+			return fmt.Errorf("secrets[%d]: service %s does not exist", i, s.Service)
+		}
+		if err := manifest.ValidateSecretName(s.Key); err != nil {
+			return fmt.Errorf("secrets[%d]: key: %w", i, err)
+		}
+		if seen[key{s.Service, s.Key}] {
+			return fmt.Errorf("secrets[%d]: secret %s of service %s is listed twice", i, s.Key, s.Service)
+		}
+		seen[key{s.Service, s.Key}] = true
+		if s.Version == 0 {
+			return fmt.Errorf("secrets[%d]: secret %s of service %s: version must be at least 1", i, s.Key, s.Service)
+		}
+		if s.Deleted {
+			if len(s.Ciphertext) > 0 || len(s.Wraps) > 0 {
+				return fmt.Errorf("secrets[%d]: secret %s of service %s is deleted but keeps a ciphertext or wraps", i, s.Key, s.Service)
+			}
+			continue
+		}
+		if n := len(s.Ciphertext); n < SecretSealOverhead || n > MaxSecretCiphertext {
+			return fmt.Errorf("secrets[%d]: secret %s of service %s: ciphertext of %d bytes, want %d to %d", i, s.Key, s.Service, n, SecretSealOverhead, MaxSecretCiphertext)
+		}
+		if len(s.Wraps) > MaxSecretWraps {
+			return fmt.Errorf("secrets[%d]: secret %s of service %s has %d wraps, at most %d", i, s.Key, s.Service, len(s.Wraps), MaxSecretWraps)
+		}
+		for j, w := range s.Wraps {
+			if err := address.ValidateAccount(w.Node); err != nil {
+				return fmt.Errorf("secrets[%d].wraps[%d].node: %w", i, j, err)
+			}
+			if len(w.Wrapped) != SecretWrapSize {
+				return fmt.Errorf("secrets[%d].wraps[%d].wrapped: %d bytes, want %d", i, j, len(w.Wrapped), SecretWrapSize)
+			}
+			if j > 0 && s.Wraps[j-1].Node >= w.Node {
+				return fmt.Errorf("secrets[%d].wraps[%d]: wraps must be sorted by node, once each", i, j)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) validate() error {

@@ -23,6 +23,7 @@ var (
 	ActivationQueueKey = collections.NewPrefix(5)
 	NextProposalIDKey  = collections.NewPrefix(6)
 	SpecsKey           = collections.NewPrefix(7)
+	SecretsKey         = collections.NewPrefix(8)
 )
 
 // ManifestGasPerByte is the gas a msg is charged per byte of the manifest

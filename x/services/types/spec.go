@@ -73,6 +73,10 @@ func SpecFromManifest(m *manifest.Manifest) ServiceSpec {
 	if eg := p.Capabilities.Egress; eg != nil {
 		s.Permissions.Capabilities.Egress = &SpecEgress{Hosts: clone(eg.Hosts)}
 	}
+	if sc := p.Capabilities.Secrets; sc != nil {
+		s.Permissions.Capabilities.Secrets = &SpecSecrets{Names: clone(sc.Names)}
+	}
+	s.Permissions.SecretWriters = clone(p.SecretWriters)
 	if r := m.Policies.RateLimit.PerCaller; r != nil {
 		s.Policies.RateLimitPerCaller = &SpecRate{Count: r.Count, PerSeconds: uint64(r.Per / time.Second)}
 	}
@@ -144,6 +148,10 @@ func (s *ServiceSpec) Manifest() *manifest.Manifest {
 	if eg := p.Capabilities.Egress; eg != nil {
 		m.Permissions.Capabilities.Egress = &manifest.Egress{Hosts: clone(eg.Hosts)}
 	}
+	if sc := p.Capabilities.Secrets; sc != nil {
+		m.Permissions.Capabilities.Secrets = &manifest.Secrets{Names: clone(sc.Names)}
+	}
+	m.Permissions.SecretWriters = clone(p.SecretWriters)
 	if r := s.Policies.RateLimitPerCaller; r != nil {
 		m.Policies.RateLimit.PerCaller = &manifest.Rate{Count: r.Count, Per: time.Duration(r.PerSeconds) * time.Second}
 	}
@@ -176,6 +184,19 @@ func (s *ServiceSpec) IsOwner(account string) bool {
 // IsOperator reports whether account is one of the operators.
 func (s *ServiceSpec) IsOperator(account string) bool {
 	return slices.Contains(s.Permissions.Operators, account)
+}
+
+// MayWriteSecrets reports whether account may set and delete the service's
+// secrets: an owner or one of permissions.secretWriters.
+func (s *ServiceSpec) MayWriteSecrets(account string) bool {
+	return s.IsOwner(account) || slices.Contains(s.Permissions.SecretWriters, account)
+}
+
+// GrantsSecret reports whether the service grants the secrets capability
+// and allows the secret name key under it.
+func (s *ServiceSpec) GrantsSecret(key string) bool {
+	sc := s.Permissions.Capabilities.Secrets
+	return sc != nil && (len(sc.Names) == 0 || slices.Contains(sc.Names, key))
 }
 
 // MayViewLogs reports whether account ("" when anonymous) may read the

@@ -87,7 +87,9 @@ func goManifests(t *testing.T, base *types.ServiceSpec) map[string]*manifest.Man
 	everything.Permissions.LogViewers = manifest.LogViewers{Kind: manifest.LogViewersAccounts, Accounts: []string{specAcct3}}
 	everything.Permissions.Capabilities = manifest.Capabilities{
 		KV: &manifest.KV{Quota: 16 * manifest.MiB}, Egress: &manifest.Egress{Hosts: []string{"*.example.com", "api.example.org"}}, Log: true,
+		Secrets: &manifest.Secrets{Names: []string{"API_KEY", "DB_URL"}},
 	}
+	everything.Permissions.SecretWriters = []string{specAcct3}
 	everything.Policies.Update = manifest.UpdatePolicy{NoticeBlocks: 7, Frozen: []string{"permissions.callers", "pricing"}}
 	everything.Policies.RateLimit.PerCaller = &manifest.Rate{Count: 600, Per: time.Minute}
 	cap := manifest.Amount(5_000_000)
@@ -108,6 +110,7 @@ func goManifests(t *testing.T, base *types.ServiceSpec) map[string]*manifest.Man
 	nothing.Permissions.Callers = []manifest.CallerRule{{Paths: []string{"/*"}, Public: true}}
 	nothing.Permissions.LogViewers = manifest.LogViewers{Kind: manifest.LogViewersPublic}
 	nothing.Permissions.Capabilities = manifest.Capabilities{}
+	nothing.Permissions.SecretWriters = nil
 	nothing.Policies.Update = manifest.UpdatePolicy{}
 	nothing.Policies.RateLimit.PerCaller = &manifest.Rate{Count: 1, Per: time.Hour}
 	nothing.Policies.Budget.MaxPerHour = nil
@@ -165,7 +168,8 @@ func TestSpecRoundTrip(t *testing.T) {
 				}
 			}
 			for _, acct := range []string{"", specAcct1, specAcct2, specAcct3} {
-				if decoded.IsOwner(acct) != m.IsOwner(acct) || decoded.IsOperator(acct) != m.IsOperator(acct) || decoded.MayViewLogs(acct) != m.MayViewLogs(acct) {
+				if decoded.IsOwner(acct) != m.IsOwner(acct) || decoded.IsOperator(acct) != m.IsOperator(acct) || decoded.MayViewLogs(acct) != m.MayViewLogs(acct) ||
+					decoded.GrantsSecret("API_KEY") != m.Permissions.Capabilities.Secrets.Allows("API_KEY") {
 					t.Errorf("roles of %q differ between spec and manifest", acct)
 				}
 			}

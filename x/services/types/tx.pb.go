@@ -1259,6 +1259,363 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgSetSecret sets a new version of a secret. The value never travels or
+// rests in clear: ciphertext is the value sealed with a fresh data key
+// (core/sealed), and each wrap is that data key encrypted to one replica
+// node's hot key.
+type MsgSetSecret struct {
+	// sender is an owner or one of permissions.secretWriters.
+	Sender  string `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"`
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// key is the secret's name.
+	Key string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	// ciphertext is nonce || sealed value || tag, bound to (service, key,
+	// version).
+	Ciphertext []byte `protobuf:"bytes,4,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+	// wraps are the data key wrapped to nodes holding a lease of the service;
+	// at least one, one per node.
+	Wraps []SecretWrap `protobuf:"bytes,5,rep,name=wraps,proto3" json:"wraps"`
+	// version is the version the sender sealed for: the secret's current
+	// version + 1 (1 for a new name), since it is bound into the ciphertext.
+	Version uint64 `protobuf:"varint,6,opt,name=version,proto3" json:"version,omitempty"`
+}
+
+func (m *MsgSetSecret) Reset()         { *m = MsgSetSecret{} }
+func (m *MsgSetSecret) String() string { return proto.CompactTextString(m) }
+func (*MsgSetSecret) ProtoMessage()    {}
+func (*MsgSetSecret) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{23}
+}
+func (m *MsgSetSecret) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetSecret) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetSecret.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetSecret) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetSecret.Merge(m, src)
+}
+func (m *MsgSetSecret) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetSecret) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetSecret.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetSecret proto.InternalMessageInfo
+
+func (m *MsgSetSecret) GetSender() string {
+	if m != nil {
+		return m.Sender
+	}
+	return ""
+}
+
+func (m *MsgSetSecret) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *MsgSetSecret) GetKey() string {
+	if m != nil {
+		return m.Key
+	}
+	return ""
+}
+
+func (m *MsgSetSecret) GetCiphertext() []byte {
+	if m != nil {
+		return m.Ciphertext
+	}
+	return nil
+}
+
+func (m *MsgSetSecret) GetWraps() []SecretWrap {
+	if m != nil {
+		return m.Wraps
+	}
+	return nil
+}
+
+func (m *MsgSetSecret) GetVersion() uint64 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+// MsgSetSecretResponse names the version stored.
+type MsgSetSecretResponse struct {
+	Version uint64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+}
+
+func (m *MsgSetSecretResponse) Reset()         { *m = MsgSetSecretResponse{} }
+func (m *MsgSetSecretResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSetSecretResponse) ProtoMessage()    {}
+func (*MsgSetSecretResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{24}
+}
+func (m *MsgSetSecretResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSetSecretResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSetSecretResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSetSecretResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSetSecretResponse.Merge(m, src)
+}
+func (m *MsgSetSecretResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSetSecretResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSetSecretResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSetSecretResponse proto.InternalMessageInfo
+
+func (m *MsgSetSecretResponse) GetVersion() uint64 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+// MsgDeleteSecret deletes a secret; its name keeps counting versions.
+type MsgDeleteSecret struct {
+	Sender  string `protobuf:"bytes,1,opt,name=sender,proto3" json:"sender,omitempty"`
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Key     string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+}
+
+func (m *MsgDeleteSecret) Reset()         { *m = MsgDeleteSecret{} }
+func (m *MsgDeleteSecret) String() string { return proto.CompactTextString(m) }
+func (*MsgDeleteSecret) ProtoMessage()    {}
+func (*MsgDeleteSecret) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{25}
+}
+func (m *MsgDeleteSecret) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeleteSecret) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeleteSecret.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeleteSecret) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeleteSecret.Merge(m, src)
+}
+func (m *MsgDeleteSecret) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeleteSecret) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeleteSecret.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeleteSecret proto.InternalMessageInfo
+
+func (m *MsgDeleteSecret) GetSender() string {
+	if m != nil {
+		return m.Sender
+	}
+	return ""
+}
+
+func (m *MsgDeleteSecret) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *MsgDeleteSecret) GetKey() string {
+	if m != nil {
+		return m.Key
+	}
+	return ""
+}
+
+// MsgDeleteSecretResponse is empty.
+type MsgDeleteSecretResponse struct {
+}
+
+func (m *MsgDeleteSecretResponse) Reset()         { *m = MsgDeleteSecretResponse{} }
+func (m *MsgDeleteSecretResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDeleteSecretResponse) ProtoMessage()    {}
+func (*MsgDeleteSecretResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{26}
+}
+func (m *MsgDeleteSecretResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDeleteSecretResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDeleteSecretResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDeleteSecretResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDeleteSecretResponse.Merge(m, src)
+}
+func (m *MsgDeleteSecretResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDeleteSecretResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDeleteSecretResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDeleteSecretResponse proto.InternalMessageInfo
+
+// MsgWrapSecret adds node's wrap of the data key of version of a secret.
+// Nodes send it from their hot keys (authz), so the signer is the sharer.
+type MsgWrapSecret struct {
+	// sharer holds a lease of service and could open the data key.
+	Sharer  string `protobuf:"bytes,1,opt,name=sharer,proto3" json:"sharer,omitempty"`
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	Key     string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	// version must be the secret's current version.
+	Version uint64 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
+	// wrap is for a sharer that holds a lease of service and no wrap yet.
+	Wrap SecretWrap `protobuf:"bytes,5,opt,name=wrap,proto3" json:"wrap"`
+}
+
+func (m *MsgWrapSecret) Reset()         { *m = MsgWrapSecret{} }
+func (m *MsgWrapSecret) String() string { return proto.CompactTextString(m) }
+func (*MsgWrapSecret) ProtoMessage()    {}
+func (*MsgWrapSecret) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{27}
+}
+func (m *MsgWrapSecret) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgWrapSecret) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgWrapSecret.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgWrapSecret) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgWrapSecret.Merge(m, src)
+}
+func (m *MsgWrapSecret) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgWrapSecret) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgWrapSecret.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgWrapSecret proto.InternalMessageInfo
+
+func (m *MsgWrapSecret) GetSharer() string {
+	if m != nil {
+		return m.Sharer
+	}
+	return ""
+}
+
+func (m *MsgWrapSecret) GetService() string {
+	if m != nil {
+		return m.Service
+	}
+	return ""
+}
+
+func (m *MsgWrapSecret) GetKey() string {
+	if m != nil {
+		return m.Key
+	}
+	return ""
+}
+
+func (m *MsgWrapSecret) GetVersion() uint64 {
+	if m != nil {
+		return m.Version
+	}
+	return 0
+}
+
+func (m *MsgWrapSecret) GetWrap() SecretWrap {
+	if m != nil {
+		return m.Wrap
+	}
+	return SecretWrap{}
+}
+
+// MsgWrapSecretResponse is empty.
+type MsgWrapSecretResponse struct {
+}
+
+func (m *MsgWrapSecretResponse) Reset()         { *m = MsgWrapSecretResponse{} }
+func (m *MsgWrapSecretResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgWrapSecretResponse) ProtoMessage()    {}
+func (*MsgWrapSecretResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_da71fbb2de537f61, []int{28}
+}
+func (m *MsgWrapSecretResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgWrapSecretResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgWrapSecretResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgWrapSecretResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgWrapSecretResponse.Merge(m, src)
+}
+func (m *MsgWrapSecretResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgWrapSecretResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgWrapSecretResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgWrapSecretResponse proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*ProposalOutcome)(nil), "q1.services.v1.ProposalOutcome")
 	proto.RegisterType((*MsgCreateService)(nil), "q1.services.v1.MsgCreateService")
@@ -1283,89 +1640,110 @@ func init() {
 	proto.RegisterType((*MsgScaleServiceResponse)(nil), "q1.services.v1.MsgScaleServiceResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "q1.services.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "q1.services.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgSetSecret)(nil), "q1.services.v1.MsgSetSecret")
+	proto.RegisterType((*MsgSetSecretResponse)(nil), "q1.services.v1.MsgSetSecretResponse")
+	proto.RegisterType((*MsgDeleteSecret)(nil), "q1.services.v1.MsgDeleteSecret")
+	proto.RegisterType((*MsgDeleteSecretResponse)(nil), "q1.services.v1.MsgDeleteSecretResponse")
+	proto.RegisterType((*MsgWrapSecret)(nil), "q1.services.v1.MsgWrapSecret")
+	proto.RegisterType((*MsgWrapSecretResponse)(nil), "q1.services.v1.MsgWrapSecretResponse")
 }
 
 func init() { proto.RegisterFile("q1/services/v1/tx.proto", fileDescriptor_da71fbb2de537f61) }
 
 var fileDescriptor_da71fbb2de537f61 = []byte{
-	// 1229 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x58, 0x4f, 0x6f, 0x1b, 0x45,
-	0x14, 0xcf, 0x26, 0xae, 0x13, 0x4f, 0xfe, 0x35, 0xab, 0x96, 0x38, 0xdb, 0xd6, 0x31, 0x2b, 0x21,
-	0xdc, 0x94, 0xd8, 0x71, 0x80, 0x4a, 0xf8, 0x82, 0x1a, 0x0a, 0x24, 0x95, 0x22, 0xaa, 0x0d, 0x88,
-	0x88, 0x00, 0xd1, 0xc4, 0x3b, 0x5d, 0xaf, 0xf0, 0xee, 0x6c, 0x76, 0x66, 0xdd, 0xf6, 0x86, 0x2a,
-	0xe0, 0xc0, 0x09, 0xbe, 0x01, 0xc7, 0x72, 0xcb, 0x21, 0xdf, 0x00, 0x21, 0x55, 0x9c, 0xaa, 0x9e,
-	0x10, 0x12, 0x15, 0x4a, 0x0e, 0xf9, 0x1a, 0x68, 0x66, 0x76, 0xd7, 0x3b, 0x9b, 0x49, 0x1c, 0x45,
-	0xbe, 0x58, 0x3b, 0xef, 0xfd, 0xe6, 0xcd, 0x7b, 0xbf, 0xf7, 0xe6, 0xcd, 0x93, 0xc1, 0xfc, 0x7e,
-	0xb3, 0x41, 0x50, 0xd8, 0x73, 0xdb, 0x88, 0x34, 0x7a, 0xcd, 0x06, 0x7d, 0x52, 0x0f, 0x42, 0x4c,
-	0xb1, 0x3e, 0xb3, 0xdf, 0xac, 0x27, 0x8a, 0x7a, 0xaf, 0x69, 0xcc, 0x41, 0xcf, 0xf5, 0x71, 0x83,
-	0xff, 0x0a, 0x88, 0x31, 0xdf, 0xc6, 0xc4, 0xc3, 0xa4, 0xe1, 0x11, 0x87, 0x6d, 0xf5, 0x88, 0x13,
-	0x2b, 0x16, 0x84, 0x62, 0x97, 0xaf, 0x1a, 0x62, 0x11, 0xab, 0xae, 0x39, 0xd8, 0xc1, 0x42, 0xce,
-	0xbe, 0x62, 0xa9, 0x91, 0xf7, 0xe2, 0x69, 0x80, 0xe2, 0x1d, 0xe6, 0x89, 0x06, 0x66, 0x1f, 0x86,
-	0x38, 0xc0, 0x04, 0x76, 0x3f, 0x8b, 0x68, 0x1b, 0x7b, 0x48, 0x5f, 0x04, 0x93, 0x41, 0x2c, 0xda,
-	0x75, 0xed, 0xb2, 0x56, 0xd5, 0x6a, 0x05, 0x0b, 0x24, 0xa2, 0x0d, 0x5b, 0xd7, 0x41, 0xa1, 0x03,
-	0x49, 0xa7, 0x3c, 0x5a, 0xd5, 0x6a, 0x25, 0x8b, 0x7f, 0xeb, 0x77, 0x41, 0x91, 0x50, 0x48, 0x23,
-	0x52, 0x1e, 0xab, 0x6a, 0xb5, 0x99, 0xd5, 0x4a, 0x5d, 0x0e, 0xb1, 0x9e, 0x9c, 0xb2, 0xc5, 0x51,
-	0x56, 0x8c, 0xd6, 0x6f, 0x82, 0x12, 0x0c, 0x82, 0x10, 0xf7, 0x60, 0x97, 0x94, 0x0b, 0x55, 0xad,
-	0x36, 0x6d, 0xf5, 0x05, 0x4c, 0x4b, 0x3b, 0x21, 0x22, 0x1d, 0xdc, 0xb5, 0xcb, 0x57, 0x84, 0x36,
-	0x15, 0xe8, 0x77, 0xc0, 0x1c, 0x6c, 0x53, 0xb7, 0x07, 0xa9, 0x8b, 0xfd, 0xdd, 0x0e, 0x72, 0x9d,
-	0x0e, 0x2d, 0x17, 0xab, 0x5a, 0x6d, 0xcc, 0xba, 0xda, 0x57, 0xac, 0x73, 0xb9, 0xf9, 0xaf, 0x06,
-	0xae, 0x6e, 0x12, 0xe7, 0xa3, 0x10, 0x41, 0x8a, 0xb6, 0x84, 0x63, 0xfa, 0x2a, 0x18, 0x6f, 0x33,
-	0x01, 0x0e, 0x79, 0x98, 0xa5, 0xb5, 0xf2, 0xab, 0xc3, 0xe5, 0x6b, 0x31, 0xa7, 0xf7, 0x6c, 0x3b,
-	0x44, 0x84, 0x6c, 0xd1, 0xd0, 0xf5, 0x1d, 0x2b, 0x01, 0xea, 0x06, 0x98, 0xf0, 0xa0, 0xef, 0x3e,
-	0x42, 0x84, 0x72, 0x06, 0xa6, 0xac, 0x74, 0xad, 0x3f, 0x00, 0xe3, 0x36, 0x0a, 0x30, 0x71, 0x29,
-	0xa7, 0xa1, 0xb4, 0xb6, 0xf2, 0xe2, 0xf5, 0xe2, 0xc8, 0x3f, 0xaf, 0x17, 0xaf, 0x0b, 0x9b, 0xc4,
-	0xfe, 0xae, 0xee, 0xe2, 0x86, 0x07, 0x69, 0xa7, 0xbe, 0xe1, 0xd3, 0x57, 0x87, 0xcb, 0x20, 0x3e,
-	0x6c, 0xc3, 0xa7, 0xcf, 0x4f, 0x0e, 0x96, 0x34, 0x2b, 0x31, 0xd0, 0x5a, 0x7e, 0x76, 0x72, 0xb0,
-	0x94, 0x9c, 0xfa, 0xf3, 0xc9, 0xc1, 0xd2, 0xcd, 0x6c, 0x1e, 0xf3, 0xa1, 0x98, 0xeb, 0xa0, 0x9c,
-	0x97, 0x59, 0x88, 0x04, 0xd8, 0x27, 0x28, 0x4d, 0x98, 0x96, 0x49, 0x58, 0x19, 0x8c, 0xf7, 0x50,
-	0x48, 0x5c, 0xec, 0xf3, 0x28, 0x0a, 0x56, 0xb2, 0x34, 0x9f, 0x0b, 0xa6, 0x44, 0xc2, 0xd0, 0x17,
-	0x81, 0x0d, 0x29, 0xd2, 0xdf, 0x03, 0x13, 0xa2, 0x02, 0xd0, 0x60, 0xaa, 0x52, 0x24, 0x3b, 0xd8,
-	0x87, 0x1e, 0x4a, 0x2a, 0x85, 0x7d, 0x4b, 0xfc, 0x8d, 0xc9, 0xfc, 0xb5, 0xea, 0x2c, 0xe6, 0x74,
-	0xbb, 0x2a, 0x68, 0xc9, 0x2b, 0x73, 0x87, 0x07, 0x2d, 0xc9, 0xd2, 0xa0, 0x3f, 0x04, 0xe3, 0x58,
-	0x54, 0x34, 0x77, 0x78, 0x72, 0x75, 0xf1, 0xac, 0x92, 0x8c, 0x0b, 0x7f, 0xad, 0xc0, 0x92, 0x65,
-	0x25, 0xbb, 0xcc, 0x3f, 0x35, 0xa0, 0x6f, 0x12, 0xe7, 0x1e, 0xaf, 0x46, 0x94, 0x80, 0x19, 0x13,
-	0xa2, 0x40, 0x2f, 0xc2, 0x44, 0x82, 0x54, 0x32, 0x91, 0xbb, 0x68, 0x63, 0x67, 0x5e, 0xb4, 0x42,
-	0x3f, 0x6f, 0xad, 0x15, 0x4e, 0x51, 0x62, 0x97, 0x51, 0x54, 0xc9, 0x51, 0x94, 0x73, 0xd8, 0xfc,
-	0x06, 0x18, 0xa7, 0xa5, 0xc3, 0xa3, 0xe9, 0x77, 0x0d, 0xcc, 0xb1, 0xca, 0x83, 0x7e, 0x1b, 0x75,
-	0x53, 0x96, 0x56, 0x40, 0x91, 0xb8, 0x8e, 0x7f, 0x01, 0x8e, 0x62, 0xdc, 0xa5, 0x18, 0x12, 0x97,
-	0x24, 0xb6, 0xc0, 0xb8, 0xb8, 0x95, 0xbf, 0x23, 0x92, 0x57, 0xe6, 0x0d, 0xb0, 0x70, 0x4a, 0x98,
-	0x30, 0x61, 0xfe, 0xa0, 0x81, 0x59, 0x56, 0x4d, 0x30, 0x22, 0x69, 0x83, 0x18, 0x4a, 0x18, 0xad,
-	0x3b, 0x39, 0x2f, 0x6f, 0xe4, 0x8b, 0x3a, 0x73, 0xa4, 0xb9, 0x00, 0xe6, 0x73, 0xa2, 0xd4, 0xc3,
-	0x9f, 0xc4, 0xcd, 0xb4, 0x10, 0x89, 0xbc, 0x21, 0xbb, 0xf8, 0x4e, 0xce, 0xc5, 0xfc, 0xbd, 0x93,
-	0xce, 0x34, 0x0d, 0x7e, 0xef, 0x24, 0x59, 0xea, 0xe4, 0x1f, 0xc2, 0xc9, 0xfb, 0xa8, 0x8b, 0xfa,
-	0x8d, 0x76, 0x78, 0xed, 0xe3, 0x7d, 0x50, 0x0a, 0xd1, 0xa3, 0xc8, 0xb7, 0x77, 0x29, 0x8e, 0x9b,
-	0xec, 0x39, 0xa6, 0x04, 0xf4, 0x73, 0x7c, 0x81, 0xce, 0x22, 0x39, 0x1c, 0x77, 0x16, 0x49, 0x36,
-	0xbc, 0x2b, 0xf3, 0x97, 0x06, 0xa6, 0x37, 0x89, 0xf3, 0x49, 0xe4, 0xdb, 0x1f, 0x93, 0x76, 0x88,
-	0x1f, 0xb3, 0x24, 0x32, 0x47, 0x2f, 0x92, 0x44, 0x81, 0x53, 0x72, 0xb3, 0x0e, 0x8a, 0xd0, 0xc3,
-	0x91, 0x7f, 0xf9, 0xd7, 0x27, 0xde, 0xdf, 0xba, 0xcd, 0xcb, 0x41, 0x1c, 0xc5, 0xc8, 0x5a, 0xc8,
-	0x91, 0xd5, 0x77, 0xdd, 0xfc, 0x55, 0x03, 0xd7, 0x25, 0x49, 0xca, 0xd3, 0x03, 0x30, 0xbe, 0x07,
-	0xbb, 0xec, 0xb2, 0xc5, 0x51, 0x5d, 0xe2, 0x35, 0x8c, 0x0d, 0xb0, 0xe7, 0x2a, 0xe4, 0xe5, 0x66,
-	0xf3, 0x88, 0x27, 0xac, 0x64, 0xc9, 0x89, 0xc0, 0x14, 0x89, 0x90, 0x2d, 0xfe, 0x6d, 0x3e, 0x1b,
-	0xe5, 0x3d, 0xe9, 0x4b, 0x97, 0x76, 0xec, 0x10, 0x3e, 0x8e, 0x49, 0x1e, 0x5e, 0x11, 0x0e, 0x8d,
-	0x68, 0xbd, 0x06, 0x46, 0x29, 0x16, 0x0d, 0xfe, 0x1c, 0x6f, 0x46, 0x29, 0x6e, 0x35, 0x4e, 0x55,
-	0x70, 0xbe, 0xd9, 0xc9, 0xe1, 0x9a, 0x5f, 0xf3, 0x66, 0x27, 0x0b, 0x87, 0x57, 0xc3, 0xbf, 0x89,
-	0x6e, 0xb9, 0xd5, 0x86, 0xdd, 0xe1, 0xb6, 0x22, 0x36, 0x20, 0x84, 0x28, 0xe8, 0xba, 0x6d, 0x28,
-	0x86, 0xc9, 0x69, 0x2b, 0x5d, 0x0f, 0xec, 0xa4, 0x59, 0x77, 0xcc, 0x4f, 0x79, 0x27, 0xcd, 0x8a,
-	0xd2, 0xf0, 0x33, 0xd3, 0x8f, 0x26, 0x4d, 0x3f, 0xaa, 0xe1, 0xd6, 0x3c, 0x14, 0xb1, 0x8a, 0x01,
-	0xe3, 0x21, 0x0c, 0xa1, 0x47, 0xf4, 0xbb, 0xa0, 0x04, 0x23, 0xda, 0xc1, 0xa1, 0x4b, 0x9f, 0x0e,
-	0x0c, 0xb7, 0x0f, 0xd5, 0x3f, 0x00, 0xc5, 0x80, 0x5b, 0xe0, 0x27, 0x4c, 0xae, 0xbe, 0x71, 0x8a,
-	0x77, 0xae, 0x5d, 0x2b, 0x31, 0xba, 0xe3, 0x5a, 0x11, 0x1b, 0x44, 0x0f, 0xeb, 0x9b, 0x52, 0xc5,
-	0x9f, 0x75, 0x31, 0x7e, 0x49, 0xb2, 0xa2, 0x24, 0xfe, 0xd5, 0x1f, 0x27, 0xc0, 0xd8, 0x26, 0x71,
-	0xf4, 0x1d, 0x30, 0x2d, 0x4f, 0xc4, 0xd5, 0xbc, 0x3b, 0xf9, 0xa1, 0xd2, 0xa8, 0x0d, 0x42, 0xa4,
-	0x24, 0xef, 0x80, 0x69, 0x79, 0x88, 0x54, 0x19, 0x97, 0x10, 0x4a, 0xe3, 0xea, 0xf1, 0x0e, 0x82,
-	0xd9, 0xfc, 0x64, 0x66, 0x2a, 0x36, 0xe7, 0x30, 0xc6, 0xd2, 0x60, 0x4c, 0x7a, 0xc4, 0xb7, 0x60,
-	0x26, 0x37, 0xd5, 0xbc, 0xa9, 0x8a, 0x5d, 0x82, 0x18, 0xb7, 0x07, 0x42, 0x52, 0xfb, 0xdb, 0x60,
-	0x4a, 0x1a, 0x36, 0x16, 0x55, 0xc1, 0x67, 0x00, 0xc6, 0xdb, 0x03, 0x00, 0x59, 0xe6, 0xe5, 0x21,
-	0x41, 0xc5, 0xbc, 0x84, 0x50, 0x32, 0xaf, 0x7c, 0xe0, 0x99, 0x71, 0xf9, 0x71, 0x57, 0x19, 0x97,
-	0x10, 0x4a, 0xe3, 0xea, 0xb7, 0xd5, 0x02, 0x20, 0xf3, 0x2c, 0xde, 0x52, 0xec, 0xeb, 0xab, 0x8d,
-	0xb7, 0xce, 0x55, 0x67, 0xf3, 0x98, 0x7b, 0x09, 0x54, 0x79, 0x94, 0x21, 0xca, 0x3c, 0x9e, 0xd1,
-	0x4b, 0xb7, 0xc1, 0x94, 0xd4, 0x06, 0x55, 0x79, 0xcc, 0x02, 0x94, 0x79, 0x54, 0xb6, 0xa9, 0x6d,
-	0x30, 0x25, 0x35, 0x1d, 0x95, 0xe5, 0x2c, 0x40, 0x69, 0x59, 0xd5, 0x00, 0x8c, 0x2b, 0xdf, 0xb3,
-	0xd6, 0xb2, 0x76, 0xff, 0xc5, 0x51, 0x45, 0x7b, 0x79, 0x54, 0xd1, 0xfe, 0x3b, 0xaa, 0x68, 0xbf,
-	0x1c, 0x57, 0x46, 0x5e, 0x1e, 0x57, 0x46, 0xfe, 0x3e, 0xae, 0x8c, 0x7c, 0xb5, 0xe4, 0xb8, 0xb4,
-	0x13, 0xed, 0xd5, 0xdb, 0xd8, 0x6b, 0xec, 0x47, 0xd0, 0xa7, 0x91, 0xd7, 0xf4, 0x11, 0x6d, 0xec,
-	0x37, 0x1b, 0x4f, 0xfa, 0x2d, 0x87, 0xff, 0x97, 0xb0, 0x57, 0xe4, 0x7f, 0x26, 0xbc, 0xfb, 0x7f,
-	0x00, 0x00, 0x00, 0xff, 0xff, 0xde, 0xf8, 0xd8, 0x59, 0xf0, 0x10, 0x00, 0x00,
+	// 1458 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x58, 0x4f, 0x6f, 0x13, 0x47,
+	0x14, 0xcf, 0xc6, 0x8e, 0x83, 0x5f, 0x12, 0xfe, 0xac, 0xa0, 0x71, 0x16, 0x70, 0xdc, 0x55, 0x2b,
+	0x4c, 0x28, 0x76, 0x92, 0xb6, 0x48, 0xb8, 0x87, 0x8a, 0x94, 0xb6, 0x80, 0x14, 0x81, 0x36, 0xad,
+	0x40, 0xa5, 0x6d, 0x34, 0xd8, 0x83, 0xbd, 0xc2, 0xbb, 0xb3, 0xd9, 0x19, 0x07, 0xb8, 0x55, 0x08,
+	0xf5, 0x50, 0xa9, 0x52, 0x7b, 0xef, 0xa1, 0x47, 0x7a, 0xe3, 0xc0, 0x37, 0xa8, 0x2a, 0xa1, 0x9e,
+	0x10, 0xa7, 0xaa, 0x52, 0x51, 0x05, 0x87, 0x9c, 0xfa, 0x1d, 0xaa, 0x99, 0xd9, 0x7f, 0xb3, 0x99,
+	0xc4, 0x2e, 0x72, 0x2f, 0x91, 0xe7, 0xcd, 0x6f, 0xde, 0xbc, 0xf7, 0x7b, 0x6f, 0xde, 0x7b, 0x1b,
+	0x98, 0xdf, 0x5a, 0x69, 0x52, 0x1c, 0x6e, 0xbb, 0x6d, 0x4c, 0x9b, 0xdb, 0x2b, 0x4d, 0x76, 0xaf,
+	0x11, 0x84, 0x84, 0x11, 0xf3, 0xe0, 0xd6, 0x4a, 0x23, 0xde, 0x68, 0x6c, 0xaf, 0x58, 0x47, 0x90,
+	0xe7, 0xfa, 0xa4, 0x29, 0xfe, 0x4a, 0x88, 0x35, 0xdf, 0x26, 0xd4, 0x23, 0xb4, 0xe9, 0xd1, 0x2e,
+	0x3f, 0xea, 0xd1, 0x6e, 0xb4, 0xb1, 0x20, 0x37, 0x36, 0xc5, 0xaa, 0x29, 0x17, 0xd1, 0xd6, 0xd1,
+	0x2e, 0xe9, 0x12, 0x29, 0xe7, 0xbf, 0x22, 0xa9, 0x95, 0xb7, 0xe2, 0x7e, 0x80, 0xa3, 0x13, 0xf6,
+	0x8e, 0x01, 0x87, 0xae, 0x85, 0x24, 0x20, 0x14, 0xf5, 0xaf, 0x0e, 0x58, 0x9b, 0x78, 0xd8, 0x5c,
+	0x84, 0x99, 0x20, 0x12, 0x6d, 0xba, 0x9d, 0x8a, 0x51, 0x33, 0xea, 0x45, 0x07, 0x62, 0xd1, 0xe5,
+	0x8e, 0x69, 0x42, 0xb1, 0x87, 0x68, 0xaf, 0x32, 0x59, 0x33, 0xea, 0x65, 0x47, 0xfc, 0x36, 0xcf,
+	0x41, 0x89, 0x32, 0xc4, 0x06, 0xb4, 0x52, 0xa8, 0x19, 0xf5, 0x83, 0xab, 0xd5, 0x86, 0xea, 0x62,
+	0x23, 0xbe, 0x65, 0x43, 0xa0, 0x9c, 0x08, 0x6d, 0x9e, 0x80, 0x32, 0x0a, 0x82, 0x90, 0x6c, 0xa3,
+	0x3e, 0xad, 0x14, 0x6b, 0x46, 0x7d, 0xce, 0x49, 0x05, 0x7c, 0x97, 0xf5, 0x42, 0x4c, 0x7b, 0xa4,
+	0xdf, 0xa9, 0x4c, 0xc9, 0xdd, 0x44, 0x60, 0x9e, 0x81, 0x23, 0xa8, 0xcd, 0xdc, 0x6d, 0xc4, 0x5c,
+	0xe2, 0x6f, 0xf6, 0xb0, 0xdb, 0xed, 0xb1, 0x4a, 0xa9, 0x66, 0xd4, 0x0b, 0xce, 0xe1, 0x74, 0xe3,
+	0x92, 0x90, 0xdb, 0x7f, 0x19, 0x70, 0x78, 0x9d, 0x76, 0x3f, 0x0a, 0x31, 0x62, 0x78, 0x43, 0x1a,
+	0x66, 0xae, 0xc2, 0x74, 0x9b, 0x0b, 0x48, 0x28, 0xdc, 0x2c, 0xaf, 0x55, 0x9e, 0x3f, 0x39, 0x7b,
+	0x34, 0xe2, 0xf4, 0x42, 0xa7, 0x13, 0x62, 0x4a, 0x37, 0x58, 0xe8, 0xfa, 0x5d, 0x27, 0x06, 0x9a,
+	0x16, 0x1c, 0xf0, 0x90, 0xef, 0xde, 0xc6, 0x94, 0x09, 0x06, 0x66, 0x9d, 0x64, 0x6d, 0x5e, 0x81,
+	0xe9, 0x0e, 0x0e, 0x08, 0x75, 0x99, 0xa0, 0xa1, 0xbc, 0xb6, 0xfc, 0xf4, 0xc5, 0xe2, 0xc4, 0x9f,
+	0x2f, 0x16, 0x8f, 0x49, 0x9d, 0xb4, 0x73, 0xa7, 0xe1, 0x92, 0xa6, 0x87, 0x58, 0xaf, 0x71, 0xd9,
+	0x67, 0xcf, 0x9f, 0x9c, 0x85, 0xe8, 0xb2, 0xcb, 0x3e, 0x7b, 0xb4, 0xf3, 0x78, 0xc9, 0x70, 0x62,
+	0x05, 0xad, 0xb3, 0x0f, 0x76, 0x1e, 0x2f, 0xc5, 0xb7, 0x7e, 0xb7, 0xf3, 0x78, 0xe9, 0x44, 0x36,
+	0x8e, 0x79, 0x57, 0xec, 0x4b, 0x50, 0xc9, 0xcb, 0x1c, 0x4c, 0x03, 0xe2, 0x53, 0x9c, 0x04, 0xcc,
+	0xc8, 0x04, 0xac, 0x02, 0xd3, 0xdb, 0x38, 0xa4, 0x2e, 0xf1, 0x85, 0x17, 0x45, 0x27, 0x5e, 0xda,
+	0x8f, 0x24, 0x53, 0x32, 0x60, 0xf8, 0xf3, 0xa0, 0x83, 0x18, 0x36, 0xdf, 0x83, 0x03, 0x32, 0x03,
+	0xf0, 0x70, 0xaa, 0x12, 0x24, 0xbf, 0xd8, 0x47, 0x1e, 0x8e, 0x33, 0x85, 0xff, 0x56, 0xf8, 0x2b,
+	0xa8, 0xfc, 0xb5, 0x1a, 0xdc, 0xe7, 0xe4, 0xb8, 0xce, 0x69, 0xc5, 0x2a, 0xfb, 0xa6, 0x70, 0x5a,
+	0x91, 0x25, 0x4e, 0x7f, 0x08, 0xd3, 0x44, 0x66, 0xb4, 0x30, 0x78, 0x66, 0x75, 0x71, 0xaf, 0x94,
+	0x8c, 0x12, 0x7f, 0xad, 0xc8, 0x83, 0xe5, 0xc4, 0xa7, 0xec, 0xdf, 0x0c, 0x30, 0xd7, 0x69, 0xf7,
+	0x82, 0xc8, 0x46, 0x1c, 0x83, 0x39, 0x13, 0x32, 0x41, 0x47, 0x61, 0x22, 0x46, 0x6a, 0x99, 0xc8,
+	0x3d, 0xb4, 0xc2, 0x9e, 0x0f, 0xad, 0x98, 0xc6, 0xad, 0xb5, 0x2c, 0x28, 0x8a, 0xf5, 0x72, 0x8a,
+	0xaa, 0x39, 0x8a, 0x72, 0x06, 0xdb, 0x5f, 0x81, 0xb5, 0x5b, 0x3a, 0x3e, 0x9a, 0x7e, 0x31, 0xe0,
+	0x08, 0xcf, 0x3c, 0xe4, 0xb7, 0x71, 0x3f, 0x61, 0x69, 0x19, 0x4a, 0xd4, 0xed, 0xfa, 0x23, 0x70,
+	0x14, 0xe1, 0x5e, 0x8b, 0x21, 0xf9, 0x48, 0x22, 0x0d, 0x9c, 0x8b, 0x93, 0xf9, 0x37, 0xa2, 0x58,
+	0x65, 0x1f, 0x87, 0x85, 0x5d, 0xc2, 0x98, 0x09, 0xfb, 0xa1, 0x01, 0x87, 0x78, 0x36, 0xa1, 0x01,
+	0x4d, 0x0a, 0xc4, 0x58, 0xdc, 0x68, 0x9d, 0xc9, 0x59, 0x79, 0x3c, 0x9f, 0xd4, 0x99, 0x2b, 0xed,
+	0x05, 0x98, 0xcf, 0x89, 0x12, 0x0b, 0xbf, 0x95, 0x2f, 0xd3, 0xc1, 0x74, 0xe0, 0x8d, 0xd9, 0xc4,
+	0x77, 0x72, 0x26, 0xe6, 0xdf, 0x9d, 0x72, 0xa7, 0x6d, 0x89, 0x77, 0xa7, 0xc8, 0x12, 0x23, 0x7f,
+	0x95, 0x46, 0x5e, 0xc4, 0x7d, 0x9c, 0x16, 0xda, 0xf1, 0x95, 0x8f, 0xf7, 0xa1, 0x1c, 0xe2, 0xdb,
+	0x03, 0xbf, 0xb3, 0xc9, 0x48, 0x54, 0x64, 0xf7, 0x51, 0x25, 0xa1, 0x9f, 0x91, 0x11, 0x2a, 0x8b,
+	0x62, 0x70, 0x54, 0x59, 0x14, 0xd9, 0xf8, 0x9e, 0xcc, 0xef, 0x06, 0xcc, 0xad, 0xd3, 0xee, 0x27,
+	0x03, 0xbf, 0xf3, 0x31, 0x6d, 0x87, 0xe4, 0x2e, 0x0f, 0x22, 0x37, 0x74, 0x94, 0x20, 0x4a, 0x9c,
+	0x96, 0x9b, 0x4b, 0x50, 0x42, 0x1e, 0x19, 0xf8, 0xaf, 0xdf, 0x7d, 0xa2, 0xf3, 0xad, 0xd3, 0x22,
+	0x1d, 0xe4, 0x55, 0x9c, 0xac, 0x85, 0x1c, 0x59, 0xa9, 0xe9, 0xf6, 0x8f, 0x06, 0x1c, 0x53, 0x24,
+	0x09, 0x4f, 0x57, 0x60, 0xfa, 0x16, 0xea, 0xf3, 0xc7, 0x16, 0x79, 0xf5, 0x1a, 0xdd, 0x30, 0x52,
+	0xc0, 0xdb, 0x55, 0x28, 0xd2, 0xad, 0x23, 0x3c, 0x3e, 0xe0, 0xc4, 0x4b, 0x41, 0x04, 0x61, 0x58,
+	0xba, 0xec, 0x88, 0xdf, 0xf6, 0x83, 0x49, 0x51, 0x93, 0xae, 0xbb, 0xac, 0xd7, 0x09, 0xd1, 0xdd,
+	0x88, 0xe4, 0xf1, 0x25, 0xe1, 0xd8, 0x88, 0x36, 0xeb, 0x30, 0xc9, 0x88, 0x2c, 0xf0, 0xfb, 0x58,
+	0x33, 0xc9, 0x48, 0xab, 0xb9, 0x2b, 0x83, 0xf3, 0xc5, 0x4e, 0x75, 0xd7, 0xfe, 0x52, 0x14, 0x3b,
+	0x55, 0x38, 0xbe, 0x1c, 0xfe, 0x59, 0x56, 0xcb, 0x8d, 0x36, 0xea, 0x8f, 0xb7, 0x14, 0xf1, 0x01,
+	0x21, 0xc4, 0x41, 0xdf, 0x6d, 0x23, 0x39, 0x4c, 0xce, 0x39, 0xc9, 0x7a, 0x68, 0x25, 0xcd, 0x9a,
+	0x63, 0x7f, 0x2a, 0x2a, 0x69, 0x56, 0x94, 0xb8, 0x9f, 0x99, 0x7e, 0x0c, 0x65, 0xfa, 0xd1, 0x0d,
+	0xb7, 0xf6, 0x13, 0xe9, 0xab, 0x1c, 0x30, 0xae, 0xa1, 0x10, 0x79, 0xd4, 0x3c, 0x07, 0x65, 0x34,
+	0x60, 0x3d, 0x12, 0xba, 0xec, 0xfe, 0x50, 0x77, 0x53, 0xa8, 0x79, 0x1e, 0x4a, 0x81, 0xd0, 0x20,
+	0x6e, 0x98, 0x59, 0x7d, 0x63, 0x17, 0xef, 0x62, 0x77, 0xad, 0xcc, 0xe9, 0x8e, 0x72, 0x45, 0x1e,
+	0x90, 0x35, 0x2c, 0x55, 0xa5, 0xf3, 0x3f, 0x6b, 0x62, 0xd4, 0x49, 0xb2, 0xa2, 0xa4, 0x48, 0x7f,
+	0x3f, 0x09, 0xb3, 0x9c, 0x1b, 0xcc, 0x36, 0x70, 0x3b, 0xc4, 0x4c, 0x84, 0x0e, 0x8f, 0x56, 0x80,
+	0x24, 0x8e, 0x53, 0x18, 0xdd, 0x1c, 0x71, 0x15, 0x2f, 0xcd, 0xc3, 0x50, 0xb8, 0x83, 0xef, 0x47,
+	0x0f, 0x92, 0xff, 0x34, 0xab, 0x00, 0x6d, 0x37, 0xe8, 0xe1, 0x90, 0xe1, 0x7b, 0x4c, 0x64, 0xfb,
+	0xac, 0x93, 0x91, 0x98, 0x1f, 0xc0, 0xd4, 0xdd, 0x10, 0x05, 0xb4, 0x32, 0x55, 0x2b, 0xd4, 0x67,
+	0x56, 0xad, 0x3c, 0x27, 0xd2, 0xc8, 0xeb, 0x21, 0x0a, 0xb2, 0xbc, 0xc8, 0x33, 0xd9, 0x58, 0x96,
+	0x94, 0x58, 0xb6, 0xea, 0x32, 0x5b, 0x70, 0x5c, 0xc5, 0x2a, 0xf9, 0x6c, 0x89, 0xdd, 0xb7, 0x97,
+	0xe1, 0x68, 0x76, 0x3d, 0x3c, 0x4f, 0xec, 0x9f, 0x64, 0x4e, 0xc4, 0x1d, 0xe2, 0xff, 0x27, 0x31,
+	0xce, 0xfd, 0xc4, 0x9b, 0xe3, 0x7b, 0x34, 0x30, 0xe1, 0x90, 0x8c, 0x7d, 0x56, 0x94, 0xc4, 0xfe,
+	0x1f, 0xd9, 0x7d, 0x38, 0x9b, 0x19, 0xbb, 0x7b, 0x28, 0x1c, 0xc9, 0x6e, 0x81, 0xfb, 0x4f, 0xc1,
+	0xcf, 0x70, 0x58, 0x54, 0xdf, 0xda, 0x79, 0x28, 0xf2, 0x10, 0x8a, 0x2f, 0xbb, 0x91, 0xa3, 0x2e,
+	0x8e, 0x44, 0x0d, 0x4a, 0x5a, 0xa3, 0x6b, 0x50, 0xa9, 0x77, 0xf6, 0xbc, 0xe8, 0x4f, 0xa9, 0x20,
+	0x26, 0x62, 0xf5, 0x21, 0x40, 0x61, 0x9d, 0x76, 0xcd, 0x9b, 0x30, 0xa7, 0x7e, 0x16, 0xd6, 0xf2,
+	0x96, 0xe4, 0xbf, 0xac, 0xac, 0xfa, 0x30, 0x44, 0x92, 0x41, 0x37, 0x61, 0x4e, 0xfd, 0x92, 0xd2,
+	0x29, 0x57, 0x10, 0x5a, 0xe5, 0xfa, 0x6f, 0x1c, 0x04, 0x87, 0xf2, 0x9f, 0x27, 0xb6, 0xe6, 0x70,
+	0x0e, 0x63, 0x2d, 0x0d, 0xc7, 0x24, 0x57, 0x7c, 0x0d, 0x07, 0x73, 0xa3, 0xfd, 0x9b, 0x3a, 0xdf,
+	0x15, 0x88, 0x75, 0x7a, 0x28, 0x24, 0xd1, 0x7f, 0x03, 0x66, 0x95, 0x89, 0x7b, 0x51, 0xe7, 0x7c,
+	0x06, 0x60, 0x9d, 0x1a, 0x02, 0xc8, 0x32, 0xaf, 0x4e, 0xca, 0x3a, 0xe6, 0x15, 0x84, 0x96, 0x79,
+	0xed, 0x94, 0xcb, 0x95, 0xab, 0x13, 0xae, 0x4e, 0xb9, 0x82, 0xd0, 0x2a, 0xd7, 0x0f, 0x98, 0x0e,
+	0x40, 0x66, 0x36, 0x3c, 0xa9, 0x39, 0x97, 0x6e, 0x5b, 0x6f, 0xef, 0xbb, 0x9d, 0x8d, 0x63, 0x6e,
+	0x1c, 0xd2, 0xc5, 0x51, 0x85, 0x68, 0xe3, 0xb8, 0xc7, 0x40, 0x71, 0x03, 0x66, 0x95, 0x59, 0x40,
+	0x17, 0xc7, 0x2c, 0x40, 0x1b, 0x47, 0x6d, 0xaf, 0xbe, 0x01, 0xb3, 0x4a, 0xe7, 0xd5, 0x69, 0xce,
+	0x02, 0xb4, 0x9a, 0x75, 0x5d, 0xd0, 0xbc, 0x0a, 0xe5, 0xb4, 0x03, 0x9e, 0xd0, 0xd9, 0x13, 0xef,
+	0x5a, 0x6f, 0xed, 0xb7, 0x9b, 0x35, 0x55, 0x69, 0x08, 0x8b, 0xfb, 0x84, 0x5c, 0xa8, 0x3d, 0x35,
+	0x04, 0x90, 0x4d, 0x89, 0x4c, 0xc1, 0xd6, 0xa5, 0x44, 0xba, 0xad, 0x4d, 0x89, 0xdd, 0xf5, 0xcf,
+	0x9a, 0xfa, 0x86, 0x17, 0xd4, 0xb5, 0x8b, 0x4f, 0x5f, 0x56, 0x8d, 0x67, 0x2f, 0xab, 0xc6, 0xdf,
+	0x2f, 0xab, 0xc6, 0x0f, 0xaf, 0xaa, 0x13, 0xcf, 0x5e, 0x55, 0x27, 0xfe, 0x78, 0x55, 0x9d, 0xf8,
+	0x62, 0xa9, 0xeb, 0xb2, 0xde, 0xe0, 0x56, 0xa3, 0x4d, 0xbc, 0xe6, 0xd6, 0x00, 0xf9, 0x6c, 0xe0,
+	0xad, 0xf8, 0x98, 0x35, 0xb7, 0x56, 0x9a, 0xf7, 0xd2, 0x6a, 0x2b, 0xfe, 0x9f, 0x78, 0xab, 0x24,
+	0xfe, 0xa1, 0xf8, 0xee, 0xbf, 0x01, 0x00, 0x00, 0xff, 0xff, 0x9d, 0xa7, 0x78, 0xd7, 0xf4, 0x14,
+	0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -1406,6 +1784,14 @@ type MsgClient interface {
 	ScaleService(ctx context.Context, in *MsgScaleService, opts ...grpc.CallOption) (*MsgScaleServiceResponse, error)
 	// UpdateParams sets the module's parameters (governance only).
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// SetSecret stores a new version of a secret, encrypted, with its data
+	// key wrapped to replica nodes (owners and secretWriters).
+	SetSecret(ctx context.Context, in *MsgSetSecret, opts ...grpc.CallOption) (*MsgSetSecretResponse, error)
+	// DeleteSecret deletes a secret (owners and secretWriters).
+	DeleteSecret(ctx context.Context, in *MsgDeleteSecret, opts ...grpc.CallOption) (*MsgDeleteSecretResponse, error)
+	// WrapSecret adds a wrap of a secret's latest data key for a lease-holder
+	// that has none, sent by another lease-holder of the service.
+	WrapSecret(ctx context.Context, in *MsgWrapSecret, opts ...grpc.CallOption) (*MsgWrapSecretResponse, error)
 }
 
 type msgClient struct {
@@ -1515,6 +1901,33 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) SetSecret(ctx context.Context, in *MsgSetSecret, opts ...grpc.CallOption) (*MsgSetSecretResponse, error) {
+	out := new(MsgSetSecretResponse)
+	err := c.cc.Invoke(ctx, "/q1.services.v1.Msg/SetSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DeleteSecret(ctx context.Context, in *MsgDeleteSecret, opts ...grpc.CallOption) (*MsgDeleteSecretResponse, error) {
+	out := new(MsgDeleteSecretResponse)
+	err := c.cc.Invoke(ctx, "/q1.services.v1.Msg/DeleteSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) WrapSecret(ctx context.Context, in *MsgWrapSecret, opts ...grpc.CallOption) (*MsgWrapSecretResponse, error) {
+	out := new(MsgWrapSecretResponse)
+	err := c.cc.Invoke(ctx, "/q1.services.v1.Msg/WrapSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// CreateService registers a new service under its manifest and funds its
@@ -1543,6 +1956,14 @@ type MsgServer interface {
 	ScaleService(context.Context, *MsgScaleService) (*MsgScaleServiceResponse, error)
 	// UpdateParams sets the module's parameters (governance only).
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// SetSecret stores a new version of a secret, encrypted, with its data
+	// key wrapped to replica nodes (owners and secretWriters).
+	SetSecret(context.Context, *MsgSetSecret) (*MsgSetSecretResponse, error)
+	// DeleteSecret deletes a secret (owners and secretWriters).
+	DeleteSecret(context.Context, *MsgDeleteSecret) (*MsgDeleteSecretResponse, error)
+	// WrapSecret adds a wrap of a secret's latest data key for a lease-holder
+	// that has none, sent by another lease-holder of the service.
+	WrapSecret(context.Context, *MsgWrapSecret) (*MsgWrapSecretResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -1581,6 +2002,15 @@ func (*UnimplementedMsgServer) ScaleService(ctx context.Context, req *MsgScaleSe
 }
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) SetSecret(ctx context.Context, req *MsgSetSecret) (*MsgSetSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetSecret not implemented")
+}
+func (*UnimplementedMsgServer) DeleteSecret(ctx context.Context, req *MsgDeleteSecret) (*MsgDeleteSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteSecret not implemented")
+}
+func (*UnimplementedMsgServer) WrapSecret(ctx context.Context, req *MsgWrapSecret) (*MsgWrapSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WrapSecret not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -1785,6 +2215,60 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SetSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSetSecret)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SetSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.services.v1.Msg/SetSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SetSecret(ctx, req.(*MsgSetSecret))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DeleteSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDeleteSecret)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DeleteSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.services.v1.Msg/DeleteSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DeleteSecret(ctx, req.(*MsgDeleteSecret))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_WrapSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgWrapSecret)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).WrapSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/q1.services.v1.Msg/WrapSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).WrapSecret(ctx, req.(*MsgWrapSecret))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "q1.services.v1.Msg",
@@ -1833,6 +2317,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "SetSecret",
+			Handler:    _Msg_SetSecret_Handler,
+		},
+		{
+			MethodName: "DeleteSecret",
+			Handler:    _Msg_DeleteSecret_Handler,
+		},
+		{
+			MethodName: "WrapSecret",
+			Handler:    _Msg_WrapSecret_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -2721,6 +3217,253 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSetSecret) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetSecret) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetSecret) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Version != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x30
+	}
+	if len(m.Wraps) > 0 {
+		for iNdEx := len(m.Wraps) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Wraps[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Ciphertext) > 0 {
+		i -= len(m.Ciphertext)
+		copy(dAtA[i:], m.Ciphertext)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Ciphertext)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sender) > 0 {
+		i -= len(m.Sender)
+		copy(dAtA[i:], m.Sender)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sender)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSetSecretResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSetSecretResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSetSecretResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Version != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeleteSecret) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeleteSecret) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeleteSecret) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sender) > 0 {
+		i -= len(m.Sender)
+		copy(dAtA[i:], m.Sender)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sender)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDeleteSecretResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDeleteSecretResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDeleteSecretResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgWrapSecret) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgWrapSecret) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgWrapSecret) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Wrap.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.Version != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Version))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Key) > 0 {
+		i -= len(m.Key)
+		copy(dAtA[i:], m.Key)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Key)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Service) > 0 {
+		i -= len(m.Service)
+		copy(dAtA[i:], m.Service)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Service)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Sharer) > 0 {
+		i -= len(m.Sharer)
+		copy(dAtA[i:], m.Sharer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Sharer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgWrapSecretResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgWrapSecretResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgWrapSecretResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -3098,6 +3841,117 @@ func (m *MsgUpdateParams) Size() (n int) {
 }
 
 func (m *MsgUpdateParamsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgSetSecret) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sender)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Ciphertext)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Wraps) > 0 {
+		for _, e := range m.Wraps {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	if m.Version != 0 {
+		n += 1 + sovTx(uint64(m.Version))
+	}
+	return n
+}
+
+func (m *MsgSetSecretResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Version != 0 {
+		n += 1 + sovTx(uint64(m.Version))
+	}
+	return n
+}
+
+func (m *MsgDeleteSecret) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sender)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDeleteSecretResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgWrapSecret) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Sharer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Service)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Key)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Version != 0 {
+		n += 1 + sovTx(uint64(m.Version))
+	}
+	l = m.Wrap.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgWrapSecretResponse) Size() (n int) {
 	if m == nil {
 		return 0
 	}
@@ -5682,6 +6536,752 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 		}
 		if fieldNum <= 0 {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetSecret) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetSecret: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetSecret: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sender", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sender = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ciphertext", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ciphertext = append(m.Ciphertext[:0], dAtA[iNdEx:postIndex]...)
+			if m.Ciphertext == nil {
+				m.Ciphertext = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Wraps", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Wraps = append(m.Wraps, SecretWrap{})
+			if err := m.Wraps[len(m.Wraps)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSetSecretResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSetSecretResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSetSecretResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeleteSecret) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeleteSecret: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeleteSecret: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sender", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sender = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDeleteSecretResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDeleteSecretResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDeleteSecretResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgWrapSecret) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgWrapSecret: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgWrapSecret: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Sharer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Sharer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Service", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Service = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Key", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Key = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Version", wireType)
+			}
+			m.Version = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Version |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Wrap", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Wrap.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgWrapSecretResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgWrapSecretResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgWrapSecretResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
 		default:
