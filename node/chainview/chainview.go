@@ -42,6 +42,14 @@ type View struct {
 	replicas map[string]replicasEntry
 	sharers  map[string]sharerEntry
 	secrets  map[string]secretsEntry
+	// epoch is the Epoch query's answer at epoch.height: the agent, the
+	// audit worker and the meter ask for it several times a block.
+	epoch epochEntry
+}
+
+type epochEntry struct {
+	height          int64
+	current, blocks uint64
 }
 
 type secretsEntry struct {
@@ -254,12 +262,38 @@ func (v *View) Leases(ctx context.Context, sharer string) ([]sharerstypes.Lease,
 
 // Epoch returns the current epoch's number at the last committed height.
 func (v *View) Epoch(ctx context.Context) (uint64, error) {
-	c, ctx := v.at(ctx)
+	e, err := v.epochInfo(ctx)
+	return e.current, err
+}
+
+// epochInfo is the Epoch query at the last committed height, asked once
+// per height.
+func (v *View) epochInfo(ctx context.Context) (epochEntry, error) {
+	h := v.Height()
+	v.mu.Lock()
+	e := v.epoch
+	v.mu.Unlock()
+	if h > 0 && e.height == h {
+		return e, nil
+	}
+	c := v.c
+	if h > 0 {
+		// The height read above, so the answer is the one cached for it.
+		c, ctx = chainquery.At(ctx, v.c, h)
+	}
 	ep, err := sharerstypes.NewQueryClient(c).Epoch(ctx, &sharerstypes.QueryEpochRequest{})
 	if err != nil {
-		return 0, err
+		return epochEntry{}, err
 	}
-	return ep.Current.Number, nil
+	e = epochEntry{height: h, current: ep.Current.Number, blocks: ep.EpochBlocks}
+	if h > 0 {
+		v.mu.Lock()
+		if v.epoch.height < h {
+			v.epoch = e
+		}
+		v.mu.Unlock()
+	}
+	return e, nil
 }
 
 // EndedEpoch returns ended epoch n with its start and end heights (its
@@ -505,12 +539,8 @@ func (v *View) Sharer(addr string) (sharerstypes.Sharer, bool) {
 // EpochLength is the current epoch's number and how many blocks an epoch
 // lasts, at the last committed height.
 func (v *View) EpochLength(ctx context.Context) (current, blocks uint64, err error) {
-	c, ctx := v.at(ctx)
-	ep, err := sharerstypes.NewQueryClient(c).Epoch(ctx, &sharerstypes.QueryEpochRequest{})
-	if err != nil {
-		return 0, 0, err
-	}
-	return ep.Current.Number, ep.EpochBlocks, nil
+	e, err := v.epochInfo(ctx)
+	return e.current, e.blocks, err
 }
 
 // VersionsDuring returns the versions of service active at some height of

@@ -452,3 +452,43 @@ func TestEndedEpoch(t *testing.T) {
 		t.Errorf("the oldest epoch allowed: %+v, %v", got, err)
 	}
 }
+
+// TestEpochAskedOncePerHeight: the agent, the meter and the audit worker
+// ask for the epoch several times a block; the view asks the chain once
+// per height, at that height, and a failed read is asked again.
+func TestEpochAskedOncePerHeight(t *testing.T) {
+	v, n := newView(t)
+	fail := false
+	n.handle(pathEpoch, func(h int64, _ []byte) (proto.Message, error) {
+		if fail {
+			return nil, errRefused
+		}
+		return &sharerstypes.QueryEpochResponse{Current: sharerstypes.EpochInfo{Number: uint64(h / 20)}, EpochBlocks: 20}, nil
+	})
+	n.setHeight(40)
+	syncTo(t, v, 40)
+	for range 3 {
+		if e, err := v.Epoch(context.Background()); err != nil || e != 2 {
+			t.Fatalf("Epoch = %d, %v; want 2", e, err)
+		}
+		if e, blocks, err := v.EpochLength(context.Background()); err != nil || e != 2 || blocks != 20 {
+			t.Fatalf("EpochLength = %d, %d, %v; want 2, 20", e, blocks, err)
+		}
+	}
+	if got := n.asked(pathEpoch); !heights(got, 40) {
+		t.Fatalf("at one height the epoch was read at %v; want once, at 40", got)
+	}
+	n.setHeight(60)
+	syncTo(t, v, 60)
+	fail = true
+	if _, err := v.Epoch(context.Background()); err == nil {
+		t.Fatal("a failed read answered")
+	}
+	fail = false
+	if e, err := v.Epoch(context.Background()); err != nil || e != 3 {
+		t.Fatalf("Epoch at 60 = %d, %v; want 3", e, err)
+	}
+	if got := n.asked(pathEpoch); !heights(got, 60, 60) {
+		t.Fatalf("at the next height the epoch was read at %v; want at 60, and again after the failure", got)
+	}
+}
