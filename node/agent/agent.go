@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -114,6 +115,11 @@ type Agent struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
+	// rewrapping is set while a rewrap runs (on a goroutine of its own,
+	// so that a service's secrets never hold up the agent's step: its
+	// acknowledgements and its report); rewraps waits for it at Close.
+	rewrapping atomic.Bool
+	rewraps    sync.WaitGroup
 
 	mu     sync.Mutex
 	sharer string
@@ -154,6 +160,7 @@ func New(keys *hotkey.Source, chain Chain, reps Replicas, meter *Meter, newSende
 func (a *Agent) Close() error {
 	a.cancel()
 	<-a.done
+	a.rewraps.Wait()
 	return nil
 }
 
@@ -214,7 +221,14 @@ func (a *Agent) step(ctx context.Context) {
 	}
 	leases := a.reconcile(qctx, sharer)
 	a.acknowledge(ctx, sharer, leases)
-	a.rewrap(ctx, leases)
+	if a.secrets != nil && a.rewrapping.CompareAndSwap(false, true) {
+		a.rewraps.Add(1)
+		go func() {
+			defer a.rewraps.Done()
+			defer a.rewrapping.Store(false)
+			a.rewrap(ctx, leases)
+		}()
+	}
 	a.report(ctx, sharer)
 }
 

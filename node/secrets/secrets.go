@@ -51,7 +51,23 @@ type Store struct {
 
 	mu     sync.Mutex
 	opened map[id]opened // by service and name: the latest version opened
+	// missingSince is when this node first saw a holder without a wrap of
+	// a secret's version (by service, name, version and holder), for the
+	// fallbacks of Rewrap.
+	missingSince map[string]time.Time
+	now          func() time.Time
 }
+
+// MaxWrapsPerStep bounds the wraps one Rewrap sends, all in one tx: a
+// service with many secrets and many new replicas costs its sharer one tx
+// a block, not one per wrap (a hostile owner could otherwise keep a node's
+// hot key busy for hundreds of blocks).
+const MaxWrapsPerStep = 32
+
+// RewrapFallback is how long the holder ranked r among those with a wrap
+// waits, r times over, before wrapping for a holder the ones before it
+// left without one (a wrap that does not open, a hostile or stopped node).
+const RewrapFallback = 30 * time.Second
 
 type id struct{ service, key string }
 
@@ -66,7 +82,7 @@ func New(chain Chain, keys Keys, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{chain: chain, keys: keys, log: log, opened: map[id]opened{}}
+	return &Store{chain: chain, keys: keys, log: log, opened: map[id]opened{}, missingSince: map[string]time.Time{}, now: time.Now}
 }
 
 // For returns the runtime's source of service's secrets.
@@ -153,10 +169,13 @@ type Holder = string
 
 // Rewrap wraps, for every secret of service this node can open, the latest
 // data key to each holder (the service's lease-holders, this node's sharer
-// among them) that has no wrap of it, and sends each wrap with send
-// (MsgWrapSecret from the hot key). Among the holders that have a wrap,
-// only the first by address sends, so lease-holders do not race. It
-// returns how many wraps it sent.
+// among them) that has no wrap of it, and sends the wraps with send
+// (MsgWrapSecret from the hot key), at most MaxWrapsPerStep in one call.
+// Among the holders that have a wrap, the first by address sends at once;
+// the one ranked r sends for a holder still without a wrap r ×
+// RewrapFallback after this node first saw it missing, so lease-holders do
+// not race and one that cannot or will not wrap does not stop the others.
+// It returns how many wraps it sent.
 func (s *Store) Rewrap(ctx context.Context, service string, holders []Holder, send func(context.Context, ...sdk.Msg) error) (int, error) {
 	hot, err := s.keys.Load()
 	if err != nil || hot.Sharer == "" {
@@ -169,18 +188,28 @@ func (s *Store) Rewrap(ctx context.Context, service string, holders []Holder, se
 	if err != nil {
 		return 0, fmt.Errorf("secrets of service %s: %w", service, err)
 	}
-	sent := 0
+	now := s.now()
+	var msgs []sdk.Msg
 	for i := range list {
 		rec := &list[i]
 		if _, ok := rec.WrapFor(hot.Sharer); !ok || rec.Deleted {
 			continue
 		}
-		if first := firstWrapped(rec, holders); first != hot.Sharer {
-			continue // another holder with a wrap sends them
-		}
+		rank := wrappedRank(rec, holders, hot.Sharer)
 		var missing []string
 		for _, h := range holders {
-			if _, ok := rec.WrapFor(h); !ok {
+			if _, ok := rec.WrapFor(h); ok {
+				continue
+			}
+			k := fmt.Sprintf("%s/%s/%d/%s", service, rec.Key, rec.Version, h)
+			s.mu.Lock()
+			since, seen := s.missingSince[k]
+			if !seen {
+				since = now
+				s.missingSince[k] = now
+			}
+			s.mu.Unlock()
+			if now.Sub(since) >= time.Duration(rank)*RewrapFallback {
 				missing = append(missing, h)
 			}
 		}
@@ -193,6 +222,9 @@ func (s *Store) Rewrap(ctx context.Context, service string, holders []Holder, se
 			continue
 		}
 		for _, h := range missing {
+			if len(msgs) == MaxWrapsPerStep {
+				break
+			}
 			pub, err := s.chain.PubKey(h)
 			if err != nil {
 				s.log.Info("cannot wrap a secret for a replica yet", "service", service, "secret", rec.Key, "node", h, "err", err)
@@ -203,26 +235,36 @@ func (s *Store) Rewrap(ctx context.Context, service string, holders []Holder, se
 				s.log.Warn("wrap a secret", "service", service, "secret", rec.Key, "node", h, "err", err)
 				continue
 			}
-			msg := &servicestypes.MsgWrapSecret{Sharer: hot.Sharer, Service: service, Key: rec.Key, Version: rec.Version,
-				Wrap: servicestypes.SecretWrap{Node: h, Wrapped: w}}
-			if err := send(ctx, msg); err != nil {
-				return sent, fmt.Errorf("wrap secret %q (version %d) of service %s for %s: %w", rec.Key, rec.Version, service, h, err)
-			}
-			sent++
-			s.log.Info("wrapped a secret for another replica", "service", service, "secret", rec.Key, "version", rec.Version, "node", h)
+			msgs = append(msgs, &servicestypes.MsgWrapSecret{Sharer: hot.Sharer, Service: service, Key: rec.Key, Version: rec.Version,
+				Wrap: servicestypes.SecretWrap{Node: h, Wrapped: w}})
 		}
 	}
-	return sent, nil
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	if err := send(ctx, msgs...); err != nil {
+		return 0, fmt.Errorf("wrap %d secret(s) of service %s for other replicas: %w", len(msgs), service, err)
+	}
+	for _, m := range msgs {
+		w := m.(*servicestypes.MsgWrapSecret)
+		s.log.Info("wrapped a secret for another replica", "service", service, "secret", w.Key, "version", w.Version, "node", w.Wrap.Node)
+	}
+	return len(msgs), nil
 }
 
-// firstWrapped is the first holder, by address, holding a wrap of rec.
-func firstWrapped(rec *servicestypes.Secret, holders []Holder) string {
+// wrappedRank is self's place, by address, among the holders holding a
+// wrap of rec.
+func wrappedRank(rec *servicestypes.Secret, holders []Holder, self string) int {
 	sorted := slices.Clone(holders)
 	slices.Sort(sorted)
+	rank := 0
 	for _, h := range sorted {
+		if h == self {
+			return rank
+		}
 		if _, ok := rec.WrapFor(h); ok {
-			return h
+			rank++
 		}
 	}
-	return ""
+	return rank
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -133,5 +135,59 @@ func TestRewrapForNewHolder(t *testing.T) {
 	}
 	if n, _ := New(c, d, nil).Rewrap(context.Background(), "vault", []string{a.Sharer}, send); n != 0 {
 		t.Fatalf("a non-holder sent %d", n)
+	}
+}
+
+// TestRewrapBatchesAndFallsBack: many secrets for a new holder go out in
+// one call of at most MaxWrapsPerStep wraps, the rest in the next; and
+// when the first holder with a wrap never wraps (its own wrap does not
+// open, or it will not), the next one does after RewrapFallback.
+func TestRewrapBatchesAndFallsBack(t *testing.T) {
+	a, b, d := node("q1sharerA"), node("q1sharerB"), node("q1sharerD")
+	c := &fakeChain{secrets: map[string][]servicestypes.Secret{},
+		pubs: map[string][]byte{a.Sharer: a.Key.PubKey().Bytes(), b.Sharer: b.Key.PubKey().Bytes(), d.Sharer: d.Key.PubKey().Bytes()}}
+	const n = MaxWrapsPerStep + 8
+	for i := range n {
+		set(t, c, "vault", fmt.Sprintf("K%02d", i), "value", 1, a, b)
+	}
+	var calls [][]sdk.Msg
+	send := func(_ context.Context, msgs ...sdk.Msg) error {
+		calls = append(calls, msgs)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, m := range msgs {
+			w := m.(*servicestypes.MsgWrapSecret)
+			for i := range c.secrets["vault"] {
+				if c.secrets["vault"][i].Key == w.Key {
+					c.secrets["vault"][i].Wraps = append(c.secrets["vault"][i].Wraps, w.Wrap)
+				}
+			}
+		}
+		return nil
+	}
+	holders := []string{a.Sharer, b.Sharer, d.Sharer}
+	sa := New(c, a, nil)
+	if got, err := sa.Rewrap(context.Background(), "vault", holders, send); err != nil || got != MaxWrapsPerStep || len(calls) != 1 {
+		t.Fatalf("first rewrap: %d wraps in %d calls, %v; want %d in 1", got, len(calls), err, MaxWrapsPerStep)
+	}
+	if got, _ := sa.Rewrap(context.Background(), "vault", holders, send); got != 8 || len(calls) != 2 {
+		t.Fatalf("second rewrap: %d wraps, %d calls; want 8 in a second call", got, len(calls))
+	}
+
+	// A new holder E; A (first by address) stays silent. B waits one
+	// RewrapFallback from when it first saw E without a wrap, then wraps.
+	e := node("q1sharerE")
+	c.pubs[e.Sharer] = e.Key.PubKey().Bytes()
+	holders = append(holders, e.Sharer)
+	clock := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	sb := New(c, b, nil)
+	sb.now = func() time.Time { return clock }
+	calls = nil
+	if got, _ := sb.Rewrap(context.Background(), "vault", holders, send); got != 0 {
+		t.Fatalf("B wrapped %d at once, before A's turn had passed", got)
+	}
+	clock = clock.Add(RewrapFallback)
+	if got, _ := sb.Rewrap(context.Background(), "vault", holders, send); got != MaxWrapsPerStep || calls[0][0].(*servicestypes.MsgWrapSecret).Wrap.Node != e.Sharer {
+		t.Fatalf("B after RewrapFallback: %d wraps; want %d for %s", got, MaxWrapsPerStep, e.Sharer)
 	}
 }
