@@ -121,7 +121,7 @@ const MaxClockSkew = 30 * time.Second
 
 // PlausibleSchedule checks another node's record of schedule sc against what
 // honest node could have recorded by now: a last run at a tick of the
-// schedule, not in the future, started at or after its tick (give or take
+// schedule, not after now, started at or after its tick (give or take
 // MaxClockSkew), and no more missed ticks than its runs could have counted
 // (each run counts at most MaxMissedPerRun). A replica's node can still
 // claim a run it did not make (only its usage report would show that); it
@@ -136,9 +136,12 @@ func PlausibleSchedule(sc manifest.Schedule, st ScheduleState, now time.Time) er
 		return nil
 	}
 	run, limit := st.LastRun, now.Add(MaxClockSkew)
-	if run.Tick.After(limit) {
-		return fmt.Errorf("schedule record of %q: its last run's tick %s is after this node's clock (%s, give or take %s)",
-			sc.Cron, run.Tick.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxClockSkew)
+	// A tick is run at or after it by every rank, and asked about later
+	// still: one after this node's clock cannot have run (a fallback
+	// asking at T+30 s must not learn that T+60 s ran, and skip it).
+	if run.Tick.After(now) {
+		return fmt.Errorf("schedule record of %q: its last run's tick %s is after this node's clock (%s)",
+			sc.Cron, run.Tick.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	c, err := manifest.ParseCron(sc.Cron)
 	if err != nil {

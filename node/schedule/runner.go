@@ -263,7 +263,10 @@ func (r *Runner) ask(svc string, index int, sc manifest.Schedule, self uint64, o
 				continue
 			}
 			r.cfg.Store.Learn(svc, index, sc, st, now)
-			if st.LastRun != nil && !st.LastRun.Tick.Before(tick) && i < RankOfOrZero(order, self) {
+			// Only a node's own run of this very tick stops the fallback:
+			// a record it learned from another node (or one it says is
+			// someone else's) could launder a hostile replica's claim.
+			if st.LastRun != nil && st.LastRun.Tick.Equal(tick) && st.LastRun.Node == order[i].Sharer && i < RankOfOrZero(order, self) {
 				ran = true
 			}
 		}

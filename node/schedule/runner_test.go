@@ -335,7 +335,10 @@ func TestHostileRecordIsRefused(t *testing.T) {
 	}{
 		{"a tick in the future", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
 			LastRun: &q1client.ScheduleRun{Tick: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Started: now}},
-			"its last run's tick 9999-01-01T00:00:00Z is after this node's clock (2026-12-07T20:00:30Z"},
+			"its last run's tick 9999-01-01T00:00:00Z is after this node's clock (2026-12-07T20:00:30Z)"},
+		{"the next tick, not reached yet", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
+			LastRun: &q1client.ScheduleRun{Tick: t0.Add(time.Minute), Started: now}},
+			"its last run's tick 2026-12-07T20:01:00Z is after this node's clock (2026-12-07T20:00:30Z)"},
 		{"no tick of the schedule", q1client.ScheduleState{Index: 0, Cron: sc.Cron, Path: sc.Path, Runs: 1,
 			LastRun: &q1client.ScheduleRun{Tick: t0.Add(-7 * time.Second), Started: t0}},
 			`its last run's tick 2026-12-07T19:59:53Z is no tick of "* * * * *"`},
@@ -383,5 +386,23 @@ func TestHostileRecordIsRefused(t *testing.T) {
 		if st := res.Schedules[0]; st.LastRun == nil || st.LastRun.Tick.Year() == 9999 {
 			t.Fatalf("%s's merged view shows %+v", n.cand.Sharer, st.LastRun)
 		}
+	}
+}
+
+// TestOnlyAnOwnRunStopsTheFallback: the replica ranked first for a tick
+// answers that the tick ran on another node (a record it could have
+// learned, or made up): the fallback does not take its word and runs it.
+func TestOnlyAnOwnRunStopsTheFallback(t *testing.T) {
+	m := cronManifest(t, `[{cron: "*/5 * * * *", path: /tick}]`)
+	tick := time.Date(2026, 12, 7, 20, 5, 0, 0, time.UTC)
+	c := newCluster(t, m, 3, tick.Add(-time.Second))
+	order := Order("svc", 0, tick, c.cands)
+	first := c.node(order[0].Lease)
+	first.runner.cfg.Services = func() []string { return nil } // it runs nothing itself
+	first.store.begin("svc", 0, m.Schedules[0], q1client.ScheduleRun{Tick: tick, Started: tick, Node: order[2].Sharer}, nil, false)
+	c.stepAll(tick.Add(4 * time.Minute))
+	runs := c.takeRuns()
+	if len(runs) != 1 || runs[0].sharer != order[1].Sharer {
+		t.Fatalf("runs %+v, want one on %s (the first fallback)", runs, order[1].Sharer)
 	}
 }
