@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/gogoproto/proto"
 
+	q1client "github.com/quantum1net/q1/client"
 	usagetypes "github.com/quantum1net/q1/x/usage/types"
 )
 
@@ -36,10 +37,11 @@ func (c *Chain) WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServ
 	}
 	const kind = "q1.usage.v1.EventRecordPruned"
 	// Typed events' attribute values are JSON: a string or a uint64 is
-	// quoted, so CONTAINS with the quotes matches the whole value.
-	query := fmt.Sprintf(`%s.service CONTAINS '"%s"'`, kind, req.Service)
+	// quoted. An exact match is a prefix seek in CometBFT's kv index;
+	// CONTAINS would scan every service's pruned records.
+	query := fmt.Sprintf(`%s.service = '"%s"'`, kind, req.Service)
 	if req.HasEpoch {
-		query += fmt.Sprintf(` AND %s.epoch CONTAINS '"%d"'`, kind, req.Epoch)
+		query += fmt.Sprintf(` AND %s.epoch = '"%d"'`, kind, req.Epoch)
 	}
 	var found []usagetypes.UsageRecord
 	err := c.searchBlockEvents(ctx, query, "pruned records of "+req.Service, func(ev abci.Event) error {
@@ -63,10 +65,24 @@ func (c *Chain) WithPrunedRecords(ctx context.Context, req *usagetypes.QueryServ
 	return len(found), nil
 }
 
+// maxPrunedLookups bounds how many searches of the event index run at once
+// in this process: each pages through block_search and reads the results
+// of every block found, and the node's API answers anyone.
+const maxPrunedLookups = 2
+
+var prunedLookups = make(chan struct{}, maxPrunedLookups)
+
 // searchBlockEvents calls fn with each event of every block that
 // block_search finds for query, oldest block first; what names the search
-// in errors.
+// in errors. With maxPrunedLookups searches under way it refuses at once
+// (ErrUnavailable).
 func (c *Chain) searchBlockEvents(ctx context.Context, query, what string, fn func(abci.Event) error) error {
+	select {
+	case prunedLookups <- struct{}{}:
+		defer func() { <-prunedLookups }()
+	default:
+		return fmt.Errorf("%w: %d searches of the pruned history are under way on this node; try again shortly", q1client.ErrUnavailable, maxPrunedLookups)
+	}
 	for page := 1; ; page++ {
 		perPage := prunedPerPage
 		blocks, err := c.ctx.Client.BlockSearch(ctx, query, &page, &perPage, "asc")
@@ -101,7 +117,7 @@ func (c *Chain) WithPrunedEarnings(ctx context.Context, by string, res *usagetyp
 	if res.PrunedBelow == 0 || by != "epoch" {
 		return 0, nil
 	}
-	query := fmt.Sprintf(`q1.usage.v1.EventEarningsPruned.sharer CONTAINS '"%s"'`, res.Sharer)
+	query := fmt.Sprintf(`q1.usage.v1.EventEarningsPruned.sharer = '"%s"'`, res.Sharer)
 	var sums []usagetypes.Earnings
 	rows := 0
 	err := c.searchBlockEvents(ctx, query, "pruned earnings of "+res.Sharer, func(ev abci.Event) error {
