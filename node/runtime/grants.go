@@ -35,6 +35,12 @@ func CapabilitiesWithSecrets(m *manifest.Manifest, kvDir string, logs LogSink, s
 		if c.Secrets == nil {
 			c.Secrets = noSecrets{}
 		}
+		if len(caps.Secrets.Names) > 0 {
+			// A secret set under a name an update has since dropped from
+			// the list stays on chain; the list still decides what the
+			// code may read.
+			c.Secrets = namedSecrets{c.Secrets, caps.Secrets}
+		}
 	}
 	return c
 }

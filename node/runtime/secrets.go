@@ -6,6 +6,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/quantum1net/q1/core/manifest"
 	"github.com/quantum1net/q1/sdk/guest/abi"
 )
 
@@ -21,6 +22,19 @@ type SecretSource interface {
 // ErrNoSecret is what a SecretSource returns (wrapped) for a name it does
 // not hold; the guest sees abi.CodeNotFound with the error's message.
 var ErrNoSecret = errors.New("no such secret")
+
+// namedSecrets answers only the names the manifest's secrets grant lists.
+type namedSecrets struct {
+	src    SecretSource
+	grants *manifest.Secrets
+}
+
+func (n namedSecrets) Secret(key string) ([]byte, error) {
+	if !n.grants.Allows(key) {
+		return nil, fmt.Errorf("secret %q is not among the names this service's manifest grants (permissions.capabilities.secrets.names): %w", key, ErrNoSecret)
+	}
+	return n.src.Secret(key)
+}
 
 // noSecrets is the source of a grant nobody filled (Check, tools).
 type noSecrets struct{}
