@@ -149,7 +149,10 @@ func buildSetSecret(ctx context.Context, c client.Context, service, key string, 
 		}
 		w, err := sealed.Wrap(pub, dk, ad, rand.Reader)
 		if err != nil {
-			return nil, nil, fmt.Errorf("wrap the secret to node %s: %w", h, err)
+			// A hot key that is not a secp256k1 key (one sharer's choice)
+			// must not stop the owner from reaching the others.
+			skipped = append(skipped, fmt.Sprintf("node %s: its hot key cannot receive a wrap: %v", h, err))
+			continue
 		}
 		msg.Wraps = append(msg.Wraps, servicestypes.SecretWrap{Node: h, Wrapped: w})
 	}
