@@ -187,13 +187,28 @@ func (t *HTTPTransport) Close() {
 	t.wg.Wait()
 }
 
+// maxUnverifiedReads bounds the batches one HTTPHandler reads at once,
+// before their signatures are checked (a sender sends one batch at a time
+// to each node, so honest peers need one each).
+const maxUnverifiedReads = 16
+
 // HTTPHandler receives batches for h: it accepts a batch only if it is
 // signed by the key keys holds for the node the batch comes from, then
 // hands it to h.Deliver. Mount it at BatchPath.
 func HTTPHandler(h *Host, keys KeyBook) http.Handler {
+	unverified := make(chan struct{}, maxUnverifiedReads)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "kvraft: POST a batch to "+BatchPath, http.StatusMethodNotAllowed)
+			return
+		}
+		// Reading a body before its signature is checked is bounded: at
+		// most maxUnverifiedReads at once, each of maxBatchBytes.
+		select {
+		case unverified <- struct{}{}:
+			defer func() { <-unverified }()
+		default:
+			http.Error(w, "kvraft: too many batches being received; retry", http.StatusServiceUnavailable)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxBatchBytes+1))
@@ -232,15 +247,17 @@ func verifyBatch(hdr http.Header, body []byte, keys KeyBook) error {
 	if err != nil || len(sig) == 0 {
 		return fmt.Errorf("kvraft: batch from node %d refused: header %s is missing or not base64", from, headerSignature)
 	}
+	// The signature first: decoding an unauthenticated body is work a
+	// stranger could make this node do.
+	if err := keys.Verify(from, append([]byte(signDomain), body...), sig); err != nil {
+		return fmt.Errorf("kvraft: batch claiming node %d refused: %v (a forged sender or a wrong key)", from, err)
+	}
 	b, err := DecodeBatch(body)
 	if err != nil {
 		return fmt.Errorf("kvraft: batch from node %d refused: %v", from, err)
 	}
 	if b.From != from {
 		return fmt.Errorf("kvraft: batch refused: the request says node %d but the batch says node %d", from, b.From)
-	}
-	if err := keys.Verify(from, append([]byte(signDomain), body...), sig); err != nil {
-		return fmt.Errorf("kvraft: batch claiming node %d refused: %v (a forged sender or a wrong key)", from, err)
 	}
 	return nil
 }
