@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +140,7 @@ func TestSecretsFollowNewReplica(t *testing.T) {
 		"--wasm", exampleWasm(t, "vault"), "--from", "default", "--deposit", "100QC"); code != 0 {
 		t.Fatalf("deploy: %s%s", out, errOut)
 	}
-	gw0, gw1 := tn.net.Nodes[0].Gateway, tn.net.Nodes[1].Gateway
+	gw0 := tn.net.Nodes[0].Gateway
 	waitServed(t, 2*time.Minute, "vault", []string{gw0})
 	const value = "follows-the-replicas-41d0"
 	f := filepath.Join(dir, "value")
@@ -162,9 +163,20 @@ func TestSecretsFollowNewReplica(t *testing.T) {
 		}
 		return list.Secrets[0].Nodes
 	}
-	if n := nodes(); len(n) != 1 {
-		t.Fatalf("wrapped to %v before scaling; want the one replica's node", n)
+	before := nodes()
+	if len(before) != 1 {
+		t.Fatalf("wrapped to %v before scaling; want the one replica's node", before)
 	}
+	// Placement chose the first replica's node (the rendezvous hash of
+	// addresses drawn afresh each run): it is the old holder, the other
+	// node the new one.
+	addrs := []string{strings.TrimSpace(first(tn.q1(t, 0, "keys", "show", "default", "-a"))),
+		strings.TrimSpace(first(tn.q1(t, 1, "keys", "show", "default", "-a")))}
+	old := slices.Index(addrs, before[0])
+	if old < 0 {
+		t.Fatalf("the secret is wrapped to %s, neither node's sharer (%v)", before[0], addrs)
+	}
+	nu := 1 - old
 	if out, errOut, code := tn.q1(t, 0, "service", "scale", "vault", "2", "--from", "default"); code != 0 {
 		t.Fatalf("scale: %s%s", out, errOut)
 	}
@@ -178,18 +190,27 @@ func TestSecretsFollowNewReplica(t *testing.T) {
 	m.Write([]byte("hi"))
 	want := hex.EncodeToString(m.Sum(nil)) + "\n"
 	c := &http.Client{Timeout: 5 * time.Second}
-	node1 := strings.TrimSpace(first(tn.q1(t, 1, "keys", "show", "default", "-a")))
+	gwNew := tn.net.Nodes[nu].Gateway
 	var body, servedBy string
 	waitForSaying(t, 2*time.Minute, "the new replica's node to sign with the secret itself", func() bool {
 		var code int
-		code, body, servedBy, err = call(c, gw1, "GET", "vault", "/sign?msg=hi", "")
-		return err == nil && code == 200 && body == want && servedBy == node1
-	}, func() string { return fmt.Sprintf("last answer %q served by %s (want %s)", body, servedBy, node1) })
-	logs, err := os.ReadFile(tn.sup.LogPath(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(logs), "wrapped a secret for another replica") {
-		t.Error("node0's log does not say it wrapped the secret for the new replica")
-	}
+		code, body, servedBy, err = call(c, gwNew, "GET", "vault", "/sign?msg=hi", "")
+		return err == nil && code == 200 && body == want && servedBy == addrs[nu]
+	}, func() string { return fmt.Sprintf("last answer %q served by %s (want %s)", body, servedBy, addrs[nu]) })
+	// The old holder logs the wrap once its tx committed, which the new
+	// node may act on first (the agent waits for the block; the other
+	// node only reads it).
+	waitForSaying(t, time.Minute, "the first replica's node's log to say it wrapped the secret for the new replica", func() bool {
+		logs, err := os.ReadFile(tn.sup.LogPath(old))
+		return err == nil && strings.Contains(string(logs), "wrapped a secret for another replica")
+	}, func() string {
+		logs, _ := os.ReadFile(tn.sup.LogPath(old))
+		var said []string
+		for _, l := range strings.Split(string(logs), "\n") {
+			if strings.Contains(l, "secret") {
+				said = append(said, l)
+			}
+		}
+		return "its lines about secrets:\n" + strings.Join(said, "\n")
+	})
 }
