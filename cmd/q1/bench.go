@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -62,9 +64,6 @@ Progress goes to stderr, the result table (or JSON) to stdout.`,
   q1 bench chain --comet-set consensus.timeout_commit=500ms --keep`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output must be text or json, got %q", output)
-			}
 			for _, s := range settings {
 				st, err := bench.ParseSetting(s)
 				if err != nil {
@@ -72,22 +71,10 @@ Progress goes to stderr, the result table (or JSON) to stdout.`,
 				}
 				cfg.CometSettings = append(cfg.CometSettings, st)
 			}
-			bin, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("find the q1 binary to run the nodes with: %w", err)
-			}
-			cfg.Binary = bin
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunChain(ctx, cfg, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				return res.WriteJSON(cmd.OutOrStdout())
-			}
-			fmt.Fprintln(cmd.ErrOrStderr())
-			return res.WriteTable(cmd.OutOrStdout())
+			return runBench(cmd, output, func(ctx context.Context, bin string) (benchResult, error) {
+				cfg.Binary = bin
+				return bench.RunChain(ctx, cfg, cmd.ErrOrStderr())
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -127,25 +114,10 @@ Progress goes to stderr, the table (or JSON) to stdout.`,
   q1 bench idle --block-time 1s --duration 2m -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output must be text or json, got %q", output)
-			}
-			bin, err := os.Executable()
-			if err != nil {
-				return fmt.Errorf("find the q1 binary to run the nodes with: %w", err)
-			}
-			cfg.Binary = bin
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			res, err := bench.RunIdle(ctx, cfg, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				return res.WriteJSON(cmd.OutOrStdout())
-			}
-			fmt.Fprintln(cmd.ErrOrStderr())
-			return res.WriteTable(cmd.OutOrStdout())
+			return runBench(cmd, output, func(ctx context.Context, bin string) (benchResult, error) {
+				cfg.Binary = bin
+				return bench.RunIdle(ctx, cfg, cmd.ErrOrStderr())
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -155,6 +127,36 @@ Progress goes to stderr, the table (or JSON) to stdout.`,
 	f.StringVar(&cfg.Dir, "dir", "", "directory for the networks' homes, kept after the run (default: a temporary one, removed)")
 	f.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// benchResult is what a benchmark prints: a table for people, or JSON.
+type benchResult interface {
+	WriteTable(io.Writer) error
+	WriteJSON(io.Writer) error
+}
+
+// runBench runs a benchmark with this q1 binary for its nodes until it
+// ends or the user interrupts it, and prints its result as output asks
+// (progress and errors on stderr).
+func runBench(cmd *cobra.Command, output string, run func(ctx context.Context, binary string) (benchResult, error)) error {
+	if output != "text" && output != "json" {
+		return fmt.Errorf("--output must be text or json, got %q", output)
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the q1 binary to run the nodes with: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, bin)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		return res.WriteJSON(cmd.OutOrStdout())
+	}
+	fmt.Fprintln(cmd.ErrOrStderr())
+	return res.WriteTable(cmd.OutOrStdout())
 }
 
 // benchKVStoreNodeCmd runs one node of the benchmark's kvstore network; the
