@@ -121,12 +121,9 @@ func (s msgServer) DeleteSecret(ctx context.Context, msg *types.MsgDeleteSecret)
 			"%s may not delete secrets of service %s: only its owners and permissions.secretWriters may", sender, msg.Service)
 	}
 	key := collections.Join(msg.Service, msg.Key)
-	rec, err := k.Secrets.Get(ctx, key)
-	if errors.Is(err, collections.ErrNotFound) || err == nil && rec.Deleted {
-		return nil, errorsmod.Wrapf(types.ErrSecretNotFound, "service %s has no secret %q", msg.Service, msg.Key)
-	}
+	rec, err := k.liveSecret(ctx, msg.Service, msg.Key)
 	if err != nil {
-		return nil, fmt.Errorf("read secret %s of service %s: %w", msg.Key, msg.Service, err)
+		return nil, err
 	}
 	rec = types.Secret{Service: rec.Service, Key: rec.Key, Version: rec.Version, SetBy: sender,
 		SetHeight: sdk.UnwrapSDKContext(ctx).BlockHeight(), Deleted: true}
@@ -159,12 +156,9 @@ func (s msgServer) WrapSecret(ctx context.Context, msg *types.MsgWrapSecret) (*t
 			"%s holds no lease of service %s, so it may not wrap its secrets", sharer, msg.Service)
 	}
 	key := collections.Join(msg.Service, msg.Key)
-	rec, err := k.Secrets.Get(ctx, key)
-	if errors.Is(err, collections.ErrNotFound) || err == nil && rec.Deleted {
-		return nil, errorsmod.Wrapf(types.ErrSecretNotFound, "service %s has no secret %q", msg.Service, msg.Key)
-	}
+	rec, err := k.liveSecret(ctx, msg.Service, msg.Key)
 	if err != nil {
-		return nil, fmt.Errorf("read secret %s of service %s: %w", msg.Key, msg.Service, err)
+		return nil, err
 	}
 	if msg.Version != rec.Version {
 		return nil, errorsmod.Wrapf(types.ErrStaleSecret,
@@ -262,4 +256,17 @@ func (k *Keeper) ListSecrets(ctx context.Context, service string) ([]types.Secre
 		return nil, fmt.Errorf("walk secrets of service %s: %w", service, err)
 	}
 	return out, nil
+}
+
+// liveSecret is the record of service's secret key, refused as not found
+// when there is none or it was deleted.
+func (k *Keeper) liveSecret(ctx context.Context, service, key string) (types.Secret, error) {
+	rec, err := k.Secrets.Get(ctx, collections.Join(service, key))
+	if errors.Is(err, collections.ErrNotFound) || err == nil && rec.Deleted {
+		return types.Secret{}, errorsmod.Wrapf(types.ErrSecretNotFound, "service %s has no secret %q", service, key)
+	}
+	if err != nil {
+		return types.Secret{}, fmt.Errorf("read secret %s of service %s: %w", key, service, err)
+	}
+	return rec, nil
 }

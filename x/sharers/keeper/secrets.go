@@ -2,9 +2,6 @@ package keeper
 
 import (
 	"context"
-	"fmt"
-
-	"cosmossdk.io/collections"
 )
 
 // HoldsLease reports whether sharer (bech32) holds an open lease of
@@ -12,16 +9,7 @@ import (
 // new wraps only from them (services' types.LeaseHolders). It walks the
 // service's open leases, at most placement.replicasMax of them.
 func (k *Keeper) HoldsLease(ctx context.Context, service, sharer string) (bool, error) {
-	var ids []uint64
-	err := k.LeasesByService.Walk(ctx, collections.NewPrefixedPairRange[string, uint64](service),
-		func(key collections.Pair[string, uint64]) (bool, error) {
-			ids = append(ids, key.K2())
-			return false, nil
-		})
-	if err != nil {
-		return false, fmt.Errorf("walk leases of service %s: %w", service, err)
-	}
-	leases, err := k.leasesByID(ctx, ids)
+	leases, err := k.ActiveLeases(ctx, service)
 	if err != nil {
 		return false, err
 	}
